@@ -1,0 +1,1 @@
+//! HTTP routes: OpenAI, Anthropic, health, admin; auth middleware.

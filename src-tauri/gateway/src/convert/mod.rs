@@ -1,0 +1,8 @@
+//! Pure converters: client dialect → neutral [`Conversation`] → Kiro request, and Kiro
+//! events → client dialect. No I/O in here.
+
+pub mod conversation;
+pub mod kiro_request;
+pub mod openai;
+
+pub use conversation::Conversation;

@@ -1,0 +1,1 @@
+//! OpenAI Chat Completions ⇄ neutral conversation / Kiro events.

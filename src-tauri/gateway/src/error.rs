@@ -1,0 +1,230 @@
+//! The one error type of the HTTP surface. Each error knows its status and renders itself in
+//! the dialect of the route that failed (OpenAI or Anthropic).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// Which client API a route speaks; decides the error body shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    OpenAi,
+    Anthropic,
+}
+
+/// What went wrong, independent of dialect. Each kind has a default HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidRequest,
+    Authentication,
+    Permission,
+    NotFound,
+    RequestTooLarge,
+    RateLimit,
+    /// Quota exhausted upstream (credits, monthly limit).
+    InsufficientQuota,
+    /// Upstream fault or gateway fault that is not the caller's doing.
+    Upstream,
+    Overloaded,
+    Timeout,
+    /// A bug or misconfiguration inside the gateway.
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Authentication => StatusCode::UNAUTHORIZED,
+            ErrorKind::Permission => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::RateLimit | ErrorKind::InsufficientQuota => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Upstream => StatusCode::BAD_GATEWAY,
+            ErrorKind::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn openai_type(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest | ErrorKind::NotFound | ErrorKind::RequestTooLarge => {
+                "invalid_request_error"
+            }
+            ErrorKind::Authentication => "authentication_error",
+            ErrorKind::Permission => "permission_error",
+            ErrorKind::RateLimit => "rate_limit_error",
+            ErrorKind::InsufficientQuota => "insufficient_quota",
+            ErrorKind::Upstream | ErrorKind::Overloaded | ErrorKind::Internal => "server_error",
+            ErrorKind::Timeout => "timeout",
+        }
+    }
+
+    fn anthropic_type(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest => "invalid_request_error",
+            ErrorKind::Authentication => "authentication_error",
+            ErrorKind::Permission => "permission_error",
+            ErrorKind::NotFound => "not_found_error",
+            ErrorKind::RequestTooLarge => "request_too_large",
+            ErrorKind::RateLimit | ErrorKind::InsufficientQuota => "rate_limit_error",
+            ErrorKind::Upstream | ErrorKind::Internal => "api_error",
+            ErrorKind::Overloaded => "overloaded_error",
+            ErrorKind::Timeout => "timeout_error",
+        }
+    }
+}
+
+/// An error as the client sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// OpenAI `param`: the request field at fault, when known.
+    pub param: Option<String>,
+    /// OpenAI `code`: a machine-readable code (`invalid_api_key`, `model_not_found`, …).
+    pub code: Option<String>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
+    /// Overrides the kind's default status (e.g. 404 for an unknown route).
+    pub status: Option<StatusCode>,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            message: message.into(),
+            param: None,
+            code: None,
+            retry_after: None,
+            status: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidRequest, message)
+    }
+
+    /// A 400 that names the request field at fault.
+    pub fn invalid_field(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::invalid_request(message).with_param(param)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| self.kind.status())
+    }
+
+    /// The JSON body in the given dialect.
+    pub fn body(&self, dialect: Dialect) -> Value {
+        match dialect {
+            Dialect::OpenAi => json!({
+                "error": {
+                    "message": self.message,
+                    "type": self.kind.openai_type(),
+                    "param": self.param,
+                    "code": self.code,
+                }
+            }),
+            Dialect::Anthropic => json!({
+                "type": "error",
+                "error": {
+                    "type": self.kind.anthropic_type(),
+                    "message": self.message,
+                }
+            }),
+        }
+    }
+
+    /// A full HTTP response in the given dialect.
+    pub fn into_response_for(self, dialect: Dialect) -> Response {
+        let status = self.status();
+        let body = self.body(dialect).to_string();
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// An [`ApiError`] bound to a dialect, so handlers can return it with `?`.
+#[derive(Debug)]
+pub struct DialectError(pub Dialect, pub ApiError);
+
+impl IntoResponse for DialectError {
+    fn into_response(self) -> Response {
+        self.1.into_response_for(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_shape_has_all_four_fields() {
+        let err = ApiError::invalid_field("messages", "messages must not be empty");
+        let body = err.body(Dialect::OpenAi);
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(body["error"]["param"], "messages");
+        assert!(body["error"].get("code").is_some());
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn anthropic_shape_has_top_level_type() {
+        let body = ApiError::new(ErrorKind::Overloaded, "busy").body(Dialect::Anthropic);
+        assert_eq!(body["type"], "error");
+        assert_eq!(body["error"]["type"], "overloaded_error");
+        assert_eq!(body["error"]["message"], "busy");
+    }
+
+    #[test]
+    fn retry_after_becomes_a_header() {
+        let response = ApiError::new(ErrorKind::RateLimit, "slow down")
+            .with_retry_after(7)
+            .into_response_for(Dialect::OpenAi);
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+    }
+}

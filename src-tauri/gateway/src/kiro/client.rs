@@ -1,0 +1,1 @@
+//! The upstream client: headers, retries before the first byte, first-token and idle timeouts.

@@ -1,0 +1,1 @@
+//! Model catalogue and client model-name normalisation (protocol doc §7).

@@ -1,0 +1,18 @@
+//! Kiro Gateway: a local OpenAI- and Anthropic-compatible gateway in front of the Kiro API.
+//!
+//! The crate has no Tauri dependency; the desktop shell and the headless binary both drive
+//! it through [`server::Controller`].
+
+pub mod api;
+pub mod config;
+pub mod convert;
+pub mod credentials;
+pub mod error;
+pub mod kiro;
+pub mod logs;
+pub mod secrets;
+pub mod server;
+
+pub use config::Config;
+pub use error::{ApiError, Dialect};
+pub use secrets::{Secret, SecretStore};

@@ -1,0 +1,1 @@
+//! Binding, serving, graceful drain; the controller that owns the running gateway.

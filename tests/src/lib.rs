@@ -1,0 +1,1 @@
+//! A fake Kiro upstream that follows `kiro-protocol.md`, and helpers for end-to-end tests.
