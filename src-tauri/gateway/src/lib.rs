@@ -4,10 +4,13 @@
 //! it through [`server::Controller`].
 
 pub mod api;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod credentials;
 pub mod error;
+pub mod gateway;
 pub mod kiro;
 pub mod logs;
 pub mod secrets;

@@ -1,7 +1,11 @@
 //! Logging: a tracing subscriber whose output passes through a [`Redactor`], so no token,
 //! key or Authorization header reaches a log line even at trace level.
 
+use std::io::Write;
 use std::sync::{Arc, RwLock};
+
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
 
 /// Scrubs known secret values (and `Bearer …` credentials) out of text.
 ///
@@ -44,6 +48,72 @@ impl Redactor {
     }
 }
 
+/// Install the global subscriber: `filter` is a tracing directive (`info`, `kiro_gateway=trace`…);
+/// every line goes through `redactor` on its way to stderr.
+pub fn init(filter: &str, redactor: Redactor) -> Result<(), String> {
+    let filter =
+        EnvFilter::try_new(filter).map_err(|e| format!("invalid log filter {filter:?}: {e}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(RedactingMakeWriter::new(redactor, std::io::stderr))
+        .try_init()
+        .map_err(|e| e.to_string())
+}
+
+/// Wraps a `MakeWriter` so each formatted event is redacted before it is written.
+pub struct RedactingMakeWriter<M> {
+    redactor: Redactor,
+    inner: M,
+}
+
+impl<M> RedactingMakeWriter<M> {
+    pub fn new(redactor: Redactor, inner: M) -> Self {
+        RedactingMakeWriter { redactor, inner }
+    }
+}
+
+impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for RedactingMakeWriter<M> {
+    type Writer = RedactingWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactingWriter {
+            inner: self.inner.make_writer(),
+            redactor: self.redactor.clone(),
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// Buffers one event and writes it, redacted, when dropped (the fmt layer makes one writer
+/// per event).
+pub struct RedactingWriter<W: Write> {
+    inner: W,
+    redactor: Redactor,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Write for RedactingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write> Drop for RedactingWriter<W> {
+    fn drop(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.buf);
+        let _ = self.inner.write_all(self.redactor.redact(&text).as_bytes());
+        let _ = self.inner.flush();
+    }
+}
+
 fn redact_bearer(text: &str) -> String {
     const MARK: &str = "Bearer ";
     if !text.contains(MARK) {
@@ -78,6 +148,40 @@ mod tests {
         assert!(!line.contains("aoaSECRETACCESS"));
         assert!(!line.contains("xyz123abc"));
         assert!(line.contains("Bearer ***"));
+    }
+
+    #[test]
+    fn the_writer_redacts_each_event() {
+        use std::sync::Mutex;
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let redactor = Redactor::new();
+        redactor.add("refresh-SECRET-value");
+        let made = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(RedactingMakeWriter::new(redactor, move || made.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(
+                token = "refresh-SECRET-value",
+                "sending Authorization: Bearer abcdefgh123"
+            );
+        });
+        let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert!(out.contains("sending"), "{out}");
+        assert!(!out.contains("refresh-SECRET-value"), "{out}");
+        assert!(!out.contains("abcdefgh123"), "{out}");
     }
 
     #[test]

@@ -1,1 +1,198 @@
-//! Binding, serving, graceful drain; the controller that owns the running gateway.
+//! The controller: the only way to start or stop the HTTP server. It binds with actionable
+//! errors, drains gracefully within a bound, and publishes [`GatewayStatus`] on a watch
+//! channel that the tray, the window and `/health` all read.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api;
+use crate::app::AppState;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum GatewayStatus {
+    Stopped,
+    Starting,
+    Running {
+        addr: SocketAddr,
+    },
+    Error {
+        code: String,
+        message: String,
+        hint: String,
+    },
+}
+
+/// Why the server could not start, with a fix for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{message}")]
+pub struct StartError {
+    pub code: String,
+    pub message: String,
+    pub hint: String,
+}
+
+struct Running {
+    addr: SocketAddr,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+pub struct Controller {
+    status: watch::Sender<GatewayStatus>,
+    running: Mutex<Option<Running>>,
+}
+
+impl Default for Controller {
+    fn default() -> Self {
+        Controller {
+            status: watch::Sender::new(GatewayStatus::Stopped),
+            running: Mutex::new(None),
+        }
+    }
+}
+
+impl Controller {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<GatewayStatus> {
+        self.status.subscribe()
+    }
+
+    pub fn status(&self) -> GatewayStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Bind `state.config.host:port` and serve. Starting a running server is a no-op that
+    /// returns its address.
+    pub async fn start(&self, state: Arc<AppState>) -> Result<SocketAddr, StartError> {
+        let mut running = self.running.lock().await;
+        if let Some(server) = running.as_ref() {
+            return Ok(server.addr);
+        }
+        self.status.send_replace(GatewayStatus::Starting);
+        let listener = match bind(state.config.host, state.config.port).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                self.status.send_replace(GatewayStatus::Error {
+                    code: err.code.clone(),
+                    message: err.message.clone(),
+                    hint: err.hint.clone(),
+                });
+                return Err(err);
+            }
+        };
+        let addr = listener.local_addr().map_err(|e| StartError {
+            code: "bind_failed".into(),
+            message: format!("cannot read the bound address: {e}"),
+            hint: String::new(),
+        })?;
+        let cancel = CancellationToken::new();
+        let router = api::router(state);
+        let shutdown = cancel.clone();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await;
+            if let Err(err) = served {
+                tracing::error!("server stopped with an error: {err}");
+            }
+        });
+        tracing::info!("listening on http://{addr}");
+        *running = Some(Running { addr, cancel, task });
+        self.status.send_replace(GatewayStatus::Running { addr });
+        Ok(addr)
+    }
+
+    /// Stop accepting, let open requests finish for up to `grace`, then cut the rest.
+    pub async fn stop(&self, grace: Duration) {
+        let Some(server) = self.running.lock().await.take() else {
+            return;
+        };
+        server.cancel.cancel();
+        let mut task = server.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            tracing::warn!(
+                "open requests did not finish within {}s; closing them",
+                grace.as_secs()
+            );
+            task.abort();
+            let _ = task.await;
+        }
+        self.status.send_replace(GatewayStatus::Stopped);
+    }
+}
+
+async fn bind(host: IpAddr, port: u16) -> Result<TcpListener, StartError> {
+    match TcpListener::bind((host, port)).await {
+        Ok(listener) => Ok(listener),
+        Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
+            let hint = match free_port_near(host, port).await {
+                Some(free) => format!(
+                    "Use port {free} (free): set KIRO_GATEWAY_PORT={free} or pass --port {free}."
+                ),
+                None => "Stop the program using it, or choose another port with --port.".into(),
+            };
+            Err(StartError {
+                code: "port_in_use".into(),
+                message: format!("Port {port} on {host} is already in use."),
+                hint,
+            })
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => Err(StartError {
+            code: "permission_denied".into(),
+            message: format!("Not allowed to listen on {host}:{port}."),
+            hint: "Ports below 1024 need extra privileges; use a port such as 8000.".into(),
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::AddrNotAvailable => Err(StartError {
+            code: "address_unavailable".into(),
+            message: format!("{host} is not an address of this machine."),
+            hint: "Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).".into(),
+        }),
+        Err(err) => Err(StartError {
+            code: "bind_failed".into(),
+            message: format!("Cannot listen on {host}:{port}: {err}"),
+            hint: "Choose another port or address.".into(),
+        }),
+    }
+}
+
+/// The first port after `port` that can be bound right now.
+async fn free_port_near(host: IpAddr, port: u16) -> Option<u16> {
+    for candidate in port.saturating_add(1)..=port.saturating_add(50) {
+        if TcpListener::bind((host, candidate)).await.is_ok() {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn port_in_use_names_a_free_port() {
+        let taken = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = bind(IpAddr::from([127, 0, 0, 1]), port).await.unwrap_err();
+        assert_eq!(err.code, "port_in_use");
+        assert!(err.message.contains(&port.to_string()));
+        let suggested: u16 = err
+            .hint
+            .split_whitespace()
+            .nth(2)
+            .and_then(|p| p.parse().ok())
+            .expect("hint names a port");
+        assert!(suggested > port);
+        assert!(TcpListener::bind(("127.0.0.1", suggested)).await.is_ok());
+    }
+}

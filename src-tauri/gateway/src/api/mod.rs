@@ -1,1 +1,62 @@
-//! HTTP routes: OpenAI, Anthropic, health, admin; auth middleware.
+//! HTTP routes: OpenAI, Anthropic, health; the auth middleware; errors in the caller's dialect.
+
+mod auth;
+mod body;
+mod health;
+pub(crate) mod openai;
+mod sse;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+
+pub(crate) use openai::client_model_id;
+
+use crate::app::AppState;
+use crate::error::{ApiError, Dialect, ErrorKind};
+
+/// The whole HTTP surface of the gateway.
+pub fn router(state: Arc<AppState>) -> Router {
+    let v1 = Router::new()
+        .route("/chat/completions", post(openai::chat_completions))
+        .route("/models", get(openai::list_models))
+        .route("/models/{id}", get(openai::get_model))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_api_key,
+        ));
+    Router::new()
+        .route("/health", get(health::health))
+        .nest("/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// Anthropic routes answer in Anthropic's shape; everything else in OpenAI's.
+pub(crate) fn dialect_of(path: &str) -> Dialect {
+    if path.starts_with("/v1/messages") {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    ApiError::not_found(format!("Unknown route {} {path}", request.method()))
+        .into_response_for(dialect_of(&path))
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut err = ApiError::new(
+        ErrorKind::InvalidRequest,
+        format!("Method {} is not allowed on {path}", request.method()),
+    );
+    err.status = Some(axum::http::StatusCode::METHOD_NOT_ALLOWED);
+    err.into_response_for(dialect_of(&path))
+}

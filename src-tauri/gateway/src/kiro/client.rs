@@ -1,1 +1,381 @@
-//! The upstream client: headers, retries before the first byte, first-token and idle timeouts.
+//! The upstream client: headers (protocol doc §4.2), retries before the first byte reaches
+//! the client, first-token and idle timeouts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use serde_json::Value;
+
+use super::stream::EventStream;
+use super::upstream_error::UpstreamError;
+use crate::config::Config;
+use crate::credentials::{AccessToken, AuthKind, Credentials};
+
+/// Versions sent in the IDE-style User-Agent. Kiro gates some accounts on `KiroIDE` in it.
+const SDK_VERSION: &str = "1.0.34";
+const KIRO_IDE_VERSION: &str = "0.11.107";
+const NODE_VERSION: &str = "22.22.0";
+/// Longest upstream error body we read.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Retry and timeout policy.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Runtime base URL; `None` = `https://runtime.{apiRegion}.kiro.dev`.
+    pub api_url: Option<String>,
+    pub first_token_timeout: Duration,
+    pub first_token_retries: u32,
+    pub idle_timeout: Duration,
+    /// Attempts in all for 5xx / connect errors.
+    pub max_attempts: u32,
+    pub max_429_retries: u32,
+    /// A `Retry-After` longer than this is not waited out; the 429 goes to the client.
+    pub max_retry_wait: Duration,
+    /// Base of the exponential backoff between attempts.
+    pub backoff_base: Duration,
+}
+
+impl ClientSettings {
+    pub fn from_config(config: &Config) -> Self {
+        ClientSettings {
+            api_url: config.api_url.clone(),
+            first_token_timeout: config.first_token_timeout,
+            first_token_retries: config.first_token_retries,
+            idle_timeout: config.streaming_read_timeout,
+            max_attempts: config.max_attempts.max(1),
+            max_429_retries: config.max_429_retries,
+            max_retry_wait: Duration::from_secs(30),
+            backoff_base: Duration::from_millis(250),
+        }
+    }
+}
+
+/// The shared HTTP client: rustls, pooled keep-alive connections, optional proxy.
+pub fn build_http_client(proxy_url: Option<&str>) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(Duration::from_secs(30))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .tcp_keepalive(Duration::from_secs(60))
+        .tcp_nodelay(true);
+    builder = match proxy_url {
+        Some(url) => builder.proxy(
+            reqwest::Proxy::all(url)
+                .map_err(|e| format!("invalid proxy URL: {e}"))?
+                .no_proxy(reqwest::NoProxy::from_env()),
+        ),
+        None => builder.no_proxy(),
+    };
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// Talks to the Kiro runtime for one gateway.
+#[derive(Clone)]
+pub struct KiroClient {
+    http: reqwest::Client,
+    credentials: Arc<Credentials>,
+    settings: ClientSettings,
+}
+
+impl KiroClient {
+    pub fn new(
+        http: reqwest::Client,
+        credentials: Arc<Credentials>,
+        settings: ClientSettings,
+    ) -> Self {
+        KiroClient {
+            http,
+            credentials,
+            settings,
+        }
+    }
+
+    pub fn credentials(&self) -> &Arc<Credentials> {
+        &self.credentials
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The runtime base URL for a credential's API region.
+    pub fn runtime_base(&self, api_region: &str) -> String {
+        match &self.settings.api_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("https://runtime.{api_region}.kiro.dev"),
+        }
+    }
+
+    /// Send a `generateAssistantResponse` body and return the event stream once its first
+    /// event arrived. Every retry happens here, before anything reached the client.
+    /// `profileArn` is set from the credential used for each attempt.
+    pub async fn generate(&self, mut body: Value) -> Result<EventStream, UpstreamError> {
+        let mut refreshed = false;
+        let mut failed_attempts = 0u32;
+        let mut throttled = 0u32;
+        let mut resends = 0u32;
+        loop {
+            let token = self.credentials.access_token().await?;
+            set_profile_arn(&mut body, token.profile_arn.as_deref());
+            let outcome = self.attempt(&token, &body).await;
+            let err = match outcome {
+                Ok(stream) => return Ok(stream),
+                Err(err) => err,
+            };
+            if err.is_bearer_rejected() && !refreshed {
+                refreshed = true;
+                tracing::info!("Kiro rejected the access token; refreshing once");
+                self.credentials.on_rejected(&token).await?;
+                continue;
+            }
+            if err.is_throttled() && throttled < self.settings.max_429_retries {
+                let wait = match err.retry_after() {
+                    Some(seconds) => Duration::from_secs(seconds),
+                    None => self.settings.backoff_base * 4 * 2u32.pow(throttled),
+                };
+                if wait <= self.settings.max_retry_wait {
+                    throttled += 1;
+                    tracing::warn!(
+                        wait_ms = wait.as_millis() as u64,
+                        "Kiro throttled the request; waiting before retry {throttled}"
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            if err.is_transient() && failed_attempts + 1 < self.settings.max_attempts {
+                failed_attempts += 1;
+                let wait = jittered_backoff(self.settings.backoff_base, failed_attempts);
+                tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "Kiro request failed; retrying");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            if let UpstreamError::FirstTokenTimeout { .. } = err {
+                if resends < self.settings.first_token_retries {
+                    resends += 1;
+                    tracing::warn!(
+                        "no first event from Kiro within {}s; resending",
+                        self.settings.first_token_timeout.as_secs()
+                    );
+                    continue;
+                }
+                return Err(UpstreamError::FirstTokenTimeout {
+                    timeout: self.settings.first_token_timeout,
+                    attempts: resends + 1,
+                });
+            }
+            return Err(err);
+        }
+    }
+
+    async fn attempt(
+        &self,
+        token: &AccessToken,
+        body: &Value,
+    ) -> Result<EventStream, UpstreamError> {
+        let url = format!(
+            "{}/generateAssistantResponse",
+            self.runtime_base(&token.api_region)
+        );
+        let response = self
+            .http
+            .post(&url)
+            .headers(kiro_headers(token))
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| UpstreamError::Network(describe_reqwest_error(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = read_limited(response, MAX_ERROR_BODY).await;
+            let err = UpstreamError::from_response(status.as_u16(), retry_after.as_deref(), &body);
+            tracing::debug!(status = status.as_u16(), error = %err, "Kiro error response");
+            return Err(err);
+        }
+        let mut stream = EventStream::new(response, self.settings.idle_timeout);
+        match tokio::time::timeout(self.settings.first_token_timeout, stream.wait_first_event())
+            .await
+        {
+            Ok(Ok(())) => Ok(stream),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(UpstreamError::FirstTokenTimeout {
+                timeout: self.settings.first_token_timeout,
+                attempts: 1,
+            }),
+        }
+    }
+}
+
+fn set_profile_arn(body: &mut Value, arn: Option<&str>) {
+    if let Some(obj) = body.as_object_mut() {
+        match arn {
+            Some(arn) => {
+                obj.insert("profileArn".into(), Value::String(arn.to_owned()));
+            }
+            None => {
+                obj.remove("profileArn");
+            }
+        }
+    }
+}
+
+/// The IDE-style headers of protocol doc §4.2. `Connection: close` is deliberately not sent:
+/// keep-alive reuse is what makes the gateway fast.
+pub fn kiro_headers(token: &AccessToken) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let ide = format!("KiroIDE-{KIRO_IDE_VERSION}-{}", token.machine_id);
+    let user_agent = format!(
+        "aws-sdk-js/{SDK_VERSION} ua/2.1 os/{} lang/js md/nodejs#{NODE_VERSION} api/codewhispererstreaming#{SDK_VERSION} m/E {ide}",
+        node_os()
+    );
+    let mut insert = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    insert(
+        AUTHORIZATION.as_str(),
+        format!("Bearer {}", token.token.expose()),
+    );
+    insert(CONTENT_TYPE.as_str(), "application/json".into());
+    insert(USER_AGENT.as_str(), user_agent);
+    insert(
+        "x-amz-user-agent",
+        format!("aws-sdk-js/{SDK_VERSION} {ide}"),
+    );
+    insert("x-amzn-codewhisperer-optout", "true".into());
+    insert("x-amzn-kiro-agent-mode", "vibe".into());
+    insert("amz-sdk-invocation-id", uuid::Uuid::new_v4().to_string());
+    insert("amz-sdk-request", "attempt=1; max=3".into());
+    match token.auth_kind {
+        AuthKind::ApiKey => insert("tokentype", "API_KEY".into()),
+        AuthKind::ExternalIdp => insert("TokenType", "EXTERNAL_IDP".into()),
+        AuthKind::Social | AuthKind::Oidc => {}
+    }
+    if let Some(value) = headers.get_mut(AUTHORIZATION) {
+        value.set_sensitive(true);
+    }
+    headers
+}
+
+/// The OS token Node.js would report (`process.platform#release`).
+fn node_os() -> &'static str {
+    match std::env::consts::OS {
+        "macos" => "darwin#24.6.0",
+        "windows" => "win32#10.0.22631",
+        _ => "linux#6.1.0",
+    }
+}
+
+/// `base × 2^(attempt−1)`, capped at 2 s, plus up to 25 % random jitter.
+fn jittered_backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
+    let capped = exp.min(Duration::from_secs(2));
+    let jitter = rand::rng().random_range(0.0..0.25);
+    capped + capped.mul_f64(jitter)
+}
+
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limit.saturating_sub(out.len());
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    out
+}
+
+/// A reqwest error in words, without the URL's query (never holds secrets, but stays short).
+pub fn describe_reqwest_error(err: &reqwest::Error) -> String {
+    let kind = if err.is_connect() {
+        "connection failed"
+    } else if err.is_timeout() {
+        "timed out"
+    } else if err.is_body() || err.is_decode() {
+        "response body failed"
+    } else {
+        "request failed"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::Secret;
+
+    fn token() -> AccessToken {
+        AccessToken {
+            token: Secret::new("aoaTESTTOKEN".into()),
+            auth_kind: AuthKind::Social,
+            profile_arn: Some("arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC".into()),
+            api_region: "us-east-1".into(),
+            machine_id: "a".repeat(64),
+            generation: 1,
+        }
+    }
+
+    #[test]
+    fn headers_follow_the_ide() {
+        let headers = kiro_headers(&token());
+        assert_eq!(headers[AUTHORIZATION], "Bearer aoaTESTTOKEN");
+        assert!(headers[AUTHORIZATION].is_sensitive());
+        let ua = headers[USER_AGENT].to_str().unwrap();
+        assert!(ua.contains(&format!("KiroIDE-{KIRO_IDE_VERSION}-{}", "a".repeat(64))));
+        assert!(headers["x-amz-user-agent"]
+            .to_str()
+            .unwrap()
+            .contains("KiroIDE"));
+        assert_eq!(headers["x-amzn-kiro-agent-mode"], "vibe");
+        assert!(uuid::Uuid::parse_str(headers["amz-sdk-invocation-id"].to_str().unwrap()).is_ok());
+        assert!(headers.get("tokentype").is_none());
+        assert!(headers.get("connection").is_none());
+    }
+
+    #[test]
+    fn api_keys_carry_tokentype() {
+        let mut t = token();
+        t.auth_kind = AuthKind::ApiKey;
+        assert_eq!(kiro_headers(&t)["tokentype"], "API_KEY");
+    }
+
+    #[test]
+    fn profile_arn_follows_the_token() {
+        let mut body = serde_json::json!({"conversationState": {}});
+        set_profile_arn(&mut body, Some("arn:x"));
+        assert_eq!(body["profileArn"], "arn:x");
+        set_profile_arn(&mut body, None);
+        assert!(body.get("profileArn").is_none());
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let base = Duration::from_millis(200);
+        let first = jittered_backoff(base, 1);
+        assert!(first >= base && first <= base.mul_f64(1.25));
+        let late = jittered_backoff(base, 10);
+        assert!(late >= Duration::from_secs(2) && late <= Duration::from_millis(2500));
+    }
+}

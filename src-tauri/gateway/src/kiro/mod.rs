@@ -1,6 +1,13 @@
 //! Everything that speaks to the Kiro service.
 
+pub mod catalog;
 pub mod client;
 pub mod events;
 pub mod eventstream;
 pub mod models;
+pub mod stream;
+pub mod upstream_error;
+
+pub use client::{ClientSettings, KiroClient};
+pub use stream::EventStream;
+pub use upstream_error::UpstreamError;

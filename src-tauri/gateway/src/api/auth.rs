@@ -1,0 +1,81 @@
+//! API-key check on every `/v1` route: `Authorization: Bearer <key>` or `x-api-key: <key>`,
+//! compared in constant time.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+use subtle::ConstantTimeEq;
+
+use super::dialect_of;
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorKind};
+
+pub async fn require_api_key(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = &state.api_key else {
+        return next.run(request).await;
+    };
+    let dialect = dialect_of(request.uri().path());
+    match presented_key(request.headers()) {
+        Some(key) if constant_time_eq(expected.expose(), key) => next.run(request).await,
+        Some(_) => unauthorized("Incorrect API key provided. Use the key shown by `kiro-gateway` at start-up (or in the app's Settings).")
+            .into_response_for(dialect),
+        None => unauthorized("Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.")
+            .into_response_for(dialect),
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(ErrorKind::Authentication, message).with_code("invalid_api_key")
+}
+
+/// The key a client sent, from `x-api-key` or `Authorization: Bearer`.
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim());
+    }
+    let auth = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, key) = auth.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+}
+
+/// Compares without an early exit on the first differing byte. The length is not secret
+/// (keys have a fixed format), so a length mismatch may return at once.
+fn constant_time_eq(expected: &str, presented: &str) -> bool {
+    expected.len() == presented.len() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn both_header_styles_are_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Bearer kgw_abc"));
+        assert_eq!(presented_key(&headers), Some("kgw_abc"));
+        headers.insert("x-api-key", HeaderValue::from_static("kgw_xyz"));
+        assert_eq!(presented_key(&headers), Some("kgw_xyz"));
+        let mut basic = HeaderMap::new();
+        basic.insert("authorization", HeaderValue::from_static("Basic kgw_abc"));
+        assert_eq!(presented_key(&basic), None);
+    }
+
+    #[test]
+    fn comparison_is_exact() {
+        assert!(constant_time_eq("kgw_abc", "kgw_abc"));
+        assert!(!constant_time_eq("kgw_abc", "kgw_abd"));
+        assert!(!constant_time_eq("kgw_abc", "kgw_ab"));
+        assert!(!constant_time_eq("kgw_abc", ""));
+    }
+}

@@ -1,0 +1,67 @@
+//! The headless command line: `serve` (default), `doctor`, `models`.
+
+mod api_key;
+mod doctor;
+mod models;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{CliOverrides, Config, ConfigSources};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiro-gateway",
+    version,
+    about = "OpenAI- and Anthropic-compatible local gateway for your Kiro subscription"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub overrides: CliOverrides,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Run the gateway (the default).
+    Serve,
+    /// Check configuration, credentials, token refresh and upstream reachability.
+    Doctor,
+    /// List the models your Kiro account offers.
+    Models,
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let config = match load_config(&cli.overrides) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve::run(config).await,
+        Command::Doctor => doctor::run(config).await,
+        Command::Models => models::run(config).await,
+    }
+}
+
+fn load_config(cli: &CliOverrides) -> Result<Config, String> {
+    let env = |key: &str| std::env::var(key).ok();
+    let sources = ConfigSources {
+        cli,
+        env: &env,
+        dotenv_dir: std::env::current_dir().ok(),
+        default_config_file: default_config_file(),
+    };
+    Config::load(&sources).map_err(|e| e.to_string())
+}
+
+/// `<OS config dir>/kiro-gateway/config.toml`
+pub fn default_config_file() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("kiro-gateway").join("config.toml"))
+}

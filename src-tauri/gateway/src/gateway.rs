@@ -1,0 +1,82 @@
+//! Assembling a gateway from a [`Config`]: HTTP client, credentials (with their watcher),
+//! Kiro client, model catalogue, shared state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::credentials::{CredentialSettings, Credentials, WatchGuard};
+use crate::kiro::catalog::ModelCatalog;
+use crate::kiro::client::build_http_client;
+use crate::kiro::{ClientSettings, KiroClient};
+use crate::logs::Redactor;
+use crate::secrets::Secret;
+use crate::server::StartError;
+
+/// How long a fetched model list is served from cache.
+const MODEL_LIST_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// A ready gateway: shared state plus what must live as long as it.
+pub struct Gateway {
+    pub state: Arc<AppState>,
+    _watch: Option<WatchGuard>,
+}
+
+impl Gateway {
+    /// Discover credentials and build everything the routes need. Nothing is bound yet.
+    pub async fn assemble(
+        config: Config,
+        api_key: Option<Secret<String>>,
+        redactor: Redactor,
+    ) -> Result<Gateway, StartError> {
+        let http =
+            build_http_client(config.proxy_url.as_deref()).map_err(|message| StartError {
+                code: "http_client".into(),
+                message,
+                hint: "Check VPN_PROXY_URL / HTTPS_PROXY.".into(),
+            })?;
+        let credentials =
+            Credentials::discover(credential_settings(&config), http.clone(), redactor)
+                .await
+                .map_err(|err| StartError {
+                    code: "credentials".into(),
+                    message: err.to_string(),
+                    hint: err.hint().into(),
+                })?;
+        let watch = match credentials.watch() {
+            Ok(guard) => Some(guard),
+            Err(err) => {
+                tracing::warn!("not watching the credential source for changes: {err}");
+                None
+            }
+        };
+        let models = ModelCatalog::new(
+            http.clone(),
+            credentials.clone(),
+            config.management_url.clone(),
+            MODEL_LIST_TTL,
+        );
+        let kiro = KiroClient::new(http, credentials, ClientSettings::from_config(&config));
+        let api_key = if config.no_auth { None } else { api_key };
+        Ok(Gateway {
+            state: AppState::new(config, kiro, models, api_key),
+            _watch: watch,
+        })
+    }
+}
+
+pub fn credential_settings(config: &Config) -> CredentialSettings {
+    CredentialSettings {
+        creds_file: config.creds_file.clone(),
+        cli_db_file: config.cli_db_file.clone(),
+        refresh_token: config.refresh_token.clone(),
+        profile_arn: config.profile_arn.clone(),
+        region: config.region.clone(),
+        refresh_url: config.refresh_url.clone(),
+        oidc_url: config.oidc_url.clone(),
+        management_url: config.management_url.clone(),
+        home_dir: None,
+        data_local_dir: None,
+    }
+}

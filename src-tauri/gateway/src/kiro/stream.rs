@@ -1,0 +1,102 @@
+//! A Kiro response body as a sequence of typed events, decoded frame by frame as bytes
+//! arrive, with an idle timeout between network reads.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+use super::client::describe_reqwest_error;
+use super::events::KiroEvent;
+use super::eventstream::EventDecoder;
+use super::upstream_error::UpstreamError;
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// The events of one upstream answer. Dropping it drops the upstream connection.
+pub struct EventStream {
+    body: ByteStream,
+    decoder: EventDecoder,
+    pending: VecDeque<KiroEvent>,
+    idle_timeout: Duration,
+    finished: bool,
+    /// An error met while reading; delivered after the events decoded before it.
+    deferred_error: Option<UpstreamError>,
+    /// `x-amzn-RequestId` of the response, for logs.
+    pub request_id: Option<String>,
+}
+
+impl EventStream {
+    pub fn new(response: reqwest::Response, idle_timeout: Duration) -> Self {
+        let request_id = response
+            .headers()
+            .get("x-amzn-requestid")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        EventStream {
+            body: Box::pin(response.bytes_stream()),
+            decoder: EventDecoder::new(),
+            pending: VecDeque::new(),
+            idle_timeout,
+            finished: false,
+            deferred_error: None,
+            request_id,
+        }
+    }
+
+    /// Read until at least one event is decoded (or the body ends).
+    pub(crate) async fn wait_first_event(&mut self) -> Result<(), UpstreamError> {
+        while self.pending.is_empty() && !self.finished {
+            self.read_more().await;
+        }
+        match self.pending.is_empty() {
+            true => self.deferred_error.take().map_or(Ok(()), Err),
+            false => Ok(()),
+        }
+    }
+
+    /// The next event; `None` at the end of the answer. After an error, `None` follows.
+    pub async fn next(&mut self) -> Option<Result<KiroEvent, UpstreamError>> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(Ok(event));
+            }
+            if self.finished {
+                return self.deferred_error.take().map(Err);
+            }
+            self.read_more().await;
+        }
+    }
+
+    /// One network read, decoded into `pending`; a failure ends the stream.
+    async fn read_more(&mut self) {
+        if let Err(err) = self.try_read_more().await {
+            self.finished = true;
+            self.deferred_error = Some(err);
+        }
+    }
+
+    async fn try_read_more(&mut self) -> Result<(), UpstreamError> {
+        let chunk = match tokio::time::timeout(self.idle_timeout, self.body.next()).await {
+            Err(_) => return Err(UpstreamError::IdleTimeout(self.idle_timeout)),
+            Ok(None) => {
+                self.finished = true;
+                return self.decoder.finish().map_err(|e| {
+                    UpstreamError::Network(format!("Kiro closed the connection mid-frame ({e})"))
+                });
+            }
+            Ok(Some(Err(e))) => return Err(UpstreamError::Network(describe_reqwest_error(&e))),
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        self.decoder.feed(&chunk);
+        loop {
+            match self.decoder.next_event() {
+                Ok(Some(event)) => self.pending.push_back(event),
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(UpstreamError::Decode(e.to_string())),
+            }
+        }
+    }
+}
