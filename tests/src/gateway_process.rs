@@ -1,0 +1,159 @@
+//! The real `kiro-gateway` binary as a child process, for end-to-end tests.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `kiro-gateway serve`, killed on drop. Its stdout and stderr are captured.
+pub struct GatewayProcess {
+    child: Child,
+    pub base_url: String,
+    pub api_key: String,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// Path of the `kiro-gateway` binary built alongside the test binaries.
+pub fn gateway_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test-binary> → target/<profile>/kiro-gateway
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let binary = profile_dir.join(format!("kiro-gateway{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` (or build it with `cargo build -p kiro-gateway`)",
+        binary.display()
+    );
+    binary
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl GatewayProcess {
+    /// Start the gateway with exactly `env` (plus PATH), on a free port, and wait until
+    /// `/health` answers. `home` becomes HOME and the XDG dirs, so nothing of the real
+    /// user's Kiro login or config is seen.
+    pub fn start(home: &Path, env: &[(&str, String)], args: &[&str]) -> GatewayProcess {
+        let port = free_port();
+        let api_key = "kgw_test_key_0123456789abcdef".to_owned();
+        let mut vars: HashMap<String, String> = HashMap::new();
+        vars.insert("HOME".into(), home.display().to_string());
+        vars.insert("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string());
+        vars.insert("XDG_DATA_HOME".into(), home.join(".local/share").display().to_string());
+        vars.insert("KIRO_GATEWAY_PORT".into(), port.to_string());
+        vars.insert("KIRO_GATEWAY_API_KEY".into(), api_key.clone());
+        vars.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+        for (k, v) in env {
+            vars.insert((*k).to_owned(), v.clone());
+        }
+        let mut child = Command::new(gateway_binary())
+            .args(args)
+            .env_clear()
+            .envs(&vars)
+            .current_dir(home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kiro-gateway");
+        let stdout = capture(child.stdout.take().expect("stdout"));
+        let stderr = capture(child.stderr.take().expect("stderr"));
+        let mut process = GatewayProcess {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            api_key,
+            stdout,
+            stderr,
+        };
+        process.wait_healthy(Duration::from_secs(20));
+        process
+    }
+
+    fn wait_healthy(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        let url = format!("{}/health", self.base_url);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "kiro-gateway exited with {status}\nstdout:\n{}\nstderr:\n{}",
+                    self.stdout(),
+                    self.stderr()
+                );
+            }
+            if probe::http_ok(&url).unwrap_or(false) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("kiro-gateway did not become healthy\nstderr:\n{}", self.stderr());
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Send SIGTERM (graceful) and wait for the exit, at most `within`.
+    #[cfg(unix)]
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn capture(pipe: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
+    let out = Arc::new(Mutex::new(String::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    out
+}
+
+mod probe {
+    /// A tiny blocking GET over std TCP (the tests crate's reqwest is async-only); `Ok(true)`
+    /// when the answer is 200.
+    pub fn http_ok(url: &str) -> std::io::Result<bool> {
+        use std::io::{Read, Write};
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let mut stream = std::net::TcpStream::connect(host)?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
+        write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        let mut buf = [0u8; 32];
+        let n = stream.read(&mut buf)?;
+        Ok(buf[..n].starts_with(b"HTTP/1.1 200"))
+    }
+}
