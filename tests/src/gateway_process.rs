@@ -20,7 +20,10 @@ pub struct GatewayProcess {
 pub fn gateway_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     // target/<profile>/deps/<test-binary> → target/<profile>/kiro-gateway
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile dir");
     let binary = profile_dir.join(format!("kiro-gateway{}", std::env::consts::EXE_SUFFIX));
     assert!(
         binary.exists(),
@@ -47,8 +50,14 @@ impl GatewayProcess {
         let api_key = "kgw_test_key_0123456789abcdef".to_owned();
         let mut vars: HashMap<String, String> = HashMap::new();
         vars.insert("HOME".into(), home.display().to_string());
-        vars.insert("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string());
-        vars.insert("XDG_DATA_HOME".into(), home.join(".local/share").display().to_string());
+        vars.insert(
+            "XDG_CONFIG_HOME".into(),
+            home.join(".config").display().to_string(),
+        );
+        vars.insert(
+            "XDG_DATA_HOME".into(),
+            home.join(".local/share").display().to_string(),
+        );
         vars.insert("KIRO_GATEWAY_PORT".into(), port.to_string());
         vars.insert("KIRO_GATEWAY_API_KEY".into(), api_key.clone());
         vars.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
@@ -94,7 +103,10 @@ impl GatewayProcess {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("kiro-gateway did not become healthy\nstderr:\n{}", self.stderr());
+        panic!(
+            "kiro-gateway did not become healthy\nstderr:\n{}",
+            self.stderr()
+        );
     }
 
     pub fn stdout(&self) -> String {
@@ -151,7 +163,10 @@ mod probe {
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         let mut stream = std::net::TcpStream::connect(host)?;
         stream.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
-        write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        write!(
+            stream,
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )?;
         let mut buf = [0u8; 32];
         let n = stream.read(&mut buf)?;
         Ok(buf[..n].starts_with(b"HTTP/1.1 200"))

@@ -1,7 +1,10 @@
 //! Pure converters: client dialect → neutral [`Conversation`] → Kiro request, and Kiro
 //! events → client dialect. No I/O in here.
 
+pub mod anthropic;
 pub mod conversation;
+pub mod images;
+pub mod json_at;
 pub mod kiro_request;
 pub mod openai;
 

@@ -1,0 +1,3 @@
+//! Anthropic Messages ⇄ neutral conversation / Kiro events.
+
+pub mod request;

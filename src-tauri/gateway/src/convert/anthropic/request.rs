@@ -1,0 +1,613 @@
+//! Anthropic Messages request → neutral [`Conversation`].
+//!
+//! | Anthropic | Conversation |
+//! |---|---|
+//! | `system` (string or text blocks; `cache_control` accepted) | `system`, Claude Code's per-request billing line removed |
+//! | `text`, `image` (base64), `tool_use`, `tool_result`, `thinking` | the matching [`Part`] |
+//! | `redacted_thinking` | dropped (it cannot be replayed as text) |
+//! | `document` with text source | text part titled with the document title |
+//! | `document` with PDF source, `image` with URL source, server tools | 400 naming the field |
+//! | `server_tool_use` / `web_search_tool_result` from earlier turns | text parts |
+//! | `tool_choice` auto / any / tool / none | [`ToolChoice`] |
+//! | `thinking` enabled / adaptive / disabled | [`Thinking`] with budget / adaptive / off |
+//! | `max_tokens` (required), `stop_sequences` | enforced by the gateway on the output |
+//! | `metadata.user_id` with a session id | `session_id` (reused as Kiro's conversation id) |
+//! | `temperature`, `top_p`, `top_k` | type-checked, then ignored (Kiro has no such fields) |
+
+use serde_json::Value;
+
+use crate::convert::conversation::{
+    Conversation, Message, Part, Role, Thinking, ToolChoice, ToolSpec,
+};
+use crate::convert::images::image_from_base64;
+use crate::convert::json_at::At;
+use crate::error::ApiError;
+
+/// A parsed `/v1/messages` (or `/v1/messages/count_tokens`) request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagesRequest {
+    pub conversation: Conversation,
+    pub stream: bool,
+}
+
+/// Which route is parsing: `count_tokens` does not require `max_tokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Messages,
+    CountTokens,
+}
+
+pub fn parse_messages_request(body: &[u8], purpose: Purpose) -> Result<MessagesRequest, ApiError> {
+    let value = At::parse(body)?;
+    let root = At::root(&value);
+
+    let model = root.require("model")?.str()?.trim().to_owned();
+    if model.is_empty() {
+        return Err(ApiError::invalid_field(
+            "model",
+            "`model` must not be empty.",
+        ));
+    }
+    let max_output_tokens = match (root.get("max_tokens"), purpose) {
+        (Some(field), _) => {
+            let n = field.u32()?;
+            if n == 0 {
+                return Err(field.invalid("must be at least 1"));
+            }
+            Some(n)
+        }
+        (None, Purpose::Messages) => return Err(root.require("max_tokens").unwrap_err()),
+        (None, Purpose::CountTokens) => None,
+    };
+    let stream = root
+        .get("stream")
+        .map(|f| f.bool())
+        .transpose()?
+        .unwrap_or(false);
+    for key in ["temperature", "top_p", "top_k"] {
+        root.check_number(key)?;
+    }
+
+    let system = root
+        .get("system")
+        .map(|f| parse_system(&f))
+        .transpose()?
+        .flatten();
+    let messages_field = root.require("messages")?;
+    let message_items = messages_field.items()?;
+    if message_items.is_empty() {
+        return Err(messages_field.invalid("must contain at least one message"));
+    }
+    let messages = message_items
+        .iter()
+        .map(parse_message)
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let tools = match root.get("tools") {
+        Some(field) => field
+            .items()?
+            .iter()
+            .map(parse_tool)
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let tool_choice = root
+        .get("tool_choice")
+        .map(|f| parse_tool_choice(&f, &tools))
+        .transpose()?
+        .unwrap_or_default();
+    let thinking = root
+        .get("thinking")
+        .map(|f| parse_thinking(&f))
+        .transpose()?
+        .flatten();
+    let stop_sequences = match root.get("stop_sequences") {
+        Some(field) => field
+            .items()?
+            .iter()
+            .map(|s| s.str().map(str::to_owned))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => Vec::new(),
+    };
+    let session_id = root
+        .get("metadata")
+        .map(|m| -> Result<Option<String>, ApiError> {
+            m.object()?;
+            Ok(m.get("user_id")
+                .and_then(|u| u.value.as_str())
+                .and_then(session_from_user_id))
+        })
+        .transpose()?
+        .flatten();
+
+    Ok(MessagesRequest {
+        conversation: Conversation {
+            model,
+            system,
+            messages,
+            tools,
+            tool_choice,
+            thinking,
+            max_output_tokens,
+            stop_sequences,
+            session_id,
+        },
+        stream,
+    })
+}
+
+fn parse_system(field: &At<'_>) -> Result<Option<String>, ApiError> {
+    let text = match field.value {
+        Value::String(s) => s.clone(),
+        Value::Array(_) => {
+            let mut parts = Vec::new();
+            for block in field.items()? {
+                let kind = block.require("type")?.str()?;
+                if kind != "text" {
+                    return Err(block.invalid(format!(
+                        "system blocks must be of type `text`, not `{kind}`"
+                    )));
+                }
+                parts.push(block.require("text")?.str()?.to_owned());
+            }
+            parts.join("\n\n")
+        }
+        _ => return Err(field.type_error("a string or an array of text blocks")),
+    };
+    let text = strip_billing_header(&text);
+    Ok((!text.trim().is_empty()).then_some(text))
+}
+
+/// Claude Code puts a per-request `x-anthropic-billing-header: …` line in the system prompt;
+/// its random part would change the prompt prefix on every request.
+fn strip_billing_header(text: &str) -> String {
+    if !text.contains("x-anthropic-billing-header:") {
+        return text.to_owned();
+    }
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("x-anthropic-billing-header:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
+}
+
+fn parse_message(item: &At<'_>) -> Result<Message, ApiError> {
+    item.object()?;
+    let role_field = item.require("role")?;
+    let role = match role_field.str()? {
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        other => {
+            return Err(role_field.invalid(format!(
+                "unknown role `{other}`; use `user` or `assistant` (the system prompt goes in the top-level `system` field)"
+            )))
+        }
+    };
+    let content = item.require("content")?;
+    let parts = match content.value {
+        Value::String(text) => vec![Part::Text(text.clone())],
+        Value::Array(_) => {
+            let mut parts = Vec::new();
+            for block in content.items()? {
+                parts.extend(parse_block(&block)?);
+            }
+            parts
+        }
+        _ => return Err(content.type_error("a string or an array of content blocks")),
+    };
+    Ok(Message { role, parts })
+}
+
+fn parse_block(block: &At<'_>) -> Result<Option<Part>, ApiError> {
+    block.object()?;
+    let kind = block.require("type")?.str()?;
+    let part = match kind {
+        "text" => Part::Text(block.require("text")?.str()?.to_owned()),
+        "image" => Part::Image(parse_image_source(&block.require("source")?)?),
+        "tool_use" => {
+            let input = block.require("input")?;
+            input.object()?;
+            Part::ToolUse {
+                id: block.require("id")?.str()?.to_owned(),
+                name: block.require("name")?.str()?.to_owned(),
+                input: input.value.clone(),
+            }
+        }
+        "tool_result" => parse_tool_result(block)?,
+        "thinking" => Part::Thinking {
+            text: block.require("thinking")?.str()?.to_owned(),
+            signature: block.get("signature").map(|s| s.str().map(str::to_owned)).transpose()?,
+        },
+        "redacted_thinking" => return Ok(None),
+        "document" => parse_document(block)?,
+        "server_tool_use" => Part::Text(format!(
+            "[Server tool call: {} {}]",
+            block.get("name").and_then(|n| n.value.as_str()).unwrap_or("tool"),
+            block.get("input").map(|i| i.value.to_string()).unwrap_or_default()
+        )),
+        "web_search_tool_result" | "search_result" => Part::Text(format!(
+            "[Search result]\n{}",
+            block.get("content").map(|c| c.value.to_string()).unwrap_or_default()
+        )),
+        other => {
+            return Err(block.invalid(format!(
+                "unsupported content block type `{other}`; supported: text, image, tool_use, tool_result, thinking, redacted_thinking, document"
+            )))
+        }
+    };
+    Ok(Some(part))
+}
+
+fn parse_image_source(source: &At<'_>) -> Result<crate::convert::conversation::Image, ApiError> {
+    let kind = source.require("type")?.str()?;
+    match kind {
+        "base64" => {
+            let media_type = source.require("media_type")?.str()?;
+            let data = source.require("data")?.str()?;
+            image_from_base64(media_type, data).map_err(|e| source.invalid(e))
+        }
+        "url" => Err(source.invalid(
+            "image URLs are not fetched by the gateway (Kiro accepts only inline images); send the image as base64",
+        )),
+        other => Err(source.invalid(format!("unsupported image source type `{other}`; use `base64`"))),
+    }
+}
+
+fn parse_tool_result(block: &At<'_>) -> Result<Part, ApiError> {
+    let tool_use_id = block.require("tool_use_id")?.str()?.to_owned();
+    let is_error = block
+        .get("is_error")
+        .map(|f| f.bool())
+        .transpose()?
+        .unwrap_or(false);
+    let mut texts = Vec::new();
+    let mut images = Vec::new();
+    if let Some(content) = block.get("content") {
+        match content.value {
+            Value::String(text) => texts.push(text.clone()),
+            Value::Array(_) => {
+                for item in content.items()? {
+                    match item.require("type")?.str()? {
+                        "text" => texts.push(item.require("text")?.str()?.to_owned()),
+                        "image" => images.push(parse_image_source(&item.require("source")?)?),
+                        "document" => {
+                            if let Part::Text(text) = parse_document(&item)? {
+                                texts.push(text);
+                            }
+                        }
+                        other => texts.push(format!("[{other} block]\n{}", item.value)),
+                    }
+                }
+            }
+            _ => return Err(content.type_error("a string or an array of content blocks")),
+        }
+    }
+    Ok(Part::ToolResult {
+        tool_use_id,
+        content: texts.join("\n"),
+        images,
+        is_error,
+    })
+}
+
+/// Text documents become text; PDFs cannot be sent through the Kiro API reliably (protocol
+/// doc §5.7: only one peer reports a working document block), so they are refused clearly.
+fn parse_document(block: &At<'_>) -> Result<Part, ApiError> {
+    let source = block.require("source")?;
+    let title = block
+        .get("title")
+        .and_then(|t| t.value.as_str())
+        .unwrap_or("document");
+    match source.require("type")?.str()? {
+        "text" => Ok(Part::Text(format!("[{title}]\n{}", source.require("data")?.str()?))),
+        "content" => {
+            let mut texts = Vec::new();
+            for item in source.require("content")?.items()? {
+                if let Some(text) = item.get("text") {
+                    texts.push(text.str()?.to_owned());
+                }
+            }
+            Ok(Part::Text(format!("[{title}]\n{}", texts.join("\n"))))
+        }
+        "base64" | "url" | "file" => Err(source.invalid(
+            "PDF and file documents are not supported by the Kiro API through this gateway; extract the text and send it as a text block or a text document",
+        )),
+        other => Err(source.invalid(format!("unsupported document source type `{other}`"))),
+    }
+}
+
+fn parse_tool(item: &At<'_>) -> Result<ToolSpec, ApiError> {
+    item.object()?;
+    let name = item.require("name")?.str()?.to_owned();
+    if let Some(kind) = item.get("type") {
+        let kind = kind.str()?;
+        if kind != "custom" {
+            return Err(item.invalid(format!(
+                "server tool `{kind}` ({name}) is not supported by the Kiro API; declare a custom tool with `input_schema` instead"
+            )));
+        }
+    }
+    if name.trim().is_empty() {
+        return Err(item.require("name")?.invalid("must not be empty"));
+    }
+    let description = item
+        .get("description")
+        .map(|d| d.str().map(str::to_owned))
+        .transpose()?
+        .unwrap_or_default();
+    let schema = item.require("input_schema")?;
+    schema.object()?;
+    Ok(ToolSpec {
+        name,
+        description,
+        input_schema: schema.value.clone(),
+    })
+}
+
+fn parse_tool_choice(field: &At<'_>, tools: &[ToolSpec]) -> Result<ToolChoice, ApiError> {
+    field.object()?;
+    let kind_field = field.require("type")?;
+    Ok(match kind_field.str()? {
+        "auto" => ToolChoice::Auto,
+        "any" => ToolChoice::Required,
+        "none" => ToolChoice::None,
+        "tool" => {
+            let name_field = field.require("name")?;
+            let name = name_field.str()?;
+            if !tools.iter().any(|t| t.name == name) {
+                return Err(
+                    name_field.invalid(format!("no tool named `{name}` is declared in `tools`"))
+                );
+            }
+            ToolChoice::Named(name.to_owned())
+        }
+        other => {
+            return Err(kind_field.invalid(format!(
+                "unknown tool_choice type `{other}`; use auto, any, tool or none"
+            )))
+        }
+    })
+}
+
+fn parse_thinking(field: &At<'_>) -> Result<Option<Thinking>, ApiError> {
+    field.object()?;
+    let kind_field = field.require("type")?;
+    match kind_field.str()? {
+        "enabled" => {
+            let budget = field.require("budget_tokens")?;
+            let tokens = budget.u32()?;
+            if tokens == 0 {
+                return Err(budget.invalid("must be at least 1"));
+            }
+            Ok(Some(Thinking {
+                budget_tokens: Some(tokens),
+            }))
+        }
+        "adaptive" => Ok(Some(Thinking {
+            budget_tokens: None,
+        })),
+        "disabled" => Ok(None),
+        other => Err(kind_field.invalid(format!(
+            "unknown thinking type `{other}`; use enabled, adaptive or disabled"
+        ))),
+    }
+}
+
+/// The session UUID in Claude Code's `metadata.user_id`: either JSON `{"session_id": …}` or
+/// the `user_…_account_…_session_<uuid>` form.
+fn session_from_user_id(user_id: &str) -> Option<String> {
+    let candidate = if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(user_id) {
+        map.get("session_id")?.as_str()?.to_owned()
+    } else {
+        user_id.rsplit_once("_session_")?.1.to_owned()
+    };
+    uuid::Uuid::parse_str(&candidate)
+        .ok()
+        .map(|u| u.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<MessagesRequest, ApiError> {
+        parse_messages_request(value.to_string().as_bytes(), Purpose::Messages)
+    }
+
+    fn minimal() -> Value {
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]})
+    }
+
+    #[test]
+    fn minimal_request() {
+        let req = parse(minimal()).unwrap();
+        assert_eq!(req.conversation.model, "claude-sonnet-4-5");
+        assert_eq!(req.conversation.max_output_tokens, Some(100));
+        assert_eq!(
+            req.conversation.messages[0].parts,
+            vec![Part::Text("hi".into())]
+        );
+        assert!(!req.stream);
+    }
+
+    #[test]
+    fn system_blocks_with_cache_control_are_joined_and_billing_line_removed() {
+        let mut v = minimal();
+        v["system"] = json!([
+            {"type": "text", "text": "x-anthropic-billing-header: cc_version=1.0; cch=abcde;"},
+            {"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "Be brief."}
+        ]);
+        let req = parse(v).unwrap();
+        assert_eq!(
+            req.conversation.system.as_deref(),
+            Some("You are Claude Code.\n\nBe brief.")
+        );
+    }
+
+    #[test]
+    fn blocks_map_to_parts() {
+        let mut v = minimal();
+        v["messages"] = json!([
+            {"role": "user", "content": [{"type": "text", "text": "weather?"}]},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "call the tool", "signature": "sig"},
+                {"type": "redacted_thinking", "data": "xxx"},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true,
+                 "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+            ]}
+        ]);
+        let conv = parse(v).unwrap().conversation;
+        assert_eq!(
+            conv.messages[1].parts.len(),
+            2,
+            "redacted thinking is dropped"
+        );
+        assert_eq!(
+            conv.messages[1].parts[1],
+            Part::ToolUse {
+                id: "toolu_1".into(),
+                name: "get_weather".into(),
+                input: json!({"city": "Paris"})
+            }
+        );
+        assert_eq!(
+            conv.messages[2].parts[0],
+            Part::ToolResult {
+                tool_use_id: "toolu_1".into(),
+                content: "a\nb".into(),
+                images: vec![],
+                is_error: true
+            }
+        );
+    }
+
+    #[test]
+    fn tools_choice_thinking_stop_and_session() {
+        let mut v = minimal();
+        v["tools"] = json!([{"name": "get_weather", "description": "d", "input_schema": {"type": "object"}}]);
+        v["tool_choice"] = json!({"type": "tool", "name": "get_weather"});
+        v["thinking"] = json!({"type": "enabled", "budget_tokens": 2048});
+        v["stop_sequences"] = json!(["END"]);
+        v["metadata"] =
+            json!({"user_id": "user_abc_account_def_session_4b0e4a39-5c8e-4f3e-9a43-2f3d5f0c1a22"});
+        let conv = parse(v).unwrap().conversation;
+        assert_eq!(conv.tool_choice, ToolChoice::Named("get_weather".into()));
+        assert_eq!(
+            conv.thinking,
+            Some(Thinking {
+                budget_tokens: Some(2048)
+            })
+        );
+        assert_eq!(conv.stop_sequences, vec!["END".to_owned()]);
+        assert_eq!(
+            conv.session_id.as_deref(),
+            Some("4b0e4a39-5c8e-4f3e-9a43-2f3d5f0c1a22")
+        );
+    }
+
+    #[test]
+    fn count_tokens_does_not_need_max_tokens() {
+        let mut v = minimal();
+        v.as_object_mut().unwrap().remove("max_tokens");
+        assert!(parse(v.clone()).is_err());
+        assert!(parse_messages_request(v.to_string().as_bytes(), Purpose::CountTokens).is_ok());
+    }
+
+    #[test]
+    fn malformed_requests_name_the_field() {
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"max_tokens": 1, "messages": []}), "model"),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}),
+                "max_tokens",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": []}),
+                "messages",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": "hi"}),
+                "messages",
+            ),
+            (
+                json!({"model": "m", "max_tokens": "1", "messages": [{"role": "user", "content": "x"}]}),
+                "max_tokens",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "system", "content": "x"}]}),
+                "messages[0].role",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": 3}]}),
+                "messages[0].content",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "video"}]}]}),
+                "messages[0].content[0]",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "url", "url": "https://x"}}]}]}),
+                "messages[0].content[0].source",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/bmp", "data": "Qk1hYmNk"}}]}]}),
+                "messages[0].content[0].source",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBE"}}]}]}),
+                "messages[0].content[0].source",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "temperature": "hot", "messages": [{"role": "user", "content": "x"}]}),
+                "temperature",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "tools": [{"type": "web_search_20250305", "name": "web_search"}], "messages": [{"role": "user", "content": "x"}]}),
+                "tools[0]",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "tools": [{"name": "t"}], "messages": [{"role": "user", "content": "x"}]}),
+                "tools[0].input_schema",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "tool_choice": {"type": "tool", "name": "nope"}, "messages": [{"role": "user", "content": "x"}]}),
+                "tool_choice.name",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "thinking": {"type": "enabled"}, "messages": [{"role": "user", "content": "x"}]}),
+                "thinking.budget_tokens",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "stream": "yes", "messages": [{"role": "user", "content": "x"}]}),
+                "stream",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "stop_sequences": "END", "messages": [{"role": "user", "content": "x"}]}),
+                "stop_sequences",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}),
+                "max_tokens",
+            ),
+        ];
+        for (value, param) in cases {
+            let err = parse(value.clone()).expect_err(&value.to_string());
+            assert_eq!(
+                err.param.as_deref(),
+                Some(param),
+                "{value}: {}",
+                err.message
+            );
+            assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+        }
+    }
+}
