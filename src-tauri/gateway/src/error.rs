@@ -166,10 +166,7 @@ impl ApiError {
         let body = self.body(dialect).to_string();
         let mut response = (
             status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             body,
         )
             .into_response();

@@ -30,10 +30,7 @@ pub struct KiroRequest {
 impl KiroRequest {
     /// The client's name for a tool name that came back from Kiro.
     pub fn original_tool_name<'a>(&'a self, upstream: &'a str) -> &'a str {
-        self.tool_names
-            .get(upstream)
-            .map(String::as_str)
-            .unwrap_or(upstream)
+        self.tool_names.get(upstream).map(String::as_str).unwrap_or(upstream)
     }
 }
 

@@ -135,10 +135,7 @@ impl Credentials {
 
     /// Upstream answered the bearer-token 403 for `rejected`. Refresh once (single-flight) unless
     /// the token already changed since, and return the new token.
-    pub async fn on_rejected(
-        &self,
-        rejected: &AccessToken,
-    ) -> Result<AccessToken, CredentialError> {
+    pub async fn on_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, CredentialError> {
         let _ = rejected;
         Err(CredentialError::NotFound("not implemented".into()))
     }
