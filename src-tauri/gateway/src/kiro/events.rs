@@ -424,4 +424,5 @@ fn to_json(payload: &impl Serialize) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[path = "events/tests.rs"]
 mod tests;

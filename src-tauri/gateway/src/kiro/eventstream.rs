@@ -477,8 +477,11 @@ fn put_sized(out: &mut Vec<u8>, tag: u8, value: &[u8], name: &str) -> Result<(),
     Ok(())
 }
 
+// Explicit paths: the fuzz crate includes this file with `#[path]`, which changes the default.
 #[cfg(test)]
+#[path = "eventstream/test_vectors.rs"]
 pub(crate) mod test_vectors;
 
 #[cfg(test)]
+#[path = "eventstream/tests.rs"]
 mod tests;
