@@ -4,10 +4,10 @@
 //! Hand-written instead of `aws-smithy-eventstream` 0.61.6, on evidence (probed against §12):
 //! its `MessageFrameDecoder` has no frame-size limit and checks neither CRC before the whole
 //! declared frame is buffered, so the §12.3 prelude `0x7fffffff` stays `Incomplete` (still so
-//! after 1 MiB more input) and a bit flip in `total_length` goes unnoticed just as long. It also
-//! needs Rust 1.94.1 and pulls 25 crates (aws-smithy-types, http, time, base64-simd). It does pass
-//! the CRC and V10 vectors. This decoder uses only `crc32fast` and `bytes`, and validates the
-//! prelude CRC and the size bound as soon as 12 bytes are buffered.
+//! after 1 MiB more input), and so does a bit flip in `total_length`. It needs Rust 1.94.1
+//! (workspace MSRV: 1.85) and pulls 25 crates (aws-smithy-types, http, time, base64-simd); it
+//! does decode V10 and catch the corrupted payload. This decoder needs only `crc32fast` and
+//! `bytes`, and checks the prelude CRC and the size bound as soon as 12 bytes are buffered.
 //!
 //! The decoder is strict: after the first error it keeps returning that error (no resync).
 
