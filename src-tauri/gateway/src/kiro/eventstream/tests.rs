@@ -387,3 +387,76 @@ fn encoder_rejects_unrepresentable_values() {
         longest
     );
 }
+
+#[test]
+fn every_single_byte_corruption_is_an_immediate_error() {
+    for hex_text in [tv::V0, tv::V1, tv::V7, tv::V8, tv::V10] {
+        let frame = bytes(hex_text);
+        for at in 0..frame.len() {
+            for mask in 1..=u8::MAX {
+                let mut corrupt = frame.clone();
+                corrupt[at] ^= mask;
+                let mut decoder = Decoder::new();
+                decoder.feed(&corrupt);
+                let result = decoder.next_frame();
+                assert!(result.is_err(), "byte {at} ^ {mask:#04x}: {result:?}");
+            }
+        }
+    }
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    fn header_value() -> impl Strategy<Value = HeaderValue> {
+        prop_oneof![
+            any::<bool>().prop_map(HeaderValue::Bool),
+            any::<i8>().prop_map(HeaderValue::Byte),
+            any::<i16>().prop_map(HeaderValue::Short),
+            any::<i32>().prop_map(HeaderValue::Int),
+            any::<i64>().prop_map(HeaderValue::Long),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(HeaderValue::Bytes),
+            any::<String>().prop_map(HeaderValue::String),
+            any::<i64>().prop_map(HeaderValue::Timestamp),
+            any::<[u8; 16]>().prop_map(HeaderValue::Uuid),
+        ]
+    }
+
+    fn frame() -> impl Strategy<Value = Frame> {
+        let header = ("[:a-zA-Z0-9-]{1,20}", header_value())
+            .prop_map(|(name, value)| Header::new(name, value));
+        (
+            proptest::collection::vec(header, 0..6),
+            proptest::collection::vec(any::<u8>(), 0..200),
+        )
+            .prop_map(|(headers, payload)| Frame {
+                headers,
+                payload: payload.into(),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn frames_round_trip_through_any_chunking(
+            frames in proptest::collection::vec(frame(), 0..8),
+            chunk in 1usize..300,
+        ) {
+            let stream: Vec<u8> = frames
+                .iter()
+                .flat_map(|f| encode_frame(&f.headers, &f.payload))
+                .collect();
+            let mut decoder = Decoder::new();
+            let mut decoded = Vec::new();
+            for piece in stream.chunks(chunk) {
+                decoder.feed(piece);
+                while let Some(frame) = decoder.next_frame().map_err(|e| TestCaseError::fail(e.to_string()))? {
+                    decoded.push(frame);
+                }
+            }
+            prop_assert_eq!(decoder.finish(), Ok(()));
+            prop_assert_eq!(decoded, frames);
+        }
+    }
+}
