@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt};
 
 use super::client::describe_reqwest_error;
 use super::events::KiroEvent;
-use super::eventstream::EventDecoder;
+use super::events::EventDecoder;
 use super::upstream_error::UpstreamError;
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -95,7 +95,9 @@ impl EventStream {
             match self.decoder.next_event() {
                 Ok(Some(event)) => self.pending.push_back(event),
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(UpstreamError::Decode(e.to_string())),
+                Err(e) if e.is_fatal() => return Err(UpstreamError::Decode(e.to_string())),
+                // One frame with an unreadable payload; the framing is intact, so go on.
+                Err(e) => tracing::warn!("skipping an unreadable Kiro event: {e}"),
             }
         }
     }
