@@ -189,7 +189,7 @@ pub(crate) fn is_valid_profile_arn(arn: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     let account_ok = !parts[4].is_empty() && parts[4].chars().all(|c| c.is_ascii_digit());
     let id_ok = parts[5].strip_prefix("profile/").is_some_and(|id| {
-        !id.is_empty()
+        id.chars().any(|c| c.is_ascii_alphanumeric())
             && id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -246,6 +246,7 @@ mod tests {
         assert!(is_valid_profile_arn(arn));
         assert_eq!(arn_region(arn).as_deref(), Some("us-east-1"));
         assert!(!is_valid_profile_arn("arn:aws:codewhisperer:us-east-1:...:profile/x"));
+        assert!(!is_valid_profile_arn("arn:aws:codewhisperer:us-east-1:1:profile/..."));
         assert!(!is_valid_profile_arn("arn:aws:s3:us-east-1:1:profile/x"));
         assert_eq!(arn_region("arn:aws:codewhisperer:EU:1:profile/x"), None);
     }
