@@ -132,11 +132,7 @@ pub(crate) fn load(path: &Path, only_key: Option<&str>) -> Result<CliLoaded, Cre
     let state_profile = read_kv(&conn, "state", STATE_PROFILE_KEY)
         .ok()
         .flatten()
-        .and_then(|v| {
-            v.get("arn")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+        .and_then(|v| v.get("arn").and_then(Value::as_str).map(str::to_owned))
         .filter(|a| token::is_valid_profile_arn(a));
     let state_region = read_kv(&conn, "state", STATE_IDC_REGION_KEY)
         .ok()
@@ -145,9 +141,8 @@ pub(crate) fn load(path: &Path, only_key: Option<&str>) -> Result<CliLoaded, Cre
 
     let has_client = client_id.is_some() && client_secret.is_some();
     let kind = token::detect_kind(&obj, has_client, Some(key_kind));
-    let expires_at =
-        token::parse_expiry(obj.get("expires_at").or_else(|| obj.get("expiresAt")))
-            .map_err(|e| invalid(path, format!("{key}: {e}")))?;
+    let expires_at = token::parse_expiry(obj.get("expires_at").or_else(|| obj.get("expiresAt")))
+        .map_err(|e| invalid(path, format!("{key}: {e}")))?;
     let tokens = TokenSet {
         access_token: get_secret(&obj, &["access_token", "accessToken"]),
         refresh_token: get_secret(&obj, &["refresh_token", "refreshToken"]),
@@ -205,8 +200,8 @@ pub(crate) fn write_back(path: &Path, key: &str, tokens: &TokenSet) -> Result<()
             DbWriteError::Other(msg)
         }
     };
-    let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .map_err(classify)?;
+    let mut conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(classify)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)

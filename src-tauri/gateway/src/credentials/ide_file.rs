@@ -130,7 +130,11 @@ fn find_registration(
     if hash.is_empty() || !hash.chars().all(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
-    let mut dirs: Vec<PathBuf> = token_path.parent().map(Path::to_path_buf).into_iter().collect();
+    let mut dirs: Vec<PathBuf> = token_path
+        .parent()
+        .map(Path::to_path_buf)
+        .into_iter()
+        .collect();
     dirs.extend(cache_dirs.iter().cloned());
     for dir in dirs {
         let reg_path = dir.join(format!("{hash}.json"));
@@ -140,7 +144,8 @@ fn find_registration(
         match read_object(&reg_path) {
             Ok(reg) => {
                 if let Ok(Some(exp)) = token::parse_expiry(
-                    reg.get("expiresAt").or_else(|| reg.get("clientSecretExpiresAt")),
+                    reg.get("expiresAt")
+                        .or_else(|| reg.get("clientSecretExpiresAt")),
                 ) {
                     if exp < chrono::Utc::now() {
                         tracing::warn!(

@@ -219,7 +219,9 @@ impl Credentials {
             redactor.add(rt.expose());
         }
         let (source, loaded) = source::discover(&settings)?;
-        Ok(Arc::new(Self::from_loaded(settings, http, redactor, source, loaded)))
+        Ok(Arc::new(Self::from_loaded(
+            settings, http, redactor, source, loaded,
+        )))
     }
 
     fn from_loaded(
@@ -286,7 +288,10 @@ impl Credentials {
 
     /// Upstream answered the bearer-token 403 for `rejected`. Refresh once (single-flight) unless
     /// the token already changed since, and return the new token.
-    pub async fn on_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, CredentialError> {
+    pub async fn on_rejected(
+        &self,
+        rejected: &AccessToken,
+    ) -> Result<AccessToken, CredentialError> {
         let st = self.snapshot();
         let st = if st.generation != rejected.generation && st.is_fresh(Utc::now()) {
             st
@@ -349,10 +354,7 @@ impl Credentials {
     }
 
     fn snapshot(&self) -> Arc<State> {
-        self.state
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn auth_region(&self, st: &State) -> String {
@@ -396,7 +398,9 @@ impl Credentials {
         if st.tokens.auth_kind == AuthKind::ApiKey || self.effective_profile(st).is_some() {
             return;
         }
-        let Some(access) = st.tokens.access() else { return };
+        let Some(access) = st.tokens.access() else {
+            return;
+        };
         let _guard = self.profile_lock.lock().await;
         if self.effective_profile(st).is_some() {
             return;

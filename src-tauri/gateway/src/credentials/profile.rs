@@ -83,7 +83,11 @@ pub(crate) async fn list_available_profiles(
             Err(e) => {
                 last_error = Some(format!(
                     "ListAvailableProfiles at {url}: {}",
-                    if e.is_timeout() { "timed out" } else { "request failed" }
+                    if e.is_timeout() {
+                        "timed out"
+                    } else {
+                        "request failed"
+                    }
                 ));
                 continue;
             }
@@ -94,7 +98,9 @@ pub(crate) async fn list_available_profiles(
             continue;
         }
         let Ok(v) = response.json::<Value>().await else {
-            last_error = Some(format!("ListAvailableProfiles at {url}: response is not JSON"));
+            last_error = Some(format!(
+                "ListAvailableProfiles at {url}: response is not JSON"
+            ));
             continue;
         };
         let arn = v
@@ -151,7 +157,10 @@ mod tests {
     #[test]
     fn api_region_order() {
         let arn = "arn:aws:codewhisperer:eu-central-1:123:profile/ABC";
-        assert_eq!(api_region(Some(arn), Some("us-west-2"), None), "eu-central-1");
+        assert_eq!(
+            api_region(Some(arn), Some("us-west-2"), None),
+            "eu-central-1"
+        );
         assert_eq!(api_region(None, Some("us-west-2"), Some("x")), "us-west-2");
         assert_eq!(api_region(None, None, Some("eu-central-1")), "eu-central-1");
         assert_eq!(api_region(None, None, None), "us-east-1");

@@ -114,19 +114,18 @@ pub(crate) async fn refresh(
             ctx.http.post(endpoint).form(&form)
         }
     };
-    let response = request
-        .timeout(REFRESH_TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| {
-            CredentialError::RefreshFailed(ctx.redactor.redact(&format!(
-                "cannot reach the token endpoint: {}",
-                describe_reqwest(&e)
-            )))
-        })?;
+    let response = request.timeout(REFRESH_TIMEOUT).send().await.map_err(|e| {
+        CredentialError::RefreshFailed(ctx.redactor.redact(&format!(
+            "cannot reach the token endpoint: {}",
+            describe_reqwest(&e)
+        )))
+    })?;
     let status = response.status();
     let body = response.text().await.map_err(|e| {
-        CredentialError::RefreshFailed(format!("reading the refresh response: {}", describe_reqwest(&e)))
+        CredentialError::RefreshFailed(format!(
+            "reading the refresh response: {}",
+            describe_reqwest(&e)
+        ))
     })?;
     if !status.is_success() {
         return Err(classify_error(status.as_u16(), &body, ctx.redactor));
@@ -219,9 +218,8 @@ pub(crate) fn classify_error(status: u16, body: &str, redactor: &Redactor) -> Cr
 }
 
 fn parse_success(body: &str) -> Result<Refreshed, CredentialError> {
-    let v: Value = serde_json::from_str(body).map_err(|_| {
-        CredentialError::RefreshFailed("the refresh response is not JSON".into())
-    })?;
+    let v: Value = serde_json::from_str(body)
+        .map_err(|_| CredentialError::RefreshFailed("the refresh response is not JSON".into()))?;
     let s = |keys: &[&str]| {
         keys.iter()
             .filter_map(|k| v.get(*k))

@@ -254,7 +254,10 @@ fn from_cli(cli: cli_db::CliLoaded) -> Loaded {
 }
 
 /// (Re-)read the source.
-pub(crate) fn load(source: &Source, settings: &CredentialSettings) -> Result<Loaded, CredentialError> {
+pub(crate) fn load(
+    source: &Source,
+    settings: &CredentialSettings,
+) -> Result<Loaded, CredentialError> {
     match source {
         Source::TokenFile { path, .. } => {
             let cache: Vec<PathBuf> = sso_cache_dir(settings).into_iter().collect();

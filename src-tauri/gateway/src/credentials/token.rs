@@ -179,8 +179,7 @@ pub(crate) fn detect_kind(
 /// (`arn:aws:codewhisperer:{region}:{digits}:profile/{id}`), not a placeholder.
 pub(crate) fn is_valid_profile_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "codewhisperer"
-    {
+    if parts.len() != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "codewhisperer" {
         return false;
     }
     let region_ok = !parts[3].is_empty()
@@ -233,7 +232,9 @@ mod tests {
 
     #[test]
     fn numeric_expiry_seconds_and_millis() {
-        let s = parse_expiry(Some(&Value::from(1_800_000_000))).unwrap().unwrap();
+        let s = parse_expiry(Some(&Value::from(1_800_000_000)))
+            .unwrap()
+            .unwrap();
         let ms = parse_expiry(Some(&Value::from(1_800_000_000_000i64)))
             .unwrap()
             .unwrap();
@@ -245,8 +246,12 @@ mod tests {
         let arn = "arn:aws:codewhisperer:us-east-1:699475941385:profile/EHGA3GRVQMUK";
         assert!(is_valid_profile_arn(arn));
         assert_eq!(arn_region(arn).as_deref(), Some("us-east-1"));
-        assert!(!is_valid_profile_arn("arn:aws:codewhisperer:us-east-1:...:profile/x"));
-        assert!(!is_valid_profile_arn("arn:aws:codewhisperer:us-east-1:1:profile/..."));
+        assert!(!is_valid_profile_arn(
+            "arn:aws:codewhisperer:us-east-1:...:profile/x"
+        ));
+        assert!(!is_valid_profile_arn(
+            "arn:aws:codewhisperer:us-east-1:1:profile/..."
+        ));
         assert!(!is_valid_profile_arn("arn:aws:s3:us-east-1:1:profile/x"));
         assert_eq!(arn_region("arn:aws:codewhisperer:EU:1:profile/x"), None);
     }

@@ -85,8 +85,7 @@ mod tests {
         let p = dir.path().join("t.json");
         write_json_atomically(&p, &serde_json::json!({"a": 1})).unwrap();
         write_json_atomically(&p, &serde_json::json!({"a": 2})).unwrap();
-        let v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         assert_eq!(v["a"], 2);
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temp file left behind");

@@ -89,7 +89,11 @@ impl Fake {
         format!("http://{}{path}", self.addr)
     }
     pub fn allow_refresh(&self, token: &str) {
-        self.state.lock().unwrap().valid_refresh.insert(token.into());
+        self.state
+            .lock()
+            .unwrap()
+            .valid_refresh
+            .insert(token.into());
     }
     pub fn refresh_calls(&self) -> usize {
         self.state.lock().unwrap().refresh_calls
@@ -150,7 +154,11 @@ fn issue(st: &mut FakeState, refresh: &str) -> Option<(String, String, i64)> {
     Some((access, new_refresh, st.expires_in))
 }
 
-async fn social(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn social(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&state, "/refreshToken", &headers, &body);
     let delay = {
         let mut st = state.lock().unwrap();
@@ -183,7 +191,11 @@ async fn social(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, 
     }
 }
 
-async fn oidc(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn oidc(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&state, "/token", &headers, &body);
     let delay = {
         let mut st = state.lock().unwrap();
@@ -199,11 +211,20 @@ async fn oidc(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, bo
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let Some(v) = serde_json::from_slice::<Value>(&body).ok().filter(|_| json_ct) else {
-        return json_response(400, json!({"error": "invalid_request", "error_description": "form body"}));
+    let Some(v) = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .filter(|_| json_ct)
+    else {
+        return json_response(
+            400,
+            json!({"error": "invalid_request", "error_description": "form body"}),
+        );
     };
     if v.get("scope").is_some() || v.get("scopes").is_some() {
-        return json_response(400, json!({"error": "invalid_request", "error_description": "scope not allowed"}));
+        return json_response(
+            400,
+            json!({"error": "invalid_request", "error_description": "scope not allowed"}),
+        );
     }
     if v.get("grantType").and_then(Value::as_str) != Some("refresh_token") {
         return json_response(400, json!({"error": "unsupported_grant_type"}));
@@ -211,7 +232,10 @@ async fn oidc(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, bo
     let id = v.get("clientId").and_then(Value::as_str).unwrap_or("");
     let secret = v.get("clientSecret").and_then(Value::as_str).unwrap_or("");
     if id != st.client_id || secret != st.client_secret {
-        return json_response(401, json!({"error": "invalid_client", "error_description": "Invalid client"}));
+        return json_response(
+            401,
+            json!({"error": "invalid_client", "error_description": "Invalid client"}),
+        );
     }
     let rt = v.get("refreshToken").and_then(Value::as_str).unwrap_or("");
     match issue(&mut st, rt) {
@@ -226,7 +250,11 @@ async fn oidc(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, bo
     }
 }
 
-async fn profiles(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn profiles(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&state, "/List-Available-Profiles", &headers, &body);
     let st = state.lock().unwrap();
     let bearer = headers
@@ -245,7 +273,10 @@ async fn profiles(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap
             200,
             json!({"profiles": list.iter().map(|a| json!({"arn": a, "profileName": "p"})).collect::<Vec<_>>()}),
         ),
-        None => json_response(403, json!({"message": "User is not authorized to access this feature", "reason": null})),
+        None => json_response(
+            403,
+            json!({"message": "User is not authorized to access this feature", "reason": null}),
+        ),
     }
 }
 
@@ -363,10 +394,15 @@ pub fn db_get(path: &Path, table: &str, key: &str) -> Option<(Value, String)> {
         |row| {
             let raw = row.get_ref(0)?;
             let bytes = match raw {
-                rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => b.to_vec(),
+                rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                    b.to_vec()
+                }
                 _ => Vec::new(),
             };
-            Ok((serde_json::from_slice(&bytes).unwrap(), row.get::<_, String>(1)?))
+            Ok((
+                serde_json::from_slice(&bytes).unwrap(),
+                row.get::<_, String>(1)?,
+            ))
         },
     )
     .ok()
