@@ -554,6 +554,40 @@ async fn api_keys_are_never_refreshed() {
     );
 }
 
+#[tokio::test]
+async fn external_idp_refreshes_at_its_token_endpoint() {
+    let env = Env::new();
+    let fake = Fake::start().await;
+    fake.allow_refresh("ext-refresh-token-01");
+    write_json(
+        &env.token_file(),
+        &json!({
+            "accessToken": "ext-access-token-001",
+            "refreshToken": "ext-refresh-token-01",
+            "expiresAt": iso_in(-60),
+            "authMethod": "external_idp",
+            "provider": "ExternalIdp",
+            "tokenEndpoint": fake.url("/oauth2/token"),
+            "issuerUrl": fake.url("/"),
+            "clientId": "entra-client-id",
+            "scopes": ["api://kiro/.default", "offline_access"],
+        }),
+    );
+    let creds = discover(env.settings(Some(&fake))).await;
+    let t = creds.access_token().await.unwrap();
+    assert_eq!(t.auth_kind, AuthKind::ExternalIdp);
+    assert_eq!(t.token.expose(), "aoa-fresh-access-0001");
+    let req = &fake.requests("/oauth2/token")[0];
+    assert!(req.body.contains("grant_type=refresh_token"));
+    assert!(req.body.contains("client_id=entra-client-id"));
+    assert!(req.body.contains("refresh_token=ext-refresh-token-01"));
+    assert!(fake.requests("/refreshToken").is_empty() && fake.requests("/token").is_empty());
+    assert_eq!(
+        read_json(&env.token_file())["refreshToken"],
+        "aor-rotated-refresh-0001"
+    );
+}
+
 // ---------------------------------------------------------------- single-flight
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -680,6 +714,41 @@ async fn watcher_adopts_tokens_written_by_rename_many_times() {
     );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(creds.status().adopted_count, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_adopts_tokens_kiro_cli_writes_into_its_database() {
+    let env = Env::new();
+    let fake = Fake::start().await;
+    let db = env.cli_db("kiro-cli");
+    make_db(
+        &db,
+        &[(
+            "kirocli:social:token",
+            json!({"access_token": "aoa-cli-access-001", "refresh_token": "aor-cli-refresh-01", "expires_at": iso_in(3600)}),
+        )],
+        &[],
+    );
+    let creds = discover(env.settings(Some(&fake))).await;
+    let _guard = creds.watch().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    {
+        // kiro-cli updates the row in place.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let v = json!({"access_token": "aoa-cli-access-002", "refresh_token": "aor-cli-refresh-02", "expires_at": iso_in(3700)});
+        conn.execute(
+            "UPDATE auth_kv SET value = ?1 WHERE key = 'kirocli:social:token'",
+            [v.to_string()],
+        )
+        .unwrap();
+    }
+    let c = creds.clone();
+    assert!(wait_until(Duration::from_secs(10), || c.status().adopted_count == 1).await);
+    assert_eq!(
+        creds.access_token().await.unwrap().token.expose(),
+        "aoa-cli-access-002"
+    );
+    assert_eq!(fake.refresh_calls(), 0);
 }
 
 #[tokio::test]

@@ -53,8 +53,11 @@ pub(crate) fn load(path: &Path, cache_dirs: &[PathBuf]) -> Result<TokenSet, Cred
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     let wants_registration = client_id.is_none() || client_secret.is_none();
-    let is_idc_like =
-        obj.contains_key("clientIdHash") || matches!(method.as_str(), "idc" | "builder-id" | "iam");
+    let is_idc_like = obj.contains_key("clientIdHash")
+        || matches!(
+            method.as_str(),
+            "idc" | "builder-id" | "builder_id" | "builderid" | "iam"
+        );
     if wants_registration && is_idc_like {
         if let Some(reg) = find_registration(path, &obj, cache_dirs) {
             client_id = client_id.or(reg.0);

@@ -154,6 +154,62 @@ mod tests {
         );
     }
 
+    async fn serve(status: u16, body: &'static str) -> String {
+        use axum::routing::post;
+        let app = axum::Router::new().route(
+            "/List-Available-Profiles",
+            post(move || async move {
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [("content-type", "application/json")],
+                    body,
+                )
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/List-Available-Profiles")
+    }
+
+    #[tokio::test]
+    async fn probing_moves_on_after_403_or_an_empty_list() {
+        let http = reqwest::Client::new();
+        let forbidden = serve(
+            403,
+            r#"{"message":"User is not authorized to access this feature"}"#,
+        )
+        .await;
+        let empty = serve(200, r#"{"profiles":[]}"#).await;
+        let found = serve(
+            200,
+            r#"{"profiles":[{"arn":"arn:aws:codewhisperer:eu-central-1:123456789012:profile/EU","profileName":"eu"}]}"#,
+        )
+        .await;
+        let urls = vec![forbidden.clone(), empty.clone(), found];
+        let arn = list_available_profiles(&http, &urls, "tok-123456789", AuthKind::Oidc)
+            .await
+            .unwrap();
+        assert_eq!(
+            arn.as_deref(),
+            Some("arn:aws:codewhisperer:eu-central-1:123456789012:profile/EU")
+        );
+        // Nothing anywhere: the last failure is reported.
+        let err = list_available_profiles(
+            &http,
+            &[empty.clone(), forbidden],
+            "tok-123456789",
+            AuthKind::Oidc,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.contains("403"), "{err}");
+        let none = list_available_profiles(&http, &[empty], "tok-123456789", AuthKind::Oidc)
+            .await
+            .unwrap();
+        assert_eq!(none, None);
+    }
+
     #[test]
     fn api_region_order() {
         let arn = "arn:aws:codewhisperer:eu-central-1:123:profile/ABC";

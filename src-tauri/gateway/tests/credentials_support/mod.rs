@@ -77,6 +77,7 @@ impl Fake {
             .route("/refreshToken", post(social))
             .route("/token", post(oidc))
             .route("/List-Available-Profiles", post(profiles))
+            .route("/oauth2/token", post(external_idp))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -247,6 +248,39 @@ async fn oidc(
             400,
             json!({"error": "invalid_grant", "error_description": "Invalid refresh token provided"}),
         ),
+    }
+}
+
+/// External IdP (protocol doc §2.7): form-encoded OAuth, snake_case response.
+async fn external_idp(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(&state, "/oauth2/token", &headers, &body);
+    let mut st = state.lock().unwrap();
+    st.refresh_calls += 1;
+    let form_ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let field = |name: &str| {
+        text.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    };
+    if !form_ct || field("grant_type").as_deref() != Some("refresh_token") {
+        return json_response(400, json!({"error": "invalid_request"}));
+    }
+    let rt = field("refresh_token").unwrap_or_default();
+    match issue(&mut st, &rt) {
+        Some((access, refresh, exp)) => json_response(
+            200,
+            json!({"access_token": access, "refresh_token": refresh, "expires_in": exp, "token_type": "Bearer"}),
+        ),
+        None => json_response(400, json!({"error": "invalid_grant"})),
     }
 }
 
