@@ -935,6 +935,33 @@ async fn read_only_file_keeps_the_token_in_memory() {
 }
 
 #[tokio::test]
+async fn a_signed_out_or_damaged_file_is_not_rewritten() {
+    let env = Env::new();
+    let fake = Fake::start().await;
+    fake.allow_refresh("aor-ide-refresh-0001");
+    write_json(
+        &env.token_file(),
+        &social_file("aoa-old-access-0001", "aor-ide-refresh-0001", -60),
+    );
+    let creds = discover(env.settings(Some(&fake))).await;
+    std::fs::remove_file(env.token_file()).unwrap(); // the user signed out in the IDE
+    let t = creds.access_token().await.unwrap();
+    assert_eq!(t.token.expose(), "aoa-fresh-access-0001");
+    assert!(
+        !env.token_file().exists(),
+        "a signed-out login is not resurrected"
+    );
+
+    std::fs::write(env.token_file(), "{ half a file").unwrap();
+    let t = creds.on_rejected(&t).await.unwrap();
+    assert_eq!(t.token.expose(), "aoa-fresh-access-0002");
+    assert_eq!(
+        std::fs::read_to_string(env.token_file()).unwrap(),
+        "{ half a file"
+    );
+}
+
+#[tokio::test]
 async fn read_only_database_keeps_the_token_in_memory() {
     let env = Env::new();
     let fake = Fake::start().await;

@@ -171,13 +171,16 @@ fn find_registration(
 /// Write `tokens` into the file: read the current object, update the token fields (keeping
 /// the spelling the file already uses), keep every other field, replace atomically.
 pub(crate) fn write_back(path: &Path, tokens: &TokenSet) -> std::io::Result<()> {
-    let mut obj = match read_object(path) {
-        Ok(obj) => obj,
-        Err(e) => {
-            tracing::warn!("{e}; rewriting it from the gateway's copy");
-            Map::new()
-        }
-    };
+    // A file that vanished (logout) is not recreated; one that does not parse (another
+    // writer mid-way, or damage) is not overwritten: the token stays in memory.
+    if !path.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the token file is gone (signed out?); not recreating it",
+        ));
+    }
+    let mut obj = read_object(path)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
     if let Some(a) = tokens.access() {
         let key = if tokens.auth_kind == AuthKind::ApiKey && obj.contains_key("kiroApiKey") {
             "kiroApiKey"

@@ -3,6 +3,31 @@
 //!
 //! CONTRACT (used by `kiro::client`, `server`, `api::health`, `main`): the public items below
 //! keep their names and signatures; everything else in this module is free to change.
+//!
+//! Modules: `source` (which source, discovery order, write-back dispatch), `ide_file`
+//! (IDE token file + IdC registration), `cli_db` (kiro-cli / Amazon Q SQLite), `refresh`
+//! (social, OIDC, external IdP calls and error classes), `profile` (profile.json,
+//! ListAvailableProfiles, regions), `write_back` (atomic JSON), `watch` (notify), `token`
+//! (shared parsing).
+//!
+//! Decisions:
+//! * Explicit settings win, in the order `creds_file` > `cli_db_file` > `refresh_token`; then
+//!   the IDE token file, then `kiro-cli` / `amazon-q` databases (JW's key order). A `ksk_`
+//!   value given as `REFRESH_TOKEN` is used as an API key.
+//! * `profileArn`: an explicit `PROFILE_ARN` wins over everything (the operator asked for it);
+//!   then the token's own, then the refresh response (only fills a gap: the stored one is
+//!   kept, like the IDE), then kiro-cli `state`, then the IDE `profile.json` (IDE-file
+//!   sources), then ListAvailableProfiles (cached; retried at most every 5 min), then — social
+//!   logins only — the shared social profile.
+//! * Memory uses a 5-minute safety margin (at most half the lifetime of a token we obtained);
+//!   disk keeps the real expiry. A failed proactive refresh keeps serving a still-valid token.
+//! * Adoption compares with what the source held when we last read / wrote it, so a
+//!   read-only source's stale copy is never re-adopted over a newer in-memory token.
+//! * Write-back goes to the source the token came from (a rotated refresh token must reach
+//!   the IDE / kiro-cli, or they are signed out). A vanished or unparsable file is not
+//!   rewritten; a read-only one leaves the token in memory (`read_only`, one warning).
+//! * The machine id is `sha256(home + source identity)`: stable per credential, never derived
+//!   from the rotating refresh token.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -349,6 +374,18 @@ impl Credentials {
         self.snapshot().generation
     }
 
+    /// Re-read the source off the async runtime (file / SQLite I/O, busy timeout).
+    async fn load_blocking(&self) -> Result<Loaded, CredentialError> {
+        let (source, settings) = (self.source.clone(), self.settings.clone());
+        tokio::task::spawn_blocking(move || source::load(&source, &settings))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CredentialError::Invalid(format!(
+                    "re-reading the source failed: {e}"
+                )))
+            })
+    }
+
     fn source_file(&self) -> Option<&Path> {
         self.source.file()
     }
@@ -519,7 +556,7 @@ impl Credentials {
         };
 
         // Adopt before refresh: the IDE / kiro-cli may already have a new token.
-        match source::load(&self.source, &self.settings) {
+        match self.load_blocking().await {
             Ok(loaded) => {
                 if self.absorb(loaded, rejected.as_deref(), true) {
                     return Ok(self.snapshot());
@@ -571,7 +608,7 @@ impl Credentials {
                     expires_at = ?new_state.tokens.expires_at,
                     "Kiro access token refreshed"
                 );
-                self.persist(&new_state.tokens);
+                self.persist(&new_state.tokens).await;
                 Ok(self.snapshot())
             }
             Err(e) => {
@@ -589,8 +626,13 @@ impl Credentials {
 
     /// Write refreshed tokens back to the source (memory was updated first, so the watcher
     /// reading our own write sees nothing new).
-    fn persist(&self, tokens: &TokenSet) {
-        match source::write_back(&self.source, tokens) {
+    async fn persist(&self, tokens: &TokenSet) {
+        let (source, owned) = (self.source.clone(), tokens.clone());
+        // SQLite may wait up to its busy timeout for kiro-cli: keep that off the runtime.
+        let outcome = tokio::task::spawn_blocking(move || source::write_back(&source, &owned))
+            .await
+            .unwrap_or_else(|e| WriteOutcome::Failed(format!("write-back task failed: {e}")));
+        match outcome {
             WriteOutcome::Written => {
                 let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
                 let mut next = (**guard).clone();

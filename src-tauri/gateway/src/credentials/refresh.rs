@@ -57,6 +57,12 @@ pub(crate) async fn refresh(
             "the access token expired and the source holds no refresh token".into(),
         ));
     };
+    if refresh_token.contains("...") {
+        // The IDE's account UI shows tokens shortened with an ellipsis.
+        return Err(CredentialError::RefreshRejected(
+            "the refresh token looks truncated (it contains \"...\"); copy the whole value".into(),
+        ));
+    }
     let request = match tokens.auth_kind {
         AuthKind::ApiKey => {
             return Err(CredentialError::RefreshRejected(

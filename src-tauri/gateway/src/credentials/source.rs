@@ -291,7 +291,7 @@ pub(crate) fn write_back(source: &Source, tokens: &TokenSet) -> WriteOutcome {
                 Err(e) if super::write_back::is_read_only_error(&e) => {
                     WriteOutcome::ReadOnly(format!("{}: {}", path.display(), e.kind()))
                 }
-                Err(e) => WriteOutcome::Failed(format!("{}: {}", path.display(), e.kind())),
+                Err(e) => WriteOutcome::Failed(format!("{}: {e}", path.display())),
             }
         }
         Source::CliDb { path, key, .. } => match cli_db::write_back(path, key, tokens) {
