@@ -438,13 +438,17 @@ impl Credentials {
         let Some(access) = st.tokens.access() else {
             return;
         };
+        let recently_tried = |a: &Option<Instant>| a.is_some_and(|t| t.elapsed() < PROFILE_RETRY);
+        if recently_tried(&lock(&self.list_attempt)) {
+            return;
+        }
         let _guard = self.profile_lock.lock().await;
         if self.effective_profile(st).is_some() {
             return;
         }
         {
             let mut attempt = lock(&self.list_attempt);
-            if attempt.is_some_and(|t| t.elapsed() < PROFILE_RETRY) {
+            if recently_tried(&attempt) {
                 return;
             }
             *attempt = Some(Instant::now());
@@ -521,7 +525,8 @@ impl Credentials {
                 next.tokens.profile_arn = keep_profile;
             }
             next.generation = cur.generation + 1;
-            next.obtained_at = Some(now);
+            // Issue time unknown: the full safety margin applies.
+            next.obtained_at = None;
             self.adopted_count.fetch_add(1, Ordering::SeqCst);
             tracing::info!(
                 source = %self.source.describe(),

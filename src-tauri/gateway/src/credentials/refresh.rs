@@ -14,6 +14,7 @@ use crate::logs::Redactor;
 pub const KIRO_IDE_VERSION: &str = "0.11.107";
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_EXPIRES_IN: i64 = 3600;
+const MAX_EXPIRES_IN: i64 = 366 * 24 * 3600;
 
 /// Where and how to refresh.
 pub(crate) struct RefreshCtx<'a> {
@@ -245,7 +246,9 @@ fn parse_success(body: &str) -> Result<Refreshed, CredentialError> {
                 .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
         })
         .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_EXPIRES_IN);
+        .unwrap_or(DEFAULT_EXPIRES_IN)
+        // Nonsense lifetimes must not overflow date arithmetic.
+        .min(MAX_EXPIRES_IN);
     Ok(Refreshed {
         access_token,
         refresh_token: s(&["refreshToken", "refresh_token"]),
@@ -288,5 +291,9 @@ mod tests {
         let r = parse_success(r#"{"accessToken":"a"}"#).ok().unwrap();
         assert_eq!(r.expires_in, 3600);
         assert!(r.refresh_token.is_none());
+        let r = parse_success(r#"{"accessToken":"a","expiresIn":9223372036854775807}"#)
+            .ok()
+            .unwrap();
+        assert_eq!(r.expires_in, MAX_EXPIRES_IN);
     }
 }

@@ -35,7 +35,32 @@ pub fn write_json_atomically(path: &Path, value: &serde_json::Value) -> io::Resu
     }
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir);
+    remove_stale_temps(dir, &file_name);
     Ok(())
+}
+
+/// Temp files of writers killed mid-write (older than a minute, so never a live writer's).
+fn remove_stale_temps(dir: &Path, file_name: &str) {
+    let prefix = format!(".{file_name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(&prefix) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(unix)]
