@@ -797,6 +797,30 @@ async fn a_refresh_token_rotated_by_the_ide_is_used_for_our_refresh() {
     );
 }
 
+#[tokio::test]
+async fn signing_in_with_another_method_switches_the_refresh_flow() {
+    let env = Env::new();
+    let fake = Fake::start().await;
+    fake.allow_refresh("aor-idc-refresh-0001");
+    write_json(
+        &env.token_file(),
+        &social_file("aoa-expired-access-1", "aor-ide-refresh-0001", -60),
+    );
+    let creds = discover(env.settings(Some(&fake))).await;
+    // The user signs in with Builder ID instead; that token is already expired too.
+    write_registration(&env);
+    ide_replace(
+        &env,
+        &idc_file("aoa-idc-expired-001", "aor-idc-refresh-0001", -30),
+        1,
+    );
+    let t = creds.access_token().await.unwrap();
+    assert_eq!(t.auth_kind, AuthKind::Oidc);
+    assert_eq!(t.token.expose(), "aoa-fresh-access-0001");
+    assert!(fake.requests("/refreshToken").is_empty());
+    assert_eq!(fake.requests("/token").len(), 1);
+}
+
 // ---------------------------------------------------------------- write-back
 
 #[tokio::test]

@@ -532,15 +532,26 @@ impl Credentials {
                 source = %self.source.describe(),
                 "adopted the token another Kiro program wrote"
             );
+        } else if candidate.tokens.auth_kind != cur.tokens.auth_kind {
+            // Signed in again with another method: the old login is gone. Take the new one
+            // whole (its access token may need a refresh right away).
+            next.tokens = candidate.tokens;
+            next.generation = cur.generation + 1;
+            next.obtained_at = None;
+            *lock(&self.listed_profile) = None;
+            *lock(&self.list_attempt) = None;
         } else if candidate.tokens.refresh_token.is_some()
             && candidate.tokens.refresh_token != cur.tokens.refresh_token
         {
-            // The other program rotated the refresh token: ours is probably dead now.
-            next.tokens.refresh_token = candidate.tokens.refresh_token;
-            if candidate.tokens.client_id.is_some() && candidate.tokens.client_secret.is_some() {
-                next.tokens.client_id = candidate.tokens.client_id;
-                next.tokens.client_secret = candidate.tokens.client_secret;
+            // The other program rotated the refresh token (ours is probably dead now) but
+            // its access token is not better than ours: take everything except that.
+            let mut tokens = candidate.tokens;
+            tokens.access_token = cur.tokens.access_token.clone();
+            tokens.expires_at = cur.tokens.expires_at;
+            if tokens.profile_arn.is_none() {
+                tokens.profile_arn = cur.tokens.profile_arn.clone();
             }
+            next.tokens = tokens;
         }
         *guard = Arc::new(next);
         adopted
