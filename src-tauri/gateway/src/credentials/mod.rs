@@ -42,6 +42,7 @@ mod ide_file;
 mod profile;
 mod refresh;
 mod source;
+mod state;
 mod token;
 mod watch;
 mod write_back;
@@ -52,6 +53,7 @@ pub use refresh::KIRO_IDE_VERSION;
 pub use write_back::write_json_atomically;
 
 use source::{Loaded, Source, WriteOutcome};
+use state::State;
 use token::TokenSet;
 
 use crate::logs::Redactor;
@@ -161,52 +163,6 @@ pub const REFRESH_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 const GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// ListAvailableProfiles is retried at most this often after a failure.
 const PROFILE_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// The current token and what the gateway knows about the source's copy of it.
-#[derive(Clone)]
-struct State {
-    tokens: TokenSet,
-    generation: u64,
-    /// When this process obtained the token (refresh or adoption); `None` for the first load.
-    obtained_at: Option<DateTime<Utc>>,
-    /// Profile ARN found next to the token (kiro-cli `state`, IDE `profile.json`).
-    side_profile: Option<String>,
-    /// The access / refresh token the source held when last read or written by us: a change
-    /// means another program (the IDE, kiro-cli) rewrote it.
-    disk_access: Option<Secret<String>>,
-    disk_refresh: Option<Secret<String>>,
-}
-
-impl State {
-    /// Fresh = usable without a refresh first. API keys never expire; a token without an
-    /// expiry is fresh only when nothing could refresh it anyway.
-    fn is_fresh(&self, now: DateTime<Utc>) -> bool {
-        if self.tokens.access_token.is_none() {
-            return false;
-        }
-        if self.tokens.auth_kind == AuthKind::ApiKey {
-            return true;
-        }
-        match self.tokens.expires_at {
-            Some(exp) => {
-                // A short-lived token (tests, odd issuers) gets at most half its lifetime
-                // as margin, so that it is not refreshed on every call.
-                let margin = match self.obtained_at {
-                    Some(obtained) if exp > obtained => REFRESH_MARGIN.min((exp - obtained) / 2),
-                    _ => REFRESH_MARGIN,
-                };
-                exp - margin > now
-            }
-            None => self.tokens.refresh_token.is_none(),
-        }
-    }
-
-    /// Not past its real expiry (plus `slack`).
-    fn is_unexpired(&self, now: DateTime<Utc>, slack: chrono::TimeDelta) -> bool {
-        self.tokens.access_token.is_some()
-            && self.tokens.expires_at.is_none_or(|exp| exp > now + slack)
-    }
-}
 
 /// The credential manager: one per gateway.
 pub struct Credentials {
