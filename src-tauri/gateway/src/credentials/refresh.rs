@@ -286,6 +286,26 @@ mod tests {
         assert!(!e.to_string().contains("aorSECRETREFRESHTOKEN"));
     }
 
+    #[tokio::test]
+    async fn truncated_refresh_tokens_are_refused_without_a_call() {
+        let http = reqwest::Client::new();
+        let redactor = Redactor::new();
+        let ctx = RefreshCtx {
+            http: &http,
+            refresh_url: Some("http://127.0.0.1:1/refreshToken"),
+            oidc_url: None,
+            auth_region: "us-east-1",
+            machine_id: "0",
+            redactor: &redactor,
+        };
+        let tokens = TokenSet {
+            refresh_token: Some(crate::secrets::Secret::new("aorAAAA...".to_owned())),
+            ..TokenSet::empty(AuthKind::Social)
+        };
+        let err = refresh(&ctx, &tokens).await.err().unwrap();
+        assert!(matches!(err, CredentialError::RefreshRejected(ref m) if m.contains("truncated")));
+    }
+
     #[test]
     fn success_defaults_expiry() {
         let r = parse_success(r#"{"accessToken":"a"}"#).ok().unwrap();
