@@ -3,11 +3,58 @@
 //!
 //! CONTRACT (used by `kiro::client`, `server`, `api::health`, `main`): the public items below
 //! keep their names and signatures; everything else in this module is free to change.
+//!
+//! Modules: `source` (which source, discovery order, write-back dispatch), `ide_file`
+//! (IDE token file + IdC registration), `cli_db` (kiro-cli / Amazon Q SQLite), `refresh`
+//! (social, OIDC, external IdP calls and error classes), `profile` (profile.json,
+//! ListAvailableProfiles, regions), `write_back` (atomic JSON), `watch` (notify), `token`
+//! (shared parsing).
+//!
+//! Decisions:
+//! * Explicit settings win, in the order `creds_file` > `cli_db_file` > `refresh_token`; then
+//!   the IDE token file, then `kiro-cli` / `amazon-q` databases (JW's key order). A `ksk_`
+//!   value given as `REFRESH_TOKEN` is used as an API key.
+//! * `profileArn`: an explicit `PROFILE_ARN` wins over everything (the operator asked for it);
+//!   then the token's own, then the refresh response (only fills a gap: the stored one is
+//!   kept, like the IDE), then kiro-cli `state`, then the IDE `profile.json` (IDE-file
+//!   sources), then ListAvailableProfiles (cached; retried at most every 5 min), then — social
+//!   logins only — the shared social profile.
+//! * Memory uses a 5-minute safety margin (at most half the lifetime of a token we obtained);
+//!   disk keeps the real expiry. A failed proactive refresh keeps serving a still-valid token.
+//! * Adoption compares with what the source held when we last read / wrote it, so a
+//!   read-only source's stale copy is never re-adopted over a newer in-memory token.
+//! * Write-back goes to the source the token came from (a rotated refresh token must reach
+//!   the IDE / kiro-cli, or they are signed out). A vanished or unparsable file is not
+//!   rewritten; a read-only one leaves the token in memory (`read_only`, one warning).
+//! * The machine id is `sha256(home + source identity)`: stable per credential, never derived
+//!   from the rotating refresh token.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+mod cli_db;
+mod ide_file;
+mod profile;
+mod refresh;
+mod source;
+mod state;
+mod token;
+mod watch;
+mod write_back;
+
+pub use ide_file::client_id_hash;
+pub use profile::{PROBE_REGIONS, SOCIAL_SHARED_PROFILE_ARN};
+pub use refresh::KIRO_IDE_VERSION;
+pub use write_back::write_json_atomically;
+
+use source::{Loaded, Source, WriteOutcome};
+use state::State;
+use token::TokenSet;
 
 use crate::logs::Redactor;
 use crate::secrets::Secret;
@@ -110,9 +157,36 @@ impl CredentialError {
     }
 }
 
+/// Proactive refresh window: a token this close to its expiry is refreshed first.
+pub const REFRESH_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// After a failed refresh a token still valid for this long is used rather than failing.
+const GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+/// ListAvailableProfiles is retried at most this often after a failure.
+const PROFILE_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The credential manager: one per gateway.
 pub struct Credentials {
-    _private: (),
+    settings: CredentialSettings,
+    http: reqwest::Client,
+    redactor: Redactor,
+    source: Source,
+    machine_id: String,
+    /// Fast path: a read lock held only to clone the `Arc`.
+    state: RwLock<Arc<State>>,
+    /// Single-flight refresh (held across the HTTP call).
+    refresh_lock: tokio::sync::Mutex<()>,
+    profile_lock: tokio::sync::Mutex<()>,
+    listed_profile: Mutex<Option<String>>,
+    list_attempt: Mutex<Option<Instant>>,
+    refresh_count: AtomicU64,
+    adopted_count: AtomicU64,
+    read_only: AtomicBool,
+    read_only_warned: AtomicBool,
+    last_error: Mutex<Option<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Credentials {
@@ -122,15 +196,75 @@ impl Credentials {
         http: reqwest::Client,
         redactor: Redactor,
     ) -> Result<Arc<Self>, CredentialError> {
-        let _ = (settings, http, redactor);
-        Err(CredentialError::NotFound("not implemented".into()))
+        if let Some(rt) = &settings.refresh_token {
+            redactor.add(rt.expose());
+        }
+        let (source, loaded) = source::discover(&settings)?;
+        Ok(Arc::new(Self::from_loaded(
+            settings, http, redactor, source, loaded,
+        )))
+    }
+
+    fn from_loaded(
+        settings: CredentialSettings,
+        http: reqwest::Client,
+        redactor: Redactor,
+        source: Source,
+        loaded: Loaded,
+    ) -> Self {
+        loaded.tokens.register(&redactor);
+        let home = source::home_dir(&settings)
+            .map(|h| h.display().to_string())
+            .unwrap_or_default();
+        let machine_id = hex::encode(Sha256::digest(
+            format!("kiro-gateway machine id v1\n{home}\n{}", source.identity()).as_bytes(),
+        ));
+        let read_only = matches!(source, Source::RefreshTokenSetting)
+            || source.file().is_some_and(write_back::file_is_read_only);
+        tracing::info!(
+            source = %source.describe(),
+            auth = ?loaded.tokens.auth_kind,
+            "using Kiro credentials"
+        );
+        let state = State {
+            disk_access: loaded.tokens.access_token.clone(),
+            disk_refresh: loaded.tokens.refresh_token.clone(),
+            tokens: loaded.tokens,
+            generation: 1,
+            obtained_at: None,
+            side_profile: loaded.side_profile,
+        };
+        Credentials {
+            settings,
+            http,
+            redactor,
+            source,
+            machine_id,
+            state: RwLock::new(Arc::new(state)),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            profile_lock: tokio::sync::Mutex::new(()),
+            listed_profile: Mutex::new(None),
+            list_attempt: Mutex::new(None),
+            refresh_count: AtomicU64::new(0),
+            adopted_count: AtomicU64::new(0),
+            read_only: AtomicBool::new(read_only),
+            read_only_warned: AtomicBool::new(false),
+            last_error: Mutex::new(None),
+        }
     }
 
     /// A token valid for at least a short while. Refreshes (single-flight) when the token is
     /// expired or about to expire, after first re-reading the source in case the IDE or
     /// kiro-cli already refreshed it.
     pub async fn access_token(&self) -> Result<AccessToken, CredentialError> {
-        Err(CredentialError::NotFound("not implemented".into()))
+        let st = self.snapshot();
+        let st = if st.is_fresh(Utc::now()) {
+            st
+        } else {
+            self.refresh_single_flight(None).await?
+        };
+        self.ensure_profile(&st).await;
+        self.to_access_token(&st)
     }
 
     /// Upstream answered the bearer-token 403 for `rejected`. Refresh once (single-flight) unless
@@ -139,22 +273,369 @@ impl Credentials {
         &self,
         rejected: &AccessToken,
     ) -> Result<AccessToken, CredentialError> {
-        let _ = rejected;
-        Err(CredentialError::NotFound("not implemented".into()))
+        let st = self.snapshot();
+        let st = if st.generation != rejected.generation && st.is_fresh(Utc::now()) {
+            st
+        } else {
+            self.refresh_single_flight(Some(rejected)).await?
+        };
+        self.ensure_profile(&st).await;
+        self.to_access_token(&st)
     }
 
     pub fn status(&self) -> CredentialStatus {
-        unimplemented!()
+        let st = self.snapshot();
+        let profile_arn = self.effective_profile(&st);
+        CredentialStatus {
+            source: self.source.describe(),
+            auth_kind: st.tokens.auth_kind,
+            expires_at: st.tokens.expires_at,
+            api_region: self.api_region(&st, profile_arn.as_deref()),
+            profile_arn,
+            last_refresh_error: lock(&self.last_error).clone(),
+            refresh_count: self.refresh_count.load(Ordering::SeqCst),
+            adopted_count: self.adopted_count.load(Ordering::SeqCst),
+            read_only: self.read_only.load(Ordering::SeqCst),
+        }
     }
 
     /// Start watching the source's parent directory (debounced). The watch ends when the
     /// returned guard is dropped.
     pub fn watch(self: &Arc<Self>) -> Result<WatchGuard, CredentialError> {
-        Ok(WatchGuard { _private: () })
+        Ok(WatchGuard {
+            _handle: watch::start(self)?,
+        })
+    }
+
+    /// Re-read the source now and adopt its token if another program replaced it (what the
+    /// watcher does on a change). Returns whether a new token was adopted.
+    pub fn reload_from_source(&self) -> bool {
+        match source::load(&self.source, &self.settings) {
+            Ok(loaded) => self.absorb(loaded, None, false),
+            Err(e) => {
+                // Often a file caught mid-replacement; the next event re-reads it.
+                tracing::debug!("re-reading the credential source: {e}");
+                false
+            }
+        }
+    }
+
+    /// The stable 64-hex machine id of this credential (protocol doc §4.3).
+    pub fn machine_id(&self) -> &str {
+        &self.machine_id
+    }
+
+    /// The current generation (increases on every refresh or adoption).
+    pub fn generation(&self) -> u64 {
+        self.snapshot().generation
+    }
+
+    /// Re-read the source off the async runtime (file / SQLite I/O, busy timeout).
+    async fn load_blocking(&self) -> Result<Loaded, CredentialError> {
+        let (source, settings) = (self.source.clone(), self.settings.clone());
+        tokio::task::spawn_blocking(move || source::load(&source, &settings))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CredentialError::Invalid(format!(
+                    "re-reading the source failed: {e}"
+                )))
+            })
+    }
+
+    fn source_file(&self) -> Option<&Path> {
+        self.source.file()
+    }
+
+    fn snapshot(&self) -> Arc<State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn auth_region(&self, st: &State) -> String {
+        st.tokens
+            .region
+            .clone()
+            .or_else(|| self.settings.region.clone())
+            .unwrap_or_else(|| "us-east-1".into())
+    }
+
+    fn api_region(&self, st: &State, profile_arn: Option<&str>) -> String {
+        profile::api_region(
+            profile_arn,
+            st.tokens.region.as_deref(),
+            self.settings.region.as_deref(),
+        )
+    }
+
+    /// `PROFILE_ARN` (explicit wins) → token / refresh response → kiro-cli `state` or IDE
+    /// `profile.json` → ListAvailableProfiles → shared social profile (social only).
+    fn effective_profile(&self, st: &State) -> Option<String> {
+        let explicit = self
+            .settings
+            .profile_arn
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
+        explicit
+            .or_else(|| st.tokens.profile_arn.clone())
+            .or_else(|| st.side_profile.clone())
+            .or_else(|| lock(&self.listed_profile).clone())
+            .or_else(|| {
+                (st.tokens.auth_kind == AuthKind::Social && lock(&self.list_attempt).is_some())
+                    .then(|| SOCIAL_SHARED_PROFILE_ARN.to_owned())
+            })
+    }
+
+    /// Resolve the profile through ListAvailableProfiles when nothing local names one.
+    async fn ensure_profile(&self, st: &State) {
+        if st.tokens.auth_kind == AuthKind::ApiKey || self.effective_profile(st).is_some() {
+            return;
+        }
+        let Some(access) = st.tokens.access() else {
+            return;
+        };
+        let recently_tried = |a: &Option<Instant>| a.is_some_and(|t| t.elapsed() < PROFILE_RETRY);
+        if recently_tried(&lock(&self.list_attempt)) {
+            return;
+        }
+        let _guard = self.profile_lock.lock().await;
+        if self.effective_profile(st).is_some() {
+            return;
+        }
+        {
+            let mut attempt = lock(&self.list_attempt);
+            if recently_tried(&attempt) {
+                return;
+            }
+            *attempt = Some(Instant::now());
+        }
+        let urls = profile::list_urls(self.settings.management_url.as_deref());
+        match profile::list_available_profiles(&self.http, &urls, access, st.tokens.auth_kind).await
+        {
+            Ok(Some(arn)) => {
+                tracing::info!(profile_arn = %arn, "profile found with ListAvailableProfiles");
+                *lock(&self.listed_profile) = Some(arn);
+            }
+            Ok(None) => tracing::warn!("ListAvailableProfiles returned no profile"),
+            Err(e) => tracing::warn!("{}", self.redactor.redact(&e)),
+        }
+    }
+
+    fn to_access_token(&self, st: &State) -> Result<AccessToken, CredentialError> {
+        let token = st.tokens.access_token.clone().ok_or_else(|| {
+            CredentialError::RefreshFailed("no access token after refresh".into())
+        })?;
+        let profile_arn = self.effective_profile(st);
+        Ok(AccessToken {
+            token,
+            auth_kind: st.tokens.auth_kind,
+            api_region: self.api_region(st, profile_arn.as_deref()),
+            profile_arn,
+            machine_id: self.machine_id.clone(),
+            generation: st.generation,
+        })
+    }
+
+    /// Take in what the source holds now. Adopts its access token when it is new, valid
+    /// (`require_fresh`: outside the refresh margin) and not the one upstream just rejected;
+    /// otherwise still takes a refresh token the other program rotated.
+    fn absorb(&self, loaded: Loaded, rejected: Option<&str>, require_fresh: bool) -> bool {
+        loaded.tokens.register(&self.redactor);
+        let now = Utc::now();
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let cur = guard.clone();
+        let mut next = (*cur).clone();
+        next.side_profile = loaded.side_profile;
+        let disk_changed = loaded.tokens.access_token != cur.disk_access
+            || loaded.tokens.refresh_token != cur.disk_refresh;
+        if !disk_changed {
+            *guard = Arc::new(next);
+            return false;
+        }
+        next.disk_access = loaded.tokens.access_token.clone();
+        next.disk_refresh = loaded.tokens.refresh_token.clone();
+
+        let candidate = State {
+            tokens: loaded.tokens,
+            obtained_at: None,
+            ..(*cur).clone()
+        };
+        let new_access = candidate.tokens.access();
+        let differs = new_access.is_some() && new_access != cur.tokens.access();
+        let not_rejected = rejected.is_none_or(|r| Some(r) != new_access);
+        let valid = if require_fresh {
+            candidate.is_fresh(now)
+        } else {
+            candidate.is_unexpired(now, chrono::TimeDelta::zero())
+        };
+        let newer = !cur.is_fresh(now)
+            || match (candidate.tokens.expires_at, cur.tokens.expires_at) {
+                (Some(a), Some(b)) => a >= b,
+                _ => true,
+            };
+        let adopted = differs && not_rejected && valid && newer;
+        if adopted {
+            let keep_profile = next.tokens.profile_arn.take();
+            next.tokens = candidate.tokens;
+            if next.tokens.profile_arn.is_none() {
+                next.tokens.profile_arn = keep_profile;
+            }
+            next.generation = cur.generation + 1;
+            // Issue time unknown: the full safety margin applies.
+            next.obtained_at = None;
+            self.adopted_count.fetch_add(1, Ordering::SeqCst);
+            tracing::info!(
+                source = %self.source.describe(),
+                "adopted the token another Kiro program wrote"
+            );
+        } else if candidate.tokens.auth_kind != cur.tokens.auth_kind {
+            // Signed in again with another method: the old login is gone. Take the new one
+            // whole (its access token may need a refresh right away).
+            next.tokens = candidate.tokens;
+            next.generation = cur.generation + 1;
+            next.obtained_at = None;
+            *lock(&self.listed_profile) = None;
+            *lock(&self.list_attempt) = None;
+        } else if candidate.tokens.refresh_token.is_some()
+            && candidate.tokens.refresh_token != cur.tokens.refresh_token
+        {
+            // The other program rotated the refresh token (ours is probably dead now) but
+            // its access token is not better than ours: take everything except that.
+            let mut tokens = candidate.tokens;
+            tokens.access_token = cur.tokens.access_token.clone();
+            tokens.expires_at = cur.tokens.expires_at;
+            if tokens.profile_arn.is_none() {
+                tokens.profile_arn = cur.tokens.profile_arn.clone();
+            }
+            next.tokens = tokens;
+        }
+        *guard = Arc::new(next);
+        adopted
+    }
+
+    async fn refresh_single_flight(
+        &self,
+        rejected: Option<&AccessToken>,
+    ) -> Result<Arc<State>, CredentialError> {
+        let _guard = self.refresh_lock.lock().await;
+        let now = Utc::now();
+        let cur = self.snapshot();
+        // Re-check after acquiring the lock: someone may have refreshed meanwhile.
+        let rejected = match rejected {
+            Some(r) if r.generation == cur.generation => Some(r.token.expose().clone()),
+            _ if cur.is_fresh(now) => return Ok(cur),
+            _ => None,
+        };
+
+        // Adopt before refresh: the IDE / kiro-cli may already have a new token.
+        match self.load_blocking().await {
+            Ok(loaded) => {
+                if self.absorb(loaded, rejected.as_deref(), true) {
+                    return Ok(self.snapshot());
+                }
+            }
+            Err(e) => tracing::warn!("re-reading the credential source before refresh: {e}"),
+        }
+
+        let cur = self.snapshot();
+        let auth_region = self.auth_region(&cur);
+        let ctx = refresh::RefreshCtx {
+            http: &self.http,
+            refresh_url: self.settings.refresh_url.as_deref(),
+            oidc_url: self.settings.oidc_url.as_deref(),
+            auth_region: &auth_region,
+            machine_id: &self.machine_id,
+            redactor: &self.redactor,
+        };
+        match refresh::refresh(&ctx, &cur.tokens).await {
+            Ok(r) => {
+                self.redactor.add(&r.access_token);
+                if let Some(rt) = &r.refresh_token {
+                    self.redactor.add(rt);
+                }
+                let now = Utc::now();
+                let mut tokens = cur.tokens.clone();
+                tokens.access_token = Some(Secret::new(r.access_token));
+                if let Some(rt) = r.refresh_token {
+                    tokens.refresh_token = Some(Secret::new(rt));
+                }
+                tokens.expires_at = Some(now + chrono::TimeDelta::seconds(r.expires_in));
+                if tokens.profile_arn.is_none() {
+                    tokens.profile_arn = r.profile_arn;
+                }
+                let new_state = {
+                    let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+                    let mut next = (**guard).clone();
+                    next.tokens = tokens;
+                    next.generation = guard.generation + 1;
+                    next.obtained_at = Some(now);
+                    let next = Arc::new(next);
+                    *guard = next.clone();
+                    next
+                };
+                self.refresh_count.fetch_add(1, Ordering::SeqCst);
+                *lock(&self.last_error) = None;
+                tracing::info!(
+                    auth = ?new_state.tokens.auth_kind,
+                    expires_at = ?new_state.tokens.expires_at,
+                    "Kiro access token refreshed"
+                );
+                self.persist(&new_state.tokens).await;
+                Ok(self.snapshot())
+            }
+            Err(e) => {
+                let msg = self.redactor.redact(&e.to_string());
+                *lock(&self.last_error) = Some(msg.clone());
+                tracing::warn!("{msg}");
+                if rejected.is_none() && cur.is_unexpired(Utc::now(), GRACE) {
+                    // The current token still works for a while: keep serving with it.
+                    return Ok(cur);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Write refreshed tokens back to the source (memory was updated first, so the watcher
+    /// reading our own write sees nothing new).
+    async fn persist(&self, tokens: &TokenSet) {
+        let (source, owned) = (self.source.clone(), tokens.clone());
+        // SQLite may wait up to its busy timeout for kiro-cli: keep that off the runtime.
+        let outcome = tokio::task::spawn_blocking(move || source::write_back(&source, &owned))
+            .await
+            .unwrap_or_else(|e| WriteOutcome::Failed(format!("write-back task failed: {e}")));
+        match outcome {
+            WriteOutcome::Written => {
+                let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+                let mut next = (**guard).clone();
+                next.disk_access = tokens.access_token.clone();
+                next.disk_refresh = tokens.refresh_token.clone();
+                *guard = Arc::new(next);
+            }
+            WriteOutcome::NotApplicable => {}
+            WriteOutcome::ReadOnly(msg) => {
+                self.read_only.store(true, Ordering::SeqCst);
+                if !self.read_only_warned.swap(true, Ordering::SeqCst) {
+                    tracing::warn!(
+                        "{msg}: keeping the refreshed Kiro token in memory only (it is not written back)"
+                    );
+                }
+            }
+            WriteOutcome::Failed(msg) => {
+                tracing::warn!("could not write the refreshed Kiro token back: {msg}");
+            }
+        }
     }
 }
 
 /// Keeps the file watcher alive.
 pub struct WatchGuard {
-    _private: (),
+    _handle: Option<watch::Handle>,
+}
+
+impl WatchGuard {
+    /// Whether a watcher is running (`false` for sources that are not files).
+    pub fn is_active(&self) -> bool {
+        self._handle.is_some()
+    }
 }

@@ -1,0 +1,303 @@
+//! Which credential source to use (explicit settings first, then discovery), loading it, and
+//! writing refreshed tokens back to it.
+
+use std::path::{Path, PathBuf};
+
+use super::token::TokenSet;
+use super::{cli_db, ide_file, profile, AuthKind, CredentialError, CredentialSettings};
+use crate::secrets::Secret;
+
+/// Where the credential lives.
+#[derive(Clone, Debug)]
+pub(crate) enum Source {
+    /// An IDE-style JSON token file (the IDE's own, or `KIRO_CREDS_FILE`).
+    TokenFile { path: PathBuf, explicit: bool },
+    /// A kiro-cli / Amazon Q database and the `auth_kv` key the token was loaded from.
+    CliDb {
+        path: PathBuf,
+        key: String,
+        explicit: bool,
+    },
+    /// `REFRESH_TOKEN` from the settings (kept in memory only).
+    RefreshTokenSetting,
+}
+
+/// A source's content.
+pub(crate) struct Loaded {
+    pub tokens: TokenSet,
+    /// A profile ARN found next to the token (kiro-cli `state`, IDE `profile.json`).
+    pub side_profile: Option<String>,
+}
+
+/// Outcome of a write-back.
+pub(crate) enum WriteOutcome {
+    Written,
+    /// Nothing to write to (settings source).
+    NotApplicable,
+    ReadOnly(String),
+    Failed(String),
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::TokenFile { path, explicit } => {
+                if *explicit {
+                    format!("KIRO_CREDS_FILE {}", path.display())
+                } else {
+                    format!("Kiro IDE token file {}", path.display())
+                }
+            }
+            Source::CliDb {
+                path,
+                key,
+                explicit,
+            } => {
+                let program = if key.starts_with("codewhisperer:") {
+                    "Amazon Q CLI"
+                } else {
+                    "kiro-cli"
+                };
+                let prefix = if *explicit { "KIRO_CLI_DB_FILE " } else { "" };
+                format!("{prefix}{program} database {} (key {key})", path.display())
+            }
+            Source::RefreshTokenSetting => "REFRESH_TOKEN setting (kept in memory)".into(),
+        }
+    }
+
+    /// A stable identity for the machine id: never the rotating refresh token.
+    pub fn identity(&self) -> String {
+        match self {
+            Source::TokenFile { path, .. } => format!("file:{}", absolute(path).display()),
+            Source::CliDb { path, key, .. } => {
+                format!("sqlite:{}#{key}", absolute(path).display())
+            }
+            Source::RefreshTokenSetting => "setting:REFRESH_TOKEN".into(),
+        }
+    }
+
+    /// The file whose directory is watched.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Source::TokenFile { path, .. } | Source::CliDb { path, .. } => Some(path),
+            Source::RefreshTokenSetting => None,
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+pub(crate) fn home_dir(settings: &CredentialSettings) -> Option<PathBuf> {
+    settings.home_dir.clone().or_else(dirs::home_dir)
+}
+
+fn sso_cache_dir(settings: &CredentialSettings) -> Option<PathBuf> {
+    home_dir(settings).map(|h| h.join(".aws").join("sso").join("cache"))
+}
+
+/// The user config directory that holds `Kiro/User/...`. With a home override (tests), the
+/// platform's layout under that home.
+pub(crate) fn config_dir(settings: &CredentialSettings) -> Option<PathBuf> {
+    match &settings.home_dir {
+        Some(home) => Some(if cfg!(target_os = "macos") {
+            home.join("Library").join("Application Support")
+        } else if cfg!(windows) {
+            home.join("AppData").join("Roaming")
+        } else {
+            home.join(".config")
+        }),
+        None => dirs::config_dir(),
+    }
+}
+
+/// Directories probed for `kiro-cli/` and `amazon-q/` databases, in order.
+fn cli_data_dirs(settings: &CredentialSettings) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    match &settings.data_local_dir {
+        Some(d) => out.push(d.clone()),
+        None => {
+            out.extend(dirs::data_local_dir());
+            // Windows: some tools use Roaming (%APPDATA%) instead of Local.
+            if cfg!(windows) {
+                out.extend(dirs::data_dir());
+            }
+            // macOS: one peer documents ~/.local/share there too.
+            if cfg!(target_os = "macos") {
+                out.extend(dirs::home_dir().map(|h| h.join(".local").join("share")));
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// The explicit source, else the first discovered one, loaded.
+pub(crate) fn discover(settings: &CredentialSettings) -> Result<(Source, Loaded), CredentialError> {
+    if let Some(path) = &settings.creds_file {
+        if !path.exists() {
+            return Err(CredentialError::NotFound(format!(
+                "KIRO_CREDS_FILE {} does not exist",
+                path.display()
+            )));
+        }
+        let source = Source::TokenFile {
+            path: path.clone(),
+            explicit: true,
+        };
+        let loaded = load(&source, settings)?;
+        return Ok((source, loaded));
+    }
+    if let Some(path) = &settings.cli_db_file {
+        let cli = cli_db::load(path, None).map_err(|e| match e {
+            CredentialError::NotFound(m) => {
+                CredentialError::NotFound(format!("KIRO_CLI_DB_FILE: {m}"))
+            }
+            other => other,
+        })?;
+        let source = Source::CliDb {
+            path: path.clone(),
+            key: cli.key.clone(),
+            explicit: true,
+        };
+        return Ok((source, from_cli(cli)));
+    }
+    if let Some(rt) = &settings.refresh_token {
+        let source = Source::RefreshTokenSetting;
+        return Ok((source, refresh_token_setting(rt)));
+    }
+
+    let mut looked = Vec::new();
+    let mut first_invalid: Option<CredentialError> = None;
+
+    if let Some(cache) = sso_cache_dir(settings) {
+        let path = cache.join("kiro-auth-token.json");
+        looked.push(path.display().to_string());
+        if path.is_file() {
+            let source = Source::TokenFile {
+                path,
+                explicit: false,
+            };
+            match load(&source, settings) {
+                Ok(loaded) => return Ok((source, loaded)),
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    first_invalid.get_or_insert(e);
+                }
+            }
+        }
+    }
+    for dir in cli_data_dirs(settings) {
+        for program in ["kiro-cli", "amazon-q"] {
+            let path = dir.join(program).join("data.sqlite3");
+            looked.push(format!(
+                "{} (auth_kv keys {})",
+                path.display(),
+                cli_db::TOKEN_KEYS.join(", ")
+            ));
+            if !path.is_file() {
+                continue;
+            }
+            match cli_db::load(&path, None) {
+                Ok(cli) => {
+                    let source = Source::CliDb {
+                        path,
+                        key: cli.key.clone(),
+                        explicit: false,
+                    };
+                    return Ok((source, from_cli(cli)));
+                }
+                Err(CredentialError::NotFound(_)) => {}
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    first_invalid.get_or_insert(e);
+                }
+            }
+        }
+    }
+    looked.push("the REFRESH_TOKEN setting (not set)".into());
+    if let Some(e) = first_invalid {
+        return Err(e);
+    }
+    Err(CredentialError::NotFound(format!(
+        "looked at: {}",
+        looked.join("; ")
+    )))
+}
+
+fn refresh_token_setting(rt: &Secret<String>) -> Loaded {
+    let value = rt.expose().trim().to_owned();
+    // A `ksk_` key given as REFRESH_TOKEN is an API key: use it as is, never refresh it.
+    let tokens = if value.starts_with("ksk_") {
+        TokenSet {
+            access_token: Some(Secret::new(value)),
+            ..TokenSet::empty(AuthKind::ApiKey)
+        }
+    } else {
+        TokenSet {
+            refresh_token: Some(Secret::new(value)),
+            ..TokenSet::empty(AuthKind::Social)
+        }
+    };
+    Loaded {
+        tokens,
+        side_profile: None,
+    }
+}
+
+fn from_cli(cli: cli_db::CliLoaded) -> Loaded {
+    Loaded {
+        tokens: cli.tokens,
+        side_profile: cli.state_profile,
+    }
+}
+
+/// (Re-)read the source.
+pub(crate) fn load(
+    source: &Source,
+    settings: &CredentialSettings,
+) -> Result<Loaded, CredentialError> {
+    match source {
+        Source::TokenFile { path, .. } => {
+            let cache: Vec<PathBuf> = sso_cache_dir(settings).into_iter().collect();
+            let tokens = ide_file::load(path, &cache)?;
+            let side_profile = config_dir(settings)
+                .map(|c| profile::ide_profile_path(&c))
+                .and_then(|p| profile::read_ide_profile(&p));
+            Ok(Loaded {
+                tokens,
+                side_profile,
+            })
+        }
+        Source::CliDb { path, key, .. } => cli_db::load(path, Some(key)).map(from_cli),
+        Source::RefreshTokenSetting => match &settings.refresh_token {
+            Some(rt) => Ok(refresh_token_setting(rt)),
+            None => Err(CredentialError::NotFound("REFRESH_TOKEN is not set".into())),
+        },
+    }
+}
+
+/// Persist `tokens` to the source.
+pub(crate) fn write_back(source: &Source, tokens: &TokenSet) -> WriteOutcome {
+    match source {
+        Source::RefreshTokenSetting => WriteOutcome::NotApplicable,
+        Source::TokenFile { path, .. } => {
+            if super::write_back::file_is_read_only(path) {
+                return WriteOutcome::ReadOnly(format!("{} is read-only", path.display()));
+            }
+            match ide_file::write_back(path, tokens) {
+                Ok(()) => WriteOutcome::Written,
+                Err(e) if super::write_back::is_read_only_error(&e) => {
+                    WriteOutcome::ReadOnly(format!("{}: {}", path.display(), e.kind()))
+                }
+                Err(e) => WriteOutcome::Failed(format!("{}: {e}", path.display())),
+            }
+        }
+        Source::CliDb { path, key, .. } => match cli_db::write_back(path, key, tokens) {
+            Ok(()) => WriteOutcome::Written,
+            Err(cli_db::DbWriteError::ReadOnly(m)) => WriteOutcome::ReadOnly(m),
+            Err(cli_db::DbWriteError::Other(m)) => WriteOutcome::Failed(m),
+        },
+    }
+}
