@@ -2,7 +2,7 @@
 
 /// One setting of [`super::Config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Key {
+pub(crate) enum Setting {
     Host,
     Port,
     ApiKey,
@@ -30,7 +30,7 @@ pub(crate) enum Key {
 /// How a key is spelled in each layer.
 #[derive(Debug)]
 pub(crate) struct KeySpec {
-    pub key: Key,
+    pub key: Setting,
     /// Key in the TOML file.
     pub toml: &'static str,
     /// Environment / `.env` names, most specific first (the first one set wins).
@@ -44,7 +44,7 @@ pub(crate) struct KeySpec {
     pub secret: bool,
 }
 
-const fn spec(key: Key, toml: &'static str, env: &'static [&'static str]) -> KeySpec {
+const fn spec(key: Setting, toml: &'static str, env: &'static [&'static str]) -> KeySpec {
     KeySpec {
         key,
         toml,
@@ -67,41 +67,51 @@ const fn secret(mut s: KeySpec) -> KeySpec {
 
 /// Every key, in the order errors are reported.
 pub(crate) const KEYS: &[KeySpec] = &[
-    flag(spec(Key::Host, "host", &["KIRO_GATEWAY_HOST"]), "--host"),
-    flag(spec(Key::Port, "port", &["KIRO_GATEWAY_PORT"]), "--port"),
+    flag(
+        spec(Setting::Host, "host", &["KIRO_GATEWAY_HOST"]),
+        "--host",
+    ),
+    flag(
+        spec(Setting::Port, "port", &["KIRO_GATEWAY_PORT"]),
+        "--port",
+    ),
     secret(flag(
         spec(
-            Key::ApiKey,
+            Setting::ApiKey,
             "api_key",
             &["KIRO_GATEWAY_API_KEY", "PROXY_API_KEY"],
         ),
         "--api-key",
     )),
     flag(
-        spec(Key::NoAuth, "no_auth", &["KIRO_GATEWAY_NO_AUTH"]),
+        spec(Setting::NoAuth, "no_auth", &["KIRO_GATEWAY_NO_AUTH"]),
         "--no-auth",
     ),
     flag(
-        spec(Key::CredsFile, "creds_file", &["KIRO_CREDS_FILE"]),
+        spec(Setting::CredsFile, "creds_file", &["KIRO_CREDS_FILE"]),
         "--creds-file",
     ),
     flag(
-        spec(Key::CliDbFile, "cli_db_file", &["KIRO_CLI_DB_FILE"]),
+        spec(Setting::CliDbFile, "cli_db_file", &["KIRO_CLI_DB_FILE"]),
         "--cli-db-file",
     ),
-    secret(spec(Key::RefreshToken, "refresh_token", &["REFRESH_TOKEN"])),
-    spec(Key::ProfileArn, "profile_arn", &["PROFILE_ARN"]),
-    spec(Key::Region, "region", &["KIRO_REGION"]),
-    spec(Key::ApiUrl, "api_url", &["KIRO_API_URL"]),
+    secret(spec(
+        Setting::RefreshToken,
+        "refresh_token",
+        &["REFRESH_TOKEN"],
+    )),
+    spec(Setting::ProfileArn, "profile_arn", &["PROFILE_ARN"]),
+    spec(Setting::Region, "region", &["KIRO_REGION"]),
+    spec(Setting::ApiUrl, "api_url", &["KIRO_API_URL"]),
     spec(
-        Key::ManagementUrl,
+        Setting::ManagementUrl,
         "management_url",
         &["KIRO_MANAGEMENT_URL"],
     ),
-    spec(Key::RefreshUrl, "refresh_url", &["KIRO_REFRESH_URL"]),
-    spec(Key::OidcUrl, "oidc_url", &["KIRO_OIDC_URL"]),
+    spec(Setting::RefreshUrl, "refresh_url", &["KIRO_REFRESH_URL"]),
+    spec(Setting::OidcUrl, "oidc_url", &["KIRO_OIDC_URL"]),
     KeySpec {
-        key: Key::ProxyUrl,
+        key: Setting::ProxyUrl,
         toml: "proxy_url",
         env: &["VPN_PROXY_URL"],
         fallback_env: &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
@@ -109,43 +119,43 @@ pub(crate) const KEYS: &[KeySpec] = &[
         secret: false,
     },
     spec(
-        Key::FirstTokenTimeout,
+        Setting::FirstTokenTimeout,
         "first_token_timeout",
         &["FIRST_TOKEN_TIMEOUT"],
     ),
     spec(
-        Key::FirstTokenRetries,
+        Setting::FirstTokenRetries,
         "first_token_retries",
         &["FIRST_TOKEN_MAX_RETRIES"],
     ),
     spec(
-        Key::StreamingReadTimeout,
+        Setting::StreamingReadTimeout,
         "streaming_read_timeout",
         &["STREAMING_READ_TIMEOUT"],
     ),
-    spec(Key::MaxAttempts, "max_attempts", &["KIRO_MAX_ATTEMPTS"]),
+    spec(Setting::MaxAttempts, "max_attempts", &["KIRO_MAX_ATTEMPTS"]),
     spec(
-        Key::Max429Retries,
+        Setting::Max429Retries,
         "max_429_retries",
         &["KIRO_MAX_429_RETRIES"],
     ),
     spec(
-        Key::MaxPayloadBytes,
+        Setting::MaxPayloadBytes,
         "max_payload_bytes",
         &["KIRO_MAX_PAYLOAD_BYTES"],
     ),
     spec(
-        Key::MaxBodyBytes,
+        Setting::MaxBodyBytes,
         "max_body_bytes",
         &["KIRO_GATEWAY_MAX_BODY_BYTES"],
     ),
     flag(
-        spec(Key::LogLevel, "log_level", &["KIRO_GATEWAY_LOG_LEVEL"]),
+        spec(Setting::LogLevel, "log_level", &["KIRO_GATEWAY_LOG_LEVEL"]),
         "--log-level",
     ),
 ];
 
-pub(crate) fn spec_of(key: Key) -> &'static KeySpec {
+pub(crate) fn spec_of(key: Setting) -> &'static KeySpec {
     KEYS.iter()
         .find(|s| s.key == key)
         .expect("every key has a row in KEYS")

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::keys::{known_toml_keys, Key, KEYS};
+use super::keys::{known_toml_keys, Setting, KEYS};
 use super::{CliOverrides, ConfigError};
 
 /// Which layer a raw value came from (for relative paths and messages).
@@ -33,9 +33,9 @@ pub(crate) struct RawValue {
     pub path: Option<PathBuf>,
 }
 
-pub(crate) type RawMap = BTreeMap<Key, RawValue>;
+pub(crate) type RawMap = BTreeMap<Setting, RawValue>;
 
-fn put(map: &mut RawMap, key: Key, text: String, origin: &str, layer: Layer) {
+fn put(map: &mut RawMap, key: Setting, text: String, origin: &str, layer: Layer) {
     // An empty value means "not set" in every layer (`.env` templates often carry `KEY=`).
     if text.trim().is_empty() {
         return;
@@ -271,21 +271,21 @@ pub(crate) fn apply_env(
 }
 
 pub(crate) fn apply_cli(map: &mut RawMap, cli: &CliOverrides) {
-    let mut text = |key: Key, value: &Option<String>, flag: &str| {
+    let mut text = |key: Setting, value: &Option<String>, flag: &str| {
         if let Some(v) = value {
             put(map, key, v.clone(), flag, Layer::Cli);
         }
     };
-    text(Key::Host, &cli.host, "--host");
-    text(Key::Port, &cli.port, "--port");
-    text(Key::ApiKey, &cli.api_key, "--api-key");
-    text(Key::LogLevel, &cli.log_level, "--log-level");
+    text(Setting::Host, &cli.host, "--host");
+    text(Setting::Port, &cli.port, "--port");
+    text(Setting::ApiKey, &cli.api_key, "--api-key");
+    text(Setting::LogLevel, &cli.log_level, "--log-level");
     if cli.no_auth {
-        put(map, Key::NoAuth, "true".into(), "--no-auth", Layer::Cli);
+        put(map, Setting::NoAuth, "true".into(), "--no-auth", Layer::Cli);
     }
     for (key, value, flag) in [
-        (Key::CredsFile, &cli.creds_file, "--creds-file"),
-        (Key::CliDbFile, &cli.cli_db_file, "--cli-db-file"),
+        (Setting::CredsFile, &cli.creds_file, "--creds-file"),
+        (Setting::CliDbFile, &cli.cli_db_file, "--cli-db-file"),
     ] {
         if let Some(p) = value {
             if p.as_os_str().is_empty() {

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::keys::{spec_of, Key};
+use super::keys::{spec_of, Setting};
 use super::layers::{Layer, RawMap, RawValue};
 use super::{expand_tilde, Config, ConfigError};
 use crate::secrets::Secret;
@@ -20,11 +20,11 @@ pub const BODY_BYTES_RANGE: (u64, u64) = (1024, 1024 * 1024 * 1024);
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
 
-fn error(raw: &RawValue, key: Key, allowed: impl Into<String>) -> ConfigError {
+fn error(raw: &RawValue, key: Setting, allowed: impl Into<String>) -> ConfigError {
     let spec = spec_of(key);
     let value = if spec.secret {
         "***".to_owned()
-    } else if key == Key::ProxyUrl {
+    } else if key == Setting::ProxyUrl {
         redact_url_password(&raw.text)
     } else {
         raw.text.clone()
@@ -187,7 +187,7 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
     for (&key, r) in raw {
         let t = r.text.as_str();
         match key {
-            Key::Host => {
+            Setting::Host => {
                 c.host = parse_host(t).ok_or_else(|| {
                     error(
                         r,
@@ -196,12 +196,12 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                     )
                 })?
             }
-            Key::Port => {
+            Setting::Port => {
                 c.port = parse_uint(t, 0, 65535)
                     .ok_or_else(|| error(r, key, "a whole number 1-65535 (0 = any free port)"))?
                     as u16
             }
-            Key::ApiKey => {
+            Setting::ApiKey => {
                 if !is_token(t, 512) {
                     return Err(error(
                         r,
@@ -211,19 +211,19 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.api_key = Some(Secret::new(t.to_owned()));
             }
-            Key::NoAuth => {
+            Setting::NoAuth => {
                 c.no_auth = parse_bool(t)
                     .ok_or_else(|| error(r, key, "a boolean: true/false, 1/0, yes/no, on/off"))?
             }
-            Key::CredsFile => c.creds_file = Some(path_of(r)),
-            Key::CliDbFile => c.cli_db_file = Some(path_of(r)),
-            Key::RefreshToken => {
+            Setting::CredsFile => c.creds_file = Some(path_of(r)),
+            Setting::CliDbFile => c.cli_db_file = Some(path_of(r)),
+            Setting::RefreshToken => {
                 if !is_token(t, 16 * 1024) {
                     return Err(error(r, key, "visible ASCII characters without spaces"));
                 }
                 c.refresh_token = Some(Secret::new(t.to_owned()));
             }
-            Key::ProfileArn => {
+            Setting::ProfileArn => {
                 if !is_profile_arn(t) {
                     return Err(error(
                         r,
@@ -233,28 +233,28 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.profile_arn = Some(t.to_owned());
             }
-            Key::Region => {
+            Setting::Region => {
                 if !is_region(t) {
                     return Err(error(r, key, "an AWS region such as us-east-1"));
                 }
                 c.region = Some(t.to_owned());
             }
-            Key::ApiUrl | Key::ManagementUrl | Key::RefreshUrl | Key::OidcUrl => {
+            Setting::ApiUrl | Setting::ManagementUrl | Setting::RefreshUrl | Setting::OidcUrl => {
                 if !is_url(t, &["http", "https"]) {
                     return Err(error(r, key, "an http:// or https:// URL"));
                 }
                 let v = Some(t.to_owned());
                 match key {
                     // Base URLs: drop a trailing slash so callers can append `/path`.
-                    Key::ApiUrl => c.api_url = Some(t.trim_end_matches('/').to_owned()),
-                    Key::ManagementUrl => {
+                    Setting::ApiUrl => c.api_url = Some(t.trim_end_matches('/').to_owned()),
+                    Setting::ManagementUrl => {
                         c.management_url = Some(t.trim_end_matches('/').to_owned())
                     }
-                    Key::RefreshUrl => c.refresh_url = v,
+                    Setting::RefreshUrl => c.refresh_url = v,
                     _ => c.oidc_url = v,
                 }
             }
-            Key::ProxyUrl => {
+            Setting::ProxyUrl => {
                 if !is_url(t, &["http", "https", "socks5", "socks5h"]) {
                     return Err(error(
                         r,
@@ -264,33 +264,33 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.proxy_url = Some(t.to_owned());
             }
-            Key::FirstTokenTimeout | Key::StreamingReadTimeout => {
+            Setting::FirstTokenTimeout | Setting::StreamingReadTimeout => {
                 let secs = parse_uint(t, 1, MAX_TIMEOUT_SECS)
                     .ok_or_else(|| error(r, key, allowed_secs.clone()))?;
                 let d = Duration::from_secs(secs);
-                if key == Key::FirstTokenTimeout {
+                if key == Setting::FirstTokenTimeout {
                     c.first_token_timeout = d;
                 } else {
                     c.streaming_read_timeout = d;
                 }
             }
-            Key::FirstTokenRetries | Key::Max429Retries => {
+            Setting::FirstTokenRetries | Setting::Max429Retries => {
                 let n = parse_uint(t, 0, MAX_RETRIES)
                     .ok_or_else(|| error(r, key, allowed_retries.clone()))?
                     as u32;
-                if key == Key::FirstTokenRetries {
+                if key == Setting::FirstTokenRetries {
                     c.first_token_retries = n;
                 } else {
                     c.max_429_retries = n;
                 }
             }
-            Key::MaxAttempts => {
+            Setting::MaxAttempts => {
                 c.max_attempts = parse_uint(t, 1, MAX_RETRIES)
                     .ok_or_else(|| error(r, key, format!("a whole number 1-{MAX_RETRIES}")))?
                     as u32
             }
-            Key::MaxPayloadBytes | Key::MaxBodyBytes => {
-                let (min, max) = if key == Key::MaxPayloadBytes {
+            Setting::MaxPayloadBytes | Setting::MaxBodyBytes => {
+                let (min, max) = if key == Setting::MaxPayloadBytes {
                     PAYLOAD_BYTES_RANGE
                 } else {
                     BODY_BYTES_RANGE
@@ -300,13 +300,13 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 })?;
                 let n = usize::try_from(n)
                     .map_err(|_| error(r, key, "a number that fits this platform"))?;
-                if key == Key::MaxPayloadBytes {
+                if key == Setting::MaxPayloadBytes {
                     c.max_payload_bytes = n;
                 } else {
                     c.max_request_body_bytes = n;
                 }
             }
-            Key::LogLevel => {
+            Setting::LogLevel => {
                 check_log_filter(t).map_err(|why| {
                     error(
                         r,
@@ -323,9 +323,11 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
 
     if c.no_auth && !c.host.is_loopback() {
         let origin = raw
-            .get(&Key::NoAuth)
+            .get(&Setting::NoAuth)
             .map_or("--no-auth", |r| r.origin.as_str());
-        let host_origin = raw.get(&Key::Host).map_or("host", |r| r.origin.as_str());
+        let host_origin = raw
+            .get(&Setting::Host)
+            .map_or("host", |r| r.origin.as_str());
         return Err(ConfigError {
             key: origin.to_owned(),
             value: "true".into(),

@@ -284,9 +284,13 @@ mod tests {
     #[tokio::test]
     async fn configured_key_wins_and_stores_are_not_touched() {
         let kr = keyring(MemoryStore::with_value(secret("from-keyring")));
-        let r = resolve_api_key(Some(secret("configured")), &[kr.clone()], &[kr])
-            .await
-            .unwrap();
+        let r = resolve_api_key(
+            Some(secret("configured")),
+            std::slice::from_ref(&kr),
+            std::slice::from_ref(&kr),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.key.expose(), "configured");
         assert_eq!(r.source, ApiKeySource::Configured);
         assert!(r.message_for_user.is_none());
@@ -451,7 +455,7 @@ mod tests {
     #[tokio::test]
     async fn regenerate_replaces_the_stored_key() {
         let kr = keyring(MemoryStore::with_value(secret("old")));
-        let r = regenerate_api_key(&[kr.clone()]).await.unwrap();
+        let r = regenerate_api_key(std::slice::from_ref(&kr)).await.unwrap();
         assert_ne!(r.key.expose(), "old");
         assert_eq!(kr.get().unwrap().unwrap().expose(), r.key.expose());
     }
