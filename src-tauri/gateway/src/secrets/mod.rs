@@ -99,6 +99,23 @@ pub enum SecretStoreError {
     Io(String),
 }
 
+/// The stores for the proxy API key, in resolution order: the OS keyring (if the `keyring`
+/// crate can build an entry here), then `<config dir>/kiro-gateway/api-key`. Nothing is read
+/// yet. The headless binary passes this list as both `stores` and `generate_into` to
+/// [`resolve_api_key`]; the desktop app may pass only the keyring as `generate_into` and
+/// offer the file as an explicit opt-in.
+pub fn default_api_key_stores() -> Vec<Arc<dyn SecretStore>> {
+    let mut stores: Vec<Arc<dyn SecretStore>> = Vec::new();
+    match KeyringStore::new() {
+        Ok(k) => stores.push(Arc::new(k)),
+        Err(e) => tracing::warn!(error = %e, "OS keyring unavailable"),
+    }
+    if let Some(f) = FileStore::in_config_dir() {
+        stores.push(Arc::new(f));
+    }
+    stores
+}
+
 /// Run a store call on its own thread, giving up after `timeout` with
 /// [`SecretStoreError::Unavailable`] (the thread is left to finish on its own).
 async fn off_thread<T, F>(
@@ -209,6 +226,16 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, SecretStoreError::Unavailable(_)));
+    }
+
+    #[test]
+    fn default_stores_are_keyring_then_file() {
+        let stores = default_api_key_stores();
+        let kinds: Vec<StoreKind> = stores.iter().map(|s| s.kind()).collect();
+        assert!(kinds.ends_with(&[StoreKind::File]) || dirs::config_dir().is_none());
+        if kinds.len() == 2 {
+            assert_eq!(kinds[0], StoreKind::Keyring);
+        }
     }
 
     #[tokio::test(flavor = "current_thread")]
