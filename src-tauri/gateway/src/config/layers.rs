@@ -87,7 +87,7 @@ pub(crate) fn apply_toml_file(
                 return Err(ConfigError {
                     key: "--config".into(),
                     value: p.display().to_string(),
-                    allowed: "an existing TOML file (this one was not found)".into(),
+                    allowed: "an existing TOML file (not found or not a file)".into(),
                 });
             }
             p
