@@ -1,0 +1,167 @@
+//! The table of configuration keys: one row per setting, with its spelling in every layer.
+
+/// One setting of [`super::Config`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Setting {
+    Host,
+    Port,
+    ApiKey,
+    NoAuth,
+    CredsFile,
+    CliDbFile,
+    RefreshToken,
+    ProfileArn,
+    Region,
+    ApiUrl,
+    ManagementUrl,
+    RefreshUrl,
+    OidcUrl,
+    ProxyUrl,
+    FirstTokenTimeout,
+    FirstTokenRetries,
+    StreamingReadTimeout,
+    MaxAttempts,
+    Max429Retries,
+    MaxPayloadBytes,
+    MaxBodyBytes,
+    LogLevel,
+}
+
+/// How a key is spelled in each layer.
+#[derive(Debug)]
+pub(crate) struct KeySpec {
+    pub key: Setting,
+    /// Key in the TOML file.
+    pub toml: &'static str,
+    /// Environment / `.env` names, most specific first (the first one set wins).
+    pub env: &'static [&'static str],
+    /// Conventional, system-wide variables consulted only below the TOML file
+    /// (e.g. `HTTPS_PROXY`), so an explicit setting anywhere beats them.
+    pub fallback_env: &'static [&'static str],
+    /// Command-line flag, if there is one.
+    pub flag: Option<&'static str>,
+    /// The value is a secret: never shown in errors or `Debug`.
+    pub secret: bool,
+}
+
+const fn spec(key: Setting, toml: &'static str, env: &'static [&'static str]) -> KeySpec {
+    KeySpec {
+        key,
+        toml,
+        env,
+        fallback_env: &[],
+        flag: None,
+        secret: false,
+    }
+}
+
+const fn flag(mut s: KeySpec, flag: &'static str) -> KeySpec {
+    s.flag = Some(flag);
+    s
+}
+
+const fn secret(mut s: KeySpec) -> KeySpec {
+    s.secret = true;
+    s
+}
+
+/// Every key, in the order errors are reported.
+pub(crate) const KEYS: &[KeySpec] = &[
+    flag(
+        spec(Setting::Host, "host", &["KIRO_GATEWAY_HOST"]),
+        "--host",
+    ),
+    flag(
+        spec(Setting::Port, "port", &["KIRO_GATEWAY_PORT"]),
+        "--port",
+    ),
+    secret(flag(
+        spec(
+            Setting::ApiKey,
+            "api_key",
+            &["KIRO_GATEWAY_API_KEY", "PROXY_API_KEY"],
+        ),
+        "--api-key",
+    )),
+    flag(
+        spec(Setting::NoAuth, "no_auth", &["KIRO_GATEWAY_NO_AUTH"]),
+        "--no-auth",
+    ),
+    flag(
+        spec(Setting::CredsFile, "creds_file", &["KIRO_CREDS_FILE"]),
+        "--creds-file",
+    ),
+    flag(
+        spec(Setting::CliDbFile, "cli_db_file", &["KIRO_CLI_DB_FILE"]),
+        "--cli-db-file",
+    ),
+    secret(spec(
+        Setting::RefreshToken,
+        "refresh_token",
+        &["REFRESH_TOKEN"],
+    )),
+    spec(Setting::ProfileArn, "profile_arn", &["PROFILE_ARN"]),
+    spec(Setting::Region, "region", &["KIRO_REGION"]),
+    spec(Setting::ApiUrl, "api_url", &["KIRO_API_URL"]),
+    spec(
+        Setting::ManagementUrl,
+        "management_url",
+        &["KIRO_MANAGEMENT_URL"],
+    ),
+    spec(Setting::RefreshUrl, "refresh_url", &["KIRO_REFRESH_URL"]),
+    spec(Setting::OidcUrl, "oidc_url", &["KIRO_OIDC_URL"]),
+    KeySpec {
+        key: Setting::ProxyUrl,
+        toml: "proxy_url",
+        env: &["VPN_PROXY_URL"],
+        fallback_env: &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+        flag: None,
+        secret: false,
+    },
+    spec(
+        Setting::FirstTokenTimeout,
+        "first_token_timeout",
+        &["FIRST_TOKEN_TIMEOUT"],
+    ),
+    spec(
+        Setting::FirstTokenRetries,
+        "first_token_retries",
+        &["FIRST_TOKEN_MAX_RETRIES"],
+    ),
+    spec(
+        Setting::StreamingReadTimeout,
+        "streaming_read_timeout",
+        &["STREAMING_READ_TIMEOUT"],
+    ),
+    spec(Setting::MaxAttempts, "max_attempts", &["KIRO_MAX_ATTEMPTS"]),
+    spec(
+        Setting::Max429Retries,
+        "max_429_retries",
+        &["KIRO_MAX_429_RETRIES"],
+    ),
+    spec(
+        Setting::MaxPayloadBytes,
+        "max_payload_bytes",
+        &["KIRO_MAX_PAYLOAD_BYTES"],
+    ),
+    spec(
+        Setting::MaxBodyBytes,
+        "max_body_bytes",
+        &["KIRO_GATEWAY_MAX_BODY_BYTES"],
+    ),
+    flag(
+        spec(Setting::LogLevel, "log_level", &["KIRO_GATEWAY_LOG_LEVEL"]),
+        "--log-level",
+    ),
+];
+
+pub(crate) fn spec_of(key: Setting) -> &'static KeySpec {
+    KEYS.iter()
+        .find(|s| s.key == key)
+        .expect("every key has a row in KEYS")
+}
+
+/// The TOML keys, for "unknown key" errors.
+pub(crate) fn known_toml_keys() -> Vec<&'static str> {
+    KEYS.iter().map(|s| s.toml).collect()
+}

@@ -1,0 +1,306 @@
+//! Gateway configuration: defaults < TOML file < `.env` in the working directory <
+//! environment < CLI flags, validated with errors that name the key, the value and what is
+//! allowed.
+//!
+//! CONTRACT: the fields of [`Config`] and the signature of [`Config::load`] are used by the
+//! rest of the crate.
+//!
+//! # Keys
+//!
+//! | Config field | TOML key | Environment (also read from `.env`) | CLI flag | Default | Allowed |
+//! |---|---|---|---|---|---|
+//! | `host` | `host` | `KIRO_GATEWAY_HOST` | `--host` | `127.0.0.1` | IP address, or `localhost` (= 127.0.0.1) |
+//! | `port` | `port` | `KIRO_GATEWAY_PORT` | `--port`, `-p` | `8000` | 0-65535; 0 = any free port |
+//! | `api_key` | `api_key` | `KIRO_GATEWAY_API_KEY`, alias `PROXY_API_KEY` | `--api-key` | keyring / file / generated | 1-512 visible ASCII chars (secret) |
+//! | `no_auth` | `no_auth` | `KIRO_GATEWAY_NO_AUTH` | `--no-auth` | `false` | bool (`true/false/1/0/yes/no/on/off`); loopback host only |
+//! | `creds_file` | `creds_file` | `KIRO_CREDS_FILE` | `--creds-file` | discovery | path (`~` expanded) |
+//! | `cli_db_file` | `cli_db_file` | `KIRO_CLI_DB_FILE` | `--cli-db-file` | discovery | path (`~` expanded) |
+//! | `refresh_token` | `refresh_token` | `REFRESH_TOKEN` | — | none | visible ASCII (secret) |
+//! | `profile_arn` | `profile_arn` | `PROFILE_ARN` | — | none | `arn:aws:codewhisperer:<region>:<account>:profile/<id>` |
+//! | `region` | `region` | `KIRO_REGION` | — | none | `^[a-z]{2}(-[a-z]+)+-\d+$` |
+//! | `api_url` | `api_url` | `KIRO_API_URL` | — | derived | `http(s)://` URL, trailing `/` dropped |
+//! | `management_url` | `management_url` | `KIRO_MANAGEMENT_URL` | — | derived | `http(s)://` URL, trailing `/` dropped |
+//! | `refresh_url` | `refresh_url` | `KIRO_REFRESH_URL` | — | derived | `http(s)://` URL |
+//! | `oidc_url` | `oidc_url` | `KIRO_OIDC_URL` | — | derived | `http(s)://` URL |
+//! | `proxy_url` | `proxy_url` | `VPN_PROXY_URL`; fallback `HTTPS_PROXY`, `https_proxy`, `ALL_PROXY`, `all_proxy` | — | none | `http`, `https`, `socks5`, `socks5h` URL |
+//! | `first_token_timeout` | `first_token_timeout` | `FIRST_TOKEN_TIMEOUT` | — | `15` | seconds 1-3600 |
+//! | `first_token_retries` | `first_token_retries` | `FIRST_TOKEN_MAX_RETRIES` | — | `2` | 0-10 |
+//! | `streaming_read_timeout` | `streaming_read_timeout` | `STREAMING_READ_TIMEOUT` | — | `300` | seconds 1-3600 |
+//! | `max_attempts` | `max_attempts` | `KIRO_MAX_ATTEMPTS` | — | `3` | 1-10 |
+//! | `max_429_retries` | `max_429_retries` | `KIRO_MAX_429_RETRIES` | — | `2` | 0-10 |
+//! | `max_payload_bytes` | `max_payload_bytes` | `KIRO_MAX_PAYLOAD_BYTES` | — | `600000` | 1024-104857600 |
+//! | `max_request_body_bytes` | `max_body_bytes` | `KIRO_GATEWAY_MAX_BODY_BYTES` | — | `20971520` | 1024-1073741824 |
+//! | `log_level` | `log_level` | `KIRO_GATEWAY_LOG_LEVEL` | `--log-level` | `info` | `EnvFilter` directives; bare words must be levels |
+//! | `config_file` | — | — | `--config` | OS config dir `kiro-gateway/config.toml` | existing file if named explicitly |
+//!
+//! # Rules
+//!
+//! - Precedence, lowest to highest: defaults < the conventional proxy variables
+//!   (`HTTPS_PROXY`, `ALL_PROXY`, ...; a value without a scheme gets `http://`) < TOML file <
+//!   `.env` < environment < CLI flags.
+//! - Within `.env` + environment, a more specific name beats an alias in either of them
+//!   (`KIRO_GATEWAY_API_KEY` in `.env` beats `PROXY_API_KEY` in the environment); for the
+//!   same name the environment beats `.env`.
+//! - An empty value (`KEY=`) means "not set" in every layer.
+//! - A missing `.env` or default TOML file is fine; a missing `--config` file is an error.
+//!   Unknown TOML keys are errors (with the list of known keys); tables/arrays are errors.
+//! - Paths: a leading `~` is the home directory; relative paths in the TOML file are relative
+//!   to the file's directory, in `.env` to the `.env` directory, otherwise to the working
+//!   directory.
+//! - Errors name the key as spelled where it came from (`PROXY_API_KEY`, `api_key`,
+//!   `--api-key`); secret values are shown as `***`, proxy passwords as `user:***@`.
+
+mod keys;
+mod layers;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use validate::{BODY_BYTES_RANGE, MAX_RETRIES, MAX_TIMEOUT_SECS, PAYLOAD_BYTES_RANGE};
+
+use crate::secrets::Secret;
+
+/// The validated configuration. `Debug` shows secrets as `***` and masks a proxy password.
+#[derive(Clone)]
+pub struct Config {
+    /// `KIRO_GATEWAY_HOST` (default 127.0.0.1).
+    pub host: IpAddr,
+    /// `KIRO_GATEWAY_PORT` (default 8000; 0 = let the OS pick a free port, for tests).
+    pub port: u16,
+    /// `KIRO_GATEWAY_API_KEY` (alias `PROXY_API_KEY`). `None` = resolve from the secret store.
+    pub api_key: Option<Secret<String>>,
+    /// `--no-auth` (only allowed on loopback binds).
+    pub no_auth: bool,
+
+    /// `KIRO_CREDS_FILE`
+    pub creds_file: Option<PathBuf>,
+    /// `KIRO_CLI_DB_FILE`
+    pub cli_db_file: Option<PathBuf>,
+    /// `REFRESH_TOKEN`
+    pub refresh_token: Option<Secret<String>>,
+    /// `PROFILE_ARN`
+    pub profile_arn: Option<String>,
+    /// `KIRO_REGION`
+    pub region: Option<String>,
+
+    /// `KIRO_API_URL`: runtime base URL; `None` = `https://runtime.{apiRegion}.kiro.dev`.
+    pub api_url: Option<String>,
+    /// `KIRO_MANAGEMENT_URL`: `None` = `https://management.{apiRegion}.kiro.dev`.
+    pub management_url: Option<String>,
+    /// `KIRO_REFRESH_URL`: full URL; `None` = `https://prod.{authRegion}.auth.desktop.kiro.dev/refreshToken`.
+    pub refresh_url: Option<String>,
+    /// `KIRO_OIDC_URL`: full URL; `None` = `https://oidc.{ssoRegion}.amazonaws.com/token`.
+    pub oidc_url: Option<String>,
+
+    /// `VPN_PROXY_URL`, else `HTTPS_PROXY` / `https_proxy` (http://, https://, socks5://, socks5h://).
+    pub proxy_url: Option<String>,
+    /// `FIRST_TOKEN_TIMEOUT` seconds (default 15).
+    pub first_token_timeout: Duration,
+    /// `FIRST_TOKEN_MAX_RETRIES` (default 2): resends after a first-token timeout.
+    pub first_token_retries: u32,
+    /// `STREAMING_READ_TIMEOUT` seconds (default 300): idle time allowed between upstream chunks.
+    pub streaming_read_timeout: Duration,
+    /// `KIRO_MAX_ATTEMPTS` (default 3): attempts for 5xx / connect errors.
+    pub max_attempts: u32,
+    /// `KIRO_MAX_429_RETRIES` (default 2).
+    pub max_429_retries: u32,
+    /// `KIRO_MAX_PAYLOAD_BYTES` (default 600000): upstream body size refused before sending.
+    pub max_payload_bytes: usize,
+    /// `KIRO_GATEWAY_MAX_BODY_BYTES` (default 20 MiB): client request body limit (413 above).
+    pub max_request_body_bytes: usize,
+    /// `KIRO_GATEWAY_LOG_LEVEL` (default `info`): a tracing filter directive.
+    pub log_level: String,
+    /// Where the TOML file was read from, if one was.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            api_key: None,
+            no_auth: false,
+            creds_file: None,
+            cli_db_file: None,
+            refresh_token: None,
+            profile_arn: None,
+            region: None,
+            api_url: None,
+            management_url: None,
+            refresh_url: None,
+            oidc_url: None,
+            proxy_url: None,
+            first_token_timeout: Duration::from_secs(15),
+            first_token_retries: 2,
+            streaming_read_timeout: Duration::from_secs(300),
+            max_attempts: 3,
+            max_429_retries: 2,
+            max_payload_bytes: 600_000,
+            max_request_body_bytes: 20 * 1024 * 1024,
+            log_level: "info".into(),
+            config_file: None,
+        }
+    }
+}
+
+/// Values given as command-line flags (highest precedence). `main.rs` fills this from clap.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CliOverrides {
+    /// TOML config file (default: the OS config dir, e.g. ~/.config/kiro-gateway/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Address to bind (default 127.0.0.1).
+    #[arg(long, global = true)]
+    pub host: Option<String>,
+    /// Port to listen on (default 8000).
+    #[arg(long, short, global = true)]
+    pub port: Option<String>,
+    /// Proxy API key clients must send.
+    #[arg(long, global = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Serve without an API key (only on a loopback address).
+    #[arg(long, global = true)]
+    pub no_auth: bool,
+    /// IDE-style token file to use.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub creds_file: Option<PathBuf>,
+    /// kiro-cli SQLite database to use.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub cli_db_file: Option<PathBuf>,
+    /// Log filter (e.g. info, debug, kiro_gateway=trace).
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+/// A configuration value that is not allowed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid configuration: {key} = {value:?}: {allowed}")]
+pub struct ConfigError {
+    pub key: String,
+    pub value: String,
+    /// What is allowed instead.
+    pub allowed: String,
+}
+
+/// Where configuration comes from; tests substitute every part.
+pub struct ConfigSources<'a> {
+    pub cli: &'a CliOverrides,
+    /// Process environment lookup.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Directory holding the `.env` file (normally the working directory).
+    pub dotenv_dir: Option<PathBuf>,
+    /// Default TOML path when `--config` is not given (normally the OS config dir).
+    pub default_config_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Layer every source and validate the result.
+    pub fn load(sources: &ConfigSources<'_>) -> Result<Config, ConfigError> {
+        let mut raw = layers::RawMap::new();
+        let dotenv = layers::read_dotenv(sources.dotenv_dir.as_deref())?;
+        layers::apply_fallback_env(&mut raw, sources.env, &dotenv);
+        let config_file = layers::apply_toml_file(
+            &mut raw,
+            sources.cli.config.as_deref(),
+            sources.default_config_file.as_deref(),
+        )?;
+        layers::apply_env(
+            &mut raw,
+            sources.env,
+            &dotenv,
+            sources.dotenv_dir.as_deref(),
+        );
+        layers::apply_cli(&mut raw, sources.cli);
+        validate::build(&raw, config_file)
+    }
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl<'a> ConfigSources<'a> {
+    /// The real process: `std::env::var`, `.env` in the working directory, and
+    /// [`default_config_file`].
+    pub fn from_process(cli: &'a CliOverrides) -> Self {
+        ConfigSources {
+            cli,
+            env: &process_env,
+            dotenv_dir: std::env::current_dir().ok(),
+            default_config_file: default_config_file(),
+        }
+    }
+}
+
+/// `<OS config dir>/kiro-gateway/config.toml` (e.g. `~/.config/kiro-gateway/config.toml`).
+pub fn default_config_file() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("config.toml"))
+}
+
+/// `<OS config dir>/kiro-gateway` (e.g. `~/.config/kiro-gateway`).
+pub fn config_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("kiro-gateway"))
+}
+
+/// Expand a leading `~` (alone or followed by a separator) to the home directory.
+/// `~user` is left alone.
+pub fn expand_tilde(path: &Path) -> PathBuf {
+    expand_tilde_with(path, dirs::home_dir().as_deref())
+}
+
+pub(crate) fn expand_tilde_with(path: &Path, home: Option<&Path>) -> PathBuf {
+    let Some(home) = home else {
+        return path.to_path_buf();
+    };
+    let Some(s) = path.to_str() else {
+        return path.to_path_buf();
+    };
+    if s == "~" {
+        return home.to_path_buf();
+    }
+    match s.strip_prefix('~') {
+        Some(rest) if rest.starts_with(std::path::is_separator) => {
+            home.join(rest.trim_start_matches(std::path::is_separator))
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("api_key", &self.api_key)
+            .field("no_auth", &self.no_auth)
+            .field("creds_file", &self.creds_file)
+            .field("cli_db_file", &self.cli_db_file)
+            .field("refresh_token", &self.refresh_token)
+            .field("profile_arn", &self.profile_arn)
+            .field("region", &self.region)
+            .field("api_url", &self.api_url)
+            .field("management_url", &self.management_url)
+            .field("refresh_url", &self.refresh_url)
+            .field("oidc_url", &self.oidc_url)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(validate::redact_url_password),
+            )
+            .field("first_token_timeout", &self.first_token_timeout)
+            .field("first_token_retries", &self.first_token_retries)
+            .field("streaming_read_timeout", &self.streaming_read_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("max_429_retries", &self.max_429_retries)
+            .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("max_request_body_bytes", &self.max_request_body_bytes)
+            .field("log_level", &self.log_level)
+            .field("config_file", &self.config_file)
+            .finish()
+    }
+}
