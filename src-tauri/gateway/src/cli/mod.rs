@@ -5,7 +5,6 @@ mod doctor;
 mod models;
 mod serve;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -51,17 +50,5 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 fn load_config(cli: &CliOverrides) -> Result<Config, String> {
-    let env = |key: &str| std::env::var(key).ok();
-    let sources = ConfigSources {
-        cli,
-        env: &env,
-        dotenv_dir: std::env::current_dir().ok(),
-        default_config_file: default_config_file(),
-    };
-    Config::load(&sources).map_err(|e| e.to_string())
-}
-
-/// `<OS config dir>/kiro-gateway/config.toml`
-pub fn default_config_file() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("kiro-gateway").join("config.toml"))
+    Config::load(&ConfigSources::from_process(cli)).map_err(|e| e.to_string())
 }

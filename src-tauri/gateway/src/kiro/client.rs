@@ -11,11 +11,10 @@ use serde_json::Value;
 use super::stream::EventStream;
 use super::upstream_error::UpstreamError;
 use crate::config::Config;
-use crate::credentials::{AccessToken, AuthKind, Credentials};
+use crate::credentials::{AccessToken, AuthKind, Credentials, KIRO_IDE_VERSION};
 
 /// Versions sent in the IDE-style User-Agent. Kiro gates some accounts on `KiroIDE` in it.
 const SDK_VERSION: &str = "1.0.34";
-const KIRO_IDE_VERSION: &str = "0.11.107";
 const NODE_VERSION: &str = "22.22.0";
 /// Longest upstream error body we read.
 const MAX_ERROR_BODY: usize = 64 * 1024;

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
 use super::client::describe_reqwest_error;
-use super::events::KiroEvent;
 use super::events::EventDecoder;
+use super::events::KiroEvent;
 use super::upstream_error::UpstreamError;
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
