@@ -154,7 +154,10 @@ fn normalize_claude(lower: &str) -> Option<String> {
     match rest {
         // claude-{family}-{major}-{minor}[-suffix]
         [fam, major, minor, suffix @ ..]
-            if is_family(fam) && is_num(major, 2) && is_num(minor, 2) && is_version_suffix(suffix) =>
+            if is_family(fam)
+                && is_num(major, 2)
+                && is_num(minor, 2)
+                && is_version_suffix(suffix) =>
         {
             Some(format!("claude-{fam}-{major}.{minor}"))
         }
@@ -171,7 +174,10 @@ fn normalize_claude(lower: &str) -> Option<String> {
         }
         // legacy claude-{major}-{minor}-{family}[-suffix]
         [major, minor, fam, suffix @ ..]
-            if is_num(major, 2) && is_num(minor, 2) && is_family(fam) && is_version_suffix(suffix) =>
+            if is_num(major, 2)
+                && is_num(minor, 2)
+                && is_family(fam)
+                && is_version_suffix(suffix) =>
         {
             Some(format!("claude-{major}.{minor}-{fam}"))
         }
@@ -280,7 +286,11 @@ mod tests {
             ("claude-4.5-opus-high", "claude-opus-4.5", false),
             ("claude-4.5-sonnet-low", "claude-sonnet-4.5", false),
             ("claude-3.7-sonnet", "claude-3.7-sonnet", false),
-            ("claude-sonnet-4-5-20250929-thinking", "claude-sonnet-4.5", true),
+            (
+                "claude-sonnet-4-5-20250929-thinking",
+                "claude-sonnet-4.5",
+                true,
+            ),
             ("claude-opus-4-6-thinking[1m]", "claude-opus-4.6", true),
             ("claude-opus-4-6[1m]-thinking", "claude-opus-4.6", true),
             ("auto-kiro", "auto", false),
@@ -296,7 +306,11 @@ mod tests {
             ("GLM-5", "GLM-5", false),
             ("gpt-4o", "gpt-4o", false),
             ("My-Custom-Model", "My-Custom-Model", false),
-            ("claude-sonnet-4-5-extra-junk", "claude-sonnet-4-5-extra-junk", false),
+            (
+                "claude-sonnet-4-5-extra-junk",
+                "claude-sonnet-4-5-extra-junk",
+                false,
+            ),
             ("-thinking", "-thinking", false),
             ("", "", false),
             ("[1m]", "", false),
