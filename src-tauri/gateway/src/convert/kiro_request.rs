@@ -70,7 +70,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::conversation::{Conversation, Role, ToolChoice};
+use super::conversation::{Conversation, ToolChoice};
 
 pub mod body;
 pub mod ids;
@@ -237,7 +237,6 @@ fn fold_system_text(
     let Some(first) = turn_list.first_mut() else {
         return;
     };
-    debug_assert_eq!(first.role, Role::User);
     if let Some(t) = &conversation.thinking {
         if !thinking::already_present(&first.text) {
             system = thinking::inject(&system, t);

@@ -933,15 +933,50 @@ fn tool_spec_strategy() -> impl Strategy<Value = ToolSpec> {
         })
 }
 
+/// An assistant tool call followed by a user message answering it (ids and names random,
+/// so sanitising, shortening and declaration are exercised on paired traffic).
+fn exchange_strategy() -> impl Strategy<Value = Vec<Message>> {
+    (id_strategy(), name_strategy(), any::<bool>(), any::<bool>()).prop_map(
+        |(id, name, with_text, answer_twice)| {
+            let mut call = vec![tool_use(&id, &name, json!({"q": 1}))];
+            if with_text {
+                call.insert(0, Part::Text("let me check".into()));
+            }
+            let mut answer = vec![tool_result(&id, "result")];
+            if answer_twice {
+                answer.push(tool_result(&id, "again"));
+            }
+            vec![
+                Message {
+                    role: Role::Assistant,
+                    parts: call,
+                },
+                Message {
+                    role: Role::User,
+                    parts: answer,
+                },
+            ]
+        },
+    )
+}
+
+fn segment_strategy() -> impl Strategy<Value = Vec<Message>> {
+    prop_oneof![
+        2 => message_strategy().prop_map(|m| vec![m]),
+        1 => exchange_strategy(),
+    ]
+}
+
 fn conversation_strategy() -> impl Strategy<Value = Conversation> {
     (
-        prop::collection::vec(message_strategy(), 0..8),
+        prop::collection::vec(segment_strategy(), 0..6)
+            .prop_map(|segments| segments.into_iter().flatten().collect::<Vec<_>>()),
         prop::collection::vec(tool_spec_strategy(), 0..3),
         prop_oneof![
-            Just(ToolChoice::Auto),
-            Just(ToolChoice::None),
-            Just(ToolChoice::Required),
-            name_strategy().prop_map(ToolChoice::Named),
+            4 => Just(ToolChoice::Auto),
+            2 => Just(ToolChoice::None),
+            1 => Just(ToolChoice::Required),
+            1 => name_strategy().prop_map(ToolChoice::Named),
         ],
         prop_oneof![
             Just(None),
@@ -980,6 +1015,8 @@ proptest! {
         o.max_payload_bytes = 200_000;
         match build(&conv, &o) {
             Ok(req) => {
+                let again = build(&conv, &o).map(|r| r.body);
+                prop_assert_eq!(Ok(&req.body), again.as_ref(), "build is not deterministic");
                 if let Err(why) = check_body(&req.body) {
                     return Err(TestCaseError::fail(format!("{why}\n{:#}", req.body)));
                 }
@@ -995,4 +1032,31 @@ proptest! {
             }
         }
     }
+}
+
+/// Guards the property test's usefulness: the generator must produce many accepted
+/// requests, including ones that keep structured tool traffic.
+#[test]
+fn property_generator_covers_accepted_tool_traffic() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = conversation_strategy();
+    let (mut ok, mut with_tools, mut errors) = (0, 0, std::collections::BTreeMap::new());
+    for _ in 0..1000 {
+        let conv = strategy.new_tree(&mut runner).unwrap().current();
+        match build(&conv, &opts()) {
+            Ok(req) => {
+                check_body(&req.body).unwrap();
+                ok += 1;
+                if req.body.to_string().contains("toolResults") {
+                    with_tools += 1;
+                }
+            }
+            Err(e) => *errors.entry(e.rule).or_insert(0) += 1,
+        }
+    }
+    eprintln!("ok {ok}, with tool results {with_tools}, errors {errors:?}");
+    assert!(ok >= 300, "only {ok} accepted: {errors:?}");
+    assert!(with_tools >= 30, "only {with_tools} with tool results");
 }
