@@ -1,12 +1,91 @@
 //! Neutral [`Conversation`] → Kiro `generateAssistantResponse` body, applying the preflight
 //! rules of protocol doc §5. Anything that cannot be made valid is refused with a
 //! [`PreflightError`] naming the rule and the message index, before anything goes upstream.
+//!
+//! # Pipeline ([`build`])
+//!
+//! 1. `tool_choice` checked ([`tool_choice`]); client tools declared ([`tools`]: names
+//!    shortened, descriptions fixed, schemas sanitised by [`schema`]).
+//! 2. Each client message → one turn ([`turns::from_message`]): tool-use ids sanitised
+//!    ([`ids`]), images validated ([`images`]), tool-result images moved to the message,
+//!    earlier reasoning re-encoded ([`thinking`]).
+//! 3. No tools declared upstream → all tool traffic becomes text.
+//! 4. Same-role neighbours merged, sequence made user-first/user-last ([`turns`]).
+//! 5. Pairing repaired on the final sequence ([`pairing`]); history tool names mapped to the
+//!    declared (possibly shortened) names, placeholder tools declared for the rest.
+//! 6. System text (system prompt + long tool docs, thinking prefix in front) folded into the
+//!    first user turn; `tool_choice` instruction appended to the current message.
+//! 7. Rendered ([`body`]) and size-checked.
+//!
+//! # System prompt: prepended to the first user message (JW)
+//!
+//! `"{system}\n\n{content}"` on the first user turn (history or current). Chosen over KR's
+//! synthetic user/assistant pair because it is the layout of the worked examples (§11), adds
+//! no fabricated assistant text ("I will follow these instructions.") the model could echo,
+//! and keeps the first history message identical across turns of one conversation. A blank
+//! first user turn (e.g. the placeholder before a leading assistant message) is replaced by
+//! the system text. The thinking prefix (§5.9, KR style) goes at the very start of that
+//! system text.
+//!
+//! # Repaired silently vs refused
+//!
+//! | Violation | Treatment |
+//! |---|---|
+//! | no messages at all | refused `no_messages` |
+//! | consecutive same-role messages | merged (texts joined `\n`, blocks concatenated) |
+//! | history starts with assistant | `" "` user turn inserted before it |
+//! | trailing assistant (prefill) | kept in history, current message `" "` (JW) |
+//! | empty message content | `" "` |
+//! | empty tool-result text | `"(empty result)"` |
+//! | tool name > 64 bytes | shortened (55-byte prefix + `_` + 8 hex SHA-256), reverse map in [`KiroRequest::tool_names`] |
+//! | declared tool with empty name, or declared twice | refused `tool_name` |
+//! | tool call with empty name | refused `tool_name` (message index) |
+//! | tool-use id outside `[A-Za-z0-9_-]{1,64}` | sanitised deterministically ([`ids::sanitize_tool_use_id`]) |
+//! | empty description / > 10 000 chars | `"Tool: {name}"` / moved to system text `## Tool: {name}` |
+//! | schema root malformed, `null` keywords, `additionalProperties`, empty `required` | sanitised ([`schema::SchemaPolicy`]) |
+//! | tool used in history but not declared | placeholder tool declared |
+//! | tool traffic in history, no tools declared upstream | converted to text |
+//! | tool result not answering the preceding assistant turn | converted to text |
+//! | duplicate tool-result / tool-use id in one turn | later duplicates dropped |
+//! | tool use never answered | removed |
+//! | tool call / result on the wrong role | converted to text |
+//! | tool-call input not an object | string holding an object parsed, `null` → `{}`, else `{"input": v}` |
+//! | image on an assistant message | dropped (Kiro's assistant message cannot carry one) |
+//! | image type not png/jpeg/gif/webp | refused `image_format` (message index) |
+//! | image base64 invalid or empty | refused `image_base64` (message index) |
+//! | image > 10 MiB | refused `image_size` (message index) |
+//! | more than 10 images | refused `image_count` (index of the message with the 11th) |
+//! | `tool_choice` `Required` without tools / `Named` undeclared tool | refused `tool_choice` |
+//! | serialised body > `max_payload_bytes` | refused `payload_size` (never trimmed silently) |
+//!
+//! Refused are the violations whose repair would silently change what the model is asked
+//! (an image it would not see, a trimmed conversation, an impossible `tool_choice`);
+//! everything the peers repair (§5) is repaired.
+//!
+//! Not used from the conversation: `max_output_tokens` and `stop_sequences` (no wire
+//! field, enforced on the output stream), `session_id` (the caller picks
+//! [`KiroRequestOptions::conversation_id`]), `Thinking::signature`.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::conversation::Conversation;
+use super::conversation::{Conversation, ToolChoice};
+
+pub mod body;
+pub mod ids;
+pub mod images;
+pub mod pairing;
+pub mod schema;
+pub mod thinking;
+pub mod tool_choice;
+pub mod tools;
+pub mod turns;
+
+#[cfg(test)]
+mod tests;
+
+pub use schema::SchemaPolicy;
 
 /// Per-request inputs the conversation does not carry.
 #[derive(Debug, Clone)]
@@ -47,15 +126,139 @@ pub struct PreflightError {
     pub detail: String,
 }
 
-/// Build the Kiro body for `conversation`. Pure function.
+/// Build the Kiro body for `conversation` with the default schema policy. Pure function.
 pub fn build(
     conversation: &Conversation,
     options: &KiroRequestOptions,
 ) -> Result<KiroRequest, PreflightError> {
-    let _ = (conversation, options);
-    Err(PreflightError {
-        rule: "unimplemented",
-        message_index: None,
-        detail: "request builder not written yet".into(),
+    build_with_policy(conversation, options, &SchemaPolicy::default())
+}
+
+/// [`build`] with an explicit tool-schema sanitising policy.
+pub fn build_with_policy(
+    conversation: &Conversation,
+    options: &KiroRequestOptions,
+    policy: &SchemaPolicy,
+) -> Result<KiroRequest, PreflightError> {
+    if conversation.messages.is_empty() {
+        return Err(PreflightError {
+            rule: "no_messages",
+            message_index: None,
+            detail: "the request has no messages".into(),
+        });
+    }
+    tool_choice::check(&conversation.tool_choice, &conversation.tools)?;
+    let client_tools = tools::ToolSet::from_client(&conversation.tools, policy)?;
+
+    let thinking_on = conversation.thinking.is_some();
+    let mut image_count = 0;
+    let mut turn_list = conversation
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| turns::from_message(m, i, thinking_on, &mut image_count))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let tool_traffic = turn_list
+        .iter()
+        .any(|t| !t.tool_uses.is_empty() || !t.tool_results.is_empty());
+    let declare = !conversation.tools.is_empty()
+        && (conversation.tool_choice != ToolChoice::None || tool_traffic);
+    let mut toolset = if declare {
+        client_tools
+    } else {
+        turns::downgrade_tool_traffic(&mut turn_list);
+        tools::ToolSet::default()
+    };
+
+    let mut turn_list = turns::merge_neighbours(turn_list);
+    turns::fix_sequence(&mut turn_list);
+    pairing::repair_pairing(&mut turn_list);
+    for turn in &mut turn_list {
+        for tool_use in &mut turn.tool_uses {
+            tool_use.name = toolset.name_for_history(&tool_use.name);
+        }
+    }
+
+    fold_system_text(conversation, &toolset, &mut turn_list);
+
+    let named = match &conversation.tool_choice {
+        ToolChoice::Named(name) => toolset.lookup(name),
+        _ => None,
+    };
+    let instruction =
+        tool_choice::instruction(&conversation.tool_choice, named, !toolset.is_empty());
+
+    let Some(mut current) = turn_list.pop() else {
+        // fix_sequence never leaves the list empty; refuse rather than panic.
+        return Err(PreflightError {
+            rule: "no_messages",
+            message_index: None,
+            detail: "nothing to send".into(),
+        });
+    };
+    if let Some(instruction) = instruction {
+        append_instruction(&mut current.text, &instruction);
+    }
+
+    let body = body::render(&turn_list, &current, &toolset.specs, options);
+    let size = serde_json::to_vec(&body).map_or(usize::MAX, |b| b.len());
+    if size > options.max_payload_bytes {
+        return Err(PreflightError {
+            rule: "payload_size",
+            message_index: None,
+            detail: format!(
+                "the Kiro request body would be {size} bytes, over the limit of {} bytes; \
+                 shorten the conversation or the tool list",
+                options.max_payload_bytes
+            ),
+        });
+    }
+    Ok(KiroRequest {
+        body,
+        tool_names: std::mem::take(&mut toolset.reverse),
     })
+}
+
+/// System prompt + long tool docs, with the thinking prefix in front, prepended to the first
+/// (user) turn.
+fn fold_system_text(
+    conversation: &Conversation,
+    toolset: &tools::ToolSet,
+    turn_list: &mut [turns::Turn],
+) {
+    let mut system = String::new();
+    if let Some(s) = conversation.system.as_deref() {
+        if !s.trim().is_empty() {
+            system.push_str(s);
+        }
+    }
+    turns::push_text(&mut system, &toolset.documentation(), "\n\n");
+    let Some(first) = turn_list.first_mut() else {
+        return;
+    };
+    if let Some(t) = &conversation.thinking {
+        if !thinking::already_present(&first.text) {
+            system = thinking::inject(&system, t);
+        }
+    }
+    if system.is_empty() {
+        return;
+    }
+    first.text = if first.text.trim().is_empty() {
+        system
+    } else {
+        format!("{system}\n\n{}", first.text)
+    };
+}
+
+/// Append an instruction to the current message: replaces blank content, else after a
+/// blank line.
+fn append_instruction(text: &mut String, instruction: &str) {
+    if text.trim().is_empty() {
+        *text = instruction.to_string();
+    } else {
+        text.push_str("\n\n");
+        text.push_str(instruction);
+    }
 }

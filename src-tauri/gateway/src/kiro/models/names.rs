@@ -1,0 +1,395 @@
+//! Client model name → Kiro upstream model id (protocol doc §7.4), plus the static
+//! context-window / output-limit table of §7.5 and "did you mean" suggestions.
+//!
+//! Pipeline of [`resolve_model`]: trim → strip a trailing context-size marker (`[1m]`,
+//! `[200k]`) and a `-thinking` suffix (→ [`ResolvedModel::thinking`]) → alias table
+//! (case-insensitive) → JW's normaliser ([`normalize_model_name`]) → otherwise the name is
+//! passed through unchanged, original case preserved ("gateway, not gatekeeper": Kiro decides).
+//! Everything here is pure and total (never panics).
+
+use std::collections::HashMap;
+
+/// Result of resolving a client's model name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedModel {
+    /// The id to send as `modelId` (dot form for known Claude models).
+    pub upstream_id: String,
+    /// The client asked for reasoning through the name (`…-thinking`).
+    pub thinking: bool,
+}
+
+/// Built-in aliases (ZJ `MODEL_ALIASES`, §7.4). Keys are lower case.
+const ALIASES: &[(&str, &str)] = &[
+    ("auto-kiro", "auto"),
+    ("kiro-o-4.8", "claude-opus-4.8"),
+    ("kiro-o-4.7", "claude-opus-4.7"),
+    ("kiro-o-4.6", "claude-opus-4.6"),
+    ("kiro-o-4.5", "claude-opus-4.5"),
+    ("kiro-s-4.6", "claude-sonnet-4.6"),
+    ("kiro-s-4.5", "claude-sonnet-4.5"),
+    ("kiro-s-4", "claude-sonnet-4"),
+    ("kiro-h-4.5", "claude-haiku-4.5"),
+    ("kiro-deepseek-3.2", "deepseek-3.2"),
+    ("kiro-glm-5", "glm-5"),
+    ("kiro-minimax-m2.1", "minimax-m2.1"),
+    ("kiro-minimax-m2.5", "minimax-m2.5"),
+    ("kiro-qwen3-coder-next", "qwen3-coder-next"),
+];
+
+const FAMILIES: &[&str] = &["haiku", "sonnet", "opus"];
+
+/// Resolve a client model name with the built-in aliases only.
+pub fn resolve_model(client_name: &str) -> ResolvedModel {
+    resolve_model_with_aliases(client_name, &HashMap::new())
+}
+
+/// Resolve a client model name; `extra_aliases` (configured by the user, keys compared
+/// case-insensitively) win over the built-in alias table.
+pub fn resolve_model_with_aliases(
+    client_name: &str,
+    extra_aliases: &HashMap<String, String>,
+) -> ResolvedModel {
+    let (base, thinking) = strip_markers(client_name.trim());
+    let lower = base.to_ascii_lowercase();
+    if let Some(target) = extra_aliases
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(&lower))
+        .map(|(_, v)| v.clone())
+    {
+        return ResolvedModel {
+            upstream_id: target,
+            thinking,
+        };
+    }
+    if let Some((_, target)) = ALIASES.iter().find(|(k, _)| *k == lower) {
+        return ResolvedModel {
+            upstream_id: (*target).to_string(),
+            thinking,
+        };
+    }
+    ResolvedModel {
+        upstream_id: normalize_model_name(base),
+        thinking,
+    }
+}
+
+/// Strip trailing `[<digits>m|k]` markers and a `-thinking` suffix, in any order.
+/// Returns the remaining name (original case) and whether `-thinking` was present.
+fn strip_markers(name: &str) -> (&str, bool) {
+    let mut rest = name;
+    let mut thinking = false;
+    loop {
+        if let Some(stripped) = strip_context_marker(rest) {
+            rest = stripped;
+            continue;
+        }
+        if let Some(stripped) = strip_suffix_ignore_case(rest, "-thinking") {
+            if !stripped.is_empty() {
+                rest = stripped;
+                thinking = true;
+                continue;
+            }
+        }
+        return (rest, thinking);
+    }
+}
+
+fn strip_suffix_ignore_case<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = s.len().checked_sub(suffix.len())?;
+    if !s.is_char_boundary(cut) {
+        return None;
+    }
+    let (head, tail) = s.split_at(cut);
+    tail.eq_ignore_ascii_case(suffix).then_some(head)
+}
+
+/// `claude-sonnet-4-5[1m]` → `claude-sonnet-4-5`.
+fn strip_context_marker(s: &str) -> Option<&str> {
+    let body = s.strip_suffix(']')?;
+    let open = body.rfind('[')?;
+    let inner = &body[open + 1..];
+    let digits = inner.strip_suffix(['m', 'M', 'k', 'K'])?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(&s[..open])
+}
+
+/// JW's normaliser (§7.4) on a name without markers. Returns the dot-form id for the
+/// recognised Claude spellings, otherwise `name` unchanged.
+pub fn normalize_model_name(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    normalize_claude(&lower).unwrap_or_else(|| name.to_string())
+}
+
+fn is_num(s: &str, max_len: usize) -> bool {
+    !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_family(s: &str) -> bool {
+    FAMILIES.contains(&s)
+}
+
+/// `-{8-digit date}`, `-latest` or `-{digits}` (one trailing token).
+fn is_version_suffix(tokens: &[&str]) -> bool {
+    match tokens {
+        [] => true,
+        [t] => *t == "latest" || is_num(t, 8),
+        _ => false,
+    }
+}
+
+/// Split `4.5` into (`4`, `5`) when both are short numbers.
+fn dotted(s: &str) -> Option<(&str, &str)> {
+    let (major, minor) = s.split_once('.')?;
+    (is_num(major, 2) && is_num(minor, 2)).then_some((major, minor))
+}
+
+fn normalize_claude(lower: &str) -> Option<String> {
+    let tokens: Vec<&str> = lower.split('-').collect();
+    let (&first, rest) = tokens.split_first()?;
+    if first != "claude" {
+        return None;
+    }
+    match rest {
+        // claude-{family}-{major}-{minor}[-suffix]
+        [fam, major, minor, suffix @ ..]
+            if is_family(fam)
+                && is_num(major, 2)
+                && is_num(minor, 2)
+                && is_version_suffix(suffix) =>
+        {
+            Some(format!("claude-{fam}-{major}.{minor}"))
+        }
+        // claude-{family}-{major}.{minor}[-suffix]   (dot form, possibly dated)
+        [fam, ver, suffix @ ..] if is_family(fam) && is_version_suffix(suffix) => {
+            if let Some((major, minor)) = dotted(ver) {
+                Some(format!("claude-{fam}-{major}.{minor}"))
+            } else if is_num(ver, 2) {
+                // claude-{family}-{major}[-date]
+                Some(format!("claude-{fam}-{ver}"))
+            } else {
+                None
+            }
+        }
+        // legacy claude-{major}-{minor}-{family}[-suffix]
+        [major, minor, fam, suffix @ ..]
+            if is_num(major, 2)
+                && is_num(minor, 2)
+                && is_family(fam)
+                && is_version_suffix(suffix) =>
+        {
+            Some(format!("claude-{major}.{minor}-{fam}"))
+        }
+        // inverted Cursor form with a suffix: claude-{major}.{minor}-{family}-{suffix…}
+        [ver, fam, suffix @ ..] if is_family(fam) && !suffix.is_empty() => {
+            let (major, minor) = dotted(ver)?;
+            suffix
+                .iter()
+                .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .then(|| format!("claude-{fam}-{major}.{minor}"))
+        }
+        _ => None,
+    }
+}
+
+/// Context window in tokens (§7.5); unknown ids → 200 000 (JW, KR).
+pub fn context_window(upstream_id: &str) -> u64 {
+    limits(upstream_id).map_or(200_000, |l| l.0)
+}
+
+/// Maximum output tokens (§7.5). Where PI (65 536) and KR (64 000) disagree the lower
+/// figure is used; Opus 4.6 uses KR's 64 000 (PI says 32 768). Unknown Claude ids → 64 000,
+/// other unknown ids → 8 192.
+pub fn max_output_tokens(upstream_id: &str) -> u64 {
+    match limits(upstream_id) {
+        Some(l) => l.1,
+        None if upstream_id.to_ascii_lowercase().starts_with("claude") => 64_000,
+        None => 8_192,
+    }
+}
+
+fn limits(upstream_id: &str) -> Option<(u64, u64)> {
+    let id = upstream_id.trim().to_ascii_lowercase();
+    Some(match id.as_str() {
+        "claude-opus-4.7" => (1_000_000, 128_000),
+        "claude-opus-4.6" => (1_000_000, 64_000),
+        "claude-sonnet-4.6" => (1_000_000, 65_536),
+        "claude-sonnet-4.5" | "claude-sonnet-4" | "claude-haiku-4.5" => (200_000, 64_000),
+        "auto" => (1_000_000, 65_536),
+        "deepseek-3.2" => (164_000, 8_192),
+        "minimax-m2.1" | "minimax-m2.5" => (196_000, 8_192),
+        "glm-5" => (200_000, 8_192),
+        "qwen3-coder-next" => (256_000, 8_192),
+        _ => return None,
+    })
+}
+
+/// Known ids close to `name` (for "model not found" errors): the resolved form of `name`
+/// and the raw name are both compared (case-insensitively, Levenshtein distance); ids within
+/// `max(2, len/3)` edits, best first, at most 3.
+pub fn close_matches<S: AsRef<str>>(name: &str, known_ids: &[S]) -> Vec<String> {
+    let raw = name.trim().to_ascii_lowercase();
+    let resolved = resolve_model(name).upstream_id.to_ascii_lowercase();
+    let threshold = (raw.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, String)> = known_ids
+        .iter()
+        .map(|id| id.as_ref())
+        .filter_map(|id| {
+            let lower = id.to_ascii_lowercase();
+            let d = levenshtein(&raw, &lower).min(levenshtein(&resolved, &lower));
+            (d <= threshold).then(|| (d, id.to_string()))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("claude-sonnet-4-5-20250929", "claude-sonnet-4.5", false),
+            ("claude-sonnet-4.5", "claude-sonnet-4.5", false),
+            ("claude-sonnet-4-5", "claude-sonnet-4.5", false),
+            ("claude-sonnet-4-5-latest", "claude-sonnet-4.5", false),
+            ("claude-sonnet-4-5[1m]", "claude-sonnet-4.5", false),
+            ("Claude-Sonnet-4-5-20250929", "claude-sonnet-4.5", false),
+            ("claude-sonnet-4-20250514", "claude-sonnet-4", false),
+            ("claude-sonnet-4", "claude-sonnet-4", false),
+            ("claude-haiku-4-5-20251001", "claude-haiku-4.5", false),
+            ("claude-haiku-4-5-latest", "claude-haiku-4.5", false),
+            ("claude-haiku-4.5-20251001", "claude-haiku-4.5", false),
+            ("claude-opus-4-6", "claude-opus-4.6", false),
+            ("claude-opus-4-6[1m]", "claude-opus-4.6", false),
+            ("claude-3-7-sonnet-20250219", "claude-3.7-sonnet", false),
+            ("claude-3-7-sonnet", "claude-3.7-sonnet", false),
+            ("claude-4.5-opus-high", "claude-opus-4.5", false),
+            ("claude-4.5-sonnet-low", "claude-sonnet-4.5", false),
+            ("claude-3.7-sonnet", "claude-3.7-sonnet", false),
+            (
+                "claude-sonnet-4-5-20250929-thinking",
+                "claude-sonnet-4.5",
+                true,
+            ),
+            ("claude-opus-4-6-thinking[1m]", "claude-opus-4.6", true),
+            ("claude-opus-4-6[1m]-thinking", "claude-opus-4.6", true),
+            ("auto-kiro", "auto", false),
+            ("AUTO-KIRO", "auto", false),
+            ("kiro-s-4.5", "claude-sonnet-4.5", false),
+            ("kiro-s-4", "claude-sonnet-4", false),
+            ("kiro-o-4.8", "claude-opus-4.8", false),
+            ("kiro-h-4.5", "claude-haiku-4.5", false),
+            ("kiro-glm-5", "glm-5", false),
+            ("kiro-qwen3-coder-next", "qwen3-coder-next", false),
+            ("auto", "auto", false),
+            ("glm-5", "glm-5", false),
+            ("GLM-5", "GLM-5", false),
+            ("gpt-4o", "gpt-4o", false),
+            ("My-Custom-Model", "My-Custom-Model", false),
+            (
+                "claude-sonnet-4-5-extra-junk",
+                "claude-sonnet-4-5-extra-junk",
+                false,
+            ),
+            ("-thinking", "-thinking", false),
+            ("", "", false),
+            ("[1m]", "", false),
+            ("é[1m]", "é", false),
+        ];
+        for (input, want, thinking) in cases {
+            let got = resolve_model(input);
+            assert_eq!(got.upstream_id, *want, "input {input:?}");
+            assert_eq!(got.thinking, *thinking, "thinking flag for {input:?}");
+        }
+    }
+
+    #[test]
+    fn extra_aliases_win_and_ignore_case() {
+        let mut extra = HashMap::new();
+        extra.insert("Fast".to_string(), "claude-haiku-4.5".to_string());
+        extra.insert("auto-kiro".to_string(), "claude-sonnet-4".to_string());
+        assert_eq!(
+            resolve_model_with_aliases("fast-thinking", &extra),
+            ResolvedModel {
+                upstream_id: "claude-haiku-4.5".into(),
+                thinking: true
+            }
+        );
+        assert_eq!(
+            resolve_model_with_aliases("auto-kiro", &extra).upstream_id,
+            "claude-sonnet-4"
+        );
+    }
+
+    #[test]
+    fn limits_table() {
+        let cases: &[(&str, u64, u64)] = &[
+            ("claude-opus-4.7", 1_000_000, 128_000),
+            ("claude-opus-4.6", 1_000_000, 64_000),
+            ("claude-sonnet-4.6", 1_000_000, 65_536),
+            ("claude-sonnet-4.5", 200_000, 64_000),
+            ("claude-sonnet-4", 200_000, 64_000),
+            ("claude-haiku-4.5", 200_000, 64_000),
+            ("auto", 1_000_000, 65_536),
+            ("deepseek-3.2", 164_000, 8_192),
+            ("minimax-m2.5", 196_000, 8_192),
+            ("glm-5", 200_000, 8_192),
+            ("qwen3-coder-next", 256_000, 8_192),
+            ("claude-opus-9.9", 200_000, 64_000),
+            ("something-new", 200_000, 8_192),
+        ];
+        for (id, ctx, out) in cases {
+            assert_eq!(context_window(id), *ctx, "{id}");
+            assert_eq!(max_output_tokens(id), *out, "{id}");
+        }
+    }
+
+    #[test]
+    fn close_matches_suggests_nearby_ids() {
+        let known = [
+            "claude-sonnet-4.5",
+            "claude-sonnet-4",
+            "claude-haiku-4.5",
+            "claude-opus-4.6",
+            "glm-5",
+        ];
+        let m = close_matches("claude-sonet-4.5", &known);
+        assert_eq!(m.first().map(String::as_str), Some("claude-sonnet-4.5"));
+        assert!(m.len() <= 3);
+        // resolved form counts: the Anthropic spelling is an exact match after resolving.
+        assert_eq!(
+            close_matches("claude-opus-4-6-20260101", &known)[0],
+            "claude-opus-4.6"
+        );
+        assert!(close_matches("totally-different", &known).is_empty());
+        assert_eq!(close_matches("glm5", &known), vec!["glm-5".to_string()]);
+        assert!(close_matches("", &Vec::<String>::new()).is_empty());
+    }
+
+    #[test]
+    fn levenshtein_basics() {
+        assert_eq!(levenshtein("", ""), 0);
+        assert_eq!(levenshtein("abc", ""), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+    }
+}
