@@ -1,1 +1,3 @@
 //! A fake Kiro upstream that follows `kiro-protocol.md`, and helpers for end-to-end tests.
+
+pub mod fake;

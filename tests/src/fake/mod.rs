@@ -1,0 +1,782 @@
+//! A fake Kiro upstream that follows `kiro-protocol.md` §10.
+//!
+//! One listener on `127.0.0.1:0` serves every host personality (social auth, OIDC, runtime,
+//! management); requests are routed by path and, for the AWS JSON RPC style, by
+//! `X-Amz-Target`. Every request is recorded for assertions.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use kiro_gateway_tests::fake::{FakeConfig, FakeKiro, Script};
+//! let fake = FakeKiro::start(FakeConfig::default()).await;
+//! fake.push_script(Script::new().text("Hel").text("lo").trailers());
+//! let _env = fake.env_lines();
+//! # }
+//! ```
+
+pub mod auth;
+pub mod catalog;
+pub mod chat;
+pub mod eventstream;
+pub mod fixtures;
+pub mod script;
+pub mod validate;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+pub use auth::{AccountSpec, AuthKind, IssuedToken};
+pub use catalog::ModelInfo;
+pub use eventstream::{HeaderValue, Message};
+pub use script::{Chunking, CrcPart, FragmentSplit, Script, Step, Transport};
+pub use validate::Validation;
+
+/// Which operation a request addressed (after routing both styles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `POST /refreshToken` (social auth host).
+    SocialRefresh,
+    /// `POST /token` (AWS SSO OIDC CreateToken).
+    OidcToken,
+    /// GenerateAssistantResponse, REST, RPC or hybrid style.
+    Chat,
+    ListModels,
+    ListProfiles,
+    GetProfile,
+    UsageLimits,
+    /// `POST /mcp` (JSON-RPC web_search).
+    Mcp,
+    /// Anything else (answered 404).
+    Unknown,
+}
+
+/// How the chat call was addressed (§1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestStyle {
+    /// `POST /generateAssistantResponse` without `X-Amz-Target`.
+    Rest,
+    /// `POST /` with `X-Amz-Target`.
+    Rpc,
+    /// Path and `X-Amz-Target` both present.
+    Hybrid,
+}
+
+/// Trailer events appended by the default (unscripted) reply and by [`Script::trailers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trailers {
+    /// No trailer at all (looks like a truncated response).
+    None,
+    MeteringOnly,
+    ContextOnly,
+    /// `contextUsageEvent` then `meteringEvent` (KR test order). Default.
+    ContextThenMetering,
+    /// `meteringEvent` then `contextUsageEvent`.
+    MeteringThenContext,
+    /// `metadataEvent`, `contextUsageEvent`, `meteringEvent` (9router capture order).
+    WithMetadata,
+}
+
+/// Token-bucket throttling per account (switch `throttle`, off by default).
+#[derive(Debug, Clone)]
+pub struct ThrottleConfig {
+    /// Bucket size (requests).
+    pub capacity: u32,
+    /// Refill rate, requests per second.
+    pub refill_per_sec: f64,
+    /// `reason` in the 429 body: `DAILY_REQUEST_COUNT` or `INSUFFICIENT_MODEL_CAPACITY`.
+    pub reason: String,
+    /// Optional `Retry-After` header (seconds).
+    pub retry_after: Option<u64>,
+}
+
+/// Everything that can be switched per test. Change it at run time with [`FakeKiro::update`].
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// Validation switches of §10.3.
+    pub validation: Validation,
+    /// Accounts known to the fake. Default: one social account named `default`.
+    pub accounts: Vec<AccountSpec>,
+    /// Lifetime of access tokens issued by the refresh endpoints (`expiresIn`). Default 3600 s.
+    pub access_token_lifetime: Duration,
+    /// Rotate the refresh token on every refresh (the old one stops working). Default off.
+    pub rotate_refresh_tokens: bool,
+    /// Runtime-host rule: chat without `profileArn` → 400 (§2.9). Default on.
+    pub require_profile_arn: bool,
+    /// Check that the `profileArn` belongs to the caller's account (else 403). Default on.
+    pub check_profile_owner: bool,
+    /// "Runtime personality": ListAvailableModels answers 404, as JW observed on
+    /// `runtime.{region}.kiro.dev` (§7.1). Default off (the single listener acts as both).
+    pub runtime_personality: bool,
+    /// The model catalog (ids accepted by the `model_id` switch).
+    pub catalog: Vec<ModelInfo>,
+    /// Default model id for `defaultModel`.
+    pub default_model: String,
+    /// Trailers of the default reply.
+    pub default_trailers: Trailers,
+    /// Transport used when a script does not set its own.
+    pub default_transport: Transport,
+    /// Per-account throttling; `None` = off.
+    pub throttle: Option<ThrottleConfig>,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            validation: Validation::default(),
+            accounts: vec![AccountSpec::social("default")],
+            access_token_lifetime: Duration::from_secs(3600),
+            rotate_refresh_tokens: false,
+            require_profile_arn: true,
+            check_profile_owner: true,
+            runtime_personality: false,
+            catalog: catalog::default_catalog(),
+            default_model: "auto".into(),
+            default_trailers: Trailers::ContextThenMetering,
+            default_transport: Transport::default(),
+            throttle: None,
+        }
+    }
+}
+
+/// One recorded request.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// Sequence number over all endpoints, from 0.
+    pub seq: usize,
+    pub at: DateTime<Utc>,
+    pub endpoint: Endpoint,
+    /// Only for [`Endpoint::Chat`].
+    pub style: Option<RequestStyle>,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Header names lower-cased, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// Body parsed as JSON, if it is JSON.
+    pub json: Option<Value>,
+    /// HTTP status the fake answered with.
+    pub status: u16,
+    /// Why the fake rejected it (validation switch name, `auth`, `profile_arn`, `script`,
+    /// `injected` …), `None` when it succeeded.
+    pub rejected_by: Option<String>,
+    /// Account the bearer token / refresh token belonged to, when known.
+    pub account: Option<String>,
+}
+
+impl RecordedRequest {
+    /// First header value with this (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The bearer token from `Authorization`.
+    pub fn bearer(&self) -> Option<&str> {
+        self.header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+    }
+
+    /// A query parameter (percent-decoded).
+    pub fn query_param(&self, key: &str) -> Option<String> {
+        query_param(self.query.as_deref(), key)
+    }
+
+    /// `conversationState` of a chat request.
+    pub fn conversation_state(&self) -> Option<&Value> {
+        self.json.as_ref()?.get("conversationState")
+    }
+
+    /// The current user message (`conversationState.currentMessage.userInputMessage`).
+    pub fn current_user_message(&self) -> Option<&Value> {
+        self.conversation_state()?
+            .get("currentMessage")?
+            .get("userInputMessage")
+    }
+}
+
+/// A canned HTTP answer injected for the next request(s) to an endpoint.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl HttpReply {
+    pub fn json(status: u16, body: Value) -> HttpReply {
+        HttpReply {
+            status,
+            body: body.to_string(),
+            headers: vec![],
+        }
+    }
+}
+
+pub(crate) struct AccountState {
+    pub spec: AccountSpec,
+    /// Current valid refresh token (changes when rotated).
+    pub refresh_token: String,
+    pub credits_used: f64,
+    pub bucket: Option<(f64, std::time::Instant)>,
+}
+
+pub(crate) struct Issued {
+    pub account: usize,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub(crate) struct Inner {
+    pub cfg: FakeConfig,
+    pub accounts: Vec<AccountState>,
+    pub access_tokens: HashMap<String, Issued>,
+    pub revoke_next: u32,
+    pub scripts: VecDeque<Script>,
+    pub injected: HashMap<Endpoint, VecDeque<HttpReply>>,
+    pub records: Vec<RecordedRequest>,
+}
+
+pub(crate) struct Shared {
+    pub inner: Mutex<Inner>,
+    pub notify: Notify,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running fake Kiro server. Dropping it stops accepting connections.
+pub struct FakeKiro {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeKiro {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeKiro {
+    /// Start on `127.0.0.1:0`.
+    pub async fn start(cfg: FakeConfig) -> FakeKiro {
+        Self::start_on(cfg, 0).await.expect("bind 127.0.0.1:0")
+    }
+
+    /// Start on `127.0.0.1:port` (0 = any).
+    pub async fn start_on(cfg: FakeConfig, port: u16) -> std::io::Result<FakeKiro> {
+        let accounts = cfg
+            .accounts
+            .iter()
+            .map(|spec| AccountState {
+                refresh_token: spec.refresh_token.clone(),
+                spec: spec.clone(),
+                credits_used: spec.credits_used,
+                bucket: None,
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                cfg,
+                accounts,
+                access_tokens: HashMap::new(),
+                revoke_next: 0,
+                scripts: VecDeque::new(),
+                injected: HashMap::new(),
+                records: Vec::new(),
+            }),
+            notify: Notify::new(),
+        });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = shared.clone();
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let state = state.clone();
+                async move { dispatch(state, method, uri, headers, body).await }
+            },
+        );
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            // Chaos writes must reach the wire as separate segments.
+            let _ = tcp.set_nodelay(true);
+        });
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(FakeKiro { addr, shared, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:{port}`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Social refresh URL (`KIRO_REFRESH_URL`).
+    pub fn refresh_url(&self) -> String {
+        format!("{}/refreshToken", self.base_url())
+    }
+
+    /// OIDC CreateToken URL (`KIRO_OIDC_URL`).
+    pub fn oidc_url(&self) -> String {
+        format!("{}/token", self.base_url())
+    }
+
+    /// Runtime base (`KIRO_API_URL`): chat and MCP.
+    pub fn runtime_url(&self) -> String {
+        self.base_url()
+    }
+
+    /// Management base (`KIRO_MANAGEMENT_URL`): models, profiles, usage.
+    pub fn management_url(&self) -> String {
+        self.base_url()
+    }
+
+    /// `KEY=value` lines that point a gateway at this fake.
+    pub fn env_lines(&self) -> Vec<(String, String)> {
+        vec![
+            ("KIRO_API_URL".into(), self.runtime_url()),
+            ("KIRO_MANAGEMENT_URL".into(), self.management_url()),
+            ("KIRO_REFRESH_URL".into(), self.refresh_url()),
+            ("KIRO_OIDC_URL".into(), self.oidc_url()),
+        ]
+    }
+
+    /// Change switches while running.
+    pub fn update(&self, f: impl FnOnce(&mut FakeConfig)) {
+        f(&mut self.shared.lock().cfg);
+    }
+
+    /// A copy of the current configuration.
+    pub fn config(&self) -> FakeConfig {
+        self.shared.lock().cfg.clone()
+    }
+
+    // ---- scripts ----
+
+    /// Queue a reply script; each chat call that passes auth and validation pops one.
+    pub fn push_script(&self, script: Script) {
+        self.shared.lock().scripts.push_back(script);
+    }
+
+    /// Scripts still queued.
+    pub fn pending_scripts(&self) -> usize {
+        self.shared.lock().scripts.len()
+    }
+
+    /// The next request to `endpoint` gets this canned answer (after recording, before auth).
+    pub fn inject(&self, endpoint: Endpoint, reply: HttpReply) {
+        self.shared
+            .lock()
+            .injected
+            .entry(endpoint)
+            .or_default()
+            .push_back(reply);
+    }
+
+    /// The next `n` authenticated calls fail with the bearer-token 403 even with fresh tokens.
+    pub fn revoke_next(&self, n: u32) {
+        self.shared.lock().revoke_next = n;
+    }
+
+    // ---- observation ----
+
+    /// All recorded requests so far.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().records.clone()
+    }
+
+    /// Recorded requests for one endpoint.
+    pub fn requests_to(&self, endpoint: Endpoint) -> Vec<RecordedRequest> {
+        self.shared
+            .lock()
+            .records
+            .iter()
+            .filter(|r| r.endpoint == endpoint)
+            .cloned()
+            .collect()
+    }
+
+    /// The last recorded chat request.
+    pub fn last_chat(&self) -> Option<RecordedRequest> {
+        self.requests_to(Endpoint::Chat).pop()
+    }
+
+    pub fn count(&self, endpoint: Endpoint) -> usize {
+        self.shared
+            .lock()
+            .records
+            .iter()
+            .filter(|r| r.endpoint == endpoint)
+            .count()
+    }
+
+    pub fn refresh_calls(&self) -> usize {
+        self.count(Endpoint::SocialRefresh)
+    }
+
+    pub fn oidc_calls(&self) -> usize {
+        self.count(Endpoint::OidcToken)
+    }
+
+    pub fn chat_calls(&self) -> usize {
+        self.count(Endpoint::Chat)
+    }
+
+    /// Forget recorded requests (counters restart from 0).
+    pub fn clear_requests(&self) {
+        self.shared.lock().records.clear();
+    }
+
+    /// Wait until at least `n` requests to `endpoint` were recorded; returns them.
+    /// Panics after `timeout`.
+    pub async fn wait_for(
+        &self,
+        endpoint: Endpoint,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<RecordedRequest> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.notify.notified();
+            let got = self.requests_to(endpoint);
+            if got.len() >= n {
+                return got;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "timed out waiting for {n} {endpoint:?} requests (got {})",
+                    self.count(endpoint)
+                );
+            }
+        }
+    }
+
+    // ---- accounts and tokens ----
+
+    /// Add an account at run time; returns its spec (with generated tokens).
+    pub fn add_account(&self, spec: AccountSpec) -> AccountSpec {
+        let mut g = self.shared.lock();
+        g.accounts.push(AccountState {
+            refresh_token: spec.refresh_token.clone(),
+            spec: spec.clone(),
+            credits_used: spec.credits_used,
+            bucket: None,
+        });
+        g.cfg.accounts.push(spec.clone());
+        spec
+    }
+
+    /// The account's spec (initial tokens) by name.
+    pub fn account(&self, name: &str) -> AccountSpec {
+        let g = self.shared.lock();
+        g.accounts
+            .iter()
+            .find(|a| a.spec.name == name)
+            .unwrap_or_else(|| panic!("no account {name}"))
+            .spec
+            .clone()
+    }
+
+    /// The refresh token currently valid for an account (after rotations).
+    pub fn current_refresh_token(&self, name: &str) -> String {
+        let g = self.shared.lock();
+        g.accounts
+            .iter()
+            .find(|a| a.spec.name == name)
+            .unwrap_or_else(|| panic!("no account {name}"))
+            .refresh_token
+            .clone()
+    }
+
+    /// Issue an access token for `account` valid for `ttl` (negative = already expired).
+    pub fn issue_access_token(&self, account: &str, ttl: chrono::Duration) -> IssuedToken {
+        let mut g = self.shared.lock();
+        let idx = g
+            .accounts
+            .iter()
+            .position(|a| a.spec.name == account)
+            .unwrap_or_else(|| panic!("no account {account}"));
+        auth::issue(&mut g, idx, ttl)
+    }
+
+    /// Expire every access token issued so far (they then get the 403).
+    pub fn expire_all_access_tokens(&self) {
+        let mut g = self.shared.lock();
+        let past = Utc::now() - chrono::Duration::seconds(1);
+        for t in g.access_tokens.values_mut() {
+            t.expires_at = past;
+        }
+    }
+
+    /// Credits used so far by an account (sum of metering events sent).
+    pub fn credits_used(&self, account: &str) -> f64 {
+        let g = self.shared.lock();
+        g.accounts
+            .iter()
+            .find(|a| a.spec.name == account)
+            .map(|a| a.credits_used)
+            .unwrap_or(0.0)
+    }
+
+    /// Set the credits used by an account (e.g. to the limit to trigger the 402).
+    pub fn set_credits_used(&self, account: &str, used: f64) {
+        let mut g = self.shared.lock();
+        if let Some(a) = g.accounts.iter_mut().find(|a| a.spec.name == account) {
+            a.credits_used = used;
+        }
+    }
+}
+
+// ---- routing ----
+
+pub(crate) const GENERIC_400: &str = r#"{"message":"Improperly formed request.","reason":null}"#;
+pub(crate) const BODY_INVALID_400: &str =
+    r#"{"message":"Improperly formed request.","reason":"REQUEST_BODY_INVALID"}"#;
+pub(crate) const BEARER_403: &str =
+    r#"{"message":"The bearer token included in the request is invalid.","reason":null}"#;
+
+/// What a handler produced: the response and what to record.
+pub(crate) struct Outcome {
+    pub response: Response,
+    pub rejected_by: Option<String>,
+    pub account: Option<String>,
+}
+
+impl Outcome {
+    pub fn ok(response: Response, account: Option<String>) -> Outcome {
+        Outcome {
+            response,
+            rejected_by: None,
+            account,
+        }
+    }
+
+    pub fn reject(status: u16, body: &str, error_type: &str, why: &str) -> Outcome {
+        Outcome {
+            response: json_response(status, body, &[("x-amzn-ErrorType", error_type)]),
+            rejected_by: Some(why.to_string()),
+            account: None,
+        }
+    }
+
+    pub fn with_account(mut self, account: Option<String>) -> Outcome {
+        if self.account.is_none() {
+            self.account = account;
+        }
+        self
+    }
+}
+
+pub(crate) fn json_response(status: u16, body: &str, headers: &[(&str, &str)]) -> Response {
+    let mut b = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", "application/json")
+        .header("x-amzn-RequestId", uuid::Uuid::new_v4().to_string());
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(Body::from(body.to_string()))
+        .expect("valid response")
+}
+
+pub(crate) fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    let q = query?;
+    for pair in q.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k == key {
+            return Some(percent_decode(v));
+        }
+    }
+    None
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(v) => {
+                    out.push(v);
+                    i += 3;
+                }
+                Err(_) => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn classify(method: &Method, path: &str, target: Option<&str>) -> (Endpoint, Option<RequestStyle>) {
+    const CHAT_TARGET: &str = "AmazonCodeWhispererStreamingService.GenerateAssistantResponse";
+    let rpc = |t: &str| -> Endpoint {
+        match t {
+            CHAT_TARGET => Endpoint::Chat,
+            "AmazonCodeWhispererService.ListAvailableModels" => Endpoint::ListModels,
+            "AmazonCodeWhispererService.ListAvailableProfiles" => Endpoint::ListProfiles,
+            "AmazonCodeWhispererService.GetProfile" => Endpoint::GetProfile,
+            "AmazonCodeWhispererService.GetUsageLimits" => Endpoint::UsageLimits,
+            _ => Endpoint::Unknown,
+        }
+    };
+    let post = method == Method::POST;
+    let get = method == Method::GET;
+    match path {
+        "/" if post => match target {
+            Some(t) => {
+                let e = rpc(t);
+                let style = (e == Endpoint::Chat).then_some(RequestStyle::Rpc);
+                (e, style)
+            }
+            None => (Endpoint::Unknown, None),
+        },
+        "/generateAssistantResponse" if post => match target {
+            None => (Endpoint::Chat, Some(RequestStyle::Rest)),
+            Some(CHAT_TARGET) => (Endpoint::Chat, Some(RequestStyle::Hybrid)),
+            Some(_) => (Endpoint::Unknown, None),
+        },
+        "/refreshToken" if post => (Endpoint::SocialRefresh, None),
+        "/token" if post => (Endpoint::OidcToken, None),
+        "/ListAvailableModels" | "/List-Available-Models" if get => (Endpoint::ListModels, None),
+        "/ListAvailableProfiles" | "/List-Available-Profiles" if post => {
+            (Endpoint::ListProfiles, None)
+        }
+        "/GetProfile" if post => (Endpoint::GetProfile, None),
+        "/getUsageLimits" | "/Get-Usage-Limits" if get => (Endpoint::UsageLimits, None),
+        "/mcp" if post => (Endpoint::Mcp, None),
+        _ => (Endpoint::Unknown, None),
+    }
+}
+
+/// The parts of a request handlers need.
+pub(crate) struct Req {
+    pub headers: HeaderMap,
+    pub query: Option<String>,
+    pub body: Bytes,
+    pub json: Option<Value>,
+}
+
+impl Req {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn dispatch(
+    shared: Arc<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (endpoint, style) = classify(&method, &path, target.as_deref());
+    let json: Option<Value> = serde_json::from_slice(&body).ok();
+    let req = Req {
+        headers: headers.clone(),
+        query: uri.query().map(str::to_string),
+        body: body.clone(),
+        json: json.clone(),
+    };
+
+    let injected = shared
+        .lock()
+        .injected
+        .get_mut(&endpoint)
+        .and_then(VecDeque::pop_front);
+    let outcome = if let Some(reply) = injected {
+        let hdrs: Vec<(&str, &str)> = reply
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Outcome {
+            response: json_response(reply.status, &reply.body, &hdrs),
+            rejected_by: Some("injected".into()),
+            account: None,
+        }
+    } else {
+        match endpoint {
+            Endpoint::SocialRefresh => auth::social_refresh(&shared, &req),
+            Endpoint::OidcToken => auth::oidc_token(&shared, &req),
+            Endpoint::Chat => chat::handle(&shared, &req),
+            Endpoint::ListModels => catalog::list_models(&shared, &req),
+            Endpoint::ListProfiles => catalog::list_profiles(&shared, &req),
+            Endpoint::GetProfile => catalog::get_profile(&shared, &req),
+            Endpoint::UsageLimits => catalog::usage_limits(&shared, &req),
+            Endpoint::Mcp => catalog::mcp(&shared, &req),
+            Endpoint::Unknown => Outcome::reject(
+                404,
+                r#"{"message":"Not Found","reason":null}"#,
+                "UnknownOperationException",
+                "unknown_endpoint",
+            ),
+        }
+    };
+
+    let status = outcome.response.status().as_u16();
+    {
+        let mut g = shared.lock();
+        let seq = g.records.len();
+        g.records.push(RecordedRequest {
+            seq,
+            at: Utc::now(),
+            endpoint,
+            style,
+            method: method.to_string(),
+            path,
+            query: uri.query().map(str::to_string),
+            headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body,
+            json,
+            status,
+            rejected_by: outcome.rejected_by,
+            account: outcome.account,
+        });
+    }
+    shared.notify.notify_waiters();
+    outcome.response
+}
