@@ -780,3 +780,57 @@ async fn dispatch(
     shared.notify.notify_waiters();
     outcome.response
 }
+
+// ---- helpers for tests that talk to the fake directly ----
+
+impl FakeKiro {
+    /// A fresh access token (1 h) for an account.
+    pub fn bearer(&self, account: &str) -> String {
+        self.issue_access_token(account, chrono::Duration::hours(1))
+            .access_token
+    }
+}
+
+/// A minimal valid chat body (§4.4) for `profile_arn` with one user message.
+pub fn chat_body(profile_arn: &str, content: &str, model: &str) -> Value {
+    serde_json::json!({
+        "profileArn": profile_arn,
+        "conversationState": {
+            "conversationId": uuid::Uuid::new_v4().to_string(),
+            "chatTriggerType": "MANUAL",
+            "agentTaskType": "vibe",
+            "currentMessage": {
+                "userInputMessage": {
+                    "content": content,
+                    "modelId": model,
+                    "origin": "AI_EDITOR"
+                }
+            }
+        }
+    })
+}
+
+/// Decode a whole event-stream body; panics on a framing error or trailing bytes.
+pub fn decode_body(bytes: &[u8]) -> Vec<Message> {
+    let (msgs, used) = eventstream::decode_all(bytes).expect("valid event stream");
+    assert_eq!(used, bytes.len(), "trailing bytes after the last frame");
+    msgs
+}
+
+/// Collapse decoded frames into `(kind, json)` pairs: the event type (or
+/// `exception:<type>` / `error:<code>`) and the payload.
+pub fn summarize(msgs: &[Message]) -> Vec<(String, Value)> {
+    msgs.iter()
+        .map(|m| {
+            let kind = match m.message_type() {
+                "exception" => format!(
+                    "exception:{}",
+                    m.header_str(":exception-type").unwrap_or("")
+                ),
+                "error" => format!("error:{}", m.header_str(":error-code").unwrap_or("")),
+                _ => m.event_type().unwrap_or("").to_string(),
+            };
+            (kind, m.json().unwrap_or(Value::Null))
+        })
+        .collect()
+}
