@@ -9,7 +9,7 @@ use kiro_gateway_tests::fake::{
     chat_body, decode_body, summarize, CrcPart, Endpoint, FakeConfig, FakeKiro, RequestStyle,
     Script, Trailers,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 struct Ctx {
     fake: FakeKiro,

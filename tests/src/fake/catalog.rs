@@ -273,7 +273,7 @@ pub(crate) fn mcp(shared: &Shared, req: &Req) -> Outcome {
         })
         .to_string();
         return Outcome {
-            response: json_response(200, &err, &[]),
+            response: Box::new(json_response(200, &err, &[])),
             rejected_by: Some("mcp_invalid".into()),
             account: name,
         };

@@ -110,7 +110,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
                 headers.push(("Retry-After", ra));
             }
             return Outcome {
-                response: json_response(429, &body, &headers),
+                response: Box::new(json_response(429, &body, &headers)),
                 rejected_by: Some("throttle".into()),
                 account,
             };
@@ -143,7 +143,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         return Outcome {
-            response: json_response(*status, body, &hdrs),
+            response: Box::new(json_response(*status, body, &hdrs)),
             rejected_by: Some("script".into()),
             account,
         };

@@ -212,7 +212,7 @@ pub fn decode_all(buf: &[u8]) -> Result<(Vec<Message>, usize), DecodeError> {
         if crc32fast::hash(&p[0..8]) != pcrc {
             return Err(DecodeError::PreludeCrc { offset: pos });
         }
-        if total < 16 || total > 16 * 1024 * 1024 || hlen + 16 > total {
+        if !(16..=16 * 1024 * 1024).contains(&total) || hlen + 16 > total {
             return Err(DecodeError::BadLength { offset: pos });
         }
         if p.len() < total {

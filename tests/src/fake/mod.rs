@@ -556,7 +556,7 @@ pub(crate) const BEARER_403: &str =
 
 /// What a handler produced: the response and what to record.
 pub(crate) struct Outcome {
-    pub response: Response,
+    pub response: Box<Response>,
     pub rejected_by: Option<String>,
     pub account: Option<String>,
 }
@@ -564,7 +564,7 @@ pub(crate) struct Outcome {
 impl Outcome {
     pub fn ok(response: Response, account: Option<String>) -> Outcome {
         Outcome {
-            response,
+            response: Box::new(response),
             rejected_by: None,
             account,
         }
@@ -572,7 +572,11 @@ impl Outcome {
 
     pub fn reject(status: u16, body: &str, error_type: &str, why: &str) -> Outcome {
         Outcome {
-            response: json_response(status, body, &[("x-amzn-ErrorType", error_type)]),
+            response: Box::new(json_response(
+                status,
+                body,
+                &[("x-amzn-ErrorType", error_type)],
+            )),
             rejected_by: Some(why.to_string()),
             account: None,
         }
@@ -726,7 +730,7 @@ async fn dispatch(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         Outcome {
-            response: json_response(reply.status, &reply.body, &hdrs),
+            response: Box::new(json_response(reply.status, &reply.body, &hdrs)),
             rejected_by: Some("injected".into()),
             account: None,
         }
@@ -778,7 +782,7 @@ async fn dispatch(
         });
     }
     shared.notify.notify_waiters();
-    outcome.response
+    *outcome.response
 }
 
 // ---- helpers for tests that talk to the fake directly ----
