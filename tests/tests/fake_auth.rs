@@ -236,3 +236,46 @@ async fn api_key_needs_tokentype_header() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn legacy_q_personality_builder_id_with_arn_is_403() {
+    let mut cfg = FakeConfig::default();
+    cfg.accounts.push(AccountSpec::oidc("builder"));
+    cfg.legacy_q_personality = true;
+    let fake = FakeKiro::start(cfg).await;
+    let token = fake.bearer("builder");
+    let arn = fake.account("builder").profile_arn;
+    let with_arn = chat_body(&arn, "hi", "auto");
+    assert_eq!(
+        chat(&fake, &token, &with_arn).await,
+        (403, BEARER_403.into())
+    );
+    let mut without = with_arn.clone();
+    without.as_object_mut().unwrap().remove("profileArn");
+    assert_eq!(chat(&fake, &token, &without).await.0, 200);
+    // social accounts still send theirs
+    let social = fake.bearer("default");
+    let arn = fake.account("default").profile_arn;
+    assert_eq!(
+        chat(&fake, &social, &chat_body(&arn, "hi", "auto")).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn slow_refresh_is_recorded_before_it_answers() {
+    let fake = FakeKiro::start(FakeConfig {
+        refresh_delay: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let rt = fake.account("default").refresh_token;
+    let url = fake.refresh_url();
+    let t0 = std::time::Instant::now();
+    let call = tokio::spawn(async move { post(&url, &json!({"refreshToken": rt})).await });
+    fake.wait_for(Endpoint::SocialRefresh, 1, Duration::from_secs(2))
+        .await;
+    assert!(t0.elapsed() < Duration::from_millis(250));
+    assert_eq!(call.await.unwrap().0, 200);
+    assert!(t0.elapsed() >= Duration::from_millis(300));
+}

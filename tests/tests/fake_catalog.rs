@@ -245,3 +245,45 @@ async fn injected_errors_hit_any_endpoint() {
     assert_eq!(post().await.unwrap().status(), 500);
     assert_eq!(post().await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn regional_urls() {
+    let fake = FakeKiro::start(FakeConfig::default()).await;
+    let t = fake.bearer("default");
+    let arn = fake.account("default").profile_arn;
+    assert!(arn.contains(":us-east-1:"));
+    let list = |region: &str| {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/List-Available-Profiles",
+                fake.region_url(region)
+            ))
+            .bearer_auth(&t)
+            .json(&json!({}))
+            .send()
+    };
+    let r = list("us-east-1").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = list("eu-central-1").await.unwrap();
+    assert_eq!(r.status(), 403);
+    fake.update(|c| c.wrong_region_profiles = kiro_gateway_tests::fake::WrongRegion::EmptyList);
+    let v: Value = list("eu-central-1").await.unwrap().json().await.unwrap();
+    assert_eq!(v["profiles"], json!([]));
+    let recs = fake.requests_to(Endpoint::ListProfiles);
+    assert_eq!(recs[1].region.as_deref(), Some("eu-central-1"));
+    assert_eq!(recs[1].path, "/List-Available-Profiles");
+
+    // chat through the wrong region → 403, right region → 200
+    let chat = |region: &str| {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/generateAssistantResponse",
+                fake.region_url(region)
+            ))
+            .bearer_auth(&t)
+            .json(&kiro_gateway_tests::fake::chat_body(&arn, "hi", "auto"))
+            .send()
+    };
+    assert_eq!(chat("eu-central-1").await.unwrap().status(), 403);
+    assert_eq!(chat("us-east-1").await.unwrap().status(), 200);
+}

@@ -223,6 +223,7 @@ pub(crate) fn social_refresh(shared: &Shared, req: &Req) -> Outcome {
         json_response(200, &body, &[]),
         Some(g.accounts[idx].spec.name.clone()),
     )
+    .delayed(g.cfg.refresh_delay)
 }
 
 /// `POST /token` — AWS SSO OIDC CreateToken with `grantType: refresh_token` (§3.2).
@@ -305,6 +306,7 @@ pub(crate) fn oidc_token(shared: &Shared, req: &Req) -> Outcome {
         json_response(200, &body, &[]),
         Some(g.accounts[idx].spec.name.clone()),
     )
+    .delayed(g.cfg.refresh_delay)
 }
 
 /// Check the bearer token; returns the account index or the 403 outcome.

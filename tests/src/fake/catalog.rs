@@ -138,6 +138,11 @@ pub(crate) fn list_models(shared: &Shared, req: &Req) -> Outcome {
     Outcome::ok(json_response(200, &body, &[]), name)
 }
 
+/// The region field of a profile ARN.
+pub(crate) fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3)
+}
+
 fn profile_json(spec: &auth::AccountSpec) -> Value {
     json!({
         "arn": spec.profile_arn,
@@ -163,6 +168,21 @@ pub(crate) fn list_profiles(shared: &Shared, req: &Req) -> Outcome {
             "unsupported_token_type",
         )
         .with_account(Some(spec.name));
+    }
+    if let Some(region) = req.region.as_deref() {
+        if arn_region(&spec.profile_arn) != Some(region) {
+            if g.cfg.wrong_region_profiles == super::WrongRegion::EmptyList {
+                let body = json!({ "profiles": [] }).to_string();
+                return Outcome::ok(json_response(200, &body, &[]), Some(spec.name));
+            }
+            return Outcome::reject(
+                403,
+                r#"{"message":"User is not authorized to access this feature","reason":null}"#,
+                "AccessDeniedException",
+                "wrong_region",
+            )
+            .with_account(Some(spec.name));
+        }
     }
     let body = json!({ "profiles": [profile_json(&spec)] }).to_string();
     Outcome::ok(json_response(200, &body, &[]), Some(spec.name))
@@ -276,6 +296,7 @@ pub(crate) fn mcp(shared: &Shared, req: &Req) -> Outcome {
             response: Box::new(json_response(200, &err, &[])),
             rejected_by: Some("mcp_invalid".into()),
             account: name,
+            delay: std::time::Duration::ZERO,
         };
     };
     let results = json!({

@@ -47,8 +47,20 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     };
     let root = req.json.as_ref().expect("structure checked");
 
+    let is_oidc = matches!(g.accounts[idx].spec.kind, auth::AuthKind::Oidc { .. });
+    let legacy = g.cfg.legacy_q_personality;
     match root.get("profileArn").and_then(Value::as_str) {
-        None if g.cfg.require_profile_arn => {
+        // Legacy q host: Builder-ID token + profileArn → bearer 403 (JW 5cb5abd; Disputed
+        // for the runtime host, hence only in this personality).
+        Some(_) if legacy && is_oidc => {
+            return reject(Outcome::reject(
+                403,
+                super::BEARER_403,
+                "AccessDeniedException",
+                "legacy_builder_id_arn",
+            ));
+        }
+        None if g.cfg.require_profile_arn && !legacy => {
             return reject(Outcome::reject(
                 400,
                 PROFILE_REQUIRED_400,
@@ -65,7 +77,13 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
                 "profile_arn_malformed",
             ));
         }
-        Some(arn) if g.cfg.check_profile_owner && arn != g.accounts[idx].spec.profile_arn => {
+        Some(arn)
+            if (g.cfg.check_profile_owner && arn != g.accounts[idx].spec.profile_arn)
+                || req
+                    .region
+                    .as_deref()
+                    .is_some_and(|r| super::catalog::arn_region(arn) != Some(r)) =>
+        {
             return reject(Outcome::reject(
                 403,
                 FOREIGN_PROFILE_403,
@@ -113,6 +131,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
                 response: Box::new(json_response(429, &body, &headers)),
                 rejected_by: Some("throttle".into()),
                 account,
+                delay: std::time::Duration::ZERO,
             };
         }
         a.bucket = Some((tokens - 1.0, now));
@@ -146,6 +165,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
             response: Box::new(json_response(*status, body, &hdrs)),
             rejected_by: Some("script".into()),
             account,
+            delay: g.cfg.chat_header_delay,
         };
     }
 
@@ -154,9 +174,10 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
         .transport
         .clone()
         .unwrap_or_else(|| g.cfg.default_transport.clone());
+    let delay = g.cfg.chat_header_delay;
     drop(g);
     let actions = render(&script.steps, &transport);
-    Outcome::ok(stream_response(actions), account)
+    Outcome::ok(stream_response(actions), account).delayed(delay)
 }
 
 /// The event-stream response: headers now, body written by a task following `actions`.

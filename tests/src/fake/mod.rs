@@ -125,6 +125,25 @@ pub struct FakeConfig {
     pub default_transport: Transport,
     /// Per-account throttling; `None` = off.
     pub throttle: Option<ThrottleConfig>,
+    /// Legacy `q.{region}.amazonaws.com` personality: `profileArn` optional, and an OIDC
+    /// (Builder ID) token sent **with** a `profileArn` gets the bearer 403 (JW 5cb5abd).
+    /// Default off.
+    pub legacy_q_personality: bool,
+    /// How a region prefix (`{base}/{region}/...`, see [`FakeKiro::region_url`]) that is not
+    /// the account's profile region answers ListAvailableProfiles.
+    pub wrong_region_profiles: WrongRegion,
+    /// Delay before the refresh endpoints answer (single-flight tests).
+    pub refresh_delay: Duration,
+    /// Delay before the chat call's response headers (time-to-headers tests).
+    pub chat_header_delay: Duration,
+}
+
+/// Answer of ListAvailableProfiles in a region where the account has no profile (PI: 403 or
+/// an empty list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongRegion {
+    Forbidden,
+    EmptyList,
 }
 
 impl Default for FakeConfig {
@@ -142,6 +161,10 @@ impl Default for FakeConfig {
             default_trailers: Trailers::ContextThenMetering,
             default_transport: Transport::default(),
             throttle: None,
+            legacy_q_personality: false,
+            wrong_region_profiles: WrongRegion::Forbidden,
+            refresh_delay: Duration::ZERO,
+            chat_header_delay: Duration::ZERO,
         }
     }
 }
@@ -156,7 +179,10 @@ pub struct RecordedRequest {
     /// Only for [`Endpoint::Chat`].
     pub style: Option<RequestStyle>,
     pub method: String,
+    /// Path without the region prefix.
     pub path: String,
+    /// Region prefix of the path (`/eu-central-1/...`), if any.
+    pub region: Option<String>,
     pub query: Option<String>,
     /// Header names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
@@ -348,6 +374,12 @@ impl FakeKiro {
     /// Management base (`KIRO_MANAGEMENT_URL`): models, profiles, usage.
     pub fn management_url(&self) -> String {
         self.base_url()
+    }
+
+    /// Base URL of a "regional host": `{base}/{region}`. Requests through it are recorded
+    /// with that region; profiles and chat check it against the profile ARN's region.
+    pub fn region_url(&self, region: &str) -> String {
+        format!("{}/{region}", self.base_url())
     }
 
     /// `KEY=value` lines that point a gateway at this fake.
@@ -559,6 +591,8 @@ pub(crate) struct Outcome {
     pub response: Box<Response>,
     pub rejected_by: Option<String>,
     pub account: Option<String>,
+    /// Sleep this long before answering (the request is recorded before the sleep).
+    pub delay: Duration,
 }
 
 impl Outcome {
@@ -567,6 +601,7 @@ impl Outcome {
             response: Box::new(response),
             rejected_by: None,
             account,
+            delay: Duration::ZERO,
         }
     }
 
@@ -579,7 +614,13 @@ impl Outcome {
             )),
             rejected_by: Some(why.to_string()),
             account: None,
+            delay: Duration::ZERO,
         }
+    }
+
+    pub fn delayed(mut self, d: Duration) -> Outcome {
+        self.delay = d;
+        self
     }
 
     pub fn with_account(mut self, account: Option<String>) -> Outcome {
@@ -642,6 +683,24 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `/eu-central-1/rest` → (`Some("eu-central-1")`, `/rest`).
+fn split_region(path: &str) -> (Option<String>, String) {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    if let Some((first, rest)) = trimmed.split_once('/') {
+        let parts: Vec<&str> = first.split('-').collect();
+        let is_region = parts.len() == 3
+            && parts[..2]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && !parts[2].is_empty()
+            && parts[2].bytes().all(|b| b.is_ascii_digit());
+        if is_region {
+            return (Some(first.to_string()), format!("/{rest}"));
+        }
+    }
+    (None, path.to_string())
+}
+
 fn classify(method: &Method, path: &str, target: Option<&str>) -> (Endpoint, Option<RequestStyle>) {
     const CHAT_TARGET: &str = "AmazonCodeWhispererStreamingService.GenerateAssistantResponse";
     let rpc = |t: &str| -> Endpoint {
@@ -689,6 +748,7 @@ pub(crate) struct Req {
     pub query: Option<String>,
     pub body: Bytes,
     pub json: Option<Value>,
+    pub region: Option<String>,
 }
 
 impl Req {
@@ -704,7 +764,7 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri.path().to_string();
+    let (region, path) = split_region(uri.path());
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -716,6 +776,7 @@ async fn dispatch(
         query: uri.query().map(str::to_string),
         body: body.clone(),
         json: json.clone(),
+        region: region.clone(),
     };
 
     let injected = shared
@@ -733,6 +794,7 @@ async fn dispatch(
             response: Box::new(json_response(reply.status, &reply.body, &hdrs)),
             rejected_by: Some("injected".into()),
             account: None,
+            delay: Duration::ZERO,
         }
     } else {
         match endpoint {
@@ -764,6 +826,7 @@ async fn dispatch(
             style,
             method: method.to_string(),
             path,
+            region,
             query: uri.query().map(str::to_string),
             headers: headers
                 .iter()
@@ -782,6 +845,9 @@ async fn dispatch(
         });
     }
     shared.notify.notify_waiters();
+    if !outcome.delay.is_zero() {
+        tokio::time::sleep(outcome.delay).await;
+    }
     *outcome.response
 }
 
