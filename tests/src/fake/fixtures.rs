@@ -136,9 +136,20 @@ pub fn write_idc_token_file(
     account: &str,
     ttl: chrono::Duration,
 ) -> (PathBuf, IssuedToken) {
+    write_idc_token_file_in(fake, &home.sso_cache(), account, ttl)
+}
+
+/// Like [`write_idc_token_file`] but into any directory (`kiro-auth-token.json` and
+/// `<clientIdHash>.json` side by side, as in `~/.aws/sso/cache`).
+pub fn write_idc_token_file_in(
+    fake: &FakeKiro,
+    dir: &Path,
+    account: &str,
+    ttl: chrono::Duration,
+) -> (PathBuf, IssuedToken) {
     let (v, issued) = idc_token_json(fake, account, ttl);
-    write_registration_file(fake, home, account);
-    let path = home.token_file();
+    write_registration_file_in(fake, dir, account);
+    let path = dir.join("kiro-auth-token.json");
     write_json(&path, &v);
     (path, issued)
 }
@@ -146,6 +157,11 @@ pub fn write_idc_token_file(
 /// Write `<home>/.aws/sso/cache/<sha1 of {"startUrl":...}>.json` with
 /// `clientId`/`clientSecret`/`expiresAt`.
 pub fn write_registration_file(fake: &FakeKiro, home: &TempHome, account: &str) -> PathBuf {
+    write_registration_file_in(fake, &home.sso_cache(), account)
+}
+
+/// [`write_registration_file`] into any directory.
+pub fn write_registration_file_in(fake: &FakeKiro, dir: &Path, account: &str) -> PathBuf {
     let spec = fake.account(account);
     let AuthKind::Oidc {
         client_id,
@@ -157,9 +173,7 @@ pub fn write_registration_file(fake: &FakeKiro, home: &TempHome, account: &str) 
     else {
         panic!("account {account} is not an OIDC account");
     };
-    let path = home
-        .sso_cache()
-        .join(format!("{}.json", client_id_hash(start_url)));
+    let path = dir.join(format!("{}.json", client_id_hash(start_url)));
     write_json(
         &path,
         &json!({
