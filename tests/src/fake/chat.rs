@@ -17,6 +17,7 @@ pub(crate) const PROFILE_REQUIRED_400: &str =
 // 403 text that does not mention the bearer token (so gateways do not loop refreshing).
 pub(crate) const FOREIGN_PROFILE_403: &str =
     r#"{"message":"User is not authorized to access this feature","reason":null}"#;
+// Doc §9.2: the real 402 body was never captured; KR's test fixture text is used.
 pub(crate) const QUOTA_402: &str =
     r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
 

@@ -12,7 +12,11 @@ use super::Trailers;
 /// How a tool call's argument JSON is cut into `toolUseEvent.input` fragments. The cut is on
 /// the *string value* (character boundaries of the argument text, which may fall inside the
 /// argument's own escape sequences such as `\n` or `\"`); each fragment is then serialised as
-/// its own JSON string, so every frame stays valid JSON/UTF-8.
+/// its own JSON string, so every frame stays valid JSON/UTF-8. Doc §10.4 also mentions cuts
+/// "inside multi-byte UTF-8 characters"; a JSON string cannot carry half a UTF-8 sequence
+/// (and a lone `\uD83D` surrogate is rejected by strict decoders), so cuts here stay on
+/// character boundaries of the value — the byte-level split is exercised on the *network*
+/// side instead ([`Step::TextSplitWrite`], [`Chunking::Random`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FragmentSplit {
     /// `n` fragments of (roughly) equal character length.

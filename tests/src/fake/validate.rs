@@ -24,7 +24,8 @@ pub struct Validation {
     pub tool_desc_len: bool,
     /// No `null`-valued keywords in `inputSchema.json`.
     pub schema_strict: bool,
-    /// Also reject any `additionalProperties` and empty `required: []` (off by default).
+    /// Also reject any `additionalProperties` and empty `required: []` (off by default:
+    /// Doc §5.4 Disputed — peers strip them as "safe", none proves the service rejects them).
     pub schema_strict_extra: bool,
     /// `toolUseId` matches `^[A-Za-z0-9_-]{1,64}$` (400 `REQUEST_BODY_INVALID`).
     pub tool_use_id: bool,
@@ -38,7 +39,8 @@ pub struct Validation {
     pub tools_in_history: bool,
     /// Image format / base64 / count / size.
     pub images: bool,
-    /// Raw body size limit in bytes (`None` = off). Default 600 000.
+    /// Raw body size limit in bytes (`None` = off). Default 600 000 (Doc §5.8: exact limit
+    /// Unknown; 600 000 mirrors the most conservative peer guard).
     pub payload_bytes: Option<usize>,
     /// Estimated tokens (bytes / 4) above the model's window → `CONTENT_LENGTH_EXCEEDS_THRESHOLD`.
     pub context_tokens: bool,
