@@ -1,3 +1,4 @@
 //! A fake Kiro upstream that follows `kiro-protocol.md`, and helpers for end-to-end tests.
 
+pub mod fake;
 pub mod gateway_process;

@@ -1,0 +1,339 @@
+//! Model catalog, profiles, usage limits and MCP web search (§7.2, §8.1–8.3).
+
+use serde_json::{json, Value};
+
+use super::auth::{self, AuthKind};
+use super::{json_response, query_param, Outcome, Req, Shared, GENERIC_400};
+
+/// One catalog entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    pub model_id: String,
+    pub model_name: String,
+    pub max_input_tokens: u64,
+    pub max_output_tokens: u64,
+    pub rate_multiplier: f64,
+    pub supports_images: bool,
+}
+
+impl ModelInfo {
+    pub fn new(id: &str, name: &str, max_in: u64, max_out: u64, rate: f64) -> ModelInfo {
+        ModelInfo {
+            model_id: id.into(),
+            model_name: name.into(),
+            max_input_tokens: max_in,
+            max_output_tokens: max_out,
+            rate_multiplier: rate,
+            supports_images: true,
+        }
+    }
+
+    /// The §7.2 JSON shape.
+    pub fn to_json(&self) -> Value {
+        let types = if self.supports_images {
+            json!(["TEXT", "IMAGE"])
+        } else {
+            json!(["TEXT"])
+        };
+        json!({
+            "modelId": self.model_id,
+            "modelName": self.model_name,
+            "description": format!("{} (fake Kiro catalog)", self.model_name),
+            "rateMultiplier": self.rate_multiplier,
+            "rateUnit": "credit",
+            "supportedInputTypes": types,
+            "supportsPromptCache": true,
+            "tokenLimits": {
+                "maxInputTokens": self.max_input_tokens,
+                "maxOutputTokens": self.max_output_tokens
+            }
+        })
+    }
+}
+
+/// The ids of §7.3 with the windows of §7.5.
+pub fn default_catalog() -> Vec<ModelInfo> {
+    vec![
+        ModelInfo::new("auto", "Auto", 1_000_000, 65_536, 1.0),
+        ModelInfo::new("claude-sonnet-4", "Claude Sonnet 4", 200_000, 64_000, 1.3),
+        ModelInfo::new(
+            "claude-sonnet-4.5",
+            "Claude Sonnet 4.5",
+            200_000,
+            64_000,
+            1.3,
+        ),
+        ModelInfo::new(
+            "claude-sonnet-4.6",
+            "Claude Sonnet 4.6",
+            1_000_000,
+            65_536,
+            1.3,
+        ),
+        ModelInfo::new("claude-haiku-4.5", "Claude Haiku 4.5", 200_000, 64_000, 0.4),
+        ModelInfo::new("claude-opus-4.5", "Claude Opus 4.5", 200_000, 64_000, 2.2),
+        ModelInfo::new("claude-opus-4.6", "Claude Opus 4.6", 1_000_000, 32_768, 2.2),
+        ModelInfo::new(
+            "claude-opus-4.7",
+            "Claude Opus 4.7",
+            1_000_000,
+            128_000,
+            2.2,
+        ),
+        ModelInfo::new(
+            "claude-opus-4.8",
+            "Claude Opus 4.8",
+            1_000_000,
+            128_000,
+            2.2,
+        ),
+        ModelInfo::new("deepseek-3.2", "DeepSeek 3.2", 164_000, 8_192, 0.25),
+        ModelInfo::new("glm-5", "GLM 5", 200_000, 8_192, 0.25),
+        ModelInfo::new("minimax-m2.1", "MiniMax M2.1", 196_000, 8_192, 0.25),
+        ModelInfo::new("minimax-m2.5", "MiniMax M2.5", 196_000, 8_192, 0.25),
+        ModelInfo::new("qwen3-coder-next", "Qwen3 Coder Next", 256_000, 8_192, 0.25),
+    ]
+}
+
+/// A parameter from the query string (REST) or the JSON body (RPC).
+fn param(req: &Req, key: &str) -> Option<String> {
+    query_param(req.query.as_deref(), key)
+        .or_else(|| req.json.as_ref()?.get(key)?.as_str().map(str::to_string))
+}
+
+fn account_name(shared: &Shared, idx: usize) -> Option<String> {
+    Some(shared.lock().accounts[idx].spec.name.clone())
+}
+
+/// `ListAvailableModels` (REST `GET /ListAvailableModels`, `GET /List-Available-Models`, RPC).
+pub(crate) fn list_models(shared: &Shared, req: &Req) -> Outcome {
+    let mut g = shared.lock();
+    if g.cfg.runtime_personality {
+        // JW/ZJ: the runtime host does not serve ListAvailableModels.
+        return Outcome::reject(
+            404,
+            r#"{"message":"Not Found","reason":null}"#,
+            "UnknownOperationException",
+            "runtime_personality",
+        );
+    }
+    let idx = match auth::authenticate(&mut g, req) {
+        Ok(i) => i,
+        Err(o) => return o,
+    };
+    let name = Some(g.accounts[idx].spec.name.clone());
+    if param(req, "origin").is_none() {
+        return Outcome::reject(400, GENERIC_400, "ValidationException", "origin")
+            .with_account(name);
+    }
+    let models: Vec<Value> = g.cfg.catalog.iter().map(ModelInfo::to_json).collect();
+    let default = g
+        .cfg
+        .catalog
+        .iter()
+        .find(|m| m.model_id == g.cfg.default_model)
+        .map(|m| json!({"modelId": m.model_id, "modelName": m.model_name}))
+        .unwrap_or(Value::Null);
+    let body = json!({ "models": models, "defaultModel": default }).to_string();
+    Outcome::ok(json_response(200, &body, &[]), name)
+}
+
+/// The region field of a profile ARN.
+pub(crate) fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3)
+}
+
+fn profile_json(spec: &auth::AccountSpec) -> Value {
+    json!({
+        "arn": spec.profile_arn,
+        "profileName": format!("{}-profile", spec.name),
+        "status": "ACTIVE"
+    })
+}
+
+/// `ListAvailableProfiles` (§8.2).
+pub(crate) fn list_profiles(shared: &Shared, req: &Req) -> Outcome {
+    let mut g = shared.lock();
+    let idx = match auth::authenticate(&mut g, req) {
+        Ok(i) => i,
+        Err(o) => return o,
+    };
+    let spec = g.accounts[idx].spec.clone();
+    if matches!(spec.kind, AuthKind::ApiKey { .. }) {
+        // PI: ksk_ keys get 403 "Unsupported token type" in every region.
+        return Outcome::reject(
+            403,
+            r#"{"message":"Unsupported token type","reason":null}"#,
+            "AccessDeniedException",
+            "unsupported_token_type",
+        )
+        .with_account(Some(spec.name));
+    }
+    if let Some(region) = req.region.as_deref() {
+        if arn_region(&spec.profile_arn) != Some(region) {
+            if g.cfg.wrong_region_profiles == super::WrongRegion::EmptyList {
+                let body = json!({ "profiles": [] }).to_string();
+                return Outcome::ok(json_response(200, &body, &[]), Some(spec.name));
+            }
+            return Outcome::reject(
+                403,
+                r#"{"message":"User is not authorized to access this feature","reason":null}"#,
+                "AccessDeniedException",
+                "wrong_region",
+            )
+            .with_account(Some(spec.name));
+        }
+    }
+    let body = json!({ "profiles": [profile_json(&spec)] }).to_string();
+    Outcome::ok(json_response(200, &body, &[]), Some(spec.name))
+}
+
+/// `GetProfile` (RPC; REST `POST /GetProfile` of older JW).
+pub(crate) fn get_profile(shared: &Shared, req: &Req) -> Outcome {
+    let mut g = shared.lock();
+    let idx = match auth::authenticate(&mut g, req) {
+        Ok(i) => i,
+        Err(o) => return o,
+    };
+    let spec = g.accounts[idx].spec.clone();
+    if let Some(arn) = param(req, "profileArn") {
+        if arn != spec.profile_arn {
+            return Outcome::reject(
+                403,
+                r#"{"message":"User is not authorized to access this feature","reason":null}"#,
+                "AccessDeniedException",
+                "foreign_profile",
+            )
+            .with_account(Some(spec.name));
+        }
+    }
+    let body = json!({ "profile": profile_json(&spec) }).to_string();
+    Outcome::ok(json_response(200, &body, &[]), Some(spec.name))
+}
+
+/// `GetUsageLimits` built from the account's credit counters (§8.1).
+pub(crate) fn usage_limits(shared: &Shared, req: &Req) -> Outcome {
+    let mut g = shared.lock();
+    let idx = match auth::authenticate(&mut g, req) {
+        Ok(i) => i,
+        Err(o) => return o,
+    };
+    let a = &g.accounts[idx];
+    let used = a.credits_used;
+    let limit = a.spec.credit_limit;
+    let reset = chrono::Utc::now() + chrono::Duration::days(9);
+    let reset_epoch = reset.timestamp() as f64;
+    let resource = param(req, "resourceType").unwrap_or_else(|| "CREDIT".into());
+    let with_email = param(req, "isEmailRequired").is_some_and(|v| v == "true");
+    let mut user = json!({ "userId": format!("fake-user-{}", a.spec.name) });
+    if with_email {
+        user["email"] = a.spec.email.clone().into();
+    }
+    let body = json!({
+        "daysUntilReset": 9,
+        "nextDateReset": reset_epoch,
+        "subscriptionInfo": {
+            "type": "Q_DEVELOPER_STANDALONE_PRO",
+            "subscriptionTitle": a.spec.subscription_title
+        },
+        "overageConfiguration": {"overageStatus": "DISABLED"},
+        "limits": [{
+            "type": "AGENTIC_REQUEST",
+            "currentUsage": used.floor() as i64,
+            "totalUsageLimit": limit.floor() as i64,
+            "percentUsed": if limit > 0.0 { used / limit * 100.0 } else { 100.0 }
+        }],
+        "usageBreakdownList": [{
+            "resourceType": resource,
+            "displayName": "Credit",
+            "displayNamePlural": "Credits",
+            "currentUsage": used.floor() as i64,
+            "currentUsageWithPrecision": used,
+            "usageLimit": limit.floor() as i64,
+            "usageLimitWithPrecision": limit,
+            "currentOverages": 0,
+            "currentOveragesWithPrecision": 0.0,
+            "nextDateReset": reset_epoch,
+            "unit": "CREDIT"
+        }],
+        "userInfo": user
+    })
+    .to_string();
+    let name = Some(a.spec.name.clone());
+    Outcome::ok(json_response(200, &body, &[]), name)
+}
+
+/// `POST /mcp` JSON-RPC `tools/call` `web_search` (§8.3).
+pub(crate) fn mcp(shared: &Shared, req: &Req) -> Outcome {
+    let idx = {
+        let mut g = shared.lock();
+        match auth::authenticate(&mut g, req) {
+            Ok(i) => i,
+            Err(o) => return o,
+        }
+    };
+    let name = account_name(shared, idx);
+    let Some(body) = req.json.as_ref() else {
+        return Outcome::reject(400, GENERIC_400, "ValidationException", "not_json")
+            .with_account(name);
+    };
+    let id = body.get("id").cloned().unwrap_or(Value::Null);
+    let method = body.get("method").and_then(Value::as_str).unwrap_or("");
+    let tool = body
+        .pointer("/params/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let query = body
+        .pointer("/params/arguments/query")
+        .and_then(Value::as_str);
+    let (Some(query), "tools/call", "web_search") = (query, method, tool) else {
+        let err = json!({
+            "jsonrpc": "2.0", "id": id,
+            "error": {"code": -32600, "message": "Invalid request"}
+        })
+        .to_string();
+        return Outcome {
+            response: Box::new(json_response(200, &err, &[])),
+            rejected_by: Some("mcp_invalid".into()),
+            account: name,
+            delay: std::time::Duration::ZERO,
+        };
+    };
+    let results = json!({
+        "results": [
+            {
+                "title": format!("Result 1 for {query}"),
+                "url": "https://example.com/one",
+                "snippet": format!("First fake result about {query}."),
+                "publishedDate": 1_759_000_000_000_i64,
+                "id": "fake-result-1",
+                "domain": "example.com",
+                "maxVerbatimWordLimit": 30,
+                "publicDomain": false
+            },
+            {
+                "title": format!("Result 2 for {query}"),
+                "url": "https://example.org/two",
+                "snippet": format!("Second fake result about {query}."),
+                "publishedDate": 1_758_000_000_000_i64,
+                "id": "fake-result-2",
+                "domain": "example.org",
+                "maxVerbatimWordLimit": 30,
+                "publicDomain": true
+            }
+        ],
+        "totalResults": 2,
+        "query": query,
+        "error": null
+    });
+    let out = json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "result": {
+            "content": [{"type": "text", "text": results.to_string()}],
+            "isError": false
+        }
+    })
+    .to_string();
+    Outcome::ok(json_response(200, &out, &[]), name)
+}
