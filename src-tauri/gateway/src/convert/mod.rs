@@ -4,5 +4,9 @@
 pub mod conversation;
 pub mod kiro_request;
 pub mod openai;
+pub mod reasoning_tags;
+pub mod stop;
+pub mod tool_calls;
+pub mod usage;
 
 pub use conversation::Conversation;
