@@ -256,6 +256,33 @@ mod tests {
         assert_eq!(c, "Sure. <thinking>no</thinking>");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn chunking_never_changes_the_result(
+            text in "[ \n]{0,2}(<think(ing)?>|<thought>|<reasoning>|<th|x)?[a<>/thinkgé \n]{0,20}(</think(ing)?>|</thought>|</reasoning>)?[a<é \n]{0,6}",
+            cuts in proptest::collection::vec(0usize..64, 0..10),
+        ) {
+            let (r1, c1, _) = run(&[text.as_str()]);
+            let mut bounds: Vec<usize> = cuts
+                .iter()
+                .map(|c| c % (text.len() + 1))
+                .filter(|c| text.is_char_boundary(*c))
+                .collect();
+            bounds.sort_unstable();
+            bounds.push(text.len());
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for b in bounds {
+                if b >= last {
+                    pieces.push(&text[last..b]);
+                    last = b;
+                }
+            }
+            let (r2, c2, _) = run(&pieces);
+            proptest::prop_assert_eq!((r1, c1), (r2, c2));
+        }
+    }
+
     #[test]
     fn multibyte_text_is_safe() {
         let (r, c, _) = run(&["<thinking>思考", "中</thin", "king>答え"]);

@@ -50,13 +50,17 @@ impl StopMatcher {
             };
         }
         self.held.push_str(chunk);
-        // Earliest match; on a tie the longest sequence.
+        // The sequence that completes first (as generation would hit it); on a tie the
+        // one that starts first. This makes the result independent of chunking.
         let mut best: Option<(usize, &String)> = None;
         for stop in &self.stops {
             if let Some(pos) = self.held.find(stop.as_str()) {
                 let better = match best {
                     None => true,
-                    Some((p, s)) => pos < p || (pos == p && stop.len() > s.len()),
+                    Some((p, s)) => {
+                        let (end, best_end) = (pos + stop.len(), p + s.len());
+                        end < best_end || (end == best_end && pos < p)
+                    }
                 };
                 if better {
                     best = Some((pos, stop));
@@ -151,11 +155,61 @@ mod tests {
     }
 
     #[test]
-    fn earliest_of_several_wins() {
+    fn first_completed_of_several_wins() {
         let mut m = StopMatcher::new(&stops(&["b", "abc", ""]));
+        let out = m.push("xxabcd");
+        assert_eq!(out.text, "xxa");
+        assert_eq!(out.stopped_by.as_deref(), Some("b"));
+        let mut m = StopMatcher::new(&stops(&["c", "abc"]));
         let out = m.push("xxabcd");
         assert_eq!(out.text, "xx");
         assert_eq!(out.stopped_by.as_deref(), Some("abc"));
+    }
+
+    fn split_run(stops_list: &[String], text: &str, cuts: &[usize]) -> (String, Option<String>) {
+        let mut m = StopMatcher::new(stops_list);
+        let mut out = String::new();
+        let mut last = 0;
+        let mut bounds: Vec<usize> = cuts
+            .iter()
+            .map(|c| c % (text.len() + 1))
+            .filter(|c| text.is_char_boundary(*c))
+            .collect();
+        bounds.sort_unstable();
+        bounds.push(text.len());
+        for b in bounds {
+            if b < last {
+                continue;
+            }
+            let r = m.push(&text[last..b]);
+            out.push_str(&r.text);
+            last = b;
+            if r.stopped_by.is_some() {
+                return (out, r.stopped_by);
+            }
+        }
+        out.push_str(&m.flush());
+        (out, None)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn chunking_never_changes_the_result(
+            text in "[ab<>/é]{0,24}",
+            list in proptest::collection::vec("[ab<>/é]{1,4}", 0..4),
+            cuts in proptest::collection::vec(0usize..64, 0..12),
+        ) {
+            let whole = split_run(&list, &text, &[]);
+            let split = split_run(&list, &text, &cuts);
+            proptest::prop_assert_eq!(&whole, &split);
+            match &whole.1 {
+                Some(stop) => {
+                    let expected_prefix = [whole.0.as_str(), stop.as_str()].concat();
+                    proptest::prop_assert!(text.starts_with(&expected_prefix));
+                }
+                None => proptest::prop_assert_eq!(&whole.0, &text),
+            }
+        }
     }
 
     #[test]

@@ -337,7 +337,7 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
     let stop = parse_stop(field(obj, "stop"))?;
     let response_format = parse_response_format(field(obj, "response_format"))?;
     let reasoning_effort = field(obj, "reasoning_effort")
-        .map(|v| parse_effort(v))
+        .map(parse_effort)
         .transpose()?;
 
     let tools = parse_tools(obj)?;
@@ -536,9 +536,10 @@ fn parse_tool_choice(obj: &Map<String, Value>, tools: &[ToolSpec]) -> Result<Too
             "auto" => ToolChoice::Auto,
             "none" => ToolChoice::None,
             "required" if !legacy => ToolChoice::Required,
-            other => return Err(ApiError::invalid_field(
-                param,
-                format!(
+            other => {
+                return Err(ApiError::invalid_field(
+                    param,
+                    format!(
                     "Invalid '{param}': '{other}'. Expected {}, or an object naming a function.",
                     if legacy {
                         "none or auto"
@@ -546,7 +547,8 @@ fn parse_tool_choice(obj: &Map<String, Value>, tools: &[ToolSpec]) -> Result<Too
                         "none, auto or required"
                     }
                 ),
-            )),
+                ))
+            }
         },
         Value::Object(o) => {
             let (name, name_path) = if legacy {

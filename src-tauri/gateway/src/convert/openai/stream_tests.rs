@@ -637,3 +637,76 @@ fn arbitrary_event_soup_never_panics() {
         let _ = out.into_completion();
     }
 }
+
+fn split_at(text: &str, cuts: &[usize]) -> Vec<String> {
+    let mut bounds: Vec<usize> = cuts
+        .iter()
+        .map(|c| c % (text.len() + 1))
+        .filter(|c| text.is_char_boundary(*c))
+        .collect();
+    bounds.sort_unstable();
+    bounds.push(text.len());
+    let mut pieces = Vec::new();
+    let mut last = 0;
+    for b in bounds {
+        if b >= last {
+            pieces.push(text[last..b].to_string());
+            last = b;
+        }
+    }
+    pieces
+}
+
+/// (streamed content, streamed reasoning, finish_reason, completion)
+fn run_split(o: &ChatOutputOptions, pieces: &[String]) -> (String, String, Value, Value) {
+    let mut events: Vec<KiroEvent> = pieces.iter().map(|p| text(p)).collect();
+    events.push(metering());
+    let chunks = stream(o.clone(), &events);
+    let mut content = String::new();
+    let mut reasoning = String::new();
+    let mut finish = Value::Null;
+    for c in &chunks {
+        let delta = &c["choices"][0]["delta"];
+        content.push_str(delta["content"].as_str().unwrap_or(""));
+        reasoning.push_str(delta["reasoning_content"].as_str().unwrap_or(""));
+        if !c["choices"][0]["finish_reason"].is_null() {
+            finish = c["choices"][0]["finish_reason"].clone();
+        }
+    }
+    let done = completion(o.clone(), &events).unwrap();
+    (content, reasoning, finish, done)
+}
+
+proptest::proptest! {
+    #[test]
+    fn streamed_chunks_match_the_completion_for_any_chunking(
+        body in "(<thinking>)?[ab<>/é漢 \\n]{0,30}(</thinking>)?[ab<>/é \\nS]{0,30}",
+        cuts in proptest::collection::vec(0usize..128, 0..16),
+        max_tokens in proptest::option::of(1u32..12),
+        tags in proptest::bool::ANY,
+    ) {
+        let mut o = opts();
+        o.reasoning_tags = tags;
+        o.stop = vec!["S".into(), "</x".into()];
+        o.max_tokens = max_tokens;
+        let whole = run_split(&o, std::slice::from_ref(&body));
+        let split = run_split(&o, &split_at(&body, &cuts));
+        for (content, reasoning, finish, done) in [&whole, &split] {
+            let message = &done["choices"][0]["message"];
+            proptest::prop_assert_eq!(message["content"].as_str().unwrap_or(""), content.as_str());
+            proptest::prop_assert_eq!(
+                message["reasoning_content"].as_str().unwrap_or(""),
+                reasoning.as_str()
+            );
+            proptest::prop_assert_eq!(&done["choices"][0]["finish_reason"], finish);
+            proptest::prop_assert!(!content.contains('S'));
+            if let Some(m) = max_tokens {
+                let used = done["usage"]["completion_tokens"].as_u64().unwrap();
+                proptest::prop_assert!(used <= u64::from(m));
+            }
+        }
+        proptest::prop_assert_eq!(&whole.0, &split.0);
+        proptest::prop_assert_eq!(&whole.1, &split.1);
+        proptest::prop_assert_eq!(&whole.2, &split.2);
+    }
+}
