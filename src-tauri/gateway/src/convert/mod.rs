@@ -7,5 +7,9 @@ pub mod images;
 pub mod json_at;
 pub mod kiro_request;
 pub mod openai;
+pub mod reasoning_tags;
+pub mod stop;
+pub mod tool_calls;
+pub mod usage;
 
 pub use conversation::Conversation;

@@ -1,1 +1,0 @@
-//! OpenAI Chat Completions ⇄ neutral conversation / Kiro events.

@@ -1,0 +1,18 @@
+//! OpenAI Chat Completions ⇄ neutral conversation / Kiro events.
+//!
+//! * [`request`]: body → [`ChatRequest`] → [`crate::convert::Conversation`].
+//! * [`stream`]: Kiro events → `chat.completion.chunk`s / `chat.completion` ([`ChatOutput`]).
+
+pub mod request;
+pub mod stream;
+
+#[cfg(test)]
+mod request_tests;
+#[cfg(test)]
+mod stream_tests;
+
+pub use request::{
+    parse_chat_request, reasoning_budget, to_conversation, AssistantToolCall, ChatMessage,
+    ChatRequest, ReasoningEffort, ResponseFormat, UserPart,
+};
+pub use stream::{error_chunk, openai_call_id, stream_error, ChatOutput, ChatOutputOptions};

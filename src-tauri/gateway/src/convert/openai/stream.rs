@@ -1,0 +1,541 @@
+//! Kiro events → OpenAI `chat.completion.chunk`s (streaming) or one `chat.completion`
+//! (non-streaming), through the same state machine [`ChatOutput`].
+//!
+//! Rules:
+//! * The first chunk carries `delta.role = "assistant"` together with the first real delta.
+//! * Text deltas go out as they arrive; identical consecutive chunks are **never** dropped
+//!   (protocol doc §6.7); empty text events are skipped.
+//! * Tool calls are streamed incrementally: an opening delta (`index`, `id`, `type`,
+//!   `function.name` mapped back through `tool_names`, `arguments: ""`), then one delta per
+//!   non-empty Kiro argument fragment. Ids are `call_` + the Kiro `toolUseId` without its
+//!   `tooluse_` prefix (ids already starting with `call_` are kept).
+//! * Native reasoning and (with `reasoning_tags`) tagged reasoning at the start of the text
+//!   ([`crate::convert::reasoning_tags`]) become `delta.reasoning_content`.
+//! * `stop` sequences are enforced on content across chunk boundaries
+//!   ([`crate::convert::stop`]); `max_tokens` on content + reasoning with the same estimate as
+//!   `usage` ([`crate::convert::usage`]). Tool-call arguments count towards usage but are
+//!   never cut. When either limit hits, [`ChatOutput::is_finished`] turns true: the caller
+//!   should drop the upstream and call [`ChatOutput::finish`].
+//! * `finish_reason`, first match wins: stop sequence → `stop`; our `max_tokens` cut,
+//!   `ContentLengthExceededException`, `metadataEvent.stopReason` `MAX_TOKENS` /
+//!   `MODEL_CONTEXT_WINDOW_EXCEEDED` → `length`; `CONTENT_FILTERED` → `content_filter`; a
+//!   tool call whose arguments are not valid JSON (truncated upstream) → `length`; any tool
+//!   call → `tool_calls`; context usage ≥ 100 % → `length`; text produced but no trailer
+//!   event at all (truncated stream, §5.10) → `length`; otherwise `stop`.
+//! * An exception (other than `ContentLengthExceededException`) or error event makes
+//!   [`ChatOutput::on_event`] release held text, then return an `{"error":{…}}` chunk; the
+//!   machine is finished, [`ChatOutput::finish`] returns nothing, and the caller sends
+//!   `data: [DONE]`.
+//!
+//! **Usage** (`prompt_tokens`, `completion_tokens`, `total_tokens`, plus
+//! `completion_tokens_details.reasoning_tokens` when there was reasoning):
+//! * if a `metadataEvent` carried token counts, they are used as-is (prompt = uncached +
+//!   cache read + cache write input tokens; completion = output tokens);
+//! * otherwise `completion_tokens` = the local estimate ([`crate::convert::usage`]) of the
+//!   content, reasoning and tool-call names + arguments produced, and `prompt_tokens` =
+//!   `floor(contextUsagePercentage × context_window / 100) − completion_tokens` (saturating)
+//!   when a `contextUsageEvent` arrived, else `prompt_tokens_estimate`.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::convert::reasoning_tags::{ReasoningTagParser, Segment};
+use crate::convert::stop::StopMatcher;
+use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
+use crate::convert::usage::{estimate_tokens, TokenMeter};
+use crate::error::{ApiError, Dialect, ErrorKind};
+use crate::kiro::events::{KiroEvent, TokenUsage};
+
+/// The exception Kiro sends when the output hit its length limit (finishes normally).
+pub const CONTENT_LENGTH_EXCEEDED: &str = "ContentLengthExceededException";
+
+/// Per-response settings.
+#[derive(Debug, Clone, Default)]
+pub struct ChatOutputOptions {
+    /// `chatcmpl-…` id shared by every chunk.
+    pub id: String,
+    /// Model name echoed to the client.
+    pub model: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// `stream_options.include_usage`.
+    pub include_usage: bool,
+    /// Upstream (shortened) tool name → the client's name.
+    pub tool_names: HashMap<String, String>,
+    pub stop: Vec<String>,
+    pub max_tokens: Option<u32>,
+    /// Parse `<thinking>`-style tags at the start of the text into `reasoning_content`.
+    pub reasoning_tags: bool,
+    /// Local estimate of the prompt, used when upstream gives nothing better.
+    pub prompt_tokens_estimate: u64,
+    /// The model's context window, to turn `contextUsagePercentage` into tokens.
+    pub context_window: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    StopSequence,
+    MaxTokens,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct ChatOutput {
+    opts: ChatOutputOptions,
+    tags: Option<ReasoningTagParser>,
+    stop: StopMatcher,
+    meter: TokenMeter,
+    tools: ToolCallAssembler,
+    role_sent: bool,
+    content: String,
+    reasoning: String,
+    saw_trailer: bool,
+    context_percentage: Option<f64>,
+    upstream_usage: Option<TokenUsage>,
+    upstream_stop: Option<String>,
+    length_exceeded: bool,
+    ended: Option<Ended>,
+    error: Option<ApiError>,
+    finish_reason: Option<&'static str>,
+}
+
+/// The OpenAI tool-call id for a Kiro `toolUseId`.
+pub fn openai_call_id(tool_use_id: &str) -> String {
+    if tool_use_id.starts_with("call_") {
+        tool_use_id.to_string()
+    } else {
+        format!(
+            "call_{}",
+            tool_use_id.strip_prefix("tooluse_").unwrap_or(tool_use_id)
+        )
+    }
+}
+
+/// The `data:` object that reports an error in an OpenAI stream (followed by `[DONE]`).
+pub fn error_chunk(error: &ApiError) -> Value {
+    error.body(Dialect::OpenAi)
+}
+
+/// An [`ApiError`] for an exception or error frame received after the `200`.
+pub fn stream_error(name: &str, message: &str) -> ApiError {
+    let kind = if name.contains("Throttling") || name.contains("TooManyRequests") {
+        ErrorKind::RateLimit
+    } else if name.contains("Quota") {
+        ErrorKind::InsufficientQuota
+    } else if name.contains("Validation") {
+        ErrorKind::InvalidRequest
+    } else if name.contains("AccessDenied") {
+        ErrorKind::Permission
+    } else if name.contains("ServiceUnavailable") || name.contains("Overloaded") {
+        ErrorKind::Overloaded
+    } else {
+        ErrorKind::Upstream
+    };
+    let message = if message.is_empty() {
+        format!("Upstream error during the response ({name}).")
+    } else {
+        format!("Upstream error during the response ({name}): {message}")
+    };
+    ApiError::new(kind, message).with_code(name)
+}
+
+impl ChatOutput {
+    pub fn new(opts: ChatOutputOptions) -> Self {
+        ChatOutput {
+            tags: opts.reasoning_tags.then(ReasoningTagParser::new),
+            stop: StopMatcher::new(&opts.stop),
+            meter: TokenMeter::new(opts.max_tokens),
+            tools: ToolCallAssembler::new(opts.tool_names.clone()),
+            opts,
+            role_sent: false,
+            content: String::new(),
+            reasoning: String::new(),
+            saw_trailer: false,
+            context_percentage: None,
+            upstream_usage: None,
+            upstream_stop: None,
+            length_exceeded: false,
+            ended: None,
+            error: None,
+            finish_reason: None,
+        }
+    }
+
+    /// True once a stop sequence or `max_tokens` ended the answer, an error was reported,
+    /// or [`finish`](Self::finish) ran. The caller should stop reading upstream.
+    pub fn is_finished(&self) -> bool {
+        self.ended.is_some() || self.error.is_some() || self.finish_reason.is_some()
+    }
+
+    /// The error reported mid-stream, if any.
+    pub fn error(&self) -> Option<&ApiError> {
+        self.error.as_ref()
+    }
+
+    /// The final `finish_reason`, once [`finish`](Self::finish) ran.
+    pub fn finish_reason(&self) -> Option<&'static str> {
+        self.finish_reason
+    }
+
+    /// Feed one upstream event; returns the chunks to send, in order.
+    pub fn on_event(&mut self, event: KiroEvent) -> Vec<Value> {
+        let mut out = Vec::new();
+        // Trailer information is recorded even after the answer ended (for usage).
+        match &event {
+            KiroEvent::Metering { .. } => self.saw_trailer = true,
+            KiroEvent::ContextUsage { percentage } => {
+                self.saw_trailer = true;
+                self.context_percentage = Some(*percentage);
+            }
+            KiroEvent::Metadata {
+                token_usage,
+                stop_reason,
+            } => {
+                self.saw_trailer = true;
+                if token_usage.is_some() {
+                    self.upstream_usage = token_usage.clone();
+                }
+                if stop_reason.is_some() {
+                    self.upstream_stop = stop_reason.clone();
+                }
+            }
+            _ => {}
+        }
+        if self.is_finished() {
+            return out;
+        }
+        match event {
+            KiroEvent::Text(text) => {
+                if !text.is_empty() {
+                    self.text(&text, &mut out);
+                }
+            }
+            KiroEvent::ToolUse {
+                tool_use_id,
+                name,
+                input,
+                stop,
+            } => {
+                self.flush_text(&mut out);
+                if self.ended.is_none() {
+                    let updates = self.tools.push(&tool_use_id, &name, input.as_deref(), stop);
+                    self.tool_updates(updates, &mut out);
+                }
+            }
+            KiroEvent::Reasoning { text, .. } => {
+                if let Some(text) = text.filter(|t| !t.is_empty()) {
+                    self.emit_reasoning(&text, &mut out);
+                }
+            }
+            KiroEvent::Exception {
+                exception_type,
+                message,
+            } => {
+                if exception_type == CONTENT_LENGTH_EXCEEDED {
+                    self.length_exceeded = true;
+                    self.saw_trailer = true;
+                } else {
+                    self.fail(stream_error(&exception_type, &message), &mut out);
+                }
+            }
+            KiroEvent::Error { code, message } => {
+                self.fail(stream_error(&code, &message), &mut out);
+            }
+            KiroEvent::Metering { .. }
+            | KiroEvent::ContextUsage { .. }
+            | KiroEvent::Metadata { .. }
+            | KiroEvent::Other { .. } => {}
+        }
+        out
+    }
+
+    /// Report an error that happened outside the event stream (e.g. an idle timeout or an
+    /// undecodable frame): held text is released, then the error chunk; the machine is
+    /// finished.
+    pub fn on_failure(&mut self, error: ApiError) -> Vec<Value> {
+        let mut out = Vec::new();
+        if !self.is_finished() {
+            self.fail(error, &mut out);
+        }
+        out
+    }
+
+    /// End of the upstream stream (or the caller stopped after [`is_finished`]): releases
+    /// held text, then the chunk with `finish_reason`, then — only with `include_usage` — a
+    /// chunk with `choices: []` and `usage`. Returns nothing after an error or a second call.
+    pub fn finish(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        if self.error.is_some() || self.finish_reason.is_some() {
+            return out;
+        }
+        if self.ended.is_none() {
+            self.flush_text(&mut out);
+        }
+        let updates = self.tools.finish();
+        self.tool_updates(updates, &mut out);
+        if !self.role_sent {
+            out.push(self.chunk(json!({"content": ""}), None));
+        }
+        let reason = self.compute_finish_reason();
+        self.finish_reason = Some(reason);
+        out.push(self.chunk(json!({}), Some(reason)));
+        if self.opts.include_usage {
+            out.push(json!({
+                "id": self.opts.id,
+                "object": "chat.completion.chunk",
+                "created": self.opts.created,
+                "model": self.opts.model,
+                "choices": [],
+                "usage": self.usage(),
+            }));
+        }
+        out
+    }
+
+    /// The non-streaming `chat.completion` object (runs [`finish`](Self::finish) if the
+    /// caller did not). A mid-stream error is returned as `Err` so the caller can answer
+    /// with an error status instead of a partial completion.
+    pub fn into_completion(mut self) -> Result<Value, ApiError> {
+        self.finish();
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        let calls = self.tools.calls();
+        let content = if self.content.is_empty() && !calls.is_empty() {
+            Value::Null
+        } else {
+            Value::String(self.content.clone())
+        };
+        let mut message = Map::new();
+        message.insert("role".into(), json!("assistant"));
+        message.insert("content".into(), content);
+        message.insert("refusal".into(), Value::Null);
+        if !self.reasoning.is_empty() {
+            message.insert("reasoning_content".into(), json!(self.reasoning));
+        }
+        if !calls.is_empty() {
+            let list: Vec<Value> = calls
+                .iter()
+                .map(|c| {
+                    json!({
+                        "id": openai_call_id(&c.upstream_id),
+                        "type": "function",
+                        "function": {"name": c.name, "arguments": c.arguments},
+                    })
+                })
+                .collect();
+            message.insert("tool_calls".into(), Value::Array(list));
+        }
+        Ok(json!({
+            "id": self.opts.id,
+            "object": "chat.completion",
+            "created": self.opts.created,
+            "model": self.opts.model,
+            "choices": [{
+                "index": 0,
+                "message": Value::Object(message),
+                "logprobs": null,
+                "finish_reason": self.finish_reason.unwrap_or("stop"),
+            }],
+            "usage": self.usage(),
+        }))
+    }
+
+    /// The usage object (see the module documentation).
+    pub fn usage(&self) -> Value {
+        let estimate = self.meter.tokens();
+        let upstream = self.upstream_usage.as_ref();
+        let completion = upstream.and_then(|u| u.output_tokens).unwrap_or(estimate);
+        let upstream_prompt = upstream.and_then(|u| {
+            let parts = [
+                u.uncached_input_tokens,
+                u.cache_read_input_tokens,
+                u.cache_write_input_tokens,
+            ];
+            parts
+                .iter()
+                .any(Option::is_some)
+                .then(|| parts.iter().flatten().sum::<u64>())
+        });
+        let prompt = match (upstream_prompt, self.context_percentage) {
+            (Some(p), _) => p,
+            (None, Some(pct)) if pct.is_finite() && pct > 0.0 => {
+                let total = (pct * self.opts.context_window as f64 / 100.0).floor();
+                (total.min(u64::MAX as f64) as u64).saturating_sub(completion)
+            }
+            _ => self.opts.prompt_tokens_estimate,
+        };
+        let mut usage = json!({
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt.saturating_add(completion),
+        });
+        if !self.reasoning.is_empty() {
+            usage["completion_tokens_details"] =
+                json!({"reasoning_tokens": estimate_tokens(&self.reasoning)});
+        }
+        usage
+    }
+
+    // -----------------------------------------------------------------------------------
+
+    fn compute_finish_reason(&self) -> &'static str {
+        match self.ended {
+            Some(Ended::StopSequence) => return "stop",
+            Some(Ended::MaxTokens) => return "length",
+            None => {}
+        }
+        if self.length_exceeded {
+            return "length";
+        }
+        match self.upstream_stop.as_deref() {
+            Some("CONTENT_FILTERED") => return "content_filter",
+            Some("MAX_TOKENS") | Some("MODEL_CONTEXT_WINDOW_EXCEEDED") => return "length",
+            _ => {}
+        }
+        let calls = self.tools.calls();
+        if calls.iter().any(|c| c.parsed_arguments().is_none()) {
+            return "length";
+        }
+        if !calls.is_empty() {
+            return "tool_calls";
+        }
+        if self.context_percentage.is_some_and(|p| p >= 100.0) {
+            return "length";
+        }
+        if !self.saw_trailer && (!self.content.is_empty() || !self.reasoning.is_empty()) {
+            return "length";
+        }
+        "stop"
+    }
+
+    fn chunk(&mut self, delta: Value, finish_reason: Option<&str>) -> Value {
+        let mut delta = delta;
+        if !self.role_sent {
+            self.role_sent = true;
+            if let Value::Object(map) = &mut delta {
+                map.insert("role".into(), json!("assistant"));
+            }
+        }
+        let mut chunk = json!({
+            "id": self.opts.id,
+            "object": "chat.completion.chunk",
+            "created": self.opts.created,
+            "model": self.opts.model,
+            "choices": [{
+                "index": 0,
+                "delta": delta,
+                "logprobs": null,
+                "finish_reason": finish_reason,
+            }],
+        });
+        if self.opts.include_usage {
+            chunk["usage"] = Value::Null;
+        }
+        chunk
+    }
+
+    fn fail(&mut self, error: ApiError, out: &mut Vec<Value>) {
+        if self.ended.is_none() {
+            self.flush_text(out);
+        }
+        out.push(error_chunk(&error));
+        self.error = Some(error);
+    }
+
+    fn text(&mut self, text: &str, out: &mut Vec<Value>) {
+        let segments = match &mut self.tags {
+            Some(parser) => parser.push(text),
+            None => vec![Segment::Content(text.to_string())],
+        };
+        self.segments(segments, out);
+    }
+
+    fn segments(&mut self, segments: Vec<Segment>, out: &mut Vec<Value>) {
+        for segment in segments {
+            if self.ended.is_some() {
+                return;
+            }
+            match segment {
+                Segment::Reasoning(t) => self.emit_reasoning(&t, out),
+                Segment::Content(t) => {
+                    let result = self.stop.push(&t);
+                    self.emit_content(&result.text, out);
+                    if result.stopped_by.is_some() && self.ended.is_none() {
+                        self.ended = Some(Ended::StopSequence);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Release text held by the tag parser and the stop matcher.
+    fn flush_text(&mut self, out: &mut Vec<Value>) {
+        if let Some(parser) = &mut self.tags {
+            let segments = parser.flush();
+            self.segments(segments, out);
+        }
+        if self.ended.is_none() {
+            let held = self.stop.flush();
+            self.emit_content(&held, out);
+        }
+    }
+
+    fn emit_content(&mut self, text: &str, out: &mut Vec<Value>) {
+        if text.is_empty() {
+            return;
+        }
+        let fits = self.meter.take(text);
+        if fits > 0 {
+            let part = &text[..fits];
+            self.content.push_str(part);
+            out.push(self.chunk(json!({"content": part}), None));
+        }
+        if fits < text.len() {
+            self.ended = Some(Ended::MaxTokens);
+        }
+    }
+
+    fn emit_reasoning(&mut self, text: &str, out: &mut Vec<Value>) {
+        let fits = self.meter.take(text);
+        if fits > 0 {
+            let part = &text[..fits];
+            self.reasoning.push_str(part);
+            out.push(self.chunk(json!({"reasoning_content": part}), None));
+        }
+        if fits < text.len() {
+            self.ended = Some(Ended::MaxTokens);
+        }
+    }
+
+    fn tool_updates(&mut self, updates: Vec<ToolCallUpdate>, out: &mut Vec<Value>) {
+        for update in updates {
+            match update {
+                ToolCallUpdate::Started {
+                    index,
+                    upstream_id,
+                    name,
+                } => {
+                    self.meter.add_unlimited(&name);
+                    let delta = json!({"tool_calls": [{
+                        "index": index,
+                        "id": openai_call_id(&upstream_id),
+                        "type": "function",
+                        "function": {"name": name, "arguments": ""},
+                    }]});
+                    out.push(self.chunk(delta, None));
+                }
+                ToolCallUpdate::Arguments { index, fragment } => {
+                    self.meter.add_unlimited(&fragment);
+                    let delta = json!({"tool_calls": [{
+                        "index": index,
+                        "function": {"arguments": fragment},
+                    }]});
+                    out.push(self.chunk(delta, None));
+                }
+                ToolCallUpdate::Completed { .. } => {}
+            }
+        }
+    }
+}
