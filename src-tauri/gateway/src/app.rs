@@ -1,22 +1,29 @@
 //! The state every request handler shares, passed explicitly (no globals).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
+use crate::api::admin::AdminHandle;
 use crate::config::Config;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::KiroClient;
+use crate::logs::LogBuffer;
 use crate::secrets::Secret;
 
 pub struct AppState {
     pub config: Config,
     pub kiro: KiroClient,
     pub models: Arc<ModelCatalog>,
-    /// The key clients must present; `None` only with `--no-auth` on loopback.
-    pub api_key: Option<Secret<String>>,
+    /// The key clients must present; `None` only with `--no-auth` on loopback. Shared and
+    /// replaceable (the UI's "Regenerate").
+    pub api_key: ApiKey,
     pub started_at: Instant,
     pub metrics: Arc<Metrics>,
+    /// Recent log lines and request records for the UI.
+    pub logs: LogBuffer,
+    /// Settings, key regeneration and restarts for `/admin`; `None` = `/admin` answers 503.
+    pub admin: Option<Arc<AdminHandle>>,
 }
 
 impl AppState {
@@ -30,10 +37,61 @@ impl AppState {
             config,
             kiro,
             models,
-            api_key,
+            api_key: ApiKey::new(api_key),
             started_at: Instant::now(),
             metrics: Arc::new(Metrics::default()),
+            logs: LogBuffer::default(),
+            admin: None,
         })
+    }
+
+    /// The same gateway (client, catalogue, key, counters, logs) with another `config`: what
+    /// a restart on a new address serves.
+    pub fn with_config(&self, config: Config) -> Arc<Self> {
+        Arc::new(AppState {
+            config,
+            kiro: self.kiro.clone(),
+            models: self.models.clone(),
+            api_key: self.api_key.clone(),
+            started_at: self.started_at,
+            metrics: self.metrics.clone(),
+            logs: self.logs.clone(),
+            admin: self.admin.clone(),
+        })
+    }
+
+    /// The same gateway feeding `logs` and answering `/admin` through `admin`.
+    pub fn with_admin(&self, logs: LogBuffer, admin: Option<Arc<AdminHandle>>) -> Arc<Self> {
+        let mut state = Arc::into_inner(self.with_config(self.config.clone()))
+            .expect("a fresh Arc has one owner");
+        state.logs = logs;
+        state.admin = admin;
+        Arc::new(state)
+    }
+}
+
+/// The proxy API key, shared by every state built from the same gateway and replaceable
+/// while running.
+#[derive(Clone, Default)]
+pub struct ApiKey(Arc<RwLock<Option<Secret<String>>>>);
+
+impl ApiKey {
+    pub fn new(key: Option<Secret<String>>) -> Self {
+        ApiKey(Arc::new(RwLock::new(key)))
+    }
+
+    /// The key in force (`None` = no auth).
+    pub fn get(&self) -> Option<Secret<String>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    /// Replace the key; requests with the old one fail from now on.
+    pub fn set(&self, key: Secret<String>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(key);
     }
 }
 

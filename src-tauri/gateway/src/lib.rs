@@ -15,7 +15,9 @@ pub mod kiro;
 pub mod logs;
 pub mod secrets;
 pub mod server;
+pub mod settings;
 
 pub use config::Config;
+pub use logs::{LogBuffer, RequestRecord, RequestTrace};
 pub use error::{ApiError, Dialect};
 pub use secrets::{Secret, SecretStore};

@@ -131,7 +131,7 @@ impl Controller {
     }
 }
 
-async fn bind(host: IpAddr, port: u16) -> Result<TcpListener, StartError> {
+pub(crate) async fn bind(host: IpAddr, port: u16) -> Result<TcpListener, StartError> {
     match TcpListener::bind((host, port)).await {
         Ok(listener) => Ok(listener),
         Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {

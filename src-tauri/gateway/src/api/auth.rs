@@ -18,12 +18,12 @@ pub async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = &state.api_key else {
+    let Some(expected) = state.api_key.get() else {
         return next.run(request).await;
     };
     let dialect = dialect_of(request.uri().path());
     match presented_key(request.headers()) {
-        Some(key) if keys_match(expected, key) => next.run(request).await,
+        Some(key) if keys_match(&expected, key) => next.run(request).await,
         Some(_) => unauthorized("Incorrect API key provided. Use the key shown by `kiro-gateway` at start-up (or in the app's Settings).")
             .into_response_for(dialect),
         None => unauthorized("Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.")
@@ -36,7 +36,7 @@ fn unauthorized(message: &str) -> ApiError {
 }
 
 /// The key a client sent, from `x-api-key` or `Authorization: Bearer`.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn presented_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(key.trim());
     }

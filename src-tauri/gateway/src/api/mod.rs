@@ -1,10 +1,13 @@
-//! HTTP routes: OpenAI, Anthropic, health; the auth middleware; errors in the caller's dialect.
+//! HTTP routes: OpenAI, Anthropic, health, `/admin` (UI API), `/ui` (web UI); the auth
+//! middleware; errors in the caller's dialect.
 
+pub mod admin;
 mod auth;
 mod body;
 mod health;
 pub(crate) mod openai;
 mod sse;
+mod ui;
 
 use std::sync::Arc;
 
@@ -27,10 +30,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.logs.clone(),
+            crate::logs::trace_requests,
         ));
     Router::new()
         .route("/health", get(health::health))
         .nest("/v1", v1)
+        .nest("/admin", admin::router(state.clone()))
+        .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

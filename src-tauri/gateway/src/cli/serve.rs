@@ -3,20 +3,53 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use crate::api::admin::AdminHandle;
 use crate::config::Config;
 use crate::gateway::Gateway;
-use crate::logs::{self, Redactor};
+use crate::logs::{self, LogBuffer, Redactor};
+use crate::secrets::default_api_key_stores;
 use crate::server::Controller;
+use crate::settings::{settings_file, Settings};
 
 /// How long open requests may take to finish after Ctrl-C.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
-pub async fn run(config: Config) -> ExitCode {
-    let redactor = Redactor::new();
-    if let Err(err) = logs::init(&config.log_level, redactor.clone()) {
-        eprintln!("error: {err}");
-        return ExitCode::from(2);
+pub async fn run(mut config: Config) -> ExitCode {
+    // Settings saved by the UI fill in whatever flags, environment and config.toml left at
+    // the built-in defaults.
+    let settings_path = settings_file();
+    let saved = match settings_path.as_deref().map(Settings::load) {
+        Some(Ok(saved)) => saved,
+        Some(Err(err)) => {
+            eprintln!("warning: ignoring the UI settings: {err} ({})", err.hint);
+            None
+        }
+        None => None,
+    };
+    if let Some(saved) = &saved {
+        saved.fill_defaults(&mut config);
     }
+    let redactor = Redactor::new();
+    let buffer = LogBuffer::new(
+        logs::DEFAULT_LOG_CAPACITY,
+        logs::DEFAULT_REQUEST_CAPACITY,
+        redactor.clone(),
+    );
+    let log_control = match logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer)
+    {
+        Ok(control) => control,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let key_source = if config.api_key.is_some() {
+        "configured (--api-key, KIRO_GATEWAY_API_KEY or config.toml)"
+    } else {
+        "OS keyring or key file"
+    };
     let api_key = match super::api_key::resolve(&config).await {
         Ok(key) => key,
         Err(message) => {
@@ -35,7 +68,17 @@ pub async fn run(config: Config) -> ExitCode {
         }
     };
     let controller = Controller::new();
-    let addr = match controller.start(gateway.state.clone()).await {
+    let mut settings = Settings::from_config(&gateway.state.config);
+    if let Some(saved) = &saved {
+        settings.launch_at_login = saved.launch_at_login;
+        settings.close_to_tray = saved.close_to_tray;
+    }
+    let admin = AdminHandle::new(controller.clone(), settings, settings_path)
+        .with_key_stores(default_api_key_stores())
+        .with_key_source(key_source)
+        .with_log_control(log_control);
+    let state = gateway.state.with_admin(buffer, Some(Arc::new(admin)));
+    let addr = match controller.start(state).await {
         Ok(addr) => addr,
         Err(err) => {
             eprintln!("error: {}\n  fix: {}", err.message, err.hint);
@@ -70,6 +113,7 @@ fn print_banner(gateway: &Gateway, addr: std::net::SocketAddr) {
     println!("  OpenAI base URL:    http://{addr}/v1");
     println!("  Anthropic base URL: http://{addr}");
     println!("  Health:             http://{addr}/health");
+    println!("  Web UI:             http://{addr}/ui/");
     println!(
         "  Credentials:        {} ({:?}{expiry})",
         credentials.source, credentials.auth_kind

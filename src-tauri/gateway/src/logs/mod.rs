@@ -1,11 +1,23 @@
 //! Logging: a tracing subscriber whose output passes through a [`Redactor`], so no token,
-//! key or Authorization header reaches a log line even at trace level.
+//! key or Authorization header reaches a log line even at trace level; the in-memory
+//! [`LogBuffer`] the UI reads (log lines and [`RequestRecord`]s, live via broadcast).
+
+mod buffer;
+mod requests;
 
 use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, EnvFilter, Registry};
+
+pub use buffer::{
+    LogBuffer, LogBufferLayer, LogEvent, LogRecord, DEFAULT_LOG_CAPACITY,
+    DEFAULT_REQUEST_CAPACITY,
+};
+pub use requests::{trace_requests, RequestRecord, RequestTrace};
 
 /// Scrubs known secret values (and `Bearer …` credentials) out of text.
 ///
@@ -58,6 +70,59 @@ pub fn init(filter: &str, redactor: Redactor) -> Result<(), String> {
         .with_writer(RedactingMakeWriter::new(redactor, std::io::stderr))
         .try_init()
         .map_err(|e| e.to_string())
+}
+
+/// Install the global subscriber like [`init`], and also feed `buffer` (for the UI). The
+/// filter can be changed later through the returned [`LogControl`].
+pub fn init_with_buffer(
+    filter: &str,
+    redactor: Redactor,
+    buffer: &LogBuffer,
+) -> Result<LogControl, String> {
+    let parsed = parse_filter(filter)?;
+    let (filter_layer, handle) = reload::Layer::new(parsed);
+    tracing_subscriber::registry()
+        .with(filter_layer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(RedactingMakeWriter::new(redactor, std::io::stderr)),
+        )
+        .with(buffer.layer())
+        .try_init()
+        .map_err(|e| e.to_string())?;
+    Ok(LogControl {
+        handle,
+        current: Arc::new(Mutex::new(filter.to_owned())),
+    })
+}
+
+fn parse_filter(filter: &str) -> Result<EnvFilter, String> {
+    EnvFilter::try_new(filter).map_err(|e| format!("invalid log filter {filter:?}: {e}"))
+}
+
+/// Changes the log filter of the subscriber installed by [`init_with_buffer`] at run time.
+#[derive(Clone)]
+pub struct LogControl {
+    handle: reload::Handle<EnvFilter, Registry>,
+    current: Arc<Mutex<String>>,
+}
+
+impl LogControl {
+    /// The filter in force.
+    pub fn current(&self) -> String {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replace the filter (`info`, `debug`, `kiro_gateway=trace`…).
+    pub fn set(&self, filter: &str) -> Result<(), String> {
+        let parsed = parse_filter(filter)?;
+        self.handle.reload(parsed).map_err(|e| e.to_string())?;
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = filter.to_owned();
+        Ok(())
+    }
 }
 
 /// Wraps a `MakeWriter` so each formatted event is redacted before it is written.

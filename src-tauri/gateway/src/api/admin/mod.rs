@@ -1,0 +1,395 @@
+//! `/admin/*`: the JSON API the web UI (and, through the same functions, the desktop shell's
+//! commands) uses. Every route needs the proxy API key; errors are `{code, message, hint}`
+//! (plus `field` for a bad setting) with a fitting status.
+//!
+//! | Route | Answer |
+//! |---|---|
+//! | `GET /admin/status` | controller status + fix, credentials (no token), metrics, endpoints |
+//! | `GET /admin/settings` | `{settings, path, desktop, ...}` |
+//! | `PUT /admin/settings` | JSON object of changed fields → saved, applied; a new address restarts |
+//! | `GET /admin/api-key` | `{key, source}` |
+//! | `POST /admin/api-key/regenerate` | `{key, message}`; the old key stops working at once |
+//! | `GET /admin/logs?since=SEQ` | `{logs, requests, log_dir, level}` |
+//! | `DELETE /admin/logs` | empties the buffer |
+//! | `GET /admin/logs/stream` | SSE: `log`, `request`, `cleared` events |
+//! | `GET /admin/requests` | `{requests}` |
+//! | `GET /admin/models` | `{models, source}` |
+//! | `POST /admin/restart` | rebinds on the current address |
+
+mod handle;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+pub use handle::AdminHandle;
+
+use super::auth::presented_key;
+use crate::app::AppState;
+use crate::logs::LogEvent;
+use crate::secrets::{keys_match, regenerate_api_key};
+use crate::server::GatewayStatus;
+use crate::settings::SettingsError;
+
+/// An `/admin` failure: `{code, message, hint[, field]}` with `status`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AdminError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub hint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_port: Option<u16>,
+}
+
+impl AdminError {
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        AdminError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            hint: hint.into(),
+            field: None,
+            suggested_port: None,
+        }
+    }
+}
+
+impl From<SettingsError> for AdminError {
+    fn from(e: SettingsError) -> Self {
+        AdminError {
+            field: Some(e.field.clone()),
+            ..AdminError::new(StatusCode::BAD_REQUEST, "invalid_setting", e.to_string(), e.hint)
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (self.status, Json(&self)).into_response()
+    }
+}
+
+type AdminResult = Result<Json<Value>, AdminError>;
+
+/// The `/admin` routes, key-protected. Nest under `/admin`.
+pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/status", get(status))
+        .route("/settings", get(get_settings).put(put_settings))
+        .route("/api-key", get(reveal_key))
+        .route("/api-key/regenerate", post(regenerate_key))
+        .route("/logs", get(logs).delete(clear_logs))
+        .route("/logs/stream", get(log_stream))
+        .route("/requests", get(requests))
+        .route("/models", get(models))
+        .route("/restart", post(restart))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state, require_admin_key))
+}
+
+async fn not_found(request: Request) -> AdminError {
+    AdminError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("Unknown admin route {} {}", request.method(), request.uri().path()),
+        "See the route list in api/admin/mod.rs.",
+    )
+}
+
+/// The same key as `/v1`, answered in the admin error shape.
+async fn require_admin_key(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = state.api_key.get() else {
+        return next.run(request).await;
+    };
+    match presented_key(request.headers()) {
+        Some(key) if keys_match(&expected, key) => next.run(request).await,
+        presented => AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            if presented.is_some() {
+                "Incorrect API key."
+            } else {
+                "Missing API key."
+            },
+            "Paste the key printed by `kiro-gateway` at start-up (or run `kiro-gateway` with --api-key).",
+        )
+        .into_response(),
+    }
+}
+
+fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
+    state.admin.as_ref().ok_or_else(|| {
+        AdminError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "admin_unavailable",
+            "This gateway was started without the admin API.",
+            "Start it with `kiro-gateway serve`.",
+        )
+    })
+}
+
+/// The base URLs a tool on this machine should use for `addr`.
+pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
+    let local = if host.is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else if host.is_ipv6() {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let base = format!("http://{local}:{port}");
+    json!({
+        "host": host.to_string(),
+        "port": port,
+        "base": base,
+        "openai": format!("{base}/v1"),
+        "anthropic": base,
+        "lan": !host.is_loopback(),
+    })
+}
+
+/// A port named in a `port_in_use` hint ("Use port 8001 (free) …").
+pub fn suggested_port(hint: &str) -> Option<u16> {
+    let rest = &hint[hint.find("port ")? + 5..];
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// What the UI can offer to fix an error status.
+fn fix_for(code: &str, hint: &str) -> Value {
+    match code {
+        "port_in_use" => match suggested_port(hint) {
+            Some(port) => json!({ "action": "use_port", "port": port }),
+            None => json!({ "action": "settings" }),
+        },
+        "credentials" => json!({
+            "action": "sign_in",
+            "text": "Sign in with the Kiro IDE (or run `kiro-cli login`), then start again. Settings → Credential source can point at a token file.",
+        }),
+        _ => json!({ "action": "settings" }),
+    }
+}
+
+/// `GET /admin/status` body (also for the desktop shell).
+pub fn status_json(state: &AppState) -> Value {
+    let admin = state.admin.as_ref();
+    let gateway = admin
+        .map(|a| a.controller().status())
+        .unwrap_or(GatewayStatus::Running {
+            addr: (state.config.host, state.config.port).into(),
+        });
+    let fix = match &gateway {
+        GatewayStatus::Error { code, hint, .. } => fix_for(code, hint),
+        _ => Value::Null,
+    };
+    let (host, port) = match &gateway {
+        GatewayStatus::Running { addr } => (addr.ip(), addr.port()),
+        _ => (state.config.host, state.config.port),
+    };
+    let credentials = state.kiro.credentials().status();
+    let expires_in = credentials
+        .expires_at
+        .map(|at| (at - Utc::now()).num_seconds());
+    let restart = admin.map(|a| a.restart_state()).unwrap_or(json!({
+        "pending": false, "last_error": null
+    }));
+    json!({
+        "gateway": gateway,
+        "fix": fix,
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": state.started_at.elapsed().as_secs(),
+        "credentials": {
+            "source": credentials.source,
+            "auth_kind": credentials.auth_kind,
+            "expires_at": credentials.expires_at,
+            "expires_in_seconds": expires_in,
+            "api_region": credentials.api_region,
+            "last_refresh_error": credentials.last_refresh_error,
+            "read_only": credentials.read_only,
+            "refresh_count": credentials.refresh_count,
+        },
+        "metrics": state.metrics.snapshot(),
+        "endpoints": endpoints(host, port),
+        "auth_required": !state.api_key.is_none(),
+        "restart": restart,
+        "desktop": admin.is_some_and(|a| a.is_desktop()),
+    })
+}
+
+async fn status(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(status_json(&state))
+}
+
+async fn get_settings(State(state): State<Arc<AppState>>) -> AdminResult {
+    Ok(Json(admin(&state)?.settings_json()))
+}
+
+async fn put_settings(State(state): State<Arc<AppState>>, body: Bytes) -> AdminResult {
+    let patch: Value = serde_json::from_slice(&body).map_err(|e| {
+        AdminError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The body is not JSON: {e}"),
+            "Send a JSON object such as {\"port\": 8001}.",
+        )
+    })?;
+    let handle = admin(&state)?.clone();
+    handle.update_settings(&state, &patch).await.map(Json)
+}
+
+async fn reveal_key(State(state): State<Arc<AppState>>) -> AdminResult {
+    let handle = admin(&state)?;
+    Ok(Json(json!({
+        "key": state.api_key.get().map(|k| k.expose().clone()),
+        "source": handle.key_source(),
+    })))
+}
+
+async fn regenerate_key(State(state): State<Arc<AppState>>) -> AdminResult {
+    let handle = admin(&state)?;
+    if state.api_key.is_none() {
+        return Err(AdminError::new(
+            StatusCode::CONFLICT,
+            "no_auth",
+            "The gateway runs without an API key (--no-auth).",
+            "Restart it without --no-auth to use a key.",
+        ));
+    }
+    let resolution = regenerate_api_key(handle.key_stores()).await.map_err(|e| {
+        AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "key_generation",
+            e.to_string(),
+            "Try again; if it keeps failing the OS random source is broken.",
+        )
+    })?;
+    state.logs.redactor().add(resolution.key.expose());
+    state.api_key.set(resolution.key.clone());
+    let stored = match &resolution.source {
+        crate::secrets::ApiKeySource::Generated { stored_in } => stored_in.clone(),
+        _ => "this session only (no store accepted it)".to_owned(),
+    };
+    handle.set_key_source(&stored);
+    tracing::info!("the API key was regenerated; the old key no longer works");
+    Ok(Json(json!({
+        "key": resolution.key.expose(),
+        "source": stored,
+        "message": resolution.message_for_user,
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct Since {
+    since: Option<u64>,
+}
+
+async fn logs(State(state): State<Arc<AppState>>, Query(q): Query<Since>) -> AdminResult {
+    let handle = admin(&state)?;
+    Ok(Json(json!({
+        "logs": state.logs.logs(q.since),
+        "requests": state.logs.requests(),
+        "log_dir": handle.log_dir(),
+        "level": handle.log_level(),
+    })))
+}
+
+async fn clear_logs(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.logs.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn requests(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({ "requests": state.logs.requests() }))
+}
+
+async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let catalog = state.models.get().await;
+    let models: Vec<Value> = catalog
+        .models
+        .iter()
+        .map(|m| {
+            json!({
+                "id": super::client_model_id(&m.id),
+                "name": m.name,
+                "description": m.description,
+                "context_length": m.max_input_tokens,
+                "max_output_tokens": m.max_output_tokens,
+            })
+        })
+        .collect();
+    Json(json!({
+        "models": models,
+        "source": format!("{:?}", catalog.source).to_lowercase(),
+    }))
+}
+
+async fn restart(State(state): State<Arc<AppState>>) -> AdminResult {
+    let handle = admin(&state)?.clone();
+    let next = state.with_config(state.config.clone());
+    handle.restart(state.clone(), next);
+    Ok(Json(json!({
+        "restarting": true,
+        "endpoints": endpoints(state.config.host, state.config.port),
+    })))
+}
+
+/// Live log lines and request records as server-sent events. Ends when the server restarts
+/// (the UI reconnects to the new address).
+async fn log_stream(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
+    let handle = admin(&state)?;
+    let events = state.logs.subscribe();
+    let closing = handle.closing();
+    let stream = futures::stream::unfold((events, closing), |(mut events, mut closing)| async move {
+        let chunk = tokio::select! {
+            _ = closing.changed() => return None,
+            _ = tokio::time::sleep(Duration::from_secs(15)) => Bytes::from_static(b": keep-alive\n\n"),
+            event = events.recv() => match event {
+                Ok(event) => {
+                    let name = match &event {
+                        LogEvent::Log(_) => "log",
+                        LogEvent::Request(_) => "request",
+                        LogEvent::Cleared => "cleared",
+                    };
+                    let data = serde_json::to_string(&event).unwrap_or_default();
+                    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+                }
+                Err(RecvError::Lagged(n)) => Bytes::from(format!("event: lagged\ndata: {n}\n\n")),
+                Err(RecvError::Closed) => return None,
+            },
+        };
+        Some((Ok::<_, Infallible>(chunk), (events, closing)))
+    });
+    Ok(super::sse::response(
+        futures::StreamExt::chain(
+            futures::stream::once(async { Ok(Bytes::from_static(b": connected\n\n")) }),
+            stream,
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,481 @@
+//! The settings the UI edits, persisted as a versioned TOML file (`settings.toml` in
+//! [`config_dir`]). Written atomically; never holds the API key (that lives in the
+//! [`SecretStore`](crate::SecretStore)).
+//!
+//! How they meet [`Config`]: the desktop shell builds its `Config` from these settings. The
+//! headless binary reads its `config.toml` / environment / flags as before, and a value in
+//! `settings.toml` only replaces a value that was left at its built-in default
+//! ([`Settings::fill_defaults`]), so an explicit flag or variable always wins.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{config_dir, Config};
+
+/// The file format version written by this build.
+pub const SETTINGS_VERSION: u32 = 1;
+/// File name inside the config dir.
+pub const SETTINGS_FILE_NAME: &str = "settings.toml";
+
+/// User-editable settings. Unknown keys are refused so a typo is not silently ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Always [`SETTINGS_VERSION`] when written.
+    pub version: u32,
+    /// Port to listen on (1-65535).
+    pub port: u16,
+    /// Bind address; anything other than loopback needs `allow_lan`.
+    pub host: IpAddr,
+    /// Explicit opt-in to listen on a non-loopback address.
+    pub allow_lan: bool,
+    /// Tracing filter: `error`, `warn`, `info`, `debug`, `trace` or directives.
+    pub log_level: String,
+    /// Upstream proxy (`http`, `https`, `socks5`, `socks5h` URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<String>,
+    /// Use this Kiro IDE token file instead of discovery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creds_file: Option<PathBuf>,
+    /// Use this kiro-cli SQLite database instead of discovery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cli_db_file: Option<PathBuf>,
+    /// Desktop app only: start with the session (hidden).
+    pub launch_at_login: bool,
+    /// Desktop app only: closing the window hides it to the tray.
+    pub close_to_tray: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let config = Config::default();
+        Settings {
+            version: SETTINGS_VERSION,
+            port: config.port,
+            host: config.host,
+            allow_lan: false,
+            log_level: config.log_level,
+            proxy_url: None,
+            creds_file: None,
+            cli_db_file: None,
+            launch_at_login: false,
+            close_to_tray: true,
+        }
+    }
+}
+
+/// A rejected setting: which field, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{field}: {message}")]
+pub struct SettingsError {
+    pub field: String,
+    pub message: String,
+    pub hint: String,
+}
+
+impl SettingsError {
+    fn new(field: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        SettingsError {
+            field: field.to_owned(),
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+/// `<config dir>/settings.toml`.
+pub fn settings_file() -> Option<PathBuf> {
+    config_dir().map(|d| d.join(SETTINGS_FILE_NAME))
+}
+
+impl Settings {
+    /// The settings a running gateway with `config` is using (for a first start without a
+    /// settings file). Desktop-only switches keep their defaults.
+    pub fn from_config(config: &Config) -> Self {
+        Settings {
+            port: config.port,
+            host: config.host,
+            allow_lan: !config.host.is_loopback(),
+            log_level: config.log_level.clone(),
+            proxy_url: config.proxy_url.clone(),
+            creds_file: config.creds_file.clone(),
+            cli_db_file: config.cli_db_file.clone(),
+            ..Settings::default()
+        }
+    }
+
+    /// Copy every gateway-relevant setting into `config` (the desktop shell's way).
+    pub fn apply_to(&self, config: &mut Config) {
+        config.port = self.port;
+        config.host = self.host;
+        config.log_level = self.log_level.clone();
+        config.proxy_url = self.proxy_url.clone();
+        config.creds_file = self.creds_file.clone();
+        config.cli_db_file = self.cli_db_file.clone();
+    }
+
+    /// Copy settings into `config` only where `config` still has its built-in default (the
+    /// headless binary's way: flags, environment and `config.toml` win).
+    pub fn fill_defaults(&self, config: &mut Config) {
+        let defaults = Config::default();
+        if config.port == defaults.port {
+            config.port = self.port;
+        }
+        if config.host == defaults.host {
+            config.host = self.host;
+        }
+        if config.log_level == defaults.log_level {
+            config.log_level = self.log_level.clone();
+        }
+        if config.proxy_url.is_none() {
+            config.proxy_url = self.proxy_url.clone();
+        }
+        if config.creds_file.is_none() {
+            config.creds_file = self.creds_file.clone();
+        }
+        if config.cli_db_file.is_none() {
+            config.cli_db_file = self.cli_db_file.clone();
+        }
+    }
+
+    /// Check every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.version != SETTINGS_VERSION {
+            return Err(SettingsError::new(
+                "version",
+                format!(
+                    "settings version {} is not supported (this build reads version {SETTINGS_VERSION})",
+                    self.version
+                ),
+                "Update Kiro Gateway, or delete settings.toml to start from defaults.",
+            ));
+        }
+        if self.port == 0 {
+            return Err(SettingsError::new(
+                "port",
+                "port 0 is not allowed here",
+                "Choose a port between 1024 and 65535, e.g. 8000.",
+            ));
+        }
+        if !self.host.is_loopback() && !self.allow_lan {
+            return Err(SettingsError::new(
+                "host",
+                format!("{} is reachable from other machines", self.host),
+                "Turn on \"Allow LAN access\" to bind a non-loopback address, or use 127.0.0.1.",
+            ));
+        }
+        if self.log_level.trim().is_empty() {
+            return Err(SettingsError::new(
+                "log_level",
+                "the log level is empty",
+                "Use error, warn, info, debug or trace.",
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
+            return Err(SettingsError::new(
+                "log_level",
+                format!("{:?} is not a log filter: {e}", self.log_level),
+                "Use error, warn, info, debug or trace (or a directive like kiro_gateway=debug).",
+            ));
+        }
+        if let Some(proxy) = &self.proxy_url {
+            let scheme_ok = ["http://", "https://", "socks5://", "socks5h://"]
+                .iter()
+                .any(|s| proxy.to_ascii_lowercase().starts_with(s));
+            let host_ok = proxy.split_once("://").is_some_and(|(_, rest)| {
+                !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
+            });
+            if !scheme_ok || !host_ok {
+                return Err(SettingsError::new(
+                    "proxy_url",
+                    "the upstream proxy must be an http, https, socks5 or socks5h URL",
+                    "For example http://127.0.0.1:3128 or socks5://127.0.0.1:1080; leave empty for none.",
+                ));
+            }
+        }
+        for (field, path) in [
+            ("creds_file", &self.creds_file),
+            ("cli_db_file", &self.cli_db_file),
+        ] {
+            if let Some(path) = path {
+                let path = crate::config::expand_tilde(path);
+                if !path.is_file() {
+                    return Err(SettingsError::new(
+                        field,
+                        format!("{} does not exist", path.display()),
+                        "Pick an existing file, or leave empty to find credentials automatically.",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Read `path`. A missing file is `Ok(None)`; a malformed or invalid one is an error
+    /// naming the field.
+    pub fn load(path: &Path) -> Result<Option<Settings>, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(SettingsError::new(
+                    "file",
+                    format!("cannot read {}: {e}", path.display()),
+                    "Check the file's permissions.",
+                ))
+            }
+        };
+        let raw: toml::Table = toml::from_str(&text).map_err(|e| {
+            SettingsError::new(
+                "file",
+                format!("{} is not valid TOML: {}", path.display(), e.message()),
+                "Fix the file or delete it to start from defaults.",
+            )
+        })?;
+        match raw.get("version").and_then(|v| v.as_integer()) {
+            Some(v) if v == SETTINGS_VERSION as i64 => {}
+            Some(v) => {
+                return Err(SettingsError::new(
+                    "version",
+                    format!("{} has settings version {v}; this build reads version {SETTINGS_VERSION}", path.display()),
+                    "Update Kiro Gateway, or delete the file to start from defaults.",
+                ))
+            }
+            None => {
+                return Err(SettingsError::new(
+                    "version",
+                    format!("{} has no `version` field", path.display()),
+                    "Add `version = 1` at the top, or delete the file.",
+                ))
+            }
+        }
+        let settings: Settings = toml::Value::Table(raw)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                SettingsError::new(
+                    "file",
+                    format!("{}: {}", path.display(), e.message()),
+                    "Fix the file or delete it to start from defaults.",
+                )
+            })?;
+        settings.validate()?;
+        Ok(Some(settings))
+    }
+
+    /// Write to `path` atomically: a temporary file in the same directory, flushed to disk,
+    /// then renamed over the old one. The directory is created if needed.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let mut to_write = self.clone();
+        to_write.version = SETTINGS_VERSION;
+        let body = toml::to_string(&to_write).map_err(std::io::Error::other)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(b"# Kiro Gateway settings (edited by the app). The API key is not stored here.\n")?;
+        tmp.write_all(body.as_bytes())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        #[cfg(unix)]
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// `self` with the fields present in `patch` (a JSON object) replaced. Unknown fields
+    /// and values of the wrong type are errors naming the field; the result is validated.
+    pub fn patched(&self, patch: &serde_json::Value) -> Result<Settings, SettingsError> {
+        let serde_json::Value::Object(patch) = patch else {
+            return Err(SettingsError::new(
+                "body",
+                "expected a JSON object of settings",
+                "Send e.g. {\"port\": 8001}.",
+            ));
+        };
+        let mut merged = serde_json::to_value(self).map_err(|e| {
+            SettingsError::new("body", e.to_string(), "This is a bug; please report it.")
+        })?;
+        let known = merged.as_object().cloned().unwrap_or_default();
+        for (key, value) in patch {
+            if key == "version" {
+                continue;
+            }
+            let known_key = known.contains_key(key)
+                || matches!(key.as_str(), "proxy_url" | "creds_file" | "cli_db_file");
+            if !known_key {
+                return Err(SettingsError::new(
+                    key,
+                    format!("unknown setting `{key}`"),
+                    format!(
+                        "Known settings: {}.",
+                        Settings::FIELDS.join(", ")
+                    ),
+                ));
+            }
+            // Empty strings clear optional paths and URLs.
+            let value = match value {
+                serde_json::Value::String(s)
+                    if s.trim().is_empty()
+                        && matches!(key.as_str(), "proxy_url" | "creds_file" | "cli_db_file") =>
+                {
+                    serde_json::Value::Null
+                }
+                serde_json::Value::String(s) if key == "port" => s
+                    .trim()
+                    .parse::<u64>()
+                    .map(serde_json::Value::from)
+                    .unwrap_or_else(|_| value.clone()),
+                other => other.clone(),
+            };
+            let mut single = serde_json::to_value(Settings::default()).unwrap_or_default();
+            single[key.as_str()] = value.clone();
+            if let Err(e) = serde_json::from_value::<Settings>(single) {
+                return Err(SettingsError::new(
+                    key,
+                    field_type_message(key, &e.to_string()),
+                    field_hint(key),
+                ));
+            }
+            merged[key.as_str()] = value;
+        }
+        let settings: Settings = serde_json::from_value(merged).map_err(|e| {
+            SettingsError::new("body", e.to_string(), "Check the values you sent.")
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Names of every setting, in file order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "port",
+        "host",
+        "allow_lan",
+        "log_level",
+        "proxy_url",
+        "creds_file",
+        "cli_db_file",
+        "launch_at_login",
+        "close_to_tray",
+    ];
+}
+
+fn field_type_message(key: &str, serde_message: &str) -> String {
+    match key {
+        "port" => "the port must be a number between 1 and 65535".into(),
+        "host" => "the bind address must be an IP address such as 127.0.0.1 or 0.0.0.0".into(),
+        _ => format!("invalid value: {serde_message}"),
+    }
+}
+
+fn field_hint(key: &str) -> String {
+    match key {
+        "port" => "Choose a port between 1024 and 65535, e.g. 8000.".into(),
+        "host" => "Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface, with LAN access on).".into(),
+        "allow_lan" | "launch_at_login" | "close_to_tray" => "Use true or false.".into(),
+        _ => "Check the value.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trip_with_version_and_no_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(SETTINGS_FILE_NAME);
+        let settings = Settings {
+            port: 8123,
+            proxy_url: Some("socks5://127.0.0.1:1080".into()),
+            launch_at_login: true,
+            ..Settings::default()
+        };
+        settings.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("version = 1"), "{text}");
+        assert!(!text.contains("api_key"), "{text}");
+        assert_eq!(Settings::load(&path).unwrap(), Some(settings));
+        assert_eq!(Settings::load(&dir.path().join("none.toml")).unwrap(), None);
+    }
+
+    #[test]
+    fn save_replaces_atomically_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE_NAME);
+        for port in [8001, 8002, 8003] {
+            Settings {
+                port,
+                ..Settings::default()
+            }
+            .save(&path)
+            .unwrap();
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from(SETTINGS_FILE_NAME)]);
+        assert_eq!(Settings::load(&path).unwrap().unwrap().port, 8003);
+    }
+
+    #[test]
+    fn version_is_required_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE_NAME);
+        std::fs::write(&path, "port = 8001\n").unwrap();
+        assert_eq!(Settings::load(&path).unwrap_err().field, "version");
+        std::fs::write(&path, "version = 2\nport = 8001\n").unwrap();
+        assert_eq!(Settings::load(&path).unwrap_err().field, "version");
+        std::fs::write(&path, "version = 1\nprot = 8001\n").unwrap();
+        assert_eq!(Settings::load(&path).unwrap_err().field, "file");
+        std::fs::write(&path, "version = 1\nport = 8001\n").unwrap();
+        assert_eq!(Settings::load(&path).unwrap().unwrap().port, 8001);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let base = Settings::default();
+        let err = |patch| base.patched(&patch).unwrap_err().field;
+        assert_eq!(err(json!({"port": 0})), "port");
+        assert_eq!(err(json!({"port": 70000})), "port");
+        assert_eq!(err(json!({"port": "abc"})), "port");
+        assert_eq!(err(json!({"host": "not-an-ip"})), "host");
+        assert_eq!(err(json!({"host": "0.0.0.0"})), "host");
+        assert_eq!(err(json!({"log_level": "loud=="})), "log_level");
+        assert_eq!(err(json!({"proxy_url": "ftp://x"})), "proxy_url");
+        assert_eq!(err(json!({"creds_file": "/definitely/missing.json"})), "creds_file");
+        assert_eq!(err(json!({"colour": "blue"})), "colour");
+        let ok = base
+            .patched(&json!({"host": "0.0.0.0", "allow_lan": true, "port": "8005", "proxy_url": ""}))
+            .unwrap();
+        assert_eq!(ok.port, 8005);
+        assert!(ok.allow_lan);
+        assert_eq!(ok.proxy_url, None);
+    }
+
+    #[test]
+    fn defaults_yield_to_explicit_config() {
+        let settings = Settings {
+            port: 9100,
+            log_level: "debug".into(),
+            ..Settings::default()
+        };
+        let mut config = Config::default();
+        settings.fill_defaults(&mut config);
+        assert_eq!(config.port, 9100);
+        assert_eq!(config.log_level, "debug");
+        let mut explicit = Config {
+            port: 7000,
+            ..Config::default()
+        };
+        settings.fill_defaults(&mut explicit);
+        assert_eq!(explicit.port, 7000);
+    }
+}
