@@ -160,7 +160,12 @@ pub async fn trace_requests(
     let time = Utc::now();
     let trace = RequestTrace::new();
     let method = request.method().to_string();
-    let route = request.uri().path().to_owned();
+    // Inside a nested router the URI is relative; the original one has the full path.
+    let route = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.path().to_owned())
+        .unwrap_or_else(|| request.uri().path().to_owned());
     request.extensions_mut().insert(trace.clone());
     let response = next.run(request).await;
     let status = response.status();

@@ -181,7 +181,15 @@ impl AdminHandle {
         state: &Arc<AppState>,
         patch: &Value,
     ) -> Result<Value, AdminError> {
-        let old = self.settings();
+        let (cur_host, cur_port) = match self.controller.status() {
+            crate::server::GatewayStatus::Running { addr } => (addr.ip(), addr.port()),
+            _ => (state.config.host, state.config.port),
+        };
+        let mut old = self.settings();
+        if old.port == 0 {
+            // Started on "any free port" (tests): the port in force is the bound one.
+            old.port = cur_port;
+        }
         let new = old.patched(patch)?;
         if !self.desktop {
             for field in DESKTOP_FIELDS {
@@ -198,7 +206,7 @@ impl AdminHandle {
                 }
             }
         }
-        let moves = new.host != state.config.host || new.port != state.config.port;
+        let moves = new.host != cur_host || new.port != cur_port;
         if moves {
             check_bindable(&new).await?;
         }
