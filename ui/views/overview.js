@@ -1,0 +1,252 @@
+// Overview: status with the fix for an error, endpoints, counters, credentials, snippets.
+
+import { esc, icon, ICONS, copyButton, wireCopyButtons, formatDuration, uiState } from '../app.js';
+
+export const subtitle = 'Your Kiro subscription as a local OpenAI- and Anthropic-compatible API';
+
+let off = null;
+let root = null;
+let ctx = null;
+let key = '';
+let tool = 'claude-code';
+let shell = 'bash';
+
+const TOOLS = [
+  ['claude-code', 'Claude Code'],
+  ['codex', 'Codex'],
+  ['cursor', 'Cursor'],
+  ['continue', 'Continue'],
+  ['cline', 'Cline'],
+  ['opencode', 'OpenCode'],
+  ['openai-sdk', 'OpenAI SDK'],
+  ['anthropic-sdk', 'Anthropic SDK'],
+  ['curl', 'curl'],
+];
+
+const MODEL = 'claude-sonnet-4.5';
+
+function snippet(id, e, k) {
+  const { openai, anthropic } = e;
+  switch (id) {
+    case 'claude-code':
+      return {
+        lang: 'bash',
+        note: 'Run in the shell you start claude from.',
+        code: `export ANTHROPIC_BASE_URL=${anthropic}\nexport ANTHROPIC_AUTH_TOKEN=${k}\nexport ANTHROPIC_MODEL=${MODEL}\nclaude`,
+      };
+    case 'codex':
+      return {
+        lang: 'toml',
+        note: 'Add to ~/.codex/config.toml, then export KIRO_GATEWAY_API_KEY in your shell.',
+        code: `model = "${MODEL}"\nmodel_provider = "kiro"\n\n[model_providers.kiro]\nname = "Kiro Gateway"\nbase_url = "${openai}"\nenv_key = "KIRO_GATEWAY_API_KEY"\nwire_api = "chat"\n\n# shell:\n# export KIRO_GATEWAY_API_KEY=${k}`,
+      };
+    case 'cursor':
+      return {
+        lang: 'text',
+        note: 'Cursor → Settings → Models → OpenAI API Key. Add the model name by hand.',
+        code: `OpenAI API Key:        ${k}\nOverride OpenAI Base URL: ${openai}\nModel:                 ${MODEL}`,
+      };
+    case 'continue':
+      return {
+        lang: 'yaml',
+        note: 'Add to ~/.continue/config.yaml under models.',
+        code: `models:\n  - name: Kiro ${MODEL}\n    provider: openai\n    model: ${MODEL}\n    apiBase: ${openai}\n    apiKey: ${k}`,
+      };
+    case 'cline':
+      return {
+        lang: 'text',
+        note: 'Cline → Settings → API Provider: "OpenAI Compatible".',
+        code: `Base URL: ${openai}\nAPI Key:  ${k}\nModel ID: ${MODEL}`,
+      };
+    case 'opencode':
+      return {
+        lang: 'json',
+        note: 'Save as opencode.json in your project (or ~/.config/opencode/opencode.json).',
+        code: JSON.stringify({
+          $schema: 'https://opencode.ai/config.json',
+          provider: {
+            kiro: {
+              npm: '@ai-sdk/openai-compatible',
+              name: 'Kiro Gateway',
+              options: { baseURL: openai, apiKey: k },
+              models: { [MODEL]: { name: 'Claude Sonnet 4.5 (Kiro)' } },
+            },
+          },
+          model: `kiro/${MODEL}`,
+        }, null, 2),
+      };
+    case 'openai-sdk':
+      return {
+        lang: 'python',
+        note: 'pip install openai',
+        code: `from openai import OpenAI\n\nclient = OpenAI(base_url="${openai}", api_key="${k}")\nstream = client.chat.completions.create(\n    model="${MODEL}",\n    messages=[{"role": "user", "content": "Hello!"}],\n    stream=True,\n)\nfor chunk in stream:\n    print(chunk.choices[0].delta.content or "", end="")`,
+      };
+    case 'anthropic-sdk':
+      return {
+        lang: 'python',
+        note: 'pip install anthropic',
+        code: `import anthropic\n\nclient = anthropic.Anthropic(base_url="${anthropic}", api_key="${k}")\nmessage = client.messages.create(\n    model="${MODEL}",\n    max_tokens=1024,\n    messages=[{"role": "user", "content": "Hello!"}],\n)\nprint(message.content[0].text)`,
+      };
+    default:
+      return {
+        lang: 'bash',
+        note: 'Streams the answer as server-sent events.',
+        code: `curl ${openai}/chat/completions \\\n  -H "Authorization: Bearer ${k}" \\\n  -H "Content-Type: application/json" \\\n  -d '{"model": "${MODEL}", "stream": true,\n       "messages": [{"role": "user", "content": "Hello!"}]}'`,
+      };
+  }
+}
+
+function envBlock(kind, e, k) {
+  const vars = [
+    ['OPENAI_BASE_URL', e.openai],
+    ['OPENAI_API_KEY', k],
+    ['ANTHROPIC_BASE_URL', e.anthropic],
+    ['ANTHROPIC_AUTH_TOKEN', k],
+  ];
+  if (kind === 'powershell') return vars.map(([n, v]) => `$env:${n} = "${v}"`).join('\n');
+  if (kind === 'fish') return vars.map(([n, v]) => `set -gx ${n} ${v}`).join('\n');
+  return vars.map(([n, v]) => `export ${n}=${v}`).join('\n');
+}
+
+function expiryText(credentials) {
+  const s = credentials?.expires_in_seconds;
+  if (s == null) return { text: 'No expiry recorded', tone: 'muted' };
+  if (s <= 0) return { text: 'Expired — refreshed on the next request', tone: 'warn' };
+  return { text: `Token valid for ${formatDuration(s)}`, tone: s < 600 ? 'warn' : 'ok' };
+}
+
+function fixBlock(status) {
+  const g = status.gateway || {};
+  const fix = status.fix || {};
+  const last = status.restart?.last_error;
+  const error = g.state === 'error' ? g : last;
+  if (!error && !status.unreachable) return '';
+  if (status.unreachable) {
+    return `<div class="banner error" role="alert">${icon(ICONS.warn)}
+      <div><strong>The gateway is not answering at ${esc(location.host)}.</strong>
+      <p>Start <code>kiro-gateway</code> again (the page reconnects by itself).</p></div></div>`;
+  }
+  const port = fix.action === 'use_port' ? fix.port : (error.code === 'port_in_use' ? Number((error.hint || '').match(/port (\d+)/)?.[1]) || null : null);
+  let action = '';
+  if (port) action = `<button class="btn primary" data-use-port="${port}" type="button">Use port ${port}</button>`;
+  else if (fix.action === 'sign_in' || error.code === 'credentials') action = `<p class="banner-note">${esc(fix.text || 'Sign in with the Kiro IDE or run kiro-cli login, then start again.')}</p>`;
+  else action = `<button class="btn" data-goto="settings" type="button">Open settings</button>`;
+  return `<div class="banner error" role="alert">${icon(ICONS.warn)}
+    <div class="banner-body"><strong>${esc(error.message)}</strong><p>${esc(error.hint)}</p></div>
+    <div class="banner-actions">${action}</div></div>`;
+}
+
+function render(status) {
+  if (!root || !status) return;
+  const e = status.endpoints || { openai: '', anthropic: '', host: '', port: '' };
+  const { state, label } = uiState(status);
+  const m = status.metrics || {};
+  const success = m.requests ? Math.round(((m.requests - m.errors) / m.requests) * 1000) / 10 : null;
+  const exp = expiryText(status.credentials);
+  const k = key || 'YOUR_API_KEY';
+  const s = snippet(tool, e, k);
+  root.querySelector('#ov-hero').innerHTML = `
+    <div class="hero-state">
+      <span class="big-dot" data-state="${state}"></span>
+      <div>
+        <div class="hero-label">${esc(label)}</div>
+        <div class="muted">${state === 'running' ? `Listening on <span class="mono">${esc(e.host)}:${esc(e.port)}</span>${e.lan ? ' · <span class="tag warn">LAN</span>' : ' · this computer only'}` : esc(status.gateway?.message || '')}</div>
+      </div>
+    </div>
+    <div class="stats">
+      <div class="stat"><span class="stat-value" id="stat-requests">${m.requests ?? 0}</span><span class="stat-label">Requests</span></div>
+      <div class="stat"><span class="stat-value">${success == null ? '—' : `${success}%`}</span><span class="stat-label">Success</span></div>
+      <div class="stat"><span class="stat-value ${m.errors ? 'tone-error' : ''}">${m.errors ?? 0}</span><span class="stat-label">Errors</span></div>
+      <div class="stat"><span class="stat-value">${m.active_streams ?? 0}</span><span class="stat-label">Active streams</span></div>
+      <div class="stat"><span class="stat-value">${formatDuration(status.uptime_seconds)}</span><span class="stat-label">Uptime</span></div>
+    </div>`;
+  root.querySelector('#ov-fix').innerHTML = fixBlock(status);
+  root.querySelector('#ov-endpoints').innerHTML = `
+    <div class="endpoint">
+      <div class="endpoint-head"><span class="badge openai">OpenAI</span><span class="muted small">Chat Completions, Models</span></div>
+      <div class="copy-field"><code id="openai-url">${esc(e.openai)}</code>${copyButton(e.openai, 'OpenAI base URL')}</div>
+    </div>
+    <div class="endpoint">
+      <div class="endpoint-head"><span class="badge anthropic">Anthropic</span><span class="muted small">Messages</span></div>
+      <div class="copy-field"><code id="anthropic-url">${esc(e.anthropic)}</code>${copyButton(e.anthropic, 'Anthropic base URL')}</div>
+    </div>
+    <div class="endpoint">
+      <div class="endpoint-head"><span class="badge key">API key</span><span class="muted small">Bearer or x-api-key</span></div>
+      <div class="copy-field"><code class="masked">${key ? `${esc(key.slice(0, 8))}${'•'.repeat(16)}` : (status.auth_required === false ? 'none (--no-auth)' : '•'.repeat(20))}</code>${key ? copyButton(key, 'API key') : ''}</div>
+    </div>
+    <div class="env-row">
+      <span class="muted small">Copy as environment:</span>
+      <div class="seg" role="tablist">${['bash', 'powershell', 'fish'].map((x) => `<button type="button" class="seg-btn${shell === x ? ' active' : ''}" data-shell="${x}">${x === 'powershell' ? 'PowerShell' : x}</button>`).join('')}</div>
+      ${copyButton(envBlock(shell, e, k), 'Environment variables', 'Copy env')}
+    </div>`;
+  const c = status.credentials || {};
+  root.querySelector('#ov-creds').innerHTML = `
+    <dl class="kv">
+      <dt>Source</dt><dd>${esc(c.source || '—')}</dd>
+      <dt>Login</dt><dd>${esc((c.auth_kind || '—').replace('_', ' '))}${c.api_region ? ` · ${esc(c.api_region)}` : ''}</dd>
+      <dt>Token</dt><dd><span class="tag ${exp.tone}">${esc(exp.text)}</span></dd>
+      ${c.last_refresh_error ? `<dt>Last refresh</dt><dd class="tone-error">${esc(c.last_refresh_error)}</dd>` : ''}
+      ${c.read_only ? '<dt>Write-back</dt><dd class="muted">Read-only source: refreshed tokens stay in memory</dd>' : ''}
+    </dl>`;
+  root.querySelector('#ov-tools').innerHTML = `
+    <div class="tabs" role="tablist">${TOOLS.map(([id, name]) => `<button type="button" role="tab" class="tab${tool === id ? ' active' : ''}" data-tool="${id}">${name}</button>`).join('')}</div>
+    <div class="snippet">
+      <div class="snippet-head"><span class="muted small">${esc(s.note)}</span>${copyButton(s.code, `${TOOLS.find((t) => t[0] === tool)[1]} snippet`, 'Copy')}</div>
+      <pre class="code" data-lang="${s.lang}"><code id="tool-snippet">${esc(s.code)}</code></pre>
+    </div>`;
+}
+
+export async function mount(el, context) {
+  ctx = context;
+  root = el;
+  el.innerHTML = `
+    <div id="ov-fix"></div>
+    <div class="card hero" id="ov-hero"><div class="skeleton"></div></div>
+    <div class="grid-2">
+      <section class="card"><h2 class="card-title">Endpoints</h2><div id="ov-endpoints" class="endpoints"></div></section>
+      <section class="card"><h2 class="card-title">Kiro credentials</h2><div id="ov-creds"></div></section>
+    </div>
+    <section class="card"><h2 class="card-title">Connect your tool</h2><div id="ov-tools"></div></section>`;
+  wireCopyButtons(el);
+  el.addEventListener('click', async (event) => {
+    const t = event.target.closest('[data-tool]');
+    if (t) {
+      tool = t.dataset.tool;
+      render(ctx.currentStatus());
+      return;
+    }
+    const sh = event.target.closest('[data-shell]');
+    if (sh) {
+      shell = sh.dataset.shell;
+      render(ctx.currentStatus());
+      return;
+    }
+    const go = event.target.closest('[data-goto]');
+    if (go) ctx.navigate(go.dataset.goto);
+    const use = event.target.closest('[data-use-port]');
+    if (use) {
+      use.disabled = true;
+      try {
+        const answer = await ctx.api.saveSettings({ port: Number(use.dataset.usePort) });
+        if (answer.restarting) ctx.followTo(answer.endpoints, 'overview');
+      } catch (err) {
+        ctx.toast(`${err.message} ${err.hint || ''}`, 'error');
+        use.disabled = false;
+      }
+    }
+  });
+  off = ctx.onStatus(render);
+  try {
+    const answer = await ctx.api.revealKey();
+    key = answer?.key || '';
+  } catch {
+    key = '';
+  }
+  render(ctx.currentStatus());
+}
+
+export function unmount() {
+  off?.();
+  off = null;
+  root = null;
+}

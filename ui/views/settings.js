@@ -1,0 +1,262 @@
+// Settings: server address, API key, logging, network, credentials, desktop switches.
+
+import { esc, icon, ICONS, copyText } from '../app.js';
+
+export const subtitle = 'Saved to settings.toml — the API key stays in the OS keyring';
+
+let root = null;
+let ctx = null;
+let saved = null; // settings as last loaded / saved
+let draft = null;
+let meta = {};
+let key = '';
+let revealed = false;
+
+const LEVELS = ['error', 'warn', 'info', 'debug', 'trace'];
+
+function isLoopback(host) {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}
+
+function changed() {
+  return Object.keys(draft).filter((k) => JSON.stringify(draft[k] ?? null) !== JSON.stringify(saved[k] ?? null));
+}
+
+function row(label, help, control, id) {
+  return `<div class="setting" ${id ? `data-field="${id}"` : ''}>
+    <div class="setting-text"><div class="setting-label">${label}</div><div class="setting-help muted">${help}</div>
+    <div class="field-error" ${id ? `id="err-${id}"` : ''} hidden></div></div>
+    <div class="setting-control">${control}</div>
+  </div>`;
+}
+
+function toggle(id, on, disabled = false) {
+  return `<label class="switch${disabled ? ' disabled' : ''}"><input type="checkbox" id="${id}" ${on ? 'checked' : ''} ${disabled ? 'disabled' : ''}><span class="track"><span class="thumb"></span></span></label>`;
+}
+
+function renderKey() {
+  const el = root.querySelector('#key-value');
+  el.textContent = key ? (revealed ? key : `${key.slice(0, 4)}${'•'.repeat(Math.max(8, key.length - 4))}`) : 'none (--no-auth)';
+  el.classList.toggle('masked', !revealed);
+  root.querySelector('#reveal-btn').innerHTML = revealed ? `${icon(ICONS.eyeOff)}<span>Hide</span>` : `${icon(ICONS.eye)}<span>Reveal</span>`;
+}
+
+function renderDirty() {
+  const list = changed();
+  const bar = root.querySelector('#save-bar');
+  bar.hidden = list.length === 0;
+  const restart = list.some((f) => (meta.restart_fields || []).includes(f));
+  const later = list.some((f) => (meta.next_start_fields || []).includes(f));
+  root.querySelector('#save-note').textContent = `${list.length} unsaved change${list.length === 1 ? '' : 's'}${restart ? ' · the gateway restarts on the new address' : ''}${later ? ' · upstream changes apply at the next launch' : ''}`;
+  root.querySelector('#lan-warning').hidden = !(draft.allow_lan || !isLoopback(draft.host));
+  const hostSelect = root.querySelector('#host');
+  hostSelect.querySelector('option[value="0.0.0.0"]').disabled = !draft.allow_lan;
+}
+
+function clearErrors() {
+  root.querySelectorAll('.field-error').forEach((e) => {
+    e.hidden = true;
+    e.textContent = '';
+  });
+  root.querySelectorAll('.setting.invalid').forEach((e) => e.classList.remove('invalid'));
+}
+
+function showFieldError(err) {
+  const field = err.field || 'port';
+  const el = root.querySelector(`#err-${field}`);
+  if (!el) {
+    ctx.toast(`${err.message} ${err.hint || ''}`, 'error');
+    return;
+  }
+  el.innerHTML = `<strong>${esc(err.message)}</strong> ${esc(err.hint || '')}${err.suggestedPort ? ` <button class="btn small primary" type="button" data-use-port="${err.suggestedPort}">Use port ${err.suggestedPort}</button>` : ''}`;
+  el.hidden = false;
+  el.closest('.setting').classList.add('invalid');
+  el.closest('.setting').scrollIntoView({ block: 'center', behavior: 'smooth' });
+}
+
+async function save() {
+  clearErrors();
+  const patch = {};
+  for (const f of changed()) patch[f] = draft[f] ?? '';
+  const btn = root.querySelector('#save-btn');
+  btn.disabled = true;
+  try {
+    const answer = await ctx.api.saveSettings(patch);
+    saved = { ...answer.settings };
+    draft = { ...answer.settings };
+    fill();
+    if (answer.restarting) {
+      ctx.toast(`Restarting on ${answer.endpoints.base}`, 'success');
+      ctx.followTo(answer.endpoints, 'settings');
+    } else {
+      ctx.toast(answer.next_start?.length ? 'Saved — upstream changes apply at the next launch' : 'Settings saved', 'success');
+    }
+  } catch (err) {
+    showFieldError(err);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+function fill() {
+  const v = (id) => root.querySelector(`#${id}`);
+  v('port').value = draft.port;
+  const host = v('host');
+  if (![...host.options].some((o) => o.value === draft.host)) {
+    host.insertAdjacentHTML('beforeend', `<option value="${esc(draft.host)}">${esc(draft.host)}</option>`);
+  }
+  host.value = draft.host;
+  v('allow_lan').checked = Boolean(draft.allow_lan);
+  v('log_level').value = LEVELS.includes(draft.log_level) ? draft.log_level : 'info';
+  v('proxy_url').value = draft.proxy_url || '';
+  v('creds_file').value = draft.creds_file || '';
+  v('cli_db_file').value = draft.cli_db_file || '';
+  v('launch_at_login').checked = Boolean(draft.launch_at_login);
+  v('close_to_tray').checked = Boolean(draft.close_to_tray);
+  renderDirty();
+}
+
+export async function mount(el, context) {
+  root = el;
+  ctx = context;
+  revealed = false;
+  const desktop = ctx.isDesktop;
+  const desktopNote = desktop ? '' : '<span class="tag">desktop app only</span>';
+  el.innerHTML = `
+    <div class="settings">
+      <section class="card">
+        <h2 class="card-title">Server</h2>
+        ${row('Port', 'Where tools connect. Changing it restarts the gateway; this page follows.', '<input class="input narrow mono" id="port" inputmode="numeric" autocomplete="off">', 'port')}
+        ${row('Bind address', '127.0.0.1 keeps the gateway on this computer. 0.0.0.0 listens on every network interface.', `<select class="input select" id="host"><option value="127.0.0.1">127.0.0.1 — this computer</option><option value="0.0.0.0">0.0.0.0 — all interfaces</option></select>`, 'host')}
+        ${row('Allow LAN access', 'Lets other devices on your network use your Kiro subscription through this gateway (they need the API key).', toggle('allow_lan', false), 'allow_lan')}
+        <div class="banner warn inline" id="lan-warning" hidden>${icon(ICONS.warn)}<div><strong>Reachable from your network.</strong><p>Anyone on the network who has the API key can spend your Kiro quota. Keep the key private; regenerate it if it leaks.</p></div></div>
+      </section>
+      <section class="card">
+        <h2 class="card-title">API key</h2>
+        ${row('Key', 'Tools send it as <code>Authorization: Bearer</code> or <code>x-api-key</code>.', `<div class="key-box"><code class="mono masked" id="key-value">••••••••</code></div>`, 'key')}
+        <div class="button-row">
+          <button class="btn" type="button" id="reveal-btn"></button>
+          <button class="btn" type="button" id="copy-key">${icon(ICONS.copy)}<span>Copy</span></button>
+          <span class="spacer"></span>
+          <button class="btn danger-outline" type="button" id="regen-btn">${icon(ICONS.refresh)}<span>Regenerate…</span></button>
+        </div>
+        <div class="confirm" id="regen-confirm" hidden>
+          <span>Every tool using the current key will stop working until you paste the new one.</span>
+          <button class="btn" type="button" id="regen-cancel">Cancel</button>
+          <button class="btn danger" type="button" id="regen-go">Regenerate key</button>
+        </div>
+        <p class="muted small" id="key-source"></p>
+      </section>
+      <section class="card">
+        <h2 class="card-title">Logging &amp; network</h2>
+        ${row('Log level', 'How much the gateway logs. Applies immediately.', `<select class="input select" id="log_level">${LEVELS.map((l) => `<option value="${l}">${l[0].toUpperCase() + l.slice(1)}</option>`).join('')}</select>`, 'log_level')}
+        ${row('Upstream proxy', 'HTTP or SOCKS proxy for calls to Kiro, e.g. <code>http://127.0.0.1:3128</code>. Leave empty for a direct connection.', '<input class="input mono" id="proxy_url" placeholder="none" spellcheck="false">', 'proxy_url')}
+      </section>
+      <section class="card">
+        <h2 class="card-title">Kiro credentials</h2>
+        ${row('Token file', 'Override discovery with a Kiro IDE token file (<code>kiro-auth-token.json</code>).', '<input class="input mono" id="creds_file" placeholder="auto-detect" spellcheck="false">', 'creds_file')}
+        ${row('kiro-cli database', 'Or a kiro-cli / Amazon Q SQLite database.', '<input class="input mono" id="cli_db_file" placeholder="auto-detect" spellcheck="false">', 'cli_db_file')}
+      </section>
+      <section class="card">
+        <h2 class="card-title">Desktop ${desktopNote}</h2>
+        ${row('Launch at login', desktop ? 'Start hidden in the tray when you log in.' : 'Available in the Kiro Gateway desktop app.', toggle('launch_at_login', false, !desktop), 'launch_at_login')}
+        ${row('Close to tray', desktop ? 'Closing the window keeps the gateway running in the tray.' : 'Available in the Kiro Gateway desktop app.', toggle('close_to_tray', false, !desktop), 'close_to_tray')}
+      </section>
+      <p class="muted small" id="settings-path"></p>
+    </div>
+    <div class="save-bar" id="save-bar" hidden>
+      <span id="save-note"></span>
+      <span class="spacer"></span>
+      <button class="btn" type="button" id="discard-btn">Discard</button>
+      <button class="btn primary" type="button" id="save-btn">Save changes</button>
+    </div>`;
+
+  const onInput = (e) => {
+    const t = e.target;
+    if (!t.id || !draft || !(t.id in draft || ['proxy_url', 'creds_file', 'cli_db_file'].includes(t.id))) return;
+    let value = t.type === 'checkbox' ? t.checked : t.value;
+    if (t.id === 'port') value = /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+    if (['proxy_url', 'creds_file', 'cli_db_file'].includes(t.id) && value === '') value = null;
+    draft[t.id] = value;
+    if (t.id === 'allow_lan' && !value && !isLoopback(draft.host)) {
+      draft.host = '127.0.0.1';
+      root.querySelector('#host').value = '127.0.0.1';
+    }
+    if (t.id === 'host' && !isLoopback(value) && !draft.allow_lan) {
+      draft.allow_lan = true;
+      root.querySelector('#allow_lan').checked = true;
+    }
+    const err = root.querySelector(`#err-${t.id}`);
+    if (err) {
+      err.hidden = true;
+      err.closest('.setting').classList.remove('invalid');
+    }
+    renderDirty();
+  };
+  el.addEventListener('input', onInput);
+  el.addEventListener('change', onInput);
+  el.addEventListener('click', async (e) => {
+    const use = e.target.closest('[data-use-port]');
+    if (use) {
+      draft.port = Number(use.dataset.usePort);
+      root.querySelector('#port').value = draft.port;
+      renderDirty();
+      save();
+    }
+  });
+  el.querySelector('#save-btn').addEventListener('click', save);
+  el.querySelector('#discard-btn').addEventListener('click', () => {
+    draft = { ...saved };
+    clearErrors();
+    fill();
+  });
+  el.querySelector('#reveal-btn').addEventListener('click', () => {
+    revealed = !revealed;
+    renderKey();
+  });
+  el.querySelector('#copy-key').addEventListener('click', () => key && copyText(key, 'API key'));
+  el.querySelector('#regen-btn').addEventListener('click', () => {
+    el.querySelector('#regen-confirm').hidden = false;
+  });
+  el.querySelector('#regen-cancel').addEventListener('click', () => {
+    el.querySelector('#regen-confirm').hidden = true;
+  });
+  el.querySelector('#regen-go').addEventListener('click', async () => {
+    try {
+      const answer = await ctx.api.regenerateKey();
+      key = answer.key;
+      revealed = true;
+      renderKey();
+      el.querySelector('#key-source').textContent = `Stored in: ${answer.source}`;
+      el.querySelector('#regen-confirm').hidden = true;
+      ctx.toast('New API key generated — update your tools', 'success');
+    } catch (err) {
+      ctx.toast(`${err.message} ${err.hint || ''}`, 'error');
+    }
+  });
+
+  try {
+    const [answer, keyAnswer] = await Promise.all([ctx.api.getSettings(), ctx.api.revealKey().catch(() => null)]);
+    meta = answer;
+    saved = { proxy_url: null, creds_file: null, cli_db_file: null, ...answer.settings };
+    draft = { ...saved };
+    key = keyAnswer?.key || '';
+    el.querySelector('#key-source').textContent = keyAnswer?.source ? `Source: ${keyAnswer.source}` : '';
+    el.querySelector('#settings-path').innerHTML = answer.path ? `Settings file: <code>${esc(answer.path)}</code>` : 'Settings are kept in memory only (no config folder).';
+    fill();
+    renderKey();
+  } catch (err) {
+    el.querySelector('.settings').innerHTML = `<div class="banner error">${icon(ICONS.warn)}<div><strong>${esc(err.message)}</strong><p>${esc(err.hint || '')}</p></div></div>`;
+  }
+}
+
+export function onKey(event) {
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's' && root && !root.querySelector('#save-bar').hidden) {
+    event.preventDefault();
+    save();
+  }
+}
+
+export function unmount() {
+  root = null;
+}
