@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod health;
+mod pipeline;
 pub(crate) mod openai;
 mod sse;
 
