@@ -27,7 +27,9 @@
 //! * **response_format**: `json_object` / `json_schema` append an instruction (and, for a
 //!   schema, the schema itself) to the system text; [`ChatRequest::response_format`]
 //!   exposes the schema ([`ResponseFormat::schema`]) so the caller can validate the final
-//!   text of a non-streaming answer. `text` changes nothing.
+//!   text of a non-streaming answer; [`ResponseFormat::check_answer`] does a shallow check
+//!   (parses as JSON after removing a Markdown fence, top-level type, required keys).
+//!   Nothing is enforced on streams. `text` changes nothing.
 //! * **Reasoning**: see [`reasoning_budget`] for the `reasoning_effort` table. A model name
 //!   that ended in `-thinking` (passed as `model_thinking`) turns thinking on with the cap
 //!   budget unless `reasoning_effort` says otherwise; an explicit `"none"` wins.
