@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kiro_gateway_tests::fake::fixtures::{ide_rewrite_token_file, write_social_token_file, TempHome};
+use kiro_gateway_tests::fake::fixtures::{
+    ide_rewrite_token_file, write_social_token_file, TempHome,
+};
 use kiro_gateway_tests::fake::{Endpoint, FakeConfig, FakeKiro, Script};
 use kiro_gateway_tests::gateway_process::GatewayProcess;
 use serde_json::{json, Value};
@@ -72,14 +74,19 @@ async fn post_chat(r: &Running, body: &Value) -> reqwest::Response {
 /// The content deltas of an OpenAI SSE stream, in order, and whether `[DONE]` came.
 async fn stream_deltas(response: reqwest::Response) -> (Vec<String>, bool) {
     let mut body = response.bytes_stream();
-    let mut buffer = String::new();
+    let mut buffer: Vec<u8> = Vec::new();
     let mut deltas = Vec::new();
     let mut done = false;
     while let Some(chunk) = body.next().await {
-        buffer.push_str(&String::from_utf8(chunk.unwrap().to_vec()).expect("utf-8 on the wire"));
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            let data = event.trim().strip_prefix("data: ").expect("data line").to_owned();
+        buffer.extend_from_slice(&chunk.unwrap());
+        while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
+            let raw: Vec<u8> = buffer.drain(..end + 2).collect();
+            let event = String::from_utf8(raw).expect("each SSE event is valid UTF-8");
+            let data = event
+                .trim()
+                .strip_prefix("data: ")
+                .expect("data line")
+                .to_owned();
             if data == "[DONE]" {
                 done = true;
                 continue;
@@ -103,22 +110,44 @@ async fn expired_token_is_refreshed_once_and_text_streams_exactly() {
 
     let (sixes, done) = stream_deltas(post_chat(&r, &chat_request(true, "echo 6666")).await).await;
     assert!(done, "stream ends with [DONE]");
-    assert_eq!(sixes, vec!["6", "6", "6", "6"], "identical consecutive chunks are all kept");
+    assert_eq!(
+        sixes,
+        vec!["6", "6", "6", "6"],
+        "identical consecutive chunks are all kept"
+    );
 
     let response = post_chat(&r, &chat_request(true, "unicode")).await;
     let (deltas, _) = stream_deltas(response).await;
     let scripted = r.fake.requests_to(Endpoint::Chat).len();
     assert_eq!(scripted, 2);
     let joined = deltas.concat();
-    assert!(joined.contains('你') && joined.contains('😀'), "multi-byte characters intact: {joined:?}");
-    assert!(!joined.contains('\u{FFFD}'), "no replacement characters: {joined:?}");
+    assert!(
+        joined.contains('你') && joined.contains('😀'),
+        "multi-byte characters intact: {joined:?}"
+    );
+    assert!(
+        !joined.contains('\u{FFFD}'),
+        "no replacement characters: {joined:?}"
+    );
 
-    assert_eq!(r.fake.refresh_calls(), 1, "the expired token is refreshed exactly once");
-    let on_disk: Value = serde_json::from_str(&std::fs::read_to_string(&r.token_file).unwrap()).unwrap();
+    assert_eq!(
+        r.fake.refresh_calls(),
+        1,
+        "the expired token is refreshed exactly once"
+    );
+    let on_disk: Value =
+        serde_json::from_str(&std::fs::read_to_string(&r.token_file).unwrap()).unwrap();
     let used = r.fake.last_chat().unwrap().bearer().unwrap().to_owned();
-    assert_eq!(on_disk["accessToken"], used.as_str(), "the new token was written back");
+    assert_eq!(
+        on_disk["accessToken"],
+        used.as_str(),
+        "the new token was written back"
+    );
     assert_ne!(used, r.initial_access_token);
-    assert_eq!(on_disk["provider"], "Google", "other fields survive the write-back");
+    assert_eq!(
+        on_disk["provider"], "Google",
+        "other fields survive the write-back"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(r.token_file.parent().unwrap())
         .unwrap()
         .filter_map(Result::ok)
@@ -131,12 +160,16 @@ async fn expired_token_is_refreshed_once_and_text_streams_exactly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn non_streaming_answers_with_a_chat_completion() {
     let r = start(false, &[]).await;
-    r.fake.push_script(Script::new().texts(&["Hello", ", ", "world"]).trailers());
+    r.fake
+        .push_script(Script::new().texts(&["Hello", ", ", "world"]).trailers());
     let response = post_chat(&r, &chat_request(false, "hi")).await;
     assert_eq!(response.status(), 200);
     let completion: Value = response.json().await.unwrap();
     assert_eq!(completion["object"], "chat.completion");
-    assert_eq!(completion["choices"][0]["message"]["content"], "Hello, world");
+    assert_eq!(
+        completion["choices"][0]["message"]["content"],
+        "Hello, world"
+    );
     assert_eq!(completion["choices"][0]["finish_reason"], "stop");
     assert!(completion["usage"]["total_tokens"].as_u64().unwrap() > 0);
     assert_eq!(r.fake.refresh_calls(), 0, "a valid token is used as it is");
@@ -167,7 +200,10 @@ async fn a_hundred_concurrent_requests_with_an_expired_token_cause_one_refresh()
     for (i, (status, body)) in results.iter().enumerate() {
         assert_eq!(*status, 200, "{body}");
         let content = body["choices"][0]["message"]["content"].as_str().unwrap();
-        assert!(content.contains(&format!("request {i}")), "request {i} got {content:?}");
+        assert!(
+            content.contains(&format!("request {i}")),
+            "request {i} got {content:?}"
+        );
     }
     assert_eq!(r.fake.refresh_calls(), 1);
     assert_eq!(r.fake.chat_calls(), 100);
@@ -176,8 +212,14 @@ async fn a_hundred_concurrent_requests_with_an_expired_token_cause_one_refresh()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_token_the_ide_writes_by_rename_is_adopted_without_refreshing() {
     let r = start(false, &[]).await;
-    assert_eq!(post_chat(&r, &chat_request(false, "before")).await.status(), 200);
-    assert_eq!(r.fake.last_chat().unwrap().bearer(), Some(r.initial_access_token.as_str()));
+    assert_eq!(
+        post_chat(&r, &chat_request(false, "before")).await.status(),
+        200
+    );
+    assert_eq!(
+        r.fake.last_chat().unwrap().bearer(),
+        Some(r.initial_access_token.as_str())
+    );
 
     let rewritten = ide_rewrite_token_file(&r.fake, &r.token_file).await;
     let ide_token = rewritten["accessToken"].as_str().unwrap().to_owned();
@@ -187,21 +229,29 @@ async fn a_token_the_ide_writes_by_rename_is_adopted_without_refreshing() {
     let mut adopted = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(post_chat(&r, &chat_request(false, "after")).await.status(), 200);
+        assert_eq!(
+            post_chat(&r, &chat_request(false, "after")).await.status(),
+            200
+        );
         if r.fake.last_chat().unwrap().bearer() == Some(ide_token.as_str()) {
             adopted = true;
             break;
         }
     }
     assert!(adopted, "the gateway uses the token the IDE wrote");
-    assert_eq!(r.fake.refresh_calls(), refreshes_by_the_ide, "the gateway did not refresh itself");
+    assert_eq!(
+        r.fake.refresh_calls(),
+        refreshes_by_the_ide,
+        "the gateway did not refresh itself"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn trace_logs_hold_no_token_key_or_authorization_header() {
     let r = start(true, &[("KIRO_GATEWAY_LOG_LEVEL", "trace")]).await;
     let original_refresh = {
-        let file: Value = serde_json::from_str(&std::fs::read_to_string(&r.token_file).unwrap()).unwrap();
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(&r.token_file).unwrap()).unwrap();
         file["refreshToken"].as_str().unwrap().to_owned()
     };
     let (deltas, _) = stream_deltas(post_chat(&r, &chat_request(true, "log me")).await).await;
@@ -223,9 +273,14 @@ async fn trace_logs_hold_no_token_key_or_authorization_header() {
 
     let new_access = r.fake.last_chat().unwrap().bearer().unwrap().to_owned();
     let mut gateway = r.gateway;
-    gateway.terminate(Duration::from_secs(15)).expect("exits on SIGTERM");
+    gateway
+        .terminate(Duration::from_secs(15))
+        .expect("exits on SIGTERM");
     let logs = gateway.stderr();
-    assert!(logs.lines().count() > 20, "trace logging produced output:\n{logs}");
+    assert!(
+        logs.lines().count() > 20,
+        "trace logging produced output:\n{logs}"
+    );
     for (what, secret) in [
         ("expired access token", r.initial_access_token.as_str()),
         ("refreshed access token", new_access.as_str()),
@@ -238,7 +293,10 @@ async fn trace_logs_hold_no_token_key_or_authorization_header() {
     for line in logs.lines() {
         let lower = line.to_ascii_lowercase();
         if let Some(pos) = lower.find("bearer ") {
-            assert!(line[pos + 7..].starts_with("***"), "an Authorization value in: {line}");
+            assert!(
+                line[pos + 7..].starts_with("***"),
+                "an Authorization value in: {line}"
+            );
         }
     }
 }

@@ -3,8 +3,8 @@
 mod auth;
 mod body;
 mod health;
-mod pipeline;
 pub(crate) mod openai;
+mod pipeline;
 mod sse;
 
 use std::sync::Arc;

@@ -81,7 +81,9 @@ pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Reque
     let mut log = RequestLog::new("/v1/chat/completions");
     match start_chat(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
-        Ok(Started::Complete { output, upstream }) => complete(&state, output, upstream, log).await,
+        Ok(Started::Complete { output, upstream }) => {
+            complete(&state, *output, upstream, log).await
+        }
         Err(err) => {
             log.finish(&state, err.status().as_u16(), None, Some(&err.message));
             err.into_response_for(Dialect::OpenAi)
@@ -91,10 +93,17 @@ pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Reque
 
 enum Started {
     Stream(Response),
-    Complete { output: ChatOutput, upstream: EventStream },
+    Complete {
+        output: Box<ChatOutput>,
+        upstream: EventStream,
+    },
 }
 
-async fn start_chat(state: &Arc<AppState>, request: Request, log: &mut RequestLog) -> Result<Started, ApiError> {
+async fn start_chat(
+    state: &Arc<AppState>,
+    request: Request,
+    log: &mut RequestLog,
+) -> Result<Started, ApiError> {
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let chat = parse_chat_request(&body)?;
     log.model = chat.model.clone();
@@ -116,14 +125,27 @@ async fn start_chat(state: &Arc<AppState>, request: Request, log: &mut RequestLo
         context_window: prepared.context_window,
     });
     if chat.stream {
-        Ok(Started::Stream(stream_chat(state.clone(), output, upstream, std::mem::replace(log, RequestLog::new("/v1/chat/completions")))))
+        Ok(Started::Stream(stream_chat(
+            state.clone(),
+            output,
+            upstream,
+            std::mem::replace(log, RequestLog::new("/v1/chat/completions")),
+        )))
     } else {
-        Ok(Started::Complete { output, upstream })
+        Ok(Started::Complete {
+            output: Box::new(output),
+            upstream,
+        })
     }
 }
 
 /// Non-streaming: the same state machine, collected.
-async fn complete(state: &Arc<AppState>, mut output: ChatOutput, mut upstream: EventStream, log: RequestLog) -> Response {
+async fn complete(
+    state: &Arc<AppState>,
+    mut output: ChatOutput,
+    mut upstream: EventStream,
+    log: RequestLog,
+) -> Response {
     while !output.is_finished() {
         match upstream.next().await {
             Some(Ok(event)) => {
@@ -150,12 +172,20 @@ async fn complete(state: &Arc<AppState>, mut output: ChatOutput, mut upstream: E
 }
 
 fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
-    Some((usage["prompt_tokens"].as_u64()?, usage["completion_tokens"].as_u64()?))
+    Some((
+        usage["prompt_tokens"].as_u64()?,
+        usage["completion_tokens"].as_u64()?,
+    ))
 }
 
 /// Streaming: each upstream event becomes chunks as soon as it is decoded. The upstream
 /// lives inside the body stream, so a client disconnect drops it at once.
-fn stream_chat(state: Arc<AppState>, output: ChatOutput, upstream: EventStream, log: RequestLog) -> Response {
+fn stream_chat(
+    state: Arc<AppState>,
+    output: ChatOutput,
+    upstream: EventStream,
+    log: RequestLog,
+) -> Response {
     struct Pump {
         state: Arc<AppState>,
         output: ChatOutput,
@@ -178,10 +208,16 @@ fn stream_chat(state: Arc<AppState>, output: ChatOutput, upstream: EventStream, 
             self.upstream = None;
             let chunks = self.output.finish();
             self.push(chunks);
-            self.queue.push_back(Bytes::from_static(sse::DONE.as_bytes()));
+            self.queue
+                .push_back(Bytes::from_static(sse::DONE.as_bytes()));
             let error = self.output.error().map(|e| e.message.clone());
             let usage = self.last_usage.or_else(|| usage_pair(&self.output.usage()));
-            self.log.finish(&self.state, if error.is_some() { 502 } else { 200 }, usage, error.as_deref());
+            self.log.finish(
+                &self.state,
+                if error.is_some() { 502 } else { 200 },
+                usage,
+                error.as_deref(),
+            );
         }
     }
     let guard = state.metrics.stream_guard();
@@ -199,9 +235,7 @@ fn stream_chat(state: Arc<AppState>, output: ChatOutput, upstream: EventStream, 
             if let Some(bytes) = pump.queue.pop_front() {
                 return Some((Ok::<_, Infallible>(bytes), pump));
             }
-            if pump.upstream.is_none() {
-                return None;
-            }
+            pump.upstream.as_ref()?;
             if pump.output.is_finished() {
                 pump.end();
                 continue;

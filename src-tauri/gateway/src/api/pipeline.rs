@@ -18,8 +18,6 @@ const MODEL_SUFFIX_THINKING_BUDGET: u32 = 20_000;
 
 /// A request ready to go upstream.
 pub struct Prepared {
-    /// Upstream model id (dot form).
-    pub model_id: String,
     pub kiro: KiroRequest,
     /// Local estimate of the prompt, used until upstream reports context usage.
     pub prompt_tokens: u64,
@@ -29,7 +27,10 @@ pub struct Prepared {
 
 /// Resolve the model and build the Kiro body. `conversation.model` is the client's name;
 /// a `-thinking` suffix on it turns reasoning on.
-pub async fn prepare(state: &Arc<AppState>, mut conversation: Conversation) -> Result<Prepared, ApiError> {
+pub async fn prepare(
+    state: &Arc<AppState>,
+    mut conversation: Conversation,
+) -> Result<Prepared, ApiError> {
     let resolved = resolve_model(&conversation.model);
     if resolved.thinking && conversation.thinking.is_none() {
         conversation.thinking = Some(Thinking {
@@ -52,16 +53,20 @@ pub async fn prepare(state: &Arc<AppState>, mut conversation: Conversation) -> R
         prompt_tokens: estimate_conversation_tokens(&conversation),
         context_window: context_window(&model_id),
         reasoning: conversation.thinking.is_some(),
-        model_id,
         kiro,
     })
 }
 
 /// A model the account's catalogue does not list is refused with close matches. When the
 /// catalogue could not be fetched, the name is passed through and Kiro decides.
-async fn check_model(state: &Arc<AppState>, client_name: &str, model_id: &str) -> Result<(), ApiError> {
+async fn check_model(
+    state: &Arc<AppState>,
+    client_name: &str,
+    model_id: &str,
+) -> Result<(), ApiError> {
     let catalog = state.models.get().await;
-    if catalog.source == CatalogSource::Fallback || catalog.models.iter().any(|m| m.id == model_id) {
+    if catalog.source == CatalogSource::Fallback || catalog.models.iter().any(|m| m.id == model_id)
+    {
         return Ok(());
     }
     let known: Vec<String> = catalog
@@ -88,11 +93,16 @@ fn preflight_error(err: PreflightError) -> ApiError {
         None if err.rule == "payload_size" => "messages".to_owned(),
         None => err.rule.to_owned(),
     };
-    ApiError::invalid_request(format!("{err}")).with_param(param).with_code(err.rule)
+    ApiError::invalid_request(format!("{err}"))
+        .with_param(param)
+        .with_code(err.rule)
 }
 
 /// Send the prepared request; every retry happens in here.
-pub async fn open_upstream(state: &Arc<AppState>, prepared: &Prepared) -> Result<EventStream, ApiError> {
+pub async fn open_upstream(
+    state: &Arc<AppState>,
+    prepared: &Prepared,
+) -> Result<EventStream, ApiError> {
     state
         .kiro
         .generate(prepared.kiro.body.clone())
@@ -123,12 +133,23 @@ impl RequestLog {
     }
 
     /// One info line per request: route, model, status, latency, time to first byte, tokens.
-    pub fn finish(&self, state: &AppState, status: u16, usage: Option<(u64, u64)>, error: Option<&str>) {
+    pub fn finish(
+        &self,
+        state: &AppState,
+        status: u16,
+        usage: Option<(u64, u64)>,
+        error: Option<&str>,
+    ) {
         if status >= 400 {
-            state.metrics.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state
+                .metrics
+                .errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let latency_ms = self.started.elapsed().as_millis() as u64;
-        let ttft_ms = self.first_byte.map(|t| (t - self.started).as_millis() as u64);
+        let ttft_ms = self
+            .first_byte
+            .map(|t| (t - self.started).as_millis() as u64);
         let (input_tokens, output_tokens) = usage.unzip();
         tracing::info!(
             route = self.route,
