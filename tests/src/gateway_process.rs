@@ -19,12 +19,13 @@ pub struct GatewayProcess {
 /// Path of the `kiro-gateway` binary built alongside the test binaries.
 pub fn gateway_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test-binary> → target/<profile>/kiro-gateway
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile dir");
-    let binary = profile_dir.join(format!("kiro-gateway{}", std::env::consts::EXE_SUFFIX));
+    let name = format!("kiro-gateway{}", std::env::consts::EXE_SUFFIX);
+    // A test binary lives in target/<profile>/deps, a tool binary in target/<profile>.
+    let dir = exe.parent().expect("exe dir");
+    let binary = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("deps") => dir.parent().expect("target profile dir").join(&name),
+        _ => dir.join(&name),
+    };
     assert!(
         binary.exists(),
         "{} is missing: run the tests with `cargo test --workspace` (or build it with `cargo build -p kiro-gateway`)",
