@@ -361,7 +361,7 @@ fn assert_openai_error(body: &Value, param: Option<&str>) {
 }
 
 fn codex_tools() -> Value {
-    json!([{
+    json!([{"type": "web_search", "external_web_access": false}, {
         "type": "function",
         "name": "shell",
         "description": "Runs a shell command and returns its output.",
@@ -646,7 +646,7 @@ async fn codex_tool_loop_via_previous_response_id() {
             .unwrap()
             .len(),
         2,
-        "the tools are declared on the current message"
+        "the function tools are declared on the current message (web_search ignored)"
     );
 
     // Turn 3: the final answer.
@@ -958,9 +958,19 @@ async fn malformed_requests_are_4xx_in_openai_shape() {
             Some("input[1].output"),
         ),
         (
-            "built-in web_search tool",
-            json!({"model": MODEL, "input": "hi", "tools": [{"type": "web_search"}]}),
+            "built-in file_search tool",
+            json!({"model": MODEL, "input": "hi", "tools": [{"type": "file_search", "vector_store_ids": []}]}),
             Some("tools[0].type"),
+        ),
+        (
+            "built-in local_shell tool",
+            json!({"model": MODEL, "input": "hi", "tools": [{"type": "web_search"}, {"type": "local_shell"}]}),
+            Some("tools[1].type"),
+        ),
+        (
+            "tool_choice forcing a hosted tool",
+            json!({"model": MODEL, "input": "hi", "tool_choice": {"type": "web_search_preview"}}),
+            Some("tool_choice.type"),
         ),
         (
             "function tool without name",

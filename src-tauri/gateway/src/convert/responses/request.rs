@@ -20,9 +20,12 @@
 //!   stored history of `previous_response_id` or in this input), else 400.
 //! * **Images**: `input_image.image_url` data URLs only ([`crate::convert::images`]);
 //!   `file_id` and remote URLs → 400.
-//! * **tools**: function tools only. Built-in tools (`web_search`, `web_search_preview`,
-//!   `file_search`, `code_interpreter`, `computer_use_preview`, `image_generation`,
-//!   `local_shell`, `mcp`, `custom`, …) → 400 naming `tools[i].type`.
+//! * **tools**: function tools. Hosted web search (`web_search`, `web_search_preview`, and
+//!   their dated variants) is **ignored**: Codex declares it by default and refusing it
+//!   would break every Codex turn; the model just does not get a search tool (the gateway
+//!   does not run Kiro's MCP web search). Every other built-in tool (`file_search`,
+//!   `code_interpreter`, `computer_use_preview`, `image_generation`, `local_shell`, `mcp`,
+//!   `custom`, …) → 400 naming `tools[i].type`, as does a `tool_choice` forcing one.
 //! * **tool_choice**: `auto`, `none`, `required`, `{type:"function", name}`; anything else
 //!   → 400.
 //! * **reasoning.effort** as the chat path's `reasoning_effort` (with `max_output_tokens` as
@@ -31,9 +34,9 @@
 //! * **text.format**: `text` / `json_object` / `json_schema` (flat `name`, `schema`,
 //!   `strict`) as the chat path's `response_format`. `text.verbosity` is ignored.
 //! * `temperature`, `top_p`, `user`, `service_tier`, `truncation`, `include`,
-//!   `prompt_cache_key`, `safety_identifier`, `background: false` and unknown fields are
-//!   ignored; `background: true` → 400. `prompt_cache_key`, when a UUID, becomes Kiro's
-//!   conversation id.
+//!   `safety_identifier`, `background: false` and unknown fields are
+//!   ignored; `background: true`, `conversation` and `prompt` → 400. `prompt_cache_key`,
+//!   when a UUID, becomes Kiro's conversation id.
 
 use std::collections::HashSet;
 
@@ -176,6 +179,14 @@ pub fn parse_responses_request(body: &[u8]) -> Result<ResponsesRequest, ApiError
         if bg.bool()? {
             return Err(bg.invalid(
                 "background responses are not supported by this gateway; send `stream: true` instead",
+            ));
+        }
+    }
+    for unsupported in ["conversation", "prompt"] {
+        if let Some(v) = root.get(unsupported) {
+            return Err(v.invalid(
+                "is not supported by this gateway; send the conversation in `input` or use \
+                 `previous_response_id`",
             ));
         }
     }
@@ -347,6 +358,12 @@ fn parse_tools(root: &At) -> Result<(Vec<ToolSpec>, Value), ApiError> {
         let kind = t.require("type")?;
         match kind.str()? {
             "function" => {}
+            // Hosted web search (Codex declares it by default): the model simply does
+            // not get it; see the module documentation.
+            web if web.starts_with("web_search") => {
+                tracing::debug!(tool = web, "ignoring the hosted web search tool");
+                continue;
+            }
             other => {
                 return Err(kind.invalid(format!(
                     "the built-in tool `{other}` is not supported by this gateway; only `function` \
