@@ -12,3 +12,6 @@ pub use request::{
     parse_item, parse_responses_request, to_conversation_from, Item, ResponsesRequest,
 };
 pub use stream::{ResponseEcho, ResponsesOutput, Status};
+
+#[cfg(test)]
+mod tests;
