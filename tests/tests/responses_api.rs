@@ -1087,3 +1087,37 @@ async fn malformed_requests_are_4xx_in_openai_shape() {
         "no malformed request reached upstream"
     );
 }
+
+/// The upstream lives inside the body stream: a client that goes away ends the stream at
+/// once (the open-stream counter drops back to zero while the fake is still stalling).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_disconnect_drops_the_upstream_at_once() {
+    let r = start().await;
+    r.fake.push_script(Script::new().text("open").stall());
+    let response = r
+        .post(&json!({"model": MODEL, "input": "hold", "stream": true}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("response.output_text.delta") {
+        let chunk = body.next().await.expect("events before the stall").unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let active = |h: Value| h["metrics"]["active_streams"].as_u64().unwrap();
+    let health: Value = r.get("/health").await.json().await.unwrap();
+    assert_eq!(active(health), 1);
+    drop(body);
+    let started = std::time::Instant::now();
+    loop {
+        let health: Value = r.get("/health").await.json().await.unwrap();
+        if active(health) == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "the stream is still open after the client left"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -68,6 +68,18 @@ fn save(state: &AppState, output: &ResponsesOutput, save: Save) {
     );
 }
 
+/// Pre-flight errors name chat `messages[i]`; here the conversation is `input`.
+fn input_param(mut err: ApiError) -> ApiError {
+    if err
+        .param
+        .as_deref()
+        .is_some_and(|p| p.starts_with("messages"))
+    {
+        err.param = Some("input".into());
+    }
+    err
+}
+
 fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
     Some((
         usage["input_tokens"].as_u64()?,
@@ -121,7 +133,7 @@ async fn start(
     };
     let model_thinking = resolve_model(&req.model).thinking;
     let conversation = to_conversation_from(&req, &history, model_thinking)?;
-    let prepared = prepare(state, conversation).await?;
+    let prepared = prepare(state, conversation).await.map_err(input_param)?;
     let upstream = open_upstream(state, &prepared).await?;
     log.mark_first_byte();
     let echo = ResponseEcho {
