@@ -482,6 +482,31 @@ async fn text_response_is_stored_retrievable_and_deletable() {
     assert_eq!(items["object"], "list");
     assert_eq!(items["data"][0]["content"][0]["text"], "hi");
 
+    // A non-streaming follow-up continues the chain in the same Kiro conversation.
+    let first_conversation = r.last_kiro()["conversationState"]["conversationId"].clone();
+    let follow_up: Value = r
+        .post(&json!({"model": MODEL, "input": "and then?", "previous_response_id": id}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(follow_up["status"], "completed", "{follow_up}");
+    assert_eq!(follow_up["previous_response_id"], id.as_str());
+    assert!(
+        follow_up["instructions"].is_null(),
+        "instructions are not carried over"
+    );
+    let kiro = r.last_kiro();
+    assert_eq!(
+        kiro["conversationState"]["conversationId"],
+        first_conversation
+    );
+    let history = kiro["conversationState"]["history"].to_string();
+    assert!(
+        history.contains("Hello, world") && history.contains("hi"),
+        "{history}"
+    );
+
     let deleted = r.delete(&format!("/v1/responses/{id}")).await;
     assert_eq!(deleted.status(), 200);
     let deleted: Value = deleted.json().await.unwrap();
@@ -680,6 +705,16 @@ async fn codex_tool_loop_via_previous_response_id() {
         &state["currentMessage"]["userInputMessage"]["userInputMessageContext"]["toolResults"];
     assert_eq!(current_results[0]["toolUseId"], ids[1]);
     assert_eq!(r.fake.chat_calls(), 3);
+    let conversation_ids: Vec<Value> = r
+        .fake
+        .requests_to(Endpoint::Chat)
+        .iter()
+        .map(|c| c.json.as_ref().unwrap()["conversationState"]["conversationId"].clone())
+        .collect();
+    assert!(
+        conversation_ids.iter().all(|id| id == &conversation_ids[0]),
+        "one Kiro conversation id for the chain: {conversation_ids:?}"
+    );
     r.assert_upstream_valid();
 }
 

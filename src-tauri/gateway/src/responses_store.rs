@@ -32,6 +32,8 @@ pub struct StoredResponse {
     pub conversation: Vec<Item>,
     /// The items of this request's own input (for `/input_items`).
     pub input: Vec<Item>,
+    /// The Kiro conversation id used, reused by follow-ups.
+    pub session_id: String,
 }
 
 impl StoredResponse {
@@ -197,6 +199,7 @@ mod tests {
             response: json!({"id": format!("resp_{n}"), "pad": "x".repeat(100)}),
             conversation: Vec::new(),
             input: Vec::new(),
+            session_id: String::new(),
         }
     }
 

@@ -50,6 +50,7 @@ struct Save {
     /// History + this request's input.
     conversation: Vec<Item>,
     input: Vec<Item>,
+    session_id: String,
 }
 
 fn save(state: &AppState, output: &ResponsesOutput, save: Save) {
@@ -64,6 +65,7 @@ fn save(state: &AppState, output: &ResponsesOutput, save: Save) {
             response: output.response(),
             conversation,
             input: save.input,
+            session_id: save.session_id,
         },
     );
 }
@@ -122,17 +124,26 @@ async fn start(
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let req = parse_responses_request(&body)?;
     log.model = req.model.clone();
-    let history: Vec<Item> = match &req.previous_response_id {
-        None => Vec::new(),
-        Some(id) => state
-            .responses
-            .get(id)
-            .ok_or_else(|| not_found(id, Some("previous_response_id")))?
-            .conversation
-            .clone(),
+    let (history, previous_session) = match &req.previous_response_id {
+        None => (Vec::new(), None),
+        Some(id) => {
+            let stored = state
+                .responses
+                .get(id)
+                .ok_or_else(|| not_found(id, Some("previous_response_id")))?;
+            (stored.conversation.clone(), Some(stored.session_id.clone()))
+        }
     };
     let model_thinking = resolve_model(&req.model).thinking;
-    let conversation = to_conversation_from(&req, &history, model_thinking)?;
+    let mut conversation = to_conversation_from(&req, &history, model_thinking)?;
+    // One Kiro conversation id per chain: the client's prompt_cache_key, else the one the
+    // previous response used, else a new one.
+    let session_id = conversation
+        .session_id
+        .clone()
+        .or(previous_session)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    conversation.session_id = Some(session_id.clone());
     let prepared = prepare(state, conversation).await.map_err(input_param)?;
     let upstream = open_upstream(state, &prepared).await?;
     log.mark_first_byte();
@@ -171,6 +182,7 @@ async fn start(
         Save {
             conversation,
             input: req.input.clone(),
+            session_id,
         }
     });
     if req.stream {
