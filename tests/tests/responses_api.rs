@@ -630,15 +630,23 @@ async fn codex_tool_loop_via_previous_response_id() {
                 r#"{"command":["cat","README.md"]}"#,
                 2,
             )
+            .tool_call(
+                "update_plan",
+                "tooluse_turn2plan",
+                r#"{"plan":["read"]}"#,
+                1,
+            )
             .trailers(),
     );
     let output1 = json!([{"type": "function_call_output", "call_id": call_id1,
                           "output": "README.md\nsrc\n"}]);
     let events = read_events(r.post(&codex_body(output1, Some(&resp1), true)).await).await;
     let turn2 = validate_stream(&events);
-    assert_eq!(turn2.items.len(), 1);
+    assert_eq!(turn2.items.len(), 2, "two calls in one turn");
     assert_eq!(turn2.response["previous_response_id"], resp1.as_str());
     let call_id2 = turn2.items[0]["call_id"].as_str().unwrap().to_owned();
+    let call_id3 = turn2.items[1]["call_id"].as_str().unwrap().to_owned();
+    assert_eq!(turn2.items[1]["name"], "update_plan");
     assert_ne!(call_id1, call_id2);
 
     let kiro = r.last_kiro();
@@ -677,8 +685,8 @@ async fn codex_tool_loop_via_previous_response_id() {
     // Turn 3: the final answer.
     r.fake
         .push_script(Script::new().texts(&["Two ", "entries."]).trailers());
-    let output2 = json!([{"type": "function_call_output", "call_id": call_id2,
-                          "output": "# Demo"}]);
+    let output2 = json!([{"type": "function_call_output", "call_id": call_id2, "output": "# Demo"},
+                         {"type": "function_call_output", "call_id": call_id3, "output": "Plan updated"}]);
     let resp2 = turn2.response["id"].as_str().unwrap();
     let events = read_events(r.post(&codex_body(output2, Some(resp2), true)).await).await;
     let turn3 = validate_stream(&events);
@@ -693,7 +701,7 @@ async fn codex_tool_loop_via_previous_response_id() {
         .flatten()
         .map(|u| u["toolUseId"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 2, "both calls in the history: {state}");
+    assert_eq!(ids.len(), 3, "every call in the history: {state}");
     let history_results: Vec<&Value> = history
         .iter()
         .filter_map(|m| m["userInputMessage"]["userInputMessageContext"]["toolResults"].as_array())
@@ -704,6 +712,10 @@ async fn codex_tool_loop_via_previous_response_id() {
     let current_results =
         &state["currentMessage"]["userInputMessage"]["userInputMessageContext"]["toolResults"];
     assert_eq!(current_results[0]["toolUseId"], ids[1]);
+    assert_eq!(current_results[1]["toolUseId"], ids[2]);
+    assert!(current_results[1]["content"]
+        .to_string()
+        .contains("Plan updated"));
     assert_eq!(r.fake.chat_calls(), 3);
     let conversation_ids: Vec<Value> = r
         .fake
