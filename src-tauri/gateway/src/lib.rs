@@ -14,6 +14,7 @@ pub mod error;
 pub mod gateway;
 pub mod kiro;
 pub mod logs;
+pub mod responses_store;
 pub mod secrets;
 pub mod server;
 
