@@ -20,6 +20,8 @@ pub struct AppState {
     pub api_key: ApiKey,
     pub started_at: Instant,
     pub metrics: Arc<Metrics>,
+    /// Stored `/v1/responses` results (memory, LRU + TTL); shared across restarts.
+    pub responses: Arc<crate::responses_store::ResponseStore>,
     /// Recent log lines and request records for the UI.
     pub logs: LogBuffer,
     /// Settings, key regeneration and restarts for `/admin`; `None` = `/admin` answers 503.
@@ -40,6 +42,7 @@ impl AppState {
             api_key: ApiKey::new(api_key),
             started_at: Instant::now(),
             metrics: Arc::new(Metrics::default()),
+            responses: Default::default(),
             logs: LogBuffer::default(),
             admin: None,
         })
@@ -55,6 +58,7 @@ impl AppState {
             api_key: self.api_key.clone(),
             started_at: self.started_at,
             metrics: self.metrics.clone(),
+            responses: self.responses.clone(),
             logs: self.logs.clone(),
             admin: self.admin.clone(),
         })

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use credentials_support::*;
 use kiro_gateway::credentials::{
-    client_id_hash, write_json_atomically, AuthKind, CredentialError, Credentials,
-    SOCIAL_SHARED_PROFILE_ARN,
+    client_id_hash, AuthKind, CredentialError, Credentials, SOCIAL_SHARED_PROFILE_ARN,
 };
 use kiro_gateway::logs::Redactor;
 use kiro_gateway::Secret;
@@ -1136,47 +1135,3 @@ async fn social_accounts_fall_back_to_the_shared_profile_idc_do_not() {
 }
 
 // ---------------------------------------------------------------- atomic writes
-
-/// Child mode for the SIGKILL test: write forever.
-#[test]
-fn atomic_writer_child() {
-    let Ok(path) = std::env::var("KIRO_ATOMIC_WRITER_PATH") else {
-        return;
-    };
-    let path = std::path::PathBuf::from(path);
-    let big: Vec<String> = (0..2000).map(|i| format!("value-{i:06}")).collect();
-    for n in 0u64.. {
-        write_json_atomically(&path, &json!({"n": n, "payload": big})).unwrap();
-    }
-}
-
-#[cfg(unix)]
-#[test]
-fn atomic_write_survives_sigkill_mid_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kiro-auth-token.json");
-    write_json_atomically(&path, &json!({"n": -1, "payload": []})).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    for round in 0..8u64 {
-        let mut child = std::process::Command::new(&exe)
-            .args([
-                "atomic_writer_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("KIRO_ATOMIC_WRITER_PATH", &path)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(150 + round * 37));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap())
-            .unwrap_or_else(|e| panic!("round {round}: torn file: {e}"));
-        assert!(v["n"].is_i64());
-    }
-    let v = read_json(&path);
-    assert!(v["n"].as_i64().unwrap() >= 0, "the child did write");
-}

@@ -1,15 +1,25 @@
 //! OpenAI routes: `/v1/chat/completions`, `/v1/models`, `/v1/models/{id}`.
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use super::body::read_body;
+use super::pipeline::{open_upstream, prepare, RequestLog};
+use super::sse;
+use crate::app::{AppState, StreamGuard};
+use crate::convert::openai::{parse_chat_request, to_conversation, ChatOutput, ChatOutputOptions};
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::ModelInfo;
+use crate::kiro::models::resolve_model;
+use crate::kiro::EventStream;
 
 /// Kiro's `auto` collides with Cursor's own "auto"; clients see it as `auto-kiro`.
 pub(crate) fn client_model_id(upstream_id: &str) -> String {
@@ -65,6 +75,187 @@ pub async fn get_model(State(state): State<Arc<AppState>>, Path(id): Path<String
     }
 }
 
-pub async fn chat_completions(State(_state): State<Arc<AppState>>) -> Response {
-    ApiError::internal("not wired yet").into_response_for(Dialect::OpenAi)
+/// `POST /v1/chat/completions`
+pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let mut log = RequestLog::new("/v1/chat/completions");
+    match start_chat(&state, request, &mut log).await {
+        Ok(Started::Stream(response)) => response,
+        Ok(Started::Complete { output, upstream }) => {
+            complete(&state, *output, upstream, log).await
+        }
+        Err(err) => {
+            log.finish(&state, err.status().as_u16(), None, Some(&err.message));
+            err.into_response_for(Dialect::OpenAi)
+        }
+    }
+}
+
+enum Started {
+    Stream(Response),
+    Complete {
+        output: Box<ChatOutput>,
+        upstream: EventStream,
+    },
+}
+
+async fn start_chat(
+    state: &Arc<AppState>,
+    request: Request,
+    log: &mut RequestLog,
+) -> Result<Started, ApiError> {
+    let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
+    let chat = parse_chat_request(&body)?;
+    log.model = chat.model.clone();
+    let model_thinking = resolve_model(&chat.model).thinking;
+    let conversation = to_conversation(&chat, model_thinking)?;
+    let prepared = prepare(state, conversation).await?;
+    let upstream = open_upstream(state, &prepared).await?;
+    log.mark_first_byte();
+    let output = ChatOutput::new(ChatOutputOptions {
+        id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+        model: chat.model.clone(),
+        created: chrono::Utc::now().timestamp(),
+        include_usage: chat.include_usage,
+        tool_names: prepared.kiro.tool_names.clone(),
+        stop: chat.stop.clone(),
+        max_tokens: chat.max_tokens,
+        reasoning_tags: prepared.reasoning,
+        prompt_tokens_estimate: prepared.prompt_tokens,
+        context_window: prepared.context_window,
+    });
+    if chat.stream {
+        Ok(Started::Stream(stream_chat(
+            state.clone(),
+            output,
+            upstream,
+            std::mem::replace(log, RequestLog::new("/v1/chat/completions")),
+        )))
+    } else {
+        Ok(Started::Complete {
+            output: Box::new(output),
+            upstream,
+        })
+    }
+}
+
+/// Non-streaming: the same state machine, collected.
+async fn complete(
+    state: &Arc<AppState>,
+    mut output: ChatOutput,
+    mut upstream: EventStream,
+    log: RequestLog,
+) -> Response {
+    while !output.is_finished() {
+        match upstream.next().await {
+            Some(Ok(event)) => {
+                output.on_event(event);
+            }
+            Some(Err(err)) => {
+                output.on_failure(err.to_api_error());
+            }
+            None => break,
+        }
+    }
+    drop(upstream);
+    match output.into_completion() {
+        Ok(completion) => {
+            let usage = usage_pair(&completion["usage"]);
+            log.finish(state, 200, usage, None);
+            Json(completion).into_response()
+        }
+        Err(err) => {
+            log.finish(state, err.status().as_u16(), None, Some(&err.message));
+            err.into_response_for(Dialect::OpenAi)
+        }
+    }
+}
+
+fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
+    Some((
+        usage["prompt_tokens"].as_u64()?,
+        usage["completion_tokens"].as_u64()?,
+    ))
+}
+
+/// Streaming: each upstream event becomes chunks as soon as it is decoded. The upstream
+/// lives inside the body stream, so a client disconnect drops it at once.
+fn stream_chat(
+    state: Arc<AppState>,
+    output: ChatOutput,
+    upstream: EventStream,
+    log: RequestLog,
+) -> Response {
+    struct Pump {
+        state: Arc<AppState>,
+        output: ChatOutput,
+        upstream: Option<EventStream>,
+        queue: VecDeque<Bytes>,
+        log: RequestLog,
+        last_usage: Option<(u64, u64)>,
+        _guard: StreamGuard,
+    }
+    impl Pump {
+        fn push(&mut self, chunks: Vec<Value>) {
+            for chunk in chunks {
+                if let Some(usage) = chunk.get("usage") {
+                    self.last_usage = usage_pair(usage);
+                }
+                self.queue.push_back(sse::data_line(&chunk));
+            }
+        }
+        fn end(&mut self) {
+            self.upstream = None;
+            let chunks = self.output.finish();
+            self.push(chunks);
+            self.queue
+                .push_back(Bytes::from_static(sse::DONE.as_bytes()));
+            let error = self.output.error().map(|e| e.message.clone());
+            let usage = self.last_usage.or_else(|| usage_pair(&self.output.usage()));
+            self.log.finish(
+                &self.state,
+                if error.is_some() { 502 } else { 200 },
+                usage,
+                error.as_deref(),
+            );
+        }
+    }
+    let guard = state.metrics.stream_guard();
+    let pump = Pump {
+        state,
+        output,
+        upstream: Some(upstream),
+        queue: VecDeque::new(),
+        log,
+        last_usage: None,
+        _guard: guard,
+    };
+    let body = futures::stream::unfold(pump, |mut pump| async move {
+        loop {
+            if let Some(bytes) = pump.queue.pop_front() {
+                return Some((Ok::<_, Infallible>(bytes), pump));
+            }
+            pump.upstream.as_ref()?;
+            if pump.output.is_finished() {
+                pump.end();
+                continue;
+            }
+            let next = match pump.upstream.as_mut() {
+                Some(upstream) => upstream.next().await,
+                None => None,
+            };
+            match next {
+                Some(Ok(event)) => {
+                    let chunks = pump.output.on_event(event);
+                    pump.push(chunks);
+                }
+                Some(Err(err)) => {
+                    let chunks = pump.output.on_failure(err.to_api_error());
+                    pump.push(chunks);
+                }
+                None => pump.end(),
+            }
+        }
+    });
+    sse::response(body)
 }

@@ -10,11 +10,6 @@ pub fn data_line(value: &serde_json::Value) -> Bytes {
     Bytes::from(format!("data: {value}\n\n"))
 }
 
-/// `event: <name>\ndata: <json>\n\n`
-pub fn named_event(name: &str, value: &serde_json::Value) -> Bytes {
-    Bytes::from(format!("event: {name}\ndata: {value}\n\n"))
-}
-
 pub const DONE: &str = "data: [DONE]\n\n";
 
 /// A 200 `text/event-stream` response whose body is `events`, flushed as each item is ready.

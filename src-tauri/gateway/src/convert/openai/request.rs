@@ -27,7 +27,9 @@
 //! * **response_format**: `json_object` / `json_schema` append an instruction (and, for a
 //!   schema, the schema itself) to the system text; [`ChatRequest::response_format`]
 //!   exposes the schema ([`ResponseFormat::schema`]) so the caller can validate the final
-//!   text of a non-streaming answer. `text` changes nothing.
+//!   text of a non-streaming answer; [`ResponseFormat::check_answer`] does a shallow check
+//!   (parses as JSON after removing a Markdown fence, top-level type, required keys).
+//!   Nothing is enforced on streams. `text` changes nothing.
 //! * **Reasoning**: see [`reasoning_budget`] for the `reasoning_effort` table. A model name
 //!   that ended in `-thinking` (passed as `model_thinking`) turns thinking on with the cap
 //!   budget unless `reasoning_effort` says otherwise; an explicit `"none"` wins.
@@ -139,6 +141,52 @@ impl ResponseFormat {
         !matches!(self, ResponseFormat::Text)
     }
 
+    /// A shallow check of a finished (non-streaming) answer against the requested format:
+    /// the text, with an optional surrounding Markdown code fence removed, must parse as
+    /// JSON; for `json_object` it must be an object; for `json_schema` the schema's
+    /// top-level `type` (if a string) must match and every top-level `required` key must be
+    /// present. Full JSON-Schema validation is out of scope. Returns the parsed value, or a
+    /// human-readable reason. `text` accepts anything (`Ok(Value::String)`).
+    pub fn check_answer(&self, text: &str) -> Result<Value, String> {
+        if !self.wants_json() {
+            return Ok(Value::String(text.to_string()));
+        }
+        let value: Value = serde_json::from_str(strip_code_fence(text))
+            .map_err(|e| format!("the answer is not valid JSON: {e}"))?;
+        match self {
+            ResponseFormat::JsonObject if !value.is_object() => {
+                Err("the answer is JSON but not an object".to_string())
+            }
+            ResponseFormat::JsonSchema { schema, .. } => {
+                let type_ok = match schema.get("type").and_then(Value::as_str) {
+                    Some("object") => value.is_object(),
+                    Some("array") => value.is_array(),
+                    Some("string") => value.is_string(),
+                    Some("number") => value.is_number(),
+                    Some("integer") => value.is_i64() || value.is_u64(),
+                    Some("boolean") => value.is_boolean(),
+                    Some("null") => value.is_null(),
+                    _ => true,
+                };
+                if !type_ok {
+                    return Err("the answer does not have the schema's top-level type".into());
+                }
+                if let (Some(required), Some(obj)) = (
+                    schema.get("required").and_then(Value::as_array),
+                    value.as_object(),
+                ) {
+                    for key in required.iter().filter_map(Value::as_str) {
+                        if !obj.contains_key(key) {
+                            return Err(format!("the answer lacks the required key '{key}'"));
+                        }
+                    }
+                }
+                Ok(value)
+            }
+            _ => Ok(value),
+        }
+    }
+
     /// The instruction appended to the system text, if any.
     pub fn instruction(&self) -> Option<String> {
         match self {
@@ -155,6 +203,22 @@ impl ResponseFormat {
             )),
         }
     }
+}
+
+/// `text` without a surrounding Markdown code fence (```` ```json … ``` ````), trimmed.
+pub fn strip_code_fence(text: &str) -> &str {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix("```") {
+        if let Some(inner) = rest.strip_suffix("```") {
+            // Drop the info string (e.g. `json`) on the opening line.
+            let inner = match inner.find('\n') {
+                Some(nl) if !inner[..nl].contains(['{', '[', '"']) => &inner[nl + 1..],
+                _ => inner,
+            };
+            return inner.trim();
+        }
+    }
+    t
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

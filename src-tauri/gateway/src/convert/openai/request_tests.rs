@@ -878,3 +878,30 @@ fn arbitrary_bytes_never_panic() {
         let _ = parse_chat_request(&input).map(|r| to_conversation(&r, true));
     }
 }
+
+#[test]
+fn check_answer_against_response_format() {
+    assert!(ResponseFormat::Text.check_answer("anything").is_ok());
+    let obj = ResponseFormat::JsonObject;
+    assert_eq!(obj.check_answer(" {\"a\":1} ").unwrap(), json!({"a": 1}));
+    assert_eq!(
+        obj.check_answer("```json\n{\"a\":1}\n```").unwrap(),
+        json!({"a": 1})
+    );
+    assert_eq!(
+        obj.check_answer("```{\"a\":1}```").unwrap(),
+        json!({"a": 1})
+    );
+    assert!(obj.check_answer("[1]").is_err());
+    assert!(obj.check_answer("Sure! {\"a\":1}").is_err());
+    let schema = ResponseFormat::JsonSchema {
+        name: "s".into(),
+        schema: json!({"type": "object", "required": ["a", "b"]}),
+        strict: true,
+    };
+    assert!(schema.check_answer("{\"a\":1,\"b\":2}").is_ok());
+    let err = schema.check_answer("{\"a\":1}").unwrap_err();
+    assert!(err.contains("'b'"));
+    assert!(schema.check_answer("3").is_err());
+    assert_eq!(strip_code_fence("```\n[1]\n```"), "[1]");
+}

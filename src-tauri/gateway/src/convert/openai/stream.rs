@@ -30,7 +30,8 @@
 //! **Usage** (`prompt_tokens`, `completion_tokens`, `total_tokens`, plus
 //! `completion_tokens_details.reasoning_tokens` when there was reasoning):
 //! * if a `metadataEvent` carried token counts, they are used as-is (prompt = uncached +
-//!   cache read + cache write input tokens; completion = output tokens);
+//!   cache read + cache write input tokens; completion = output tokens; cache reads are
+//!   also reported as `prompt_tokens_details.cached_tokens`);
 //! * otherwise `completion_tokens` = the local estimate ([`crate::convert::usage`]) of the
 //!   content, reasoning and tool-call names + arguments produced, and `prompt_tokens` =
 //!   `floor(contextUsagePercentage × context_window / 100) − completion_tokens` (saturating)
@@ -371,6 +372,9 @@ impl ChatOutput {
             "completion_tokens": completion,
             "total_tokens": prompt.saturating_add(completion),
         });
+        if let Some(cached) = upstream.and_then(|u| u.cache_read_input_tokens) {
+            usage["prompt_tokens_details"] = json!({"cached_tokens": cached});
+        }
         if !self.reasoning.is_empty() {
             usage["completion_tokens_details"] =
                 json!({"reasoning_tokens": estimate_tokens(&self.reasoning)});

@@ -460,7 +460,9 @@ fn upstream_token_usage_and_stop_reason_win() {
     ];
     let done = completion(opts(), &events).unwrap();
     assert_eq!(done["choices"][0]["finish_reason"], "content_filter");
-    assert_eq!(done["usage"], usage(110, 7));
+    let mut expected = usage(110, 7);
+    expected["prompt_tokens_details"] = json!({"cached_tokens": 10});
+    assert_eq!(done["usage"], expected);
 }
 
 #[test]

@@ -1,0 +1,166 @@
+//! The request path shared by every client dialect: model resolution, the Kiro request,
+//! the upstream call, and the request log line.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::app::AppState;
+use crate::convert::conversation::{Conversation, Thinking};
+use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
+use crate::convert::usage::estimate_conversation_tokens;
+use crate::error::ApiError;
+use crate::kiro::catalog::CatalogSource;
+use crate::kiro::models::{close_matches, context_window, resolve_model};
+use crate::kiro::EventStream;
+
+/// Reasoning budget when a `-thinking` model name turns reasoning on without a budget.
+const MODEL_SUFFIX_THINKING_BUDGET: u32 = 20_000;
+
+/// A request ready to go upstream.
+pub struct Prepared {
+    pub kiro: KiroRequest,
+    /// Local estimate of the prompt, used until upstream reports context usage.
+    pub prompt_tokens: u64,
+    pub context_window: u64,
+    pub reasoning: bool,
+}
+
+/// Resolve the model and build the Kiro body. `conversation.model` is the client's name;
+/// a `-thinking` suffix on it turns reasoning on.
+pub async fn prepare(
+    state: &Arc<AppState>,
+    mut conversation: Conversation,
+) -> Result<Prepared, ApiError> {
+    let resolved = resolve_model(&conversation.model);
+    if resolved.thinking && conversation.thinking.is_none() {
+        conversation.thinking = Some(Thinking {
+            budget_tokens: Some(MODEL_SUFFIX_THINKING_BUDGET),
+        });
+    }
+    let model_id = resolved.upstream_id;
+    check_model(state, &conversation.model, &model_id).await?;
+    let options = KiroRequestOptions {
+        model_id: model_id.clone(),
+        profile_arn: None,
+        conversation_id: conversation
+            .session_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        max_payload_bytes: state.config.max_payload_bytes,
+    };
+    let kiro = kiro_request::build(&conversation, &options).map_err(preflight_error)?;
+    Ok(Prepared {
+        prompt_tokens: estimate_conversation_tokens(&conversation),
+        context_window: context_window(&model_id),
+        reasoning: conversation.thinking.is_some(),
+        kiro,
+    })
+}
+
+/// A model the account's catalogue does not list is refused with close matches. When the
+/// catalogue could not be fetched, the name is passed through and Kiro decides.
+async fn check_model(
+    state: &Arc<AppState>,
+    client_name: &str,
+    model_id: &str,
+) -> Result<(), ApiError> {
+    let catalog = state.models.get().await;
+    if catalog.source == CatalogSource::Fallback || catalog.models.iter().any(|m| m.id == model_id)
+    {
+        return Ok(());
+    }
+    let known: Vec<String> = catalog
+        .models
+        .iter()
+        .map(|m| crate::api::client_model_id(&m.id))
+        .collect();
+    let suggestions = close_matches(client_name, &known);
+    let hint = if suggestions.is_empty() {
+        format!("Available models: {}.", known.join(", "))
+    } else {
+        format!("Did you mean {}?", suggestions.join(", "))
+    };
+    Err(ApiError::not_found(format!(
+        "The model `{client_name}` does not exist or is not available to your Kiro account. {hint}"
+    ))
+    .with_param("model")
+    .with_code("model_not_found"))
+}
+
+fn preflight_error(err: PreflightError) -> ApiError {
+    let param = match err.message_index {
+        Some(i) => format!("messages[{i}]"),
+        None if err.rule == "payload_size" => "messages".to_owned(),
+        None => err.rule.to_owned(),
+    };
+    ApiError::invalid_request(format!("{err}"))
+        .with_param(param)
+        .with_code(err.rule)
+}
+
+/// Send the prepared request; every retry happens in here.
+pub async fn open_upstream(
+    state: &Arc<AppState>,
+    prepared: &Prepared,
+) -> Result<EventStream, ApiError> {
+    state
+        .kiro
+        .generate(prepared.kiro.body.clone())
+        .await
+        .map_err(|e| e.to_api_error())
+}
+
+/// Timing and outcome of one client request, logged when it ends.
+pub struct RequestLog {
+    pub route: &'static str,
+    pub model: String,
+    pub started: Instant,
+    pub first_byte: Option<Instant>,
+}
+
+impl RequestLog {
+    pub fn new(route: &'static str) -> Self {
+        RequestLog {
+            route,
+            model: String::new(),
+            started: Instant::now(),
+            first_byte: None,
+        }
+    }
+
+    pub fn mark_first_byte(&mut self) {
+        self.first_byte.get_or_insert_with(Instant::now);
+    }
+
+    /// One info line per request: route, model, status, latency, time to first byte, tokens.
+    pub fn finish(
+        &self,
+        state: &AppState,
+        status: u16,
+        usage: Option<(u64, u64)>,
+        error: Option<&str>,
+    ) {
+        if status >= 400 {
+            state
+                .metrics
+                .errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let latency_ms = self.started.elapsed().as_millis() as u64;
+        let ttft_ms = self
+            .first_byte
+            .map(|t| (t - self.started).as_millis() as u64);
+        let (input_tokens, output_tokens) = usage.unzip();
+        tracing::info!(
+            route = self.route,
+            model = %self.model,
+            status,
+            latency_ms,
+            ttft_ms,
+            input_tokens,
+            output_tokens,
+            error,
+            "request"
+        );
+    }
+}
