@@ -156,6 +156,7 @@ async function unlock(page, base, key) {
 }
 
 async function shot(page, name) {
+  await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
   await page.waitForTimeout(250); // let transitions settle
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }

@@ -19,7 +19,7 @@ function bubble(m, i) {
   const reasoning = m.reasoning
     ? `<details class="reasoning"${m.reasoningOpen ? ' open' : ''} data-i="${i}"><summary>Reasoning <span class="muted">· ${m.reasoning.length.toLocaleString()} chars</span></summary><div class="reasoning-body">${esc(m.reasoning)}</div></details>`
     : '';
-  const stats = m.stats
+  const stats = m.stats && !(m.error && !m.content)
     ? `<div class="msg-stats">
         <span title="Time to first token">TTFT <strong>${m.stats.ttft != null ? `${m.stats.ttft} ms` : '—'}</strong></span>
         <span>Speed <strong>${m.stats.tps != null ? `${m.stats.tps} tok/s` : '—'}</strong></span>

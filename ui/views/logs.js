@@ -78,6 +78,8 @@ function render() {
   root.querySelector('#pane-requests').hidden = tab !== 'requests';
   root.querySelector('#pane-logs').hidden = tab !== 'logs';
   root.querySelector('#level-filter').disabled = tab !== 'logs';
+  root.querySelector('#req-count').textContent = requests.length;
+  root.querySelector('#log-count').textContent = logs.length;
   if (tab === 'requests') renderRequests();
   else renderLogs();
 }

@@ -184,10 +184,12 @@ function render(status) {
     <dl class="kv">
       <dt>Source</dt><dd>${esc(c.source || '—')}</dd>
       <dt>Login</dt><dd>${esc((c.auth_kind || '—').replace('_', ' '))}${c.api_region ? ` · ${esc(c.api_region)}` : ''}</dd>
-      <dt>Token</dt><dd><span class="tag ${exp.tone}">${esc(exp.text)}</span></dd>
+      <dt>Token</dt><dd><span class="tag ${exp.tone}">${esc(exp.text)}</span>${c.expires_at ? `<div class="muted small">until ${esc(new Date(c.expires_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }))}</div>` : ''}</dd>
+      <dt>Refreshes</dt><dd>${c.refresh_count ?? 0} by the gateway${c.auth_kind === 'api_key' ? ' · API keys never expire' : ' · adopts tokens the IDE refreshes'}</dd>
       ${c.last_refresh_error ? `<dt>Last refresh</dt><dd class="tone-error">${esc(c.last_refresh_error)}</dd>` : ''}
       ${c.read_only ? '<dt>Write-back</dt><dd class="muted">Read-only source: refreshed tokens stay in memory</dd>' : ''}
-    </dl>`;
+    </dl>
+    <p class="muted small creds-note">Tokens never leave this computer and are never shown here. To switch accounts, sign in again with the Kiro IDE or <code>kiro-cli login</code>; the gateway picks up the new token by itself.</p>`;
   root.querySelector('#ov-tools').innerHTML = `
     <div class="tabs" role="tablist">${TOOLS.map(([id, name]) => `<button type="button" role="tab" class="tab${tool === id ? ' active' : ''}" data-tool="${id}">${name}</button>`).join('')}</div>
     <div class="snippet">
