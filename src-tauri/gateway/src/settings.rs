@@ -240,7 +240,10 @@ impl Settings {
             Some(v) => {
                 return Err(SettingsError::new(
                     "version",
-                    format!("{} has settings version {v}; this build reads version {SETTINGS_VERSION}", path.display()),
+                    format!(
+                        "{} has settings version {v}; this build reads version {SETTINGS_VERSION}",
+                        path.display()
+                    ),
                     "Update Kiro Gateway, or delete the file to start from defaults.",
                 ))
             }
@@ -252,15 +255,16 @@ impl Settings {
                 ))
             }
         }
-        let settings: Settings = toml::Value::Table(raw)
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                SettingsError::new(
-                    "file",
-                    format!("{}: {}", path.display(), e.message()),
-                    "Fix the file or delete it to start from defaults.",
-                )
-            })?;
+        let settings: Settings =
+            toml::Value::Table(raw)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    SettingsError::new(
+                        "file",
+                        format!("{}: {}", path.display(), e.message()),
+                        "Fix the file or delete it to start from defaults.",
+                    )
+                })?;
         settings.validate()?;
         Ok(Some(settings))
     }
@@ -277,7 +281,9 @@ impl Settings {
         to_write.version = SETTINGS_VERSION;
         let body = toml::to_string(&to_write).map_err(std::io::Error::other)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        tmp.write_all(b"# Kiro Gateway settings (edited by the app). The API key is not stored here.\n")?;
+        tmp.write_all(
+            b"# Kiro Gateway settings (edited by the app). The API key is not stored here.\n",
+        )?;
         tmp.write_all(body.as_bytes())?;
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
@@ -312,10 +318,7 @@ impl Settings {
                 return Err(SettingsError::new(
                     key,
                     format!("unknown setting `{key}`"),
-                    format!(
-                        "Known settings: {}.",
-                        Settings::FIELDS.join(", ")
-                    ),
+                    format!("Known settings: {}.", Settings::FIELDS.join(", ")),
                 ));
             }
             // Empty strings clear optional paths and URLs.
@@ -344,9 +347,8 @@ impl Settings {
             }
             merged[key.as_str()] = value;
         }
-        let settings: Settings = serde_json::from_value(merged).map_err(|e| {
-            SettingsError::new("body", e.to_string(), "Check the values you sent.")
-        })?;
+        let settings: Settings = serde_json::from_value(merged)
+            .map_err(|e| SettingsError::new("body", e.to_string(), "Check the values you sent."))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -376,7 +378,10 @@ fn field_type_message(key: &str, serde_message: &str) -> String {
 fn field_hint(key: &str) -> String {
     match key {
         "port" => "Choose a port between 1024 and 65535, e.g. 8000.".into(),
-        "host" => "Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface, with LAN access on).".into(),
+        "host" => {
+            "Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface, with LAN access on)."
+                .into()
+        }
         "allow_lan" | "launch_at_login" | "close_to_tray" => "Use true or false.".into(),
         _ => "Check the value.".into(),
     }
@@ -450,10 +455,15 @@ mod tests {
         assert_eq!(err(json!({"host": "0.0.0.0"})), "host");
         assert_eq!(err(json!({"log_level": "loud=="})), "log_level");
         assert_eq!(err(json!({"proxy_url": "ftp://x"})), "proxy_url");
-        assert_eq!(err(json!({"creds_file": "/definitely/missing.json"})), "creds_file");
+        assert_eq!(
+            err(json!({"creds_file": "/definitely/missing.json"})),
+            "creds_file"
+        );
         assert_eq!(err(json!({"colour": "blue"})), "colour");
         let ok = base
-            .patched(&json!({"host": "0.0.0.0", "allow_lan": true, "port": "8005", "proxy_url": ""}))
+            .patched(
+                &json!({"host": "0.0.0.0", "allow_lan": true, "port": "8005", "proxy_url": ""}),
+            )
             .unwrap();
         assert_eq!(ok.port, 8005);
         assert!(ok.allow_lan);

@@ -37,8 +37,7 @@ pub async fn run(mut config: Config) -> ExitCode {
         logs::DEFAULT_REQUEST_CAPACITY,
         redactor.clone(),
     );
-    let log_control = match logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer)
-    {
+    let log_control = match logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer) {
         Ok(control) => control,
         Err(err) => {
             eprintln!("error: {err}");

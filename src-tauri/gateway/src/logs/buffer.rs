@@ -308,7 +308,11 @@ mod tests {
         let line = &logs[0];
         assert_eq!(line.level, "WARN");
         assert!(line.target.contains("buffer"), "{}", line.target);
-        assert!(line.message.starts_with("upstream said"), "{}", line.message);
+        assert!(
+            line.message.starts_with("upstream said"),
+            "{}",
+            line.message
+        );
         assert!(line.message.contains("attempt=2"), "{}", line.message);
         assert!(!line.message.contains("kgw_registered_secret_123"));
         assert!(!line.message.contains("abcdef123456"));

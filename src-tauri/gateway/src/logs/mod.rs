@@ -14,8 +14,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter, Registry};
 
 pub use buffer::{
-    LogBuffer, LogBufferLayer, LogEvent, LogRecord, DEFAULT_LOG_CAPACITY,
-    DEFAULT_REQUEST_CAPACITY,
+    LogBuffer, LogBufferLayer, LogEvent, LogRecord, DEFAULT_LOG_CAPACITY, DEFAULT_REQUEST_CAPACITY,
 };
 pub use requests::{trace_requests, RequestRecord, RequestTrace};
 

@@ -193,7 +193,9 @@ impl AdminHandle {
         let new = old.patched(patch)?;
         if !self.desktop {
             for field in DESKTOP_FIELDS {
-                if patch.get(field).is_some() && serde_json::to_value(&new)?[field] != serde_json::to_value(&old)?[field] {
+                if patch.get(field).is_some()
+                    && serde_json::to_value(&new)?[field] != serde_json::to_value(&old)?[field]
+                {
                     return Err(AdminError {
                         field: Some((*field).to_owned()),
                         ..AdminError::new(
@@ -202,7 +204,7 @@ impl AdminHandle {
                             format!("`{field}` is a desktop app setting."),
                             "Use the Kiro Gateway desktop app to change it.",
                         )
-                    })
+                    });
                 }
             }
         }
@@ -223,11 +225,14 @@ impl AdminHandle {
         let mut applied = Vec::new();
         if new.log_level != old.log_level {
             if let Some(control) = &self.log_control {
-                control.set(&new.log_level).map_err(|e| {
-                    AdminError {
-                        field: Some("log_level".into()),
-                        ..AdminError::new(StatusCode::BAD_REQUEST, "invalid_setting", e, "Use error, warn, info, debug or trace.")
-                    }
+                control.set(&new.log_level).map_err(|e| AdminError {
+                    field: Some("log_level".into()),
+                    ..AdminError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_setting",
+                        e,
+                        "Use error, warn, info, debug or trace.",
+                    )
                 })?;
                 applied.push("log_level");
             }
@@ -277,7 +282,10 @@ impl AdminHandle {
                     tracing::error!("cannot restart on the new address: {}", err.message);
                     *lock(&this.last_restart_error) = Some(err);
                     if let Err(err) = this.controller.start(current).await {
-                        tracing::error!("cannot restart on the old address either: {}", err.message);
+                        tracing::error!(
+                            "cannot restart on the old address either: {}",
+                            err.message
+                        );
                     }
                 }
             }

@@ -78,7 +78,12 @@ impl From<SettingsError> for AdminError {
     fn from(e: SettingsError) -> Self {
         AdminError {
             field: Some(e.field.clone()),
-            ..AdminError::new(StatusCode::BAD_REQUEST, "invalid_setting", e.to_string(), e.hint)
+            ..AdminError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_setting",
+                e.to_string(),
+                e.hint,
+            )
         }
     }
 }
@@ -111,7 +116,11 @@ async fn not_found(request: Request) -> AdminError {
     AdminError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        format!("Unknown admin route {} {}", request.method(), request.uri().path()),
+        format!(
+            "Unknown admin route {} {}",
+            request.method(),
+            request.uri().path()
+        ),
         "See the route list in api/admin/mod.rs.",
     )
 }
@@ -363,32 +372,33 @@ async fn log_stream(State(state): State<Arc<AppState>>) -> Result<Response, Admi
     let handle = admin(&state)?;
     let events = state.logs.subscribe();
     let closing = handle.closing();
-    let stream = futures::stream::unfold((events, closing), |(mut events, mut closing)| async move {
-        let chunk = tokio::select! {
-            _ = closing.changed() => return None,
-            _ = tokio::time::sleep(Duration::from_secs(15)) => Bytes::from_static(b": keep-alive\n\n"),
-            event = events.recv() => match event {
-                Ok(event) => {
-                    let name = match &event {
-                        LogEvent::Log(_) => "log",
-                        LogEvent::Request(_) => "request",
-                        LogEvent::Cleared => "cleared",
-                    };
-                    let data = serde_json::to_string(&event).unwrap_or_default();
-                    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
-                }
-                Err(RecvError::Lagged(n)) => Bytes::from(format!("event: lagged\ndata: {n}\n\n")),
-                Err(RecvError::Closed) => return None,
-            },
-        };
-        Some((Ok::<_, Infallible>(chunk), (events, closing)))
-    });
-    Ok(super::sse::response(
-        futures::StreamExt::chain(
-            futures::stream::once(async { Ok(Bytes::from_static(b": connected\n\n")) }),
-            stream,
-        ),
-    ))
+    let stream = futures::stream::unfold(
+        (events, closing),
+        |(mut events, mut closing)| async move {
+            let chunk = tokio::select! {
+                _ = closing.changed() => return None,
+                _ = tokio::time::sleep(Duration::from_secs(15)) => Bytes::from_static(b": keep-alive\n\n"),
+                event = events.recv() => match event {
+                    Ok(event) => {
+                        let name = match &event {
+                            LogEvent::Log(_) => "log",
+                            LogEvent::Request(_) => "request",
+                            LogEvent::Cleared => "cleared",
+                        };
+                        let data = serde_json::to_string(&event).unwrap_or_default();
+                        Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+                    }
+                    Err(RecvError::Lagged(n)) => Bytes::from(format!("event: lagged\ndata: {n}\n\n")),
+                    Err(RecvError::Closed) => return None,
+                },
+            };
+            Some((Ok::<_, Infallible>(chunk), (events, closing)))
+        },
+    );
+    Ok(super::sse::response(futures::StreamExt::chain(
+        futures::stream::once(async { Ok(Bytes::from_static(b": connected\n\n")) }),
+        stream,
+    )))
 }
 
 #[cfg(test)]

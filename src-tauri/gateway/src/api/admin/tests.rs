@@ -96,8 +96,14 @@ impl Running {
 
 fn assert_error_shape(body: &Value, code: &str) {
     assert_eq!(body["code"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    assert!(body["hint"].as_str().is_some_and(|h| !h.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["hint"].as_str().is_some_and(|h| !h.is_empty()),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -109,7 +115,12 @@ async fn the_key_is_required_and_status_has_no_token() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_error_shape(&body, "invalid_api_key");
     let (status, body) = gw
-        .call(reqwest::Method::GET, "/admin/status", Some("kgw_wrong_key_123456"), None)
+        .call(
+            reqwest::Method::GET,
+            "/admin/status",
+            Some("kgw_wrong_key_123456"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_error_shape(&body, "invalid_api_key");
@@ -121,7 +132,10 @@ async fn the_key_is_required_and_status_has_no_token() {
     assert_eq!(body["gateway"]["state"], "running");
     assert_eq!(body["endpoints"]["openai"], format!("{}/v1", gw.base));
     assert_eq!(body["endpoints"]["anthropic"], gw.base);
-    assert!(body["credentials"]["source"].as_str().unwrap().contains("REFRESH_TOKEN"));
+    assert!(body["credentials"]["source"]
+        .as_str()
+        .unwrap()
+        .contains("REFRESH_TOKEN"));
     assert!(body["metrics"]["requests"].is_u64());
     let text = body.to_string();
     assert!(!text.contains("rt-admin-test-refresh-token"));
@@ -147,7 +161,12 @@ async fn invalid_settings_answer_400_naming_the_field() {
         (json!({"bogus": 1}), "bogus"),
     ] {
         let (status, body) = gw
-            .call(reqwest::Method::PUT, "/admin/settings", Some(KEY), Some(patch.clone()))
+            .call(
+                reqwest::Method::PUT,
+                "/admin/settings",
+                Some(KEY),
+                Some(patch.clone()),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{patch} → {body}");
         assert_eq!(body["field"], field, "{patch} → {body}");
@@ -156,7 +175,12 @@ async fn invalid_settings_answer_400_naming_the_field() {
     assert!(!gw.dir.path().join(SETTINGS_FILE_NAME).exists());
 
     let (status, body) = gw
-        .call(reqwest::Method::PUT, "/admin/settings", Some(KEY), Some(json!({"log_level": "debug"})))
+        .call(
+            reqwest::Method::PUT,
+            "/admin/settings",
+            Some(KEY),
+            Some(json!({"log_level": "debug"})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["restarting"], false);
@@ -180,7 +204,12 @@ async fn regenerate_replaces_the_key_at_once() {
     assert_eq!(body["key"], KEY);
 
     let (status, body) = gw
-        .call(reqwest::Method::POST, "/admin/api-key/regenerate", Some(KEY), None)
+        .call(
+            reqwest::Method::POST,
+            "/admin/api-key/regenerate",
+            Some(KEY),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let new_key = body["key"].as_str().unwrap().to_owned();
@@ -241,12 +270,19 @@ async fn a_new_port_restarts_the_server_there() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let taken_port = taken.local_addr().unwrap().port();
     let (status, body) = gw
-        .call(reqwest::Method::PUT, "/admin/settings", Some(KEY), Some(json!({"port": taken_port})))
+        .call(
+            reqwest::Method::PUT,
+            "/admin/settings",
+            Some(KEY),
+            Some(json!({"port": taken_port})),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_error_shape(&body, "port_in_use");
     assert_eq!(body["field"], "port");
-    assert!(body["suggested_port"].as_u64().is_some_and(|p| p > taken_port as u64));
+    assert!(body["suggested_port"]
+        .as_u64()
+        .is_some_and(|p| p > taken_port as u64));
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -254,7 +290,12 @@ async fn a_new_port_restarts_the_server_there() {
         .unwrap()
         .port();
     let (status, body) = gw
-        .call(reqwest::Method::PUT, "/admin/settings", Some(KEY), Some(json!({"port": port})))
+        .call(
+            reqwest::Method::PUT,
+            "/admin/settings",
+            Some(KEY),
+            Some(json!({"port": port})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["restarting"], true);
@@ -275,11 +316,18 @@ async fn a_new_port_restarts_the_server_there() {
             assert_eq!(body["endpoints"]["port"], port);
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no answer on the new port");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no answer on the new port"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
-        gw.http.get(format!("{}/health", gw.base)).send().await.is_err(),
+        gw.http
+            .get(format!("{}/health", gw.base))
+            .send()
+            .await
+            .is_err(),
         "the old address is closed"
     );
     let saved = Settings::load(&gw.dir.path().join(SETTINGS_FILE_NAME))
