@@ -20,6 +20,6 @@ pub mod server;
 pub mod settings;
 
 pub use config::Config;
-pub use logs::{LogBuffer, RequestRecord, RequestTrace};
 pub use error::{ApiError, Dialect};
+pub use logs::{LogBuffer, RequestRecord, RequestTrace};
 pub use secrets::{Secret, SecretStore};

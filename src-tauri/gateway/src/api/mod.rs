@@ -32,7 +32,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/responses/{id}",
             get(responses::get_response).delete(responses::delete_response),
         )
-        .route("/responses/{id}/input_items", get(responses::list_input_items))
+        .route(
+            "/responses/{id}/input_items",
+            get(responses::list_input_items),
+        )
         .route("/models", get(openai::list_models))
         .route("/models/{id}", get(openai::get_model))
         .route_layer(middleware::from_fn_with_state(
