@@ -215,8 +215,8 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     const done = page.locator('.msg.assistant .msg-stats, .msg.assistant .banner.error');
     await done.first().waitFor({ timeout: 30000 });
     const error = await page.locator('.msg.assistant .banner.error').count();
-    await shot(page, 'chat-light');
     if (error) {
+      await shot(page, 'chat-light');
       const text = await page.textContent('.msg.assistant .banner.error');
       st.skip(`/v1/chat/completions is not answering yet (${text.trim().slice(0, 120)})`);
       return;
@@ -224,6 +224,22 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     const answer = await page.textContent('.msg.assistant .msg-body');
     assert.ok(answer.trim().length > 0);
     assert.match(await page.textContent('.msg-stats'), /TTFT \d+ ms/);
+    assert.match(await page.textContent('.msg-stats'), /\d+ in · \d+ out/);
+
+    // With reasoning on, the thinking arrives as reasoning_content and is shown folded.
+    await page.selectOption('#effort-pick', 'high');
+    await page.fill('#chat-input', 'Think first, then answer: what is 2 + 2?');
+    await page.click('#send-btn');
+    await page.locator('.msg.assistant >> nth=1 >> .msg-stats').waitFor({ timeout: 30000 });
+    const reasoning = page.locator('.msg.assistant >> nth=1 >> details.reasoning');
+    if ((await reasoning.count()) === 0) {
+      st.diagnostic('no reasoning_content came back for reasoning_effort=high');
+    } else {
+      assert.equal(await reasoning.getAttribute('open'), null, 'reasoning starts folded');
+      await reasoning.locator('summary').click();
+      assert.ok((await reasoning.locator('.reasoning-body').textContent()).length > 0);
+    }
+    await shot(page, 'chat-light');
   });
 
   await t.test('logs: the request row and live lines', async () => {

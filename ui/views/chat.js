@@ -8,6 +8,7 @@ let root = null;
 let ctx = null;
 let messages = []; // {role, content, reasoning?, stats?, error?}
 let model = '';
+let effort = '';
 let abort = null;
 
 const MOD = navigator.platform?.toLowerCase().includes('mac') ? '⌘' : 'Ctrl';
@@ -82,7 +83,9 @@ async function send() {
   let usage = null;
   let answeredModel = null;
   try {
-    await ctx.api.chat({ model, messages: history }, (chunk) => {
+    const body = { model, messages: history };
+    if (effort) body.reasoning_effort = effort;
+    await ctx.api.chat(body, (chunk) => {
       if (chunk.error) throw Object.assign(new Error(chunk.error.message || 'Stream error'), { hint: chunk.error.type });
       if (chunk.model) answeredModel = chunk.model;
       if (chunk.usage) usage = chunk.usage;
@@ -160,6 +163,11 @@ export async function mount(el, context) {
         <label class="inline-field"><span class="muted small">Model</span>
           <select class="input select" id="model-pick"><option>Loading…</option></select>
         </label>
+        <label class="inline-field"><span class="muted small">Reasoning</span>
+          <select class="input select compact" id="effort-pick">
+            <option value="">Model default</option><option value="low">Low</option><option value="medium">Medium</option><option value="high">High</option>
+          </select>
+        </label>
         <span class="spacer"></span>
         <button class="btn ghost" type="button" id="new-chat">${icon(ICONS.refresh)}<span>New chat</span></button>
       </div>
@@ -197,6 +205,11 @@ export async function mount(el, context) {
     const d = e.target.closest?.('details[data-i]');
     if (d) messages[Number(d.dataset.i)].reasoningOpen = d.open;
   }, true);
+  const effortPick = el.querySelector('#effort-pick');
+  effortPick.value = effort;
+  effortPick.addEventListener('change', () => {
+    effort = effortPick.value;
+  });
   const pick = el.querySelector('#model-pick');
   pick.addEventListener('change', () => {
     model = pick.value;
