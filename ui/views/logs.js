@@ -26,6 +26,7 @@ function time(iso) {
 
 function ms(v) {
   if (v == null) return '—';
+  if (v === 0) return '<1 ms';
   return v >= 10000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`;
 }
 
