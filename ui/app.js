@@ -181,6 +181,23 @@ export async function followTo(endpoints, view = 'settings') {
   const host = endpoints.host === '0.0.0.0' || endpoints.host === '::' ? location.hostname : endpoints.host;
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const base = `${location.protocol}//${hostPart}:${endpoints.port}`;
+  if (base === location.origin) {
+    // Same address (e.g. LAN access on the same port): wait for the rebind, then reload.
+    toast('Restarting the gateway…');
+    const until = Date.now() + 10000;
+    await new Promise((r) => setTimeout(r, 600));
+    while (Date.now() < until) {
+      try {
+        const status = await api.status();
+        if (status.endpoints?.host === endpoints.host && !status.restart?.pending) break;
+      } catch {
+        /* not back yet */
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    location.reload();
+    return;
+  }
   toast(`Moving to ${base} …`);
   await new Promise((r) => setTimeout(r, 400));
   await api.waitFor(base);

@@ -209,7 +209,10 @@ impl AdminHandle {
             }
         }
         let moves = new.host != cur_host || new.port != cur_port;
-        if moves {
+        // Only a new port can be tried while the old one is held: the same port on another
+        // address would clash with our own listener. A host-only move that fails falls back
+        // to the old address (see `restart`).
+        if moves && new.port != cur_port {
             check_bindable(&new).await?;
         }
         if let Some(path) = &self.settings_path {

@@ -337,6 +337,40 @@ async fn a_new_port_restarts_the_server_there() {
     gw.controller.stop(Duration::from_secs(1)).await;
 }
 
+#[tokio::test]
+async fn lan_access_rebinds_on_all_interfaces_with_the_same_port() {
+    let gw = Running::start().await;
+    let port = gw.base.rsplit(':').next().unwrap().to_owned();
+    let (status, body) = gw
+        .call(
+            reqwest::Method::PUT,
+            "/admin/settings",
+            Some(KEY),
+            Some(json!({"host": "0.0.0.0", "allow_lan": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["restarting"], true);
+    assert_eq!(body["endpoints"]["lan"], true);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = gw
+            .call(reqwest::Method::GET, "/admin/status", Some(KEY), None)
+            .await;
+        if status == StatusCode::OK && body["endpoints"]["host"] == "0.0.0.0" {
+            assert_eq!(body["endpoints"]["port"].to_string(), port);
+            assert_eq!(
+                body["endpoints"]["openai"],
+                format!("http://127.0.0.1:{port}/v1")
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not moved: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    gw.controller.stop(Duration::from_secs(1)).await;
+}
+
 #[test]
 fn suggested_port_is_read_from_the_hint() {
     assert_eq!(
