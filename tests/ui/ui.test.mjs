@@ -299,13 +299,27 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     assert.ok(!saved.includes(KEY));
   });
 
+  await t.test('LAN access needs the switch, warns, and rebinds in place', async () => {
+    await page.locator('#allow_lan').waitFor({ state: 'attached' });
+    assert.equal(await page.isHidden('#lan-warning'), true);
+    assert.equal(await page.locator('#host option[value="0.0.0.0"]').isDisabled(), true, '0.0.0.0 needs the switch');
+    await page.click('label.switch:has(#allow_lan)');
+    await page.locator('#lan-warning').waitFor({ state: 'visible' });
+    await page.selectOption('#host', '0.0.0.0');
+    await shot(page, 'settings-lan-light');
+    await page.click('#save-btn');
+    await page.waitForFunction(() => /all interfaces/.test(document.querySelector('#status-pill')?.textContent || ''), null, { timeout: 15000 });
+    assert.equal(new URL(page.url()).origin, base, 'same address, same page');
+    await page.locator('#lan-warning').waitFor({ state: 'visible' });
+  });
+
   await t.test('regenerating the key retires the old one', async () => {
     await page.locator('#regen-btn').waitFor();
     await page.click('#regen-btn');
     await page.click('#regen-go');
     await page.waitForFunction((old) => {
       const text = document.querySelector('#key-value')?.textContent || '';
-      return text.startsWith('kgw_') && text !== old;
+      return text.startsWith('kgw_') && !text.includes('•') && text !== old;
     }, KEY);
     key = (await page.textContent('#key-value')).trim();
     assert.notEqual(key, KEY);

@@ -227,7 +227,7 @@ export async function mount(el, context) {
       key = answer.key;
       revealed = true;
       renderKey();
-      el.querySelector('#key-source').textContent = `Stored in: ${answer.source}`;
+      el.querySelector('#key-source').textContent = `Stored in: ${answer.source}.${answer.message && /still wins/.test(answer.message) ? ' The key set in your flags / environment / config.toml still wins at the next start.' : ''}`;
       el.querySelector('#regen-confirm').hidden = true;
       ctx.toast('New API key generated — update your tools', 'success');
     } catch (err) {

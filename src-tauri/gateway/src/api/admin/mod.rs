@@ -288,6 +288,7 @@ async fn regenerate_key(State(state): State<Arc<AppState>>) -> AdminResult {
             "Restart it without --no-auth to use a key.",
         ));
     }
+    let was_configured = handle.key_source().starts_with("configured");
     let resolution = regenerate_api_key(handle.key_stores()).await.map_err(|e| {
         AdminError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -304,10 +305,16 @@ async fn regenerate_key(State(state): State<Arc<AppState>>) -> AdminResult {
     };
     handle.set_key_source(&stored);
     tracing::info!("the API key was regenerated; the old key no longer works");
+    let mut message = resolution.message_for_user.unwrap_or_default();
+    if was_configured {
+        message.push_str(
+            " The key set with --api-key / KIRO_GATEWAY_API_KEY / config.toml still wins at the next start; remove it there to keep this one.",
+        );
+    }
     Ok(Json(json!({
         "key": resolution.key.expose(),
         "source": stored,
-        "message": resolution.message_for_user,
+        "message": message.trim(),
     })))
 }
 
