@@ -1,5 +1,6 @@
 //! HTTP routes: OpenAI, Anthropic, health; the auth middleware; errors in the caller's dialect.
 
+mod anthropic;
 mod auth;
 mod body;
 mod health;
@@ -23,6 +24,8 @@ use crate::error::{ApiError, Dialect, ErrorKind};
 pub fn router(state: Arc<AppState>) -> Router {
     let v1 = Router::new()
         .route("/chat/completions", post(openai::chat_completions))
+        .route("/messages", post(anthropic::messages))
+        .route("/messages/count_tokens", post(anthropic::count_tokens))
         .route("/models", get(openai::list_models))
         .route("/models/{id}", get(openai::get_model))
         .route_layer(middleware::from_fn_with_state(
