@@ -40,9 +40,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Anthropic routes answer in Anthropic's shape; everything else in OpenAI's.
+/// Anthropic routes answer in Anthropic's shape; everything else in OpenAI's. Middleware
+/// inside the `/v1` nest sees the path without the prefix (`/messages`).
 pub(crate) fn dialect_of(path: &str) -> Dialect {
-    if path.starts_with("/v1/messages") {
+    if path.starts_with("/v1/messages") || path.starts_with("/messages") {
         Dialect::Anthropic
     } else {
         Dialect::OpenAi
