@@ -38,7 +38,8 @@ async fn turn(gw: &Gw, body: &Value) -> Value {
 
 fn accepted(chat: &RecordedRequest) {
     assert_eq!(
-        chat.status, 200,
+        chat.status,
+        200,
         "the fake rejected the Kiro request ({:?}): {}",
         chat.rejected_by,
         String::from_utf8_lossy(&chat.body)
@@ -57,16 +58,20 @@ fn kiro_tools(chat: &RecordedRequest) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claude_code_session_with_a_three_turn_tool_loop() {
     let gw = start().await;
-    let mut body: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture_path("request_turn1.json")).unwrap(),
-    )
-    .unwrap();
+    let mut body: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_path("request_turn1.json")).unwrap())
+            .unwrap();
     assert!(body["tools"].as_array().unwrap().len() >= 20);
 
     // Turn 1: thinking, text, one Bash call.
     gw.fake.push_script(
         Script::new()
-            .texts(&["<thinking>", "I should list ", "the files first.", "</thinking>\n\n"])
+            .texts(&[
+                "<thinking>",
+                "I should list ",
+                "the files first.",
+                "</thinking>\n\n",
+            ])
             .texts(&["I'll list ", "the files."])
             .tool_call(
                 "Bash",
@@ -87,8 +92,14 @@ async fn claude_code_session_with_a_three_turn_tool_loop() {
         .map(|b| b["type"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, vec!["thinking", "text", "tool_use"]);
-    assert_eq!(first["content"][0]["thinking"], "I should list the files first.");
-    assert!(first["content"][0]["signature"].as_str().unwrap().starts_with("sig_"));
+    assert_eq!(
+        first["content"][0]["thinking"],
+        "I should list the files first."
+    );
+    assert!(first["content"][0]["signature"]
+        .as_str()
+        .unwrap()
+        .starts_with("sig_"));
     assert_eq!(
         first["content"][2]["input"],
         json!({"command": "ls -la", "description": "List files in the working directory"})
@@ -102,12 +113,17 @@ async fn claude_code_session_with_a_three_turn_tool_loop() {
     let sent = String::from_utf8_lossy(&chat.body).to_string();
     assert!(!sent.contains("x-anthropic-billing-header"));
     assert!(sent.contains("<max_thinking_length>31999</max_thinking_length>"));
-    assert!(sent.contains("Rule 1: Executes a shell command"), "long description kept in the system text");
+    assert!(
+        sent.contains("Rule 1: Executes a shell command"),
+        "long description kept in the system text"
+    );
     let tools = kiro_tools(&chat);
     assert_eq!(tools.len(), 22);
     let bash = tools.iter().find(|t| t["name"] == "Bash").unwrap();
     assert!(bash["description"].as_str().unwrap().chars().count() <= 10_000);
-    assert!(tools.iter().all(|t| t["name"].as_str().unwrap().len() <= 64));
+    assert!(tools
+        .iter()
+        .all(|t| t["name"].as_str().unwrap().len() <= 64));
     let short_name = tools
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())
@@ -125,8 +141,17 @@ async fn claude_code_session_with_a_three_turn_tool_loop() {
     ]}));
     gw.fake.push_script(
         Script::new()
-            .texts(&["<thinking>", "Read the README and get the layout.", "</thinking>\n\n"])
-            .tool_call("Read", "tooluse_cc_0002", r#"{"file_path":"/home/dev/project/README.md"}"#, 2)
+            .texts(&[
+                "<thinking>",
+                "Read the README and get the layout.",
+                "</thinking>\n\n",
+            ])
+            .tool_call(
+                "Read",
+                "tooluse_cc_0002",
+                r#"{"file_path":"/home/dev/project/README.md"}"#,
+                2,
+            )
             .tool_call(&short_name, "tooluse_cc_0003", r#"{"depth":2}"#, 1)
             .trailers(),
     );
@@ -148,8 +173,13 @@ async fn claude_code_session_with_a_three_turn_tool_loop() {
     let state = chat.conversation_state().unwrap();
     let history = state["history"].as_array().unwrap();
     let sent = String::from_utf8_lossy(&chat.body).to_string();
-    assert!(sent.contains("I should list the files first."), "earlier thinking kept");
-    assert!(history.iter().any(|h| h["assistantResponseMessage"]["toolUses"][0]["toolUseId"] == "tooluse_cc_0001"));
+    assert!(
+        sent.contains("I should list the files first."),
+        "earlier thinking kept"
+    );
+    assert!(history
+        .iter()
+        .any(|h| h["assistantResponseMessage"]["toolUses"][0]["toolUseId"] == "tooluse_cc_0001"));
     let results = &chat.current_user_message().unwrap()["userInputMessageContext"]["toolResults"];
     assert_eq!(results[0]["toolUseId"], "tooluse_cc_0001");
 
@@ -178,11 +208,20 @@ async fn claude_code_session_with_a_three_turn_tool_loop() {
         json!([{"type": "text", "text": "There is no README; the code lives in src/."}])
     );
     let current = chat.current_user_message().unwrap();
-    let results = current["userInputMessageContext"]["toolResults"].as_array().unwrap();
+    let results = current["userInputMessageContext"]["toolResults"]
+        .as_array()
+        .unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["status"], "error");
-    assert_eq!(current["images"].as_array().map(Vec::len), Some(1), "tool-result image sent");
-    assert_eq!(chat.conversation_state().unwrap()["conversationId"], SESSION);
+    assert_eq!(
+        current["images"].as_array().map(Vec::len),
+        Some(1),
+        "tool-result image sent"
+    );
+    assert_eq!(
+        chat.conversation_state().unwrap()["conversationId"],
+        SESSION
+    );
     assert!(third["usage"]["input_tokens"].as_u64().unwrap() > 0);
     assert_eq!(gw.fake.chat_calls(), 3);
 }

@@ -35,7 +35,10 @@ async fn non_streaming_text_has_the_exact_message_shape_and_upstream_usage() {
     assert_eq!(message["type"], "message");
     assert_eq!(message["role"], "assistant");
     assert_eq!(message["model"], MODEL);
-    assert_eq!(message["content"], json!([{"type": "text", "text": "Hello, world"}]));
+    assert_eq!(
+        message["content"],
+        json!([{"type": "text", "text": "Hello, world"}])
+    );
     assert_eq!(message["stop_reason"], "end_turn");
     assert_eq!(message["stop_sequence"], Value::Null);
     // 12.5 % of the window (contextUsageEvent) minus the output estimate (12 chars → 3).
@@ -84,9 +87,20 @@ async fn thinking_text_and_tool_use_stream_matches_the_snapshot() {
     let gw = start().await;
     gw.fake.push_script(
         Script::new()
-            .texts(&["<thin", "king>", "The user wants ", "the weather.</thi", "nking>\n\n"])
+            .texts(&[
+                "<thin",
+                "king>",
+                "The user wants ",
+                "the weather.</thi",
+                "nking>\n\n",
+            ])
             .texts(&["Let me ", "check."])
-            .tool_call("get_weather", "tooluse_snap01", r#"{"city":"Paris","units":"metric"}"#, 3)
+            .tool_call(
+                "get_weather",
+                "tooluse_snap01",
+                r#"{"city":"Paris","units":"metric"}"#,
+                3,
+            )
             .trailers(),
     );
     let mut body = request(true, "Weather in Paris?");
@@ -96,18 +110,35 @@ async fn thinking_text_and_tool_use_stream_matches_the_snapshot() {
     let (events, raw) = read_sse(gw.messages(&body).await).await;
     let message = assemble(&events);
     let id = message["id"].as_str().unwrap().to_owned();
-    let signature = message["content"][0]["signature"].as_str().unwrap().to_owned();
-    assert!(signature.starts_with("sig_") && signature.len() == 36, "{signature}");
+    let signature = message["content"][0]["signature"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        signature.starts_with("sig_") && signature.len() == 36,
+        "{signature}"
+    );
     let got = normalise(&raw, &id, &signature);
     let path = fixture_path("stream_thinking_text_tool_use.sse");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, &got).unwrap();
     }
     let expected = std::fs::read_to_string(&path).expect("snapshot file");
-    assert_eq!(got, expected, "SSE transcript differs from {}", path.display());
+    assert_eq!(
+        got,
+        expected,
+        "SSE transcript differs from {}",
+        path.display()
+    );
     // The same facts, independent of the file.
-    assert_eq!(message["content"][0]["thinking"], "The user wants the weather.");
-    assert_eq!(message["content"][1], json!({"type": "text", "text": "Let me check."}));
+    assert_eq!(
+        message["content"][0]["thinking"],
+        "The user wants the weather."
+    );
+    assert_eq!(
+        message["content"][1],
+        json!({"type": "text", "text": "Let me check."})
+    );
     assert_eq!(
         message["content"][2],
         json!({"type": "tool_use", "id": "tooluse_snap01", "name": "get_weather", "input": {"city": "Paris", "units": "metric"}})
@@ -115,7 +146,9 @@ async fn thinking_text_and_tool_use_stream_matches_the_snapshot() {
     assert_eq!(message["stop_reason"], "tool_use");
     // Thinking was requested from Kiro in the system text.
     let sent = gw.fake.last_chat().unwrap().body;
-    assert!(String::from_utf8_lossy(&sent).contains("<max_thinking_length>2048</max_thinking_length>"));
+    assert!(
+        String::from_utf8_lossy(&sent).contains("<max_thinking_length>2048</max_thinking_length>")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,7 +169,10 @@ async fn tool_input_is_reassembled_exactly_streaming_and_not() {
                 .iter()
                 .filter_map(|e| e.data["delta"]["partial_json"].as_str())
                 .collect();
-            assert_eq!(fragments, args, "fragments concatenate to the exact arguments");
+            assert_eq!(
+                fragments, args,
+                "fragments concatenate to the exact arguments"
+            );
             assemble(&events)
         } else {
             let (status, message) = gw.message_json(&body).await;
@@ -153,7 +189,8 @@ async fn tool_input_is_reassembled_exactly_streaming_and_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_and_system_blocks_reach_kiro() {
     let gw = start().await;
-    gw.fake.push_script(Script::new().text("A red dot.").trailers());
+    gw.fake
+        .push_script(Script::new().text("A red dot.").trailers());
     // 1×1 PNG.
     let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
     let body = json!({
@@ -177,14 +214,20 @@ async fn images_and_system_blocks_reach_kiro() {
     assert_eq!(images[0]["format"], "png");
     assert_eq!(images[0]["source"]["bytes"], png);
     let sent = String::from_utf8_lossy(&chat.body).to_string();
-    assert!(sent.contains("You describe images.\\n\\nAnswer in one sentence."), "{sent}");
+    assert!(
+        sent.contains("You describe images.\\n\\nAnswer in one sentence."),
+        "{sent}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_sequences_and_max_tokens_are_enforced() {
     let gw = start().await;
-    gw.fake
-        .push_script(Script::new().texts(&["one two ", "ST", "OP three"]).trailers());
+    gw.fake.push_script(
+        Script::new()
+            .texts(&["one two ", "ST", "OP three"])
+            .trailers(),
+    );
     let mut body = request(true, "count");
     body["stop_sequences"] = json!(["STOP"]);
     let (events, _) = read_sse(gw.messages(&body).await).await;
@@ -202,7 +245,10 @@ async fn stop_sequences_and_max_tokens_are_enforced() {
     body["max_tokens"] = json!(3);
     let (status, message) = gw.message_json(&body).await;
     assert_eq!(status, 200);
-    assert_eq!(message["content"][0]["text"], "abcdefghijkl", "3 tokens ≈ 12 ASCII chars");
+    assert_eq!(
+        message["content"][0]["text"], "abcdefghijkl",
+        "3 tokens ≈ 12 ASCII chars"
+    );
     assert_eq!(message["stop_reason"], "max_tokens");
     assert_eq!(message["usage"]["output_tokens"], 3);
 }
@@ -212,8 +258,14 @@ async fn native_reasoning_events_become_thinking_blocks() {
     let gw = start().await;
     gw.fake.push_script(
         Script::new()
-            .step(Step::Reasoning { text: "Native ".into(), signature: None })
-            .step(Step::Reasoning { text: "thought.".into(), signature: Some("EqQBCkYIBxgCKkDnative".into()) })
+            .step(Step::Reasoning {
+                text: "Native ".into(),
+                signature: None,
+            })
+            .step(Step::Reasoning {
+                text: "thought.".into(),
+                signature: Some("EqQBCkYIBxgCKkDnative".into()),
+            })
             .text("Answer.")
             .trailers(),
     );
@@ -240,13 +292,17 @@ async fn count_tokens_agrees_with_message_start() {
     body["model"] = json!(MODEL);
     gw.fake.push_script(Script::new().text("ok").trailers());
     let (events, _) = read_sse(gw.messages(&body).await).await;
-    let started = events[0].data["message"]["usage"]["input_tokens"].as_u64().unwrap();
+    let started = events[0].data["message"]["usage"]["input_tokens"]
+        .as_u64()
+        .unwrap();
 
     let mut count_body = body.clone();
     let obj = count_body.as_object_mut().unwrap();
     obj.remove("max_tokens");
     obj.remove("stream");
-    let response = gw.post("/v1/messages/count_tokens?beta=true", &count_body).await;
+    let response = gw
+        .post("/v1/messages/count_tokens?beta=true", &count_body)
+        .await;
     assert_eq!(response.status(), 200);
     let counted: Value = response.json().await.unwrap();
     assert_eq!(counted, json!({"input_tokens": started}));
@@ -266,13 +322,20 @@ async fn upstream_failure_after_the_first_byte_ends_with_an_error_event() {
     let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(
         names,
-        vec!["message_start", "content_block_start", "content_block_delta", "content_block_stop", "error"]
+        vec![
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "error"
+        ]
     );
     let error = &events[4].data;
     assert_eq!(error_type(error), "api_error");
     assert!(error["error"]["message"].as_str().unwrap().contains("boom"));
 
-    gw.fake.push_script(Script::new().text("cut ").close_mid_frame("off"));
+    gw.fake
+        .push_script(Script::new().text("cut ").close_mid_frame("off"));
     let (events, _) = read_sse(gw.messages(&request(true, "y")).await).await;
     assert_eq!(events.last().unwrap().name, "error");
     assert!(!events.iter().any(|e| e.name == "message_stop"));
@@ -281,8 +344,11 @@ async fn upstream_failure_after_the_first_byte_ends_with_an_error_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_streaming_upstream_failure_is_an_anthropic_error() {
     let gw = start().await;
-    gw.fake
-        .push_script(Script::new().text("partial").exception("ThrottlingException", "slow"));
+    gw.fake.push_script(
+        Script::new()
+            .text("partial")
+            .exception("ThrottlingException", "slow"),
+    );
     let (status, body) = gw.message_json(&request(false, "x")).await;
     assert_eq!(status, 429);
     assert_eq!(error_type(&body), "rate_limit_error");
@@ -302,7 +368,10 @@ async fn a_client_disconnect_drops_the_upstream_at_once() {
     drop(body);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while metrics.snapshot().active_streams != 0 {
-        assert!(std::time::Instant::now() < deadline, "the stream (and its upstream) was not dropped");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stream (and its upstream) was not dropped"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(gw.fake.count(Endpoint::Chat), 1);

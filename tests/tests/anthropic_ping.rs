@@ -26,11 +26,18 @@ async fn pings_fill_upstream_silence_and_the_answer_is_intact() {
     let (events, _) = read_sse(gw.messages(&body).await).await;
     let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
     let pings = names.iter().filter(|n| **n == "ping").count();
-    assert!((3..=6).contains(&pings), "about one ping per 100 ms of silence: {names:?}");
+    assert!(
+        (3..=6).contains(&pings),
+        "about one ping per 100 ms of silence: {names:?}"
+    );
     let first_ping = names.iter().position(|n| *n == "ping").unwrap();
     assert_eq!(
         &names[..first_ping],
-        &["message_start", "content_block_start", "content_block_delta"],
+        &[
+            "message_start",
+            "content_block_start",
+            "content_block_delta"
+        ],
         "pings come while waiting, after what was already sent"
     );
     let message = assemble(&events);

@@ -86,8 +86,7 @@ impl Gw {
         let response = self.messages(body).await;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
-        let json = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
         (status, json)
     }
 }
@@ -103,7 +102,8 @@ pub struct Event {
 pub async fn read_sse(response: reqwest::Response) -> (Vec<Event>, String) {
     assert_eq!(response.status(), 200);
     assert_eq!(
-        response.headers()["content-type"], "text/event-stream",
+        response.headers()["content-type"],
+        "text/event-stream",
         "SSE content type"
     );
     let mut body = response.bytes_stream();
@@ -165,12 +165,20 @@ pub fn assemble(events: &[Event]) -> Value {
                 match delta["type"].as_str().unwrap() {
                     "text_delta" => {
                         assert_eq!(block["type"], "text");
-                        let t = format!("{}{}", block["text"].as_str().unwrap(), delta["text"].as_str().unwrap());
+                        let t = format!(
+                            "{}{}",
+                            block["text"].as_str().unwrap(),
+                            delta["text"].as_str().unwrap()
+                        );
                         block["text"] = t.into();
                     }
                     "thinking_delta" => {
                         assert_eq!(block["type"], "thinking");
-                        let t = format!("{}{}", block["thinking"].as_str().unwrap(), delta["thinking"].as_str().unwrap());
+                        let t = format!(
+                            "{}{}",
+                            block["thinking"].as_str().unwrap(),
+                            delta["thinking"].as_str().unwrap()
+                        );
                         block["thinking"] = t.into();
                     }
                     "signature_delta" => {
@@ -226,8 +234,13 @@ pub fn fixture_path(name: &str) -> PathBuf {
 pub fn error_type(body: &Value) -> String {
     assert_eq!(body["type"], "error", "envelope: {body}");
     assert!(
-        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
         "message: {body}"
     );
-    body["error"]["type"].as_str().expect("error.type").to_owned()
+    body["error"]["type"]
+        .as_str()
+        .expect("error.type")
+        .to_owned()
 }
