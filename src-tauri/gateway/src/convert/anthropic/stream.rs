@@ -281,8 +281,7 @@ impl MessageOutput {
                 }
                 if let Some(signature) = signature.filter(|s| !s.is_empty()) {
                     if self.open == Some(OpenKind::Thinking) {
-                        if let Some(Block::Thinking { signature: s, .. }) = self.blocks.last_mut()
-                        {
+                        if let Some(Block::Thinking { signature: s, .. }) = self.blocks.last_mut() {
                             *s = Some(signature);
                         }
                     }
@@ -534,7 +533,10 @@ impl MessageOutput {
             if let Some(Block::Text(t)) = self.blocks.last_mut() {
                 t.push_str(part);
             }
-            out.push(block_delta(index, json!({"type": "text_delta", "text": part})));
+            out.push(block_delta(
+                index,
+                json!({"type": "text_delta", "text": part}),
+            ));
         }
         if fits < text.len() {
             self.ended = Some(Ended::MaxTokens);
@@ -568,7 +570,10 @@ impl MessageOutput {
         self.close_block(out);
         let index = self.blocks.len();
         let (block, start) = match kind {
-            OpenKind::Text => (Block::Text(String::new()), json!({"type": "text", "text": ""})),
+            OpenKind::Text => (
+                Block::Text(String::new()),
+                json!({"type": "text", "text": ""}),
+            ),
             OpenKind::Thinking => (
                 Block::Thinking {
                     thinking: String::new(),

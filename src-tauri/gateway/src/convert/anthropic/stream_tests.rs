@@ -49,7 +49,10 @@ fn trailers() -> Vec<KiroEvent> {
 }
 
 /// Run events through a machine; returns `(name, data)` pairs, message_start excluded.
-fn run(opts: MessageOutputOptions, events: Vec<KiroEvent>) -> (Vec<(String, Value)>, MessageOutput) {
+fn run(
+    opts: MessageOutputOptions,
+    events: Vec<KiroEvent>,
+) -> (Vec<(String, Value)>, MessageOutput) {
     let mut out = MessageOutput::new(opts);
     let mut all = Vec::new();
     for event in events {
@@ -60,7 +63,9 @@ fn run(opts: MessageOutputOptions, events: Vec<KiroEvent>) -> (Vec<(String, Valu
     }
     all.extend(out.finish());
     (
-        all.into_iter().map(|e| (e.name.to_string(), e.data)).collect(),
+        all.into_iter()
+            .map(|e| (e.name.to_string(), e.data))
+            .collect(),
         out,
     )
 }
@@ -117,15 +122,30 @@ fn text_then_tool_use_exact_transcript() {
             delta(0, json!({"type": "text_delta", "text": "Hel"})),
             delta(0, json!({"type": "text_delta", "text": "lo"})),
             stop(0),
-            start(1, json!({"type": "tool_use", "id": "tooluse_1", "name": "get_weather", "input": {}})),
-            delta(1, json!({"type": "input_json_delta", "partial_json": "{\"ci"})),
-            delta(1, json!({"type": "input_json_delta", "partial_json": "ty\":\"Paris\"}"})),
+            start(
+                1,
+                json!({"type": "tool_use", "id": "tooluse_1", "name": "get_weather", "input": {}})
+            ),
+            delta(
+                1,
+                json!({"type": "input_json_delta", "partial_json": "{\"ci"})
+            ),
+            delta(
+                1,
+                json!({"type": "input_json_delta", "partial_json": "ty\":\"Paris\"}"})
+            ),
             stop(1),
         ]
     );
     assert_eq!(got[8].0, "message_delta");
-    assert_eq!(got[8].1["delta"], json!({"stop_reason": "tool_use", "stop_sequence": null}));
-    assert_eq!(got[9], ("message_stop".into(), json!({"type": "message_stop"})));
+    assert_eq!(
+        got[8].1["delta"],
+        json!({"stop_reason": "tool_use", "stop_sequence": null})
+    );
+    assert_eq!(
+        got[9],
+        ("message_stop".into(), json!({"type": "message_stop"}))
+    );
     assert_eq!(got.len(), 10);
     let message = out.into_message().unwrap();
     assert_eq!(
@@ -153,7 +173,10 @@ fn tagged_thinking_becomes_a_signed_thinking_block_without_leaking_tags() {
     assert_eq!(
         got[..7].to_vec(),
         vec![
-            start(0, json!({"type": "thinking", "thinking": "", "signature": ""})),
+            start(
+                0,
+                json!({"type": "thinking", "thinking": "", "signature": ""})
+            ),
             delta(0, json!({"type": "thinking_delta", "thinking": "Let me "})),
             delta(0, json!({"type": "thinking_delta", "thinking": "think."})),
             delta(0, json!({"type": "signature_delta", "signature": SIG})),
@@ -198,9 +221,15 @@ fn native_reasoning_keeps_its_signature_and_redacted_content() {
     assert_eq!(
         got[..6].to_vec(),
         vec![
-            start(0, json!({"type": "thinking", "thinking": "", "signature": ""})),
+            start(
+                0,
+                json!({"type": "thinking", "thinking": "", "signature": ""})
+            ),
             delta(0, json!({"type": "thinking_delta", "thinking": "deep"})),
-            delta(0, json!({"type": "signature_delta", "signature": "native-sig"})),
+            delta(
+                0,
+                json!({"type": "signature_delta", "signature": "native-sig"})
+            ),
             stop(0),
             start(1, json!({"type": "redacted_thinking", "data": "b64data"})),
             stop(1),
@@ -235,7 +264,13 @@ fn max_tokens_cuts_text_and_thinking_with_the_usage_estimate() {
     let mut o = opts();
     o.max_tokens = Some(2);
     // 4 ASCII characters per token: 8 characters fit.
-    let (_, out) = run(o, vec![text("abcdefghijkl"), KiroEvent::ContextUsage { percentage: 1.0 }]);
+    let (_, out) = run(
+        o,
+        vec![
+            text("abcdefghijkl"),
+            KiroEvent::ContextUsage { percentage: 1.0 },
+        ],
+    );
     assert!(out.is_finished());
     let message = out.into_message().unwrap();
     assert_eq!(message["content"][0]["text"], "abcdefgh");
@@ -247,7 +282,10 @@ fn max_tokens_cuts_text_and_thinking_with_the_usage_estimate() {
 fn stop_reasons_from_upstream_signals() {
     let cases: Vec<(Vec<KiroEvent>, &str)> = vec![
         (vec![text("a")], "max_tokens"), // no trailer: truncated
-        (vec![text("a"), KiroEvent::ContextUsage { percentage: 3.0 }], "end_turn"),
+        (
+            vec![text("a"), KiroEvent::ContextUsage { percentage: 3.0 }],
+            "end_turn",
+        ),
         (
             vec![
                 text("a"),
@@ -273,10 +311,16 @@ fn stop_reasons_from_upstream_signals() {
             "refusal",
         ),
         (
-            vec![tool("t1", "f", Some("{\"a\":"), true), KiroEvent::ContextUsage { percentage: 1.0 }],
+            vec![
+                tool("t1", "f", Some("{\"a\":"), true),
+                KiroEvent::ContextUsage { percentage: 1.0 },
+            ],
             "max_tokens",
         ),
-        (vec![KiroEvent::ContextUsage { percentage: 1.0 }], "end_turn"),
+        (
+            vec![KiroEvent::ContextUsage { percentage: 1.0 }],
+            "end_turn",
+        ),
     ];
     for (events, expected) in cases {
         let (_, out) = run(opts(), events.clone());
@@ -306,13 +350,25 @@ fn usage_prefers_metadata_then_context_percentage_then_estimate() {
         out.usage(),
         json!({"input_tokens": 100, "cache_creation_input_tokens": 5, "cache_read_input_tokens": 1000, "output_tokens": 7})
     );
-    let (_, out) = run(opts(), vec![text("Hello"), KiroEvent::ContextUsage { percentage: 1.0 }]);
+    let (_, out) = run(
+        opts(),
+        vec![text("Hello"), KiroEvent::ContextUsage { percentage: 1.0 }],
+    );
     // 1 % of 200 000 = 2 000 tokens in total, minus 2 output tokens.
     assert_eq!(
         out.usage(),
         json!({"input_tokens": 1998, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 2})
     );
-    let (_, out) = run(opts(), vec![text("Hello"), KiroEvent::Metering { usage: 0.1, unit: None }]);
+    let (_, out) = run(
+        opts(),
+        vec![
+            text("Hello"),
+            KiroEvent::Metering {
+                usage: 0.1,
+                unit: None,
+            },
+        ],
+    );
     assert_eq!(out.usage()["input_tokens"], 42);
 }
 
@@ -332,11 +388,19 @@ fn an_error_frame_closes_the_block_then_sends_an_error_event() {
     let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        vec!["content_block_start", "content_block_delta", "content_block_stop", "error"]
+        vec![
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "error"
+        ]
     );
     assert_eq!(got[3].1["type"], "error");
     assert_eq!(got[3].1["error"]["type"], "rate_limit_error");
-    assert!(got[3].1["error"]["message"].as_str().unwrap().contains("slow down"));
+    assert!(got[3].1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("slow down"));
     let err = out.into_message().unwrap_err();
     assert_eq!(err.kind, ErrorKind::RateLimit);
 }
@@ -353,14 +417,23 @@ fn failure_outside_the_stream_is_an_api_error_event() {
 #[test]
 fn tool_names_are_mapped_back_and_second_call_gets_next_index() {
     let mut o = opts();
-    o.tool_names = HashMap::from([("short_name".to_string(), "a_very_long_original_name".to_string())]);
+    o.tool_names = HashMap::from([(
+        "short_name".to_string(),
+        "a_very_long_original_name".to_string(),
+    )]);
     let mut events = vec![
         tool("t1", "short_name", Some("{}"), true),
         tool("t2", "other", Some("{\"x\":1}"), true),
     ];
     events.extend(trailers());
     let (got, out) = run(o, events);
-    assert_eq!(got[0], start(0, json!({"type": "tool_use", "id": "t1", "name": "a_very_long_original_name", "input": {}})));
+    assert_eq!(
+        got[0],
+        start(
+            0,
+            json!({"type": "tool_use", "id": "t1", "name": "a_very_long_original_name", "input": {}})
+        )
+    );
     let message = out.into_message().unwrap();
     assert_eq!(message["content"][0]["input"], json!({}));
     assert_eq!(message["content"][1]["input"], json!({"x": 1}));
@@ -369,7 +442,10 @@ fn tool_names_are_mapped_back_and_second_call_gets_next_index() {
 
 #[test]
 fn ping_and_error_wire_forms() {
-    assert_eq!(SseEvent::ping().to_wire(), "event: ping\ndata: {\"type\":\"ping\"}\n\n");
+    assert_eq!(
+        SseEvent::ping().to_wire(),
+        "event: ping\ndata: {\"type\":\"ping\"}\n\n"
+    );
     let sig = placeholder_signature();
     assert_eq!(sig.len(), 36);
     assert!(sig.starts_with("sig_") && sig[4..].chars().all(|c| c.is_ascii_hexdigit()));
