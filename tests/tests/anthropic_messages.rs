@@ -376,3 +376,41 @@ async fn a_client_disconnect_drops_the_upstream_at_once() {
     }
     assert_eq!(gw.fake.count(Endpoint::Chat), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaotic_upstream_writes_never_leak_tags_or_change_the_answer() {
+    let gw = start().await;
+    let args = r#"{"query":"état des lieux 你好","limit":10}"#;
+    for seed in 1..=6u64 {
+        gw.fake.push_script(
+            Script::new()
+                .texts(&[
+                    "<thinking>",
+                    "Plan: search ",
+                    "first.",
+                    "</thinking>",
+                    "\n\n",
+                ])
+                .texts(&["Searching ", "now 😀."])
+                .tool_call_random("search", &format!("tooluse_chaos{seed}"), args, 5, seed)
+                .trailers()
+                .chaos(seed),
+        );
+        let mut body = request(true, "search");
+        body["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+        body["tools"] = json!([{"name": "search", "input_schema": {"type": "object"}}]);
+        let (events, _) = read_sse(gw.messages(&body).await).await;
+        let message = assemble(&events);
+        assert_eq!(
+            message["content"][0]["thinking"], "Plan: search first.",
+            "seed {seed}"
+        );
+        assert_eq!(
+            message["content"][1]["text"], "Searching now 😀.",
+            "seed {seed}"
+        );
+        let expected: Value = serde_json::from_str(args).unwrap();
+        assert_eq!(message["content"][2]["input"], expected, "seed {seed}");
+        assert_eq!(message["stop_reason"], "tool_use");
+    }
+}
