@@ -5,6 +5,7 @@
 //! | `system` (string or text blocks; `cache_control` accepted) | `system`, Claude Code's per-request billing line removed |
 //! | `text`, `image` (base64), `tool_use`, `tool_result`, `thinking` | the matching [`Part`] |
 //! | `redacted_thinking` | dropped (it cannot be replayed as text) |
+//! | `thinking` from earlier turns | re-encoded upstream as `<thinking>…</thinking>` before the turn's text when thinking is on, dropped otherwise (protocol doc §5.9; done by `kiro_request`); signatures are not checked |
 //! | `document` with text source | text part titled with the document title |
 //! | `document` with PDF source, `image` with URL source, server tools | 400 naming the field |
 //! | `server_tool_use` / `web_search_tool_result` from earlier turns | text parts |

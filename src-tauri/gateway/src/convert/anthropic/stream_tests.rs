@@ -113,8 +113,6 @@ fn text_then_tool_use_exact_transcript() {
     ];
     events.extend(trailers());
     let (got, out) = run(opts(), events);
-    let output = 2 + 3; // "Hello" + name + args, see usage test
-    let _ = output;
     assert_eq!(
         got[..8].to_vec(),
         vec![
