@@ -6,6 +6,7 @@ mod body;
 mod health;
 pub(crate) mod openai;
 mod pipeline;
+mod responses;
 mod sse;
 
 use std::sync::Arc;
@@ -26,6 +27,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/chat/completions", post(openai::chat_completions))
         .route("/messages", post(anthropic::messages))
         .route("/messages/count_tokens", post(anthropic::count_tokens))
+        .route("/responses", post(responses::create_response))
+        .route(
+            "/responses/{id}",
+            get(responses::get_response).delete(responses::delete_response),
+        )
+        .route(
+            "/responses/{id}/input_items",
+            get(responses::list_input_items),
+        )
         .route("/models", get(openai::list_models))
         .route("/models/{id}", get(openai::get_model))
         .route_layer(middleware::from_fn_with_state(
