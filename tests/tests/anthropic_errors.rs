@@ -346,6 +346,7 @@ async fn upstream_faults_map_to_anthropic_types() {
         assert_eq!(status, 400, "stream={stream}: {body}");
         assert_eq!(error_type(&body), "invalid_request_error");
         let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("prompt is too long: "), "{message}");
         assert!(message.contains("context window"), "{message}");
     }
 
@@ -373,4 +374,16 @@ async fn kiro_context_limit_found_by_the_fake_is_a_400_that_says_so() {
         .as_str()
         .unwrap()
         .contains("context window"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiro_body_over_the_payload_limit_reads_as_prompt_too_long() {
+    let gw = start().await;
+    let body = msgs(json!("lorem ipsum ".repeat(60_000)));
+    let (status, response) = gw.message_json(&body).await;
+    assert_eq!(status, 400, "{response}");
+    assert_eq!(error_type(&response), "invalid_request_error");
+    let message = response["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("prompt is too long: "), "{message}");
+    assert_eq!(gw.fake.chat_calls(), 0, "refused before sending");
 }

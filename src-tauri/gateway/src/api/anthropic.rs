@@ -61,10 +61,26 @@ pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> R
             complete(&state, *output, upstream, log).await
         }
         Err(err) => {
+            let err = anthropic_wording(err);
             log.finish(&state, err.status().as_u16(), None, Some(&err.message));
             err.into_response_for(Dialect::Anthropic)
         }
     }
+}
+
+/// Anthropic says "prompt is too long" when the context window is exceeded, and Claude Code
+/// looks for those words to compact the conversation; the gateway's explanation follows.
+/// Kiro's context limit and the gateway's refusal of a Kiro body over its size limit
+/// (`payload_size`) both read that way: compacting fixes either.
+fn anthropic_wording(mut err: ApiError) -> ApiError {
+    let too_long = matches!(
+        err.code.as_deref(),
+        Some("context_length_exceeded" | "payload_size")
+    );
+    if too_long && !err.message.starts_with("prompt is too long") {
+        err.message = format!("prompt is too long: {}", err.message);
+    }
+    err
 }
 
 /// `POST /v1/messages/count_tokens`: `{"input_tokens": N}` — the same local estimate that
