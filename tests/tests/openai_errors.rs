@@ -1,0 +1,555 @@
+//! Issue 3: malformed requests get a 4xx in OpenAI's shape (never a 5xx), and every error
+//! body the OpenAI routes produce parses with async-openai's error type and has `message`,
+//! `type`, `param` and `code` — raw HTTP against the real binary.
+
+mod openai_support;
+
+use std::time::Duration;
+
+use kiro_gateway_tests::fake::Script;
+use openai_support::*;
+use serde_json::{json, Value};
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+fn user(text: &str) -> Value {
+    json!([{"role": "user", "content": text}])
+}
+
+fn with(extra: Value) -> Vec<u8> {
+    let mut body = json!({"model": "claude-sonnet-4-5", "messages": user("hi")});
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            body.as_object_mut().unwrap().remove(k);
+        } else {
+            body[k] = v.clone();
+        }
+    }
+    body.to_string().into_bytes()
+}
+
+struct Case {
+    name: &'static str,
+    body: Vec<u8>,
+    status: u16,
+    /// Expected `param`, when the gateway can name it.
+    param: Option<&'static str>,
+    code: Option<&'static str>,
+}
+
+fn case(name: &'static str, body: Vec<u8>, status: u16, param: Option<&'static str>) -> Case {
+    Case {
+        name,
+        body,
+        status,
+        param,
+        code: None,
+    }
+}
+
+fn table() -> Vec<Case> {
+    let image = |url: &str| {
+        json!([{"role": "user", "content": [
+            {"type": "text", "text": "look"},
+            {"type": "image_url", "image_url": {"url": url}}
+        ]}])
+    };
+    let five_mb = "x".repeat(5 * 1024 * 1024);
+    vec![
+        case("bad JSON", b"{\"model\": \"claude".to_vec(), 400, None),
+        case("empty body", Vec::new(), 400, None),
+        case("body is an array", b"[1,2]".to_vec(), 400, None),
+        case(
+            "missing model",
+            with(json!({"model": null})),
+            400,
+            Some("model"),
+        ),
+        case(
+            "model is a number",
+            with(json!({"model": 4.5})),
+            400,
+            Some("model"),
+        ),
+        case(
+            "empty model",
+            with(json!({"model": " "})),
+            400,
+            Some("model"),
+        ),
+        case(
+            "missing messages",
+            with(json!({"messages": null})),
+            400,
+            Some("messages"),
+        ),
+        case(
+            "messages is a string",
+            with(json!({"messages": "hi"})),
+            400,
+            Some("messages"),
+        ),
+        case(
+            "empty messages",
+            with(json!({"messages": []})),
+            400,
+            Some("messages"),
+        ),
+        case(
+            "message is a number",
+            with(json!({"messages": [1]})),
+            400,
+            Some("messages[0]"),
+        ),
+        case(
+            "missing role",
+            with(json!({"messages": [{"content": "hi"}]})),
+            400,
+            Some("messages[0].role"),
+        ),
+        case(
+            "unknown role",
+            with(json!({"messages": [{"role": "wizard", "content": "hi"}]})),
+            400,
+            Some("messages[0].role"),
+        ),
+        case(
+            "user content is a number",
+            with(json!({"messages": [{"role": "user", "content": 42}]})),
+            400,
+            Some("messages[0].content"),
+        ),
+        case(
+            "user content missing",
+            with(json!({"messages": [{"role": "user"}]})),
+            400,
+            Some("messages[0].content"),
+        ),
+        case(
+            "unknown content part",
+            with(
+                json!({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}]}),
+            ),
+            400,
+            Some("messages[0].content[0].type"),
+        ),
+        case(
+            "tool result without a call",
+            with(json!({"messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "tool", "tool_call_id": "call_nowhere", "content": "42"}
+            ]})),
+            400,
+            Some("messages[1].tool_call_id"),
+        ),
+        case(
+            "tool message without id",
+            with(json!({"messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "tool", "content": "42"}
+            ]})),
+            400,
+            Some("messages[1].tool_call_id"),
+        ),
+        case(
+            "tool_calls is an object",
+            with(json!({"messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "tool_calls": {"id": "x"}}
+            ]})),
+            400,
+            Some("messages[1].tool_calls"),
+        ),
+        case("n = 2", with(json!({"n": 2})), 400, Some("n")),
+        case("n is a string", with(json!({"n": "1"})), 400, Some("n")),
+        case(
+            "stream is a string",
+            with(json!({"stream": "yes"})),
+            400,
+            Some("stream"),
+        ),
+        case(
+            "stream_options is a list",
+            with(json!({"stream": true, "stream_options": [true]})),
+            400,
+            Some("stream_options"),
+        ),
+        case(
+            "max_tokens 0",
+            with(json!({"max_tokens": 0})),
+            400,
+            Some("max_tokens"),
+        ),
+        case(
+            "max_completion_tokens negative",
+            with(json!({"max_completion_tokens": -5})),
+            400,
+            Some("max_completion_tokens"),
+        ),
+        case(
+            "max_tokens is text",
+            with(json!({"max_tokens": "ten"})),
+            400,
+            Some("max_tokens"),
+        ),
+        case(
+            "stop is a number",
+            with(json!({"stop": 42})),
+            400,
+            Some("stop"),
+        ),
+        case(
+            "five stop sequences",
+            with(json!({"stop": ["a", "b", "c", "d", "e"]})),
+            400,
+            Some("stop"),
+        ),
+        case(
+            "stop list holds a number",
+            with(json!({"stop": ["a", 1]})),
+            400,
+            Some("stop[1]"),
+        ),
+        case(
+            "tools is an object",
+            with(json!({"tools": {"type": "function"}})),
+            400,
+            Some("tools"),
+        ),
+        case(
+            "tool without a name",
+            with(json!({"tools": [{"type": "function", "function": {"description": "x"}}]})),
+            400,
+            Some("tools[0].function.name"),
+        ),
+        case(
+            "non-function tool",
+            with(json!({"tools": [{"type": "web_search"}]})),
+            400,
+            Some("tools[0].type"),
+        ),
+        case(
+            "duplicate tools",
+            with(json!({"tools": [
+                {"type": "function", "function": {"name": "f"}},
+                {"type": "function", "function": {"name": "f"}}
+            ]})),
+            400,
+            Some("tools[1].function.name"),
+        ),
+        case(
+            "tool_choice required without tools",
+            with(json!({"tool_choice": "required"})),
+            400,
+            Some("tool_choice"),
+        ),
+        case(
+            "tool_choice names an undeclared tool",
+            with(json!({
+                "tools": [{"type": "function", "function": {"name": "f"}}],
+                "tool_choice": {"type": "function", "function": {"name": "g"}}
+            })),
+            400,
+            Some("tool_choice.function.name"),
+        ),
+        case(
+            "tool_choice unknown word",
+            with(json!({"tool_choice": "always"})),
+            400,
+            Some("tool_choice"),
+        ),
+        case(
+            "response_format xml",
+            with(json!({"response_format": {"type": "xml"}})),
+            400,
+            Some("response_format.type"),
+        ),
+        case(
+            "json_schema without schema object",
+            with(json!({"response_format": {"type": "json_schema"}})),
+            400,
+            Some("response_format.json_schema"),
+        ),
+        case(
+            "reasoning_effort extreme",
+            with(json!({"reasoning_effort": "extreme"})),
+            400,
+            Some("reasoning_effort"),
+        ),
+        case(
+            "remote image URL",
+            with(json!({"messages": image("https://example.com/cat.png")})),
+            400,
+            Some("messages[0].content[1].image_url"),
+        ),
+        case(
+            "BMP image",
+            with(json!({"messages": image(&format!("data:image/bmp;base64,{PNG}"))})),
+            400,
+            Some("messages[0].content[1].image_url"),
+        ),
+        case(
+            "data URL without base64",
+            with(json!({"messages": image("data:image/png,rawbytes")})),
+            400,
+            Some("messages[0].content[1].image_url"),
+        ),
+        case(
+            "empty image data",
+            with(json!({"messages": image("data:image/png;base64,")})),
+            400,
+            Some("messages[0].content[1].image_url"),
+        ),
+        Case {
+            name: "unknown model",
+            body: with(json!({"model": "claude-sonet-4.5"})),
+            status: 404,
+            param: Some("model"),
+            code: Some("model_not_found"),
+        },
+        Case {
+            // Read (below the 20 MiB default), parsed, then refused before going upstream:
+            // the Kiro request would exceed KIRO_MAX_PAYLOAD_BYTES (600 000).
+            name: "5 MB message with the 20 MiB default",
+            body: with(json!({"messages": user(&five_mb)})),
+            status: 400,
+            param: Some("messages"),
+            code: Some("context_length_exceeded"),
+        },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn malformed_requests_get_openai_shaped_4xx() {
+    let r = start(&[]).await;
+    let cases = table();
+    assert!(cases.len() >= 20);
+    let mut failures = Vec::new();
+    for c in cases {
+        let response = r.post_raw("/v1/chat/completions", c.body).await;
+        let (status, err, raw) = openai_error(response).await;
+        assert!(status < 500, "{}: a 5xx: {raw}", c.name);
+        if status != c.status {
+            failures.push(format!(
+                "{}: status {status}, expected {}: {raw}",
+                c.name, c.status
+            ));
+            continue;
+        }
+        if let Some(param) = c.param {
+            if err.param.as_deref() != Some(param) {
+                failures.push(format!(
+                    "{}: param {:?}, expected {param}: {raw}",
+                    c.name, err.param
+                ));
+            }
+        }
+        if let Some(code) = c.code {
+            if err.code.as_deref() != Some(code) {
+                failures.push(format!(
+                    "{}: code {:?}, expected {code}: {raw}",
+                    c.name, err.code
+                ));
+            }
+        }
+        if c.name == "unknown model" {
+            assert!(
+                err.message.contains("claude-sonnet-4.5"),
+                "close matches listed: {raw}"
+            );
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert_eq!(r.fake.chat_calls(), 0, "nothing malformed went upstream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn body_above_the_configured_limit_is_413() {
+    let r = start(&[("KIRO_GATEWAY_MAX_BODY_BYTES", "1048576")]).await;
+    let body = with(json!({"messages": user(&"x".repeat(5 * 1024 * 1024))}));
+    let (status, err, raw) = openai_error(r.post_raw("/v1/chat/completions", body).await).await;
+    assert_eq!(status, 413, "{raw}");
+    assert_eq!(err.r#type.as_deref(), Some("invalid_request_error"));
+    assert!(err.message.contains("KIRO_GATEWAY_MAX_BODY_BYTES"), "{raw}");
+    // Just below the limit is read.
+    let small = with(json!({"messages": user(&"x".repeat(1000))}));
+    assert_eq!(
+        r.post_raw("/v1/chat/completions", small).await.status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_gateway_error_parses_as_an_openai_error() {
+    let r = start(&[
+        ("KIRO_MAX_429_RETRIES", "0"),
+        ("KIRO_MAX_ATTEMPTS", "1"),
+        ("FIRST_TOKEN_TIMEOUT", "1"),
+        ("FIRST_TOKEN_MAX_RETRIES", "0"),
+    ])
+    .await;
+    let http = reqwest::Client::new();
+    let chat_url = r.url("/v1/chat/completions");
+    let body = json!({"model": "claude-sonnet-4-5", "messages": user("hi")});
+
+    // 401: missing key, wrong key in either header.
+    let (status, err, _) =
+        openai_error(http.post(&chat_url).json(&body).send().await.unwrap()).await;
+    assert_eq!(
+        (status, err.code.as_deref()),
+        (401, Some("invalid_api_key"))
+    );
+    assert_eq!(err.r#type.as_deref(), Some("authentication_error"));
+    let wrong_bearer = http
+        .post(&chat_url)
+        .bearer_auth("kgw_wrong")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, err, _) = openai_error(wrong_bearer).await;
+    assert_eq!(
+        (status, err.code.as_deref()),
+        (401, Some("invalid_api_key"))
+    );
+    let wrong_x = http
+        .post(&chat_url)
+        .header("x-api-key", "kgw_wrong")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, _) = openai_error(wrong_x).await;
+    assert_eq!(status, 401);
+    let models_no_key = http.get(r.url("/v1/models")).send().await.unwrap();
+    assert_eq!(openai_error(models_no_key).await.0, 401);
+    // The right key in x-api-key works.
+    let ok = http
+        .post(&chat_url)
+        .header("x-api-key", &r.gateway.api_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+
+    // 404 route, 405 method.
+    let (status, _, _) = openai_error(r.get("/v1/embeddings").await).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = openai_error(r.get("/nothing/here").await).await;
+    assert_eq!(status, 404);
+    let (status, _, raw) = openai_error(r.get("/v1/chat/completions").await).await;
+    assert_eq!(status, 405, "{raw}");
+    let delete = http
+        .delete(r.url("/v1/models"))
+        .bearer_auth(&r.gateway.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(openai_error(delete).await.0, 405);
+
+    // Upstream failures before the stream starts.
+    let upstream_cases: Vec<(&str, Script, u16, &str, Option<&str>)> = vec![
+        (
+            "429",
+            Script::throttled(Some(7)),
+            429,
+            "rate_limit_error",
+            None,
+        ),
+        (
+            "context too long",
+            Script::http_error(
+                400,
+                r#"{"message":"Input is too long for requested model.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#,
+            ),
+            400,
+            "invalid_request_error",
+            Some("context_length_exceeded"),
+        ),
+        (
+            "quota 402",
+            Script::http_error(
+                402,
+                r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+            ),
+            429,
+            "insufficient_quota",
+            Some("insufficient_quota"),
+        ),
+        (
+            "500 high load",
+            Script::server_error(),
+            503,
+            "server_error",
+            None,
+        ),
+        (
+            "500",
+            Script::http_error(500, r#"{"message":"Internal failure","reason":null}"#),
+            502,
+            "server_error",
+            None,
+        ),
+        (
+            "503",
+            Script::http_error(503, r#"{"message":"Service Unavailable","reason":null}"#),
+            503,
+            "server_error",
+            None,
+        ),
+        (
+            "invalid model upstream",
+            Script::http_error(
+                400,
+                r#"{"message":"Invalid model. Please select a different model to continue.","reason":"INVALID_MODEL_ID"}"#,
+            ),
+            404,
+            "invalid_request_error",
+            Some("model_not_found"),
+        ),
+        (
+            "first-token timeout",
+            Script::new()
+                .text("late")
+                .trailers()
+                .first_byte_delay(Duration::from_secs(3)),
+            504,
+            "timeout",
+            None,
+        ),
+    ];
+    for (name, script, want_status, want_type, want_code) in upstream_cases {
+        r.fake.push_script(script);
+        for stream in [false, true] {
+            if stream {
+                // The same failure for a streaming request: still an HTTP error, not SSE.
+                r.fake.push_script(match name {
+                    "429" => Script::throttled(Some(7)),
+                    _ => continue,
+                });
+            }
+            let mut b = body.clone();
+            b["stream"] = json!(stream);
+            let response = r.post_chat(&b).await;
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let (status, err, raw) = openai_error(response).await;
+            assert_eq!(status, want_status, "{name}: {raw}");
+            assert_eq!(err.r#type.as_deref(), Some(want_type), "{name}: {raw}");
+            if want_code.is_some() {
+                assert_eq!(err.code.as_deref(), want_code, "{name}: {raw}");
+            }
+            if name == "429" {
+                assert_eq!(
+                    retry_after.as_deref(),
+                    Some("7"),
+                    "Retry-After is passed on"
+                );
+            }
+        }
+    }
+    assert_eq!(r.fake.pending_scripts(), 0);
+}
