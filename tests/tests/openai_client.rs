@@ -475,6 +475,21 @@ async fn models_come_from_the_upstream_catalogue() {
     assert_eq!(one.owned_by, "anthropic");
     let auto = client.models().retrieve("auto-kiro").await.unwrap();
     assert_eq!(auto.id, "auto-kiro");
+    for alias in [
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-5-20250929",
+        "claude-sonnet-4.5-thinking",
+    ] {
+        let found = client
+            .models()
+            .retrieve(alias)
+            .await
+            .unwrap_or_else(|e| panic!("{alias}: {e}"));
+        assert_eq!(
+            found.id, "claude-sonnet-4.5",
+            "{alias} finds the listed model"
+        );
+    }
     // Cached: one upstream fetch for all of the above.
     assert_eq!(r.fake.count(Endpoint::ListModels), 1);
 

@@ -553,3 +553,172 @@ async fn every_gateway_error_parses_as_an_openai_error() {
     }
     assert_eq!(r.fake.pending_scripts(), 0);
 }
+
+/// Unusual requests real agents send: each is answered (200) or refused with a 4xx in
+/// OpenAI's shape, never a 5xx, and never reaches Kiro in a form Kiro rejects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn odd_but_valid_requests_are_answered() {
+    let r = start(&[]).await;
+    let tool = |name: &str| json!({"type": "function", "function": {"name": name, "parameters": {"type": "object", "properties": {"q": {"type": "string", "description": null}}, "required": []}}});
+    let long_name = "t".repeat(100);
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "only a system message",
+            json!({"messages": [{"role": "system", "content": "You are terse."}]}),
+        ),
+        (
+            "ends with an assistant message",
+            json!({"messages": [
+            {"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hel"}]}),
+        ),
+        (
+            "empty user content",
+            json!({"messages": [{"role": "user", "content": ""}]}),
+        ),
+        (
+            "empty parts list",
+            json!({"messages": [{"role": "user", "content": []}]}),
+        ),
+        (
+            "assistant with null content",
+            json!({"messages": [
+            {"role": "user", "content": "a"}, {"role": "assistant", "content": null},
+            {"role": "user", "content": "b"}]}),
+        ),
+        (
+            "consecutive user messages",
+            json!({"messages": [
+            {"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}),
+        ),
+        (
+            "consecutive assistant messages",
+            json!({"messages": [
+            {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+            {"role": "assistant", "content": "c"}, {"role": "user", "content": "d"}]}),
+        ),
+        (
+            "truncated tool arguments",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{\"q\": \"unterminated"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "ok"}], "tools": [tool("f")]}),
+        ),
+        (
+            "tool result with an image",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": [
+                {"type": "text", "text": "screenshot"},
+                {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{PNG}")}}]}],
+            "tools": [tool("f")]}),
+        ),
+        (
+            "empty tool result",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": ""}], "tools": [tool("f")]}),
+        ),
+        (
+            "tool calls in history without tools declared",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "r"},
+            {"role": "user", "content": "thanks"}]}),
+        ),
+        (
+            "a 100-character tool name",
+            json!({"messages": [{"role": "user", "content": "a"}], "tools": [tool(&long_name)]}),
+        ),
+        (
+            "legacy functions",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": null, "function_call": {"name": "f", "arguments": "{}"}},
+            {"role": "function", "name": "f", "content": "r"}],
+            "functions": [{"name": "f", "parameters": {"type": "object"}}], "function_call": "auto"}),
+        ),
+        (
+            "late system message",
+            json!({"messages": [
+            {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+            {"role": "system", "content": "reminder"}, {"role": "user", "content": "c"}]}),
+        ),
+        (
+            "ignored sampling parameters",
+            json!({"messages": [{"role": "user", "content": "a"}],
+            "temperature": 0.2, "top_p": 0.9, "seed": 1, "presence_penalty": 0, "frequency_penalty": 0,
+            "logit_bias": {"50256": -100}, "user": "u1", "metadata": {"k": "v"}, "store": false,
+            "service_tier": "auto", "logprobs": false, "parallel_tool_calls": true, "n": 1,
+            "stop": ["\n\nHuman:"], "max_completion_tokens": 100, "modalities": ["text"],
+            "prompt_cache_key": "abc", "safety_identifier": "x", "verbosity": "low"}),
+        ),
+        (
+            "nulls everywhere",
+            json!({"messages": [{"role": "user", "content": "a", "name": null}],
+            "tools": null, "tool_choice": null, "stop": null, "max_tokens": null, "stream": null,
+            "stream_options": null, "response_format": null, "reasoning_effort": null}),
+        ),
+        (
+            "model auto-kiro",
+            json!({"model": "auto-kiro", "messages": [{"role": "user", "content": "a"}]}),
+        ),
+        (
+            "model with a context marker",
+            json!({"model": "claude-sonnet-4-5[1m]", "messages": [{"role": "user", "content": "a"}]}),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, mut body) in cases {
+        if body.get("model").is_none() {
+            body["model"] = json!("claude-sonnet-4-5");
+        }
+        for stream in [false, true] {
+            body["stream"] = json!(stream);
+            let response = r.post_chat(&body).await;
+            let status = response.status().as_u16();
+            if status == 200 {
+                let text = response.text().await.unwrap();
+                if stream {
+                    let data = parse_sse(&text);
+                    let chunks = json_chunks(&data);
+                    if data.last().map(String::as_str) != Some("[DONE]")
+                        || chunks.iter().any(|c| c.get("error").is_some())
+                    {
+                        failures.push(format!("{name} (stream): {text}"));
+                    }
+                } else {
+                    let parsed: Result<async_openai::types::CreateChatCompletionResponse, _> =
+                        serde_json::from_str(&text);
+                    if parsed.is_err() {
+                        failures.push(format!("{name}: unparsable completion {text}"));
+                    }
+                }
+            } else {
+                let (status, _, raw) = openai_error(response).await;
+                failures.push(format!("{name} (stream {stream}): {status} {raw}"));
+            }
+        }
+    }
+    let rejected: Vec<String> = r
+        .fake
+        .requests_to(kiro_gateway_tests::fake::Endpoint::Chat)
+        .iter()
+        .filter(|rec| rec.status != 200)
+        .map(|rec| {
+            format!(
+                "{:?}: {}",
+                rec.rejected_by,
+                String::from_utf8_lossy(&rec.body)
+            )
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "\n{}\nupstream rejections: {rejected:#?}",
+        failures.join("\n")
+    );
+    assert!(rejected.is_empty(), "{rejected:#?}");
+}

@@ -63,10 +63,14 @@ pub async fn list_models(State(state): State<Arc<AppState>>) -> Json<Value> {
 pub async fn get_model(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let catalog = state.models.get().await;
     let created = created_at(&state);
+    // Any name `/v1/chat/completions` accepts for a listed model (`claude-sonnet-4-5`,
+    // `claude-sonnet-4-5-20250929`, `…-thinking`) finds it; the answer has the listed id.
+    let upstream_id = resolve_model(&id).upstream_id;
     match catalog
         .models
         .iter()
         .find(|m| client_model_id(&m.id) == id || m.id == id)
+        .or_else(|| catalog.models.iter().find(|m| m.id == upstream_id))
     {
         Some(model) => Json(model_object(model, created)).into_response(),
         None => ApiError::not_found(format!(
