@@ -386,6 +386,7 @@ async fn every_gateway_error_parses_as_an_openai_error() {
         ("KIRO_MAX_ATTEMPTS", "1"),
         ("FIRST_TOKEN_TIMEOUT", "1"),
         ("FIRST_TOKEN_MAX_RETRIES", "0"),
+        ("STREAMING_READ_TIMEOUT", "1"),
     ])
     .await;
     let http = reqwest::Client::new();
@@ -552,6 +553,71 @@ async fn every_gateway_error_parses_as_an_openai_error() {
         }
     }
     assert_eq!(r.fake.pending_scripts(), 0);
+
+    // Failures after Kiro started answering: a non-streaming request gets an error status
+    // (not a partial completion); a stream gets an error event, then [DONE].
+    let after_first_byte: Vec<(&str, fn() -> Script, u16, &str)> = vec![
+        (
+            "exception",
+            || {
+                Script::new()
+                    .text("partial")
+                    .exception("InternalServerException", "boom")
+            },
+            502,
+            "server_error",
+        ),
+        (
+            "throttled",
+            || {
+                Script::new()
+                    .text("partial")
+                    .exception("ThrottlingException", "slow")
+            },
+            429,
+            "rate_limit_error",
+        ),
+        (
+            "abrupt close",
+            || Script::new().text("partial").close_mid_frame("cut"),
+            502,
+            "server_error",
+        ),
+        (
+            "idle timeout",
+            || Script::new().text("partial").stall(),
+            504,
+            "timeout",
+        ),
+    ];
+    for (name, script, want_status, want_type) in after_first_byte {
+        r.fake.push_script(script());
+        let (status, err, raw) = openai_error(r.post_chat(&body).await).await;
+        assert_eq!(status, want_status, "{name}: {raw}");
+        assert_eq!(err.r#type.as_deref(), Some(want_type), "{name}: {raw}");
+
+        r.fake.push_script(script());
+        let mut b = body.clone();
+        b["stream"] = json!(true);
+        let response = r.post_chat(&b).await;
+        assert_eq!(response.status(), 200);
+        let data = sse_data(response).await;
+        assert_eq!(data.last().map(String::as_str), Some("[DONE]"), "{name}");
+        let error: Value = serde_json::from_str(&data[data.len() - 2]).unwrap();
+        let parsed: async_openai::error::WrappedError = serde_json::from_value(error.clone())
+            .unwrap_or_else(|e| panic!("{name}: {error}: {e}"));
+        assert_eq!(
+            parsed.error.r#type.as_deref(),
+            Some(want_type),
+            "{name}: {error}"
+        );
+        for key in ["message", "type", "param", "code"] {
+            assert!(
+                error["error"].get(key).is_some(),
+                "{name}: {key} in {error}"
+            );
+        }
+    }
 }
 
 /// Unusual requests real agents send: each is answered (200) or refused with a 4xx in
