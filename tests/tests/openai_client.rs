@@ -218,6 +218,7 @@ async fn images_history_and_tool_results_reach_upstream() {
             "messages": [
                 {"role": "system", "content": "Be terse."},
                 {"role": "user", "content": "first question"},
+                {"role": "user", "content": [{"type": "text", "text": "MERGED-PART"}]},
                 {"role": "assistant", "content": "first answer"},
                 {"role": "user", "content": "weather in Paris and Oslo?"},
                 {"role": "assistant", "content": null, "tool_calls": [
@@ -247,6 +248,13 @@ async fn images_history_and_tool_results_reach_upstream() {
         .as_str()
         .unwrap()
         .contains("Be terse."));
+    assert!(
+        history[0]["userInputMessage"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("MERGED-PART"),
+        "consecutive user messages merge into one turn"
+    );
     assert_eq!(
         history[1]["assistantResponseMessage"]["content"],
         "first answer"

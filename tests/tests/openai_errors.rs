@@ -556,7 +556,8 @@ async fn every_gateway_error_parses_as_an_openai_error() {
 
     // Failures after Kiro started answering: a non-streaming request gets an error status
     // (not a partial completion); a stream gets an error event, then [DONE].
-    let after_first_byte: Vec<(&str, fn() -> Script, u16, &str)> = vec![
+    type MakeScript = fn() -> Script;
+    let after_first_byte: Vec<(&str, MakeScript, u16, &str)> = vec![
         (
             "exception",
             || {
