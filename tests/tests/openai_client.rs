@@ -388,6 +388,21 @@ async fn reasoning_arrives_as_reasoning_content() {
     assert_eq!((reasoning.as_str(), content.as_str()), ("", "plain"));
     assert!(!String::from_utf8_lossy(&r.fake.last_chat().unwrap().body).contains("<thinking_mode>"));
 
+    // An explicit reasoning_effort "none" wins over the -thinking suffix.
+    let (reasoning, content, _) = reasoning_stream(
+        &r,
+        json!({"model": "claude-sonnet-4-5-thinking", "stream": true, "reasoning_effort": "none",
+               "messages": [{"role": "user", "content": "no thinking"}]}),
+    )
+    .await;
+    assert_eq!((reasoning.as_str(), content.as_str()), ("", "no thinking"));
+    let sent = r.fake.last_chat().unwrap();
+    assert!(!String::from_utf8_lossy(&sent.body).contains("<thinking_mode>"));
+    assert_eq!(
+        sent.current_user_message().unwrap()["modelId"],
+        "claude-sonnet-4.5"
+    );
+
     // Native reasoning events.
     r.fake.push_script(
         Script::new()

@@ -17,7 +17,7 @@ use super::sse;
 use crate::app::{AppState, StreamGuard};
 use crate::convert::openai::{
     parse_chat_request, strip_code_fence, to_conversation, ChatOutput, ChatOutputOptions,
-    ResponseFormat,
+    ReasoningEffort, ResponseFormat,
 };
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::ModelInfo;
@@ -117,8 +117,13 @@ async fn start_chat(
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let chat = parse_chat_request(&body)?;
     log.model = chat.model.clone();
-    let model_thinking = resolve_model(&chat.model).thinking;
-    let conversation = to_conversation(&chat, model_thinking)?;
+    let resolved = resolve_model(&chat.model);
+    let mut conversation = to_conversation(&chat, resolved.thinking)?;
+    if resolved.thinking && chat.reasoning_effort == Some(ReasoningEffort::None) {
+        // An explicit `reasoning_effort: "none"` wins over a `-thinking` suffix; the
+        // pipeline would otherwise turn reasoning back on from the name.
+        conversation.model = resolved.upstream_id;
+    }
     let prepared = prepare(state, conversation)
         .await
         .map_err(payload_as_context_length)?;
