@@ -251,6 +251,22 @@ async fn client_disconnect_drops_the_upstream_request_at_once() {
         "the gateway closed its upstream connection when the client left"
     );
 
+    // A non-streaming client that gives up while Kiro is still answering.
+    r.fake.push_script(Script::new().text("slow").stall());
+    let gave_up = reqwest::Client::new()
+        .post(r.url("/v1/chat/completions"))
+        .bearer_auth(&r.gateway.api_key)
+        .timeout(Duration::from_millis(500))
+        .json(&json!({"model": "claude-sonnet-4-5",
+                      "messages": [{"role": "user", "content": "long task"}]}))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the client timed out");
+    assert!(
+        eventually(Duration::from_secs(2), || r.fake.chat_streams_closed_by_client() == 2).await,
+        "the upstream request of an abandoned non-streaming request is dropped too"
+    );
+
     // The gateway keeps serving afterwards.
     let response = r
         .post_chat(&json!({"model": "claude-sonnet-4-5",
