@@ -58,6 +58,24 @@ fn table() -> Vec<Case> {
     vec![
         case("bad JSON", b"{\"model\": \"claude".to_vec(), 400, None),
         case("empty body", Vec::new(), 400, None),
+        case(
+            "invalid UTF-8",
+            b"{\"model\": \"\xff\xfe\", \"messages\": []}".to_vec(),
+            400,
+            None,
+        ),
+        case(
+            "nested 100 000 deep",
+            {
+                let mut deep = b"{\"model\": \"claude-sonnet-4-5\", \"messages\": ".to_vec();
+                deep.extend(std::iter::repeat_n(b'[', 100_000));
+                deep.extend(std::iter::repeat_n(b']', 100_000));
+                deep.push(b'}');
+                deep
+            },
+            400,
+            None,
+        ),
         case("body is an array", b"[1,2]".to_vec(), 400, None),
         case(
             "missing model",
@@ -449,87 +467,90 @@ async fn every_gateway_error_parses_as_an_openai_error() {
         .unwrap();
     assert_eq!(openai_error(delete).await.0, 405);
 
-    // Upstream failures before the stream starts.
-    let upstream_cases: Vec<(&str, Script, u16, &str, Option<&str>)> = vec![
+    // Upstream failures before the stream starts: the same HTTP error for streaming and
+    // non-streaming requests (no SSE is started).
+    type MakeScript = fn() -> Script;
+    let upstream_cases: Vec<(&str, MakeScript, u16, &str, Option<&str>)> = vec![
         (
             "429",
-            Script::throttled(Some(7)),
+            || Script::throttled(Some(7)),
             429,
             "rate_limit_error",
             None,
         ),
         (
             "context too long",
-            Script::http_error(
-                400,
-                r#"{"message":"Input is too long for requested model.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#,
-            ),
+            || {
+                Script::http_error(
+                    400,
+                    r#"{"message":"Input is too long for requested model.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#,
+                )
+            },
             400,
             "invalid_request_error",
             Some("context_length_exceeded"),
         ),
         (
             "quota 402",
-            Script::http_error(
-                402,
-                r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
-            ),
+            || {
+                Script::http_error(
+                    402,
+                    r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+                )
+            },
             429,
             "insufficient_quota",
             Some("insufficient_quota"),
         ),
         (
             "500 high load",
-            Script::server_error(),
+            Script::server_error,
             503,
             "server_error",
             None,
         ),
         (
             "500",
-            Script::http_error(500, r#"{"message":"Internal failure","reason":null}"#),
+            || Script::http_error(500, r#"{"message":"Internal failure","reason":null}"#),
             502,
             "server_error",
             None,
         ),
         (
             "503",
-            Script::http_error(503, r#"{"message":"Service Unavailable","reason":null}"#),
+            || Script::http_error(503, r#"{"message":"Service Unavailable","reason":null}"#),
             503,
             "server_error",
             None,
         ),
         (
             "invalid model upstream",
-            Script::http_error(
-                400,
-                r#"{"message":"Invalid model. Please select a different model to continue.","reason":"INVALID_MODEL_ID"}"#,
-            ),
+            || {
+                Script::http_error(
+                    400,
+                    r#"{"message":"Invalid model. Please select a different model to continue.","reason":"INVALID_MODEL_ID"}"#,
+                )
+            },
             404,
             "invalid_request_error",
             Some("model_not_found"),
         ),
         (
             "first-token timeout",
-            Script::new()
-                .text("late")
-                .trailers()
-                .first_byte_delay(Duration::from_secs(3)),
+            || {
+                Script::new()
+                    .text("late")
+                    .trailers()
+                    .first_byte_delay(Duration::from_secs(3))
+            },
             504,
             "timeout",
             None,
         ),
     ];
     for (name, script, want_status, want_type, want_code) in upstream_cases {
-        r.fake.push_script(script);
         for stream in [false, true] {
-            if stream {
-                // The same failure for a streaming request: still an HTTP error, not SSE.
-                r.fake.push_script(match name {
-                    "429" => Script::throttled(Some(7)),
-                    _ => continue,
-                });
-            }
+            r.fake.push_script(script());
             let mut b = body.clone();
             b["stream"] = json!(stream);
             let response = r.post_chat(&b).await;
@@ -538,7 +559,7 @@ async fn every_gateway_error_parses_as_an_openai_error() {
                 .get("retry-after")
                 .map(|v| v.to_str().unwrap().to_owned());
             let (status, err, raw) = openai_error(response).await;
-            assert_eq!(status, want_status, "{name}: {raw}");
+            assert_eq!(status, want_status, "{name} (stream {stream}): {raw}");
             assert_eq!(err.r#type.as_deref(), Some(want_type), "{name}: {raw}");
             if want_code.is_some() {
                 assert_eq!(err.code.as_deref(), want_code, "{name}: {raw}");
@@ -556,7 +577,6 @@ async fn every_gateway_error_parses_as_an_openai_error() {
 
     // Failures after Kiro started answering: a non-streaming request gets an error status
     // (not a partial completion); a stream gets an error event, then [DONE].
-    type MakeScript = fn() -> Script;
     let after_first_byte: Vec<(&str, MakeScript, u16, &str)> = vec![
         (
             "exception",
