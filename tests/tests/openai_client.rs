@@ -673,3 +673,53 @@ async fn response_format_instructs_and_checks_the_final_text() {
     let chunks = json_chunks(&sse_data(response).await);
     assert_eq!(joined_delta(&chunks, "content"), "not json");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tool_call_arguments_survive_any_fragmentation() {
+    use kiro_gateway_tests::fake::{FragmentSplit, Step, Transport};
+    let r = start(&[]).await;
+    let client = r.client();
+    let args = r#"{"path":"src/main.rs","content":"fn main() {\n    println!(\"héllo 你好 😀\");\n}\n","mode":"overwrite","lines":[1,2,3],"nested":{"a":null,"b":true}}"#;
+    for seed in 0..12u64 {
+        r.fake.push_script(
+            Script::new()
+                .step(Step::ToolCall {
+                    name: "write_file".into(),
+                    id: format!("tooluse_seed{seed}"),
+                    arguments: args.into(),
+                    split: FragmentSplit::Random {
+                        count: 2 + seed as usize * 3,
+                        seed,
+                    },
+                    leading_empty: seed % 2 == 0,
+                })
+                .trailers()
+                .with_transport(Transport::chaos(seed)),
+        );
+        let mut stream = client
+            .chat()
+            .create_stream(request(json!({
+                "model": "claude-sonnet-4-5",
+                "messages": [{"role": "user", "content": "write it"}],
+                "tools": [{"type": "function", "function": {"name": "write_file", "parameters": {"type": "object"}}}]
+            })))
+            .await
+            .unwrap();
+        let mut id = None;
+        let mut arguments = String::new();
+        while let Some(chunk) = stream.next().await {
+            for choice in chunk.unwrap().choices {
+                for tc in choice.delta.tool_calls.unwrap_or_default() {
+                    assert_eq!(tc.index, 0);
+                    if tc.id.is_some() {
+                        assert!(id.is_none(), "seed {seed}: the id comes once");
+                        id = tc.id;
+                    }
+                    arguments.push_str(&tc.function.unwrap().arguments.unwrap_or_default());
+                }
+            }
+        }
+        assert_eq!(id.as_deref(), Some(format!("call_seed{seed}").as_str()));
+        assert_eq!(arguments, args, "seed {seed}");
+    }
+}
