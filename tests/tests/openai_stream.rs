@@ -63,6 +63,39 @@ async fn fifty_concurrent_streams_get_exactly_their_own_content() {
         assert!(usage.is_some(), "stream {i} has its usage chunk");
     }
     assert_eq!(r.fake.chat_calls(), 50);
+
+    // 50 distinct scripts (FIFO, so which request gets which is up to the scheduler): every
+    // stream must carry exactly one whole script, and every script must be seen once.
+    let scripted = |k: usize| -> Vec<String> { (0..8).map(|c| format!("[s{k:02}c{c}]")).collect() };
+    for k in 0..50 {
+        let parts = scripted(k);
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        r.fake.push_script(Script::new().texts(&refs).trailers());
+    }
+    let tasks = (0..50).map(|_| {
+        let client = client.clone();
+        async move {
+            let request: CreateChatCompletionRequest = serde_json::from_value(json!({
+                "model": "claude-sonnet-4-5",
+                "messages": [{"role": "user", "content": "scripted"}],
+                "stream": true
+            }))
+            .unwrap();
+            let mut stream = client.chat().create_stream(request).await.unwrap();
+            let mut got = String::new();
+            while let Some(chunk) = stream.next().await {
+                for choice in &chunk.unwrap().choices {
+                    got.push_str(choice.delta.content.as_deref().unwrap_or(""));
+                }
+            }
+            got
+        }
+    });
+    let mut seen: Vec<String> = futures::future::join_all(tasks).await;
+    seen.sort();
+    let mut all: Vec<String> = (0..50).map(|k| scripted(k).concat()).collect();
+    all.sort();
+    assert_eq!(seen, all, "each stream carries one whole script");
 }
 
 fn snapshot_path(name: &str) -> PathBuf {
@@ -263,7 +296,11 @@ async fn client_disconnect_drops_the_upstream_request_at_once() {
         .await;
     assert!(gave_up.is_err(), "the client timed out");
     assert!(
-        eventually(Duration::from_secs(2), || r.fake.chat_streams_closed_by_client() == 2).await,
+        eventually(Duration::from_secs(2), || r
+            .fake
+            .chat_streams_closed_by_client()
+            == 2)
+        .await,
         "the upstream request of an abandoned non-streaming request is dropped too"
     );
 
