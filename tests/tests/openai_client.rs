@@ -723,3 +723,57 @@ async fn tool_call_arguments_survive_any_fragmentation() {
         assert_eq!(arguments, args, "seed {seed}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn long_tool_names_are_shortened_upstream_and_mapped_back() {
+    let r = start(&[]).await;
+    let client = r.client();
+    let long = "mcp__github_enterprise_server__create_or_update_repository_file_contents_v2";
+    let body = json!({
+        "model": "claude-sonnet-4-5",
+        "messages": [{"role": "user", "content": "commit it"}],
+        "tools": [{"type": "function", "function": {"name": long, "parameters": {"type": "object"}}}]
+    });
+    // Learn the name Kiro sees.
+    client.chat().create(request(body.clone())).await.unwrap();
+    let sent = r.fake.last_chat().unwrap();
+    let upstream_name = sent.current_user_message().unwrap()["userInputMessageContext"]["tools"][0]
+        ["toolSpecification"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(upstream_name, long, "shortened for Kiro");
+    assert!(upstream_name.len() <= 64);
+
+    // Kiro calls it by that name; the client sees its own.
+    for stream in [false, true] {
+        r.fake.push_script(
+            Script::new()
+                .tool_call(&upstream_name, "tooluse_long1", r#"{"path":"a"}"#, 2)
+                .trailers(),
+        );
+        let mut b = body.clone();
+        b["stream"] = json!(stream);
+        let name = if stream {
+            let mut s = client.chat().create_stream(request(b)).await.unwrap();
+            let mut name = None;
+            while let Some(chunk) = s.next().await {
+                for choice in chunk.unwrap().choices {
+                    for tc in choice.delta.tool_calls.unwrap_or_default() {
+                        if let Some(n) = tc.function.and_then(|f| f.name) {
+                            name = Some(n);
+                        }
+                    }
+                }
+            }
+            name.unwrap()
+        } else {
+            let c = client.chat().create(request(b)).await.unwrap();
+            c.choices[0].message.tool_calls.as_ref().unwrap()[0]
+                .function
+                .name
+                .clone()
+        };
+        assert_eq!(name, long, "stream {stream}");
+    }
+}
