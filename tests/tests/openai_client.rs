@@ -777,3 +777,62 @@ async fn long_tool_names_are_shortened_upstream_and_mapped_back() {
         assert_eq!(name, long, "stream {stream}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stop_and_max_tokens_are_enforced_by_the_gateway() {
+    let r = start(&[]).await;
+    let client = r.client();
+    for stream in [false, true] {
+        // A stop sequence split across two upstream chunks.
+        r.fake.push_script(
+            Script::new()
+                .texts(&["The answer is 4", "2.\nEN", "D and more text"])
+                .trailers(),
+        );
+        let body = json!({"model": "claude-sonnet-4-5", "stream": stream, "stop": ["\nEND", "zzz"],
+                          "messages": [{"role": "user", "content": "x"}]});
+        let (text, finish) = collect(&client, body).await;
+        assert_eq!(text, "The answer is 42.", "stream {stream}");
+        assert_eq!(finish, Some(FinishReason::Stop));
+
+        // max_tokens: the answer is cut, finish_reason length.
+        let long = "word ".repeat(400);
+        r.fake
+            .push_script(Script::new().text(&long).text(&long).trailers());
+        let body = json!({"model": "claude-sonnet-4-5", "stream": stream, "max_tokens": 20,
+                          "messages": [{"role": "user", "content": "x"}]});
+        let (text, finish) = collect(&client, body).await;
+        assert!(
+            !text.is_empty() && text.len() < 200,
+            "cut: {} bytes",
+            text.len()
+        );
+        assert!(long.starts_with(&text));
+        assert_eq!(finish, Some(FinishReason::Length), "stream {stream}");
+    }
+}
+
+async fn collect(
+    client: &async_openai::Client<async_openai::config::OpenAIConfig>,
+    body: Value,
+) -> (String, Option<FinishReason>) {
+    if body["stream"] == json!(true) {
+        let mut s = client.chat().create_stream(request(body)).await.unwrap();
+        let mut text = String::new();
+        let mut finish = None;
+        while let Some(chunk) = s.next().await {
+            for choice in chunk.unwrap().choices {
+                text.push_str(choice.delta.content.as_deref().unwrap_or(""));
+                finish = choice.finish_reason.or(finish);
+            }
+        }
+        (text, finish)
+    } else {
+        let c = client.chat().create(request(body)).await.unwrap();
+        let choice = &c.choices[0];
+        (
+            choice.message.content.clone().unwrap_or_default(),
+            choice.finish_reason,
+        )
+    }
+}
