@@ -836,3 +836,30 @@ async fn collect(
         )
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stop_sequence_ends_the_answer_without_waiting_for_kiro() {
+    let r = start(&[]).await;
+    let client = r.client();
+    for (k, stream) in [false, true].into_iter().enumerate() {
+        // Kiro would keep the connection open forever after the stop sequence.
+        r.fake
+            .push_script(Script::new().text("done. STOP here").stall());
+        let body = json!({"model": "claude-sonnet-4-5", "stream": stream, "stop": "STOP",
+                          "messages": [{"role": "user", "content": "x"}]});
+        let (text, finish) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), collect(&client, body))
+                .await
+                .expect("answered without waiting for the upstream to end");
+        assert_eq!(text, "done. ");
+        assert_eq!(finish, Some(FinishReason::Stop));
+        assert!(
+            eventually(std::time::Duration::from_secs(2), || r
+                .fake
+                .chat_streams_closed_by_client()
+                == k + 1)
+            .await,
+            "the upstream connection is closed (stream {stream})"
+        );
+    }
+}
