@@ -749,6 +749,44 @@ async fn odd_but_valid_requests_are_answered() {
             "stream_options": null, "response_format": null, "reasoning_effort": null}),
         ),
         (
+            "empty tool_calls list",
+            json!({"messages": [
+            {"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "tool_calls": []},
+            {"role": "user", "content": "c"}]}),
+        ),
+        (
+            "tool result with null content",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": null}], "tools": [tool("f")]}),
+        ),
+        (
+            "a tool-call id reused in a later turn",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "tool_calls": [{"id": "call_0", "type": "function", "function": {"name": "f", "arguments": "{\"q\":\"1\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_0", "content": "one"},
+            {"role": "assistant", "tool_calls": [{"id": "call_0", "type": "function", "function": {"name": "f", "arguments": "{\"q\":\"2\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_0", "content": "two"}], "tools": [tool("f")]}),
+        ),
+        (
+            "tool calls with odd ids",
+            json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "tool_calls": [{"id": "toolu_01A/B+C=", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "toolu_01A/B+C=", "content": "r"}], "tools": [tool("f")]}),
+        ),
+        (
+            "image_url as a plain string",
+            json!({"messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": format!("data:image/jpeg;base64,{PNG}")}]}]}),
+        ),
+        (
+            "message names",
+            json!({"messages": [{"role": "user", "name": "alice", "content": "a"}]}),
+        ),
+        (
             "model auto-kiro",
             json!({"model": "auto-kiro", "messages": [{"role": "user", "content": "a"}]}),
         ),
