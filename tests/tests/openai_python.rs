@@ -52,6 +52,23 @@ except openai.APIError as e:
     out["stream_error"] = e.message
 
 out["models"] = sorted(m.id for m in client.models.list())
+out["retrieved"] = client.models.retrieve("claude-sonnet-4-5-20250929").id
+
+try:
+    from pydantic import BaseModel
+
+    class Sum(BaseModel):
+        answer: int
+
+    parsed = client.chat.completions.parse(model="claude-sonnet-4-5",
+        messages=[{"role": "user", "content": "2+2?"}], response_format=Sum)
+    out["parsed"] = parsed.choices[0].message.parsed.answer
+except ImportError:
+    out["parsed"] = "skipped"
+except AttributeError:
+    parsed = client.beta.chat.completions.parse(model="claude-sonnet-4-5",
+        messages=[{"role": "user", "content": "2+2?"}], response_format=Sum)
+    out["parsed"] = parsed.choices[0].message.parsed.answer
 print(json.dumps(out))
 "#;
 
@@ -78,6 +95,11 @@ async fn python_sdk_works_when_installed() {
         Script::new()
             .text("partial")
             .exception("InternalServerException", "boom"),
+    );
+    r.fake.push_script(
+        Script::new()
+            .texts(&["```json\n{\"answer\"", ": 4}\n```"])
+            .trailers(),
     );
     let base = r.gateway.base_url.clone();
     let key = r.gateway.api_key.clone();
@@ -111,6 +133,12 @@ async fn python_sdk_works_when_installed() {
     assert!(
         out["stream_error"].as_str().unwrap().contains("boom"),
         "the SDK raises the in-stream error: {out}"
+    );
+    eprintln!("python SDK results: {out}");
+    assert_eq!(out["retrieved"], "claude-sonnet-4.5");
+    assert!(
+        out["parsed"] == 4 || out["parsed"] == "skipped",
+        "structured output through the SDK's parse(): {out}"
     );
     assert!(out["models"]
         .as_array()

@@ -183,7 +183,13 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
 }
 
 /// The event-stream response: headers now, body written by a task following `actions`.
-/// Counts in `closed_by_client` when the reader goes away before the script ended.
+#[allow(dead_code)]
+pub(crate) fn stream_response(actions: Vec<Action>) -> Response {
+    stream_response_observed(actions, None)
+}
+
+/// [`stream_response`], counting in `closed_by_client` when the reader goes away before the
+/// script ended.
 pub(crate) fn stream_response_observed(
     actions: Vec<Action>,
     closed_by_client: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
