@@ -19,12 +19,13 @@ pub struct GatewayProcess {
 /// Path of the `kiro-gateway` binary built alongside the test binaries.
 pub fn gateway_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test-binary> → target/<profile>/kiro-gateway
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile dir");
-    let binary = profile_dir.join(format!("kiro-gateway{}", std::env::consts::EXE_SUFFIX));
+    let name = format!("kiro-gateway{}", std::env::consts::EXE_SUFFIX);
+    // A test binary lives in target/<profile>/deps, a tool binary in target/<profile>.
+    let dir = exe.parent().expect("exe dir");
+    let binary = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("deps") => dir.parent().expect("target profile dir").join(&name),
+        _ => dir.join(&name),
+    };
     assert!(
         binary.exists(),
         "{} is missing: run the tests with `cargo test --workspace` (or build it with `cargo build -p kiro-gateway`)",
@@ -41,6 +42,55 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// The environment every test run gets: HOME and the XDG dirs inside `home`, PATH, and
+/// `env` on top (an empty value unsets a key for the gateway's configuration).
+fn base_env(home: &Path, env: &[(&str, String)]) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("HOME".into(), home.display().to_string());
+    vars.insert(
+        "XDG_CONFIG_HOME".into(),
+        home.join(".config").display().to_string(),
+    );
+    vars.insert(
+        "XDG_DATA_HOME".into(),
+        home.join(".local/share").display().to_string(),
+    );
+    vars.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        vars.insert((*k).to_owned(), v.clone());
+    }
+    vars
+}
+
+/// Run `kiro-gateway <args>` to completion (for `doctor`, `models`, start-up failures),
+/// killing it after `timeout`.
+pub fn run_to_exit(
+    home: &Path,
+    env: &[(&str, String)],
+    args: &[&str],
+    timeout: Duration,
+) -> std::process::Output {
+    let mut child = Command::new(gateway_binary())
+        .args(args)
+        .env_clear()
+        .envs(base_env(home, env))
+        .current_dir(home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kiro-gateway");
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait_with_output().expect("output")
+}
+
 impl GatewayProcess {
     /// Start the gateway with exactly `env` (plus PATH), on a free port, and wait until
     /// `/health` answers. `home` becomes HOME and the XDG dirs, so nothing of the real
@@ -48,22 +98,12 @@ impl GatewayProcess {
     pub fn start(home: &Path, env: &[(&str, String)], args: &[&str]) -> GatewayProcess {
         let port = free_port();
         let api_key = "kgw_test_key_0123456789abcdef".to_owned();
-        let mut vars: HashMap<String, String> = HashMap::new();
-        vars.insert("HOME".into(), home.display().to_string());
-        vars.insert(
-            "XDG_CONFIG_HOME".into(),
-            home.join(".config").display().to_string(),
-        );
-        vars.insert(
-            "XDG_DATA_HOME".into(),
-            home.join(".local/share").display().to_string(),
-        );
-        vars.insert("KIRO_GATEWAY_PORT".into(), port.to_string());
-        vars.insert("KIRO_GATEWAY_API_KEY".into(), api_key.clone());
-        vars.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
-        for (k, v) in env {
-            vars.insert((*k).to_owned(), v.clone());
-        }
+        let mut defaults = vec![
+            ("KIRO_GATEWAY_PORT", port.to_string()),
+            ("KIRO_GATEWAY_API_KEY", api_key.clone()),
+        ];
+        defaults.extend(env.iter().cloned());
+        let vars = base_env(home, &defaults);
         let mut child = Command::new(gateway_binary())
             .args(args)
             .env_clear()

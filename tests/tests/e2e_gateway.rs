@@ -319,3 +319,38 @@ async fn sigterm_drains_an_open_stream_within_the_bound() {
     assert!(started.elapsed() < Duration::from_secs(15), "bounded drain");
     drop(response);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_kiro_would_reject_is_refused_before_anything_goes_upstream() {
+    let r = start(false, &[("KIRO_MAX_PAYLOAD_BYTES", "20000")]).await;
+    let big = "lorem ipsum ".repeat(5_000);
+    let response = post_chat(&r, &chat_request(false, &big)).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(body["error"]["code"], "payload_size", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("20000"), "names the limit: {message}");
+    assert_eq!(r.fake.chat_calls(), 0, "nothing went upstream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_upstream_failure_after_the_first_byte_ends_the_stream_with_an_error_event() {
+    let r = start(false, &[]).await;
+    r.fake.push_script(
+        Script::new()
+            .text("partial answer")
+            .exception("ThrottlingException", "Rate exceeded"),
+    );
+    let response = post_chat(&r, &chat_request(true, "x")).await;
+    assert_eq!(response.status(), 200);
+    let raw = response.text().await.unwrap();
+    let events: Vec<&str> = raw.split("\n\n").filter(|e| !e.is_empty()).collect();
+    assert!(events[0].contains("partial answer"), "{raw}");
+    let error_event = events
+        .iter()
+        .find(|e| e.contains("\"error\""))
+        .unwrap_or_else(|| panic!("an error event: {raw}"));
+    assert!(error_event.contains("Rate exceeded"), "{error_event}");
+    assert_eq!(*events.last().unwrap(), "data: [DONE]");
+}

@@ -17,6 +17,8 @@ pub struct AppState {
     pub api_key: Option<Secret<String>>,
     pub started_at: Instant,
     pub metrics: Arc<Metrics>,
+    /// Stored `/v1/responses` results (memory, LRU + TTL).
+    pub responses: crate::responses_store::ResponseStore,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             api_key,
             started_at: Instant::now(),
             metrics: Arc::new(Metrics::default()),
+            responses: Default::default(),
         })
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod aws_ids;
 pub mod cli;
 pub mod config;
 pub mod convert;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod gateway;
 pub mod kiro;
 pub mod logs;
+pub mod responses_store;
 pub mod secrets;
 pub mod server;
 

@@ -5,6 +5,7 @@ mod body;
 mod health;
 pub(crate) mod openai;
 mod pipeline;
+mod responses;
 mod sse;
 
 use std::sync::Arc;
@@ -23,6 +24,12 @@ use crate::error::{ApiError, Dialect, ErrorKind};
 pub fn router(state: Arc<AppState>) -> Router {
     let v1 = Router::new()
         .route("/chat/completions", post(openai::chat_completions))
+        .route("/responses", post(responses::create_response))
+        .route(
+            "/responses/{id}",
+            get(responses::get_response).delete(responses::delete_response),
+        )
+        .route("/responses/{id}/input_items", get(responses::list_input_items))
         .route("/models", get(openai::list_models))
         .route("/models/{id}", get(openai::get_model))
         .route_layer(middleware::from_fn_with_state(

@@ -43,6 +43,9 @@ pub async fn run(config: Config) -> ExitCode {
         }
     };
     print_banner(&gateway, addr);
+    // Warm the model catalogue so the first request does not wait for it.
+    let models = gateway.state.models.clone();
+    tokio::spawn(async move { models.get().await });
     wait_for_shutdown_signal().await;
     eprintln!(
         "shutting down: letting open requests finish (up to {}s)…",

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::keys::{known_toml_keys, Setting, KEYS};
 use super::{CliOverrides, ConfigError};
+use crate::aws_ids::edit_distance;
 
 /// Which layer a raw value came from (for relative paths and messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,20 +200,6 @@ fn suggestion<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Parse `dir/.env` without touching the process environment. A missing file is fine.

@@ -687,26 +687,3 @@ fn validation_errors_table() {
         );
     }
 }
-
-#[test]
-fn region_and_arn_validators() {
-    use super::validate::{is_profile_arn, is_region};
-    for ok in [
-        "us-east-1",
-        "eu-central-1",
-        "ap-southeast-2",
-        "us-gov-west-1",
-    ] {
-        assert!(is_region(ok), "{ok}");
-    }
-    for bad in ["us-1", "us--1", "us-east-", "useast-1", "us-east-1a", ""] {
-        assert!(!is_region(bad), "{bad}");
-    }
-    assert!(is_profile_arn(
-        "arn:aws:codewhisperer:us-east-1:699475941385:profile/EHGA3GRVQMUK"
-    ));
-    assert!(!is_profile_arn(
-        "arn:aws:codewhisperer:us-east-1:699:profile/"
-    ));
-    assert!(!is_profile_arn("arn:aws:codewhisperer:US:699:profile/x"));
-}

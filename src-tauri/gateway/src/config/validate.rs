@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::keys::{spec_of, Setting};
 use super::layers::{Layer, RawMap, RawValue};
 use super::{expand_tilde, Config, ConfigError};
+use crate::aws_ids::{is_profile_arn, is_region};
 use crate::secrets::Secret;
 
 /// Upper bound for timeouts, in seconds.
@@ -86,47 +87,6 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
-}
-
-/// `^[a-z]{2}(-[a-z]+)+-\d+$`, e.g. `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
-pub(crate) fn is_region(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    if parts.len() < 3 {
-        return false;
-    }
-    let (first, middle, last) = (parts[0], &parts[1..parts.len() - 1], parts[parts.len() - 1]);
-    first.len() == 2
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-        && middle
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && !last.is_empty()
-        && last.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `^arn:aws:codewhisperer:[a-z0-9-]+:\d+:profile/[A-Za-z0-9._-]+$`.
-pub(crate) fn is_profile_arn(text: &str) -> bool {
-    let Some(rest) = text.strip_prefix("arn:aws:codewhisperer:") else {
-        return false;
-    };
-    let mut parts = rest.splitn(3, ':');
-    let (Some(region), Some(account), Some(resource)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    let Some(name) = resource.strip_prefix("profile/") else {
-        return false;
-    };
-    !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !account.is_empty()
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 fn is_url(text: &str, schemes: &[&str]) -> bool {

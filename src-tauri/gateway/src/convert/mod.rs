@@ -8,6 +8,7 @@ pub mod json_at;
 pub mod kiro_request;
 pub mod openai;
 pub mod reasoning_tags;
+pub mod responses;
 pub mod stop;
 pub mod tool_calls;
 pub mod usage;

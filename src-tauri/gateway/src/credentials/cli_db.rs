@@ -133,7 +133,7 @@ pub(crate) fn load(path: &Path, only_key: Option<&str>) -> Result<CliLoaded, Cre
         .ok()
         .flatten()
         .and_then(|v| v.get("arn").and_then(Value::as_str).map(str::to_owned))
-        .filter(|a| token::is_valid_profile_arn(a));
+        .filter(|a| crate::aws_ids::is_profile_arn(a));
     let state_region = read_kv(&conn, "state", STATE_IDC_REGION_KEY)
         .ok()
         .flatten()
@@ -155,7 +155,7 @@ pub(crate) fn load(path: &Path, only_key: Option<&str>) -> Result<CliLoaded, Cre
             .or(reg_region)
             .or(state_region),
         profile_arn: get_str(&obj, &["profile_arn", "profileArn"])
-            .filter(|a| token::is_valid_profile_arn(a))
+            .filter(|a| crate::aws_ids::is_profile_arn(a))
             .map(str::to_owned),
         token_endpoint: get_str(&obj, &["token_endpoint", "tokenEndpoint"]).map(str::to_owned),
         issuer_url: get_str(&obj, &["issuer_url", "issuerUrl"]).map(str::to_owned),

@@ -87,7 +87,7 @@ pub(crate) fn load(path: &Path, cache_dirs: &[PathBuf]) -> Result<TokenSet, Cred
     let expires_at = token::parse_expiry(obj.get("expiresAt").or_else(|| obj.get("expires_at")))
         .map_err(|e| CredentialError::Invalid(format!("{}: {e}", path.display())))?;
     let profile_arn = get_str(&obj, &["profileArn", "profile_arn"])
-        .filter(|a| token::is_valid_profile_arn(a))
+        .filter(|a| crate::aws_ids::is_profile_arn(a))
         .map(str::to_owned);
     Ok(TokenSet {
         access_token,

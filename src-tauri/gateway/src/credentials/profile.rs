@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::token::{arn_region, is_valid_profile_arn};
 use super::AuthKind;
+use crate::aws_ids::{arn_region, is_profile_arn as is_valid_profile_arn};
 
 /// The shared free/social profile seen in social refresh responses. Last resort for social
 /// logins only (IdC accounts get 403 with it).

@@ -254,7 +254,7 @@ fn parse_success(body: &str) -> Result<Refreshed, CredentialError> {
         refresh_token: s(&["refreshToken", "refresh_token"]),
         expires_in,
         profile_arn: s(&["profileArn", "profile_arn"])
-            .filter(|a| super::token::is_valid_profile_arn(a)),
+            .filter(|a| crate::aws_ids::is_profile_arn(a)),
     })
 }
 

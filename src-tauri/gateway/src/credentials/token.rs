@@ -175,45 +175,6 @@ pub(crate) fn detect_kind(
     }
 }
 
-/// A well-formed CodeWhisperer profile ARN
-/// (`arn:aws:codewhisperer:{region}:{digits}:profile/{id}`), not a placeholder.
-pub(crate) fn is_valid_profile_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "codewhisperer" {
-        return false;
-    }
-    let region_ok = !parts[3].is_empty()
-        && parts[3]
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let account_ok = !parts[4].is_empty() && parts[4].chars().all(|c| c.is_ascii_digit());
-    let id_ok = parts[5].strip_prefix("profile/").is_some_and(|id| {
-        id.chars().any(|c| c.is_ascii_alphanumeric())
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    });
-    region_ok && account_ok && id_ok
-}
-
-/// `xx-yyyy-N` region names only.
-pub(crate) fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 3
-        && !parts[0].is_empty()
-        && parts[0].chars().all(|c| c.is_ascii_lowercase())
-        && !parts[1].is_empty()
-        && parts[1].chars().all(|c| c.is_ascii_lowercase())
-        && !parts[2].is_empty()
-        && parts[2].chars().all(|c| c.is_ascii_digit())
-}
-
-/// The region of a profile ARN (its 4th `:` field) when it looks like a region.
-pub(crate) fn arn_region(arn: &str) -> Option<String> {
-    let region = arn.split(':').nth(3)?;
-    is_region(region).then(|| region.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,21 +200,6 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(s, ms);
-    }
-
-    #[test]
-    fn profile_arns() {
-        let arn = "arn:aws:codewhisperer:us-east-1:699475941385:profile/EHGA3GRVQMUK";
-        assert!(is_valid_profile_arn(arn));
-        assert_eq!(arn_region(arn).as_deref(), Some("us-east-1"));
-        assert!(!is_valid_profile_arn(
-            "arn:aws:codewhisperer:us-east-1:...:profile/x"
-        ));
-        assert!(!is_valid_profile_arn(
-            "arn:aws:codewhisperer:us-east-1:1:profile/..."
-        ));
-        assert!(!is_valid_profile_arn("arn:aws:s3:us-east-1:1:profile/x"));
-        assert_eq!(arn_region("arn:aws:codewhisperer:EU:1:profile/x"), None);
     }
 
     #[test]

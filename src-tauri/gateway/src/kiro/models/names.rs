@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use crate::aws_ids::edit_distance;
+
 /// Result of resolving a client's model name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedModel {
@@ -237,28 +239,13 @@ pub fn close_matches<S: AsRef<str>>(name: &str, known_ids: &[S]) -> Vec<String> 
         .map(|id| id.as_ref())
         .filter_map(|id| {
             let lower = id.to_ascii_lowercase();
-            let d = levenshtein(&raw, &lower).min(levenshtein(&resolved, &lower));
+            let d = edit_distance(&raw, &lower).min(edit_distance(&resolved, &lower));
             (d <= threshold).then(|| (d, id.to_string()))
         })
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
     scored.into_iter().take(3).map(|(_, id)| id).collect()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -384,12 +371,5 @@ mod tests {
         assert!(close_matches("totally-different", &known).is_empty());
         assert_eq!(close_matches("glm5", &known), vec!["glm-5".to_string()]);
         assert!(close_matches("", &Vec::<String>::new()).is_empty());
-    }
-
-    #[test]
-    fn levenshtein_basics() {
-        assert_eq!(levenshtein("", ""), 0);
-        assert_eq!(levenshtein("abc", ""), 3);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
     }
 }
