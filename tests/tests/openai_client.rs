@@ -543,12 +543,13 @@ async fn models_fall_back_to_the_static_list_when_upstream_fails() {
         .await;
     assert_eq!(response.status(), 200);
 
-    // A 500 from the model list, too.
-    let r = start(&[]).await;
-    r.fake.inject(
+    // A 500 from the model list, too (the gateway fetches it at start-up).
+    let fake = kiro_gateway_tests::fake::FakeKiro::start(FakeConfig::default()).await;
+    fake.inject(
         Endpoint::ListModels,
         HttpReply::json(500, json!({"message": "boom", "reason": null})),
     );
+    let r = start_on(fake, &[]).await;
     let list = r.client().models().list().await.expect("fallback list");
     let ids: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
     assert!(ids.contains(&"claude-opus-4.5"), "{ids:?}");

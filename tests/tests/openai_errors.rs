@@ -332,7 +332,7 @@ fn table() -> Vec<Case> {
             body: with(json!({"messages": user(&five_mb)})),
             status: 400,
             param: Some("messages"),
-            code: Some("context_length_exceeded"),
+            code: Some("payload_size"),
         },
     ]
 }

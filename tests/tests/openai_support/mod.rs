@@ -21,7 +21,12 @@ pub struct Running {
 
 /// The fake (with `cfg`), a valid token file, and the gateway with `extra_env`.
 pub async fn start_with(cfg: FakeConfig, extra_env: &[(&str, &str)]) -> Running {
-    let fake = FakeKiro::start(cfg).await;
+    start_on(FakeKiro::start(cfg).await, extra_env).await
+}
+
+/// A valid token file for `fake` (already prepared by the caller, e.g. with injected
+/// replies for the gateway's start-up calls) and the gateway with `extra_env`.
+pub async fn start_on(fake: FakeKiro, extra_env: &[(&str, &str)]) -> Running {
     let home = TempHome::new();
     let (token_file, _) =
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));

@@ -124,9 +124,7 @@ async fn start_chat(
         // pipeline would otherwise turn reasoning back on from the name.
         conversation.model = resolved.upstream_id;
     }
-    let prepared = prepare(state, conversation)
-        .await
-        .map_err(payload_as_context_length)?;
+    let prepared = prepare(state, conversation).await?;
     let upstream = open_upstream(state, &prepared).await?;
     log.mark_first_byte();
     let output = ChatOutput::new(ChatOutputOptions {
@@ -155,16 +153,6 @@ async fn start_chat(
             response_format: chat.response_format.clone(),
         })
     }
-}
-
-/// A conversation too large for Kiro's payload limit is reported with OpenAI's
-/// `context_length_exceeded` code, which agents recognise and answer by compacting the
-/// conversation (the remedy is the same; the message still names the payload limit).
-fn payload_as_context_length(mut err: ApiError) -> ApiError {
-    if err.code.as_deref() == Some("payload_size") {
-        err.code = Some("context_length_exceeded".to_owned());
-    }
-    err
 }
 
 /// Non-streaming: the same state machine, collected.
