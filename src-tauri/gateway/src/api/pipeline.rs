@@ -102,7 +102,7 @@ async fn check_model(
 fn preflight_error(err: PreflightError) -> ApiError {
     let param = match err.message_index {
         Some(i) => format!("messages[{i}]"),
-        None if err.rule == "payload_size" => "messages".to_owned(),
+        None if err.rule == "payload_size" || err.rule == "no_messages" => "messages".to_owned(),
         None => err.rule.to_owned(),
     };
     ApiError::invalid_request(format!("{err}"))
