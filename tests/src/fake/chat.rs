@@ -178,28 +178,49 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     let delay = g.cfg.chat_header_delay;
     drop(g);
     let actions = render(&script.steps, &transport);
-    Outcome::ok(stream_response(actions), account).delayed(delay)
+    let closed = shared.chat_streams_closed_by_client.clone();
+    Outcome::ok(stream_response_observed(actions, Some(closed)), account).delayed(delay)
 }
 
 /// The event-stream response: headers now, body written by a task following `actions`.
+#[allow(dead_code)]
 pub(crate) fn stream_response(actions: Vec<Action>) -> Response {
+    stream_response_observed(actions, None)
+}
+
+/// [`stream_response`], counting in `closed_by_client` when the reader goes away before the
+/// script ended.
+pub(crate) fn stream_response_observed(
+    actions: Vec<Action>,
+    closed_by_client: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+) -> Response {
+    let count_close = move || {
+        if let Some(counter) = &closed_by_client {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
     tokio::spawn(async move {
         for a in actions {
             match a {
                 Action::Write(b) => {
                     if tx.send(Ok(Bytes::from(b))).await.is_err() {
+                        count_close();
                         return;
                     }
                 }
                 Action::Sleep(d) => tokio::time::sleep(d).await,
                 Action::Stall(None) => {
                     tx.closed().await;
+                    count_close();
                     return;
                 }
                 Action::Stall(Some(d)) => {
                     tokio::select! {
-                        _ = tx.closed() => return,
+                        _ = tx.closed() => {
+                            count_close();
+                            return;
+                        }
                         _ = tokio::time::sleep(d) => {}
                     }
                 }

@@ -276,6 +276,8 @@ pub(crate) struct Inner {
 pub(crate) struct Shared {
     pub inner: Mutex<Inner>,
     pub notify: Notify,
+    /// Chat streams whose client (the gateway) went away before the script ended.
+    pub chat_streams_closed_by_client: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Shared {
@@ -326,6 +328,7 @@ impl FakeKiro {
                 records: Vec::new(),
             }),
             notify: Notify::new(),
+            chat_streams_closed_by_client: Arc::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
@@ -471,6 +474,15 @@ impl FakeKiro {
 
     pub fn chat_calls(&self) -> usize {
         self.count(Endpoint::Chat)
+    }
+
+    /// How many chat event streams were closed by the client (the gateway dropped the
+    /// connection) before their script ended: a `stall()` that saw its client leave, or a
+    /// write that found nobody reading.
+    pub fn chat_streams_closed_by_client(&self) -> usize {
+        self.shared
+            .chat_streams_closed_by_client
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Forget recorded requests (counters restart from 0).

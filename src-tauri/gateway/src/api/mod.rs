@@ -2,6 +2,7 @@
 //! middleware; errors in the caller's dialect.
 
 pub mod admin;
+mod anthropic;
 mod auth;
 mod body;
 mod health;
@@ -27,6 +28,8 @@ use crate::error::{ApiError, Dialect, ErrorKind};
 pub fn router(state: Arc<AppState>) -> Router {
     let v1 = Router::new()
         .route("/chat/completions", post(openai::chat_completions))
+        .route("/messages", post(anthropic::messages))
+        .route("/messages/count_tokens", post(anthropic::count_tokens))
         .route("/responses", post(responses::create_response))
         .route(
             "/responses/{id}",
@@ -56,9 +59,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Anthropic routes answer in Anthropic's shape; everything else in OpenAI's.
+/// Anthropic routes answer in Anthropic's shape; everything else in OpenAI's. Middleware
+/// inside the `/v1` nest sees the path without the prefix (`/messages`).
 pub(crate) fn dialect_of(path: &str) -> Dialect {
-    if path.starts_with("/v1/messages") {
+    if path.starts_with("/v1/messages") || path.starts_with("/messages") {
         Dialect::Anthropic
     } else {
         Dialect::OpenAi

@@ -15,7 +15,10 @@ use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
 use super::sse;
 use crate::app::{AppState, StreamGuard};
-use crate::convert::openai::{parse_chat_request, to_conversation, ChatOutput, ChatOutputOptions};
+use crate::convert::openai::{
+    parse_chat_request, strip_code_fence, to_conversation, ChatOutput, ChatOutputOptions,
+    ReasoningEffort, ResponseFormat,
+};
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::ModelInfo;
 use crate::kiro::models::resolve_model;
@@ -60,10 +63,14 @@ pub async fn list_models(State(state): State<Arc<AppState>>) -> Json<Value> {
 pub async fn get_model(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let catalog = state.models.get().await;
     let created = created_at(&state);
+    // Any name `/v1/chat/completions` accepts for a listed model (`claude-sonnet-4-5`,
+    // `claude-sonnet-4-5-20250929`, `…-thinking`) finds it; the answer has the listed id.
+    let upstream_id = resolve_model(&id).upstream_id;
     match catalog
         .models
         .iter()
         .find(|m| client_model_id(&m.id) == id || m.id == id)
+        .or_else(|| catalog.models.iter().find(|m| m.id == upstream_id))
     {
         Some(model) => Json(model_object(model, created)).into_response(),
         None => ApiError::not_found(format!(
@@ -81,9 +88,11 @@ pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Reque
     let mut log = RequestLog::new("/v1/chat/completions");
     match start_chat(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
-        Ok(Started::Complete { output, upstream }) => {
-            complete(&state, *output, upstream, log).await
-        }
+        Ok(Started::Complete {
+            output,
+            upstream,
+            response_format,
+        }) => complete(&state, *output, upstream, &response_format, log).await,
         Err(err) => {
             log.finish(&state, err.status().as_u16(), None, Some(&err.message));
             err.into_response_for(Dialect::OpenAi)
@@ -96,6 +105,7 @@ enum Started {
     Complete {
         output: Box<ChatOutput>,
         upstream: EventStream,
+        response_format: ResponseFormat,
     },
 }
 
@@ -107,8 +117,13 @@ async fn start_chat(
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let chat = parse_chat_request(&body)?;
     log.model = chat.model.clone();
-    let model_thinking = resolve_model(&chat.model).thinking;
-    let conversation = to_conversation(&chat, model_thinking)?;
+    let resolved = resolve_model(&chat.model);
+    let mut conversation = to_conversation(&chat, resolved.thinking)?;
+    if resolved.thinking && chat.reasoning_effort == Some(ReasoningEffort::None) {
+        // An explicit `reasoning_effort: "none"` wins over a `-thinking` suffix; the
+        // pipeline would otherwise turn reasoning back on from the name.
+        conversation.model = resolved.upstream_id;
+    }
     let prepared = prepare(state, conversation).await?;
     let upstream = open_upstream(state, &prepared).await?;
     log.mark_first_byte();
@@ -135,6 +150,7 @@ async fn start_chat(
         Ok(Started::Complete {
             output: Box::new(output),
             upstream,
+            response_format: chat.response_format.clone(),
         })
     }
 }
@@ -144,6 +160,7 @@ async fn complete(
     state: &Arc<AppState>,
     mut output: ChatOutput,
     mut upstream: EventStream,
+    response_format: &ResponseFormat,
     log: RequestLog,
 ) -> Response {
     while !output.is_finished() {
@@ -159,14 +176,56 @@ async fn complete(
     }
     drop(upstream);
     match output.into_completion() {
-        Ok(completion) => {
+        Ok(mut completion) => {
             let usage = usage_pair(&completion["usage"]);
             log.finish(state, 200, usage, None);
-            Json(completion).into_response()
+            let format_error = check_response_format(&mut completion, response_format);
+            let mut response = Json(completion).into_response();
+            if format_error {
+                response.headers_mut().insert(
+                    RESPONSE_FORMAT_HEADER,
+                    axum::http::HeaderValue::from_static("invalid"),
+                );
+            }
+            response
         }
         Err(err) => {
             log.finish(state, err.status().as_u16(), None, Some(&err.message));
             err.into_response_for(Dialect::OpenAi)
+        }
+    }
+}
+
+/// Header set to `invalid` on a non-streaming answer whose text fails the
+/// `response_format` check.
+pub const RESPONSE_FORMAT_HEADER: &str = "x-kiro-response-format";
+
+/// `response_format` `json_object` / `json_schema` on a finished non-streaming answer
+/// (README, "OpenAI API: accepted parameters"): a valid answer wrapped in a Markdown code
+/// fence is unwrapped; an invalid one is kept as it is (the client's own parser reports it
+/// with the real text in hand) and flagged with `message.response_format_error` (the
+/// reason) plus the [`RESPONSE_FORMAT_HEADER`] header. Answers that are tool calls only are
+/// not checked. Returns true when the answer was flagged.
+fn check_response_format(completion: &mut Value, format: &ResponseFormat) -> bool {
+    if !format.wants_json() {
+        return false;
+    }
+    let message = &mut completion["choices"][0]["message"];
+    let Some(text) = message["content"].as_str().map(str::to_owned) else {
+        return false;
+    };
+    match format.check_answer(&text) {
+        Ok(_) => {
+            let inner = strip_code_fence(&text);
+            if inner.len() != text.len() {
+                message["content"] = Value::String(inner.to_owned());
+            }
+            false
+        }
+        Err(reason) => {
+            tracing::warn!("the answer does not follow response_format: {reason}");
+            message["response_format_error"] = Value::String(reason);
+            true
         }
     }
 }

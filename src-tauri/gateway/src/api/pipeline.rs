@@ -57,6 +57,18 @@ pub async fn prepare(
     })
 }
 
+/// The prompt estimate [`prepare`] reports for `conversation` (`Prepared::prompt_tokens`),
+/// after the same model check but without building or sending anything. Used by
+/// `/v1/messages/count_tokens`, so it agrees with `message_start` for the same request.
+pub async fn estimate_prompt(
+    state: &Arc<AppState>,
+    conversation: &Conversation,
+) -> Result<u64, ApiError> {
+    let model_id = resolve_model(&conversation.model).upstream_id;
+    check_model(state, &conversation.model, &model_id).await?;
+    Ok(estimate_conversation_tokens(conversation))
+}
+
 /// A model the account's catalogue does not list is refused with close matches. When the
 /// catalogue could not be fetched, the name is passed through and Kiro decides.
 async fn check_model(
@@ -90,7 +102,7 @@ async fn check_model(
 fn preflight_error(err: PreflightError) -> ApiError {
     let param = match err.message_index {
         Some(i) => format!("messages[{i}]"),
-        None if err.rule == "payload_size" => "messages".to_owned(),
+        None if err.rule == "payload_size" || err.rule == "no_messages" => "messages".to_owned(),
         None => err.rule.to_owned(),
     };
     ApiError::invalid_request(format!("{err}"))

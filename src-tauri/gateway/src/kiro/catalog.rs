@@ -1,5 +1,11 @@
 //! The account's model catalogue (protocol doc §7.1–7.2): fetched from the management host,
 //! cached with a TTL, refreshed in the background, with a static fallback when upstream fails.
+//!
+//! * A fresh entry is served from the cache; a stale one is served while one background
+//!   refresh runs; with nothing cached the caller waits for the fetch.
+//! * A failed fetch keeps the last list fetched from upstream, if any, and otherwise uses
+//!   the static list ([`fallback_models`]); either way the entry goes stale again after at
+//!   most [`RETRY_AFTER_FAILURE`], so a recovered upstream is picked up soon.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -32,7 +38,56 @@ pub enum CatalogSource {
 pub struct Catalog {
     pub models: Arc<Vec<ModelInfo>>,
     pub source: CatalogSource,
+    /// When this entry was made (fetched, or fallen back to).
     fetched_at: Instant,
+    /// When it should be refreshed.
+    stale_at: Instant,
+}
+
+/// How soon a failed fetch is tried again.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
+
+/// The cache entry after a fetch: see the module documentation.
+fn next_catalog(
+    previous: Option<&Catalog>,
+    fetched: Result<Vec<ModelInfo>, String>,
+    ttl: Duration,
+    now: Instant,
+) -> Catalog {
+    match fetched {
+        Ok(models) if !models.is_empty() => Catalog {
+            models: Arc::new(models),
+            source: CatalogSource::Upstream,
+            fetched_at: now,
+            stale_at: now + ttl,
+        },
+        outcome => {
+            let retry = now + ttl.min(RETRY_AFTER_FAILURE);
+            if let Some(previous) = previous.filter(|p| p.source == CatalogSource::Upstream) {
+                if let Err(err) = outcome {
+                    tracing::warn!(
+                        "could not refresh the model list from Kiro, keeping the last one: {err}"
+                    );
+                }
+                return Catalog {
+                    fetched_at: now,
+                    stale_at: retry,
+                    ..previous.clone()
+                };
+            }
+            if let Err(err) = outcome {
+                tracing::warn!(
+                    "could not fetch the model list from Kiro, using the built-in list: {err}"
+                );
+            }
+            Catalog {
+                models: Arc::new(fallback_models()),
+                source: CatalogSource::Fallback,
+                fetched_at: now,
+                stale_at: retry,
+            }
+        }
+    }
 }
 
 /// Models known to exist when the catalogue cannot be fetched (protocol doc §7.3).
@@ -78,7 +133,7 @@ impl ModelCatalog {
     pub async fn get(self: &Arc<Self>) -> Catalog {
         let cached = self.cache.read().unwrap_or_else(|e| e.into_inner()).clone();
         match cached {
-            Some(catalog) if catalog.fetched_at.elapsed() < self.ttl => catalog,
+            Some(catalog) if Instant::now() < catalog.stale_at => catalog,
             Some(stale) => {
                 let this = self.clone();
                 tokio::spawn(async move {
@@ -98,26 +153,9 @@ impl ModelCatalog {
                 return catalog;
             }
         }
-        let catalog = match self.fetch().await {
-            Ok(models) if !models.is_empty() => Catalog {
-                models: Arc::new(models),
-                source: CatalogSource::Upstream,
-                fetched_at: Instant::now(),
-            },
-            outcome => {
-                if let Err(err) = outcome {
-                    tracing::warn!(
-                        "could not fetch the model list from Kiro, using the built-in list: {err}"
-                    );
-                }
-                // Cache the fallback briefly so a recovered upstream is picked up soon.
-                Catalog {
-                    models: Arc::new(fallback_models()),
-                    source: CatalogSource::Fallback,
-                    fetched_at: Instant::now() - self.ttl + self.ttl.min(Duration::from_secs(60)),
-                }
-            }
-        };
+        let fetched = self.fetch().await;
+        let previous = self.cache.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let catalog = next_catalog(previous.as_ref(), fetched, self.ttl, Instant::now());
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some(catalog.clone());
         catalog
     }
@@ -236,6 +274,40 @@ mod tests {
         assert_eq!(model.id, "claude-sonnet-4.5");
         assert_eq!(model.max_input_tokens, Some(200_000));
         assert!(parsed.next_token.is_none());
+    }
+
+    fn model(id: &str) -> ModelInfo {
+        ModelInfo {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+            max_input_tokens: None,
+            max_output_tokens: None,
+        }
+    }
+
+    #[test]
+    fn failures_keep_the_last_upstream_list_and_retry_soon() {
+        let ttl = Duration::from_secs(15 * 60);
+        let t0 = Instant::now();
+        // Nothing cached and upstream fails: the static list, retried within a minute.
+        let first = next_catalog(None, Err("HTTP 500".into()), ttl, t0);
+        assert_eq!(first.source, CatalogSource::Fallback);
+        assert_eq!(first.stale_at, t0 + RETRY_AFTER_FAILURE);
+        // Upstream recovers: its list, for the whole TTL.
+        let good = next_catalog(Some(&first), Ok(vec![model("glm-5")]), ttl, t0);
+        assert_eq!(good.source, CatalogSource::Upstream);
+        assert_eq!(good.stale_at, t0 + ttl);
+        // A later failure (or an empty list) keeps that list, retried soon.
+        for outcome in [Err("HTTP 404".to_owned()), Ok(vec![])] {
+            let kept = next_catalog(Some(&good), outcome, ttl, t0);
+            assert_eq!(kept.source, CatalogSource::Upstream);
+            assert_eq!(kept.models[0].id, "glm-5");
+            assert_eq!(kept.stale_at, t0 + RETRY_AFTER_FAILURE);
+        }
+        // A TTL shorter than the retry delay wins.
+        let short = next_catalog(None, Err("x".into()), Duration::from_secs(5), t0);
+        assert_eq!(short.stale_at, t0 + Duration::from_secs(5));
     }
 
     #[test]

@@ -1,3 +1,7 @@
 //! Anthropic Messages ⇄ neutral conversation / Kiro events.
 
 pub mod request;
+pub mod stream;
+
+#[cfg(test)]
+mod stream_tests;

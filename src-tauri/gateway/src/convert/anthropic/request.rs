@@ -5,6 +5,7 @@
 //! | `system` (string or text blocks; `cache_control` accepted) | `system`, Claude Code's per-request billing line removed |
 //! | `text`, `image` (base64), `tool_use`, `tool_result`, `thinking` | the matching [`Part`] |
 //! | `redacted_thinking` | dropped (it cannot be replayed as text) |
+//! | `thinking` from earlier turns | re-encoded upstream as `<thinking>…</thinking>` before the turn's text when thinking is on, dropped otherwise (protocol doc §5.9; done by `kiro_request`); signatures are not checked |
 //! | `document` with text source | text part titled with the document title |
 //! | `document` with PDF source, `image` with URL source, server tools | 400 naming the field |
 //! | `server_tool_use` / `web_search_tool_result` from earlier turns | text parts |
@@ -520,6 +521,52 @@ mod tests {
         v.as_object_mut().unwrap().remove("max_tokens");
         assert!(parse(v.clone()).is_err());
         assert!(parse_messages_request(v.to_string().as_bytes(), Purpose::CountTokens).is_ok());
+    }
+
+    #[test]
+    fn claude_code_extras_are_accepted_and_unknown_fields_ignored() {
+        let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+        let v = json!({
+            "model": "claude-sonnet-4-5", "max_tokens": 10, "stream": true,
+            "temperature": 1, "top_p": 0.9, "top_k": 5,
+            "context_management": {"edits": []}, "output_config": {"effort": "high"},
+            "thinking": {"type": "adaptive"},
+            "metadata": {"user_id": "{\"device_id\":\"d\",\"session_id\":\"4b0e4a39-5c8e-4f3e-9a43-2f3d5f0c1a22\"}"},
+            "tools": [{"type": "custom", "name": "f", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}],
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "go", "cache_control": {"type": "ephemeral", "ttl": "1h"}, "citations": null}]},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}, "cache_control": {"type": "ephemeral"}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "cache_control": {"type": "ephemeral"},
+                    "content": [{"type": "text", "text": "shot"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": png}}]}]}
+            ]
+        });
+        let req = parse(v).unwrap();
+        assert!(req.stream);
+        let conv = req.conversation;
+        assert_eq!(
+            conv.thinking,
+            Some(Thinking {
+                budget_tokens: None
+            })
+        );
+        assert_eq!(
+            conv.session_id.as_deref(),
+            Some("4b0e4a39-5c8e-4f3e-9a43-2f3d5f0c1a22")
+        );
+        match &conv.messages[2].parts[0] {
+            Part::ToolResult {
+                content,
+                images,
+                is_error,
+                ..
+            } => {
+                assert_eq!(content, "shot");
+                assert_eq!(images.len(), 1);
+                assert_eq!(images[0].media_type, "image/png");
+                assert!(!is_error);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //!   message become [`Conversation::system`], joined in order with a blank line. Later
 //!   ones (some agents inject reminders mid-conversation) become a user message whose text
 //!   is `"[System message]\n"` + the text, at their position, so their order is kept.
+//!   A conversation of system/developer messages only is sent as one user message holding
+//!   their text (OpenAI answers such requests; Kiro needs a user turn).
 //! * **Assistant tool-call arguments** are parsed as JSON. An empty string is `{}`. Text
 //!   that is not a JSON *object* (unparsable, e.g. a call truncated in an earlier turn, or
 //!   another JSON type) is kept as `{"_raw": "<the text>"}` instead of refusing the whole
@@ -1066,6 +1068,13 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
                 }
             }
         }
+    }
+    if messages.is_empty() && !system_parts.is_empty() {
+        // Only system/developer messages: OpenAI answers them; Kiro needs a user turn.
+        messages.push(Message {
+            role: Role::User,
+            parts: vec![Part::Text(std::mem::take(&mut system_parts).join("\n\n"))],
+        });
     }
     if let Some(instruction) = req.response_format.instruction() {
         system_parts.push(instruction);

@@ -577,6 +577,28 @@ fn system_and_developer_before_the_conversation_join_into_system() {
 }
 
 #[test]
+fn system_messages_only_become_the_user_turn() {
+    let v = with(
+        minimal(),
+        "messages",
+        json!([
+            {"role": "system", "content": "A"},
+            {"role": "developer", "content": "B"},
+        ]),
+    );
+    let conv = to_conversation(&parse(v.clone()).unwrap(), false).unwrap();
+    assert_eq!(conv.system, None);
+    assert_eq!(conv.messages.len(), 1);
+    assert_eq!(conv.messages[0].role, Role::User);
+    assert_eq!(conv.messages[0].parts, vec![Part::Text("A\n\nB".into())]);
+    // response_format still adds its instruction as the system text.
+    let v = with(v, "response_format", json!({"type": "json_object"}));
+    let conv = to_conversation(&parse(v).unwrap(), false).unwrap();
+    assert!(conv.system.unwrap().contains("JSON object"));
+    assert_eq!(conv.messages[0].parts, vec![Part::Text("A\n\nB".into())]);
+}
+
+#[test]
 fn user_parts_and_data_url_images() {
     let v = with(
         minimal(),

@@ -1,0 +1,304 @@
+//! Anthropic routes: `POST /v1/messages` and `POST /v1/messages/count_tokens`.
+//!
+//! `anthropic-version`, `anthropic-beta` and Claude Code's `?beta=true` are accepted and
+//! ignored (nothing they select changes what Kiro can do). Errors use Anthropic's envelope
+//! `{"type":"error","error":{"type","message"}}` ([`Dialect::Anthropic`]).
+//!
+//! Streaming: `message_start` goes out as soon as Kiro produced its first event; a `ping`
+//! follows every [`PING_INTERVAL`] of upstream silence (a timeout around the upstream read
+//! in the pump — no global timer; the pending read survives the timeout, so Kiro's own idle
+//! timeout still counts the whole silence). The upstream lives inside the body stream: a
+//! client disconnect drops it at once.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::body::read_body;
+use super::pipeline::{estimate_prompt, open_upstream, prepare, RequestLog};
+use super::sse;
+use crate::app::{AppState, StreamGuard};
+use crate::convert::anthropic::request::{parse_messages_request, Purpose};
+use crate::convert::anthropic::stream::{
+    placeholder_signature, MessageOutput, MessageOutputOptions, SseEvent,
+};
+use crate::error::{ApiError, Dialect};
+use crate::kiro::events::KiroEvent;
+use crate::kiro::{EventStream, UpstreamError};
+
+/// Upstream silence after which a `ping` event is sent (Claude Code and proxies keep the
+/// stream alive with it). `KIRO_GATEWAY_PING_INTERVAL_MS` overrides it (tests).
+pub const PING_INTERVAL: Duration = Duration::from_secs(15);
+
+fn ping_interval() -> Duration {
+    std::env::var("KIRO_GATEWAY_PING_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+        .unwrap_or(PING_INTERVAL)
+}
+
+const ROUTE: &str = "/v1/messages";
+
+/// `POST /v1/messages`
+pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let mut log = RequestLog::new(ROUTE);
+    match start(&state, request, &mut log).await {
+        Ok(Started::Stream(response)) => response,
+        Ok(Started::Complete { output, upstream }) => {
+            complete(&state, *output, upstream, log).await
+        }
+        Err(err) => {
+            let err = anthropic_wording(err);
+            log.finish(&state, err.status().as_u16(), None, Some(&err.message));
+            err.into_response_for(Dialect::Anthropic)
+        }
+    }
+}
+
+/// Anthropic says "prompt is too long" when the context window is exceeded, and Claude Code
+/// looks for those words to compact the conversation; the gateway's explanation follows.
+/// Kiro's context limit and the gateway's refusal of a Kiro body over its size limit
+/// (`payload_size`) both read that way: compacting fixes either.
+fn anthropic_wording(mut err: ApiError) -> ApiError {
+    let too_long = matches!(
+        err.code.as_deref(),
+        Some("context_length_exceeded" | "payload_size")
+    );
+    if too_long && !err.message.starts_with("prompt is too long") {
+        err.message = format!("prompt is too long: {}", err.message);
+    }
+    err
+}
+
+/// `POST /v1/messages/count_tokens`: `{"input_tokens": N}` — the same local estimate that
+/// `message_start` carries for the same request (see `convert::usage` for the method).
+pub async fn count_tokens(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let result = async {
+        let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
+        let parsed = parse_messages_request(&body, Purpose::CountTokens)?;
+        estimate_prompt(&state, &parsed.conversation).await
+    }
+    .await;
+    match result {
+        Ok(tokens) => Json(json!({ "input_tokens": tokens })).into_response(),
+        Err(err) => err.into_response_for(Dialect::Anthropic),
+    }
+}
+
+enum Started {
+    Stream(Response),
+    Complete {
+        output: Box<MessageOutput>,
+        upstream: EventStream,
+    },
+}
+
+async fn start(
+    state: &Arc<AppState>,
+    request: Request,
+    log: &mut RequestLog,
+) -> Result<Started, ApiError> {
+    let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
+    let parsed = parse_messages_request(&body, Purpose::Messages)?;
+    let conversation = parsed.conversation;
+    log.model = conversation.model.clone();
+    let model = conversation.model.clone();
+    let stop_sequences = conversation.stop_sequences.clone();
+    let max_tokens = conversation.max_output_tokens;
+    let prepared = prepare(state, conversation).await?;
+    let upstream = open_upstream(state, &prepared).await?;
+    log.mark_first_byte();
+    let output = MessageOutput::new(MessageOutputOptions {
+        id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+        model,
+        tool_names: prepared.kiro.tool_names.clone(),
+        stop_sequences,
+        max_tokens,
+        reasoning_tags: prepared.reasoning,
+        prompt_tokens_estimate: prepared.prompt_tokens,
+        context_window: prepared.context_window,
+        placeholder_signature: placeholder_signature(),
+    });
+    if parsed.stream {
+        Ok(Started::Stream(stream_message(
+            state.clone(),
+            output,
+            upstream,
+            std::mem::replace(log, RequestLog::new(ROUTE)),
+        )))
+    } else {
+        Ok(Started::Complete {
+            output: Box::new(output),
+            upstream,
+        })
+    }
+}
+
+/// Non-streaming: the same state machine, collected.
+async fn complete(
+    state: &Arc<AppState>,
+    mut output: MessageOutput,
+    mut upstream: EventStream,
+    log: RequestLog,
+) -> Response {
+    while !output.is_finished() {
+        match upstream.next().await {
+            Some(Ok(event)) => {
+                output.on_event(event);
+            }
+            Some(Err(err)) => {
+                output.on_failure(err.to_api_error());
+            }
+            None => break,
+        }
+    }
+    drop(upstream);
+    match output.into_message() {
+        Ok(message) => {
+            let usage = usage_pair(&message["usage"]);
+            log.finish(state, 200, usage, None);
+            Json(message).into_response()
+        }
+        Err(err) => {
+            log.finish(state, err.status().as_u16(), None, Some(&err.message));
+            err.into_response_for(Dialect::Anthropic)
+        }
+    }
+}
+
+fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
+    Some((
+        usage["input_tokens"].as_u64()?,
+        usage["output_tokens"].as_u64()?,
+    ))
+}
+
+type Read = (EventStream, Option<Result<KiroEvent, UpstreamError>>);
+type PendingRead = Pin<Box<dyn Future<Output = Read> + Send>>;
+
+/// One upstream read that owns the stream, so it can outlive a ping timeout.
+fn read_next(mut upstream: EventStream) -> PendingRead {
+    Box::pin(async move {
+        let next = upstream.next().await;
+        (upstream, next)
+    })
+}
+
+/// Streaming: each upstream event becomes SSE events as soon as it is decoded.
+fn stream_message(
+    state: Arc<AppState>,
+    output: MessageOutput,
+    upstream: EventStream,
+    log: RequestLog,
+) -> Response {
+    struct Pump {
+        state: Arc<AppState>,
+        output: MessageOutput,
+        /// Idle upstream between reads.
+        upstream: Option<EventStream>,
+        /// A read in progress (owns the upstream meanwhile).
+        reading: Option<PendingRead>,
+        done: bool,
+        queue: VecDeque<Bytes>,
+        log: RequestLog,
+        ping: Duration,
+        _guard: StreamGuard,
+    }
+    impl Pump {
+        fn push(&mut self, events: Vec<SseEvent>) {
+            self.queue
+                .extend(events.iter().map(|e| Bytes::from(e.to_wire())));
+        }
+        fn end(&mut self) {
+            self.upstream = None;
+            self.reading = None;
+            self.done = true;
+            let events = self.output.finish();
+            self.push(events);
+            let error = self.output.error().map(|e| e.message.clone());
+            let status = self.output.error().map_or(200, |e| e.status().as_u16());
+            self.log.finish(
+                &self.state,
+                status,
+                usage_pair(&self.output.usage()),
+                error.as_deref(),
+            );
+        }
+    }
+    let guard = state.metrics.stream_guard();
+    let mut pump = Pump {
+        state,
+        output,
+        upstream: Some(upstream),
+        reading: None,
+        done: false,
+        queue: VecDeque::new(),
+        log,
+        ping: ping_interval(),
+        _guard: guard,
+    };
+    let start = pump.output.message_start();
+    pump.push(vec![start]);
+    let body = futures::stream::unfold(pump, |mut pump| async move {
+        loop {
+            if let Some(bytes) = pump.queue.pop_front() {
+                return Some((Ok::<_, Infallible>(bytes), pump));
+            }
+            if pump.done {
+                return None;
+            }
+            if pump.output.is_finished() {
+                pump.end();
+                continue;
+            }
+            if pump.reading.is_none() {
+                match pump.upstream.take() {
+                    Some(upstream) => pump.reading = Some(read_next(upstream)),
+                    None => {
+                        pump.end();
+                        continue;
+                    }
+                }
+            }
+            let Some(reading) = pump.reading.as_mut() else {
+                continue;
+            };
+            let next = match tokio::time::timeout(pump.ping, reading).await {
+                Err(_) => {
+                    pump.push(vec![SseEvent::ping()]);
+                    continue;
+                }
+                Ok((upstream, next)) => {
+                    pump.reading = None;
+                    pump.upstream = Some(upstream);
+                    next
+                }
+            };
+            match next {
+                Some(Ok(event)) => {
+                    let events = pump.output.on_event(event);
+                    pump.push(events);
+                }
+                Some(Err(err)) => {
+                    let events = pump.output.on_failure(err.to_api_error());
+                    pump.push(events);
+                }
+                None => pump.end(),
+            }
+        }
+    });
+    sse::response(body)
+}

@@ -1,0 +1,246 @@
+//! Shared helpers of the `anthropic_*` tests: an in-process gateway against the fake Kiro,
+//! raw HTTP calls, and an SSE reader.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kiro_gateway::config::Config;
+use kiro_gateway::gateway::Gateway;
+use kiro_gateway::logs::Redactor;
+use kiro_gateway::secrets::Secret;
+use kiro_gateway::server::Controller;
+use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
+use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
+use serde_json::Value;
+
+pub const KEY: &str = "kgw_test_key_anthropic_0123456789";
+pub const MODEL: &str = "claude-sonnet-4-5";
+
+pub struct Gw {
+    pub fake: FakeKiro,
+    pub base: String,
+    pub gateway: Gateway,
+    pub controller: Arc<Controller>,
+    _home: TempHome,
+}
+
+/// The fake upstream and an in-process gateway pointed at it (random port, key [`KEY`]).
+pub async fn start() -> Gw {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Gw {
+    let fake = FakeKiro::start(FakeConfig::default()).await;
+    let home = TempHome::new();
+    let (token_file, _) =
+        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
+    let mut config = Config {
+        port: 0,
+        creds_file: Some(token_file),
+        api_url: Some(fake.runtime_url()),
+        management_url: Some(fake.management_url()),
+        refresh_url: Some(fake.refresh_url()),
+        oidc_url: Some(fake.oidc_url()),
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let gateway = Gateway::assemble(config, Some(Secret::new(KEY.to_owned())), Redactor::new())
+        .await
+        .expect("gateway assembles");
+    let controller = Controller::new();
+    let addr = controller
+        .start(gateway.state.clone())
+        .await
+        .expect("gateway binds");
+    Gw {
+        fake,
+        base: format!("http://{addr}"),
+        gateway,
+        controller,
+        _home: home,
+    }
+}
+
+impl Gw {
+    /// `POST /v1/messages` with `x-api-key`, `anthropic-version` and the body.
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .header("x-api-key", KEY)
+            .header("anthropic-version", "2023-06-01")
+            .json(body)
+            .send()
+            .await
+            .expect("gateway answers")
+    }
+
+    pub async fn messages(&self, body: &Value) -> reqwest::Response {
+        self.post("/v1/messages", body).await
+    }
+
+    /// Non-streaming call: status and JSON body.
+    pub async fn message_json(&self, body: &Value) -> (u16, Value) {
+        let response = self.messages(body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        (status, json)
+    }
+}
+
+/// A parsed SSE event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub name: String,
+    pub data: Value,
+}
+
+/// Every event of an Anthropic SSE body, in order, plus the raw text.
+pub async fn read_sse(response: reqwest::Response) -> (Vec<Event>, String) {
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/event-stream",
+        "SSE content type"
+    );
+    let mut body = response.bytes_stream();
+    let mut raw = Vec::new();
+    while let Some(chunk) = body.next().await {
+        raw.extend_from_slice(&chunk.expect("body chunk"));
+    }
+    let text = String::from_utf8(raw).expect("UTF-8 stream");
+    (parse_sse(&text), text)
+}
+
+pub fn parse_sse(text: &str) -> Vec<Event> {
+    let mut events = Vec::new();
+    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let mut lines = block.lines();
+        let name = lines
+            .next()
+            .and_then(|l| l.strip_prefix("event: "))
+            .unwrap_or_else(|| panic!("event line first: {block:?}"))
+            .to_owned();
+        let data = lines
+            .next()
+            .and_then(|l| l.strip_prefix("data: "))
+            .unwrap_or_else(|| panic!("data line second: {block:?}"));
+        assert!(lines.next().is_none(), "two lines per event: {block:?}");
+        let data: Value = serde_json::from_str(data).expect("data is JSON");
+        assert_eq!(data["type"], name.as_str(), "event name = data.type");
+        events.push(Event { name, data });
+    }
+    events
+}
+
+/// Checks the Anthropic event grammar and rebuilds the message the way an SDK would.
+pub fn assemble(events: &[Event]) -> Value {
+    let events: Vec<&Event> = events.iter().filter(|e| e.name != "ping").collect();
+    assert_eq!(events[0].name, "message_start");
+    let mut message = events[0].data["message"].clone();
+    let mut open: Option<usize> = None;
+    let mut partial_json = String::new();
+    let mut ended = false;
+    for event in &events[1..] {
+        assert!(!ended, "nothing after message_stop");
+        let d = &event.data;
+        match event.name.as_str() {
+            "content_block_start" => {
+                assert!(open.is_none(), "one block at a time");
+                let index = d["index"].as_u64().unwrap() as usize;
+                let content = message["content"].as_array_mut().unwrap();
+                assert_eq!(index, content.len(), "indices in order");
+                content.push(d["content_block"].clone());
+                open = Some(index);
+                partial_json.clear();
+            }
+            "content_block_delta" => {
+                let index = d["index"].as_u64().unwrap() as usize;
+                assert_eq!(Some(index), open, "delta for the open block");
+                let block = &mut message["content"][index];
+                let delta = &d["delta"];
+                match delta["type"].as_str().unwrap() {
+                    "text_delta" => {
+                        assert_eq!(block["type"], "text");
+                        let t = format!(
+                            "{}{}",
+                            block["text"].as_str().unwrap(),
+                            delta["text"].as_str().unwrap()
+                        );
+                        block["text"] = t.into();
+                    }
+                    "thinking_delta" => {
+                        assert_eq!(block["type"], "thinking");
+                        let t = format!(
+                            "{}{}",
+                            block["thinking"].as_str().unwrap(),
+                            delta["thinking"].as_str().unwrap()
+                        );
+                        block["thinking"] = t.into();
+                    }
+                    "signature_delta" => {
+                        assert_eq!(block["type"], "thinking");
+                        block["signature"] = delta["signature"].clone();
+                    }
+                    "input_json_delta" => {
+                        assert_eq!(block["type"], "tool_use");
+                        partial_json.push_str(delta["partial_json"].as_str().unwrap());
+                    }
+                    other => panic!("unknown delta {other}"),
+                }
+            }
+            "content_block_stop" => {
+                let index = d["index"].as_u64().unwrap() as usize;
+                assert_eq!(Some(index), open);
+                let block = &mut message["content"][index];
+                if block["type"] == "tool_use" && !partial_json.is_empty() {
+                    block["input"] = serde_json::from_str(&partial_json).expect("tool input JSON");
+                }
+                if block["type"] == "thinking" {
+                    assert!(
+                        !block["signature"].as_str().unwrap_or("").is_empty(),
+                        "thinking blocks are signed"
+                    );
+                }
+                open = None;
+            }
+            "message_delta" => {
+                assert!(open.is_none(), "blocks closed before message_delta");
+                message["stop_reason"] = d["delta"]["stop_reason"].clone();
+                message["stop_sequence"] = d["delta"]["stop_sequence"].clone();
+                for (k, v) in d["usage"].as_object().unwrap() {
+                    message["usage"][k] = v.clone();
+                }
+            }
+            "message_stop" => ended = true,
+            "error" => panic!("unexpected error event: {d}"),
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    assert!(ended, "stream ends with message_stop");
+    message
+}
+
+pub fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/claude_code")
+        .join(name)
+}
+
+/// Asserts the Anthropic error envelope and returns `error.type`.
+pub fn error_type(body: &Value) -> String {
+    assert_eq!(body["type"], "error", "envelope: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "message: {body}"
+    );
+    body["error"]["type"]
+        .as_str()
+        .expect("error.type")
+        .to_owned()
+}
