@@ -155,6 +155,11 @@ async function unlock(page, base, key) {
   await page.locator('#status-pill[data-state="running"]').waitFor();
 }
 
+/** The Settings view fills its form after an async load. */
+async function settingsLoaded(page) {
+  await page.waitForFunction(() => document.querySelector('#port')?.value);
+}
+
 async function shot(page, name) {
   await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
   await page.waitForTimeout(250); // let transitions settle
@@ -263,7 +268,7 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
 
   await t.test('settings: a bad port names the field; a busy port offers a free one', async () => {
     await page.keyboard.press(`${mod}+5`);
-    await page.locator('#port').waitFor();
+    await settingsLoaded(page);
     assert.equal(await page.inputValue('#port'), String(gatewayPort));
     assert.ok(await page.isDisabled('#launch_at_login'), 'desktop-only switch is disabled');
     await shot(page, 'settings-light');
@@ -300,7 +305,7 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
   });
 
   await t.test('LAN access needs the switch, warns, and rebinds in place', async () => {
-    await page.locator('#allow_lan').waitFor({ state: 'attached' });
+    await settingsLoaded(page);
     assert.equal(await page.isHidden('#lan-warning'), true);
     assert.equal(await page.locator('#host option[value="0.0.0.0"]').isDisabled(), true, '0.0.0.0 needs the switch');
     await page.click('label.switch:has(#allow_lan)');
@@ -314,7 +319,7 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
   });
 
   await t.test('regenerating the key retires the old one', async () => {
-    await page.locator('#regen-btn').waitFor();
+    await settingsLoaded(page);
     await page.click('#regen-btn');
     await page.click('#regen-go');
     await page.waitForFunction((old) => {
@@ -354,9 +359,10 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     await unlock(dark, base, key);
     await dark.locator('#openai-url').waitFor();
     await shot(dark, 'overview-dark');
-    for (const [n, name, ready] of [[2, 'models', '.model-row'], [3, 'logs', '#req-body tr'], [4, 'chat', '#chat-input'], [5, 'settings', '#port']]) {
+    for (const [n, name, ready] of [[2, 'models', '.model-row'], [3, 'logs', '#req-body td.mono'], [4, 'chat', '#model-pick option[value]'], [5, 'settings', '#port']]) {
       await dark.keyboard.press(`${mod}+${n}`);
-      await dark.locator(ready).first().waitFor();
+      await dark.locator(ready).first().waitFor({ state: 'attached' });
+      if (name === 'settings') await settingsLoaded(dark);
       await shot(dark, `${name}-dark`);
     }
     assert.equal(await dark.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches), true);
