@@ -174,6 +174,10 @@ function render(status) {
       <div class="endpoint-head"><span class="badge key">API key</span><span class="muted small">Bearer or x-api-key</span></div>
       <div class="copy-field"><code class="masked">${key ? `${esc(key.slice(0, 8))}${'•'.repeat(16)}` : (status.auth_required === false ? 'none (--no-auth)' : '•'.repeat(20))}</code>${key ? copyButton(key, 'API key') : ''}</div>
     </div>
+    ${e.lan ? `<div class="endpoint">
+      <div class="endpoint-head"><span class="badge lan">LAN</span><span class="muted small">For other devices on your network</span></div>
+      ${e.lan_base ? `<div class="copy-field"><code id="lan-url">${esc(e.lan_base)}/v1</code>${copyButton(`${e.lan_base}/v1`, 'LAN base URL')}</div>` : '<p class="muted small">Listening on all interfaces; use this computer\'s network address with the same port.</p>'}
+    </div>` : ''}
     <div class="env-row">
       <span class="muted small">Copy as environment:</span>
       <div class="seg" role="tablist">${['bash', 'powershell', 'fish'].map((x) => `<button type="button" class="seg-btn${shell === x ? ' active' : ''}" data-shell="${x}">${x === 'powershell' ? 'PowerShell' : x}</button>`).join('')}</div>

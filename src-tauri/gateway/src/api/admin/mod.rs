@@ -171,6 +171,15 @@ pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
         host.to_string()
     };
     let base = format!("http://{local}:{port}");
+    // What other machines use: the bound address, or for "all interfaces" this machine's
+    // address on its default route.
+    let lan_base = if host.is_loopback() {
+        None
+    } else if host.is_unspecified() {
+        primary_lan_address().map(|ip| format!("http://{ip}:{port}"))
+    } else {
+        Some(base.clone())
+    };
     json!({
         "host": host.to_string(),
         "port": port,
@@ -178,7 +187,17 @@ pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
         "openai": format!("{base}/v1"),
         "anthropic": base,
         "lan": !host.is_loopback(),
+        "lan_base": lan_base,
     })
+}
+
+/// This machine's IPv4 address on its default route, found by "connecting" a UDP socket (no
+/// packet is sent). `None` without a route (e.g. loopback-only sandboxes).
+fn primary_lan_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind(("0.0.0.0", 0)).ok()?;
+    socket.connect(("192.0.2.1", 9)).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
 /// A port named in a `port_in_use` hint ("Use port 8001 (free) …").
