@@ -5,7 +5,7 @@
 mod buffer;
 mod requests;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tracing_subscriber::fmt::MakeWriter;
@@ -59,20 +59,10 @@ impl Redactor {
     }
 }
 
-/// Install the global subscriber: `filter` is a tracing directive (`info`, `kiro_gateway=trace`…);
-/// every line goes through `redactor` on its way to stderr.
-pub fn init(filter: &str, redactor: Redactor) -> Result<(), String> {
-    let filter =
-        EnvFilter::try_new(filter).map_err(|e| format!("invalid log filter {filter:?}: {e}"))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(RedactingMakeWriter::new(redactor, std::io::stderr))
-        .try_init()
-        .map_err(|e| e.to_string())
-}
-
-/// Install the global subscriber like [`init`], and also feed `buffer` (for the UI). The
-/// filter can be changed later through the returned [`LogControl`].
+/// Install the global subscriber: `filter` is a tracing directive (`info`,
+/// `kiro_gateway=trace`…); every line goes through `redactor` on its way to stderr (with
+/// colours only on a terminal) and into `buffer` (for the UI). The filter can be changed later
+/// through the returned [`LogControl`].
 pub fn init_with_buffer(
     filter: &str,
     redactor: Redactor,
@@ -84,6 +74,7 @@ pub fn init_with_buffer(
         .with(filter_layer)
         .with(
             tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
                 .with_writer(RedactingMakeWriter::new(redactor, std::io::stderr)),
         )
         .with(buffer.layer())
