@@ -8,6 +8,7 @@ pub(crate) mod openai;
 mod pipeline;
 mod responses;
 mod sse;
+mod stream_pump;
 
 use std::sync::Arc;
 

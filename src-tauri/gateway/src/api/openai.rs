@@ -1,7 +1,5 @@
 //! OpenAI routes: `/v1/chat/completions`, `/v1/models`, `/v1/models/{id}`.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -14,7 +12,8 @@ use serde_json::{json, Value};
 use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
 use super::sse;
-use crate::app::{AppState, StreamGuard};
+use super::stream_pump::{self, collect, Outcome, Output, SseOutput};
+use crate::app::AppState;
 use crate::convert::openai::{
     parse_chat_request, strip_code_fence, to_conversation, ChatOutput, ChatOutputOptions,
     ReasoningEffort, ResponseFormat,
@@ -22,6 +21,7 @@ use crate::convert::openai::{
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::ModelInfo;
 use crate::kiro::models::resolve_model;
+use crate::kiro::events::KiroEvent;
 use crate::kiro::EventStream;
 
 /// Kiro's `auto` collides with Cursor's own "auto"; clients see it as `auto-kiro`.
@@ -140,9 +140,14 @@ async fn start_chat(
         context_window: prepared.context_window,
     });
     if chat.stream {
-        Ok(Started::Stream(stream_chat(
+        let output = ChatStream {
+            output,
+            last_usage: None,
+        };
+        Ok(Started::Stream(stream_pump::stream(
             state.clone(),
             output,
+            Vec::new(),
             upstream,
             std::mem::replace(log, RequestLog::new("/v1/chat/completions")),
         )))
@@ -159,22 +164,11 @@ async fn start_chat(
 async fn complete(
     state: &Arc<AppState>,
     mut output: ChatOutput,
-    mut upstream: EventStream,
+    upstream: EventStream,
     response_format: &ResponseFormat,
     log: RequestLog,
 ) -> Response {
-    while !output.is_finished() {
-        match upstream.next().await {
-            Some(Ok(event)) => {
-                output.on_event(event);
-            }
-            Some(Err(err)) => {
-                output.on_failure(err.to_api_error());
-            }
-            None => break,
-        }
-    }
-    drop(upstream);
+    collect(&mut output, upstream).await;
     match output.into_completion() {
         Ok(mut completion) => {
             let usage = usage_pair(&completion["usage"]);
@@ -237,84 +231,64 @@ fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
     ))
 }
 
-/// Streaming: each upstream event becomes chunks as soon as it is decoded. The upstream
-/// lives inside the body stream, so a client disconnect drops it at once.
-fn stream_chat(
-    state: Arc<AppState>,
+/// Streaming: chat completion chunks, then `data: [DONE]`.
+struct ChatStream {
     output: ChatOutput,
-    upstream: EventStream,
-    log: RequestLog,
-) -> Response {
-    struct Pump {
-        state: Arc<AppState>,
-        output: ChatOutput,
-        upstream: Option<EventStream>,
-        queue: VecDeque<Bytes>,
-        log: RequestLog,
-        last_usage: Option<(u64, u64)>,
-        _guard: StreamGuard,
-    }
-    impl Pump {
-        fn push(&mut self, chunks: Vec<Value>) {
-            for chunk in chunks {
+    /// Usage from the last chunk that carried it (`stream_options.include_usage`).
+    last_usage: Option<(u64, u64)>,
+}
+
+impl ChatStream {
+    fn wire(&mut self, chunks: Vec<Value>) -> Vec<Bytes> {
+        chunks
+            .iter()
+            .map(|chunk| {
                 if let Some(usage) = chunk.get("usage") {
                     self.last_usage = usage_pair(usage);
                 }
-                self.queue.push_back(sse::data_line(&chunk));
-            }
-        }
-        fn end(&mut self) {
-            self.upstream = None;
-            let chunks = self.output.finish();
-            self.push(chunks);
-            self.queue
-                .push_back(Bytes::from_static(sse::DONE.as_bytes()));
-            let error = self.output.error().map(|e| e.message.clone());
-            let usage = self.last_usage.or_else(|| usage_pair(&self.output.usage()));
-            self.log.finish(
-                &self.state,
-                if error.is_some() { 502 } else { 200 },
-                usage,
-                error.as_deref(),
-            );
+                sse::data_line(chunk)
+            })
+            .collect()
+    }
+}
+
+impl SseOutput for ChatStream {
+    fn on_event(&mut self, event: KiroEvent) -> Vec<Bytes> {
+        let chunks = self.output.on_event(event);
+        self.wire(chunks)
+    }
+    fn on_failure(&mut self, error: ApiError) -> Vec<Bytes> {
+        let chunks = self.output.on_failure(error);
+        self.wire(chunks)
+    }
+    fn is_finished(&self) -> bool {
+        self.output.is_finished()
+    }
+    fn finish(&mut self) -> Vec<Bytes> {
+        let chunks = self.output.finish();
+        let mut wire = self.wire(chunks);
+        wire.push(Bytes::from_static(sse::DONE.as_bytes()));
+        wire
+    }
+    fn outcome(&self) -> Outcome {
+        let error = self.output.error().map(|e| e.message.clone());
+        Outcome {
+            status: if error.is_some() { 502 } else { 200 },
+            usage: self.last_usage.or_else(|| usage_pair(&self.output.usage())),
+            error,
         }
     }
-    let guard = state.metrics.stream_guard();
-    let pump = Pump {
-        state,
-        output,
-        upstream: Some(upstream),
-        queue: VecDeque::new(),
-        log,
-        last_usage: None,
-        _guard: guard,
-    };
-    let body = futures::stream::unfold(pump, |mut pump| async move {
-        loop {
-            if let Some(bytes) = pump.queue.pop_front() {
-                return Some((Ok::<_, Infallible>(bytes), pump));
-            }
-            pump.upstream.as_ref()?;
-            if pump.output.is_finished() {
-                pump.end();
-                continue;
-            }
-            let next = match pump.upstream.as_mut() {
-                Some(upstream) => upstream.next().await,
-                None => None,
-            };
-            match next {
-                Some(Ok(event)) => {
-                    let chunks = pump.output.on_event(event);
-                    pump.push(chunks);
-                }
-                Some(Err(err)) => {
-                    let chunks = pump.output.on_failure(err.to_api_error());
-                    pump.push(chunks);
-                }
-                None => pump.end(),
-            }
-        }
-    });
-    sse::response(body)
+}
+
+impl Output for ChatOutput {
+    type Item = Value;
+    fn on_event(&mut self, event: KiroEvent) -> Vec<Value> {
+        ChatOutput::on_event(self, event)
+    }
+    fn on_failure(&mut self, error: ApiError) -> Vec<Value> {
+        ChatOutput::on_failure(self, error)
+    }
+    fn is_finished(&self) -> bool {
+        ChatOutput::is_finished(self)
+    }
 }

@@ -5,8 +5,6 @@
 //! stream, so a client disconnect drops it at once. Completed and incomplete responses are
 //! kept in [`crate::responses_store`] unless the request said `store: false`.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -18,14 +16,15 @@ use serde_json::{json, Value};
 
 use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
-use super::sse;
-use crate::app::{AppState, StreamGuard};
+use super::stream_pump::{self, collect, Outcome, Output, SseOutput};
+use crate::app::AppState;
 use crate::convert::openai::ChatOutputOptions;
 use crate::convert::responses::{
     parse_responses_request, to_conversation_from, Item, ResponseEcho, ResponsesOutput, Status,
 };
 use crate::error::{ApiError, Dialect};
 use crate::kiro::models::resolve_model;
+use crate::kiro::events::KiroEvent;
 use crate::kiro::EventStream;
 use crate::responses_store::StoredResponse;
 
@@ -186,11 +185,13 @@ async fn start(
         }
     });
     if req.stream {
-        Ok(Started::Stream(stream_response(
+        let mut output = output;
+        let first = output.start().iter().map(event_line).collect();
+        Ok(Started::Stream(stream_pump::stream(
             state.clone(),
-            output,
+            ResponseStream { output, save },
+            first,
             upstream,
-            save,
             std::mem::replace(log, RequestLog::new(ROUTE)),
         )))
     } else {
@@ -206,22 +207,11 @@ async fn start(
 async fn complete(
     state: &Arc<AppState>,
     mut output: ResponsesOutput,
-    mut upstream: EventStream,
+    upstream: EventStream,
     save_as: Option<Save>,
     log: RequestLog,
 ) -> Response {
-    while !output.is_finished() {
-        match upstream.next().await {
-            Some(Ok(event)) => {
-                output.on_event(event);
-            }
-            Some(Err(err)) => {
-                output.on_failure(err.to_api_error());
-            }
-            None => break,
-        }
-    }
-    drop(upstream);
+    collect(&mut output, upstream).await;
     output.finish();
     if let Some(err) = output.error().cloned() {
         log.finish(state, err.status().as_u16(), None, Some(&err.message));
@@ -235,83 +225,51 @@ async fn complete(
     Json(response).into_response()
 }
 
-/// Streaming: each upstream event becomes Responses events as soon as it is decoded.
-fn stream_response(
-    state: Arc<AppState>,
-    mut output: ResponsesOutput,
-    upstream: EventStream,
-    save_as: Option<Save>,
-    log: RequestLog,
-) -> Response {
-    struct Pump {
-        state: Arc<AppState>,
-        output: ResponsesOutput,
-        upstream: Option<EventStream>,
-        queue: VecDeque<Bytes>,
-        save: Option<Save>,
-        log: RequestLog,
-        _guard: StreamGuard,
+/// Streaming: Responses' named events; the finished response is stored.
+struct ResponseStream {
+    output: ResponsesOutput,
+    save: Option<Save>,
+}
+
+impl SseOutput for ResponseStream {
+    fn on_event(&mut self, event: KiroEvent) -> Vec<Bytes> {
+        self.output.on_event(event).iter().map(event_line).collect()
     }
-    impl Pump {
-        fn push(&mut self, events: Vec<Value>) {
-            self.queue.extend(events.iter().map(event_line));
-        }
-        fn end(&mut self) {
-            self.upstream = None;
-            let events = self.output.finish();
-            self.push(events);
-            if let Some(s) = self.save.take() {
-                save(&self.state, &self.output, s);
-            }
-            let error = self.output.error().map(|e| e.message.clone());
-            self.log.finish(
-                &self.state,
-                if error.is_some() { 502 } else { 200 },
-                usage_pair(&self.output.usage()),
-                error.as_deref(),
-            );
+    fn on_failure(&mut self, error: ApiError) -> Vec<Bytes> {
+        self.output.on_failure(error).iter().map(event_line).collect()
+    }
+    fn is_finished(&self) -> bool {
+        self.output.is_finished()
+    }
+    fn finish(&mut self) -> Vec<Bytes> {
+        self.output.finish().iter().map(event_line).collect()
+    }
+    fn on_end(&mut self, state: &Arc<AppState>) {
+        if let Some(s) = self.save.take() {
+            save(state, &self.output, s);
         }
     }
-    let guard = state.metrics.stream_guard();
-    let first = output.start();
-    let mut pump = Pump {
-        state,
-        output,
-        upstream: Some(upstream),
-        queue: VecDeque::new(),
-        save: save_as,
-        log,
-        _guard: guard,
-    };
-    pump.push(first);
-    let body = futures::stream::unfold(pump, |mut pump| async move {
-        loop {
-            if let Some(bytes) = pump.queue.pop_front() {
-                return Some((Ok::<_, Infallible>(bytes), pump));
-            }
-            pump.upstream.as_ref()?;
-            if pump.output.is_finished() {
-                pump.end();
-                continue;
-            }
-            let next = match pump.upstream.as_mut() {
-                Some(upstream) => upstream.next().await,
-                None => None,
-            };
-            match next {
-                Some(Ok(event)) => {
-                    let events = pump.output.on_event(event);
-                    pump.push(events);
-                }
-                Some(Err(err)) => {
-                    let events = pump.output.on_failure(err.to_api_error());
-                    pump.push(events);
-                }
-                None => pump.end(),
-            }
+    fn outcome(&self) -> Outcome {
+        let error = self.output.error().map(|e| e.message.clone());
+        Outcome {
+            status: if error.is_some() { 502 } else { 200 },
+            usage: usage_pair(&self.output.usage()),
+            error,
         }
-    });
-    sse::response(body)
+    }
+}
+
+impl Output for ResponsesOutput {
+    type Item = Value;
+    fn on_event(&mut self, event: KiroEvent) -> Vec<Value> {
+        ResponsesOutput::on_event(self, event)
+    }
+    fn on_failure(&mut self, error: ApiError) -> Vec<Value> {
+        ResponsesOutput::on_failure(self, error)
+    }
+    fn is_finished(&self) -> bool {
+        ResponsesOutput::is_finished(self)
+    }
 }
 
 /// `GET /v1/responses/{id}`
