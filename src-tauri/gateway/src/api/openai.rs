@@ -20,8 +20,8 @@ use crate::convert::openai::{
 };
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::ModelInfo;
-use crate::kiro::models::resolve_model;
 use crate::kiro::events::KiroEvent;
+use crate::kiro::models::resolve_model;
 use crate::kiro::EventStream;
 
 /// Kiro's `auto` collides with Cursor's own "auto"; clients see it as `auto-kiro`.

@@ -23,8 +23,8 @@ use crate::convert::responses::{
     parse_responses_request, to_conversation_from, Item, ResponseEcho, ResponsesOutput, Status,
 };
 use crate::error::{ApiError, Dialect};
-use crate::kiro::models::resolve_model;
 use crate::kiro::events::KiroEvent;
+use crate::kiro::models::resolve_model;
 use crate::kiro::EventStream;
 use crate::responses_store::StoredResponse;
 
@@ -236,7 +236,11 @@ impl SseOutput for ResponseStream {
         self.output.on_event(event).iter().map(event_line).collect()
     }
     fn on_failure(&mut self, error: ApiError) -> Vec<Bytes> {
-        self.output.on_failure(error).iter().map(event_line).collect()
+        self.output
+            .on_failure(error)
+            .iter()
+            .map(event_line)
+            .collect()
     }
     fn is_finished(&self) -> bool {
         self.output.is_finished()

@@ -10,6 +10,7 @@ pub mod openai;
 pub mod reasoning_tags;
 pub mod responses;
 pub mod stop;
+pub mod text_shaper;
 pub mod tool_calls;
 pub mod usage;
 

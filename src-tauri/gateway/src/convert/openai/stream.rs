@@ -41,10 +41,9 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::convert::reasoning_tags::{ReasoningTagParser, Segment};
-use crate::convert::stop::StopMatcher;
+use crate::convert::text_shaper::{Ended, Piece, TextShaper};
 use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
-use crate::convert::usage::{estimate_tokens, TokenMeter};
+use crate::convert::usage::estimate_tokens;
 use crate::error::{ApiError, Dialect, ErrorKind};
 use crate::kiro::events::{KiroEvent, TokenUsage};
 
@@ -74,19 +73,11 @@ pub struct ChatOutputOptions {
     pub context_window: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ended {
-    StopSequence,
-    MaxTokens,
-}
-
 /// See the module documentation.
 #[derive(Debug)]
 pub struct ChatOutput {
     opts: ChatOutputOptions,
-    tags: Option<ReasoningTagParser>,
-    stop: StopMatcher,
-    meter: TokenMeter,
+    shaper: TextShaper,
     tools: ToolCallAssembler,
     role_sent: bool,
     content: String,
@@ -96,7 +87,6 @@ pub struct ChatOutput {
     upstream_usage: Option<TokenUsage>,
     upstream_stop: Option<String>,
     length_exceeded: bool,
-    ended: Option<Ended>,
     error: Option<ApiError>,
     finish_reason: Option<&'static str>,
 }
@@ -144,9 +134,7 @@ pub fn stream_error(name: &str, message: &str) -> ApiError {
 impl ChatOutput {
     pub fn new(opts: ChatOutputOptions) -> Self {
         ChatOutput {
-            tags: opts.reasoning_tags.then(ReasoningTagParser::new),
-            stop: StopMatcher::new(&opts.stop),
-            meter: TokenMeter::new(opts.max_tokens),
+            shaper: TextShaper::new(opts.reasoning_tags, &opts.stop, opts.max_tokens),
             tools: ToolCallAssembler::new(opts.tool_names.clone()),
             opts,
             role_sent: false,
@@ -157,7 +145,6 @@ impl ChatOutput {
             upstream_usage: None,
             upstream_stop: None,
             length_exceeded: false,
-            ended: None,
             error: None,
             finish_reason: None,
         }
@@ -166,7 +153,7 @@ impl ChatOutput {
     /// True once a stop sequence or `max_tokens` ended the answer, an error was reported,
     /// or [`finish`](Self::finish) ran. The caller should stop reading upstream.
     pub fn is_finished(&self) -> bool {
-        self.ended.is_some() || self.error.is_some() || self.finish_reason.is_some()
+        self.shaper.ended().is_some() || self.error.is_some() || self.finish_reason.is_some()
     }
 
     /// The error reported mid-stream, if any.
@@ -209,7 +196,8 @@ impl ChatOutput {
         match event {
             KiroEvent::Text(text) => {
                 if !text.is_empty() {
-                    self.text(&text, &mut out);
+                    let pieces = self.shaper.text(&text);
+                    self.emit(pieces, &mut out);
                 }
             }
             KiroEvent::ToolUse {
@@ -219,14 +207,15 @@ impl ChatOutput {
                 stop,
             } => {
                 self.flush_text(&mut out);
-                if self.ended.is_none() {
+                if self.shaper.ended().is_none() {
                     let updates = self.tools.push(&tool_use_id, &name, input.as_deref(), stop);
                     self.tool_updates(updates, &mut out);
                 }
             }
             KiroEvent::Reasoning { text, .. } => {
                 if let Some(text) = text.filter(|t| !t.is_empty()) {
-                    self.emit_reasoning(&text, &mut out);
+                    let pieces = self.shaper.reasoning(&text);
+                    self.emit(pieces, &mut out);
                 }
             }
             KiroEvent::Exception {
@@ -270,7 +259,7 @@ impl ChatOutput {
         if self.error.is_some() || self.finish_reason.is_some() {
             return out;
         }
-        if self.ended.is_none() {
+        if self.shaper.ended().is_none() {
             self.flush_text(&mut out);
         }
         let updates = self.tools.finish();
@@ -345,7 +334,7 @@ impl ChatOutput {
 
     /// The usage object (see the module documentation).
     pub fn usage(&self) -> Value {
-        let estimate = self.meter.tokens();
+        let estimate = self.shaper.tokens();
         let upstream = self.upstream_usage.as_ref();
         let completion = upstream.and_then(|u| u.output_tokens).unwrap_or(estimate);
         let upstream_prompt = upstream.and_then(|u| {
@@ -385,7 +374,7 @@ impl ChatOutput {
     // -----------------------------------------------------------------------------------
 
     fn compute_finish_reason(&self) -> &'static str {
-        match self.ended {
+        match self.shaper.ended() {
             Some(Ended::StopSequence) => return "stop",
             Some(Ended::MaxTokens) => return "length",
             None => {}
@@ -441,75 +430,32 @@ impl ChatOutput {
     }
 
     fn fail(&mut self, error: ApiError, out: &mut Vec<Value>) {
-        if self.ended.is_none() {
+        if self.shaper.ended().is_none() {
             self.flush_text(out);
         }
         out.push(error_chunk(&error));
         self.error = Some(error);
     }
 
-    fn text(&mut self, text: &str, out: &mut Vec<Value>) {
-        let segments = match &mut self.tags {
-            Some(parser) => parser.push(text),
-            None => vec![Segment::Content(text.to_string())],
-        };
-        self.segments(segments, out);
-    }
-
-    fn segments(&mut self, segments: Vec<Segment>, out: &mut Vec<Value>) {
-        for segment in segments {
-            if self.ended.is_some() {
-                return;
-            }
-            match segment {
-                Segment::Reasoning(t) => self.emit_reasoning(&t, out),
-                Segment::Content(t) => {
-                    let result = self.stop.push(&t);
-                    self.emit_content(&result.text, out);
-                    if result.stopped_by.is_some() && self.ended.is_none() {
-                        self.ended = Some(Ended::StopSequence);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Release text held by the tag parser and the stop matcher.
+    /// Release text held by the shaper.
     fn flush_text(&mut self, out: &mut Vec<Value>) {
-        if let Some(parser) = &mut self.tags {
-            let segments = parser.flush();
-            self.segments(segments, out);
-        }
-        if self.ended.is_none() {
-            let held = self.stop.flush();
-            self.emit_content(&held, out);
-        }
+        let pieces = self.shaper.flush();
+        self.emit(pieces, out);
     }
 
-    fn emit_content(&mut self, text: &str, out: &mut Vec<Value>) {
-        if text.is_empty() {
-            return;
-        }
-        let fits = self.meter.take(text);
-        if fits > 0 {
-            let part = &text[..fits];
-            self.content.push_str(part);
-            out.push(self.chunk(json!({"content": part}), None));
-        }
-        if fits < text.len() {
-            self.ended = Some(Ended::MaxTokens);
-        }
-    }
-
-    fn emit_reasoning(&mut self, text: &str, out: &mut Vec<Value>) {
-        let fits = self.meter.take(text);
-        if fits > 0 {
-            let part = &text[..fits];
-            self.reasoning.push_str(part);
-            out.push(self.chunk(json!({"reasoning_content": part}), None));
-        }
-        if fits < text.len() {
-            self.ended = Some(Ended::MaxTokens);
+    fn emit(&mut self, pieces: Vec<Piece>, out: &mut Vec<Value>) {
+        for piece in pieces {
+            let delta = match piece {
+                Piece::Content(part) => {
+                    self.content.push_str(&part);
+                    json!({"content": part})
+                }
+                Piece::Reasoning(part) => {
+                    self.reasoning.push_str(&part);
+                    json!({"reasoning_content": part})
+                }
+            };
+            out.push(self.chunk(delta, None));
         }
     }
 
@@ -521,7 +467,7 @@ impl ChatOutput {
                     upstream_id,
                     name,
                 } => {
-                    self.meter.add_unlimited(&name);
+                    self.shaper.add_unlimited(&name);
                     let delta = json!({"tool_calls": [{
                         "index": index,
                         "id": openai_call_id(&upstream_id),
@@ -531,7 +477,7 @@ impl ChatOutput {
                     out.push(self.chunk(delta, None));
                 }
                 ToolCallUpdate::Arguments { index, fragment } => {
-                    self.meter.add_unlimited(&fragment);
+                    self.shaper.add_unlimited(&fragment);
                     let delta = json!({"tool_calls": [{
                         "index": index,
                         "function": {"arguments": fragment},
