@@ -12,6 +12,7 @@ pub mod responses;
 pub mod stop;
 pub mod text_shaper;
 pub mod tool_calls;
+pub mod trailer;
 pub mod usage;
 
 pub use conversation::Conversation;

@@ -57,8 +57,9 @@ use serde_json::{json, Value};
 use crate::convert::openai::stream::{stream_error, CONTENT_LENGTH_EXCEEDED};
 use crate::convert::text_shaper::{Ended, Piece, TextShaper};
 use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
+use crate::convert::trailer::Trailer;
 use crate::error::{ApiError, Dialect};
-use crate::kiro::events::{KiroEvent, TokenUsage};
+use crate::kiro::events::KiroEvent;
 
 /// Per-response settings.
 #[derive(Debug, Clone, Default)]
@@ -144,11 +145,7 @@ pub struct MessageOutput {
     /// The open block: its kind (its index is `blocks.len() - 1`).
     open: Option<OpenKind>,
     produced_text: bool,
-    saw_trailer: bool,
-    context_percentage: Option<f64>,
-    upstream_usage: Option<TokenUsage>,
-    upstream_stop: Option<String>,
-    length_exceeded: bool,
+    trailer: Trailer,
     error: Option<ApiError>,
     stop_reason: Option<&'static str>,
 }
@@ -162,11 +159,7 @@ impl MessageOutput {
             blocks: Vec::new(),
             open: None,
             produced_text: false,
-            saw_trailer: false,
-            context_percentage: None,
-            upstream_usage: None,
-            upstream_stop: None,
-            length_exceeded: false,
+            trailer: Trailer::default(),
             error: None,
             stop_reason: None,
         }
@@ -216,26 +209,7 @@ impl MessageOutput {
     /// Feed one upstream event; returns the events to send, in order.
     pub fn on_event(&mut self, event: KiroEvent) -> Vec<SseEvent> {
         let mut out = Vec::new();
-        match &event {
-            KiroEvent::Metering { .. } => self.saw_trailer = true,
-            KiroEvent::ContextUsage { percentage } => {
-                self.saw_trailer = true;
-                self.context_percentage = Some(*percentage);
-            }
-            KiroEvent::Metadata {
-                token_usage,
-                stop_reason,
-            } => {
-                self.saw_trailer = true;
-                if token_usage.is_some() {
-                    self.upstream_usage = token_usage.clone();
-                }
-                if stop_reason.is_some() {
-                    self.upstream_stop = stop_reason.clone();
-                }
-            }
-            _ => {}
-        }
+        self.trailer.record(&event);
         if self.is_finished() {
             return out;
         }
@@ -290,8 +264,7 @@ impl MessageOutput {
                 message,
             } => {
                 if exception_type == CONTENT_LENGTH_EXCEEDED {
-                    self.length_exceeded = true;
-                    self.saw_trailer = true;
+                    self.trailer.mark_length_exceeded();
                 } else {
                     self.fail(stream_error(&exception_type, &message), &mut out);
                 }
@@ -396,22 +369,19 @@ impl MessageOutput {
     /// The final usage object (see the module documentation).
     pub fn usage(&self) -> Value {
         let estimate = self.shaper.tokens();
-        let upstream = self.upstream_usage.as_ref();
+        let upstream = self.trailer.usage.as_ref();
         let output = upstream.and_then(|u| u.output_tokens).unwrap_or(estimate);
         let cache_read = upstream.and_then(|u| u.cache_read_input_tokens);
         let cache_write = upstream.and_then(|u| u.cache_write_input_tokens);
         let input = match (
             upstream.and_then(|u| u.uncached_input_tokens),
-            self.context_percentage,
+            self.trailer.context_tokens(self.opts.context_window),
         ) {
             (Some(uncached), _) => uncached,
-            (None, Some(pct)) if pct.is_finite() && pct > 0.0 => {
-                let total = (pct * self.opts.context_window as f64 / 100.0).floor();
-                (total.min(u64::MAX as f64) as u64)
-                    .saturating_sub(output)
-                    .saturating_sub(cache_read.unwrap_or(0))
-                    .saturating_sub(cache_write.unwrap_or(0))
-            }
+            (None, Some(total)) => total
+                .saturating_sub(output)
+                .saturating_sub(cache_read.unwrap_or(0))
+                .saturating_sub(cache_write.unwrap_or(0)),
             _ => self.opts.prompt_tokens_estimate,
         };
         json!({
@@ -437,10 +407,10 @@ impl MessageOutput {
             Some(Ended::MaxTokens) => return "max_tokens",
             None => {}
         }
-        if self.length_exceeded {
+        if self.trailer.length_exceeded {
             return "max_tokens";
         }
-        match self.upstream_stop.as_deref() {
+        match self.trailer.stop_reason.as_deref() {
             Some("MAX_TOKENS") => return "max_tokens",
             Some("MODEL_CONTEXT_WINDOW_EXCEEDED") => return "model_context_window_exceeded",
             Some("CONTENT_FILTERED") => return "refusal",
@@ -453,10 +423,10 @@ impl MessageOutput {
         if !calls.is_empty() {
             return "tool_use";
         }
-        if self.context_percentage.is_some_and(|p| p >= 100.0) {
+        if self.trailer.context_percentage.is_some_and(|p| p >= 100.0) {
             return "model_context_window_exceeded";
         }
-        if !self.saw_trailer && self.produced_text {
+        if !self.trailer.seen && self.produced_text {
             return "max_tokens";
         }
         "end_turn"

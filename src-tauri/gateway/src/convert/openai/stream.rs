@@ -43,9 +43,10 @@ use serde_json::{json, Map, Value};
 
 use crate::convert::text_shaper::{Ended, Piece, TextShaper};
 use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
+use crate::convert::trailer::Trailer;
 use crate::convert::usage::estimate_tokens;
 use crate::error::{ApiError, Dialect, ErrorKind};
-use crate::kiro::events::{KiroEvent, TokenUsage};
+use crate::kiro::events::KiroEvent;
 
 /// The exception Kiro sends when the output hit its length limit (finishes normally).
 pub const CONTENT_LENGTH_EXCEEDED: &str = "ContentLengthExceededException";
@@ -82,11 +83,7 @@ pub struct ChatOutput {
     role_sent: bool,
     content: String,
     reasoning: String,
-    saw_trailer: bool,
-    context_percentage: Option<f64>,
-    upstream_usage: Option<TokenUsage>,
-    upstream_stop: Option<String>,
-    length_exceeded: bool,
+    trailer: Trailer,
     error: Option<ApiError>,
     finish_reason: Option<&'static str>,
 }
@@ -140,11 +137,7 @@ impl ChatOutput {
             role_sent: false,
             content: String::new(),
             reasoning: String::new(),
-            saw_trailer: false,
-            context_percentage: None,
-            upstream_usage: None,
-            upstream_stop: None,
-            length_exceeded: false,
+            trailer: Trailer::default(),
             error: None,
             finish_reason: None,
         }
@@ -169,27 +162,7 @@ impl ChatOutput {
     /// Feed one upstream event; returns the chunks to send, in order.
     pub fn on_event(&mut self, event: KiroEvent) -> Vec<Value> {
         let mut out = Vec::new();
-        // Trailer information is recorded even after the answer ended (for usage).
-        match &event {
-            KiroEvent::Metering { .. } => self.saw_trailer = true,
-            KiroEvent::ContextUsage { percentage } => {
-                self.saw_trailer = true;
-                self.context_percentage = Some(*percentage);
-            }
-            KiroEvent::Metadata {
-                token_usage,
-                stop_reason,
-            } => {
-                self.saw_trailer = true;
-                if token_usage.is_some() {
-                    self.upstream_usage = token_usage.clone();
-                }
-                if stop_reason.is_some() {
-                    self.upstream_stop = stop_reason.clone();
-                }
-            }
-            _ => {}
-        }
+        self.trailer.record(&event);
         if self.is_finished() {
             return out;
         }
@@ -223,8 +196,7 @@ impl ChatOutput {
                 message,
             } => {
                 if exception_type == CONTENT_LENGTH_EXCEEDED {
-                    self.length_exceeded = true;
-                    self.saw_trailer = true;
+                    self.trailer.mark_length_exceeded();
                 } else {
                     self.fail(stream_error(&exception_type, &message), &mut out);
                 }
@@ -335,7 +307,7 @@ impl ChatOutput {
     /// The usage object (see the module documentation).
     pub fn usage(&self) -> Value {
         let estimate = self.shaper.tokens();
-        let upstream = self.upstream_usage.as_ref();
+        let upstream = self.trailer.usage.as_ref();
         let completion = upstream.and_then(|u| u.output_tokens).unwrap_or(estimate);
         let upstream_prompt = upstream.and_then(|u| {
             let parts = [
@@ -348,12 +320,10 @@ impl ChatOutput {
                 .any(Option::is_some)
                 .then(|| parts.iter().flatten().sum::<u64>())
         });
-        let prompt = match (upstream_prompt, self.context_percentage) {
+        let in_context = self.trailer.context_tokens(self.opts.context_window);
+        let prompt = match (upstream_prompt, in_context) {
             (Some(p), _) => p,
-            (None, Some(pct)) if pct.is_finite() && pct > 0.0 => {
-                let total = (pct * self.opts.context_window as f64 / 100.0).floor();
-                (total.min(u64::MAX as f64) as u64).saturating_sub(completion)
-            }
+            (None, Some(total)) => total.saturating_sub(completion),
             _ => self.opts.prompt_tokens_estimate,
         };
         let mut usage = json!({
@@ -379,10 +349,10 @@ impl ChatOutput {
             Some(Ended::MaxTokens) => return "length",
             None => {}
         }
-        if self.length_exceeded {
+        if self.trailer.length_exceeded {
             return "length";
         }
-        match self.upstream_stop.as_deref() {
+        match self.trailer.stop_reason.as_deref() {
             Some("CONTENT_FILTERED") => return "content_filter",
             Some("MAX_TOKENS") | Some("MODEL_CONTEXT_WINDOW_EXCEEDED") => return "length",
             _ => {}
@@ -394,10 +364,10 @@ impl ChatOutput {
         if !calls.is_empty() {
             return "tool_calls";
         }
-        if self.context_percentage.is_some_and(|p| p >= 100.0) {
+        if self.trailer.context_percentage.is_some_and(|p| p >= 100.0) {
             return "length";
         }
-        if !self.saw_trailer && (!self.content.is_empty() || !self.reasoning.is_empty()) {
+        if !self.trailer.seen && (!self.content.is_empty() || !self.reasoning.is_empty()) {
             return "length";
         }
         "stop"
