@@ -19,14 +19,13 @@ use serde_json::{json, Value};
 
 use super::body::read_body;
 use super::pipeline::{estimate_prompt, open_upstream, prepare, RequestLog};
-use super::stream_pump::{self, collect, Outcome, Output, SseOutput};
+use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
 use crate::app::AppState;
 use crate::convert::anthropic::request::{parse_messages_request, Purpose};
 use crate::convert::anthropic::stream::{
     placeholder_signature, MessageOutput, MessageOutputOptions, SseEvent,
 };
 use crate::error::{ApiError, Dialect};
-use crate::kiro::events::KiroEvent;
 use crate::kiro::EventStream;
 
 /// Upstream silence after which a `ping` event is sent (Claude Code and proxies keep the
@@ -126,14 +125,14 @@ async fn start(
         placeholder_signature: placeholder_signature(),
     });
     if parsed.stream {
-        let first = wire(vec![output.message_start()]);
-        let output = MessageStream {
-            output,
-            ping: ping_interval(),
+        let first = vec![output.message_start()];
+        let wire = MessageWire {
+            ping_interval: ping_interval(),
         };
         Ok(Started::Stream(stream_pump::stream(
             state.clone(),
             output,
+            wire,
             first,
             upstream,
             std::mem::replace(log, RequestLog::new(ROUTE)),
@@ -174,50 +173,26 @@ fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
     ))
 }
 
-/// Streaming: Anthropic's named events, with a `ping` on upstream silence.
-struct MessageStream {
-    output: MessageOutput,
-    ping: Duration,
+/// Streaming: Anthropic's named events, with a `ping` after each `interval` of upstream
+/// silence.
+struct MessageWire {
+    ping_interval: Duration,
 }
 
-fn wire(events: Vec<SseEvent>) -> Vec<Bytes> {
-    events.iter().map(|e| Bytes::from(e.to_wire())).collect()
-}
-
-impl SseOutput for MessageStream {
-    fn on_event(&mut self, event: KiroEvent) -> Vec<Bytes> {
-        wire(self.output.on_event(event))
+impl Wire<MessageOutput> for MessageWire {
+    fn encode(&mut self, events: Vec<SseEvent>) -> Vec<Bytes> {
+        events.iter().map(|e| Bytes::from(e.to_wire())).collect()
     }
-    fn on_failure(&mut self, error: ApiError) -> Vec<Bytes> {
-        wire(self.output.on_failure(error))
-    }
-    fn is_finished(&self) -> bool {
-        self.output.is_finished()
-    }
-    fn finish(&mut self) -> Vec<Bytes> {
-        wire(self.output.finish())
-    }
-    fn outcome(&self) -> Outcome {
+    fn outcome(&self, output: &MessageOutput) -> Outcome {
         Outcome {
-            status: self.output.error().map_or(200, |e| e.status().as_u16()),
-            usage: usage_pair(&self.output.usage()),
-            error: self.output.error().map(|e| e.message.clone()),
+            status: output.error().map_or(200, |e| e.status().as_u16()),
+            usage: usage_pair(&output.usage()),
+            error: output.error().map(|e| e.message.clone()),
         }
     }
     fn ping(&self) -> Option<(Duration, Bytes)> {
-        Some((self.ping, Bytes::from(SseEvent::ping().to_wire())))
+        Some((self.ping_interval, Bytes::from(SseEvent::ping().to_wire())))
     }
 }
 
-impl Output for MessageOutput {
-    type Item = SseEvent;
-    fn on_event(&mut self, event: KiroEvent) -> Vec<SseEvent> {
-        MessageOutput::on_event(self, event)
-    }
-    fn on_failure(&mut self, error: ApiError) -> Vec<SseEvent> {
-        MessageOutput::on_failure(self, error)
-    }
-    fn is_finished(&self) -> bool {
-        MessageOutput::is_finished(self)
-    }
-}
+impl_output!(MessageOutput => SseEvent);

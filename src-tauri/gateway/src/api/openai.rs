@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
 use super::sse;
-use super::stream_pump::{self, collect, Outcome, Output, SseOutput};
+use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
 use crate::app::AppState;
 use crate::convert::openai::{
     parse_chat_request, strip_code_fence, to_conversation, ChatOutput, ChatOutputOptions,
@@ -20,7 +20,6 @@ use crate::convert::openai::{
 };
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::ModelInfo;
-use crate::kiro::events::KiroEvent;
 use crate::kiro::models::resolve_model;
 use crate::kiro::EventStream;
 
@@ -140,13 +139,10 @@ async fn start_chat(
         context_window: prepared.context_window,
     });
     if chat.stream {
-        let output = ChatStream {
-            output,
-            last_usage: None,
-        };
         Ok(Started::Stream(stream_pump::stream(
             state.clone(),
             output,
+            ChatWire::default(),
             Vec::new(),
             upstream,
             std::mem::replace(log, RequestLog::new("/v1/chat/completions")),
@@ -232,14 +228,14 @@ fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
 }
 
 /// Streaming: chat completion chunks, then `data: [DONE]`.
-struct ChatStream {
-    output: ChatOutput,
+#[derive(Default)]
+struct ChatWire {
     /// Usage from the last chunk that carried it (`stream_options.include_usage`).
     last_usage: Option<(u64, u64)>,
 }
 
-impl ChatStream {
-    fn wire(&mut self, chunks: Vec<Value>) -> Vec<Bytes> {
+impl Wire<ChatOutput> for ChatWire {
+    fn encode(&mut self, chunks: Vec<Value>) -> Vec<Bytes> {
         chunks
             .iter()
             .map(|chunk| {
@@ -250,45 +246,17 @@ impl ChatStream {
             })
             .collect()
     }
-}
-
-impl SseOutput for ChatStream {
-    fn on_event(&mut self, event: KiroEvent) -> Vec<Bytes> {
-        let chunks = self.output.on_event(event);
-        self.wire(chunks)
+    fn terminator(&self) -> Option<Bytes> {
+        Some(Bytes::from_static(sse::DONE.as_bytes()))
     }
-    fn on_failure(&mut self, error: ApiError) -> Vec<Bytes> {
-        let chunks = self.output.on_failure(error);
-        self.wire(chunks)
-    }
-    fn is_finished(&self) -> bool {
-        self.output.is_finished()
-    }
-    fn finish(&mut self) -> Vec<Bytes> {
-        let chunks = self.output.finish();
-        let mut wire = self.wire(chunks);
-        wire.push(Bytes::from_static(sse::DONE.as_bytes()));
-        wire
-    }
-    fn outcome(&self) -> Outcome {
-        let error = self.output.error().map(|e| e.message.clone());
+    fn outcome(&self, output: &ChatOutput) -> Outcome {
+        let error = output.error().map(|e| e.message.clone());
         Outcome {
             status: if error.is_some() { 502 } else { 200 },
-            usage: self.last_usage.or_else(|| usage_pair(&self.output.usage())),
+            usage: self.last_usage.or_else(|| usage_pair(&output.usage())),
             error,
         }
     }
 }
 
-impl Output for ChatOutput {
-    type Item = Value;
-    fn on_event(&mut self, event: KiroEvent) -> Vec<Value> {
-        ChatOutput::on_event(self, event)
-    }
-    fn on_failure(&mut self, error: ApiError) -> Vec<Value> {
-        ChatOutput::on_failure(self, error)
-    }
-    fn is_finished(&self) -> bool {
-        ChatOutput::is_finished(self)
-    }
-}
+impl_output!(ChatOutput => Value);

@@ -16,14 +16,13 @@ use serde_json::{json, Value};
 
 use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
-use super::stream_pump::{self, collect, Outcome, Output, SseOutput};
+use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
 use crate::app::AppState;
 use crate::convert::openai::ChatOutputOptions;
 use crate::convert::responses::{
     parse_responses_request, to_conversation_from, Item, ResponseEcho, ResponsesOutput, Status,
 };
 use crate::error::{ApiError, Dialect};
-use crate::kiro::events::KiroEvent;
 use crate::kiro::models::resolve_model;
 use crate::kiro::EventStream;
 use crate::responses_store::StoredResponse;
@@ -186,10 +185,11 @@ async fn start(
     });
     if req.stream {
         let mut output = output;
-        let first = output.start().iter().map(event_line).collect();
+        let first = output.start();
         Ok(Started::Stream(stream_pump::stream(
             state.clone(),
-            ResponseStream { output, save },
+            output,
+            ResponseWire { save },
             first,
             upstream,
             std::mem::replace(log, RequestLog::new(ROUTE)),
@@ -226,55 +226,30 @@ async fn complete(
 }
 
 /// Streaming: Responses' named events; the finished response is stored.
-struct ResponseStream {
-    output: ResponsesOutput,
+struct ResponseWire {
     save: Option<Save>,
 }
 
-impl SseOutput for ResponseStream {
-    fn on_event(&mut self, event: KiroEvent) -> Vec<Bytes> {
-        self.output.on_event(event).iter().map(event_line).collect()
+impl Wire<ResponsesOutput> for ResponseWire {
+    fn encode(&mut self, events: Vec<Value>) -> Vec<Bytes> {
+        events.iter().map(event_line).collect()
     }
-    fn on_failure(&mut self, error: ApiError) -> Vec<Bytes> {
-        self.output
-            .on_failure(error)
-            .iter()
-            .map(event_line)
-            .collect()
-    }
-    fn is_finished(&self) -> bool {
-        self.output.is_finished()
-    }
-    fn finish(&mut self) -> Vec<Bytes> {
-        self.output.finish().iter().map(event_line).collect()
-    }
-    fn on_end(&mut self, state: &Arc<AppState>) {
+    fn on_end(&mut self, output: &ResponsesOutput, state: &Arc<AppState>) {
         if let Some(s) = self.save.take() {
-            save(state, &self.output, s);
+            save(state, output, s);
         }
     }
-    fn outcome(&self) -> Outcome {
-        let error = self.output.error().map(|e| e.message.clone());
+    fn outcome(&self, output: &ResponsesOutput) -> Outcome {
+        let error = output.error().map(|e| e.message.clone());
         Outcome {
             status: if error.is_some() { 502 } else { 200 },
-            usage: usage_pair(&self.output.usage()),
+            usage: usage_pair(&output.usage()),
             error,
         }
     }
 }
 
-impl Output for ResponsesOutput {
-    type Item = Value;
-    fn on_event(&mut self, event: KiroEvent) -> Vec<Value> {
-        ResponsesOutput::on_event(self, event)
-    }
-    fn on_failure(&mut self, error: ApiError) -> Vec<Value> {
-        ResponsesOutput::on_failure(self, error)
-    }
-    fn is_finished(&self) -> bool {
-        ResponsesOutput::is_finished(self)
-    }
-}
+impl_output!(ResponsesOutput => Value);
 
 /// `GET /v1/responses/{id}`
 pub async fn get_response(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {

@@ -25,12 +25,36 @@ use crate::kiro::events::KiroEvent;
 use crate::kiro::{EventStream, UpstreamError};
 
 /// One dialect's output state machine, fed upstream events until it is finished.
-pub trait Output {
+pub trait Output: Send + 'static {
     type Item;
     fn on_event(&mut self, event: KiroEvent) -> Vec<Self::Item>;
     fn on_failure(&mut self, error: ApiError) -> Vec<Self::Item>;
+    /// The last items once the upstream ended or the output finished.
+    fn finish(&mut self) -> Vec<Self::Item>;
     fn is_finished(&self) -> bool;
 }
+
+/// Implements [`Output`] for a state machine with inherent methods of the same names.
+macro_rules! impl_output {
+    ($machine:ty => $item:ty) => {
+        impl $crate::api::stream_pump::Output for $machine {
+            type Item = $item;
+            fn on_event(&mut self, event: $crate::kiro::events::KiroEvent) -> Vec<$item> {
+                <$machine>::on_event(self, event)
+            }
+            fn on_failure(&mut self, error: $crate::error::ApiError) -> Vec<$item> {
+                <$machine>::on_failure(self, error)
+            }
+            fn finish(&mut self) -> Vec<$item> {
+                <$machine>::finish(self)
+            }
+            fn is_finished(&self) -> bool {
+                <$machine>::is_finished(self)
+            }
+        }
+    };
+}
+pub(crate) use impl_output;
 
 /// Non-streaming: feed `output` until it is finished or the upstream ends; the upstream
 /// is dropped on return.
@@ -55,16 +79,17 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// One dialect's output on the wire.
-pub trait SseOutput: Send + 'static {
-    fn on_event(&mut self, event: KiroEvent) -> Vec<Bytes>;
-    fn on_failure(&mut self, error: ApiError) -> Vec<Bytes>;
-    fn is_finished(&self) -> bool;
-    /// The last events, then the dialect's terminator if it has one.
-    fn finish(&mut self) -> Vec<Bytes>;
-    /// Runs once after [`SseOutput::finish`], before the log line.
-    fn on_end(&mut self, _state: &Arc<AppState>) {}
-    fn outcome(&self) -> Outcome;
+/// How one dialect streams its [`Output`].
+pub trait Wire<O: Output>: Send + 'static {
+    /// Items as they go on the wire; may note what the log line needs.
+    fn encode(&mut self, items: Vec<O::Item>) -> Vec<Bytes>;
+    /// Sent after the last items (OpenAI's `data: [DONE]`).
+    fn terminator(&self) -> Option<Bytes> {
+        None
+    }
+    /// Runs once the output finished, before the log line.
+    fn on_end(&mut self, _output: &O, _state: &Arc<AppState>) {}
+    fn outcome(&self, output: &O) -> Outcome;
     /// The keep-alive event and the upstream silence after which it is sent.
     fn ping(&self) -> Option<(Duration, Bytes)> {
         None
@@ -82,9 +107,10 @@ fn read_next(mut upstream: EventStream) -> PendingRead {
     })
 }
 
-struct Pump<O> {
+struct Pump<O, W> {
     state: Arc<AppState>,
     output: O,
+    wire: W,
     /// Idle upstream between reads.
     upstream: Option<EventStream>,
     /// A read in progress (owns the upstream meanwhile).
@@ -96,14 +122,21 @@ struct Pump<O> {
     _guard: StreamGuard,
 }
 
-impl<O: SseOutput> Pump<O> {
+impl<O: Output, W: Wire<O>> Pump<O, W> {
+    fn push(&mut self, items: Vec<O::Item>) {
+        let bytes = self.wire.encode(items);
+        self.queue.extend(bytes);
+    }
+
     fn end(&mut self) {
         self.upstream = None;
         self.reading = None;
         self.done = true;
-        self.queue.extend(self.output.finish());
-        self.output.on_end(&self.state);
-        let outcome = self.output.outcome();
+        let items = self.output.finish();
+        self.push(items);
+        self.queue.extend(self.wire.terminator());
+        self.wire.on_end(&self.output, &self.state);
+        let outcome = self.wire.outcome(&self.output);
         self.log.finish(
             &self.state,
             outcome.status,
@@ -135,26 +168,29 @@ impl<O: SseOutput> Pump<O> {
 /// Streaming: `first` goes out at once, then each upstream event becomes wire events as
 /// soon as it is decoded. The stream counts as open (metrics) until the body is dropped;
 /// `log` is finished exactly once, when the output ends.
-pub fn stream<O: SseOutput>(
+pub fn stream<O: Output, W: Wire<O>>(
     state: Arc<AppState>,
     output: O,
-    first: Vec<Bytes>,
+    wire: W,
+    first: Vec<O::Item>,
     upstream: EventStream,
     log: RequestLog,
 ) -> Response {
     let guard = state.metrics.stream_guard();
-    let ping = output.ping();
-    let pump = Pump {
+    let ping = wire.ping();
+    let mut pump = Pump {
         state,
         output,
+        wire,
         upstream: Some(upstream),
         reading: None,
         done: false,
-        queue: first.into(),
+        queue: VecDeque::new(),
         log,
         ping,
         _guard: guard,
     };
+    pump.push(first);
     let body = futures::stream::unfold(pump, |mut pump| async move {
         loop {
             if let Some(bytes) = pump.queue.pop_front() {
@@ -179,12 +215,12 @@ pub fn stream<O: SseOutput>(
             match pump.read().await {
                 None => continue,
                 Some(Some(Ok(event))) => {
-                    let events = pump.output.on_event(event);
-                    pump.queue.extend(events);
+                    let items = pump.output.on_event(event);
+                    pump.push(items);
                 }
                 Some(Some(Err(err))) => {
-                    let events = pump.output.on_failure(err.to_api_error());
-                    pump.queue.extend(events);
+                    let items = pump.output.on_failure(err.to_api_error());
+                    pump.push(items);
                 }
                 Some(None) => pump.end(),
             }
