@@ -5,15 +5,8 @@
 //! `{"type":"error","error":{"type","message"}}` ([`Dialect::Anthropic`]).
 //!
 //! Streaming: `message_start` goes out as soon as Kiro produced its first event; a `ping`
-//! follows every [`PING_INTERVAL`] of upstream silence (a timeout around the upstream read
-//! in the pump — no global timer; the pending read survives the timeout, so Kiro's own idle
-//! timeout still counts the whole silence). The upstream lives inside the body stream: a
-//! client disconnect drops it at once.
+//! follows every [`PING_INTERVAL`] of upstream silence (see [`super::stream_pump`]).
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,15 +19,14 @@ use serde_json::{json, Value};
 
 use super::body::read_body;
 use super::pipeline::{estimate_prompt, open_upstream, prepare, RequestLog};
-use super::sse;
-use crate::app::{AppState, StreamGuard};
+use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
+use crate::app::AppState;
 use crate::convert::anthropic::request::{parse_messages_request, Purpose};
 use crate::convert::anthropic::stream::{
     placeholder_signature, MessageOutput, MessageOutputOptions, SseEvent,
 };
 use crate::error::{ApiError, Dialect};
-use crate::kiro::events::KiroEvent;
-use crate::kiro::{EventStream, UpstreamError};
+use crate::kiro::EventStream;
 
 /// Upstream silence after which a `ping` event is sent (Claude Code and proxies keep the
 /// stream alive with it). `KIRO_GATEWAY_PING_INTERVAL_MS` overrides it (tests).
@@ -133,9 +125,15 @@ async fn start(
         placeholder_signature: placeholder_signature(),
     });
     if parsed.stream {
-        Ok(Started::Stream(stream_message(
+        let first = vec![output.message_start()];
+        let wire = MessageWire {
+            ping_interval: ping_interval(),
+        };
+        Ok(Started::Stream(stream_pump::stream(
             state.clone(),
             output,
+            wire,
+            first,
             upstream,
             std::mem::replace(log, RequestLog::new(ROUTE)),
         )))
@@ -151,21 +149,10 @@ async fn start(
 async fn complete(
     state: &Arc<AppState>,
     mut output: MessageOutput,
-    mut upstream: EventStream,
+    upstream: EventStream,
     log: RequestLog,
 ) -> Response {
-    while !output.is_finished() {
-        match upstream.next().await {
-            Some(Ok(event)) => {
-                output.on_event(event);
-            }
-            Some(Err(err)) => {
-                output.on_failure(err.to_api_error());
-            }
-            None => break,
-        }
-    }
-    drop(upstream);
+    collect(&mut output, upstream).await;
     match output.into_message() {
         Ok(message) => {
             let usage = usage_pair(&message["usage"]);
@@ -186,119 +173,26 @@ fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
     ))
 }
 
-type Read = (EventStream, Option<Result<KiroEvent, UpstreamError>>);
-type PendingRead = Pin<Box<dyn Future<Output = Read> + Send>>;
-
-/// One upstream read that owns the stream, so it can outlive a ping timeout.
-fn read_next(mut upstream: EventStream) -> PendingRead {
-    Box::pin(async move {
-        let next = upstream.next().await;
-        (upstream, next)
-    })
+/// Streaming: Anthropic's named events, with a `ping` after each `interval` of upstream
+/// silence.
+struct MessageWire {
+    ping_interval: Duration,
 }
 
-/// Streaming: each upstream event becomes SSE events as soon as it is decoded.
-fn stream_message(
-    state: Arc<AppState>,
-    output: MessageOutput,
-    upstream: EventStream,
-    log: RequestLog,
-) -> Response {
-    struct Pump {
-        state: Arc<AppState>,
-        output: MessageOutput,
-        /// Idle upstream between reads.
-        upstream: Option<EventStream>,
-        /// A read in progress (owns the upstream meanwhile).
-        reading: Option<PendingRead>,
-        done: bool,
-        queue: VecDeque<Bytes>,
-        log: RequestLog,
-        ping: Duration,
-        _guard: StreamGuard,
+impl Wire<MessageOutput> for MessageWire {
+    fn encode(&mut self, events: Vec<SseEvent>) -> Vec<Bytes> {
+        events.iter().map(|e| Bytes::from(e.to_wire())).collect()
     }
-    impl Pump {
-        fn push(&mut self, events: Vec<SseEvent>) {
-            self.queue
-                .extend(events.iter().map(|e| Bytes::from(e.to_wire())));
-        }
-        fn end(&mut self) {
-            self.upstream = None;
-            self.reading = None;
-            self.done = true;
-            let events = self.output.finish();
-            self.push(events);
-            let error = self.output.error().map(|e| e.message.clone());
-            let status = self.output.error().map_or(200, |e| e.status().as_u16());
-            self.log.finish(
-                &self.state,
-                status,
-                usage_pair(&self.output.usage()),
-                error.as_deref(),
-            );
+    fn outcome(&self, output: &MessageOutput) -> Outcome {
+        Outcome {
+            status: output.error().map_or(200, |e| e.status().as_u16()),
+            usage: usage_pair(&output.usage()),
+            error: output.error().map(|e| e.message.clone()),
         }
     }
-    let guard = state.metrics.stream_guard();
-    let mut pump = Pump {
-        state,
-        output,
-        upstream: Some(upstream),
-        reading: None,
-        done: false,
-        queue: VecDeque::new(),
-        log,
-        ping: ping_interval(),
-        _guard: guard,
-    };
-    let start = pump.output.message_start();
-    pump.push(vec![start]);
-    let body = futures::stream::unfold(pump, |mut pump| async move {
-        loop {
-            if let Some(bytes) = pump.queue.pop_front() {
-                return Some((Ok::<_, Infallible>(bytes), pump));
-            }
-            if pump.done {
-                return None;
-            }
-            if pump.output.is_finished() {
-                pump.end();
-                continue;
-            }
-            if pump.reading.is_none() {
-                match pump.upstream.take() {
-                    Some(upstream) => pump.reading = Some(read_next(upstream)),
-                    None => {
-                        pump.end();
-                        continue;
-                    }
-                }
-            }
-            let Some(reading) = pump.reading.as_mut() else {
-                continue;
-            };
-            let next = match tokio::time::timeout(pump.ping, reading).await {
-                Err(_) => {
-                    pump.push(vec![SseEvent::ping()]);
-                    continue;
-                }
-                Ok((upstream, next)) => {
-                    pump.reading = None;
-                    pump.upstream = Some(upstream);
-                    next
-                }
-            };
-            match next {
-                Some(Ok(event)) => {
-                    let events = pump.output.on_event(event);
-                    pump.push(events);
-                }
-                Some(Err(err)) => {
-                    let events = pump.output.on_failure(err.to_api_error());
-                    pump.push(events);
-                }
-                None => pump.end(),
-            }
-        }
-    });
-    sse::response(body)
+    fn ping(&self) -> Option<(Duration, Bytes)> {
+        Some((self.ping_interval, Bytes::from(SseEvent::ping().to_wire())))
+    }
 }
+
+impl_output!(MessageOutput => SseEvent);

@@ -10,6 +10,7 @@ pub(crate) mod openai;
 mod pipeline;
 mod responses;
 mod sse;
+mod stream_pump;
 mod ui;
 
 use std::sync::Arc;

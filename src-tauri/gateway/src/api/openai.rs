@@ -1,7 +1,5 @@
 //! OpenAI routes: `/v1/chat/completions`, `/v1/models`, `/v1/models/{id}`.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -14,7 +12,8 @@ use serde_json::{json, Value};
 use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
 use super::sse;
-use crate::app::{AppState, StreamGuard};
+use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
+use crate::app::AppState;
 use crate::convert::openai::{
     parse_chat_request, strip_code_fence, to_conversation, ChatOutput, ChatOutputOptions,
     ReasoningEffort, ResponseFormat,
@@ -140,9 +139,11 @@ async fn start_chat(
         context_window: prepared.context_window,
     });
     if chat.stream {
-        Ok(Started::Stream(stream_chat(
+        Ok(Started::Stream(stream_pump::stream(
             state.clone(),
             output,
+            ChatWire::default(),
+            Vec::new(),
             upstream,
             std::mem::replace(log, RequestLog::new("/v1/chat/completions")),
         )))
@@ -159,22 +160,11 @@ async fn start_chat(
 async fn complete(
     state: &Arc<AppState>,
     mut output: ChatOutput,
-    mut upstream: EventStream,
+    upstream: EventStream,
     response_format: &ResponseFormat,
     log: RequestLog,
 ) -> Response {
-    while !output.is_finished() {
-        match upstream.next().await {
-            Some(Ok(event)) => {
-                output.on_event(event);
-            }
-            Some(Err(err)) => {
-                output.on_failure(err.to_api_error());
-            }
-            None => break,
-        }
-    }
-    drop(upstream);
+    collect(&mut output, upstream).await;
     match output.into_completion() {
         Ok(mut completion) => {
             let usage = usage_pair(&completion["usage"]);
@@ -237,84 +227,36 @@ fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
     ))
 }
 
-/// Streaming: each upstream event becomes chunks as soon as it is decoded. The upstream
-/// lives inside the body stream, so a client disconnect drops it at once.
-fn stream_chat(
-    state: Arc<AppState>,
-    output: ChatOutput,
-    upstream: EventStream,
-    log: RequestLog,
-) -> Response {
-    struct Pump {
-        state: Arc<AppState>,
-        output: ChatOutput,
-        upstream: Option<EventStream>,
-        queue: VecDeque<Bytes>,
-        log: RequestLog,
-        last_usage: Option<(u64, u64)>,
-        _guard: StreamGuard,
-    }
-    impl Pump {
-        fn push(&mut self, chunks: Vec<Value>) {
-            for chunk in chunks {
+/// Streaming: chat completion chunks, then `data: [DONE]`.
+#[derive(Default)]
+struct ChatWire {
+    /// Usage from the last chunk that carried it (`stream_options.include_usage`).
+    last_usage: Option<(u64, u64)>,
+}
+
+impl Wire<ChatOutput> for ChatWire {
+    fn encode(&mut self, chunks: Vec<Value>) -> Vec<Bytes> {
+        chunks
+            .iter()
+            .map(|chunk| {
                 if let Some(usage) = chunk.get("usage") {
                     self.last_usage = usage_pair(usage);
                 }
-                self.queue.push_back(sse::data_line(&chunk));
-            }
-        }
-        fn end(&mut self) {
-            self.upstream = None;
-            let chunks = self.output.finish();
-            self.push(chunks);
-            self.queue
-                .push_back(Bytes::from_static(sse::DONE.as_bytes()));
-            let error = self.output.error().map(|e| e.message.clone());
-            let usage = self.last_usage.or_else(|| usage_pair(&self.output.usage()));
-            self.log.finish(
-                &self.state,
-                if error.is_some() { 502 } else { 200 },
-                usage,
-                error.as_deref(),
-            );
+                sse::data_line(chunk)
+            })
+            .collect()
+    }
+    fn terminator(&self) -> Option<Bytes> {
+        Some(Bytes::from_static(sse::DONE.as_bytes()))
+    }
+    fn outcome(&self, output: &ChatOutput) -> Outcome {
+        let error = output.error().map(|e| e.message.clone());
+        Outcome {
+            status: if error.is_some() { 502 } else { 200 },
+            usage: self.last_usage.or_else(|| usage_pair(&output.usage())),
+            error,
         }
     }
-    let guard = state.metrics.stream_guard();
-    let pump = Pump {
-        state,
-        output,
-        upstream: Some(upstream),
-        queue: VecDeque::new(),
-        log,
-        last_usage: None,
-        _guard: guard,
-    };
-    let body = futures::stream::unfold(pump, |mut pump| async move {
-        loop {
-            if let Some(bytes) = pump.queue.pop_front() {
-                return Some((Ok::<_, Infallible>(bytes), pump));
-            }
-            pump.upstream.as_ref()?;
-            if pump.output.is_finished() {
-                pump.end();
-                continue;
-            }
-            let next = match pump.upstream.as_mut() {
-                Some(upstream) => upstream.next().await,
-                None => None,
-            };
-            match next {
-                Some(Ok(event)) => {
-                    let chunks = pump.output.on_event(event);
-                    pump.push(chunks);
-                }
-                Some(Err(err)) => {
-                    let chunks = pump.output.on_failure(err.to_api_error());
-                    pump.push(chunks);
-                }
-                None => pump.end(),
-            }
-        }
-    });
-    sse::response(body)
 }
+
+impl_output!(ChatOutput => Value);

@@ -5,8 +5,6 @@
 //! stream, so a client disconnect drops it at once. Completed and incomplete responses are
 //! kept in [`crate::responses_store`] unless the request said `store: false`.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -18,8 +16,8 @@ use serde_json::{json, Value};
 
 use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
-use super::sse;
-use crate::app::{AppState, StreamGuard};
+use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
+use crate::app::AppState;
 use crate::convert::openai::ChatOutputOptions;
 use crate::convert::responses::{
     parse_responses_request, to_conversation_from, Item, ResponseEcho, ResponsesOutput, Status,
@@ -186,11 +184,14 @@ async fn start(
         }
     });
     if req.stream {
-        Ok(Started::Stream(stream_response(
+        let mut output = output;
+        let first = output.start();
+        Ok(Started::Stream(stream_pump::stream(
             state.clone(),
             output,
+            ResponseWire { save },
+            first,
             upstream,
-            save,
             std::mem::replace(log, RequestLog::new(ROUTE)),
         )))
     } else {
@@ -206,22 +207,11 @@ async fn start(
 async fn complete(
     state: &Arc<AppState>,
     mut output: ResponsesOutput,
-    mut upstream: EventStream,
+    upstream: EventStream,
     save_as: Option<Save>,
     log: RequestLog,
 ) -> Response {
-    while !output.is_finished() {
-        match upstream.next().await {
-            Some(Ok(event)) => {
-                output.on_event(event);
-            }
-            Some(Err(err)) => {
-                output.on_failure(err.to_api_error());
-            }
-            None => break,
-        }
-    }
-    drop(upstream);
+    collect(&mut output, upstream).await;
     output.finish();
     if let Some(err) = output.error().cloned() {
         log.finish(state, err.status().as_u16(), None, Some(&err.message));
@@ -235,84 +225,31 @@ async fn complete(
     Json(response).into_response()
 }
 
-/// Streaming: each upstream event becomes Responses events as soon as it is decoded.
-fn stream_response(
-    state: Arc<AppState>,
-    mut output: ResponsesOutput,
-    upstream: EventStream,
-    save_as: Option<Save>,
-    log: RequestLog,
-) -> Response {
-    struct Pump {
-        state: Arc<AppState>,
-        output: ResponsesOutput,
-        upstream: Option<EventStream>,
-        queue: VecDeque<Bytes>,
-        save: Option<Save>,
-        log: RequestLog,
-        _guard: StreamGuard,
-    }
-    impl Pump {
-        fn push(&mut self, events: Vec<Value>) {
-            self.queue.extend(events.iter().map(event_line));
-        }
-        fn end(&mut self) {
-            self.upstream = None;
-            let events = self.output.finish();
-            self.push(events);
-            if let Some(s) = self.save.take() {
-                save(&self.state, &self.output, s);
-            }
-            let error = self.output.error().map(|e| e.message.clone());
-            self.log.finish(
-                &self.state,
-                if error.is_some() { 502 } else { 200 },
-                usage_pair(&self.output.usage()),
-                error.as_deref(),
-            );
-        }
-    }
-    let guard = state.metrics.stream_guard();
-    let first = output.start();
-    let mut pump = Pump {
-        state,
-        output,
-        upstream: Some(upstream),
-        queue: VecDeque::new(),
-        save: save_as,
-        log,
-        _guard: guard,
-    };
-    pump.push(first);
-    let body = futures::stream::unfold(pump, |mut pump| async move {
-        loop {
-            if let Some(bytes) = pump.queue.pop_front() {
-                return Some((Ok::<_, Infallible>(bytes), pump));
-            }
-            pump.upstream.as_ref()?;
-            if pump.output.is_finished() {
-                pump.end();
-                continue;
-            }
-            let next = match pump.upstream.as_mut() {
-                Some(upstream) => upstream.next().await,
-                None => None,
-            };
-            match next {
-                Some(Ok(event)) => {
-                    let events = pump.output.on_event(event);
-                    pump.push(events);
-                }
-                Some(Err(err)) => {
-                    let events = pump.output.on_failure(err.to_api_error());
-                    pump.push(events);
-                }
-                None => pump.end(),
-            }
-        }
-    });
-    sse::response(body)
+/// Streaming: Responses' named events; the finished response is stored.
+struct ResponseWire {
+    save: Option<Save>,
 }
+
+impl Wire<ResponsesOutput> for ResponseWire {
+    fn encode(&mut self, events: Vec<Value>) -> Vec<Bytes> {
+        events.iter().map(event_line).collect()
+    }
+    fn on_end(&mut self, output: &ResponsesOutput, state: &Arc<AppState>) {
+        if let Some(s) = self.save.take() {
+            save(state, output, s);
+        }
+    }
+    fn outcome(&self, output: &ResponsesOutput) -> Outcome {
+        let error = output.error().map(|e| e.message.clone());
+        Outcome {
+            status: if error.is_some() { 502 } else { 200 },
+            usage: usage_pair(&output.usage()),
+            error,
+        }
+    }
+}
+
+impl_output!(ResponsesOutput => Value);
 
 /// `GET /v1/responses/{id}`
 pub async fn get_response(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {

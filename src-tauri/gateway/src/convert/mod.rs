@@ -10,7 +10,9 @@ pub mod openai;
 pub mod reasoning_tags;
 pub mod responses;
 pub mod stop;
+pub mod text_shaper;
 pub mod tool_calls;
+pub mod trailer;
 pub mod usage;
 
 pub use conversation::Conversation;

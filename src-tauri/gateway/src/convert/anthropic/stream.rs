@@ -55,12 +55,11 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use crate::convert::openai::stream::{stream_error, CONTENT_LENGTH_EXCEEDED};
-use crate::convert::reasoning_tags::{ReasoningTagParser, Segment};
-use crate::convert::stop::StopMatcher;
+use crate::convert::text_shaper::{Ended, Piece, TextShaper};
 use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
-use crate::convert::usage::TokenMeter;
+use crate::convert::trailer::Trailer;
 use crate::error::{ApiError, Dialect};
-use crate::kiro::events::{KiroEvent, TokenUsage};
+use crate::kiro::events::KiroEvent;
 
 /// Per-response settings.
 #[derive(Debug, Clone, Default)]
@@ -116,12 +115,6 @@ impl SseEvent {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ended {
-    StopSequence,
-    MaxTokens,
-}
-
 /// A content block as the non-streaming message will show it.
 #[derive(Debug, Clone)]
 enum Block {
@@ -146,20 +139,13 @@ enum OpenKind {
 #[derive(Debug)]
 pub struct MessageOutput {
     opts: MessageOutputOptions,
-    tags: Option<ReasoningTagParser>,
-    stop: StopMatcher,
-    meter: TokenMeter,
+    shaper: TextShaper,
     tools: ToolCallAssembler,
     blocks: Vec<Block>,
     /// The open block: its kind (its index is `blocks.len() - 1`).
     open: Option<OpenKind>,
     produced_text: bool,
-    saw_trailer: bool,
-    context_percentage: Option<f64>,
-    upstream_usage: Option<TokenUsage>,
-    upstream_stop: Option<String>,
-    length_exceeded: bool,
-    ended: Option<Ended>,
+    trailer: Trailer,
     error: Option<ApiError>,
     stop_reason: Option<&'static str>,
 }
@@ -167,20 +153,13 @@ pub struct MessageOutput {
 impl MessageOutput {
     pub fn new(opts: MessageOutputOptions) -> Self {
         MessageOutput {
-            tags: opts.reasoning_tags.then(ReasoningTagParser::new),
-            stop: StopMatcher::new(&opts.stop_sequences),
-            meter: TokenMeter::new(opts.max_tokens),
+            shaper: TextShaper::new(opts.reasoning_tags, &opts.stop_sequences, opts.max_tokens),
             tools: ToolCallAssembler::new(opts.tool_names.clone()),
             opts,
             blocks: Vec::new(),
             open: None,
             produced_text: false,
-            saw_trailer: false,
-            context_percentage: None,
-            upstream_usage: None,
-            upstream_stop: None,
-            length_exceeded: false,
-            ended: None,
+            trailer: Trailer::default(),
             error: None,
             stop_reason: None,
         }
@@ -214,7 +193,7 @@ impl MessageOutput {
     /// True once a stop sequence or `max_tokens` ended the answer, an error was reported,
     /// or [`finish`](Self::finish) ran. The caller should stop reading upstream.
     pub fn is_finished(&self) -> bool {
-        self.ended.is_some() || self.error.is_some() || self.stop_reason.is_some()
+        self.shaper.ended().is_some() || self.error.is_some() || self.stop_reason.is_some()
     }
 
     /// The error reported mid-stream, if any.
@@ -230,33 +209,15 @@ impl MessageOutput {
     /// Feed one upstream event; returns the events to send, in order.
     pub fn on_event(&mut self, event: KiroEvent) -> Vec<SseEvent> {
         let mut out = Vec::new();
-        match &event {
-            KiroEvent::Metering { .. } => self.saw_trailer = true,
-            KiroEvent::ContextUsage { percentage } => {
-                self.saw_trailer = true;
-                self.context_percentage = Some(*percentage);
-            }
-            KiroEvent::Metadata {
-                token_usage,
-                stop_reason,
-            } => {
-                self.saw_trailer = true;
-                if token_usage.is_some() {
-                    self.upstream_usage = token_usage.clone();
-                }
-                if stop_reason.is_some() {
-                    self.upstream_stop = stop_reason.clone();
-                }
-            }
-            _ => {}
-        }
+        self.trailer.record(&event);
         if self.is_finished() {
             return out;
         }
         match event {
             KiroEvent::Text(text) => {
                 if !text.is_empty() {
-                    self.text(&text, &mut out);
+                    let pieces = self.shaper.text(&text);
+                    self.emit(pieces, &mut out);
                 }
             }
             KiroEvent::ToolUse {
@@ -266,7 +227,7 @@ impl MessageOutput {
                 stop,
             } => {
                 self.flush_text(&mut out);
-                if self.ended.is_none() {
+                if self.shaper.ended().is_none() {
                     let updates = self.tools.push(&tool_use_id, &name, input.as_deref(), stop);
                     self.tool_updates(updates, &mut out);
                 }
@@ -277,7 +238,8 @@ impl MessageOutput {
                 redacted_content,
             } => {
                 if let Some(text) = text.filter(|t| !t.is_empty()) {
-                    self.emit_thinking(&text, &mut out);
+                    let pieces = self.shaper.reasoning(&text);
+                    self.emit(pieces, &mut out);
                 }
                 if let Some(signature) = signature.filter(|s| !s.is_empty()) {
                     if self.open == Some(OpenKind::Thinking) {
@@ -302,8 +264,7 @@ impl MessageOutput {
                 message,
             } => {
                 if exception_type == CONTENT_LENGTH_EXCEEDED {
-                    self.length_exceeded = true;
-                    self.saw_trailer = true;
+                    self.trailer.mark_length_exceeded();
                 } else {
                     self.fail(stream_error(&exception_type, &message), &mut out);
                 }
@@ -338,7 +299,7 @@ impl MessageOutput {
         if self.error.is_some() || self.stop_reason.is_some() {
             return out;
         }
-        if self.ended.is_none() {
+        if self.shaper.ended().is_none() {
             self.flush_text(&mut out);
         }
         let updates = self.tools.finish();
@@ -407,23 +368,20 @@ impl MessageOutput {
 
     /// The final usage object (see the module documentation).
     pub fn usage(&self) -> Value {
-        let estimate = self.meter.tokens();
-        let upstream = self.upstream_usage.as_ref();
+        let estimate = self.shaper.tokens();
+        let upstream = self.trailer.usage.as_ref();
         let output = upstream.and_then(|u| u.output_tokens).unwrap_or(estimate);
         let cache_read = upstream.and_then(|u| u.cache_read_input_tokens);
         let cache_write = upstream.and_then(|u| u.cache_write_input_tokens);
         let input = match (
             upstream.and_then(|u| u.uncached_input_tokens),
-            self.context_percentage,
+            self.trailer.context_tokens(self.opts.context_window),
         ) {
             (Some(uncached), _) => uncached,
-            (None, Some(pct)) if pct.is_finite() && pct > 0.0 => {
-                let total = (pct * self.opts.context_window as f64 / 100.0).floor();
-                (total.min(u64::MAX as f64) as u64)
-                    .saturating_sub(output)
-                    .saturating_sub(cache_read.unwrap_or(0))
-                    .saturating_sub(cache_write.unwrap_or(0))
-            }
+            (None, Some(total)) => total
+                .saturating_sub(output)
+                .saturating_sub(cache_read.unwrap_or(0))
+                .saturating_sub(cache_write.unwrap_or(0)),
             _ => self.opts.prompt_tokens_estimate,
         };
         json!({
@@ -437,22 +395,22 @@ impl MessageOutput {
     // -----------------------------------------------------------------------------------
 
     fn stop_sequence(&self) -> Value {
-        match (self.ended, self.stop.matched()) {
-            (Some(Ended::StopSequence), Some(s)) => json!(s),
-            _ => Value::Null,
+        match self.shaper.stop_sequence() {
+            Some(s) => json!(s),
+            None => Value::Null,
         }
     }
 
     fn compute_stop_reason(&self) -> &'static str {
-        match self.ended {
+        match self.shaper.ended() {
             Some(Ended::StopSequence) => return "stop_sequence",
             Some(Ended::MaxTokens) => return "max_tokens",
             None => {}
         }
-        if self.length_exceeded {
+        if self.trailer.length_exceeded {
             return "max_tokens";
         }
-        match self.upstream_stop.as_deref() {
+        match self.trailer.stop_reason.as_deref() {
             Some("MAX_TOKENS") => return "max_tokens",
             Some("MODEL_CONTEXT_WINDOW_EXCEEDED") => return "model_context_window_exceeded",
             Some("CONTENT_FILTERED") => return "refusal",
@@ -465,17 +423,17 @@ impl MessageOutput {
         if !calls.is_empty() {
             return "tool_use";
         }
-        if self.context_percentage.is_some_and(|p| p >= 100.0) {
+        if self.trailer.context_percentage.is_some_and(|p| p >= 100.0) {
             return "model_context_window_exceeded";
         }
-        if !self.saw_trailer && self.produced_text {
+        if !self.trailer.seen && self.produced_text {
             return "max_tokens";
         }
         "end_turn"
     }
 
     fn fail(&mut self, error: ApiError, out: &mut Vec<SseEvent>) {
-        if self.ended.is_none() {
+        if self.shaper.ended().is_none() {
             self.flush_text(out);
         }
         self.close_block(out);
@@ -483,82 +441,32 @@ impl MessageOutput {
         self.error = Some(error);
     }
 
-    fn text(&mut self, text: &str, out: &mut Vec<SseEvent>) {
-        let segments = match &mut self.tags {
-            Some(parser) => parser.push(text),
-            None => vec![Segment::Content(text.to_string())],
-        };
-        self.segments(segments, out);
-    }
-
-    fn segments(&mut self, segments: Vec<Segment>, out: &mut Vec<SseEvent>) {
-        for segment in segments {
-            if self.ended.is_some() {
-                return;
-            }
-            match segment {
-                Segment::Reasoning(t) => self.emit_thinking(&t, out),
-                Segment::Content(t) => {
-                    let result = self.stop.push(&t);
-                    self.emit_text(&result.text, out);
-                    if result.stopped_by.is_some() && self.ended.is_none() {
-                        self.ended = Some(Ended::StopSequence);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Release text held by the tag parser and the stop matcher.
+    /// Release text held by the shaper.
     fn flush_text(&mut self, out: &mut Vec<SseEvent>) {
-        if let Some(parser) = &mut self.tags {
-            let segments = parser.flush();
-            self.segments(segments, out);
-        }
-        if self.ended.is_none() {
-            let held = self.stop.flush();
-            self.emit_text(&held, out);
-        }
+        let pieces = self.shaper.flush();
+        self.emit(pieces, out);
     }
 
-    fn emit_text(&mut self, text: &str, out: &mut Vec<SseEvent>) {
-        if text.is_empty() {
-            return;
-        }
-        let fits = self.meter.take(text);
-        if fits > 0 {
-            let part = &text[..fits];
+    fn emit(&mut self, pieces: Vec<Piece>, out: &mut Vec<SseEvent>) {
+        for piece in pieces {
             self.produced_text = true;
-            let index = self.ensure_open(OpenKind::Text, out);
-            if let Some(Block::Text(t)) = self.blocks.last_mut() {
-                t.push_str(part);
-            }
-            out.push(block_delta(
-                index,
-                json!({"type": "text_delta", "text": part}),
-            ));
-        }
-        if fits < text.len() {
-            self.ended = Some(Ended::MaxTokens);
-        }
-    }
-
-    fn emit_thinking(&mut self, text: &str, out: &mut Vec<SseEvent>) {
-        let fits = self.meter.take(text);
-        if fits > 0 {
-            let part = &text[..fits];
-            self.produced_text = true;
-            let index = self.ensure_open(OpenKind::Thinking, out);
-            if let Some(Block::Thinking { thinking, .. }) = self.blocks.last_mut() {
-                thinking.push_str(part);
-            }
-            out.push(block_delta(
-                index,
-                json!({"type": "thinking_delta", "thinking": part}),
-            ));
-        }
-        if fits < text.len() {
-            self.ended = Some(Ended::MaxTokens);
+            let (index, delta) = match piece {
+                Piece::Content(part) => {
+                    let index = self.ensure_open(OpenKind::Text, out);
+                    if let Some(Block::Text(t)) = self.blocks.last_mut() {
+                        t.push_str(&part);
+                    }
+                    (index, json!({"type": "text_delta", "text": part}))
+                }
+                Piece::Reasoning(part) => {
+                    let index = self.ensure_open(OpenKind::Thinking, out);
+                    if let Some(Block::Thinking { thinking, .. }) = self.blocks.last_mut() {
+                        thinking.push_str(&part);
+                    }
+                    (index, json!({"type": "thinking_delta", "thinking": part}))
+                }
+            };
+            out.push(block_delta(index, delta));
         }
     }
 
@@ -617,11 +525,11 @@ impl MessageOutput {
         for update in updates {
             match update {
                 ToolCallUpdate::Started { index, name, .. } => {
-                    self.meter.add_unlimited(&name);
+                    self.shaper.add_unlimited(&name);
                     self.ensure_open(OpenKind::ToolUse(index), out);
                 }
                 ToolCallUpdate::Arguments { index, fragment } => {
-                    self.meter.add_unlimited(&fragment);
+                    self.shaper.add_unlimited(&fragment);
                     if self.open == Some(OpenKind::ToolUse(index)) {
                         out.push(block_delta(
                             self.blocks.len() - 1,

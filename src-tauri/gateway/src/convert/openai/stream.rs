@@ -41,12 +41,12 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::convert::reasoning_tags::{ReasoningTagParser, Segment};
-use crate::convert::stop::StopMatcher;
+use crate::convert::text_shaper::{Ended, Piece, TextShaper};
 use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
-use crate::convert::usage::{estimate_tokens, TokenMeter};
+use crate::convert::trailer::Trailer;
+use crate::convert::usage::estimate_tokens;
 use crate::error::{ApiError, Dialect, ErrorKind};
-use crate::kiro::events::{KiroEvent, TokenUsage};
+use crate::kiro::events::KiroEvent;
 
 /// The exception Kiro sends when the output hit its length limit (finishes normally).
 pub const CONTENT_LENGTH_EXCEEDED: &str = "ContentLengthExceededException";
@@ -74,29 +74,16 @@ pub struct ChatOutputOptions {
     pub context_window: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ended {
-    StopSequence,
-    MaxTokens,
-}
-
 /// See the module documentation.
 #[derive(Debug)]
 pub struct ChatOutput {
     opts: ChatOutputOptions,
-    tags: Option<ReasoningTagParser>,
-    stop: StopMatcher,
-    meter: TokenMeter,
+    shaper: TextShaper,
     tools: ToolCallAssembler,
     role_sent: bool,
     content: String,
     reasoning: String,
-    saw_trailer: bool,
-    context_percentage: Option<f64>,
-    upstream_usage: Option<TokenUsage>,
-    upstream_stop: Option<String>,
-    length_exceeded: bool,
-    ended: Option<Ended>,
+    trailer: Trailer,
     error: Option<ApiError>,
     finish_reason: Option<&'static str>,
 }
@@ -144,20 +131,13 @@ pub fn stream_error(name: &str, message: &str) -> ApiError {
 impl ChatOutput {
     pub fn new(opts: ChatOutputOptions) -> Self {
         ChatOutput {
-            tags: opts.reasoning_tags.then(ReasoningTagParser::new),
-            stop: StopMatcher::new(&opts.stop),
-            meter: TokenMeter::new(opts.max_tokens),
+            shaper: TextShaper::new(opts.reasoning_tags, &opts.stop, opts.max_tokens),
             tools: ToolCallAssembler::new(opts.tool_names.clone()),
             opts,
             role_sent: false,
             content: String::new(),
             reasoning: String::new(),
-            saw_trailer: false,
-            context_percentage: None,
-            upstream_usage: None,
-            upstream_stop: None,
-            length_exceeded: false,
-            ended: None,
+            trailer: Trailer::default(),
             error: None,
             finish_reason: None,
         }
@@ -166,7 +146,7 @@ impl ChatOutput {
     /// True once a stop sequence or `max_tokens` ended the answer, an error was reported,
     /// or [`finish`](Self::finish) ran. The caller should stop reading upstream.
     pub fn is_finished(&self) -> bool {
-        self.ended.is_some() || self.error.is_some() || self.finish_reason.is_some()
+        self.shaper.ended().is_some() || self.error.is_some() || self.finish_reason.is_some()
     }
 
     /// The error reported mid-stream, if any.
@@ -182,34 +162,15 @@ impl ChatOutput {
     /// Feed one upstream event; returns the chunks to send, in order.
     pub fn on_event(&mut self, event: KiroEvent) -> Vec<Value> {
         let mut out = Vec::new();
-        // Trailer information is recorded even after the answer ended (for usage).
-        match &event {
-            KiroEvent::Metering { .. } => self.saw_trailer = true,
-            KiroEvent::ContextUsage { percentage } => {
-                self.saw_trailer = true;
-                self.context_percentage = Some(*percentage);
-            }
-            KiroEvent::Metadata {
-                token_usage,
-                stop_reason,
-            } => {
-                self.saw_trailer = true;
-                if token_usage.is_some() {
-                    self.upstream_usage = token_usage.clone();
-                }
-                if stop_reason.is_some() {
-                    self.upstream_stop = stop_reason.clone();
-                }
-            }
-            _ => {}
-        }
+        self.trailer.record(&event);
         if self.is_finished() {
             return out;
         }
         match event {
             KiroEvent::Text(text) => {
                 if !text.is_empty() {
-                    self.text(&text, &mut out);
+                    let pieces = self.shaper.text(&text);
+                    self.emit(pieces, &mut out);
                 }
             }
             KiroEvent::ToolUse {
@@ -219,14 +180,15 @@ impl ChatOutput {
                 stop,
             } => {
                 self.flush_text(&mut out);
-                if self.ended.is_none() {
+                if self.shaper.ended().is_none() {
                     let updates = self.tools.push(&tool_use_id, &name, input.as_deref(), stop);
                     self.tool_updates(updates, &mut out);
                 }
             }
             KiroEvent::Reasoning { text, .. } => {
                 if let Some(text) = text.filter(|t| !t.is_empty()) {
-                    self.emit_reasoning(&text, &mut out);
+                    let pieces = self.shaper.reasoning(&text);
+                    self.emit(pieces, &mut out);
                 }
             }
             KiroEvent::Exception {
@@ -234,8 +196,7 @@ impl ChatOutput {
                 message,
             } => {
                 if exception_type == CONTENT_LENGTH_EXCEEDED {
-                    self.length_exceeded = true;
-                    self.saw_trailer = true;
+                    self.trailer.mark_length_exceeded();
                 } else {
                     self.fail(stream_error(&exception_type, &message), &mut out);
                 }
@@ -270,7 +231,7 @@ impl ChatOutput {
         if self.error.is_some() || self.finish_reason.is_some() {
             return out;
         }
-        if self.ended.is_none() {
+        if self.shaper.ended().is_none() {
             self.flush_text(&mut out);
         }
         let updates = self.tools.finish();
@@ -345,8 +306,8 @@ impl ChatOutput {
 
     /// The usage object (see the module documentation).
     pub fn usage(&self) -> Value {
-        let estimate = self.meter.tokens();
-        let upstream = self.upstream_usage.as_ref();
+        let estimate = self.shaper.tokens();
+        let upstream = self.trailer.usage.as_ref();
         let completion = upstream.and_then(|u| u.output_tokens).unwrap_or(estimate);
         let upstream_prompt = upstream.and_then(|u| {
             let parts = [
@@ -359,12 +320,10 @@ impl ChatOutput {
                 .any(Option::is_some)
                 .then(|| parts.iter().flatten().sum::<u64>())
         });
-        let prompt = match (upstream_prompt, self.context_percentage) {
+        let in_context = self.trailer.context_tokens(self.opts.context_window);
+        let prompt = match (upstream_prompt, in_context) {
             (Some(p), _) => p,
-            (None, Some(pct)) if pct.is_finite() && pct > 0.0 => {
-                let total = (pct * self.opts.context_window as f64 / 100.0).floor();
-                (total.min(u64::MAX as f64) as u64).saturating_sub(completion)
-            }
+            (None, Some(total)) => total.saturating_sub(completion),
             _ => self.opts.prompt_tokens_estimate,
         };
         let mut usage = json!({
@@ -385,15 +344,15 @@ impl ChatOutput {
     // -----------------------------------------------------------------------------------
 
     fn compute_finish_reason(&self) -> &'static str {
-        match self.ended {
+        match self.shaper.ended() {
             Some(Ended::StopSequence) => return "stop",
             Some(Ended::MaxTokens) => return "length",
             None => {}
         }
-        if self.length_exceeded {
+        if self.trailer.length_exceeded {
             return "length";
         }
-        match self.upstream_stop.as_deref() {
+        match self.trailer.stop_reason.as_deref() {
             Some("CONTENT_FILTERED") => return "content_filter",
             Some("MAX_TOKENS") | Some("MODEL_CONTEXT_WINDOW_EXCEEDED") => return "length",
             _ => {}
@@ -405,10 +364,10 @@ impl ChatOutput {
         if !calls.is_empty() {
             return "tool_calls";
         }
-        if self.context_percentage.is_some_and(|p| p >= 100.0) {
+        if self.trailer.context_percentage.is_some_and(|p| p >= 100.0) {
             return "length";
         }
-        if !self.saw_trailer && (!self.content.is_empty() || !self.reasoning.is_empty()) {
+        if !self.trailer.seen && (!self.content.is_empty() || !self.reasoning.is_empty()) {
             return "length";
         }
         "stop"
@@ -441,75 +400,32 @@ impl ChatOutput {
     }
 
     fn fail(&mut self, error: ApiError, out: &mut Vec<Value>) {
-        if self.ended.is_none() {
+        if self.shaper.ended().is_none() {
             self.flush_text(out);
         }
         out.push(error_chunk(&error));
         self.error = Some(error);
     }
 
-    fn text(&mut self, text: &str, out: &mut Vec<Value>) {
-        let segments = match &mut self.tags {
-            Some(parser) => parser.push(text),
-            None => vec![Segment::Content(text.to_string())],
-        };
-        self.segments(segments, out);
-    }
-
-    fn segments(&mut self, segments: Vec<Segment>, out: &mut Vec<Value>) {
-        for segment in segments {
-            if self.ended.is_some() {
-                return;
-            }
-            match segment {
-                Segment::Reasoning(t) => self.emit_reasoning(&t, out),
-                Segment::Content(t) => {
-                    let result = self.stop.push(&t);
-                    self.emit_content(&result.text, out);
-                    if result.stopped_by.is_some() && self.ended.is_none() {
-                        self.ended = Some(Ended::StopSequence);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Release text held by the tag parser and the stop matcher.
+    /// Release text held by the shaper.
     fn flush_text(&mut self, out: &mut Vec<Value>) {
-        if let Some(parser) = &mut self.tags {
-            let segments = parser.flush();
-            self.segments(segments, out);
-        }
-        if self.ended.is_none() {
-            let held = self.stop.flush();
-            self.emit_content(&held, out);
-        }
+        let pieces = self.shaper.flush();
+        self.emit(pieces, out);
     }
 
-    fn emit_content(&mut self, text: &str, out: &mut Vec<Value>) {
-        if text.is_empty() {
-            return;
-        }
-        let fits = self.meter.take(text);
-        if fits > 0 {
-            let part = &text[..fits];
-            self.content.push_str(part);
-            out.push(self.chunk(json!({"content": part}), None));
-        }
-        if fits < text.len() {
-            self.ended = Some(Ended::MaxTokens);
-        }
-    }
-
-    fn emit_reasoning(&mut self, text: &str, out: &mut Vec<Value>) {
-        let fits = self.meter.take(text);
-        if fits > 0 {
-            let part = &text[..fits];
-            self.reasoning.push_str(part);
-            out.push(self.chunk(json!({"reasoning_content": part}), None));
-        }
-        if fits < text.len() {
-            self.ended = Some(Ended::MaxTokens);
+    fn emit(&mut self, pieces: Vec<Piece>, out: &mut Vec<Value>) {
+        for piece in pieces {
+            let delta = match piece {
+                Piece::Content(part) => {
+                    self.content.push_str(&part);
+                    json!({"content": part})
+                }
+                Piece::Reasoning(part) => {
+                    self.reasoning.push_str(&part);
+                    json!({"reasoning_content": part})
+                }
+            };
+            out.push(self.chunk(delta, None));
         }
     }
 
@@ -521,7 +437,7 @@ impl ChatOutput {
                     upstream_id,
                     name,
                 } => {
-                    self.meter.add_unlimited(&name);
+                    self.shaper.add_unlimited(&name);
                     let delta = json!({"tool_calls": [{
                         "index": index,
                         "id": openai_call_id(&upstream_id),
@@ -531,7 +447,7 @@ impl ChatOutput {
                     out.push(self.chunk(delta, None));
                 }
                 ToolCallUpdate::Arguments { index, fragment } => {
-                    self.meter.add_unlimited(&fragment);
+                    self.shaper.add_unlimited(&fragment);
                     let delta = json!({"tool_calls": [{
                         "index": index,
                         "function": {"arguments": fragment},

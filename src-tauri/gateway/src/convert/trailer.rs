@@ -1,0 +1,86 @@
+//! What Kiro reports around the answer (metering, context usage, token counts, stop
+//! reason, its own length limit), recorded by every output state machine for usage and
+//! the finish reason.
+
+use crate::kiro::events::{KiroEvent, TokenUsage};
+
+#[derive(Debug, Default)]
+pub struct Trailer {
+    /// Any trailer event arrived (a stream without one was cut short).
+    pub seen: bool,
+    pub context_percentage: Option<f64>,
+    pub usage: Option<TokenUsage>,
+    pub stop_reason: Option<String>,
+    /// Kiro's `ContentLengthExceededException`: the output hit Kiro's length limit.
+    pub length_exceeded: bool,
+}
+
+impl Trailer {
+    /// Note what `event` says; other events are ignored. Applies even after the answer ended.
+    pub fn record(&mut self, event: &KiroEvent) {
+        match event {
+            KiroEvent::Metering { .. } => self.seen = true,
+            KiroEvent::ContextUsage { percentage } => {
+                self.seen = true;
+                self.context_percentage = Some(*percentage);
+            }
+            KiroEvent::Metadata {
+                token_usage,
+                stop_reason,
+            } => {
+                self.seen = true;
+                if token_usage.is_some() {
+                    self.usage = token_usage.clone();
+                }
+                if stop_reason.is_some() {
+                    self.stop_reason = stop_reason.clone();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn mark_length_exceeded(&mut self) {
+        self.length_exceeded = true;
+        self.seen = true;
+    }
+
+    /// Prompt + output tokens in context, from `contextUsagePercentage` of `context_window`.
+    pub fn context_tokens(&self, context_window: u64) -> Option<u64> {
+        let pct = self
+            .context_percentage
+            .filter(|p| p.is_finite() && *p > 0.0)?;
+        let total = (pct * context_window as f64 / 100.0).floor();
+        Some(total.min(u64::MAX as f64) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_tokens_need_a_positive_percentage() {
+        let mut trailer = Trailer::default();
+        assert_eq!(trailer.context_tokens(200_000), None);
+        trailer.record(&KiroEvent::ContextUsage { percentage: 0.0 });
+        assert!(trailer.seen);
+        assert_eq!(trailer.context_tokens(200_000), None);
+        trailer.record(&KiroEvent::ContextUsage { percentage: 1.25 });
+        assert_eq!(trailer.context_tokens(200_000), Some(2_500));
+    }
+
+    #[test]
+    fn metadata_keeps_earlier_values_it_does_not_repeat() {
+        let mut trailer = Trailer::default();
+        trailer.record(&KiroEvent::Metadata {
+            token_usage: None,
+            stop_reason: Some("MAX_TOKENS".into()),
+        });
+        trailer.record(&KiroEvent::Metadata {
+            token_usage: None,
+            stop_reason: None,
+        });
+        assert_eq!(trailer.stop_reason.as_deref(), Some("MAX_TOKENS"));
+    }
+}
