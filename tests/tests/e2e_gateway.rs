@@ -354,3 +354,56 @@ async fn an_upstream_failure_after_the_first_byte_ends_the_stream_with_an_error_
     assert!(error_event.contains("Rate exceeded"), "{error_event}");
     assert_eq!(*events.last().unwrap(), "data: [DONE]");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn request_rows_carry_model_status_tokens_and_errors() {
+    let r = start(false, &[]).await;
+    r.fake
+        .push_script(Script::new().texts(&["one ", "two"]).trailers());
+    let (deltas, _) = stream_deltas(post_chat(&r, &chat_request(true, "rows")).await).await;
+    assert_eq!(deltas.concat(), "one two");
+    let bad = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", r.gateway.base_url))
+        .bearer_auth(&r.gateway.api_key)
+        .json(&json!({"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 404);
+
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        let body: Value = reqwest::Client::new()
+            .get(format!("{}/admin/requests", r.gateway.base_url))
+            .bearer_auth(&r.gateway.api_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        rows = body["requests"].as_array().cloned().unwrap_or_default();
+        if rows.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ok = rows
+        .iter()
+        .find(|r| r["status"] == 200)
+        .expect("the streamed request");
+    assert_eq!(ok["route"], "/v1/chat/completions");
+    assert_eq!(ok["model"], "claude-sonnet-4-5");
+    assert!(ok["output_tokens"].as_u64().unwrap() > 0, "{ok}");
+    assert!(ok["input_tokens"].as_u64().unwrap() > 0, "{ok}");
+    assert!(ok["ttft_ms"].is_u64(), "{ok}");
+    let failed = rows
+        .iter()
+        .find(|r| r["status"] == 404)
+        .expect("the failed request");
+    assert_eq!(failed["model"], "no-such-model");
+    assert!(
+        failed["error"].as_str().unwrap().contains("does not exist"),
+        "{failed}"
+    );
+}

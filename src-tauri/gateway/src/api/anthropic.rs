@@ -7,7 +7,6 @@
 //! Streaming: `message_start` goes out as soon as Kiro produced its first event; a `ping`
 //! follows every [`PING_INTERVAL`] of upstream silence (see [`super::stream_pump`]).
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,8 +44,7 @@ const ROUTE: &str = "/v1/messages";
 
 /// `POST /v1/messages`
 pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let mut log = RequestLog::new(ROUTE);
+    let mut log = RequestLog::start(&state, ROUTE, &request);
     match start(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
         Ok(Started::Complete { output, upstream }) => {
@@ -106,7 +104,7 @@ async fn start(
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let parsed = parse_messages_request(&body, Purpose::Messages)?;
     let conversation = parsed.conversation;
-    log.model = conversation.model.clone();
+    log.set_model(&conversation.model);
     let model = conversation.model.clone();
     let stop_sequences = conversation.stop_sequences.clone();
     let max_tokens = conversation.max_output_tokens;
@@ -135,7 +133,7 @@ async fn start(
             wire,
             first,
             upstream,
-            std::mem::replace(log, RequestLog::new(ROUTE)),
+            std::mem::take(log),
         )))
     } else {
         Ok(Started::Complete {

@@ -1,6 +1,5 @@
 //! OpenAI routes: `/v1/chat/completions`, `/v1/models`, `/v1/models/{id}`.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -83,8 +82,7 @@ pub async fn get_model(State(state): State<Arc<AppState>>, Path(id): Path<String
 
 /// `POST /v1/chat/completions`
 pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let mut log = RequestLog::new("/v1/chat/completions");
+    let mut log = RequestLog::start(&state, "/v1/chat/completions", &request);
     match start_chat(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
         Ok(Started::Complete {
@@ -115,7 +113,7 @@ async fn start_chat(
 ) -> Result<Started, ApiError> {
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let chat = parse_chat_request(&body)?;
-    log.model = chat.model.clone();
+    log.set_model(&chat.model);
     let resolved = resolve_model(&chat.model);
     let mut conversation = to_conversation(&chat, resolved.thinking)?;
     if resolved.thinking && chat.reasoning_effort == Some(ReasoningEffort::None) {
@@ -145,7 +143,7 @@ async fn start_chat(
             ChatWire::default(),
             Vec::new(),
             upstream,
-            std::mem::replace(log, RequestLog::new("/v1/chat/completions")),
+            std::mem::take(log),
         )))
     } else {
         Ok(Started::Complete {

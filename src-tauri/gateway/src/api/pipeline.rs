@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::Request;
+
 use crate::app::AppState;
 use crate::convert::conversation::{Conversation, Thinking};
 use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
@@ -12,6 +14,7 @@ use crate::error::ApiError;
 use crate::kiro::catalog::CatalogSource;
 use crate::kiro::models::{close_matches, context_window, resolve_model};
 use crate::kiro::EventStream;
+use crate::logs::RequestTrace;
 
 /// Reasoning budget when a `-thinking` model name turns reasoning on without a budget.
 const MODEL_SUFFIX_THINKING_BUDGET: u32 = 20_000;
@@ -122,26 +125,45 @@ pub async fn open_upstream(
         .map_err(|e| e.to_api_error())
 }
 
-/// Timing and outcome of one client request, logged when it ends.
+/// Timing and outcome of one client request: logged when it ends, and handed to the
+/// request-recording middleware's [`RequestTrace`] (the UI's request rows) when there is one.
+#[derive(Default)]
 pub struct RequestLog {
     pub route: &'static str,
     pub model: String,
-    pub started: Instant,
+    pub started: Option<Instant>,
     pub first_byte: Option<Instant>,
+    trace: Option<RequestTrace>,
 }
 
 impl RequestLog {
-    pub fn new(route: &'static str) -> Self {
+    /// Counts the request and starts its clock.
+    pub fn start(state: &AppState, route: &'static str, request: &Request) -> Self {
+        state
+            .metrics
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         RequestLog {
             route,
             model: String::new(),
-            started: Instant::now(),
+            started: Some(Instant::now()),
             first_byte: None,
+            trace: request.extensions().get::<RequestTrace>().cloned(),
+        }
+    }
+
+    pub fn set_model(&mut self, model: &str) {
+        self.model = model.to_owned();
+        if let Some(trace) = &self.trace {
+            trace.set_model(model);
         }
     }
 
     pub fn mark_first_byte(&mut self) {
         self.first_byte.get_or_insert_with(Instant::now);
+        if let Some(trace) = &self.trace {
+            trace.first_token();
+        }
     }
 
     /// One info line per request: route, model, status, latency, time to first byte, tokens.
@@ -158,11 +180,16 @@ impl RequestLog {
                 .errors
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        let latency_ms = self.started.elapsed().as_millis() as u64;
-        let ttft_ms = self
-            .first_byte
-            .map(|t| (t - self.started).as_millis() as u64);
+        let started = self.started.unwrap_or_else(Instant::now);
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let ttft_ms = self.first_byte.map(|t| (t - started).as_millis() as u64);
         let (input_tokens, output_tokens) = usage.unzip();
+        if let Some(trace) = &self.trace {
+            trace.set_usage(input_tokens, output_tokens);
+            if let Some(error) = error {
+                trace.set_error(error);
+            }
+        }
         tracing::info!(
             route = self.route,
             model = %self.model,

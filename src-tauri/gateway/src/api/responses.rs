@@ -5,7 +5,6 @@
 //! stream, so a client disconnect drops it at once. Completed and incomplete responses are
 //! kept in [`crate::responses_store`] unless the request said `store: false`.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -89,8 +88,7 @@ fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
 
 /// `POST /v1/responses`
 pub async fn create_response(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let mut log = RequestLog::new(ROUTE);
+    let mut log = RequestLog::start(&state, ROUTE, &request);
     match start(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
         Ok(Started::Complete {
@@ -121,7 +119,7 @@ async fn start(
 ) -> Result<Started, ApiError> {
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let req = parse_responses_request(&body)?;
-    log.model = req.model.clone();
+    log.set_model(&req.model);
     let (history, previous_session) = match &req.previous_response_id {
         None => (Vec::new(), None),
         Some(id) => {
@@ -192,7 +190,7 @@ async fn start(
             ResponseWire { save },
             first,
             upstream,
-            std::mem::replace(log, RequestLog::new(ROUTE)),
+            std::mem::take(log),
         )))
     } else {
         Ok(Started::Complete {
