@@ -1,5 +1,6 @@
-//! Inline images from client requests: media type checked against Kiro's four formats and
-//! corrected from the bytes themselves (Kiro rejects a PNG declared as JPEG).
+//! Inline images from client requests: the declared media type must be one of Kiro's four
+//! formats, and is corrected from the bytes themselves when they say otherwise (Kiro rejects a
+//! PNG declared as JPEG).
 
 use base64::Engine;
 
@@ -19,14 +20,13 @@ pub fn image_from_base64(declared: &str, data: &str) -> Result<Image, String> {
     if data.is_empty() {
         return Err("the image data is empty".into());
     }
-    let sniffed = sniff(&data);
-    if !SUPPORTED.contains(&declared.as_str()) && sniffed.is_none() {
+    if !SUPPORTED.contains(&declared.as_str()) {
         return Err(format!(
             "unsupported image type `{declared}`; Kiro accepts image/png, image/jpeg, image/gif and image/webp"
         ));
     }
     Ok(Image {
-        media_type: sniffed.map(str::to_owned).unwrap_or(declared),
+        media_type: sniff(&data).map(str::to_owned).unwrap_or(declared),
         data_base64: data,
     })
 }

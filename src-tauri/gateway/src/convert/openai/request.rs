@@ -46,10 +46,9 @@ use serde_json::{Map, Value};
 use crate::convert::conversation::{
     Conversation, Image, Message, Part, Role, Thinking, ToolChoice, ToolSpec,
 };
+use crate::convert::images::image_from_data_uri;
 use crate::error::ApiError;
 
-/// Media types Kiro accepts for images (protocol doc §5.7).
-const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 /// Most stop sequences OpenAI accepts.
 pub const MAX_STOP_SEQUENCES: usize = 4;
 /// Upper bound of any reasoning budget (protocol doc §5.9, JW's cap).
@@ -707,41 +706,14 @@ fn parse_image(part: &Map<String, Value>, p: &str) -> Result<Image, ApiError> {
              data URL (data:image/png;base64,...).",
         ));
     }
-    let bad = |msg: &str| ApiError::invalid_field(path.clone(), msg.to_string());
-    let rest = url.strip_prefix("data:").ok_or_else(|| {
-        bad("Invalid image URL: expected a data URL (data:image/png;base64,...).")
-    })?;
-    let (meta, data) = rest
-        .split_once(',')
-        .ok_or_else(|| bad("Invalid data URL: missing ','."))?;
-    let mut meta_parts = meta.split(';');
-    let media_type = meta_parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    if !meta_parts.any(|m| m.trim().eq_ignore_ascii_case("base64")) {
-        return Err(bad(
-            "Invalid data URL: only base64-encoded images are supported.",
-        ));
-    }
-    let media_type = if media_type == "image/jpg" {
-        "image/jpeg".to_string()
-    } else {
-        media_type
-    };
-    if !IMAGE_TYPES.contains(&media_type.as_str()) {
+    if !url.starts_with("data:") {
         return Err(ApiError::invalid_field(
             path,
-            format!(
-                "Unsupported image type '{media_type}'. Supported: image/png, image/jpeg, \
-                 image/gif, image/webp."
-            ),
+            "Invalid image URL: expected a data URL (data:image/png;base64,...).",
         ));
     }
-    let data = data.trim();
-    if data.is_empty() {
-        return Err(bad("Invalid data URL: the image data is empty."));
-    }
-    Ok(Image {
-        media_type,
-        data_base64: data.to_string(),
+    image_from_data_uri(url).map_err(|e| {
+        ApiError::invalid_field(path.clone(), format!("Invalid image in `{path}`: {e}."))
     })
 }
 
