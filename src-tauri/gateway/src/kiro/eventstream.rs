@@ -5,7 +5,7 @@
 //! its `MessageFrameDecoder` has no frame-size limit and checks neither CRC before the whole
 //! declared frame is buffered, so the §12.3 prelude `0x7fffffff` stays `Incomplete` (still so
 //! after 1 MiB more input), and so does a bit flip in `total_length`. It needs Rust 1.94.1
-//! (workspace MSRV: 1.85) and pulls 25 crates (aws-smithy-types, http, time, base64-simd); it
+//! (workspace MSRV: 1.91) and pulls 25 crates (aws-smithy-types, http, time, base64-simd); it
 //! does decode V10 and catch the corrupted payload. This decoder needs only `crc32fast` and
 //! `bytes`, and checks the prelude CRC and the size bound as soon as 12 bytes are buffered.
 //!
