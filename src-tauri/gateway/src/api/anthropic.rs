@@ -108,8 +108,8 @@ async fn start(
     let model = conversation.model.clone();
     let stop_sequences = conversation.stop_sequences.clone();
     let max_tokens = conversation.max_output_tokens;
-    let prepared = prepare(state, conversation).await?;
-    let upstream = open_upstream(state, &prepared).await?;
+    let mut prepared = prepare(state, conversation).await?;
+    let upstream = open_upstream(state, &mut prepared).await?;
     log.mark_first_byte();
     let output = MessageOutput::new(MessageOutputOptions {
         id: format!("msg_{}", uuid::Uuid::new_v4().simple()),

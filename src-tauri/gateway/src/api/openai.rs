@@ -121,8 +121,8 @@ async fn start_chat(
         // pipeline would otherwise turn reasoning back on from the name.
         conversation.model = resolved.upstream_id;
     }
-    let prepared = prepare(state, conversation).await?;
-    let upstream = open_upstream(state, &prepared).await?;
+    let mut prepared = prepare(state, conversation).await?;
+    let upstream = open_upstream(state, &mut prepared).await?;
     log.mark_first_byte();
     let output = ChatOutput::new(ChatOutputOptions {
         id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),

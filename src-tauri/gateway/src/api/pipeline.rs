@@ -113,14 +113,15 @@ fn preflight_error(err: PreflightError) -> ApiError {
         .with_code(err.rule)
 }
 
-/// Send the prepared request; every retry happens in here.
+/// Send the prepared request; every retry happens in here. The body moves out of `prepared`
+/// (it can be hundreds of kilobytes); what maps the answer back stays.
 pub async fn open_upstream(
     state: &Arc<AppState>,
-    prepared: &Prepared,
+    prepared: &mut Prepared,
 ) -> Result<EventStream, ApiError> {
     state
         .kiro
-        .generate(prepared.kiro.body.clone())
+        .generate(std::mem::take(&mut prepared.kiro.body))
         .await
         .map_err(|e| e.to_api_error())
 }

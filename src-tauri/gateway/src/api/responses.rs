@@ -140,8 +140,8 @@ async fn start(
         .or(previous_session)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     conversation.session_id = Some(session_id.clone());
-    let prepared = prepare(state, conversation).await.map_err(input_param)?;
-    let upstream = open_upstream(state, &prepared).await?;
+    let mut prepared = prepare(state, conversation).await.map_err(input_param)?;
+    let upstream = open_upstream(state, &mut prepared).await?;
     log.mark_first_byte();
     let echo = ResponseEcho {
         instructions: req.instructions.clone(),
