@@ -715,7 +715,7 @@ fn check_body(body: &Value) -> Result<(), String> {
         Some(Value::Array(h)) if !h.is_empty() => h.clone(),
         Some(_) => return Err("history present but empty or not an array".into()),
     };
-    if msgs.len() % 2 != 0 {
+    if !msgs.len().is_multiple_of(2) {
         return Err("history does not end with assistant".into());
     }
     msgs.push(st["currentMessage"].clone());
