@@ -102,8 +102,14 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         message,
         hint: hint.into(),
     };
-    let mut config = Config::load(&ConfigSources::from_process(&CliOverrides::default()))
-        .map_err(|e| fail("config", e.to_string(), "Fix config.toml or the environment."))?;
+    let mut config =
+        Config::load(&ConfigSources::from_process(&CliOverrides::default())).map_err(|e| {
+            fail(
+                "config",
+                e.to_string(),
+                "Fix config.toml or the environment.",
+            )
+        })?;
     let settings_path = settings_file();
     let saved = match settings_path.as_deref().map(Settings::load) {
         Some(Ok(saved)) => saved,

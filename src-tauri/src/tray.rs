@@ -114,8 +114,13 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) {
 fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
     let status = MenuItem::with_id(app, "status", "Starting…", false, None::<&str>)?;
     let toggle = MenuItem::with_id(app, "toggle", "Stop gateway", false, None::<&str>)?;
-    let copy_openai =
-        MenuItem::with_id(app, "copy_openai", "Copy OpenAI endpoint", true, None::<&str>)?;
+    let copy_openai = MenuItem::with_id(
+        app,
+        "copy_openai",
+        "Copy OpenAI endpoint",
+        true,
+        None::<&str>,
+    )?;
     let copy_anthropic = MenuItem::with_id(
         app,
         "copy_anthropic",
@@ -236,7 +241,10 @@ pub fn update<R: Runtime>(app: &AppHandle<R>, status: &GatewayStatus, streams: u
         }
         *last = Some(kind);
     }
-    let _ = h.tray.set_tooltip(Some(format!("Kiro Gateway — {}", status_line(status, streams))));
+    let _ = h.tray.set_tooltip(Some(format!(
+        "Kiro Gateway — {}",
+        status_line(status, streams)
+    )));
 }
 
 #[cfg(test)]
@@ -251,8 +259,14 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        assert_eq!(status_line(&running(), 0), "Running on 127.0.0.1:8000 · 0 streams");
-        assert_eq!(status_line(&running(), 1), "Running on 127.0.0.1:8000 · 1 stream");
+        assert_eq!(
+            status_line(&running(), 0),
+            "Running on 127.0.0.1:8000 · 0 streams"
+        );
+        assert_eq!(
+            status_line(&running(), 1),
+            "Running on 127.0.0.1:8000 · 1 stream"
+        );
         assert_eq!(status_line(&GatewayStatus::Stopped, 3), "Stopped");
         let err = GatewayStatus::Error {
             code: "port_in_use".into(),
@@ -271,8 +285,11 @@ mod tests {
     #[test]
     fn toggles_and_icons() {
         assert_eq!(toggle_label(&running()), ("Stop gateway", true));
-        assert_eq!(toggle_label(&GatewayStatus::Stopped), ("Start gateway", true));
-        assert_eq!(toggle_label(&GatewayStatus::Starting).1, false);
+        assert_eq!(
+            toggle_label(&GatewayStatus::Stopped),
+            ("Start gateway", true)
+        );
+        assert!(!toggle_label(&GatewayStatus::Starting).1);
         assert_eq!(icon_kind(&running()), TrayIconKind::Running);
         assert_eq!(icon_kind(&GatewayStatus::Stopped), TrayIconKind::Stopped);
         let err = GatewayStatus::Error {

@@ -195,7 +195,10 @@ async fn admin_clear_logs(gw: State<'_, DesktopGateway>) -> CmdResult<()> {
 }
 
 #[tauri::command]
-async fn admin_stream_logs(gw: State<'_, DesktopGateway>, channel: Channel<Value>) -> CmdResult<()> {
+async fn admin_stream_logs(
+    gw: State<'_, DesktopGateway>,
+    channel: Channel<Value>,
+) -> CmdResult<()> {
     let state = state(&gw)?;
     let mut events = state.logs.subscribe();
     tauri::async_runtime::spawn(async move {
@@ -268,7 +271,10 @@ async fn chat_stream(_body: Value, _channel: Channel<Value>) -> CmdResult<()> {
 }
 
 #[tauri::command]
-async fn open_log_folder<R: Runtime>(app: AppHandle<R>, gw: State<'_, DesktopGateway>) -> CmdResult<()> {
+async fn open_log_folder<R: Runtime>(
+    app: AppHandle<R>,
+    gw: State<'_, DesktopGateway>,
+) -> CmdResult<()> {
     let state = state(&gw)?;
     let handle = admin(&state)?;
     let dir = handle.log_dir().cloned().ok_or_else(|| {
