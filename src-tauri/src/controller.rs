@@ -27,6 +27,8 @@ pub struct DesktopGateway {
     /// Keeps the credential watcher alive.
     gateway: Mutex<Option<Gateway>>,
     close_to_tray: Mutex<bool>,
+    /// Why assembling failed (shown instead of "Stopped" until a start succeeds).
+    boot_error: Mutex<Option<GatewayStatus>>,
 }
 
 impl Default for DesktopGateway {
@@ -36,6 +38,7 @@ impl Default for DesktopGateway {
             state: Mutex::new(None),
             gateway: Mutex::new(None),
             close_to_tray: Mutex::new(true),
+            boot_error: Mutex::new(None),
         }
     }
 }
@@ -48,6 +51,14 @@ impl DesktopGateway {
     /// The assembled gateway state (`None` until boot succeeded).
     pub fn state(&self) -> Option<Arc<AppState>> {
         lock(&self.state).clone()
+    }
+
+    /// The controller's status, or the boot error while nothing is assembled.
+    pub fn status(&self) -> GatewayStatus {
+        match (self.state(), lock(&self.boot_error).clone()) {
+            (None, Some(error)) => error,
+            _ => self.controller.status(),
+        }
     }
 
     pub fn close_to_tray(&self) -> bool {
@@ -90,6 +101,7 @@ pub fn boot<R: Runtime>(app: AppHandle<R>) {
                 message: err.message,
                 hint: err.hint,
             };
+            *lock(&app.state::<DesktopGateway>().boot_error) = Some(status.clone());
             crate::tray::update(&app, &status, 0);
             let _ = app.emit("gateway-status", &status);
         }

@@ -101,7 +101,7 @@ fn admin(state: &AppState) -> CmdResult<Arc<AdminHandle>> {
 async fn admin_status(gw: State<'_, DesktopGateway>) -> CmdResult {
     match gw.state() {
         Some(state) => Ok(status_json(&state)),
-        None => Ok(json!({ "status": gw.controller.status() })),
+        None => Ok(json!({ "status": gw.status() })),
     }
 }
 
