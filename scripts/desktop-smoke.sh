@@ -12,7 +12,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SHOT="${1:-$ROOT/target-desktop/smoke.png}"
+if [[ "${1:-}" != "--inner" ]]; then SHOT="${1:-$ROOT/target-desktop/smoke.png}"; fi
 DESKTOP_TARGET_DIR="${DESKTOP_TARGET_DIR:-$ROOT/target-desktop}"
 ROOT_TARGET_DIR="${ROOT_TARGET_DIR:-$ROOT/target}"
 PORT="${PORT:-18000}"
