@@ -1,0 +1,217 @@
+//! Runs the gateway's `Controller` on Tauri's async runtime: assembles the gateway the same
+//! way `kiro-gateway serve` does (config, UI settings, API key from the keyring), starts it,
+//! and forwards every status change to the tray and the window (`gateway-status` event).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiro_gateway::api::admin::AdminHandle;
+use kiro_gateway::app::AppState;
+use kiro_gateway::config::{CliOverrides, Config, ConfigSources};
+use kiro_gateway::gateway::Gateway;
+use kiro_gateway::logs::{self, LogBuffer, Redactor};
+use kiro_gateway::secrets::{default_api_key_stores, resolve_api_key};
+use kiro_gateway::server::{Controller, GatewayStatus, StartError};
+use kiro_gateway::settings::{settings_file, Settings};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+/// How long open requests may take to finish on Stop / Quit.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// Quit exits even if the drain overruns by this much.
+const QUIT_BOUND: Duration = Duration::from_secs(8);
+
+/// The shell's managed state.
+pub struct DesktopGateway {
+    pub controller: Arc<Controller>,
+    state: Mutex<Option<Arc<AppState>>>,
+    /// Keeps the credential watcher alive.
+    gateway: Mutex<Option<Gateway>>,
+    close_to_tray: Mutex<bool>,
+    /// Why assembling failed (shown instead of "Stopped" until a start succeeds).
+    boot_error: Mutex<Option<GatewayStatus>>,
+}
+
+impl Default for DesktopGateway {
+    fn default() -> Self {
+        DesktopGateway {
+            controller: Controller::new(),
+            state: Mutex::new(None),
+            gateway: Mutex::new(None),
+            close_to_tray: Mutex::new(true),
+            boot_error: Mutex::new(None),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl DesktopGateway {
+    /// The assembled gateway state (`None` until boot succeeded).
+    pub fn state(&self) -> Option<Arc<AppState>> {
+        lock(&self.state).clone()
+    }
+
+    /// The controller's status, or the boot error while nothing is assembled.
+    pub fn status(&self) -> GatewayStatus {
+        match (self.state(), lock(&self.boot_error).clone()) {
+            (None, Some(error)) => error,
+            _ => self.controller.status(),
+        }
+    }
+
+    pub fn close_to_tray(&self) -> bool {
+        *lock(&self.close_to_tray)
+    }
+
+    pub fn set_close_to_tray(&self, on: bool) {
+        *lock(&self.close_to_tray) = on;
+    }
+
+    /// Streams open right now (0 before boot).
+    pub fn active_streams(&self) -> u64 {
+        self.state()
+            .map(|s: Arc<AppState>| s.metrics.snapshot().active_streams)
+            .unwrap_or(0)
+    }
+
+    pub async fn start(&self) -> Result<std::net::SocketAddr, StartError> {
+        let state = self.state().ok_or_else(|| StartError {
+            code: "not_ready".into(),
+            message: "The gateway is not assembled yet.".into(),
+            hint: "Wait a moment; if it persists, see the error in the window.".into(),
+        })?;
+        self.controller.start(state).await
+    }
+
+    pub async fn stop(&self) {
+        self.controller.stop(DRAIN_GRACE).await;
+    }
+}
+
+/// Assemble and start the gateway in the background; failures end up in the status.
+pub fn boot<R: Runtime>(app: AppHandle<R>) {
+    forward_status(app.clone());
+    tauri::async_runtime::spawn(async move {
+        if let Err(err) = assemble_and_start(&app).await {
+            tracing::error!("the gateway did not start: {} ({})", err.message, err.hint);
+            let status = GatewayStatus::Error {
+                code: err.code,
+                message: err.message,
+                hint: err.hint,
+            };
+            *lock(&app.state::<DesktopGateway>().boot_error) = Some(status.clone());
+            crate::tray::update(&app, &status, 0);
+            let _ = app.emit("gateway-status", &status);
+        }
+    });
+}
+
+async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartError> {
+    let fail = |code: &str, message: String, hint: &str| StartError {
+        code: code.into(),
+        message,
+        hint: hint.into(),
+    };
+    let mut config =
+        Config::load(&ConfigSources::from_process(&CliOverrides::default())).map_err(|e| {
+            fail(
+                "config",
+                e.to_string(),
+                "Fix config.toml or the environment.",
+            )
+        })?;
+    let settings_path = settings_file();
+    let saved = match settings_path.as_deref().map(Settings::load) {
+        Some(Ok(saved)) => saved,
+        Some(Err(err)) => {
+            tracing::warn!("ignoring the UI settings: {err} ({})", err.hint);
+            None
+        }
+        None => None,
+    };
+    if let Some(saved) = &saved {
+        saved.fill_defaults(&mut config);
+    }
+    let redactor = Redactor::new();
+    let buffer = LogBuffer::new(
+        logs::DEFAULT_LOG_CAPACITY,
+        logs::DEFAULT_REQUEST_CAPACITY,
+        redactor.clone(),
+    );
+    let log_control = logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer)
+        .map_err(|e| fail("log_level", e, "Use a level such as info or debug."))?;
+    let stores = default_api_key_stores();
+    let key_source = if config.api_key.is_some() {
+        "configured (KIRO_GATEWAY_API_KEY or config.toml)".to_owned()
+    } else {
+        "OS keyring or key file".to_owned()
+    };
+    let api_key = if config.no_auth {
+        None
+    } else {
+        let resolution = resolve_api_key(config.api_key.clone(), &stores, &stores)
+            .await
+            .map_err(|e| {
+                fail(
+                    "api_key",
+                    format!("cannot obtain an API key: {e}"),
+                    "Unlock the OS keyring, or set KIRO_GATEWAY_API_KEY.",
+                )
+            })?;
+        if let Some(message) = &resolution.message_for_user {
+            tracing::info!("{message}");
+        }
+        redactor.add(resolution.key.expose());
+        Some(resolution.key)
+    };
+    let gateway = Gateway::assemble(config, api_key, redactor).await?;
+    let gw = app.state::<DesktopGateway>();
+    let mut settings = Settings::from_config(&gateway.state.config);
+    if let Some(saved) = &saved {
+        settings.launch_at_login = saved.launch_at_login;
+        settings.close_to_tray = saved.close_to_tray;
+    }
+    *lock(&gw.close_to_tray) = settings.close_to_tray;
+    let admin = AdminHandle::new(gw.controller.clone(), settings, settings_path)
+        .with_key_stores(stores)
+        .with_key_source(key_source)
+        .with_log_control(log_control)
+        .desktop(true);
+    let state = gateway.state.with_admin(buffer, Some(Arc::new(admin)));
+    *lock(&gw.state) = Some(state.clone());
+    *lock(&gw.gateway) = Some(gateway);
+    let models = state.models.clone();
+    gw.controller.start(state).await?;
+    tauri::async_runtime::spawn(async move { models.get().await });
+    Ok(())
+}
+
+/// Every status change (and the stream count, every few seconds while running) goes to the
+/// tray and to the window as a `gateway-status` event.
+fn forward_status<R: Runtime>(app: AppHandle<R>) {
+    let mut rx = app.state::<DesktopGateway>().controller.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let status = rx.borrow_and_update().clone();
+            let streams = app.state::<DesktopGateway>().active_streams();
+            crate::tray::update(&app, &status, streams);
+            let _ = app.emit("gateway-status", &status);
+            let tick = tokio::time::sleep(Duration::from_secs(3));
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { break },
+                _ = tick => {}
+            }
+        }
+    });
+}
+
+/// Stop the gateway (bounded), then exit.
+pub fn quit<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let gw = app.state::<DesktopGateway>();
+        let _ = tokio::time::timeout(QUIT_BOUND, gw.stop()).await;
+        app.exit(0);
+    });
+}
