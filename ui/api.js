@@ -123,7 +123,8 @@ export const TAURI_COMMANDS = {
   restart: 'admin_restart',
   start: 'gateway_start',
   stop: 'gateway_stop',
-  chat: 'chat_stream', // { body, channel } → {event, data} SSE items
+  chat: 'chat_stream', // { id, body, channel } → {data} SSE items; resolves {end}
+  chatCancel: 'chat_cancel', // { id }
   openLogFolder: 'open_log_folder',
 };
 
@@ -152,6 +153,10 @@ export const api = {
   clearLogs: () => (tauri ? invoke('clearLogs') : http('DELETE', '/admin/logs')),
   models: () => (tauri ? invoke('models') : http('GET', '/admin/models')),
   restart: () => (tauri ? invoke('restart') : http('POST', '/admin/restart')),
+  /** Desktop only: called when a second launch brought this window forward. */
+  onSecondLaunch(callback) {
+    tauri?.event?.listen('second-instance', () => callback());
+  },
   /** Desktop only: start / stop the server (the browser build cannot stop the server it is served by). */
   start: () => invoke('start'),
   stop: () => invoke('stop'),
@@ -184,9 +189,29 @@ export const api = {
    */
   async chat(body, onChunk, signal) {
     if (tauri) {
+      // Over IPC: the shell posts to the running gateway with the key a tool uses.
+      const id = `chat-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      let failure = null;
       const channel = new tauri.core.Channel();
-      channel.onmessage = ({ data }) => data && data !== '[DONE]' && onChunk(JSON.parse(data));
-      return invoke('chat', { body, channel });
+      channel.onmessage = ({ data }) => {
+        if (failure || !data || data === '[DONE]') return;
+        try {
+          onChunk(JSON.parse(data));
+        } catch (err) {
+          failure = err;
+          invoke('chatCancel', { id }).catch(() => {});
+        }
+      };
+      const cancel = () => invoke('chatCancel', { id }).catch(() => {});
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        await invoke('chat', { id, body, channel });
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
+      if (failure) throw failure;
+      if (signal?.aborted) throw new DOMException('Stopped', 'AbortError');
+      return;
     }
     let response;
     try {

@@ -354,6 +354,7 @@ async function boot() {
   wireShortcuts();
   wirePowerButton();
   await ensureKey();
+  api.onSecondLaunch(() => toast('Kiro Gateway is already running — here it is.', 'success'));
   window.addEventListener('hashchange', () => show(viewFromHash()));
   show(viewFromHash());
   startPolling();

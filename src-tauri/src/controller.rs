@@ -10,6 +10,7 @@ use kiro_gateway::app::AppState;
 use kiro_gateway::config::{CliOverrides, Config, ConfigSources};
 use kiro_gateway::gateway::Gateway;
 use kiro_gateway::logs::{self, LogBuffer, Redactor};
+use kiro_gateway::loopback_chat::ChatClient;
 use kiro_gateway::secrets::{default_api_key_stores, resolve_api_key};
 use kiro_gateway::server::{Controller, GatewayStatus, StartError};
 use kiro_gateway::settings::{settings_file, Settings};
@@ -23,22 +24,26 @@ const QUIT_BOUND: Duration = Duration::from_secs(8);
 /// The shell's managed state.
 pub struct DesktopGateway {
     pub controller: Arc<Controller>,
-    state: Mutex<Option<Arc<AppState>>>,
+    /// The state assembled at boot; the controller's current state supersedes it once an
+    /// `/admin` restart moved the server (its config holds the new address).
+    assembled: Mutex<Option<Arc<AppState>>>,
     /// Keeps the credential watcher alive.
     gateway: Mutex<Option<Gateway>>,
     close_to_tray: Mutex<bool>,
     /// Why assembling failed (shown instead of "Stopped" until a start succeeds).
     boot_error: Mutex<Option<GatewayStatus>>,
+    chat: ChatClient,
 }
 
 impl Default for DesktopGateway {
     fn default() -> Self {
         DesktopGateway {
             controller: Controller::new(),
-            state: Mutex::new(None),
+            assembled: Mutex::new(None),
             gateway: Mutex::new(None),
             close_to_tray: Mutex::new(true),
             boot_error: Mutex::new(None),
+            chat: ChatClient::new(),
         }
     }
 }
@@ -48,9 +53,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl DesktopGateway {
-    /// The assembled gateway state (`None` until boot succeeded).
+    /// The gateway state in force (`None` until boot assembled it).
     pub fn state(&self) -> Option<Arc<AppState>> {
-        lock(&self.state).clone()
+        self.controller
+            .current_state()
+            .or_else(|| lock(&self.assembled).clone())
     }
 
     /// The controller's status, or the boot error while nothing is assembled.
@@ -59,6 +66,11 @@ impl DesktopGateway {
             (None, Some(error)) => error,
             _ => self.controller.status(),
         }
+    }
+
+    /// The test chat's loopback client (one pool for every chat).
+    pub fn chat_client(&self) -> &ChatClient {
+        &self.chat
     }
 
     pub fn close_to_tray(&self) -> bool {
@@ -74,6 +86,12 @@ impl DesktopGateway {
         self.state()
             .map(|s: Arc<AppState>| s.metrics.snapshot().active_streams)
             .unwrap_or(0)
+    }
+
+    /// Start with the state in force (after Stop, or after a failed boot bind).
+    /// "587 credits left" once GetUsageLimits answered.
+    pub fn credits_label(&self) -> Option<String> {
+        None
     }
 
     pub async fn start(&self) -> Result<std::net::SocketAddr, StartError> {
@@ -102,7 +120,7 @@ pub fn boot<R: Runtime>(app: AppHandle<R>) {
                 hint: err.hint,
             };
             *lock(&app.state::<DesktopGateway>().boot_error) = Some(status.clone());
-            crate::tray::update(&app, &status, 0);
+            crate::tray::update(&app, &status, 0, None);
             let _ = app.emit("gateway-status", &status);
         }
     });
@@ -140,8 +158,14 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         logs::DEFAULT_REQUEST_CAPACITY,
         redactor.clone(),
     );
-    let log_control = logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer)
-        .map_err(|e| fail("log_level", e, "Use a level such as info or debug."))?;
+    let log_dir = app.path().app_log_dir().ok();
+    let log_control = logs::init_with_buffer(
+        &config.log_level,
+        redactor.clone(),
+        &buffer,
+        log_dir.as_deref(),
+    )
+    .map_err(|e| fail("log_level", e, "Use a level such as info or debug."))?;
     let stores = default_api_key_stores();
     let key_source = if config.api_key.is_some() {
         "configured (KIRO_GATEWAY_API_KEY or config.toml)".to_owned()
@@ -170,17 +194,18 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     let gw = app.state::<DesktopGateway>();
     let mut settings = Settings::from_config(&gateway.state.config);
     if let Some(saved) = &saved {
-        settings.launch_at_login = saved.launch_at_login;
         settings.close_to_tray = saved.close_to_tray;
     }
+    settings.launch_at_login = crate::autostart::reconcile(app);
     *lock(&gw.close_to_tray) = settings.close_to_tray;
     let admin = AdminHandle::new(gw.controller.clone(), settings, settings_path)
         .with_key_stores(stores)
         .with_key_source(key_source)
         .with_log_control(log_control)
+        .with_log_dir(log_dir)
         .desktop(true);
     let state = gateway.state.with_admin(buffer, Some(Arc::new(admin)));
-    *lock(&gw.state) = Some(state.clone());
+    *lock(&gw.assembled) = Some(state.clone());
     *lock(&gw.gateway) = Some(gateway);
     let models = state.models.clone();
     gw.controller.start(state).await?;
@@ -195,8 +220,10 @@ fn forward_status<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         loop {
             let status = rx.borrow_and_update().clone();
-            let streams = app.state::<DesktopGateway>().active_streams();
-            crate::tray::update(&app, &status, streams);
+            let gw = app.state::<DesktopGateway>();
+            let streams = gw.active_streams();
+            let credits = gw.credits_label();
+            crate::tray::update(&app, &status, streams, credits.as_deref());
             let _ = app.emit("gateway-status", &status);
             let tick = tokio::time::sleep(Duration::from_secs(3));
             tokio::select! {
@@ -207,11 +234,41 @@ fn forward_status<R: Runtime>(app: AppHandle<R>) {
     });
 }
 
-/// Stop the gateway (bounded), then exit.
+/// Stop the gateway (bounded), then exit. Log lines are written as they happen, so there
+/// is nothing left to flush.
 pub fn quit<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
+        tracing::info!("quitting: stopping the gateway");
         let gw = app.state::<DesktopGateway>();
         let _ = tokio::time::timeout(QUIT_BOUND, gw.stop()).await;
+        tracing::info!("gateway stopped; exiting");
         app.exit(0);
     });
 }
+
+/// SIGTERM (logout, `kill`), SIGINT (Ctrl+C in a terminal) and SIGHUP quit like the tray's
+/// Quit: the gateway drains first.
+#[cfg(unix)]
+pub fn quit_on_signals<R: Runtime>(app: AppHandle<R>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    tauri::async_runtime::spawn(async move {
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            tracing::warn!("cannot listen for quit signals; SIGTERM will not drain");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            _ = hup.recv() => {}
+        }
+        tracing::info!("quit signal received");
+        quit(app);
+    });
+}
+
+#[cfg(not(unix))]
+pub fn quit_on_signals<R: Runtime>(_app: AppHandle<R>) {}

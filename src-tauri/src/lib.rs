@@ -8,32 +8,39 @@ mod controller;
 mod tray;
 mod window;
 
-use tauri::Manager;
+use tauri::Emitter;
 
 /// Passed by the login item: start hidden with the gateway running.
 pub const MINIMIZED_FLAG: &str = "--minimized";
 
 pub fn run() {
     let minimized = std::env::args().any(|a| a == MINIMIZED_FLAG);
-    tauri::Builder::default()
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        // Blank windows on NVIDIA / some Wayland setups otherwise (tauri#9304).
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+    let builder = tauri::Builder::default()
         // Must be the first plugin: a second launch only focuses the first one's window.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("Kiro Gateway was launched again; showing the running window");
             window::show(app);
-        }))
-        .plugin(autostart::plugin())
+            let _ = app.emit("second-instance", ());
+        }));
+    autostart::init(builder)
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
         .manage(controller::DesktopGateway::default())
+        .manage(commands::ChatStreams::default())
         .invoke_handler(commands::handler())
         .on_window_event(window::on_event)
         .setup(move |app| {
             let handle = app.handle().clone();
             tray::install(&handle);
             controller::boot(handle.clone());
+            controller::quit_on_signals(handle.clone());
             if !minimized {
                 window::show(&handle);
             }
-            let _ = app.get_webview_window(window::MAIN);
             Ok(())
         })
         .build(tauri::generate_context!())

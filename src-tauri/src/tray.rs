@@ -1,10 +1,12 @@
 //! The tray: built once in `setup()` inside `catch_unwind` (Linux trays need an
 //! AppIndicator library and can panic without one); the app keeps working without it.
-//! Updated in place from the controller's status.
+//! Updated in place from the controller's status; the labels come from
+//! `kiro_gateway::status_view` (pure, tested there).
 
 use std::sync::Mutex;
 
 use kiro_gateway::server::GatewayStatus;
+use kiro_gateway::status_view::{endpoints, icon_kind, status_line, toggle_label, TrayIconKind};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -17,69 +19,12 @@ const RUNNING_ICON: &[u8] = include_bytes!("../../icons/tray-running.png");
 const STOPPED_ICON: &[u8] = include_bytes!("../../icons/tray-stopped.png");
 const ERROR_ICON: &[u8] = include_bytes!("../../icons/tray-error.png");
 
-/// Which tray icon a status shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrayIconKind {
-    Running,
-    Stopped,
-    Error,
-}
-
-/// The disabled first line of the tray menu.
-pub fn status_line(status: &GatewayStatus, streams: u64) -> String {
-    match status {
-        GatewayStatus::Running { addr } => {
-            let noun = if streams == 1 { "stream" } else { "streams" };
-            format!("Running on {addr} · {streams} {noun}")
-        }
-        GatewayStatus::Starting => "Starting…".to_owned(),
-        GatewayStatus::Stopped => "Stopped".to_owned(),
-        GatewayStatus::Error { message, .. } => format!("Error: {}", shorten(message, 60)),
-    }
-}
-
-/// The label of the Start/Stop item, and whether it is enabled.
-pub fn toggle_label(status: &GatewayStatus) -> (&'static str, bool) {
-    match status {
-        GatewayStatus::Running { .. } => ("Stop gateway", true),
-        GatewayStatus::Starting => ("Starting…", false),
-        GatewayStatus::Stopped | GatewayStatus::Error { .. } => ("Start gateway", true),
-    }
-}
-
-pub fn icon_kind(status: &GatewayStatus) -> TrayIconKind {
-    match status {
-        GatewayStatus::Running { .. } => TrayIconKind::Running,
-        GatewayStatus::Starting | GatewayStatus::Stopped => TrayIconKind::Stopped,
-        GatewayStatus::Error { .. } => TrayIconKind::Error,
-    }
-}
-
-/// The base URLs the copy items put on the clipboard (`None` while not running).
-pub fn endpoints(status: &GatewayStatus) -> Option<(String, String)> {
-    match status {
-        GatewayStatus::Running { addr } => {
-            Some((format!("http://{addr}/v1"), format!("http://{addr}")))
-        }
-        _ => None,
-    }
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    if line.chars().count() <= max {
-        line.to_owned()
-    } else {
-        let cut: String = line.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
 /// The items that change, kept to update them in place.
 pub struct TrayHandles<R: Runtime> {
     tray: TrayIcon<R>,
     status: MenuItem<R>,
     toggle: MenuItem<R>,
+    login: CheckMenuItem<R>,
     last_kind: Mutex<Option<TrayIconKind>>,
 }
 
@@ -112,6 +57,12 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) {
 }
 
 fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
+    if cfg!(target_os = "linux") && !appindicator_present() {
+        return Err(tauri::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "libayatana-appindicator3 is not installed",
+        )));
+    }
     let status = MenuItem::with_id(app, "status", "Starting…", false, None::<&str>)?;
     let toggle = MenuItem::with_id(app, "toggle", "Stop gateway", false, None::<&str>)?;
     let copy_openai = MenuItem::with_id(
@@ -169,13 +120,14 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
         tray,
         status,
         toggle,
+        login,
         last_kind: Mutex::new(None),
     })
 }
 
 fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuItem<R>) {
     let gw = app.state::<DesktopGateway>();
-    let status = gw.controller.status();
+    let status = gw.status();
     match event.id().as_ref() {
         "toggle" => {
             let app = app.clone();
@@ -209,6 +161,18 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
             if let Err(err) = crate::autostart::set_enabled(app, want) {
                 tracing::warn!("launch at login: {err}");
                 let _ = login.set_checked(!want);
+                return;
+            }
+            // Keep the saved setting (and the window's switch) in step with the OS entry.
+            if let Some(state) = gw.state() {
+                tauri::async_runtime::spawn(async move {
+                    let patch = serde_json::json!({ "launch_at_login": want });
+                    if let Err(err) =
+                        kiro_gateway::api::admin::ops::update_settings(&state, &patch).await
+                    {
+                        tracing::warn!("could not save launch at login: {}", err.message);
+                    }
+                });
             }
         }
         "quit" => crate::controller::quit(app.clone()),
@@ -216,15 +180,47 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
     }
 }
 
+/// Tick or untick "Launch at login" after the window changed it.
+pub fn set_launch_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) {
+    if let Some(tray) = app.try_state::<Tray<R>>() {
+        if let Some(h) = tray.0.as_ref() {
+            let _ = h.login.set_checked(enabled);
+        }
+    }
+}
+
+/// Whether a Linux AppIndicator library can be loaded (the tray crate panics, possibly in
+/// another thread, when it cannot).
+fn appindicator_present() -> bool {
+    [
+        "libayatana-appindicator3.so.1",
+        "libappindicator3.so.1",
+        "libayatana-appindicator3.so",
+        "libappindicator3.so",
+    ]
+    .iter()
+    .any(|name| {
+        // SAFETY: loading a shared library runs its constructors; these are the same
+        // libraries the tray would load a moment later.
+        unsafe { libloading::Library::new(name) }.is_ok()
+    })
+}
+
 /// Reflect `status` in the tray (no-op without a tray).
-pub fn update<R: Runtime>(app: &AppHandle<R>, status: &GatewayStatus, streams: u64) {
+pub fn update<R: Runtime>(
+    app: &AppHandle<R>,
+    status: &GatewayStatus,
+    streams: u64,
+    credits: Option<&str>,
+) {
     let Some(tray) = app.try_state::<Tray<R>>() else {
         return;
     };
     let Some(h) = tray.0.as_ref() else {
         return;
     };
-    let _ = h.status.set_text(status_line(status, streams));
+    let line = status_line(status, streams, credits);
+    let _ = h.status.set_text(&line);
     let (label, enabled) = toggle_label(status);
     let _ = h.toggle.set_text(label);
     let _ = h.toggle.set_enabled(enabled);
@@ -241,74 +237,5 @@ pub fn update<R: Runtime>(app: &AppHandle<R>, status: &GatewayStatus, streams: u
         }
         *last = Some(kind);
     }
-    let _ = h.tray.set_tooltip(Some(format!(
-        "Kiro Gateway — {}",
-        status_line(status, streams)
-    )));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn running() -> GatewayStatus {
-        GatewayStatus::Running {
-            addr: "127.0.0.1:8000".parse().unwrap(),
-        }
-    }
-
-    #[test]
-    fn status_lines() {
-        assert_eq!(
-            status_line(&running(), 0),
-            "Running on 127.0.0.1:8000 · 0 streams"
-        );
-        assert_eq!(
-            status_line(&running(), 1),
-            "Running on 127.0.0.1:8000 · 1 stream"
-        );
-        assert_eq!(status_line(&GatewayStatus::Stopped, 3), "Stopped");
-        let err = GatewayStatus::Error {
-            code: "port_in_use".into(),
-            message: "Port 8000 is in use\nmore".into(),
-            hint: "pick another".into(),
-        };
-        assert_eq!(status_line(&err, 0), "Error: Port 8000 is in use");
-        let long = GatewayStatus::Error {
-            code: "x".into(),
-            message: "a".repeat(100),
-            hint: String::new(),
-        };
-        assert_eq!(status_line(&long, 0).chars().count(), "Error: ".len() + 60);
-    }
-
-    #[test]
-    fn toggles_and_icons() {
-        assert_eq!(toggle_label(&running()), ("Stop gateway", true));
-        assert_eq!(
-            toggle_label(&GatewayStatus::Stopped),
-            ("Start gateway", true)
-        );
-        assert!(!toggle_label(&GatewayStatus::Starting).1);
-        assert_eq!(icon_kind(&running()), TrayIconKind::Running);
-        assert_eq!(icon_kind(&GatewayStatus::Stopped), TrayIconKind::Stopped);
-        let err = GatewayStatus::Error {
-            code: "c".into(),
-            message: "m".into(),
-            hint: "h".into(),
-        };
-        assert_eq!(icon_kind(&err), TrayIconKind::Error);
-    }
-
-    #[test]
-    fn endpoint_urls() {
-        assert_eq!(
-            endpoints(&running()),
-            Some((
-                "http://127.0.0.1:8000/v1".to_owned(),
-                "http://127.0.0.1:8000".to_owned()
-            ))
-        );
-        assert_eq!(endpoints(&GatewayStatus::Stopped), None);
-    }
+    let _ = h.tray.set_tooltip(Some(format!("Kiro Gateway — {line}")));
 }

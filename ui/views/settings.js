@@ -161,6 +161,7 @@ export async function mount(el, context) {
         <h2 class="card-title">Desktop ${desktopNote}</h2>
         ${row('Launch at login', desktop ? 'Start hidden in the tray when you log in.' : 'Available in the Kiro Gateway desktop app.', toggle('launch_at_login', false, !desktop), 'launch_at_login')}
         ${row('Close to tray', desktop ? 'Closing the window keeps the gateway running in the tray.' : 'Available in the Kiro Gateway desktop app.', toggle('close_to_tray', false, !desktop), 'close_to_tray')}
+        <div class="banner warn inline" id="no-tray" hidden>${icon(ICONS.warn)}<div><strong>No system tray found.</strong><p>Closing the window quits Kiro Gateway. On GNOME, install the AppIndicator extension; on Linux the tray also needs <code>libayatana-appindicator3-1</code>.</p></div></div>
       </section>
       <p class="muted small" id="settings-path"></p>
     </div>
@@ -245,6 +246,7 @@ export async function mount(el, context) {
     el.querySelector('#settings-path').innerHTML = answer.path ? `Settings file: <code>${esc(answer.path)}</code>` : 'Settings are kept in memory only (no config folder).';
     fill();
     renderKey();
+    el.querySelector('#no-tray').hidden = !(desktop && ctx.currentStatus()?.tray === false);
   } catch (err) {
     el.querySelector('.settings').innerHTML = `<div class="banner error">${icon(ICONS.warn)}<div><strong>${esc(err.message)}</strong><p>${esc(err.hint || '')}</p></div></div>`;
   }

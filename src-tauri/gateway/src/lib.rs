@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod autostart;
 pub mod aws_ids;
 pub mod cli;
 pub mod config;
@@ -14,10 +15,12 @@ pub mod error;
 pub mod gateway;
 pub mod kiro;
 pub mod logs;
+pub mod loopback_chat;
 pub mod responses_store;
 pub mod secrets;
 pub mod server;
 pub mod settings;
+pub mod status_view;
 
 pub use config::Config;
 pub use error::{ApiError, Dialect};

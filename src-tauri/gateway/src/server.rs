@@ -48,6 +48,9 @@ struct Running {
 pub struct Controller {
     status: watch::Sender<GatewayStatus>,
     running: Mutex<Option<Running>>,
+    /// The state last started (kept after a stop): what [`Controller::resume`] serves and
+    /// what a shell reads after an `/admin` restart moved the server.
+    last_state: std::sync::Mutex<Option<Arc<AppState>>>,
 }
 
 impl Default for Controller {
@@ -55,6 +58,7 @@ impl Default for Controller {
         Controller {
             status: watch::Sender::new(GatewayStatus::Stopped),
             running: Mutex::new(None),
+            last_state: std::sync::Mutex::new(None),
         }
     }
 }
@@ -70,6 +74,24 @@ impl Controller {
 
     pub fn status(&self) -> GatewayStatus {
         self.status.borrow().clone()
+    }
+
+    /// The state of the last successful start (`None` before the first).
+    pub fn current_state(&self) -> Option<Arc<AppState>> {
+        self.last_state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Start again with the last started state (after a Stop).
+    pub async fn resume(&self) -> Result<SocketAddr, StartError> {
+        let state = self.current_state().ok_or_else(|| StartError {
+            code: "not_ready".into(),
+            message: "The gateway has not been set up yet.".into(),
+            hint: "Wait a moment; if it persists, see the error in the window.".into(),
+        })?;
+        self.start(state).await
     }
 
     /// Bind `state.config.host:port` and serve. Starting a running server is a no-op that
@@ -97,6 +119,7 @@ impl Controller {
             hint: String::new(),
         })?;
         let cancel = CancellationToken::new();
+        *self.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.clone());
         let router = api::router(state);
         let shutdown = cancel.clone();
         // Without TCP_NODELAY the last small SSE writes of a stream wait on the client's

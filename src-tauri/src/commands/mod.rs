@@ -1,11 +1,15 @@
-//! The commands `ui/api.js` invokes (see its `TAURI_COMMANDS`). Each calls the same gateway
-//! functions as the matching `/admin` route and fails with `{code, message, hint}`.
+//! The commands `ui/api.js` invokes (see its `TAURI_COMMANDS`). Each calls the same
+//! `kiro_gateway::api::admin::ops` function as the matching `/admin` route and fails with
+//! `{code, message, hint}`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use kiro_gateway::api::admin::{status_json, AdminHandle};
+use kiro_gateway::api::admin::{ops, status_json, AdminError};
 use kiro_gateway::app::AppState;
-use kiro_gateway::secrets::regenerate_api_key;
+use kiro_gateway::loopback_chat::{CancellationToken, ChatError};
+use kiro_gateway::server::StartError;
+use kiro_gateway::status_view::endpoints;
 use serde::Serialize;
 use serde_json::{json, Value};
 use tauri::ipc::Channel;
@@ -24,6 +28,8 @@ pub struct CommandError {
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggested_port: Option<u16>,
+    /// The HTTP status the same failure has on `/admin` or `/v1` (0: none).
+    pub status: u16,
 }
 
 impl CommandError {
@@ -34,13 +40,15 @@ impl CommandError {
             hint: hint.into(),
             field: None,
             suggested_port: None,
+            status: 0,
         }
     }
 }
 
-impl From<kiro_gateway::api::admin::AdminError> for CommandError {
-    fn from(e: kiro_gateway::api::admin::AdminError) -> Self {
+impl From<AdminError> for CommandError {
+    fn from(e: AdminError) -> Self {
         CommandError {
+            status: e.status.as_u16(),
             code: e.code,
             message: e.message,
             hint: e.hint,
@@ -50,13 +58,32 @@ impl From<kiro_gateway::api::admin::AdminError> for CommandError {
     }
 }
 
-impl From<kiro_gateway::server::StartError> for CommandError {
-    fn from(e: kiro_gateway::server::StartError) -> Self {
+impl From<StartError> for CommandError {
+    fn from(e: StartError) -> Self {
         CommandError::new(&e.code, e.message, e.hint)
     }
 }
 
+impl From<ChatError> for CommandError {
+    fn from(e: ChatError) -> Self {
+        CommandError {
+            status: e.status,
+            ..CommandError::new(&e.code, e.message, e.hint)
+        }
+    }
+}
+
 type CmdResult<T = Value> = Result<T, CommandError>;
+
+/// Chat streams the window can stop, by the id the UI gave them.
+#[derive(Default)]
+pub struct ChatStreams(Mutex<HashMap<String, CancellationToken>>);
+
+impl ChatStreams {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -73,6 +100,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         gateway_start,
         gateway_stop,
         chat_stream,
+        chat_cancel,
         open_log_folder,
     ]
 }
@@ -87,28 +115,20 @@ fn state(gw: &DesktopGateway) -> CmdResult<Arc<AppState>> {
     })
 }
 
-fn admin(state: &AppState) -> CmdResult<Arc<AdminHandle>> {
-    state.admin.clone().ok_or_else(|| {
-        CommandError::new(
-            "admin_unavailable",
-            "The admin API is not available.",
-            "Restart the app.",
-        )
-    })
-}
-
 #[tauri::command]
-async fn admin_status(gw: State<'_, DesktopGateway>) -> CmdResult {
-    match gw.state() {
-        Some(state) => Ok(status_json(&state)),
-        None => Ok(json!({ "status": gw.status() })),
-    }
+async fn admin_status<R: Runtime>(app: AppHandle<R>, gw: State<'_, DesktopGateway>) -> CmdResult {
+    let mut status = match gw.state() {
+        Some(state) => status_json(&state),
+        None => json!({ "gateway": gw.status(), "desktop": true }),
+    };
+    status["tray"] = json!(crate::tray::available(&app));
+    Ok(status)
 }
 
 #[tauri::command]
 async fn admin_get_settings(gw: State<'_, DesktopGateway>) -> CmdResult {
     let state = state(&gw)?;
-    Ok(admin(&state)?.settings_json())
+    Ok(ops::settings(&state)?)
 }
 
 #[tauri::command]
@@ -118,17 +138,19 @@ async fn admin_put_settings<R: Runtime>(
     patch: Value,
 ) -> CmdResult {
     let state = state(&gw)?;
-    let handle = admin(&state)?;
-    let result = handle.update_settings(&state, &patch).await?;
+    // The OS entry first: if it cannot be written the setting must not claim it was.
     if let Some(enabled) = patch.get("launch_at_login").and_then(Value::as_bool) {
-        crate::autostart::set_enabled(&app, enabled).map_err(|e| {
-            CommandError::new(
+        crate::autostart::set_enabled(&app, enabled).map_err(|e| CommandError {
+            field: Some("launch_at_login".into()),
+            ..CommandError::new(
                 "autostart",
                 format!("Could not change launch at login: {e}"),
                 "Check that your desktop supports autostart entries.",
             )
         })?;
+        crate::tray::set_launch_at_login(&app, enabled);
     }
+    let result = ops::update_settings(&state, &patch).await?;
     if let Some(on) = patch.get("close_to_tray").and_then(Value::as_bool) {
         gw.set_close_to_tray(on);
     }
@@ -138,54 +160,19 @@ async fn admin_put_settings<R: Runtime>(
 #[tauri::command]
 async fn admin_reveal_key(gw: State<'_, DesktopGateway>) -> CmdResult {
     let state = state(&gw)?;
-    let handle = admin(&state)?;
-    Ok(json!({
-        "key": state.api_key.get().map(|k| k.expose().clone()),
-        "source": handle.key_source(),
-    }))
+    Ok(ops::reveal_key(&state)?)
 }
 
 #[tauri::command]
 async fn admin_regenerate_key(gw: State<'_, DesktopGateway>) -> CmdResult {
     let state = state(&gw)?;
-    let handle = admin(&state)?;
-    if state.api_key.is_none() {
-        return Err(CommandError::new(
-            "no_auth",
-            "The gateway runs without an API key (--no-auth).",
-            "Restart it without --no-auth to use a key.",
-        ));
-    }
-    let resolution = regenerate_api_key(handle.key_stores()).await.map_err(|e| {
-        CommandError::new(
-            "key_generation",
-            e.to_string(),
-            "Try again; if it keeps failing the OS random source is broken.",
-        )
-    })?;
-    state.logs.redactor().add(resolution.key.expose());
-    state.api_key.set(resolution.key.clone());
-    let stored = match &resolution.source {
-        kiro_gateway::secrets::ApiKeySource::Generated { stored_in } => stored_in.clone(),
-        _ => "this session only (no store accepted it)".to_owned(),
-    };
-    Ok(json!({
-        "key": resolution.key.expose(),
-        "source": stored,
-        "message": resolution.message_for_user.unwrap_or_default(),
-    }))
+    Ok(ops::regenerate_key(&state).await?)
 }
 
 #[tauri::command]
 async fn admin_logs(gw: State<'_, DesktopGateway>, since: Option<u64>) -> CmdResult {
     let state = state(&gw)?;
-    let handle = admin(&state)?;
-    Ok(json!({
-        "logs": state.logs.logs(since),
-        "requests": state.logs.requests(),
-        "log_dir": handle.log_dir(),
-        "level": handle.log_level(),
-    }))
+    Ok(ops::logs(&state, since)?)
 }
 
 #[tauri::command]
@@ -217,36 +204,13 @@ async fn admin_stream_logs(
 #[tauri::command]
 async fn admin_models(gw: State<'_, DesktopGateway>) -> CmdResult {
     let state = state(&gw)?;
-    let catalog = state.models.get().await;
-    let models: Vec<Value> = catalog
-        .models
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.id,
-                "name": m.name,
-                "description": m.description,
-                "context_length": m.max_input_tokens,
-                "max_output_tokens": m.max_output_tokens,
-            })
-        })
-        .collect();
-    Ok(json!({
-        "models": models,
-        "source": format!("{:?}", catalog.source).to_lowercase(),
-    }))
+    Ok(ops::models(&state).await)
 }
 
 #[tauri::command]
 async fn admin_restart(gw: State<'_, DesktopGateway>) -> CmdResult {
     let state = state(&gw)?;
-    let handle = admin(&state)?;
-    let next = state.with_config(state.config.clone());
-    handle.restart(state.clone(), next);
-    Ok(json!({
-        "restarting": true,
-        "endpoints": kiro_gateway::api::admin::endpoints(state.config.host, state.config.port),
-    }))
+    Ok(ops::restart(&state)?)
 }
 
 #[tauri::command]
@@ -261,13 +225,51 @@ async fn gateway_stop(gw: State<'_, DesktopGateway>) -> CmdResult<()> {
     Ok(())
 }
 
+/// A streaming chat completion through the running gateway over loopback, with the key a
+/// tool presents. Each SSE item goes to `channel` as `{data}`; resolves with how it ended
+/// (`done`, `cancelled`, `closed`).
 #[tauri::command]
-async fn chat_stream(_body: Value, _channel: Channel<Value>) -> CmdResult<()> {
-    Err(CommandError::new(
-        "not_implemented",
-        "Chat from the desktop window is not wired yet.",
-        "Use the OpenAI or Anthropic endpoint from a client for now.",
-    ))
+async fn chat_stream(
+    gw: State<'_, DesktopGateway>,
+    chats: State<'_, ChatStreams>,
+    id: String,
+    body: Value,
+    channel: Channel<Value>,
+) -> CmdResult {
+    let state = state(&gw)?;
+    let Some((_, base)) = endpoints(&gw.status()) else {
+        return Err(CommandError::new(
+            "not_running",
+            "The gateway is not running.",
+            "Press Start, then send again.",
+        ));
+    };
+    let key = state.api_key.get();
+    let cancel = CancellationToken::new();
+    chats.lock().insert(id.clone(), cancel.clone());
+    let ended = gw
+        .chat_client()
+        .stream(
+            &base,
+            key.as_ref().map(|k| k.expose().as_str()),
+            body,
+            cancel,
+            |data| {
+                let _ = channel.send(json!({ "data": data }));
+            },
+        )
+        .await;
+    chats.lock().remove(&id);
+    Ok(json!({ "end": ended? }))
+}
+
+/// Stop the chat stream `id` (Esc / the Stop button).
+#[tauri::command]
+async fn chat_cancel(chats: State<'_, ChatStreams>, id: String) -> CmdResult<()> {
+    if let Some(cancel) = chats.lock().remove(&id) {
+        cancel.cancel();
+    }
+    Ok(())
 }
 
 #[tauri::command]
@@ -276,15 +278,15 @@ async fn open_log_folder<R: Runtime>(
     gw: State<'_, DesktopGateway>,
 ) -> CmdResult<()> {
     let state = state(&gw)?;
-    let handle = admin(&state)?;
-    let dir = handle.log_dir().cloned().ok_or_else(|| {
+    let logs = ops::logs(&state, Some(u64::MAX))?;
+    let dir = logs["log_dir"].as_str().map(str::to_owned).ok_or_else(|| {
         CommandError::new(
             "no_log_folder",
             "Logs are kept in memory only.",
-            "Use the Logs view, or run with a log folder configured.",
+            "Use the Logs view.",
         )
     })?;
     app.opener()
-        .open_path(dir.to_string_lossy(), None::<&str>)
+        .open_path(dir, None::<&str>)
         .map_err(|e| CommandError::new("open_failed", e.to_string(), "Open the folder yourself."))
 }

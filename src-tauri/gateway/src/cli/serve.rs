@@ -37,13 +37,14 @@ pub async fn run(mut config: Config) -> ExitCode {
         logs::DEFAULT_REQUEST_CAPACITY,
         redactor.clone(),
     );
-    let log_control = match logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer) {
-        Ok(control) => control,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let log_control =
+        match logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer, None) {
+            Ok(control) => control,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::from(2);
+            }
+        };
     let key_source = if config.api_key.is_some() {
         "configured (--api-key, KIRO_GATEWAY_API_KEY or config.toml)"
     } else {

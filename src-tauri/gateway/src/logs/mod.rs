@@ -6,10 +6,11 @@ mod buffer;
 mod requests;
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter, Registry};
 
@@ -61,15 +62,24 @@ impl Redactor {
 
 /// Install the global subscriber: `filter` is a tracing directive (`info`,
 /// `kiro_gateway=trace`…); every line goes through `redactor` on its way to stderr (with
-/// colours only on a terminal) and into `buffer` (for the UI). The filter can be changed later
+/// colours only on a terminal), into `buffer` (for the UI) and, with `log_dir`, into a daily
+/// file there (the last [`LOG_FILES_KEPT`] days are kept). The filter can be changed later
 /// through the returned [`LogControl`].
 pub fn init_with_buffer(
     filter: &str,
     redactor: Redactor,
     buffer: &LogBuffer,
+    log_dir: Option<&Path>,
 ) -> Result<LogControl, String> {
     let parsed = parse_filter(filter)?;
     let (filter_layer, handle) = reload::Layer::new(parsed);
+    let file_layer = match log_dir {
+        Some(dir) => Some(
+            file_layer(dir, redactor.clone())
+                .map_err(|e| format!("cannot write logs to {}: {e}", dir.display()))?,
+        ),
+        None => None,
+    };
     tracing_subscriber::registry()
         .with(filter_layer)
         .with(
@@ -77,6 +87,7 @@ pub fn init_with_buffer(
                 .with_ansi(std::io::stderr().is_terminal())
                 .with_writer(RedactingMakeWriter::new(redactor, std::io::stderr)),
         )
+        .with(file_layer)
         .with(buffer.layer())
         .try_init()
         .map_err(|e| e.to_string())?;
@@ -84,6 +95,28 @@ pub fn init_with_buffer(
         handle,
         current: Arc::new(Mutex::new(filter.to_owned())),
     })
+}
+
+/// How many daily log files stay in the log folder.
+pub const LOG_FILES_KEPT: usize = 7;
+
+/// A redacting fmt layer writing `kiro-gateway.YYYY-MM-DD.log` files in `dir`. Each event is
+/// written (unbuffered) when it happens, so nothing is left to flush at exit.
+fn file_layer<S>(dir: &Path, redactor: Redactor) -> std::io::Result<impl Layer<S>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    std::fs::create_dir_all(dir)?;
+    let appender = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("kiro-gateway")
+        .filename_suffix("log")
+        .max_log_files(LOG_FILES_KEPT)
+        .build(dir)
+        .map_err(std::io::Error::other)?;
+    Ok(tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(RedactingMakeWriter::new(redactor, appender)))
 }
 
 fn parse_filter(filter: &str) -> Result<EnvFilter, String> {
@@ -194,6 +227,36 @@ fn redact_bearer(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_file_gets_every_line_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let redactor = Redactor::new();
+        redactor.add("kgw_secret_key_123456");
+        let subscriber =
+            tracing_subscriber::registry().with(file_layer(dir.path(), redactor).unwrap());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("key kgw_secret_key_123456 and Authorization: Bearer abc.def");
+            tracing::warn!("second line");
+        });
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("kiro-gateway.") && name.ends_with(".log"),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(text.contains("second line"), "{text}");
+        assert!(text.contains("key *** and"), "{text}");
+        assert!(
+            !text.contains("kgw_secret") && !text.contains("abc.def"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn scrubs_registered_secrets_and_bearer_values() {

@@ -17,6 +17,7 @@
 //! | `POST /admin/restart` | rebinds on the current address |
 
 mod handle;
+pub mod ops;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -38,7 +39,7 @@ pub use handle::AdminHandle;
 use super::auth::presented_key;
 use crate::app::AppState;
 use crate::logs::LogEvent;
-use crate::secrets::{keys_match, regenerate_api_key};
+use crate::secrets::keys_match;
 use crate::server::GatewayStatus;
 use crate::settings::SettingsError;
 
@@ -150,7 +151,7 @@ async fn require_admin_key(
     }
 }
 
-fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
+pub(crate) fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
     state.admin.as_ref().ok_or_else(|| {
         AdminError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -273,7 +274,7 @@ async fn status(State(state): State<Arc<AppState>>) -> Json<Value> {
 }
 
 async fn get_settings(State(state): State<Arc<AppState>>) -> AdminResult {
-    Ok(Json(admin(&state)?.settings_json()))
+    ops::settings(&state).map(Json)
 }
 
 async fn put_settings(State(state): State<Arc<AppState>>, body: Bytes) -> AdminResult {
@@ -285,56 +286,15 @@ async fn put_settings(State(state): State<Arc<AppState>>, body: Bytes) -> AdminR
             "Send a JSON object such as {\"port\": 8001}.",
         )
     })?;
-    let handle = admin(&state)?.clone();
-    handle.update_settings(&state, &patch).await.map(Json)
+    ops::update_settings(&state, &patch).await.map(Json)
 }
 
 async fn reveal_key(State(state): State<Arc<AppState>>) -> AdminResult {
-    let handle = admin(&state)?;
-    Ok(Json(json!({
-        "key": state.api_key.get().map(|k| k.expose().clone()),
-        "source": handle.key_source(),
-    })))
+    ops::reveal_key(&state).map(Json)
 }
 
 async fn regenerate_key(State(state): State<Arc<AppState>>) -> AdminResult {
-    let handle = admin(&state)?;
-    if state.api_key.is_none() {
-        return Err(AdminError::new(
-            StatusCode::CONFLICT,
-            "no_auth",
-            "The gateway runs without an API key (--no-auth).",
-            "Restart it without --no-auth to use a key.",
-        ));
-    }
-    let was_configured = handle.key_source().starts_with("configured");
-    let resolution = regenerate_api_key(handle.key_stores()).await.map_err(|e| {
-        AdminError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "key_generation",
-            e.to_string(),
-            "Try again; if it keeps failing the OS random source is broken.",
-        )
-    })?;
-    state.logs.redactor().add(resolution.key.expose());
-    state.api_key.set(resolution.key.clone());
-    let stored = match &resolution.source {
-        crate::secrets::ApiKeySource::Generated { stored_in } => stored_in.clone(),
-        _ => "this session only (no store accepted it)".to_owned(),
-    };
-    handle.set_key_source(&stored);
-    tracing::info!("the API key was regenerated; the old key no longer works");
-    let mut message = resolution.message_for_user.unwrap_or_default();
-    if was_configured {
-        message.push_str(
-            " The key set with --api-key / KIRO_GATEWAY_API_KEY / config.toml still wins at the next start; remove it there to keep this one.",
-        );
-    }
-    Ok(Json(json!({
-        "key": resolution.key.expose(),
-        "source": stored,
-        "message": message.trim(),
-    })))
+    ops::regenerate_key(&state).await.map(Json)
 }
 
 #[derive(serde::Deserialize)]
@@ -343,13 +303,7 @@ struct Since {
 }
 
 async fn logs(State(state): State<Arc<AppState>>, Query(q): Query<Since>) -> AdminResult {
-    let handle = admin(&state)?;
-    Ok(Json(json!({
-        "logs": state.logs.logs(q.since),
-        "requests": state.logs.requests(),
-        "log_dir": handle.log_dir(),
-        "level": handle.log_level(),
-    })))
+    ops::logs(&state, q.since).map(Json)
 }
 
 async fn clear_logs(State(state): State<Arc<AppState>>) -> StatusCode {
@@ -362,34 +316,11 @@ async fn requests(State(state): State<Arc<AppState>>) -> Json<Value> {
 }
 
 async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let catalog = state.models.get().await;
-    let models: Vec<Value> = catalog
-        .models
-        .iter()
-        .map(|m| {
-            json!({
-                "id": super::client_model_id(&m.id),
-                "name": m.name,
-                "description": m.description,
-                "context_length": m.max_input_tokens,
-                "max_output_tokens": m.max_output_tokens,
-            })
-        })
-        .collect();
-    Json(json!({
-        "models": models,
-        "source": format!("{:?}", catalog.source).to_lowercase(),
-    }))
+    Json(ops::models(&state).await)
 }
 
 async fn restart(State(state): State<Arc<AppState>>) -> AdminResult {
-    let handle = admin(&state)?.clone();
-    let next = state.with_config(state.config.clone());
-    handle.restart(state.clone(), next);
-    Ok(Json(json!({
-        "restarting": true,
-        "endpoints": endpoints(state.config.host, state.config.port),
-    })))
+    ops::restart(&state).map(Json)
 }
 
 /// Live log lines and request records as server-sent events. Ends when the server restarts

@@ -1,0 +1,116 @@
+//! What the `/admin` routes do, as functions of the gateway state: the HTTP handlers and the
+//! desktop shell's commands both call these, so the two transports cannot drift.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use super::{admin, endpoints, AdminError};
+use crate::app::AppState;
+use crate::secrets::{regenerate_api_key, ApiKeySource};
+
+/// `{settings, path, desktop, ...}`.
+pub fn settings(state: &AppState) -> Result<Value, AdminError> {
+    Ok(admin(state)?.settings_json())
+}
+
+/// Validate, save and apply a partial settings object; a new address restarts the server.
+pub async fn update_settings(state: &Arc<AppState>, patch: &Value) -> Result<Value, AdminError> {
+    let handle = admin(state)?.clone();
+    handle.update_settings(state, patch).await
+}
+
+/// `{key, source}`.
+pub fn reveal_key(state: &AppState) -> Result<Value, AdminError> {
+    let handle = admin(state)?;
+    Ok(json!({
+        "key": state.api_key.get().map(|k| k.expose().clone()),
+        "source": handle.key_source(),
+    }))
+}
+
+/// A new key, stored like the first one; the old key stops working at once.
+pub async fn regenerate_key(state: &AppState) -> Result<Value, AdminError> {
+    let handle = admin(state)?;
+    if state.api_key.is_none() {
+        return Err(AdminError::new(
+            StatusCode::CONFLICT,
+            "no_auth",
+            "The gateway runs without an API key (--no-auth).",
+            "Restart it without --no-auth to use a key.",
+        ));
+    }
+    let was_configured = handle.key_source().starts_with("configured");
+    let resolution = regenerate_api_key(handle.key_stores()).await.map_err(|e| {
+        AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "key_generation",
+            e.to_string(),
+            "Try again; if it keeps failing the OS random source is broken.",
+        )
+    })?;
+    state.logs.redactor().add(resolution.key.expose());
+    state.api_key.set(resolution.key.clone());
+    let stored = match &resolution.source {
+        ApiKeySource::Generated { stored_in } => stored_in.clone(),
+        _ => "this session only (no store accepted it)".to_owned(),
+    };
+    handle.set_key_source(&stored);
+    tracing::info!("the API key was regenerated; the old key no longer works");
+    let mut message = resolution.message_for_user.unwrap_or_default();
+    if was_configured {
+        message.push_str(
+            " The key set with --api-key / KIRO_GATEWAY_API_KEY / config.toml still wins at the next start; remove it there to keep this one.",
+        );
+    }
+    Ok(json!({
+        "key": resolution.key.expose(),
+        "source": stored,
+        "message": message.trim(),
+    }))
+}
+
+/// `{logs, requests, log_dir, level}`: log lines after `since` and the request rows.
+pub fn logs(state: &AppState, since: Option<u64>) -> Result<Value, AdminError> {
+    let handle = admin(state)?;
+    Ok(json!({
+        "logs": state.logs.logs(since),
+        "requests": state.logs.requests(),
+        "log_dir": handle.log_dir(),
+        "level": handle.log_level(),
+    }))
+}
+
+/// `{models, source}` with the ids clients send.
+pub async fn models(state: &AppState) -> Value {
+    let catalog = state.models.get().await;
+    let models: Vec<Value> = catalog
+        .models
+        .iter()
+        .map(|m| {
+            json!({
+                "id": crate::api::client_model_id(&m.id),
+                "name": m.name,
+                "description": m.description,
+                "context_length": m.max_input_tokens,
+                "max_output_tokens": m.max_output_tokens,
+            })
+        })
+        .collect();
+    json!({
+        "models": models,
+        "source": format!("{:?}", catalog.source).to_lowercase(),
+    })
+}
+
+/// Rebind on the current address (returns at once; see [`super::AdminHandle::restart`]).
+pub fn restart(state: &Arc<AppState>) -> Result<Value, AdminError> {
+    let handle = admin(state)?.clone();
+    let next = state.with_config(state.config.clone());
+    handle.restart(state.clone(), next);
+    Ok(json!({
+        "restarting": true,
+        "endpoints": endpoints(state.config.host, state.config.port),
+    }))
+}

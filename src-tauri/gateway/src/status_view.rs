@@ -1,0 +1,169 @@
+//! How a [`GatewayStatus`] reads in the desktop tray: the status line (Linux trays have no
+//! tooltip, so it is the first menu item), the Start/Stop item, the icon, and the URLs the
+//! copy items put on the clipboard. Pure functions, so they are tested without a tray.
+
+use crate::server::GatewayStatus;
+
+/// Which tray icon a status shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayIconKind {
+    Running,
+    Stopped,
+    Error,
+}
+
+/// The disabled first line of the tray menu. `credits` is the remaining-credits label when
+/// known ("587 credits left").
+pub fn status_line(status: &GatewayStatus, streams: u64, credits: Option<&str>) -> String {
+    match status {
+        GatewayStatus::Running { addr } => {
+            let noun = if streams == 1 { "stream" } else { "streams" };
+            let mut line = format!("Running on {addr} · {streams} {noun}");
+            if let Some(credits) = credits {
+                line.push_str(" · ");
+                line.push_str(credits);
+            }
+            line
+        }
+        GatewayStatus::Starting => "Starting…".to_owned(),
+        GatewayStatus::Stopped => "Stopped".to_owned(),
+        GatewayStatus::Error { message, .. } => format!("Error: {}", shorten(message, 60)),
+    }
+}
+
+/// The label of the Start/Stop item, and whether it is enabled.
+pub fn toggle_label(status: &GatewayStatus) -> (&'static str, bool) {
+    match status {
+        GatewayStatus::Running { .. } => ("Stop gateway", true),
+        GatewayStatus::Starting => ("Starting…", false),
+        GatewayStatus::Stopped | GatewayStatus::Error { .. } => ("Start gateway", true),
+    }
+}
+
+pub fn icon_kind(status: &GatewayStatus) -> TrayIconKind {
+    match status {
+        GatewayStatus::Running { .. } => TrayIconKind::Running,
+        GatewayStatus::Starting | GatewayStatus::Stopped => TrayIconKind::Stopped,
+        GatewayStatus::Error { .. } => TrayIconKind::Error,
+    }
+}
+
+/// The OpenAI and Anthropic base URLs for the copy items (`None` while not running). A
+/// server on all interfaces is reached from this machine through loopback.
+pub fn endpoints(status: &GatewayStatus) -> Option<(String, String)> {
+    match status {
+        GatewayStatus::Running { addr } => {
+            let ip = addr.ip();
+            let host = if ip.is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else if ip.is_ipv6() {
+                format!("[{ip}]")
+            } else {
+                ip.to_string()
+            };
+            let base = format!("http://{host}:{}", addr.port());
+            Some((format!("{base}/v1"), base))
+        }
+        _ => None,
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= max {
+        line.to_owned()
+    } else {
+        let cut: String = line.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(addr: &str) -> GatewayStatus {
+        GatewayStatus::Running {
+            addr: addr.parse().unwrap(),
+        }
+    }
+
+    fn error(message: &str) -> GatewayStatus {
+        GatewayStatus::Error {
+            code: "port_in_use".into(),
+            message: message.into(),
+            hint: "Use port 8001".into(),
+        }
+    }
+
+    #[test]
+    fn status_lines_name_address_streams_and_credits() {
+        let up = running("127.0.0.1:8000");
+        assert_eq!(
+            status_line(&up, 0, None),
+            "Running on 127.0.0.1:8000 · 0 streams"
+        );
+        assert_eq!(
+            status_line(&up, 1, None),
+            "Running on 127.0.0.1:8000 · 1 stream"
+        );
+        assert_eq!(
+            status_line(&up, 3, Some("587 credits left")),
+            "Running on 127.0.0.1:8000 · 3 streams · 587 credits left"
+        );
+        assert_eq!(status_line(&GatewayStatus::Stopped, 3, None), "Stopped");
+        assert_eq!(status_line(&GatewayStatus::Starting, 0, None), "Starting…");
+    }
+
+    #[test]
+    fn an_error_line_is_its_first_line_cut_to_fit_a_menu() {
+        assert_eq!(
+            status_line(
+                &error("Port 8000 on 127.0.0.1 is already in use.\nmore"),
+                0,
+                None
+            ),
+            "Error: Port 8000 on 127.0.0.1 is already in use."
+        );
+        let long = status_line(&error(&"é".repeat(100)), 0, None);
+        assert_eq!(long.chars().count(), "Error: ".len() + 60);
+        assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn toggle_and_icon_follow_the_state() {
+        let up = running("127.0.0.1:8000");
+        assert_eq!(toggle_label(&up), ("Stop gateway", true));
+        assert_eq!(
+            toggle_label(&GatewayStatus::Stopped),
+            ("Start gateway", true)
+        );
+        assert_eq!(toggle_label(&error("x")), ("Start gateway", true));
+        assert!(!toggle_label(&GatewayStatus::Starting).1);
+        assert_eq!(icon_kind(&up), TrayIconKind::Running);
+        assert_eq!(icon_kind(&GatewayStatus::Starting), TrayIconKind::Stopped);
+        assert_eq!(icon_kind(&GatewayStatus::Stopped), TrayIconKind::Stopped);
+        assert_eq!(icon_kind(&error("x")), TrayIconKind::Error);
+    }
+
+    #[test]
+    fn endpoint_urls_are_reachable_from_this_machine() {
+        assert_eq!(
+            endpoints(&running("127.0.0.1:8000")),
+            Some((
+                "http://127.0.0.1:8000/v1".to_owned(),
+                "http://127.0.0.1:8000".to_owned()
+            ))
+        );
+        assert_eq!(
+            endpoints(&running("0.0.0.0:8001")).unwrap().0,
+            "http://127.0.0.1:8001/v1"
+        );
+        assert_eq!(
+            endpoints(&running("[::1]:8002")).unwrap().1,
+            "http://[::1]:8002"
+        );
+        assert_eq!(endpoints(&GatewayStatus::Stopped), None);
+        assert_eq!(endpoints(&error("x")), None);
+    }
+}
