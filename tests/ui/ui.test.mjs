@@ -200,6 +200,9 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     assert.match(await page.textContent('#tool-snippet'), new RegExp(`api_key="${KEY}"`));
     await page.click('[data-tool="claude-code"]');
     assert.match(await page.textContent('#ov-creds'), /Token valid for/);
+    // The credits left (GetUsageLimits, fetched at start): the fake's account has 1000.
+    await page.locator('#ov-usage').waitFor();
+    assert.match(await page.textContent('#ov-usage'), /^KIRO PRO · \d+ of 1000 credits left · resets in 9 days$/);
     await shot(page, 'overview-light');
   });
 

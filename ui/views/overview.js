@@ -115,6 +115,21 @@ function expiryText(credentials) {
   return { text: `Token valid for ${formatDuration(s)}`, tone: s < 600 ? 'warn' : 'ok' };
 }
 
+// "KIRO PRO · 587 of 1000 credits left · resets in 9 days" from `status.usage` (GetUsageLimits).
+function usageText(u) {
+  if (!u || u.remaining == null || u.limit == null) return null;
+  const left = Math.floor(Math.max(0, u.remaining));
+  const parts = [];
+  if (u.subscription) parts.push(u.subscription);
+  parts.push(`${left} of ${Math.round(u.limit)} ${(u.unit_plural || 'Credits').toLowerCase()} left`);
+  const ms = u.resets_at ? new Date(u.resets_at) - Date.now() : NaN;
+  if (ms > 0) {
+    const days = Math.ceil(ms / 86400000);
+    parts.push(`resets in ${days} day${days === 1 ? '' : 's'}`);
+  }
+  return { text: parts.join(' · '), tone: left <= 0 ? 'tone-error' : '' };
+}
+
 function fixBlock(status) {
   const g = status.gateway || {};
   const fix = status.fix || {};
@@ -184,11 +199,13 @@ function render(status) {
       ${copyButton(envBlock(shell, e, k), 'Environment variables', 'Copy env')}
     </div>`;
   const c = status.credentials || {};
+  const usage = usageText(status.usage);
   root.querySelector('#ov-creds').innerHTML = `
     <dl class="kv">
       <dt>Source</dt><dd>${esc(c.source || '—')}</dd>
       <dt>Login</dt><dd>${esc((c.auth_kind || '—').replace('_', ' '))}${c.api_region ? ` · ${esc(c.api_region)}` : ''}</dd>
       <dt>Token</dt><dd><span class="tag ${exp.tone}">${esc(exp.text)}</span>${c.expires_at ? `<div class="muted small">until ${esc(new Date(c.expires_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }))}</div>` : ''}</dd>
+      ${usage ? `<dt>Credits</dt><dd id="ov-usage" class="${usage.tone}">${esc(usage.text)}</dd>` : ''}
       <dt>Refreshes</dt><dd>${c.refresh_count ?? 0} by the gateway${c.auth_kind === 'api_key' ? ' · API keys never expire' : ' · adopts tokens the IDE refreshes'}</dd>
       ${c.last_refresh_error ? `<dt>Last refresh</dt><dd class="tone-error">${esc(c.last_refresh_error)}</dd>` : ''}
       ${c.read_only ? '<dt>Write-back</dt><dd class="muted">Read-only source: refreshed tokens stay in memory</dd>' : ''}

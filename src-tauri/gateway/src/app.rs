@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::api::admin::AdminHandle;
 use crate::config::Config;
 use crate::kiro::catalog::ModelCatalog;
+use crate::kiro::usage_limits::UsageLimits;
 use crate::kiro::KiroClient;
 use crate::logs::LogBuffer;
 use crate::secrets::Secret;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub config: Config,
     pub kiro: KiroClient,
     pub models: Arc<ModelCatalog>,
+    /// The account's remaining credits (GetUsageLimits), cached; `cached()` never does I/O.
+    pub usage: Arc<UsageLimits>,
     /// The key clients must present; `None` only with `--no-auth` on loopback. Shared and
     /// replaceable (the UI's "Regenerate").
     pub api_key: ApiKey,
@@ -33,12 +36,14 @@ impl AppState {
         config: Config,
         kiro: KiroClient,
         models: Arc<ModelCatalog>,
+        usage: Arc<UsageLimits>,
         api_key: Option<Secret<String>>,
     ) -> Arc<Self> {
         Arc::new(AppState {
             config,
             kiro,
             models,
+            usage,
             api_key: ApiKey::new(api_key),
             started_at: Instant::now(),
             metrics: Arc::new(Metrics::default()),
@@ -48,13 +53,14 @@ impl AppState {
         })
     }
 
-    /// The same gateway (client, catalogue, key, counters, logs) with another `config`: what
-    /// a restart on a new address serves.
+    /// The same gateway (client, catalogue, usage, key, counters, logs) with another
+    /// `config`: what a restart on a new address serves.
     pub fn with_config(&self, config: Config) -> Arc<Self> {
         Arc::new(AppState {
             config,
             kiro: self.kiro.clone(),
             models: self.models.clone(),
+            usage: self.usage.clone(),
             api_key: self.api_key.clone(),
             started_at: self.started_at,
             metrics: self.metrics.clone(),

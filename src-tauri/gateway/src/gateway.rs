@@ -1,5 +1,5 @@
 //! Assembling a gateway from a [`Config`]: HTTP client, credentials (with their watcher),
-//! Kiro client, model catalogue, shared state.
+//! Kiro client, model catalogue, usage limits, shared state.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::credentials::{CredentialSettings, Credentials, WatchGuard};
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::client::build_http_client;
+use crate::kiro::usage_limits::{refresh_interval_from_env, UsageLimits};
 use crate::kiro::{ClientSettings, KiroClient};
 use crate::logs::Redactor;
 use crate::secrets::Secret;
@@ -57,10 +58,16 @@ impl Gateway {
             config.management_url.clone(),
             MODEL_LIST_TTL,
         );
+        let usage = UsageLimits::new(
+            http.clone(),
+            credentials.clone(),
+            config.management_url.clone(),
+            refresh_interval_from_env(),
+        );
         let kiro = KiroClient::new(http, credentials, ClientSettings::from_config(&config));
         let api_key = if config.no_auth { None } else { api_key };
         Ok(Gateway {
-            state: AppState::new(config, kiro, models, api_key),
+            state: AppState::new(config, kiro, models, usage, api_key),
             _watch: watch,
         })
     }

@@ -89,6 +89,9 @@ pub async fn run(mut config: Config) -> ExitCode {
     // Warm the model catalogue so the first request does not wait for it.
     let models = gateway.state.models.clone();
     tokio::spawn(async move { models.get().await });
+    // And learn the remaining credits soon after start (the tray and `/admin/status` read
+    // the cached value).
+    gateway.state.usage.spawn_refresh_if_stale();
     wait_for_shutdown_signal().await;
     eprintln!(
         "shutting down: letting open requests finish (up to {}s)…",

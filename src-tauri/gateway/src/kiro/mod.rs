@@ -7,6 +7,7 @@ pub mod eventstream;
 pub mod models;
 pub mod stream;
 pub mod upstream_error;
+pub mod usage_limits;
 
 pub use client::{ClientSettings, KiroClient};
 pub use stream::EventStream;

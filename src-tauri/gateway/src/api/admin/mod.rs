@@ -246,6 +246,9 @@ pub fn status_json(state: &AppState) -> Value {
     let restart = admin.map(|a| a.restart_state()).unwrap_or(json!({
         "pending": false, "last_error": null
     }));
+    // Older than the refresh interval (or never fetched): refresh in the background; this
+    // answer carries the last known value.
+    state.usage.spawn_refresh_if_stale();
     json!({
         "gateway": gateway,
         "fix": fix,
@@ -266,6 +269,7 @@ pub fn status_json(state: &AppState) -> Value {
         "auth_required": !state.api_key.is_none(),
         "restart": restart,
         "desktop": admin.is_some_and(|a| a.is_desktop()),
+        "usage": state.usage.cached(),
     })
 }
 
