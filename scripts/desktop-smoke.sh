@@ -1,79 +1,80 @@
 #!/usr/bin/env bash
-# Desktop smoke test (Linux): build the Tauri shell, run it under Xvfb + a private D-Bus
-# session with an unlocked gnome-keyring, against the fake Kiro upstream; wait for /health,
-# screenshot the screen, quit cleanly.
+# Desktop smoke test (Linux): build the Tauri app, then run `tests/desktop` against it under
+# Xvfb and a private D-Bus session with an unlocked gnome-keyring, a throwaway HOME and the
+# fake Kiro upstream. The window is driven over WebDriver (tauri-driver + WebKitWebDriver),
+# the tray over its D-Bus menu.
 #
-#   scripts/desktop-smoke.sh [screenshot.png]
+#   scripts/desktop-smoke.sh [--install] [screenshot-dir]
 #
-# Needs: libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth dbus-x11
-#        gnome-keyring imagemagick curl
-# Env:   DESKTOP_TARGET_DIR (cargo target dir of the shell, default target-desktop),
-#        ROOT_TARGET_DIR (of the root workspace, default target), PORT (default 18000).
+# --install  installs what it needs first (apt packages, tauri-driver); CI passes it.
+# Env:       DESKTOP_TARGET_DIR (cargo target dir of the app, default target-desktop),
+#            ROOT_TARGET_DIR (of the root workspace, default target), PORT, FAKE_PORT.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if [[ "${1:-}" != "--inner" ]]; then SHOT="${1:-$ROOT/target-desktop/smoke.png}"; fi
 DESKTOP_TARGET_DIR="${DESKTOP_TARGET_DIR:-$ROOT/target-desktop}"
 ROOT_TARGET_DIR="${ROOT_TARGET_DIR:-$ROOT/target}"
 PORT="${PORT:-18000}"
 FAKE_PORT="${FAKE_PORT:-18900}"
 
+# What building and running the app needs on Debian/Ubuntu.
+APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential libssl-dev libayatana-appindicator3-dev
+  librsvg2-dev xvfb xauth dbus-daemon dbus-x11 gnome-keyring imagemagick webkit2gtk-driver
+  xdotool curl)
+
+if [[ "${1:-}" == "--install" ]]; then
+  shift
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked --version '^2'
+fi
+
 if [[ "${1:-}" != "--inner" ]]; then
+  SHOT_DIR="$(realpath -m "${1:-$DESKTOP_TARGET_DIR/smoke}")"
   echo "== building fake-kiro (root workspace) and the desktop app"
   CARGO_TARGET_DIR="$ROOT_TARGET_DIR" cargo build --locked -p kiro-gateway-tests --bin fake-kiro
   CARGO_TARGET_DIR="$DESKTOP_TARGET_DIR" cargo build --locked --manifest-path "$ROOT/src-tauri/Cargo.toml"
-  mkdir -p "$(dirname "$SHOT")"
-  export ROOT SHOT DESKTOP_TARGET_DIR ROOT_TARGET_DIR PORT FAKE_PORT
+  mkdir -p "$SHOT_DIR"
+  export ROOT SHOT_DIR DESKTOP_TARGET_DIR ROOT_TARGET_DIR PORT FAKE_PORT
   exec xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- "$0" --inner
 fi
 
 # ---- inside Xvfb + the D-Bus session ----
 WORK="$(mktemp -d)"
-PIDS=()
+FAKE=""
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -n "$FAKE" ]] && kill "$FAKE" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# A throwaway home: settings, keyring and autostart entries stay out of the real one.
+# A throwaway home: settings, keyring, logs and autostart entries stay out of the real one.
 export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_DATA_HOME="$WORK/home/.local/share"
 mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
 eval "$(printf 'smoke' | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 
 "$ROOT_TARGET_DIR/debug/fake-kiro" --port "$FAKE_PORT" --token-dir "$WORK/tokens" > "$WORK/fake.env" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q '^KIRO_CREDS_FILE=' "$WORK/fake.env" && break; sleep 0.2; done
+FAKE=$!
+for _ in $(seq 100); do grep -q '^KIRO_CREDS_FILE=' "$WORK/fake.env" && break; sleep 0.1; done
 set -a
 # shellcheck disable=SC1090
 source <(grep -E '^[A-Z_]+=' "$WORK/fake.env")
 set +a
-export KIRO_GATEWAY_PORT="$PORT"
+export KIRO_GATEWAY_PORT="$PORT" DESKTOP_APP="$DESKTOP_TARGET_DIR/debug/kiro-gateway-desktop"
+export SMOKE_LOG_DIR="$WORK/logs"
+mkdir -p "$SMOKE_LOG_DIR"
 
-"$DESKTOP_TARGET_DIR/debug/kiro-gateway-desktop" > "$WORK/app.log" 2>&1 &
-APP=$!
-PIDS+=("$APP")
-
-ok=""
-for _ in $(seq 120); do
-  if curl -fsS "http://127.0.0.1:$PORT/health" > "$WORK/health.json" 2>/dev/null; then ok=1; break; fi
-  kill -0 "$APP" 2>/dev/null || break
-  sleep 0.5
-done
-if [[ -z "$ok" ]]; then
-  echo "FAIL: /health never answered on port $PORT"; cat "$WORK/app.log"; exit 1
+status=0
+(cd "$ROOT/tests/desktop" && node --test --test-concurrency=1) || status=$?
+if ((status != 0)); then
+  echo "== app logs"
+  for f in "$SMOKE_LOG_DIR"/*.log "$XDG_DATA_HOME"/dev.kiro-gateway.desktop/logs/*.log; do
+    [[ -f "$f" ]] && { echo "--- $f"; tail -n 40 "$f"; }
+  done
 fi
-echo "== /health: $(cat "$WORK/health.json")"
-sleep 3 # let the window paint
-import -window root "$SHOT"
-echo "== screenshot: $SHOT"
-
-# Quit: SIGTERM is what a session logout sends; the app must exit within the bound.
-kill -TERM "$APP"
-for _ in $(seq 40); do kill -0 "$APP" 2>/dev/null || break; sleep 0.25; done
-if kill -0 "$APP" 2>/dev/null; then
-  echo "FAIL: the app did not exit after SIGTERM"; tail -20 "$WORK/app.log"; exit 1
-fi
-echo "== app log (tail)"; tail -15 "$WORK/app.log"
-echo "PASS"
+exit "$status"

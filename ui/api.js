@@ -116,6 +116,7 @@ export const TAURI_COMMANDS = {
   saveSettings: 'admin_put_settings', // { patch }
   revealKey: 'admin_reveal_key',
   regenerateKey: 'admin_regenerate_key',
+  saveKeyToFile: 'admin_save_key_to_file',
   logs: 'admin_logs', // { since }
   clearLogs: 'admin_clear_logs',
   streamLogs: 'admin_stream_logs', // { channel } → LogEvent objects
@@ -149,6 +150,7 @@ export const api = {
     if (!tauri && answer?.key) setKey(answer.key);
     return answer;
   },
+  saveKeyToFile: () => (tauri ? invoke('saveKeyToFile') : http('POST', '/admin/api-key/save-to-file')),
   logs: (since) => (tauri ? invoke('logs', { since }) : http('GET', `/admin/logs${since ? `?since=${since}` : ''}`)),
   clearLogs: () => (tauri ? invoke('clearLogs') : http('DELETE', '/admin/logs')),
   models: () => (tauri ? invoke('models') : http('GET', '/admin/models')),

@@ -11,7 +11,7 @@ use kiro_gateway::config::{CliOverrides, Config, ConfigSources};
 use kiro_gateway::gateway::Gateway;
 use kiro_gateway::logs::{self, LogBuffer, Redactor};
 use kiro_gateway::loopback_chat::ChatClient;
-use kiro_gateway::secrets::{default_api_key_stores, resolve_api_key};
+use kiro_gateway::secrets::{desktop_api_key_stores, resolve_api_key, ApiKeySource, FileStore};
 use kiro_gateway::server::{Controller, GatewayStatus, StartError};
 use kiro_gateway::settings::{settings_file, Settings};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -91,7 +91,9 @@ impl DesktopGateway {
     /// Start with the state in force (after Stop, or after a failed boot bind).
     /// "587 credits left" once GetUsageLimits answered.
     pub fn credits_label(&self) -> Option<String> {
-        None
+        let state = self.state()?;
+        state.usage.spawn_refresh_if_stale();
+        state.usage.cached().map(|usage| usage.short_label())
     }
 
     pub async fn start(&self) -> Result<std::net::SocketAddr, StartError> {
@@ -166,16 +168,12 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         log_dir.as_deref(),
     )
     .map_err(|e| fail("log_level", e, "Use a level such as info or debug."))?;
-    let stores = default_api_key_stores();
-    let key_source = if config.api_key.is_some() {
-        "configured (KIRO_GATEWAY_API_KEY or config.toml)".to_owned()
-    } else {
-        "OS keyring or key file".to_owned()
-    };
+    let (read_stores, write_stores) = desktop_api_key_stores();
+    let mut key_source = ApiKeySource::Configured.describe();
     let api_key = if config.no_auth {
         None
     } else {
-        let resolution = resolve_api_key(config.api_key.clone(), &stores, &stores)
+        let resolution = resolve_api_key(config.api_key.clone(), &read_stores, &write_stores)
             .await
             .map_err(|e| {
                 fail(
@@ -187,6 +185,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         if let Some(message) = &resolution.message_for_user {
             tracing::info!("{message}");
         }
+        key_source = resolution.source.describe();
         redactor.add(resolution.key.expose());
         Some(resolution.key)
     };
@@ -199,7 +198,8 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     settings.launch_at_login = crate::autostart::reconcile(app);
     *lock(&gw.close_to_tray) = settings.close_to_tray;
     let admin = AdminHandle::new(gw.controller.clone(), settings, settings_path)
-        .with_key_stores(stores)
+        .with_key_stores(write_stores)
+        .with_key_file(FileStore::in_config_dir())
         .with_key_source(key_source)
         .with_log_control(log_control)
         .with_log_dir(log_dir)
@@ -208,6 +208,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     *lock(&gw.assembled) = Some(state.clone());
     *lock(&gw.gateway) = Some(gateway);
     let models = state.models.clone();
+    state.usage.spawn_refresh_if_stale();
     gw.controller.start(state).await?;
     tauri::async_runtime::spawn(async move { models.get().await });
     Ok(())

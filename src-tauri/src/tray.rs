@@ -31,10 +31,41 @@ pub struct TrayHandles<R: Runtime> {
 /// Managed state: `None` when the tray could not be built.
 pub struct Tray<R: Runtime>(Option<TrayHandles<R>>);
 
+/// Whether the user can see the tray icon: it was built, and (Linux) a tray host is on the
+/// session bus right now. Asked when it matters (window close, status), because at login the
+/// panel may start after us.
 pub fn available<R: Runtime>(app: &AppHandle<R>) -> bool {
-    app.try_state::<Tray<R>>()
+    let built = app
+        .try_state::<Tray<R>>()
         .map(|t| t.0.is_some())
-        .unwrap_or(false)
+        .unwrap_or(false);
+    built && tray_host_present()
+}
+
+/// A StatusNotifierWatcher owns its name on the session bus: a panel that shows
+/// AppIndicator icons (KDE, GNOME with the AppIndicator extension, XFCE, Cinnamon...).
+/// Desktops with only an XEmbed tray are not detected: there the app says "no tray" and a
+/// window close quits, the side that never leaves an invisible app running.
+#[cfg(target_os = "linux")]
+fn tray_host_present() -> bool {
+    let Ok(connection) = zbus::blocking::Connection::session() else {
+        return false;
+    };
+    let Ok(bus) = zbus::blocking::fdo::DBusProxy::new(&connection) else {
+        return false;
+    };
+    [
+        "org.kde.StatusNotifierWatcher",
+        "org.freedesktop.StatusNotifierWatcher",
+    ]
+    .into_iter()
+    .filter_map(|name| zbus::names::BusName::try_from(name).ok())
+    .any(|name| bus.name_has_owner(name).unwrap_or(false))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tray_host_present() -> bool {
+    true
 }
 
 /// Build the tray once. A failure or panic is logged and the app runs without it.

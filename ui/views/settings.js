@@ -146,6 +146,7 @@ export async function mount(el, context) {
           <button class="btn danger" type="button" id="regen-go">Regenerate key</button>
         </div>
         <p class="muted small" id="key-source"></p>
+        <div class="banner warn inline" id="no-keyring" hidden>${icon(ICONS.warn)}<div><strong>No OS keyring: this key lasts until Kiro Gateway quits.</strong><p>Tools you set up now will need a new key after a restart. Unlock or install a keyring (GNOME Keyring, KWallet), or keep the key in a file only you can read.</p><div class="button-row"><button class="btn" type="button" id="key-to-file">Save the key to a file (0600)</button></div></div></div>
       </section>
       <section class="card">
         <h2 class="card-title">Logging &amp; network</h2>
@@ -222,6 +223,16 @@ export async function mount(el, context) {
   el.querySelector('#regen-cancel').addEventListener('click', () => {
     el.querySelector('#regen-confirm').hidden = true;
   });
+  el.querySelector('#key-to-file').addEventListener('click', async () => {
+    try {
+      const answer = await ctx.api.saveKeyToFile();
+      el.querySelector('#key-source').textContent = `Source: ${answer.source}`;
+      showKeyringNote(answer.source);
+      ctx.toast('The key is kept in a private file now', 'success');
+    } catch (err) {
+      ctx.toast(`${err.message} ${err.hint || ''}`, 'error');
+    }
+  });
   el.querySelector('#regen-go').addEventListener('click', async () => {
     try {
       const answer = await ctx.api.regenerateKey();
@@ -229,6 +240,7 @@ export async function mount(el, context) {
       revealed = true;
       renderKey();
       el.querySelector('#key-source').textContent = `Stored in: ${answer.source}.${answer.message && /still wins/.test(answer.message) ? ' The key set in your flags / environment / config.toml still wins at the next start.' : ''}`;
+      showKeyringNote(answer.source);
       el.querySelector('#regen-confirm').hidden = true;
       ctx.toast('New API key generated — update your tools', 'success');
     } catch (err) {
@@ -243,6 +255,7 @@ export async function mount(el, context) {
     draft = { ...saved };
     key = keyAnswer?.key || '';
     el.querySelector('#key-source').textContent = keyAnswer?.source ? `Source: ${keyAnswer.source}` : '';
+    showKeyringNote(keyAnswer?.source);
     el.querySelector('#settings-path').innerHTML = answer.path ? `Settings file: <code>${esc(answer.path)}</code>` : 'Settings are kept in memory only (no config folder).';
     fill();
     renderKey();
@@ -250,6 +263,12 @@ export async function mount(el, context) {
   } catch (err) {
     el.querySelector('.settings').innerHTML = `<div class="banner error">${icon(ICONS.warn)}<div><strong>${esc(err.message)}</strong><p>${esc(err.hint || '')}</p></div></div>`;
   }
+}
+
+/** The "no keyring" note, for a key that no store keeps. */
+function showKeyringNote(source) {
+  const note = root?.querySelector('#no-keyring');
+  if (note) note.hidden = !String(source || '').startsWith('this session only');
 }
 
 export function onKey(event) {

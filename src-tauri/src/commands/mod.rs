@@ -92,6 +92,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         admin_put_settings,
         admin_reveal_key,
         admin_regenerate_key,
+        admin_save_key_to_file,
         admin_logs,
         admin_clear_logs,
         admin_stream_logs,
@@ -167,6 +168,12 @@ async fn admin_reveal_key(gw: State<'_, DesktopGateway>) -> CmdResult {
 async fn admin_regenerate_key(gw: State<'_, DesktopGateway>) -> CmdResult {
     let state = state(&gw)?;
     Ok(ops::regenerate_key(&state).await?)
+}
+
+#[tauri::command]
+async fn admin_save_key_to_file(gw: State<'_, DesktopGateway>) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(ops::save_key_to_file(&state).await?)
 }
 
 #[tauri::command]

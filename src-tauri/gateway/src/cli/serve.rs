@@ -9,7 +9,7 @@ use crate::api::admin::AdminHandle;
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::logs::{self, LogBuffer, Redactor};
-use crate::secrets::default_api_key_stores;
+use crate::secrets::{default_api_key_stores, FileStore};
 use crate::server::Controller;
 use crate::settings::{settings_file, Settings};
 
@@ -75,6 +75,7 @@ pub async fn run(mut config: Config) -> ExitCode {
     }
     let admin = AdminHandle::new(controller.clone(), settings, settings_path)
         .with_key_stores(default_api_key_stores())
+        .with_key_file(FileStore::in_config_dir())
         .with_key_source(key_source)
         .with_log_control(log_control);
     let state = gateway.state.with_admin(buffer, Some(Arc::new(admin)));

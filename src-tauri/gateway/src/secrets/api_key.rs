@@ -32,6 +32,25 @@ pub enum ApiKeySource {
     SessionOnly,
 }
 
+/// What the UI shows for a key that no store kept (matched by the Settings view).
+pub const SESSION_ONLY_SOURCE: &str = "this session only (no store accepted it)";
+
+impl ApiKeySource {
+    /// Where the key lives, for people (never the key).
+    pub fn describe(&self) -> String {
+        match self {
+            ApiKeySource::Configured => {
+                "configured (--api-key, KIRO_GATEWAY_API_KEY or config.toml)".into()
+            }
+            ApiKeySource::Keyring => "OS keyring".into(),
+            ApiKeySource::File => "key file".into(),
+            ApiKeySource::Store(name) => name.clone(),
+            ApiKeySource::Generated { stored_in } => stored_in.clone(),
+            ApiKeySource::SessionOnly => SESSION_ONLY_SOURCE.into(),
+        }
+    }
+}
+
 /// The outcome of [`resolve_api_key`].
 #[derive(Debug, Clone)]
 pub struct ApiKeyResolution {

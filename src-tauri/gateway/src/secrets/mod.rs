@@ -23,7 +23,7 @@ use std::time::Duration;
 pub use self::api_key::{
     generate_api_key, keys_match, regenerate_api_key, resolve_api_key,
     resolve_api_key_with_timeout, ApiKeyError, ApiKeyResolution, ApiKeySource, API_KEY_PREFIX,
-    API_KEY_RANDOM_LEN,
+    API_KEY_RANDOM_LEN, SESSION_ONLY_SOURCE,
 };
 pub use self::file::{FileStore, API_KEY_FILE_NAME};
 pub use self::keyring::{KeyringStore, KEYRING_SERVICE, KEYRING_USER};
@@ -114,6 +114,35 @@ pub fn default_api_key_stores() -> Vec<Arc<dyn SecretStore>> {
         stores.push(Arc::new(f));
     }
     stores
+}
+
+/// Secret stores in the order they are tried.
+pub type KeyStores = Vec<Arc<dyn SecretStore>>;
+
+/// The desktop app's key stores: `(read, write)`. The key is read from the OS keyring, else
+/// from the key file; a new key is written to the keyring only, and to the file only when
+/// the user opted into it before (the file exists). Without a keyring the key then lasts for
+/// the session and the UI offers the file ("Save to a file").
+pub fn desktop_api_key_stores() -> (KeyStores, KeyStores) {
+    let mut read = KeyStores::new();
+    let mut write = KeyStores::new();
+    match KeyringStore::new() {
+        Ok(k) => {
+            let k: Arc<dyn SecretStore> = Arc::new(k);
+            read.push(k.clone());
+            write.push(k);
+        }
+        Err(e) => tracing::warn!(error = %e, "OS keyring unavailable"),
+    }
+    if let Some(f) = FileStore::in_config_dir() {
+        let opted_in = f.path().exists();
+        let f: Arc<dyn SecretStore> = Arc::new(f);
+        read.push(f.clone());
+        if opted_in {
+            write.push(f);
+        }
+    }
+    (read, write)
 }
 
 /// Run a store call on its own thread, giving up after `timeout` with

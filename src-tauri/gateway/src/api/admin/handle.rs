@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use super::{endpoints, suggested_port, AdminError};
 use crate::app::AppState;
 use crate::logs::LogControl;
-use crate::secrets::SecretStore;
+use crate::secrets::{FileStore, SecretStore};
 use crate::server::{Controller, StartError};
 use crate::settings::Settings;
 
@@ -49,8 +49,10 @@ pub struct AdminHandle {
     controller: Arc<Controller>,
     settings: Mutex<Settings>,
     settings_path: Option<PathBuf>,
-    key_stores: Vec<Arc<dyn SecretStore>>,
+    key_stores: Mutex<Vec<Arc<dyn SecretStore>>>,
     key_source: Mutex<String>,
+    /// The 0600 file the user can opt into when no OS keyring is available.
+    key_file: Option<FileStore>,
     log_control: Option<LogControl>,
     log_dir: Option<PathBuf>,
     desktop: bool,
@@ -75,8 +77,9 @@ impl AdminHandle {
             controller,
             settings: Mutex::new(settings),
             settings_path,
-            key_stores: Vec::new(),
+            key_stores: Mutex::new(Vec::new()),
             key_source: Mutex::new("configured".into()),
+            key_file: None,
             log_control: None,
             log_dir: None,
             desktop: false,
@@ -87,8 +90,14 @@ impl AdminHandle {
     }
 
     /// Where "Regenerate" stores a new key (first that accepts it).
-    pub fn with_key_stores(mut self, stores: Vec<Arc<dyn SecretStore>>) -> Self {
-        self.key_stores = stores;
+    pub fn with_key_stores(self, stores: Vec<Arc<dyn SecretStore>>) -> Self {
+        *lock(&self.key_stores) = stores;
+        self
+    }
+
+    /// The file "Save the key to a file" writes (`api-key` in the config folder).
+    pub fn with_key_file(mut self, file: Option<FileStore>) -> Self {
+        self.key_file = file;
         self
     }
 
@@ -123,8 +132,20 @@ impl AdminHandle {
         self.desktop
     }
 
-    pub fn key_stores(&self) -> &[Arc<dyn SecretStore>] {
-        &self.key_stores
+    pub fn key_stores(&self) -> Vec<Arc<dyn SecretStore>> {
+        lock(&self.key_stores).clone()
+    }
+
+    pub fn key_file(&self) -> Option<&FileStore> {
+        self.key_file.as_ref()
+    }
+
+    /// From now on "Regenerate" also writes `store` (after the user opted into it).
+    pub(super) fn add_key_store(&self, store: Arc<dyn SecretStore>) {
+        let mut stores = lock(&self.key_stores);
+        if !stores.iter().any(|s| s.describe() == store.describe()) {
+            stores.push(store);
+        }
     }
 
     pub fn key_source(&self) -> String {

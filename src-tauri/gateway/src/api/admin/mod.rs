@@ -9,6 +9,7 @@
 //! | `PUT /admin/settings` | JSON object of changed fields → saved, applied; a new address restarts |
 //! | `GET /admin/api-key` | `{key, source}` |
 //! | `POST /admin/api-key/regenerate` | `{key, message}`; the old key stops working at once |
+//! | `POST /admin/api-key/save-to-file` | `{source, path}`: keep the key in the 0600 file (no keyring) |
 //! | `GET /admin/logs?since=SEQ` | `{logs, requests, log_dir, level}` |
 //! | `DELETE /admin/logs` | empties the buffer |
 //! | `GET /admin/logs/stream` | SSE: `log`, `request`, `cleared` events |
@@ -104,6 +105,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/settings", get(get_settings).put(put_settings))
         .route("/api-key", get(reveal_key))
         .route("/api-key/regenerate", post(regenerate_key))
+        .route("/api-key/save-to-file", post(save_key_to_file))
         .route("/logs", get(logs).delete(clear_logs))
         .route("/logs/stream", get(log_stream))
         .route("/requests", get(requests))
@@ -299,6 +301,10 @@ async fn reveal_key(State(state): State<Arc<AppState>>) -> AdminResult {
 
 async fn regenerate_key(State(state): State<Arc<AppState>>) -> AdminResult {
     ops::regenerate_key(&state).await.map(Json)
+}
+
+async fn save_key_to_file(State(state): State<Arc<AppState>>) -> AdminResult {
+    ops::save_key_to_file(&state).await.map(Json)
 }
 
 #[derive(serde::Deserialize)]

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{admin, endpoints, AdminError};
 use crate::app::AppState;
-use crate::secrets::{regenerate_api_key, ApiKeySource};
+use crate::secrets::{regenerate_api_key, SecretStore};
 
 /// `{settings, path, desktop, ...}`.
 pub fn settings(state: &AppState) -> Result<Value, AdminError> {
@@ -42,20 +42,19 @@ pub async fn regenerate_key(state: &AppState) -> Result<Value, AdminError> {
         ));
     }
     let was_configured = handle.key_source().starts_with("configured");
-    let resolution = regenerate_api_key(handle.key_stores()).await.map_err(|e| {
-        AdminError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "key_generation",
-            e.to_string(),
-            "Try again; if it keeps failing the OS random source is broken.",
-        )
-    })?;
+    let resolution = regenerate_api_key(&handle.key_stores())
+        .await
+        .map_err(|e| {
+            AdminError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "key_generation",
+                e.to_string(),
+                "Try again; if it keeps failing the OS random source is broken.",
+            )
+        })?;
     state.logs.redactor().add(resolution.key.expose());
     state.api_key.set(resolution.key.clone());
-    let stored = match &resolution.source {
-        ApiKeySource::Generated { stored_in } => stored_in.clone(),
-        _ => "this session only (no store accepted it)".to_owned(),
-    };
+    let stored = resolution.source.describe();
     handle.set_key_source(&stored);
     tracing::info!("the API key was regenerated; the old key no longer works");
     let mut message = resolution.message_for_user.unwrap_or_default();
@@ -69,6 +68,52 @@ pub async fn regenerate_key(state: &AppState) -> Result<Value, AdminError> {
         "source": stored,
         "message": message.trim(),
     }))
+}
+
+/// Opt-in when no OS keyring keeps the key: write the current key to the 0600 key file, and
+/// keep it there when regenerated, so it survives a restart.
+pub async fn save_key_to_file(state: &AppState) -> Result<Value, AdminError> {
+    let handle = admin(state)?;
+    let key = state.api_key.get().ok_or_else(|| {
+        AdminError::new(
+            StatusCode::CONFLICT,
+            "no_auth",
+            "The gateway runs without an API key (--no-auth).",
+            "Restart it without --no-auth to use a key.",
+        )
+    })?;
+    let file = handle.key_file().cloned().ok_or_else(|| {
+        AdminError::new(
+            StatusCode::CONFLICT,
+            "no_config_dir",
+            "There is no config folder to keep the key file in.",
+            "Set KIRO_GATEWAY_API_KEY instead.",
+        )
+    })?;
+    let path = file.path().to_path_buf();
+    let written = tokio::task::spawn_blocking(move || file.set(&key).map(|()| file))
+        .await
+        .map_err(|e| {
+            AdminError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                e.to_string(),
+                "Try again.",
+            )
+        })?
+        .map_err(|e| {
+            AdminError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "key_file_write",
+                format!("Cannot write {}: {e}", path.display()),
+                "Check that the config folder is writable.",
+            )
+        })?;
+    let source = written.describe();
+    handle.add_key_store(Arc::new(written));
+    handle.set_key_source(&source);
+    tracing::info!("the API key is now kept in {source}");
+    Ok(json!({ "source": source, "path": path }))
 }
 
 /// `{logs, requests, log_dir, level}`: log lines after `since` and the request rows.

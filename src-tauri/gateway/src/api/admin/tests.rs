@@ -11,8 +11,8 @@ use super::AdminHandle;
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::logs::{LogBuffer, Redactor};
-use crate::secrets::{MemoryStore, Secret, SecretStore};
-use crate::server::Controller;
+use crate::secrets::{FileStore, MemoryStore, Secret, SecretStore, SESSION_ONLY_SOURCE};
+use crate::server::{Controller, GatewayStatus};
 use crate::settings::{Settings, SETTINGS_FILE_NAME};
 
 const KEY: &str = "kgw_admin_test_key_0123456789";
@@ -26,6 +26,11 @@ struct Running {
 
 impl Running {
     async fn start() -> Running {
+        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+        Running::start_with(vec![store], None).await
+    }
+
+    async fn start_with(stores: Vec<Arc<dyn SecretStore>>, key_file: Option<FileStore>) -> Running {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             port: 0,
@@ -41,14 +46,14 @@ impl Running {
             .await
             .expect("assemble");
         let controller = Controller::new();
-        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
         let settings = Settings::from_config(&gateway.state.config);
         let admin = AdminHandle::new(
             controller.clone(),
             settings,
             Some(dir.path().join(SETTINGS_FILE_NAME)),
         )
-        .with_key_stores(vec![store]);
+        .with_key_stores(stores)
+        .with_key_file(key_file);
         let state = gateway
             .state
             .with_admin(LogBuffer::new(100, 100, redactor), Some(Arc::new(admin)));
@@ -334,6 +339,8 @@ async fn a_new_port_restarts_the_server_there() {
         .unwrap()
         .unwrap();
     assert_eq!(saved.port, port);
+    // What a shell reads after the move: the state in force has the new address.
+    assert_eq!(gw.controller.current_state().unwrap().config.port, port);
     gw.controller.stop(Duration::from_secs(1)).await;
 }
 
@@ -378,4 +385,90 @@ fn suggested_port_is_read_from_the_hint() {
         Some(8001)
     );
     assert_eq!(super::suggested_port("Stop the program using it"), None);
+}
+
+#[tokio::test]
+async fn without_a_keyring_the_key_can_be_kept_in_a_private_file_by_choice() {
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("api-key");
+    let gw = Running::start_with(Vec::new(), Some(FileStore::new(&path))).await;
+    let post = reqwest::Method::POST;
+
+    // No store accepts a new key: it lasts for the session, and nothing is written.
+    let (status, body) = gw
+        .call(post.clone(), "/admin/api-key/regenerate", Some(KEY), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["source"], SESSION_ONLY_SOURCE);
+    let first = body["key"].as_str().unwrap().to_owned();
+    assert!(!path.exists(), "no file without the user's consent");
+
+    let (status, body) = gw
+        .call(post.clone(), "/admin/api-key/save-to-file", None, None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error_shape(&body, "invalid_api_key");
+
+    let (status, body) = gw
+        .call(
+            post.clone(),
+            "/admin/api-key/save-to-file",
+            Some(&first),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["path"], path.to_str().unwrap());
+    let stored = FileStore::new(&path)
+        .get()
+        .unwrap()
+        .expect("key file written");
+    assert_eq!(stored.expose(), &first);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (_, body) = gw
+        .call(reqwest::Method::GET, "/admin/api-key", Some(&first), None)
+        .await;
+    assert!(
+        body["source"]
+            .as_str()
+            .unwrap()
+            .contains(path.to_str().unwrap()),
+        "{body}"
+    );
+
+    // Once chosen, a regenerated key replaces the one in the file (a restart reads it).
+    let (status, body) = gw
+        .call(post, "/admin/api-key/regenerate", Some(&first), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second = body["key"].as_str().unwrap();
+    assert_ne!(second, first);
+    let stored = FileStore::new(&path).get().unwrap().unwrap();
+    assert_eq!(stored.expose(), second);
+    gw.controller.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn the_controller_keeps_the_state_it_serves_and_resumes_it_after_stop() {
+    let gw = Running::start().await;
+    let first = gw.controller.current_state().expect("started");
+    gw.controller.stop(Duration::from_secs(1)).await;
+    assert_eq!(gw.controller.status(), GatewayStatus::Stopped);
+    assert!(gw
+        .http
+        .get(format!("{}/health", gw.base))
+        .send()
+        .await
+        .is_err());
+    // A Stop keeps the state: Start serves the same gateway again (port 0 binds anew).
+    let addr = gw.controller.resume().await.expect("resume");
+    assert!(Arc::ptr_eq(&first, &gw.controller.current_state().unwrap()));
+    assert_eq!(gw.controller.status(), GatewayStatus::Running { addr });
+    assert_ne!(addr.port(), 0);
+    gw.controller.stop(Duration::from_secs(1)).await;
 }

@@ -1,0 +1,442 @@
+// Desktop smoke test: the real Tauri app under Xvfb, a private D-Bus session with an unlocked
+// gnome-keyring, and the fake Kiro upstream. Run by `scripts/desktop-smoke.sh`, which sets:
+//   DESKTOP_APP   the built kiro-gateway-desktop binary
+//   KIRO_GATEWAY_PORT, KIRO_CREDS_FILE, KIRO_API_URL, ... (from the fake)
+//   HOME / XDG_CONFIG_HOME / XDG_DATA_HOME   a throwaway home
+//   SHOT_DIR      where the window screenshots go
+//
+// The window is driven through WebDriver (tauri-driver + WebKitWebDriver) with plain W3C
+// WebDriver calls; the tray through its D-Bus menu (com.canonical.dbusmenu), the protocol a
+// desktop's tray host uses to show and click it.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const APP = process.env.DESKTOP_APP;
+const PORT = Number(process.env.KIRO_GATEWAY_PORT);
+const HOME = process.env.HOME;
+const CONFIG = process.env.XDG_CONFIG_HOME || join(HOME, '.config');
+const SHOT_DIR = process.env.SHOT_DIR;
+const LOG_DIR = process.env.SMOKE_LOG_DIR || HOME;
+const BASE = `http://127.0.0.1:${PORT}`;
+const AUTOSTART = join(CONFIG, 'autostart', 'kiro-gateway.desktop');
+const WD = 'http://127.0.0.1:4444';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+assert.ok(APP && existsSync(APP), `DESKTOP_APP must name the built app (got ${APP})`);
+assert.ok(PORT > 0, 'KIRO_GATEWAY_PORT must be set');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, fn, timeoutMs = 20000, everyMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+async function healthy() {
+  try {
+    const r = await fetch(`${BASE}/health`);
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+function portIsFree() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(PORT, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** PIDs of processes whose command line runs the app binary. */
+function appPids() {
+  try {
+    return execFileSync('pgrep', ['-f', APP], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** X windows titled "Kiro Gateway" that are mapped (visible). */
+function visibleWindows() {
+  try {
+    return execFileSync('xdotool', ['search', '--onlyvisible', '--name', '^Kiro Gateway$'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+// ---- the app, launched directly ----
+
+const launched = [];
+function launch(args = [], name = 'app', env = process.env) {
+  const logPath = join(LOG_DIR, `${name}-${launched.length}.log`);
+  const out = openSync(logPath, 'a');
+  const child = spawn(APP, args, { stdio: ['ignore', out, out], env });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const handle = { child, pid: child.pid, exited, log: () => readFileSync(logPath, 'utf8') };
+  launched.push(handle);
+  return handle;
+}
+
+// ---- the tray, over D-Bus ----
+
+function busctl(...args) {
+  // `--` keeps arguments such as -1 from being read as options.
+  return JSON.parse(execFileSync('busctl', ['--user', '--timeout=3', '--json=short', '--', ...args], { encoding: 'utf8' }));
+}
+
+/** The app's dbusmenu object: the bus connection of `pid` exporting an ayatana NotificationItem menu. */
+function findTrayMenu(pid) {
+  const names = busctl('list').filter((n) => n.pid === pid && n.name.startsWith(':'));
+  for (const { name } of names) {
+    let paths;
+    try {
+      paths = execFileSync('busctl', ['--user', '--timeout=3', 'tree', '--list', name], { encoding: 'utf8' }).split('\n');
+    } catch {
+      continue;
+    }
+    const menu = paths.find((p) => /^\/org\/ayatana\/NotificationItem\/[^/]+\/Menu$/.test(p.trim()));
+    if (menu) return { name, path: menu.trim() };
+  }
+  return null;
+}
+
+/** The tray menu's items in order: {id, label, enabled, toggle, checked}. */
+function trayItems(menu) {
+  const reply = busctl('call', menu.name, menu.path, 'com.canonical.dbusmenu', 'GetLayout', 'iias', '0', '-1', '0');
+  const [, [, , children]] = reply.data;
+  return children.map(({ data: [id, props] }) => ({
+    id,
+    label: props.label?.data ?? '',
+    type: props.type?.data ?? 'standard',
+    enabled: props.enabled?.data ?? true,
+    toggle: props['toggle-type']?.data ?? '',
+    checked: props['toggle-state']?.data === 1,
+  }));
+}
+
+/** Click a tray item the way a tray host does. */
+function trayClick(menu, label) {
+  const item = trayItems(menu).find((i) => i.label === label);
+  assert.ok(item, `tray item "${label}" exists`);
+  execFileSync('busctl', ['--user', '--timeout=3', '--', 'call', menu.name, menu.path, 'com.canonical.dbusmenu', 'Event', 'isvu', String(item.id), 'clicked', 'i', '0', '0']);
+}
+
+const labels = (menu) => trayItems(menu).filter((i) => i.type !== 'separator').map((i) => i.label);
+
+// ---- the window, over WebDriver ----
+
+let driver = null;
+let session = null;
+
+async function wd(method, path, body) {
+  const response = await fetch(`${WD}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok || json.value?.error) {
+    throw new Error(`WebDriver ${method} ${path}: ${json.value?.error} ${json.value?.message}`);
+  }
+  return json.value;
+}
+
+const s = (path) => `/session/${session}${path}`;
+async function find(css) {
+  const ref = await wd('POST', s('/element'), { using: 'css selector', value: css });
+  const id = ref?.[ELEMENT] ?? ref?.ELEMENT;
+  assert.ok(id, `element ${css} (${JSON.stringify(ref)})`);
+  return id;
+}
+const click = async (css) => wd('POST', s(`/element/${await find(css)}/click`), {});
+const run = (script, ...args) => wd('POST', s('/execute/sync'), { script, args });
+const attr = (css, name) => run(`const e = document.querySelector(arguments[0]); return e && e.getAttribute(arguments[1]);`, css, name);
+const pillState = () => attr('#status-pill', 'data-state');
+
+async function screenshot(name) {
+  if (!SHOT_DIR) return;
+  mkdirSync(SHOT_DIR, { recursive: true });
+  const png = await wd('GET', s('/screenshot'));
+  writeFileSync(join(SHOT_DIR, `desktop-${name}.png`), Buffer.from(png, 'base64'));
+}
+
+async function showView(id) {
+  await run(`location.hash = arguments[0];`, id);
+  await until(`view ${id}`, async () => (await run(`return document.body.dataset.view;`)) === id, 5000);
+}
+
+after(async () => {
+  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+  driver?.kill('SIGTERM');
+  for (const h of launched) if (alive(h.pid)) h.child.kill('SIGKILL');
+});
+
+// Shared between the steps (they run in order).
+let appPid = 0;
+let tray = null;
+let apiKey = '';
+
+test('the app starts in a real window, the gateway answers and the tray menu exists', async () => {
+  driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit' });
+  await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
+  const created = await wd('POST', '/session', {
+    capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } },
+  });
+  session = created.sessionId;
+  await until('the status pill to say running', async () => (await pillState()) === 'running', 60000);
+  assert.ok(await healthy(), '/health answers');
+  assert.equal(await run(`return document.documentElement.dataset.build;`), 'desktop', 'the UI runs on the Tauri transport');
+  assert.ok(visibleWindows().length >= 1, 'a visible X window titled "Kiro Gateway"');
+
+  const pids = appPids();
+  assert.equal(pids.length, 1, `one app process (${pids})`);
+  appPid = pids[0];
+  tray = await until('the tray menu on D-Bus', () => findTrayMenu(appPid), 15000);
+  const items = await until('the status line to say running', () => {
+    const l = labels(tray);
+    return l[0].startsWith(`Running on 127.0.0.1:${PORT} · 0 streams`) ? l : null;
+  });
+  assert.deepEqual(items.slice(1), [
+    'Stop gateway',
+    'Copy OpenAI endpoint',
+    'Copy Anthropic endpoint',
+    'Copy API key',
+    'Open Kiro Gateway',
+    'Launch at login',
+    'Quit',
+  ]);
+  const all = trayItems(tray);
+  assert.equal(all[0].enabled, false, 'the status line is not clickable');
+  const login = all.find((i) => i.label === 'Launch at login');
+  assert.equal(login.toggle, 'checkmark');
+  assert.equal(login.checked, false);
+  // Credits from GetUsageLimits appear in the status line once known (the fake's account).
+  await until('credits in the tray status line', () => / · \d+ credits? left$/.test(labels(tray)[0]), 15000);
+
+  apiKey = (await run(`return window.__TAURI__.core.invoke('admin_reveal_key').then(r => r.key);`)) || '';
+  assert.match(apiKey, /^kgw_/, 'the UI can read the key through its command');
+  await screenshot('overview');
+});
+
+test('Stop and Start in the window and in the tray change the state', async () => {
+  await click('#power-btn');
+  await until('stopped in the window', async () => (await pillState()) === 'stopped');
+  assert.equal(await healthy(), false, 'nothing answers after Stop');
+  assert.ok(await portIsFree(), 'Stop frees the port');
+  await until('tray says Stopped', () => labels(tray)[0] === 'Stopped' && labels(tray)[1] === 'Start gateway');
+
+  await click('#power-btn');
+  await until('running in the window', async () => (await pillState()) === 'running');
+  assert.ok(await healthy());
+
+  trayClick(tray, 'Stop gateway');
+  await until('the tray Stop reaches the window', async () => (await pillState()) === 'stopped');
+  assert.equal(await healthy(), false);
+  trayClick(tray, 'Start gateway');
+  await until('the tray Start reaches the window', async () => (await pillState()) === 'running');
+  assert.ok(await healthy());
+});
+
+test('the test chat streams an answer through the gateway with the tool key', async () => {
+  await showView('chat');
+  await until('models in the picker', async () => (await run(`return document.querySelectorAll('#model-pick option[value]').length;`)) > 0);
+  await run(`const i = document.querySelector('#chat-input'); i.value = arguments[0]; i.dispatchEvent(new Event('input', {bubbles: true}));`, 'Say hello from the desktop.');
+  await click('#send-btn');
+  const done = await until('the answer to finish', async () => run(`
+    const m = document.querySelector('.msg.assistant');
+    if (!m || m.classList.contains('streaming')) return null;
+    return { text: m.querySelector('.msg-body').textContent, error: m.querySelector('.banner.error')?.textContent || null,
+             stats: m.querySelector('.msg-stats')?.textContent || '' };`), 30000);
+  assert.equal(done.error, null, 'no error in the chat');
+  assert.ok(done.text.trim().length > 0, 'an answer arrived');
+  assert.match(done.stats, /TTFT \d+ ms/, `time to first token shown (${done.stats})`);
+  await screenshot('chat');
+
+  // It went through /v1/chat/completions with the key, like a tool: the request log says so.
+  const r = await fetch(`${BASE}/admin/requests`, { headers: { Authorization: `Bearer ${apiKey}` } });
+  assert.equal(r.status, 200);
+  const { requests } = await r.json();
+  const row = requests.find((q) => q.route === '/v1/chat/completions');
+  assert.ok(row, `a /v1/chat/completions row (${JSON.stringify(requests.map((q) => q.route))})`);
+  assert.equal(row.stream, true);
+  assert.equal(row.status, 200);
+});
+
+test('launch at login writes and removes the autostart entry', async () => {
+  await showView('settings');
+  await until('settings loaded', async () => (await run(`return document.querySelector('#launch_at_login') !== null && document.querySelector('#port').value !== '';`)));
+  await run(`document.querySelector('#launch_at_login').click();`);
+  await click('#save-btn');
+  const entry = await until('the autostart entry', () => existsSync(AUTOSTART) && readFileSync(AUTOSTART, 'utf8'));
+  const exec = entry.split('\n').find((l) => l.startsWith('Exec='));
+  assert.equal(exec, `Exec=${APP} --minimized`);
+  assert.match(entry, /^Type=Application$/m);
+  await until('the tray item ticked', () => trayItems(tray).find((i) => i.label === 'Launch at login').checked);
+  // Xvfb has no panel showing tray icons (no StatusNotifierWatcher): the app must say so.
+  assert.equal(await run(`return document.querySelector('#no-tray').hidden;`), false, 'the no-tray note is shown');
+  await screenshot('settings');
+
+  trayClick(tray, 'Launch at login');
+  await until('the entry removed from the tray', () => !existsSync(AUTOSTART));
+  await until('the tray un-tick saved as the setting', async () => {
+    const settings = await run(`return window.__TAURI__.core.invoke('admin_get_settings');`);
+    return settings.settings.launch_at_login === false;
+  });
+
+  for (const view of ['models', 'logs']) {
+    await showView(view);
+    await sleep(500);
+    await screenshot(view);
+  }
+});
+
+test('Quit in the tray stops the gateway, frees the port and leaves no process', async () => {
+  trayClick(tray, 'Quit');
+  await until('the app to exit', () => !alive(appPid), 15000);
+  assert.equal(await healthy(), false);
+  assert.ok(await portIsFree(), 'the port is free after Quit');
+  assert.deepEqual(appPids(), [], 'no app process left');
+  await wd('DELETE', `/session/${session}`).catch(() => {});
+  session = null;
+  driver.kill('SIGTERM');
+  driver = null;
+});
+
+test('the API key survives a restart through the keyring and is in no file', async () => {
+  const app = launch([], 'restart');
+  try {
+    await keySurvives(app);
+  } finally {
+    app.child.kill('SIGTERM');
+  }
+  const { code } = await app.exited;
+  assert.equal(code, 0, 'SIGTERM quits cleanly');
+  assert.match(app.log(), /gateway stopped; exiting/);
+  assert.ok(await portIsFree());
+});
+
+async function keySurvives(app) {
+  await until('/health after restart', healthy, 60000);
+  const ok = await fetch(`${BASE}/v1/models`, { headers: { Authorization: `Bearer ${apiKey}` } });
+  assert.equal(ok.status, 200, 'the key from the first run still works');
+  const wrong = await fetch(`${BASE}/v1/models`, { headers: { Authorization: 'Bearer kgw_not_the_key' } });
+  assert.equal(wrong.status, 401);
+
+  const hits = [];
+  const settingsFiles = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(path);
+      else if (st.isFile() && st.size < 64 * 1024 * 1024) {
+        if (name === 'settings.toml') settingsFiles.push(path);
+        if (readFileSync(path).includes(apiKey)) hits.push(path);
+      }
+    }
+  };
+  walk(HOME);
+  assert.ok(settingsFiles.length >= 1, 'the settings file was written');
+  assert.doesNotMatch(readFileSync(settingsFiles[0], 'utf8'), /kgw_/);
+  assert.deepEqual(hits, [], 'the key is in no file under HOME (only in the encrypted keyring)');
+  assert.doesNotMatch(app.log(), /generated a new API key/i, 'the stored key was found, not replaced');
+}
+
+test('--minimized starts hidden with the gateway running; a second launch shows it', async () => {
+  assert.deepEqual(appPids(), [], 'no instance is running before this step');
+  const first = launch(['--minimized'], 'minimized');
+  await until('/health while minimized', healthy, 60000);
+  await sleep(2000);
+  assert.deepEqual(visibleWindows(), [], 'no visible window when started minimized');
+
+  const second = launch([], 'second');
+  const { code } = await Promise.race([
+    second.exited,
+    sleep(15000).then(() => ({ code: 'still running' })),
+  ]);
+  assert.equal(code, 0, 'the second launch hands over and exits');
+  await until('the first instance to show its window', () => visibleWindows().length >= 1, 10000);
+  assert.match(first.log(), /launched again; showing the running window/);
+  assert.ok(alive(first.pid), 'the first instance keeps running');
+  assert.ok(await healthy());
+
+  first.child.kill('SIGTERM');
+  await first.exited;
+  assert.ok(await portIsFree(), 'the port is free after quitting');
+  assert.deepEqual(appPids(), [], 'no app process left');
+});
+
+test('without a keyring or a tray the app runs, says so, and keeps the key in a file on request', async () => {
+  assert.deepEqual(appPids(), [], 'no instance is running before this step');
+  // A D-Bus address nobody listens on: no Secret Service, no tray host, no single-instance name.
+  const noBus = { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/kiro-gateway-smoke-bus' };
+  driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit', env: noBus });
+  await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
+  session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } })).sessionId;
+  await until('running without a bus', async () => (await pillState()) === 'running', 60000);
+
+  const key = await run(`return window.__TAURI__.core.invoke('admin_reveal_key').then(r => r.key);`);
+  assert.notEqual(key, apiKey, 'the keyring key is out of reach, so a new key was made');
+  const models = await fetch(`${BASE}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
+  assert.equal(models.status, 200, 'the session key works');
+
+  await showView('settings');
+  await until('both notes shown', async () => run(`return !document.querySelector('#no-keyring').hidden && !document.querySelector('#no-tray').hidden;`), 10000);
+  await screenshot('settings-no-keyring');
+  await click('#key-to-file');
+  const keyFile = join(CONFIG, 'kiro-gateway', 'api-key');
+  await until('the key file', () => existsSync(keyFile));
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  assert.ok(readFileSync(keyFile, 'utf8').includes(key));
+  await until('the note hidden once the key is kept', async () => run(`return document.querySelector('#no-keyring').hidden;`));
+
+  const pid = appPids()[0];
+  process.kill(pid, 'SIGTERM');
+  await until('the app to exit', () => !alive(pid), 15000);
+  await wd('DELETE', `/session/${session}`).catch(() => {});
+  session = null;
+  driver.kill('SIGTERM');
+  driver = null;
+
+  // Still no keyring: the next start reads the key from the file the user chose.
+  const again = launch([], 'no-bus', noBus);
+  try {
+    await until('/health without a bus', healthy, 60000);
+    const ok = await fetch(`${BASE}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
+    assert.equal(ok.status, 200, 'the file-kept key survives the restart');
+  } finally {
+    again.child.kill('SIGTERM');
+  }
+  await again.exited;
+  assert.ok(await portIsFree());
+});
