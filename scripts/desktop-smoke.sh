@@ -2,7 +2,8 @@
 # Desktop smoke test (Linux): build the Tauri app, then run `tests/desktop` against it under
 # Xvfb and a private D-Bus session with an unlocked gnome-keyring, a throwaway HOME and the
 # fake Kiro upstream. The window is driven over WebDriver (tauri-driver + WebKitWebDriver),
-# the tray over its D-Bus menu.
+# the tray over its D-Bus menu; one step adds openbox and a stand-in tray host
+# (tests/desktop/tray_host.py) to check close-to-tray.
 #
 #   scripts/desktop-smoke.sh [--install] [screenshot-dir]
 #
@@ -20,7 +21,7 @@ FAKE_PORT="${FAKE_PORT:-18900}"
 # What building and running the app needs on Debian/Ubuntu.
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential libssl-dev libayatana-appindicator3-dev
   librsvg2-dev xvfb xauth dbus-daemon dbus-x11 gnome-keyring imagemagick webkit2gtk-driver
-  xdotool curl)
+  xdotool curl openbox wmctrl python3-pip)
 
 if [[ "${1:-}" == "--install" ]]; then
   shift
@@ -31,6 +32,9 @@ if [[ "${1:-}" == "--install" ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked --version '^2'
+  # The stand-in tray host (tests/desktop/tray_host.py).
+  python3 -c "import dbus_next" 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check dbus-next
 fi
 
 if [[ "${1:-}" != "--inner" ]]; then

@@ -440,3 +440,39 @@ test('without a keyring or a tray the app runs, says so, and keeps the key in a 
   await again.exited;
   assert.ok(await portIsFree());
 });
+
+test('with a tray host and a window manager, closing the window hides it to the tray', async () => {
+  assert.deepEqual(appPids(), [], 'no instance is running before this step');
+  const wm = spawn('openbox', ['--sm-disable'], { stdio: 'ignore' });
+  const host = spawn('python3', [new URL('./tray_host.py', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let hostOut = '';
+  host.stdout.on('data', (d) => (hostOut += d));
+  try {
+    await until('the tray host', () => hostOut.includes('ready'), 15000);
+    const app = launch([], 'tray-host');
+    try {
+      await until('/health', healthy, 60000);
+      await until('the icon registered with the tray host', () => /^item \S+/m.test(hostOut), 15000);
+      await until('the window', () => visibleWindows().length >= 1, 15000);
+      const menu = await until('the tray menu', () => findTrayMenu(app.pid), 15000);
+
+      execFileSync('wmctrl', ['-c', 'Kiro Gateway']);
+      await until('the window hidden', () => visibleWindows().length === 0, 10000);
+      await sleep(1000);
+      assert.ok(alive(app.pid), 'closing the window keeps the app in the tray');
+      assert.ok(await healthy(), 'and the gateway running');
+
+      trayClick(menu, 'Open Kiro Gateway');
+      await until('Open brings the window back', () => visibleWindows().length >= 1, 10000);
+      trayClick(menu, 'Quit');
+      await app.exited;
+    } finally {
+      if (alive(app.pid)) app.child.kill('SIGTERM');
+    }
+    assert.ok(await portIsFree(), 'the port is free after Quit');
+    assert.deepEqual(appPids(), [], 'no app process left');
+  } finally {
+    host.kill();
+    wm.kill();
+  }
+});
