@@ -88,7 +88,6 @@ impl DesktopGateway {
             .unwrap_or(0)
     }
 
-    /// Start with the state in force (after Stop, or after a failed boot bind).
     /// "587 credits left" once GetUsageLimits answered.
     pub fn credits_label(&self) -> Option<String> {
         let state = self.state()?;
@@ -96,6 +95,7 @@ impl DesktopGateway {
         state.usage.cached().map(|usage| usage.short_label())
     }
 
+    /// Start with the state in force (after Stop, or after a failed boot bind).
     pub async fn start(&self) -> Result<std::net::SocketAddr, StartError> {
         let state = self.state().ok_or_else(|| StartError {
             code: "not_ready".into(),

@@ -153,7 +153,7 @@ async fn complete(
     collect(&mut output, upstream).await;
     match output.into_message() {
         Ok(message) => {
-            let usage = usage_pair(&message["usage"]);
+            let usage = super::pipeline::usage_pair(&message["usage"]);
             log.finish(state, 200, usage, None);
             Json(message).into_response()
         }
@@ -162,13 +162,6 @@ async fn complete(
             err.into_response_for(Dialect::Anthropic)
         }
     }
-}
-
-fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
-    Some((
-        usage["input_tokens"].as_u64()?,
-        usage["output_tokens"].as_u64()?,
-    ))
 }
 
 /// Streaming: Anthropic's named events, with a `ping` after each `interval` of upstream
@@ -184,7 +177,7 @@ impl Wire<MessageOutput> for MessageWire {
     fn outcome(&self, output: &MessageOutput) -> Outcome {
         Outcome {
             status: output.error().map_or(200, |e| e.status().as_u16()),
-            usage: usage_pair(&output.usage()),
+            usage: super::pipeline::usage_pair(&output.usage()),
             error: output.error().map(|e| e.message.clone()),
         }
     }

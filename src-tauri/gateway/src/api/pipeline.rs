@@ -204,3 +204,12 @@ impl RequestLog {
         );
     }
 }
+
+/// `(input_tokens, output_tokens)` of an Anthropic- or Responses-shaped `usage` object, for
+/// the request log.
+pub(super) fn usage_pair(usage: &serde_json::Value) -> Option<(u64, u64)> {
+    Some((
+        usage["input_tokens"].as_u64()?,
+        usage["output_tokens"].as_u64()?,
+    ))
+}

@@ -79,13 +79,6 @@ fn input_param(mut err: ApiError) -> ApiError {
     err
 }
 
-fn usage_pair(usage: &Value) -> Option<(u64, u64)> {
-    Some((
-        usage["input_tokens"].as_u64()?,
-        usage["output_tokens"].as_u64()?,
-    ))
-}
-
 /// `POST /v1/responses`
 pub async fn create_response(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let mut log = RequestLog::start(&state, ROUTE, &request);
@@ -219,7 +212,12 @@ async fn complete(
         save(state, &output, s);
     }
     let response = output.response();
-    log.finish(state, 200, usage_pair(&response["usage"]), None);
+    log.finish(
+        state,
+        200,
+        super::pipeline::usage_pair(&response["usage"]),
+        None,
+    );
     Json(response).into_response()
 }
 
@@ -241,7 +239,7 @@ impl Wire<ResponsesOutput> for ResponseWire {
         let error = output.error().map(|e| e.message.clone());
         Outcome {
             status: if error.is_some() { 502 } else { 200 },
-            usage: usage_pair(&output.usage()),
+            usage: super::pipeline::usage_pair(&output.usage()),
             error,
         }
     }
