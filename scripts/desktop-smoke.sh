@@ -9,7 +9,9 @@
 #
 # --install  installs what it needs first (apt packages, tauri-driver); CI passes it.
 # Env:       DESKTOP_TARGET_DIR (cargo target dir of the app, default target-desktop),
-#            ROOT_TARGET_DIR (of the root workspace, default target), PORT, FAKE_PORT.
+#            ROOT_TARGET_DIR (of the root workspace, default target), PORT, FAKE_PORT,
+#            DESKTOP_APP (test this binary, e.g. an installed /usr/bin/kiro-gateway-desktop,
+#            instead of building one).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,9 +43,12 @@ if [[ "${1:-}" != "--inner" ]]; then
   SHOT_DIR="$(realpath -m "${1:-$DESKTOP_TARGET_DIR/smoke}")"
   echo "== building fake-kiro (root workspace) and the desktop app"
   CARGO_TARGET_DIR="$ROOT_TARGET_DIR" cargo build --locked -p kiro-gateway-tests --bin fake-kiro
-  CARGO_TARGET_DIR="$DESKTOP_TARGET_DIR" cargo build --locked --manifest-path "$ROOT/src-tauri/Cargo.toml"
+  if [[ -z "${DESKTOP_APP:-}" ]]; then
+    CARGO_TARGET_DIR="$DESKTOP_TARGET_DIR" cargo build --locked --manifest-path "$ROOT/src-tauri/Cargo.toml"
+    DESKTOP_APP="$DESKTOP_TARGET_DIR/debug/kiro-gateway-desktop"
+  fi
   mkdir -p "$SHOT_DIR"
-  export ROOT SHOT_DIR DESKTOP_TARGET_DIR ROOT_TARGET_DIR PORT FAKE_PORT
+  export ROOT SHOT_DIR DESKTOP_TARGET_DIR ROOT_TARGET_DIR PORT FAKE_PORT DESKTOP_APP
   exec xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- "$0" --inner
 fi
 
@@ -69,7 +74,7 @@ set -a
 # shellcheck disable=SC1090
 source <(grep -E '^[A-Z_]+=' "$WORK/fake.env")
 set +a
-export KIRO_GATEWAY_PORT="$PORT" DESKTOP_APP="$DESKTOP_TARGET_DIR/debug/kiro-gateway-desktop"
+export KIRO_GATEWAY_PORT="$PORT"
 export SMOKE_LOG_DIR="$WORK/logs"
 mkdir -p "$SMOKE_LOG_DIR"
 

@@ -314,7 +314,7 @@ test('launch at login writes and removes the autostart entry', async () => {
 
   for (const view of ['models', 'logs']) {
     await showView(view);
-    await sleep(500);
+    await sleep(3200); // let the "Settings saved" toast go
     await screenshot(view);
   }
 });

@@ -47,7 +47,7 @@ function renderRequests() {
   body.innerHTML = rows.length ? rows.slice().reverse().map((r) => `
     <tr class="${r.status >= 400 ? 'row-error' : ''}">
       <td class="mono muted">${time(r.time)}</td>
-      <td><span class="method">${esc(r.method)}</span> <span class="mono">${esc(r.route)}</span>${r.stream ? ' <span class="tag">stream</span>' : ''}</td>
+      <td class="req"><span class="method">${esc(r.method)}</span> <span class="mono">${esc(r.route)}</span>${r.stream ? ' <span class="tag">stream</span>' : ''}</td>
       <td class="mono">${esc(r.model || '—')}</td>
       <td><span class="status-code ${statusClass(r.status)}">${r.status}</span></td>
       <td class="num">${ms(r.latency_ms)}</td>

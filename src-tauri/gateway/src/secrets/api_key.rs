@@ -100,7 +100,8 @@ fn same_store(a: &Arc<dyn SecretStore>, b: &Arc<dyn SecretStore>) -> bool {
     std::ptr::eq(Arc::as_ptr(a) as *const (), Arc::as_ptr(b) as *const ())
 }
 
-const HOW_TO_SEND: &str = "Clients send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.";
+const HOW_TO_SEND: &str =
+    "Clients send it as a bearer token in the `Authorization` header, or in `x-api-key`.";
 
 /// The proxy API key: the configured one; else the first store holding one (keyring, then
 /// file — pass them in that order); else a new key stored in the first of `generate_into`
