@@ -303,6 +303,8 @@ test('launch at login writes and removes the autostart entry', async () => {
   await until('the tray item ticked', () => trayItems(tray).find((i) => i.label === 'Launch at login').checked);
   // Xvfb has no panel showing tray icons (no StatusNotifierWatcher): the app must say so.
   assert.equal(await run(`return document.querySelector('#no-tray').hidden;`), false, 'the no-tray note is shown');
+  await run(`document.querySelector('#launch_at_login').closest('.card').scrollIntoView({ block: 'end' });`);
+  await sleep(300);
   await screenshot('settings');
 
   trayClick(tray, 'Launch at login');

@@ -2,3 +2,4 @@
 
 pub mod fake;
 pub mod gateway_process;
+pub mod upstream;

@@ -5,31 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kiro_gateway::credentials::{CredentialSettings, Credentials};
 use kiro_gateway::kiro::catalog::{CatalogSource, ModelCatalog};
-use kiro_gateway::kiro::client::build_http_client;
-use kiro_gateway::logs::Redactor;
-use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
+use kiro_gateway_tests::fake::fixtures::TempHome;
 use kiro_gateway_tests::fake::{Endpoint, FakeConfig, FakeKiro, HttpReply, ModelInfo};
+use kiro_gateway_tests::upstream::social_credentials;
 
 async fn catalog(fake: &FakeKiro, home: &TempHome, ttl: Duration) -> Arc<ModelCatalog> {
-    let (token_file, _) =
-        write_social_token_file(fake, home, "default", chrono::Duration::hours(1));
-    let http = build_http_client(None).unwrap();
-    let credentials = Credentials::discover(
-        CredentialSettings {
-            creds_file: Some(token_file),
-            refresh_url: Some(fake.refresh_url()),
-            management_url: Some(fake.management_url()),
-            home_dir: Some(home.path().to_path_buf()),
-            data_local_dir: Some(home.path().join(".local/share")),
-            ..Default::default()
-        },
-        http.clone(),
-        Redactor::new(),
-    )
-    .await
-    .expect("credentials");
+    let (http, credentials) = social_credentials(fake, home).await;
     ModelCatalog::new(http, credentials, Some(fake.management_url()), ttl)
 }
 

@@ -3,13 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use kiro_gateway::credentials::{CredentialSettings, Credentials};
-use kiro_gateway::kiro::client::build_http_client;
 use kiro_gateway::kiro::events::KiroEvent;
 use kiro_gateway::kiro::{ClientSettings, KiroClient, UpstreamError};
-use kiro_gateway::logs::Redactor;
-use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
+use kiro_gateway_tests::fake::fixtures::TempHome;
 use kiro_gateway_tests::fake::{chat_body, FakeConfig, FakeKiro, Script};
+use kiro_gateway_tests::upstream::social_credentials;
 
 struct Setup {
     fake: FakeKiro,
@@ -33,23 +31,7 @@ fn settings(fake: &FakeKiro) -> ClientSettings {
 async fn setup(adjust: impl FnOnce(&mut ClientSettings)) -> Setup {
     let fake = FakeKiro::start(FakeConfig::default()).await;
     let home = TempHome::new();
-    let (token_file, _) =
-        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let http = build_http_client(None).unwrap();
-    let credentials = Credentials::discover(
-        CredentialSettings {
-            creds_file: Some(token_file),
-            refresh_url: Some(fake.refresh_url()),
-            management_url: Some(fake.management_url()),
-            home_dir: Some(home.path().to_path_buf()),
-            data_local_dir: Some(home.path().join(".local/share")),
-            ..Default::default()
-        },
-        http.clone(),
-        Redactor::new(),
-    )
-    .await
-    .expect("credentials");
+    let (http, credentials) = social_credentials(&fake, &home).await;
     let mut client_settings = settings(&fake);
     adjust(&mut client_settings);
     let client = KiroClient::new(http, credentials, client_settings);

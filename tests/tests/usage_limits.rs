@@ -5,13 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kiro_gateway::credentials::{CredentialSettings, Credentials};
-use kiro_gateway::kiro::client::build_http_client;
 use kiro_gateway::kiro::usage_limits::UsageLimits;
-use kiro_gateway::logs::Redactor;
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
 use kiro_gateway_tests::fake::{AccountSpec, Endpoint, FakeConfig, FakeKiro, HttpReply, Script};
 use kiro_gateway_tests::gateway_process::GatewayProcess;
+use kiro_gateway_tests::upstream::social_credentials;
 use serde_json::{json, Value};
 
 /// The fake with one social account `default` that has used `used` of `limit` credits.
@@ -28,23 +26,7 @@ async fn fake_with_credits(limit: f64, used: f64) -> FakeKiro {
 }
 
 async fn usage_limits(fake: &FakeKiro, home: &TempHome, every: Duration) -> Arc<UsageLimits> {
-    let (token_file, _) =
-        write_social_token_file(fake, home, "default", chrono::Duration::hours(1));
-    let http = build_http_client(None).unwrap();
-    let credentials = Credentials::discover(
-        CredentialSettings {
-            creds_file: Some(token_file),
-            refresh_url: Some(fake.refresh_url()),
-            management_url: Some(fake.management_url()),
-            home_dir: Some(home.path().to_path_buf()),
-            data_local_dir: Some(home.path().join(".local/share")),
-            ..Default::default()
-        },
-        http.clone(),
-        Redactor::new(),
-    )
-    .await
-    .expect("credentials");
+    let (http, credentials) = social_credentials(fake, home).await;
     UsageLimits::new(http, credentials, Some(fake.management_url()), every)
 }
 

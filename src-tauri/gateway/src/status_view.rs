@@ -2,6 +2,8 @@
 //! tooltip, so it is the first menu item), the Start/Stop item, the icon, and the URLs the
 //! copy items put on the clipboard. Pure functions, so they are tested without a tray.
 
+use std::net::IpAddr;
+
 use crate::server::GatewayStatus;
 
 /// Which tray icon a status shows.
@@ -48,24 +50,28 @@ pub fn icon_kind(status: &GatewayStatus) -> TrayIconKind {
     }
 }
 
-/// The OpenAI and Anthropic base URLs for the copy items (`None` while not running). A
-/// server on all interfaces is reached from this machine through loopback.
+/// The OpenAI and Anthropic base URLs for the copy items (`None` while not running).
 pub fn endpoints(status: &GatewayStatus) -> Option<(String, String)> {
     match status {
         GatewayStatus::Running { addr } => {
-            let ip = addr.ip();
-            let host = if ip.is_unspecified() {
-                "127.0.0.1".to_owned()
-            } else if ip.is_ipv6() {
-                format!("[{ip}]")
-            } else {
-                ip.to_string()
-            };
-            let base = format!("http://{host}:{}", addr.port());
+            let base = local_base_url(addr.ip(), addr.port());
             Some((format!("{base}/v1"), base))
         }
         _ => None,
     }
+}
+
+/// `http://host:port` as a tool on this machine reaches a server bound to `host`: a server
+/// on all interfaces through loopback, IPv6 in brackets.
+pub fn local_base_url(host: IpAddr, port: u16) -> String {
+    let host = if host.is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else if host.is_ipv6() {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    format!("http://{host}:{port}")
 }
 
 fn shorten(text: &str, max: usize) -> String {

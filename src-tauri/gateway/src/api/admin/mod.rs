@@ -166,14 +166,7 @@ pub(crate) fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
 
 /// The base URLs a tool on this machine should use for `addr`.
 pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
-    let local = if host.is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else if host.is_ipv6() {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    };
-    let base = format!("http://{local}:{port}");
+    let base = crate::status_view::local_base_url(host, port);
     // What other machines use: the bound address, or for "all interfaces" this machine's
     // address on its default route.
     let lan_base = if host.is_loopback() {
