@@ -35,10 +35,16 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(ErrorKind::Authentication, message).with_code("invalid_api_key")
 }
 
-/// The key a client sent, from `x-api-key` or `Authorization: Bearer`.
+/// The key a client sent, from `x-api-key` or `Authorization: Bearer`. An empty `x-api-key`
+/// (some SDKs send one next to a Bearer token) counts as absent.
 pub(crate) fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(key.trim());
+    let x_api_key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if let Some(key) = x_api_key {
+        return Some(key);
     }
     let auth = headers
         .get(axum::http::header::AUTHORIZATION)?
@@ -60,6 +66,12 @@ mod tests {
         assert_eq!(presented_key(&headers), Some("kgw_abc"));
         headers.insert("x-api-key", HeaderValue::from_static("kgw_xyz"));
         assert_eq!(presented_key(&headers), Some("kgw_xyz"));
+        let mut empty_x = HeaderMap::new();
+        empty_x.insert("x-api-key", HeaderValue::from_static(""));
+        empty_x.insert("authorization", HeaderValue::from_static("Bearer kgw_abc"));
+        assert_eq!(presented_key(&empty_x), Some("kgw_abc"));
+        empty_x.remove("authorization");
+        assert_eq!(presented_key(&empty_x), None);
         let mut basic = HeaderMap::new();
         basic.insert("authorization", HeaderValue::from_static("Basic kgw_abc"));
         assert_eq!(presented_key(&basic), None);
