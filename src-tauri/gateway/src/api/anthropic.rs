@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::body::read_body;
 use super::pipeline::{estimate_prompt, open_upstream, prepare, RequestLog};
