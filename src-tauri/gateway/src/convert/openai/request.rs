@@ -3,13 +3,14 @@
 //!
 //! Decisions (all documented here so handlers and tests agree):
 //!
-//! * **Validation.** The body is decoded to JSON and walked by hand so every type error is a
-//!   400 whose `param` is the exact field path (`messages[2].content`,
-//!   `messages[0].content[1].image_url`, `tools[3].function.name`, …). Unknown fields are
-//!   ignored. `temperature`, `top_p`, `seed`, `presence_penalty`, `frequency_penalty`,
-//!   `logit_bias`, `logprobs`, `top_logprobs`, `user`, `metadata`, `store`, `service_tier`,
-//!   `prediction`, `modalities` are accepted and ignored **without** type checks (Kiro has
-//!   no such parameters; refusing a client over an ignored field helps nobody).
+//! * **Validation.** The body is decoded to JSON and walked with [`At`] (OpenAI's wording,
+//!   [`Wording::OpenAi`]) so every type error is a 400 whose `param` is the exact field path
+//!   (`messages[2].content`, `messages[0].content[1].image_url`, `tools[3].function.name`,
+//!   …). Unknown fields are ignored. `temperature`, `top_p`, `seed`, `presence_penalty`,
+//!   `frequency_penalty`, `logit_bias`, `logprobs`, `top_logprobs`, `user`, `metadata`,
+//!   `store`, `service_tier`, `prediction`, `modalities` are accepted and ignored
+//!   **without** type checks (Kiro has no such parameters; refusing a client over an
+//!   ignored field helps nobody).
 //! * **system / developer** messages that come before the first user/assistant/tool
 //!   message become [`Conversation::system`], joined in order with a blank line. Later
 //!   ones (some agents inject reminders mid-conversation) become a user message whose text
@@ -47,6 +48,7 @@ use crate::convert::conversation::{
     Conversation, Image, Message, Part, Role, Thinking, ToolChoice, ToolSpec,
 };
 use crate::convert::images::image_from_data_uri;
+use crate::convert::json_at::{At, StrOrItems, Wording};
 use crate::error::ApiError;
 
 /// Most stop sequences OpenAI accepts.
@@ -261,154 +263,60 @@ pub fn reasoning_budget(effort: ReasoningEffort, max_tokens: Option<u32>) -> Opt
 }
 
 // ---------------------------------------------------------------------------------------
-// JSON walking helpers
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn wrong_type(path: &str, expected: &str, got: &Value) -> ApiError {
-    ApiError::invalid_field(
-        path,
-        format!(
-            "Invalid type for '{path}': expected {expected}, but got {} instead.",
-            type_name(got)
-        ),
-    )
-}
-
-fn missing(path: &str) -> ApiError {
-    ApiError::invalid_field(path, format!("Missing required parameter: '{path}'."))
-}
-
-/// A field, with JSON `null` treated as absent.
-fn field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).filter(|v| !v.is_null())
-}
-
-fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ApiError> {
-    v.as_object()
-        .ok_or_else(|| wrong_type(path, "an object", v))
-}
-
-fn as_str<'a>(v: &'a Value, path: &str) -> Result<&'a str, ApiError> {
-    v.as_str().ok_or_else(|| wrong_type(path, "a string", v))
-}
-
-fn as_bool(v: &Value, path: &str) -> Result<bool, ApiError> {
-    v.as_bool().ok_or_else(|| wrong_type(path, "a boolean", v))
-}
-
-fn opt_str<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<Option<&'a str>, ApiError> {
-    field(obj, key)
-        .map(|v| as_str(v, &format!("{path}{key}")))
-        .transpose()
-}
-
-fn req_str<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a str, ApiError> {
-    let p = format!("{path}{key}");
-    field(obj, key)
-        .ok_or_else(|| missing(&p))
-        .and_then(|v| as_str(v, &p))
-}
-
-fn opt_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiError> {
-    field(obj, key).map(|v| as_bool(v, key)).transpose()
-}
-
-fn positive_u32(v: &Value, path: &str) -> Result<u32, ApiError> {
-    let n = v
-        .as_u64()
-        .or_else(|| v.as_i64().map(|_| 0))
-        .ok_or_else(|| wrong_type(path, "an integer", v))?;
-    if n == 0 {
-        return Err(ApiError::invalid_field(
-            path,
-            format!("Invalid '{path}': must be at least 1."),
-        ));
-    }
-    u32::try_from(n)
-        .map_err(|_| ApiError::invalid_field(path, format!("Invalid '{path}': {n} is too large.")))
-}
-
-// ---------------------------------------------------------------------------------------
 // Parsing
 
 /// Parse and validate a request body. Every failure is a 400 [`ApiError`]; type errors name
 /// the field path in `param`.
 pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_request(format!(
-            "We could not parse the JSON body of your request: {e}."
-        ))
-    })?;
-    let obj = root.as_object().ok_or_else(|| {
-        ApiError::invalid_request(format!(
-            "The request body must be a JSON object, but got {}.",
-            type_name(&root)
-        ))
-    })?;
+    let value = Wording::OpenAi.parse(body)?;
+    let root = Wording::OpenAi.root(&value);
 
-    let model = req_str(obj, "model", "")?;
+    let model_at = root.require("model")?;
+    let model = model_at.str()?;
     if model.trim().is_empty() {
-        return Err(ApiError::invalid_field(
-            "model",
-            "'model' must not be empty.",
-        ));
+        return Err(must_not_be_empty(&model_at));
     }
 
-    if let Some(n) = field(obj, "n") {
-        let n = n.as_i64().ok_or_else(|| wrong_type("n", "an integer", n))?;
+    if let Some(n_at) = root.get("n") {
+        let n = n_at.i64()?;
         if n != 1 {
-            return Err(ApiError::invalid_field(
-                "n",
-                format!("Invalid 'n': {n}. Only n=1 is supported by this gateway."),
-            ));
+            return Err(n_at.invalid(format!("{n}. Only n=1 is supported by this gateway")));
         }
     }
 
-    let stream = opt_bool(obj, "stream")?.unwrap_or(false);
-    let include_usage = match field(obj, "stream_options") {
+    let stream = root.opt_bool("stream")?.unwrap_or(false);
+    let include_usage = match root.get("stream_options") {
         None => false,
-        Some(v) => {
-            let so = as_object(v, "stream_options")?;
-            field(so, "include_usage")
-                .map(|v| as_bool(v, "stream_options.include_usage"))
-                .transpose()?
-                .unwrap_or(false)
+        Some(so) => {
+            so.object()?;
+            so.opt_bool("include_usage")?.unwrap_or(false)
         }
     };
-    let parallel_tool_calls = opt_bool(obj, "parallel_tool_calls")?;
+    let parallel_tool_calls = root.opt_bool("parallel_tool_calls")?;
 
-    let max_tokens = match field(obj, "max_completion_tokens") {
-        Some(v) => Some(positive_u32(v, "max_completion_tokens")?),
-        None => field(obj, "max_tokens")
-            .map(|v| positive_u32(v, "max_tokens"))
+    let max_tokens = match root.get("max_completion_tokens") {
+        Some(v) => Some(v.positive_u32()?),
+        None => root
+            .get("max_tokens")
+            .map(|v| v.positive_u32())
             .transpose()?,
     };
 
-    let stop = parse_stop(field(obj, "stop"))?;
-    let response_format = parse_response_format(field(obj, "response_format"))?;
-    let reasoning_effort = field(obj, "reasoning_effort")
-        .map(parse_effort)
+    let stop = root.get("stop").map(|v| parse_stop(&v)).transpose()?;
+    let response_format = root
+        .get("response_format")
+        .map(|v| parse_response_format(&v))
+        .transpose()?
+        .unwrap_or_default();
+    let reasoning_effort = root
+        .get("reasoning_effort")
+        .map(|v| parse_effort(&v))
         .transpose()?;
 
-    let tools = parse_tools(obj)?;
-    let tool_choice = parse_tool_choice(obj, &tools)?;
+    let tools = parse_tools(&root)?;
+    let tool_choice = parse_tool_choice(&root, &tools)?;
 
-    let messages = parse_messages(field(obj, "messages"))?;
+    let messages = parse_messages(&root.require("messages")?)?;
 
     Ok(ChatRequest {
         model: model.to_string(),
@@ -417,7 +325,7 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
         tool_choice,
         parallel_tool_calls,
         max_tokens,
-        stop,
+        stop: stop.unwrap_or_default(),
         response_format,
         reasoning_effort,
         stream,
@@ -425,36 +333,44 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
     })
 }
 
-fn parse_stop(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
-    let list: Vec<String> = match v {
-        None => return Ok(Vec::new()),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => {
+/// `'<path>' must not be empty.`
+fn must_not_be_empty(at: &At<'_>) -> ApiError {
+    at.error(format!("'{}' must not be empty.", at.path))
+}
+
+/// `Invalid '<path>.type': '<kind>'. Only function <what> are supported.` when the optional
+/// `type` of `at` is not `function`.
+fn require_function_type(at: &At<'_>, what: &str) -> Result<(), ApiError> {
+    if let Some(kind_at) = at.get("type") {
+        let kind = kind_at.str()?;
+        if kind != "function" {
+            return Err(kind_at.invalid(format!("'{kind}'. Only function {what} are supported")));
+        }
+    }
+    Ok(())
+}
+
+fn parse_stop(v: &At<'_>) -> Result<Vec<String>, ApiError> {
+    let list: Vec<String> = match v.str_or_items("a string or an array of strings")? {
+        StrOrItems::Str(s) => vec![s.to_string()],
+        StrOrItems::Items(items) => {
             if items.len() > MAX_STOP_SEQUENCES {
-                return Err(ApiError::invalid_field(
-                    "stop",
-                    format!(
-                        "Invalid 'stop': at most {MAX_STOP_SEQUENCES} stop sequences are allowed, got {}.",
-                        items.len()
-                    ),
-                ));
+                return Err(v.invalid(format!(
+                    "at most {MAX_STOP_SEQUENCES} stop sequences are allowed, got {}",
+                    items.len()
+                )));
             }
             items
                 .iter()
-                .enumerate()
-                .map(|(k, s)| as_str(s, &format!("stop[{k}]")).map(str::to_string))
+                .map(|s| s.str().map(str::to_string))
                 .collect::<Result<_, _>>()?
-        }
-        Some(other) => {
-            return Err(wrong_type("stop", "a string or an array of strings", other));
         }
     };
     Ok(list.into_iter().filter(|s| !s.is_empty()).collect())
 }
 
-fn parse_effort(v: &Value) -> Result<ReasoningEffort, ApiError> {
-    let s = as_str(v, "reasoning_effort")?;
-    Ok(match s {
+fn parse_effort(v: &At<'_>) -> Result<ReasoningEffort, ApiError> {
+    Ok(match v.str()? {
         "none" => ReasoningEffort::None,
         "minimal" => ReasoningEffort::Minimal,
         "low" => ReasoningEffort::Low,
@@ -462,57 +378,37 @@ fn parse_effort(v: &Value) -> Result<ReasoningEffort, ApiError> {
         "high" => ReasoningEffort::High,
         "xhigh" => ReasoningEffort::XHigh,
         other => {
-            return Err(ApiError::invalid_field(
-                "reasoning_effort",
-                format!(
-                    "Invalid 'reasoning_effort': '{other}'. Expected one of none, minimal, low, \
-                     medium, high, xhigh."
-                ),
-            ))
+            return Err(v.invalid(format!(
+                "'{other}'. Expected one of none, minimal, low, medium, high, xhigh"
+            )))
         }
     })
 }
 
-fn parse_response_format(v: Option<&Value>) -> Result<ResponseFormat, ApiError> {
-    let Some(v) = v else {
-        return Ok(ResponseFormat::Text);
-    };
-    let obj = as_object(v, "response_format")?;
-    let kind = req_str(obj, "type", "response_format.")?;
-    match kind {
+fn parse_response_format(v: &At<'_>) -> Result<ResponseFormat, ApiError> {
+    v.object()?;
+    let kind_at = v.require("type")?;
+    match kind_at.str()? {
         "text" => Ok(ResponseFormat::Text),
         "json_object" => Ok(ResponseFormat::JsonObject),
         "json_schema" => {
-            let js =
-                field(obj, "json_schema").ok_or_else(|| missing("response_format.json_schema"))?;
-            let js = as_object(js, "response_format.json_schema")?;
-            let name = opt_str(js, "name", "response_format.json_schema.")?
-                .unwrap_or("response")
-                .to_string();
-            let schema = match field(js, "schema") {
+            let js = v.require("json_schema")?;
+            js.object()?;
+            let name = js.opt_str("name")?.unwrap_or("response").to_string();
+            let schema = match js.get("schema") {
                 None => Value::Object(Map::new()),
-                Some(s) => {
-                    as_object(s, "response_format.json_schema.schema")?;
-                    s.clone()
-                }
+                Some(s) => s.object().map(|_| s.value.clone())?,
             };
-            let strict = field(js, "strict")
-                .map(|v| as_bool(v, "response_format.json_schema.strict"))
-                .transpose()?
-                .unwrap_or(false);
+            let strict = js.opt_bool("strict")?.unwrap_or(false);
             Ok(ResponseFormat::JsonSchema {
                 name,
                 schema,
                 strict,
             })
         }
-        other => Err(ApiError::invalid_field(
-            "response_format.type",
-            format!(
-                "Invalid 'response_format.type': '{other}'. Expected text, json_object or \
-                 json_schema."
-            ),
-        )),
+        other => Err(kind_at.invalid(format!(
+            "'{other}'. Expected text, json_object or json_schema"
+        ))),
     }
 }
 
@@ -520,238 +416,186 @@ fn default_schema() -> Value {
     serde_json::json!({"type": "object", "properties": {}})
 }
 
-fn parse_function_def(f: &Map<String, Value>, path: &str) -> Result<ToolSpec, ApiError> {
-    let name = req_str(f, "name", path)?;
+/// A function definition (`tools[i].function` or legacy `functions[i]`) and its `name`
+/// field, which duplicate-name errors point at.
+fn parse_function_def<'a>(f: &At<'a>) -> Result<(ToolSpec, At<'a>), ApiError> {
+    f.object()?;
+    let name_at = f.require("name")?;
+    let name = name_at.str()?;
     if name.trim().is_empty() {
-        return Err(ApiError::invalid_field(
-            format!("{path}name"),
-            format!("'{path}name' must not be empty."),
-        ));
+        return Err(must_not_be_empty(&name_at));
     }
-    let description = opt_str(f, "description", path)?.unwrap_or("").to_string();
-    let input_schema = match field(f, "parameters") {
+    let description = f.opt_str("description")?.unwrap_or("").to_string();
+    let input_schema = match f.get("parameters") {
         None => default_schema(),
-        Some(p) => {
-            as_object(p, &format!("{path}parameters"))?;
-            p.clone()
-        }
+        Some(p) => p.object().map(|_| p.value.clone())?,
     };
-    Ok(ToolSpec {
+    let spec = ToolSpec {
         name: name.to_string(),
         description,
         input_schema,
-    })
+    };
+    Ok((spec, name_at))
 }
 
-fn parse_tools(obj: &Map<String, Value>) -> Result<Vec<ToolSpec>, ApiError> {
+fn parse_tools(root: &At<'_>) -> Result<Vec<ToolSpec>, ApiError> {
     let mut tools = Vec::new();
     let mut names: HashSet<String> = HashSet::new();
-    let mut add = |spec: ToolSpec, path: String| -> Result<(), ApiError> {
+    let mut add = |(spec, name_at): (ToolSpec, At<'_>)| -> Result<(), ApiError> {
         if !names.insert(spec.name.clone()) {
-            return Err(ApiError::invalid_field(
-                path,
-                format!("Duplicate tool name '{}'.", spec.name),
-            ));
+            return Err(name_at.error(format!("Duplicate tool name '{}'.", spec.name)));
         }
         tools.push(spec);
         Ok(())
     };
-    if let Some(v) = field(obj, "tools") {
-        let list = v
-            .as_array()
-            .ok_or_else(|| wrong_type("tools", "an array", v))?;
-        for (i, t) in list.iter().enumerate() {
-            let path = format!("tools[{i}]");
-            let t = as_object(t, &path)?;
-            let kind = opt_str(t, "type", &format!("{path}."))?.unwrap_or("function");
-            if kind != "function" {
-                return Err(ApiError::invalid_field(
-                    format!("{path}.type"),
-                    format!("Invalid '{path}.type': '{kind}'. Only function tools are supported."),
-                ));
-            }
-            let f = field(t, "function").ok_or_else(|| missing(&format!("{path}.function")))?;
-            let f = as_object(f, &format!("{path}.function"))?;
-            let spec = parse_function_def(f, &format!("{path}.function."))?;
-            add(spec, format!("{path}.function.name"))?;
+    if let Some(list) = root.get("tools") {
+        for t in list.items()? {
+            t.object()?;
+            require_function_type(&t, "tools")?;
+            add(parse_function_def(&t.require("function")?)?)?;
         }
     }
-    if let Some(v) = field(obj, "functions") {
-        let list = v
-            .as_array()
-            .ok_or_else(|| wrong_type("functions", "an array", v))?;
-        for (i, f) in list.iter().enumerate() {
-            let path = format!("functions[{i}]");
-            let f = as_object(f, &path)?;
-            let spec = parse_function_def(f, &format!("{path}."))?;
-            add(spec, format!("{path}.name"))?;
+    if let Some(list) = root.get("functions") {
+        for f in list.items()? {
+            add(parse_function_def(&f)?)?;
         }
     }
     Ok(tools)
 }
 
-fn parse_tool_choice(obj: &Map<String, Value>, tools: &[ToolSpec]) -> Result<ToolChoice, ApiError> {
-    let (value, param, legacy) = match (field(obj, "tool_choice"), field(obj, "function_call")) {
-        (Some(v), _) => (v, "tool_choice", false),
-        (None, Some(v)) => (v, "function_call", true),
+fn parse_tool_choice(root: &At<'_>, tools: &[ToolSpec]) -> Result<ToolChoice, ApiError> {
+    let (at, legacy) = match (root.get("tool_choice"), root.get("function_call")) {
+        (Some(at), _) => (at, false),
+        (None, Some(at)) => (at, true),
         (None, None) => return Ok(ToolChoice::Auto),
     };
-    let choice = match value {
+    let choice = match at.value {
         Value::String(s) => match s.as_str() {
             "auto" => ToolChoice::Auto,
             "none" => ToolChoice::None,
             "required" if !legacy => ToolChoice::Required,
             other => {
-                return Err(ApiError::invalid_field(
-                    param,
-                    format!(
-                    "Invalid '{param}': '{other}'. Expected {}, or an object naming a function.",
+                return Err(at.invalid(format!(
+                    "'{other}'. Expected {}, or an object naming a function",
                     if legacy {
                         "none or auto"
                     } else {
                         "none, auto or required"
                     }
-                ),
-                ))
+                )))
             }
         },
-        Value::Object(o) => {
-            let (name, name_path) = if legacy {
-                (
-                    req_str(o, "name", "function_call.")?,
-                    "function_call.name".to_string(),
-                )
+        Value::Object(_) => {
+            let name_at = if legacy {
+                at.require("name")?
             } else {
-                let kind = opt_str(o, "type", "tool_choice.")?.unwrap_or("function");
-                if kind != "function" {
-                    return Err(ApiError::invalid_field(
-                        "tool_choice.type",
-                        format!(
-                            "Invalid 'tool_choice.type': '{kind}'. Only 'function' is supported."
-                        ),
-                    ));
+                if let Some(kind_at) = at.get("type") {
+                    let kind = kind_at.str()?;
+                    if kind != "function" {
+                        return Err(
+                            kind_at.invalid(format!("'{kind}'. Only 'function' is supported"))
+                        );
+                    }
                 }
-                let f = field(o, "function").ok_or_else(|| missing("tool_choice.function"))?;
-                let f = as_object(f, "tool_choice.function")?;
-                (
-                    req_str(f, "name", "tool_choice.function.")?,
-                    "tool_choice.function.name".to_string(),
-                )
+                let f = at.require("function")?;
+                f.object()?;
+                f.require("name")?
             };
+            let name = name_at.str()?;
             if !tools.iter().any(|t| t.name == name) {
-                return Err(ApiError::invalid_field(
-                    name_path,
-                    format!("'{param}' names the function '{name}', which is not among the declared tools."),
-                ));
+                return Err(name_at.error(format!(
+                    "'{}' names the function '{name}', which is not among the declared tools.",
+                    at.path
+                )));
             }
             ToolChoice::Named(name.to_string())
         }
-        other => return Err(wrong_type(param, "a string or an object", other)),
+        _ => return Err(at.type_error("a string or an object")),
     };
     if choice == ToolChoice::Required && tools.is_empty() {
-        return Err(ApiError::invalid_field(
-            "tool_choice",
-            "'tool_choice' is 'required' but no tools were declared.",
-        ));
+        return Err(at.error("'tool_choice' is 'required' but no tools were declared."));
     }
     Ok(choice)
 }
 
 /// Text of a content that may only hold text: a string, or an array of `text` parts
 /// (`refusal` parts are also accepted when `allow_refusal`).
-fn text_content(v: &Value, path: &str, allow_refusal: bool) -> Result<String, ApiError> {
-    match v {
-        Value::String(s) => Ok(s.clone()),
-        Value::Array(parts) => {
-            let mut out = String::new();
-            for (j, part) in parts.iter().enumerate() {
-                let p = format!("{path}[{j}]");
-                let o = as_object(part, &p)?;
-                let kind = req_str(o, "type", &format!("{p}."))?;
-                let text = match kind {
-                    "text" => req_str(o, "text", &format!("{p}."))?,
-                    "refusal" if allow_refusal => req_str(o, "refusal", &format!("{p}."))?,
-                    other => {
-                        return Err(ApiError::invalid_field(
-                            format!("{p}.type"),
-                            format!("Invalid '{p}.type': '{other}' is not allowed here; only text parts are."),
-                        ))
-                    }
-                };
-                out.push_str(text);
+fn text_content(v: &At<'_>, allow_refusal: bool) -> Result<String, ApiError> {
+    let parts = match v.str_or_items("a string or an array of content parts")? {
+        StrOrItems::Str(s) => return Ok(s.to_string()),
+        StrOrItems::Items(parts) => parts,
+    };
+    let mut out = String::new();
+    for part in parts {
+        part.object()?;
+        let kind_at = part.require("type")?;
+        let text = match kind_at.str()? {
+            "text" => part.require("text")?.str()?,
+            "refusal" if allow_refusal => part.require("refusal")?.str()?,
+            other => {
+                return Err(kind_at.invalid(format!(
+                    "'{other}' is not allowed here; only text parts are"
+                )))
             }
-            Ok(out)
-        }
-        other => Err(wrong_type(
-            path,
-            "a string or an array of content parts",
-            other,
-        )),
+        };
+        out.push_str(text);
     }
+    Ok(out)
 }
 
-fn parse_image(part: &Map<String, Value>, p: &str) -> Result<Image, ApiError> {
-    let path = format!("{p}.image_url");
-    let iu = field(part, "image_url").ok_or_else(|| missing(&path))?;
-    let url = match iu {
+fn parse_image(part: &At<'_>) -> Result<Image, ApiError> {
+    let image_url = part.require("image_url")?;
+    let url = match image_url.value {
         Value::String(s) => s.as_str(),
-        Value::Object(o) => req_str(o, "url", &format!("{path}."))?,
-        other => return Err(wrong_type(&path, "an object", other)),
+        Value::Object(_) => image_url.require("url")?.str()?,
+        _ => return Err(image_url.type_error("an object")),
     };
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
-        return Err(ApiError::invalid_field(
-            path,
+        return Err(image_url.error(
             "Remote image URLs are not fetched by this gateway; send the image inline as a \
              data URL (data:image/png;base64,...).",
         ));
     }
     if !url.starts_with("data:") {
-        return Err(ApiError::invalid_field(
-            path,
-            "Invalid image URL: expected a data URL (data:image/png;base64,...).",
-        ));
+        return Err(
+            image_url.error("Invalid image URL: expected a data URL (data:image/png;base64,...).")
+        );
     }
-    image_from_data_uri(url).map_err(|e| {
-        ApiError::invalid_field(path.clone(), format!("Invalid image in `{path}`: {e}."))
-    })
+    image_from_data_uri(url)
+        .map_err(|e| image_url.error(format!("Invalid image in `{}`: {e}.", image_url.path)))
 }
 
 /// Content of a user (or tool) message: text and images.
-fn rich_content(v: &Value, path: &str) -> Result<Vec<UserPart>, ApiError> {
-    match v {
-        Value::String(s) => Ok(vec![UserPart::Text(s.clone())]),
-        Value::Array(parts) => {
-            let mut out = Vec::new();
-            for (j, part) in parts.iter().enumerate() {
-                let p = format!("{path}[{j}]");
-                let o = as_object(part, &p)?;
-                let kind = req_str(o, "type", &format!("{p}."))?;
-                match kind {
-                    "text" => out.push(UserPart::Text(req_str(o, "text", &format!("{p}."))?.to_string())),
-                    "image_url" => out.push(UserPart::Image(parse_image(o, &p)?)),
-                    other => {
-                        return Err(ApiError::invalid_field(
-                            format!("{p}.type"),
-                            format!(
-                                "Unsupported content part type '{other}' in '{p}'. Supported: text, image_url."
-                            ),
-                        ))
-                    }
-                }
+fn rich_content(v: &At<'_>) -> Result<Vec<UserPart>, ApiError> {
+    let parts = match v.str_or_items("a string or an array of content parts")? {
+        StrOrItems::Str(s) => return Ok(vec![UserPart::Text(s.to_string())]),
+        StrOrItems::Items(parts) => parts,
+    };
+    let mut out = Vec::new();
+    for part in parts {
+        part.object()?;
+        let kind_at = part.require("type")?;
+        match kind_at.str()? {
+            "text" => out.push(UserPart::Text(part.require("text")?.str()?.to_string())),
+            "image_url" => out.push(UserPart::Image(parse_image(&part)?)),
+            other => {
+                return Err(kind_at.error(format!(
+                    "Unsupported content part type '{other}' in '{}'. Supported: text, image_url.",
+                    part.path
+                )))
             }
-            Ok(out)
         }
-        other => Err(wrong_type(
-            path,
-            "a string or an array of content parts",
-            other,
-        )),
     }
+    Ok(out)
 }
 
-fn parse_arguments(v: &Value, path: &str) -> Result<Value, ApiError> {
-    match v {
+/// `function.arguments` of an assistant tool call (see the module doc); absent is `{}`.
+fn parse_arguments(function: &At<'_>) -> Result<Value, ApiError> {
+    let Some(v) = function.get("arguments") else {
+        return Ok(Value::Object(Map::new()));
+    };
+    match v.value {
         Value::String(s) => {
             if s.trim().is_empty() {
                 return Ok(Value::Object(Map::new()));
@@ -761,103 +605,51 @@ fn parse_arguments(v: &Value, path: &str) -> Result<Value, ApiError> {
                 _ => Ok(serde_json::json!({ "_raw": s })),
             }
         }
-        Value::Object(_) => Ok(v.clone()),
-        other => Err(wrong_type(path, "a string", other)),
+        Value::Object(_) => Ok(v.value.clone()),
+        _ => Err(v.type_error("a string")),
     }
 }
 
-fn parse_messages(v: Option<&Value>) -> Result<Vec<ChatMessage>, ApiError> {
-    let v = v.ok_or_else(|| missing("messages"))?;
-    let list = v
-        .as_array()
-        .ok_or_else(|| wrong_type("messages", "an array", v))?;
+fn parse_messages(messages: &At<'_>) -> Result<Vec<ChatMessage>, ApiError> {
+    let list = messages.items()?;
     if list.is_empty() {
-        return Err(ApiError::invalid_field(
-            "messages",
-            "'messages' must contain at least one message.",
-        ));
+        return Err(messages.error("'messages' must contain at least one message."));
     }
     let mut out = Vec::with_capacity(list.len());
     // Every tool-call id issued so far, and (name, id) of calls for legacy `function` results.
     let mut call_ids: HashSet<String> = HashSet::new();
     let mut calls_by_name: Vec<(String, String)> = Vec::new();
     for (i, m) in list.iter().enumerate() {
-        let path = format!("messages[{i}]");
-        let o = as_object(m, &path)?;
-        let role = req_str(o, "role", &format!("{path}."))?;
-        let content_path = format!("{path}.content");
-        let content = field(o, "content");
-        let message = match role {
-            "system" | "developer" => {
-                let c = content.ok_or_else(|| missing(&content_path))?;
-                ChatMessage::System {
-                    text: text_content(c, &content_path, false)?,
-                    developer: role == "developer",
-                }
-            }
-            "user" => {
-                let c = content.ok_or_else(|| missing(&content_path))?;
-                ChatMessage::User {
-                    parts: rich_content(c, &content_path)?,
-                }
-            }
+        m.object()?;
+        let role_at = m.require("role")?;
+        let content = m.get("content");
+        let message = match role_at.str()? {
+            role @ ("system" | "developer") => ChatMessage::System {
+                text: text_content(&m.require("content")?, false)?,
+                developer: role == "developer",
+            },
+            "user" => ChatMessage::User {
+                parts: rich_content(&m.require("content")?)?,
+            },
             "assistant" => {
-                let text = content
-                    .map(|c| text_content(c, &content_path, true))
-                    .transpose()?;
-                let reasoning = opt_str(o, "reasoning_content", &format!("{path}."))?
+                let text = content.map(|c| text_content(&c, true)).transpose()?;
+                let reasoning = m
+                    .opt_str("reasoning_content")?
                     .filter(|s| !s.is_empty())
                     .map(str::to_string);
                 let mut tool_calls = Vec::new();
-                if let Some(tc) = field(o, "tool_calls") {
-                    let tcp = format!("{path}.tool_calls");
-                    let arr = tc
-                        .as_array()
-                        .ok_or_else(|| wrong_type(&tcp, "an array", tc))?;
-                    for (k, call) in arr.iter().enumerate() {
-                        let cp = format!("{tcp}[{k}]");
-                        let co = as_object(call, &cp)?;
-                        let id = req_str(co, "id", &format!("{cp}."))?;
-                        if id.is_empty() {
-                            return Err(ApiError::invalid_field(
-                                format!("{cp}.id"),
-                                format!("'{cp}.id' must not be empty."),
-                            ));
-                        }
-                        let kind = opt_str(co, "type", &format!("{cp}."))?.unwrap_or("function");
-                        if kind != "function" {
-                            return Err(ApiError::invalid_field(
-                                format!("{cp}.type"),
-                                format!("Invalid '{cp}.type': '{kind}'. Only function calls are supported."),
-                            ));
-                        }
-                        let f = field(co, "function")
-                            .ok_or_else(|| missing(&format!("{cp}.function")))?;
-                        let f = as_object(f, &format!("{cp}.function"))?;
-                        let name = req_str(f, "name", &format!("{cp}.function."))?;
-                        let arguments = match field(f, "arguments") {
-                            None => Value::Object(Map::new()),
-                            Some(a) => parse_arguments(a, &format!("{cp}.function.arguments"))?,
-                        };
-                        tool_calls.push(AssistantToolCall {
-                            id: id.to_string(),
-                            name: name.to_string(),
-                            arguments,
-                        });
+                if let Some(calls) = m.get("tool_calls") {
+                    for call in calls.items()? {
+                        tool_calls.push(parse_tool_call(&call)?);
                     }
                 }
-                if let Some(fc) = field(o, "function_call") {
-                    let fp = format!("{path}.function_call");
-                    let fo = as_object(fc, &fp)?;
-                    let name = req_str(fo, "name", &format!("{fp}."))?;
-                    let arguments = match field(fo, "arguments") {
-                        None => Value::Object(Map::new()),
-                        Some(a) => parse_arguments(a, &format!("{fp}.arguments"))?,
-                    };
+                if let Some(fc) = m.get("function_call") {
+                    fc.object()?;
+                    let name = fc.require("name")?.str()?;
                     tool_calls.push(AssistantToolCall {
                         id: format!("call_fn_{i}"),
                         name: name.to_string(),
-                        arguments,
+                        arguments: parse_arguments(&fc)?,
                     });
                 }
                 for call in &tool_calls {
@@ -871,17 +663,14 @@ fn parse_messages(v: Option<&Value>) -> Result<Vec<ChatMessage>, ApiError> {
                 }
             }
             "tool" => {
-                let id = req_str(o, "tool_call_id", &format!("{path}."))?;
+                let id_at = m.require("tool_call_id")?;
+                let id = id_at.str()?;
                 if !call_ids.contains(id) {
-                    return Err(ApiError::invalid_field(
-                        format!("{path}.tool_call_id"),
-                        format!(
-                            "Invalid '{path}.tool_call_id': '{id}' does not match any tool call \
-                             of an earlier assistant message."
-                        ),
-                    ));
+                    return Err(id_at.invalid(format!(
+                        "'{id}' does not match any tool call of an earlier assistant message"
+                    )));
                 }
-                let (content, images) = tool_content(content, &content_path)?;
+                let (content, images) = tool_content(content.as_ref())?;
                 ChatMessage::Tool {
                     tool_call_id: id.to_string(),
                     content,
@@ -889,22 +678,19 @@ fn parse_messages(v: Option<&Value>) -> Result<Vec<ChatMessage>, ApiError> {
                 }
             }
             "function" => {
-                let name = req_str(o, "name", &format!("{path}."))?;
+                let name_at = m.require("name")?;
+                let name = name_at.str()?;
                 let id = calls_by_name
                     .iter()
                     .rev()
                     .find(|(n, _)| n == name)
                     .map(|(_, id)| id.clone())
                     .ok_or_else(|| {
-                        ApiError::invalid_field(
-                            format!("{path}.name"),
-                            format!(
-                                "Invalid '{path}.name': no earlier assistant message called the \
-                                 function '{name}'."
-                            ),
-                        )
+                        name_at.invalid(format!(
+                            "no earlier assistant message called the function '{name}'"
+                        ))
                     })?;
-                let (content, images) = tool_content(content, &content_path)?;
+                let (content, images) = tool_content(content.as_ref())?;
                 ChatMessage::Tool {
                     tool_call_id: id,
                     content,
@@ -912,13 +698,10 @@ fn parse_messages(v: Option<&Value>) -> Result<Vec<ChatMessage>, ApiError> {
                 }
             }
             other => {
-                return Err(ApiError::invalid_field(
-                    format!("{path}.role"),
-                    format!(
-                        "Invalid '{path}.role': '{other}'. Supported roles: system, developer, \
-                         user, assistant, tool, function."
-                    ),
-                ))
+                return Err(role_at.invalid(format!(
+                    "'{other}'. Supported roles: system, developer, user, assistant, tool, \
+                     function"
+                )))
             }
         };
         out.push(message);
@@ -926,13 +709,32 @@ fn parse_messages(v: Option<&Value>) -> Result<Vec<ChatMessage>, ApiError> {
     Ok(out)
 }
 
-fn tool_content(content: Option<&Value>, path: &str) -> Result<(String, Vec<Image>), ApiError> {
+/// One entry of an assistant message's `tool_calls`.
+fn parse_tool_call(call: &At<'_>) -> Result<AssistantToolCall, ApiError> {
+    call.object()?;
+    let id_at = call.require("id")?;
+    let id = id_at.str()?;
+    if id.is_empty() {
+        return Err(must_not_be_empty(&id_at));
+    }
+    require_function_type(call, "calls")?;
+    let function = call.require("function")?;
+    function.object()?;
+    let name = function.require("name")?.str()?;
+    Ok(AssistantToolCall {
+        id: id.to_string(),
+        name: name.to_string(),
+        arguments: parse_arguments(&function)?,
+    })
+}
+
+fn tool_content(content: Option<&At<'_>>) -> Result<(String, Vec<Image>), ApiError> {
     let Some(c) = content else {
         return Ok((String::new(), Vec::new()));
     };
     let mut text = String::new();
     let mut images = Vec::new();
-    for part in rich_content(c, path)? {
+    for part in rich_content(c)? {
         match part {
             UserPart::Text(t) => {
                 if !text.is_empty() && !t.is_empty() {
