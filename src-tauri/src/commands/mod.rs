@@ -254,6 +254,8 @@ async fn chat_stream(
     let key = state.api_key.get();
     let cancel = CancellationToken::new();
     chats.lock().insert(id.clone(), cancel.clone());
+    // A window that went away stops reading: stop the stream (and the upstream call) too.
+    let gone = cancel.clone();
     let ended = gw
         .chat_client()
         .stream(
@@ -262,7 +264,9 @@ async fn chat_stream(
             body,
             cancel,
             |data| {
-                let _ = channel.send(json!({ "data": data }));
+                if channel.send(json!({ "data": data })).is_err() {
+                    gone.cancel();
+                }
             },
         )
         .await;
@@ -285,15 +289,18 @@ async fn open_log_folder<R: Runtime>(
     gw: State<'_, DesktopGateway>,
 ) -> CmdResult<()> {
     let state = state(&gw)?;
-    let logs = ops::logs(&state, Some(u64::MAX))?;
-    let dir = logs["log_dir"].as_str().map(str::to_owned).ok_or_else(|| {
-        CommandError::new(
-            "no_log_folder",
-            "Logs are kept in memory only.",
-            "Use the Logs view.",
-        )
-    })?;
+    let dir = state
+        .admin
+        .as_ref()
+        .and_then(|admin| admin.log_dir().cloned())
+        .ok_or_else(|| {
+            CommandError::new(
+                "no_log_folder",
+                "Logs are kept in memory only.",
+                "Use the Logs view.",
+            )
+        })?;
     app.opener()
-        .open_path(dir, None::<&str>)
+        .open_path(dir.to_string_lossy(), None::<&str>)
         .map_err(|e| CommandError::new("open_failed", e.to_string(), "Open the folder yourself."))
 }
