@@ -23,7 +23,7 @@ FAKE_PORT="${FAKE_PORT:-18900}"
 # What building and running the app needs on Debian/Ubuntu.
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential libssl-dev libayatana-appindicator3-dev
   librsvg2-dev xvfb xauth dbus-daemon dbus-x11 gnome-keyring imagemagick webkit2gtk-driver
-  xdotool curl openbox wmctrl)
+  xdotool xclip curl openbox wmctrl)
 
 if [[ "${1:-}" == "--install" ]]; then
   shift

@@ -93,6 +93,15 @@ function visibleWindows() {
   }
 }
 
+/** The X clipboard's text (the app serves it while it owns the selection). */
+function clipboard() {
+  try {
+    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { encoding: 'utf8', timeout: 3000 });
+  } catch {
+    return null;
+  }
+}
+
 // ---- the app, launched directly ----
 
 const launched = [];
@@ -205,7 +214,7 @@ let appPid = 0;
 let tray = null;
 let apiKey = '';
 
-test('the app starts in a real window, the gateway answers and the tray menu exists', async () => {
+test('the app starts in a real window, the gateway answers and the tray menu exists and copies', async () => {
   driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit' });
   await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
   const created = await wd('POST', '/session', {
@@ -244,6 +253,16 @@ test('the app starts in a real window, the gateway answers and the tray menu exi
 
   apiKey = (await run(`return window.__TAURI__.core.invoke('admin_reveal_key').then(r => r.key);`)) || '';
   assert.match(apiKey, /^kgw_/, 'the UI can read the key through its command');
+
+  // The copy items put the endpoints and the key on the X clipboard.
+  for (const [label, expected] of [
+    ['Copy OpenAI endpoint', `http://127.0.0.1:${PORT}/v1`],
+    ['Copy Anthropic endpoint', `http://127.0.0.1:${PORT}`],
+    ['Copy API key', apiKey],
+  ]) {
+    trayClick(tray, label);
+    await until(`${label} on the clipboard`, () => clipboard() === expected, 5000);
+  }
   await screenshot('overview');
 });
 
