@@ -13,7 +13,7 @@ use kiro_gateway::logs::{self, LogBuffer, Redactor};
 use kiro_gateway::loopback_chat::ChatClient;
 use kiro_gateway::secrets::{desktop_api_key_stores, resolve_api_key, ApiKeySource, FileStore};
 use kiro_gateway::server::{Controller, GatewayStatus, StartError};
-use kiro_gateway::settings::{settings_file, Settings};
+use kiro_gateway::settings::SavedSettings;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// How long open requests may take to finish on Stop / Quit.
@@ -142,18 +142,8 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
                 "Fix config.toml or the environment.",
             )
         })?;
-    let settings_path = settings_file();
-    let saved = match settings_path.as_deref().map(Settings::load) {
-        Some(Ok(saved)) => saved,
-        Some(Err(err)) => {
-            tracing::warn!("ignoring the UI settings: {err} ({})", err.hint);
-            None
-        }
-        None => None,
-    };
-    if let Some(saved) = &saved {
-        saved.fill_defaults(&mut config);
-    }
+    let saved = SavedSettings::load();
+    saved.fill_defaults(&mut config);
     let redactor = Redactor::new();
     let buffer = LogBuffer::new(
         logs::DEFAULT_LOG_CAPACITY,
@@ -168,6 +158,9 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         log_dir.as_deref(),
     )
     .map_err(|e| fail("log_level", e, "Use a level such as info or debug."))?;
+    if let Some(err) = &saved.ignored {
+        tracing::warn!("ignoring the UI settings: {err} ({})", err.hint);
+    }
     let (read_stores, write_stores) = desktop_api_key_stores();
     let mut key_source = ApiKeySource::Configured.describe();
     let api_key = if config.no_auth {
@@ -191,13 +184,10 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     };
     let gateway = Gateway::assemble(config, api_key, redactor).await?;
     let gw = app.state::<DesktopGateway>();
-    let mut settings = Settings::from_config(&gateway.state.config);
-    if let Some(saved) = &saved {
-        settings.close_to_tray = saved.close_to_tray;
-    }
+    let mut settings = saved.in_force(&gateway.state.config);
     settings.launch_at_login = crate::autostart::reconcile(app);
     *lock(&gw.close_to_tray) = settings.close_to_tray;
-    let admin = AdminHandle::new(gw.controller.clone(), settings, settings_path)
+    let admin = AdminHandle::new(gw.controller.clone(), settings, saved.path.clone())
         .with_key_stores(write_stores)
         .with_key_file(FileStore::in_config_dir())
         .with_key_source(key_source)

@@ -91,6 +91,50 @@ pub fn settings_file() -> Option<PathBuf> {
     config_dir().map(|d| d.join(SETTINGS_FILE_NAME))
 }
 
+/// The settings file as read at start-up, by the headless server and the desktop app alike.
+pub struct SavedSettings {
+    /// Where changes are saved (`None`: no config folder, kept in memory).
+    pub path: Option<PathBuf>,
+    pub settings: Option<Settings>,
+    /// Why an existing file was ignored; the caller reports it once logging is set up.
+    pub ignored: Option<SettingsError>,
+}
+
+impl SavedSettings {
+    /// Read `settings.toml` from the config folder.
+    pub fn load() -> Self {
+        let path = settings_file();
+        let (settings, ignored) = match path.as_deref().map(Settings::load) {
+            Some(Ok(settings)) => (settings, None),
+            Some(Err(err)) => (None, Some(err)),
+            None => (None, None),
+        };
+        SavedSettings {
+            path,
+            settings,
+            ignored,
+        }
+    }
+
+    /// Fill in what flags, environment and `config.toml` left at the built-in defaults.
+    pub fn fill_defaults(&self, config: &mut Config) {
+        if let Some(saved) = &self.settings {
+            saved.fill_defaults(config);
+        }
+    }
+
+    /// The settings in force for a gateway started with `config`, keeping the saved
+    /// desktop-only switches.
+    pub fn in_force(&self, config: &Config) -> Settings {
+        let mut settings = Settings::from_config(config);
+        if let Some(saved) = &self.settings {
+            settings.launch_at_login = saved.launch_at_login;
+            settings.close_to_tray = saved.close_to_tray;
+        }
+        settings
+    }
+}
+
 impl Settings {
     /// The settings a running gateway with `config` is using (for a first start without a
     /// settings file). Desktop-only switches keep their defaults.
@@ -105,16 +149,6 @@ impl Settings {
             cli_db_file: config.cli_db_file.clone(),
             ..Settings::default()
         }
-    }
-
-    /// Copy every gateway-relevant setting into `config` (the desktop shell's way).
-    pub fn apply_to(&self, config: &mut Config) {
-        config.port = self.port;
-        config.host = self.host;
-        config.log_level = self.log_level.clone();
-        config.proxy_url = self.proxy_url.clone();
-        config.creds_file = self.creds_file.clone();
-        config.cli_db_file = self.cli_db_file.clone();
     }
 
     /// Copy settings into `config` only where `config` still has its built-in default (the
@@ -390,6 +424,37 @@ fn field_hint(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_in_force_follow_the_config_and_keep_saved_desktop_switches() {
+        let config = Config {
+            port: 8123,
+            ..Config::default()
+        };
+        let saved = SavedSettings {
+            path: None,
+            settings: Some(Settings {
+                port: 9000,
+                launch_at_login: true,
+                close_to_tray: false,
+                ..Settings::default()
+            }),
+            ignored: None,
+        };
+        let settings = saved.in_force(&config);
+        assert_eq!(
+            settings.port, 8123,
+            "the address in force, not the saved one"
+        );
+        assert!(settings.launch_at_login);
+        assert!(!settings.close_to_tray);
+        let none = SavedSettings {
+            path: None,
+            settings: None,
+            ignored: None,
+        };
+        assert_eq!(none.in_force(&config), Settings::from_config(&config));
+    }
     use serde_json::json;
 
     #[test]

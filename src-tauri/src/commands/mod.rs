@@ -12,48 +12,37 @@ use kiro_gateway::server::StartError;
 use kiro_gateway::status_view::endpoints;
 use serde::Serialize;
 use serde_json::{json, Value};
+use tauri::http::StatusCode;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::controller::DesktopGateway;
 
-/// A command error as the UI expects it.
+/// A command error as the UI expects it: the `/admin` error shape (`{code, message, hint,
+/// field?, suggested_port?}`) plus the HTTP status the same failure has there (0: none).
 #[derive(Debug, Clone, Serialize)]
 pub struct CommandError {
-    pub code: String,
-    pub message: String,
-    pub hint: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suggested_port: Option<u16>,
-    /// The HTTP status the same failure has on `/admin` or `/v1` (0: none).
-    pub status: u16,
+    #[serde(flatten)]
+    error: AdminError,
+    status: u16,
 }
 
 impl CommandError {
     fn new(code: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
         CommandError {
-            code: code.into(),
-            message: message.into(),
-            hint: hint.into(),
-            field: None,
-            suggested_port: None,
+            // `status` is the field the UI reads; the HTTP one is never sent.
+            error: AdminError::new(StatusCode::OK, code, message, hint),
             status: 0,
         }
     }
 }
 
 impl From<AdminError> for CommandError {
-    fn from(e: AdminError) -> Self {
+    fn from(error: AdminError) -> Self {
         CommandError {
-            status: e.status.as_u16(),
-            code: e.code,
-            message: e.message,
-            hint: e.hint,
-            field: e.field,
-            suggested_port: e.suggested_port,
+            status: error.status.as_u16(),
+            error,
         }
     }
 }
@@ -141,13 +130,14 @@ async fn admin_put_settings<R: Runtime>(
     let state = state(&gw)?;
     // The OS entry first: if it cannot be written the setting must not claim it was.
     if let Some(enabled) = patch.get("launch_at_login").and_then(Value::as_bool) {
-        crate::autostart::set_enabled(&app, enabled).map_err(|e| CommandError {
-            field: Some("launch_at_login".into()),
-            ..CommandError::new(
+        crate::autostart::set_enabled(&app, enabled).map_err(|e| {
+            let mut error = CommandError::new(
                 "autostart",
                 format!("Could not change launch at login: {e}"),
                 "Check that your desktop supports autostart entries.",
-            )
+            );
+            error.error.field = Some("launch_at_login".into());
+            error
         })?;
         crate::tray::set_launch_at_login(&app, enabled);
     }

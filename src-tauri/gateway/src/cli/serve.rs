@@ -11,7 +11,7 @@ use crate::gateway::Gateway;
 use crate::logs::{self, LogBuffer, Redactor};
 use crate::secrets::{default_api_key_stores, FileStore};
 use crate::server::Controller;
-use crate::settings::{settings_file, Settings};
+use crate::settings::SavedSettings;
 
 /// How long open requests may take to finish after Ctrl-C.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
@@ -19,18 +19,11 @@ const DRAIN_GRACE: Duration = Duration::from_secs(10);
 pub async fn run(mut config: Config) -> ExitCode {
     // Settings saved by the UI fill in whatever flags, environment and config.toml left at
     // the built-in defaults.
-    let settings_path = settings_file();
-    let saved = match settings_path.as_deref().map(Settings::load) {
-        Some(Ok(saved)) => saved,
-        Some(Err(err)) => {
-            eprintln!("warning: ignoring the UI settings: {err} ({})", err.hint);
-            None
-        }
-        None => None,
-    };
-    if let Some(saved) = &saved {
-        saved.fill_defaults(&mut config);
+    let saved = SavedSettings::load();
+    if let Some(err) = &saved.ignored {
+        eprintln!("warning: ignoring the UI settings: {err} ({})", err.hint);
     }
+    saved.fill_defaults(&mut config);
     let redactor = Redactor::new();
     let buffer = LogBuffer::new(
         logs::DEFAULT_LOG_CAPACITY,
@@ -68,12 +61,8 @@ pub async fn run(mut config: Config) -> ExitCode {
         }
     };
     let controller = Controller::new();
-    let mut settings = Settings::from_config(&gateway.state.config);
-    if let Some(saved) = &saved {
-        settings.launch_at_login = saved.launch_at_login;
-        settings.close_to_tray = saved.close_to_tray;
-    }
-    let admin = AdminHandle::new(controller.clone(), settings, settings_path)
+    let settings = saved.in_force(&gateway.state.config);
+    let admin = AdminHandle::new(controller.clone(), settings, saved.path.clone())
         .with_key_stores(default_api_key_stores())
         .with_key_file(FileStore::in_config_dir())
         .with_key_source(key_source)
