@@ -2,4 +2,5 @@
 
 pub mod fake;
 pub mod gateway_process;
+pub mod tool_loop;
 pub mod upstream;

@@ -142,7 +142,12 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
         .and_then(|id| g.cfg.catalog.iter().find(|m| m.model_id == id))
         .map(|m| m.max_input_tokens)
         .unwrap_or(200_000);
-    let script = g.scripts.pop_front().unwrap_or_else(|| {
+    let responder = g.responder.clone();
+    let script = g
+        .scripts
+        .pop_front()
+        .or_else(|| responder.and_then(|r| r(root)));
+    let script = script.unwrap_or_else(|| {
         default_reply(
             root,
             current,

@@ -97,6 +97,9 @@ pub struct ThrottleConfig {
     pub retry_after: Option<u64>,
 }
 
+/// Picks the reply to a chat call from its Kiro request body ([`FakeKiro::set_responder`]).
+pub type Responder = Arc<dyn Fn(&Value) -> Option<Script> + Send + Sync>;
+
 /// Everything that can be switched per test. Change it at run time with [`FakeKiro::update`].
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
@@ -269,6 +272,7 @@ pub(crate) struct Inner {
     pub access_tokens: HashMap<String, Issued>,
     pub revoke_next: u32,
     pub scripts: VecDeque<Script>,
+    pub responder: Option<Responder>,
     pub injected: HashMap<Endpoint, VecDeque<HttpReply>>,
     pub records: Vec<RecordedRequest>,
 }
@@ -324,6 +328,7 @@ impl FakeKiro {
                 access_tokens: HashMap::new(),
                 revoke_next: 0,
                 scripts: VecDeque::new(),
+                responder: None,
                 injected: HashMap::new(),
                 records: Vec::new(),
             }),
@@ -410,6 +415,16 @@ impl FakeKiro {
     /// Queue a reply script; each chat call that passes auth and validation pops one.
     pub fn push_script(&self, script: Script) {
         self.shared.lock().scripts.push_back(script);
+    }
+
+    /// Answer chat calls that find no queued script with `responder(kiro_request_body)`
+    /// (when it returns `None`, the default echo reply). Real clients make side requests
+    /// (titles, summaries) in no fixed order; a responder looks at each request instead.
+    pub fn set_responder(
+        &self,
+        responder: impl Fn(&Value) -> Option<Script> + Send + Sync + 'static,
+    ) {
+        self.shared.lock().responder = Some(Arc::new(responder));
     }
 
     /// Scripts still queued.

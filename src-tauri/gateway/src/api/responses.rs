@@ -164,7 +164,8 @@ async fn start(
             prompt_tokens_estimate: prepared.prompt_tokens,
             context_window: prepared.context_window,
         },
-    );
+    )
+    .with_tool_names(req.tool_names.clone());
     let save = req.store.then(|| {
         let mut conversation = history;
         conversation.extend(req.input.iter().cloned());

@@ -4,14 +4,17 @@
 //!   [`crate::convert::openai::to_conversation`]) [`crate::convert::Conversation`].
 //! * [`stream`]: Kiro events → Responses events / `response` object ([`ResponsesOutput`]),
 //!   on top of the chat path's [`crate::convert::openai::ChatOutput`].
+//! * [`tools`]: function, namespace and custom tool declarations ⇄ flat Kiro tools.
 
 pub mod request;
 pub mod stream;
+pub mod tools;
 
 pub use request::{
     parse_item, parse_responses_request, to_conversation_from, Item, ResponsesRequest,
 };
 pub use stream::{ResponseEcho, ResponsesOutput, Status};
+pub use tools::ToolNames;
 
 #[cfg(test)]
 mod tests;

@@ -11,23 +11,24 @@
 //!   (`call_id`, `name`, string `arguments`); `function_call_output` (`call_id`, `output` as a
 //!   string or a list of `input_text` / `input_image` parts); `reasoning` (its summary text
 //!   is replayed as the assistant's earlier reasoning; `encrypted_content` is ignored);
+//!   `custom_tool_call` (`call_id`, `name`, raw `input`) and `custom_tool_call_output`;
+//!   `additional_tools` (tool declarations, see **tools**);
 //!   `item_reference` is refused (nothing to resolve it against). Unknown item types → 400.
 //! * **Roles**: `system` / `developer` messages before the conversation starts join the
 //!   `instructions` (after them); later ones are kept in place like the chat path does.
 //!   Consecutive `reasoning`, assistant `message` and `function_call` items form one
 //!   assistant turn.
-//! * **function_call_output** must name a `call_id` of an earlier `function_call` (in the
-//!   stored history of `previous_response_id` or in this input), else 400.
+//! * **function_call_output** / **custom_tool_call_output** must name a `call_id` of an
+//!   earlier call (in the stored history of `previous_response_id` or in this input), else
+//!   400. A `function_call` with a `namespace`, and a `custom_tool_call`, replay as the flat
+//!   Kiro tool of [`super::tools`].
 //! * **Images**: `input_image.image_url` data URLs only ([`crate::convert::images`]);
 //!   `file_id` and remote URLs → 400.
-//! * **tools**: function tools. Hosted web search (`web_search`, `web_search_preview`, and
-//!   their dated variants) is **ignored**: Codex declares it by default and refusing it
-//!   would break every Codex turn; the model just does not get a search tool (the gateway
-//!   does not run Kiro's MCP web search). Every other built-in tool (`file_search`,
-//!   `code_interpreter`, `computer_use_preview`, `image_generation`, `local_shell`, `mcp`,
-//!   `custom`, …) → 400 naming `tools[i].type`, as does a `tool_choice` forcing one.
-//! * **tool_choice**: `auto`, `none`, `required`, `{type:"function", name}`; anything else
-//!   → 400.
+//! * **tools**: `function`, `namespace` and `custom` tools, from `tools` and from
+//!   `additional_tools` input items; hosted web search is ignored, other built-in tools are
+//!   a 400 naming `tools[i].type` ([`super::tools`]).
+//! * **tool_choice**: `auto`, `none`, `required`, `{type:"function"|"custom", name,
+//!   namespace?}`; anything else → 400.
 //! * **reasoning.effort** as the chat path's `reasoning_effort` (with `max_output_tokens` as
 //!   the budget base); `reasoning.summary` is accepted and ignored (reasoning is always
 //!   reported as a summary).
@@ -49,6 +50,9 @@ use crate::convert::openai::{
     to_conversation, AssistantToolCall, ChatMessage, ChatRequest, ReasoningEffort, ResponseFormat,
     UserPart,
 };
+use crate::convert::responses::tools::{
+    flat_name, parse_tool_choice, ToolNames, ToolsBuilder, CUSTOM_INPUT_FIELD,
+};
 use crate::error::ApiError;
 
 /// The largest `metadata` map OpenAI accepts.
@@ -64,6 +68,8 @@ pub struct ResponsesRequest {
     pub tools: Vec<ToolSpec>,
     /// The `tools` as the client sent them, echoed in the response object.
     pub tools_json: Value,
+    /// How flat Kiro tool names lead back to namespaced and custom client tools.
+    pub tool_names: ToolNames,
     pub tool_choice: ToolChoice,
     pub tool_choice_json: Value,
     pub parallel_tool_calls: bool,
@@ -90,16 +96,30 @@ pub enum Item {
     },
     FunctionCall {
         call_id: String,
+        /// The namespace of a tool declared inside a `namespace` tool.
+        namespace: Option<String>,
         name: String,
         arguments: String,
     },
+    CustomToolCall {
+        call_id: String,
+        namespace: Option<String>,
+        name: String,
+        input: String,
+    },
+    /// The output of a `function_call` or, with `custom`, of a `custom_tool_call`.
     FunctionCallOutput {
         call_id: String,
         output: String,
         images: Vec<Image>,
+        custom: bool,
     },
     Reasoning {
         summary: String,
+    },
+    /// An `additional_tools` item: declarations only, no conversation content.
+    AdditionalTools {
+        tools: Value,
     },
 }
 
@@ -127,15 +147,41 @@ impl Item {
             }
             Item::FunctionCall {
                 call_id,
+                namespace,
                 name,
                 arguments,
-            } => json!({
-                "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments,
-            }),
+            } => {
+                let mut item = json!({
+                    "type": "function_call", "call_id": call_id, "name": name,
+                    "arguments": arguments,
+                });
+                if let Some(ns) = namespace {
+                    item["namespace"] = json!(ns);
+                }
+                item
+            }
+            Item::CustomToolCall {
+                call_id,
+                namespace,
+                name,
+                input,
+            } => {
+                let mut item = json!({
+                    "type": "custom_tool_call", "call_id": call_id, "name": name, "input": input,
+                });
+                if let Some(ns) = namespace {
+                    item["namespace"] = json!(ns);
+                }
+                item
+            }
+            Item::AdditionalTools { tools } => {
+                json!({"type": "additional_tools", "role": "developer", "tools": tools})
+            }
             Item::FunctionCallOutput {
                 call_id,
                 output,
                 images,
+                custom,
             } => {
                 let output = if images.is_empty() {
                     json!(output)
@@ -149,7 +195,12 @@ impl Item {
                     }));
                     Value::Array(parts)
                 };
-                json!({"type": "function_call_output", "call_id": call_id, "output": output})
+                let kind = if *custom {
+                    "custom_tool_call_output"
+                } else {
+                    "function_call_output"
+                };
+                json!({"type": kind, "call_id": call_id, "output": output})
             }
             Item::Reasoning { summary } => json!({
                 "type": "reasoning",
@@ -229,8 +280,6 @@ pub fn parse_responses_request(body: &[u8]) -> Result<ResponsesRequest, ApiError
     };
     let (reasoning_effort, reasoning_json) = parse_reasoning(&root)?;
     let (text_format, text_json) = parse_text(&root)?;
-    let (tools, tools_json) = parse_tools(&root)?;
-    let (tool_choice, tool_choice_json) = parse_tool_choice(&root, &tools)?;
     let input = match root.get("input") {
         None => {
             if previous_response_id.is_none() {
@@ -240,6 +289,19 @@ pub fn parse_responses_request(body: &[u8]) -> Result<ResponsesRequest, ApiError
         }
         Some(v) => parse_input(&v)?,
     };
+    let mut tool_builder = ToolsBuilder::default();
+    if let Some(list) = root.get("tools") {
+        tool_builder.add_list(&list)?;
+    }
+    if let Some(items) = root.get("input").filter(|v| v.value.is_array()) {
+        for item in items.items()? {
+            if item.value.get("type").and_then(Value::as_str) == Some("additional_tools") {
+                tool_builder.add_list(&item.require("tools")?)?;
+            }
+        }
+    }
+    let (tools, tool_names, tools_json) = tool_builder.finish();
+    let (tool_choice, tool_choice_json) = parse_tool_choice(&root, &tools)?;
     let session_id = root
         .get("prompt_cache_key")
         .and_then(|v| v.value.as_str())
@@ -252,6 +314,7 @@ pub fn parse_responses_request(body: &[u8]) -> Result<ResponsesRequest, ApiError
         input,
         tools,
         tools_json,
+        tool_names,
         tool_choice,
         tool_choice_json,
         parallel_tool_calls: parallel_tool_calls.unwrap_or(true),
@@ -347,100 +410,6 @@ fn parse_text(root: &At) -> Result<(ResponseFormat, Value), ApiError> {
     Ok((format, echo))
 }
 
-fn parse_tools(root: &At) -> Result<(Vec<ToolSpec>, Value), ApiError> {
-    let Some(list) = root.get("tools") else {
-        return Ok((Vec::new(), json!([])));
-    };
-    let mut tools = Vec::new();
-    let mut names = HashSet::new();
-    for t in list.items()? {
-        t.object()?;
-        let kind = t.require("type")?;
-        match kind.str()? {
-            "function" => {}
-            // Hosted web search (Codex declares it by default): the model simply does
-            // not get it; see the module documentation.
-            web if web.starts_with("web_search") => {
-                tracing::debug!(tool = web, "ignoring the hosted web search tool");
-                continue;
-            }
-            other => {
-                return Err(kind.invalid(format!(
-                    "the built-in tool `{other}` is not supported by this gateway; only `function` \
-                     tools are (remove it, or describe it as a function tool)"
-                )))
-            }
-        }
-        let name_at = t.require("name")?;
-        let name = name_at.str()?;
-        if name.trim().is_empty() {
-            return Err(name_at.invalid("must not be empty"));
-        }
-        if !names.insert(name.to_owned()) {
-            return Err(name_at.invalid(format!("duplicate tool name `{name}`")));
-        }
-        let description = match t.get("description") {
-            Some(d) => d.str()?.to_owned(),
-            None => String::new(),
-        };
-        let input_schema = match t.get("parameters") {
-            Some(p) => {
-                p.object()?;
-                p.value.clone()
-            }
-            None => json!({"type": "object", "properties": {}}),
-        };
-        if let Some(s) = t.get("strict") {
-            s.bool()?;
-        }
-        tools.push(ToolSpec {
-            name: name.to_owned(),
-            description,
-            input_schema,
-        });
-    }
-    Ok((tools, list.value.clone()))
-}
-
-fn parse_tool_choice(root: &At, tools: &[ToolSpec]) -> Result<(ToolChoice, Value), ApiError> {
-    let Some(c) = root.get("tool_choice") else {
-        return Ok((ToolChoice::Auto, json!("auto")));
-    };
-    let choice = match c.value {
-        Value::String(s) => match s.as_str() {
-            "auto" => ToolChoice::Auto,
-            "none" => ToolChoice::None,
-            "required" => {
-                if tools.is_empty() {
-                    return Err(c.invalid("is `required` but no function tools were declared"));
-                }
-                ToolChoice::Required
-            }
-            other => {
-                return Err(c.invalid(format!(
-                    "unknown value `{other}`; expected auto, none, required or {{\"type\":\"function\",\"name\":…}}"
-                )))
-            }
-        },
-        Value::Object(_) => {
-            let kind = c.require("type")?;
-            if kind.str()? != "function" {
-                return Err(kind.invalid("only `function` tool choices are supported"));
-            }
-            let name_at = c.require("name")?;
-            let name = name_at.str()?;
-            if !tools.iter().any(|t| t.name == name) {
-                return Err(
-                    name_at.invalid(format!("names `{name}`, which is not a declared tool"))
-                );
-            }
-            ToolChoice::Named(name.to_owned())
-        }
-        _ => return Err(c.type_error("a string or an object")),
-    };
-    Ok((choice, c.value.clone()))
-}
-
 /// `input`: a string or a list of items.
 pub fn parse_input(v: &At) -> Result<Vec<Item>, ApiError> {
     if let Value::String(s) = v.value {
@@ -481,6 +450,7 @@ pub fn parse_item(item: &At) -> Result<Item, ApiError> {
         "function_call" => {
             let call_id = non_empty(&item.require("call_id")?)?;
             let name = non_empty(&item.require("name")?)?;
+            let namespace = item.opt_str("namespace")?.map(str::to_owned);
             let arguments = match item.get("arguments") {
                 None => String::new(),
                 Some(a) => match a.value {
@@ -491,11 +461,25 @@ pub fn parse_item(item: &At) -> Result<Item, ApiError> {
             };
             Ok(Item::FunctionCall {
                 call_id,
+                namespace,
                 name,
                 arguments,
             })
         }
-        "function_call_output" => {
+        "custom_tool_call" => Ok(Item::CustomToolCall {
+            call_id: non_empty(&item.require("call_id")?)?,
+            namespace: item.opt_str("namespace")?.map(str::to_owned),
+            name: non_empty(&item.require("name")?)?,
+            input: item.opt_str("input")?.unwrap_or_default().to_owned(),
+        }),
+        "additional_tools" => {
+            let tools = item.require("tools")?;
+            tools.items()?;
+            Ok(Item::AdditionalTools {
+                tools: tools.value.clone(),
+            })
+        }
+        kind @ ("function_call_output" | "custom_tool_call_output") => {
             let call_id = non_empty(&item.require("call_id")?)?;
             let output_at = item.require("output")?;
             let (output, images) = match output_at.value {
@@ -522,6 +506,7 @@ pub fn parse_item(item: &At) -> Result<Item, ApiError> {
                 call_id,
                 output,
                 images,
+                custom: kind == "custom_tool_call_output",
             })
         }
         "reasoning" => {
@@ -542,7 +527,8 @@ pub fn parse_item(item: &At) -> Result<Item, ApiError> {
             let at = item.require("type")?;
             Err(at.invalid(format!(
                 "item type `{other}` is not supported by this gateway; supported: message, \
-                 function_call, function_call_output, reasoning"
+                 function_call, function_call_output, custom_tool_call, \
+                 custom_tool_call_output, reasoning, additional_tools"
             )))
         }
     }
@@ -612,13 +598,13 @@ fn parse_content(content: &At, role: &str) -> Result<Vec<UserPart>, ApiError> {
 pub fn check_call_ids(history: &[Item], input: &[Item]) -> Result<(), ApiError> {
     let mut ids: HashSet<&str> = HashSet::new();
     for item in history {
-        if let Item::FunctionCall { call_id, .. } = item {
+        if let Item::FunctionCall { call_id, .. } | Item::CustomToolCall { call_id, .. } = item {
             ids.insert(call_id);
         }
     }
     for (i, item) in input.iter().enumerate() {
         match item {
-            Item::FunctionCall { call_id, .. } => {
+            Item::FunctionCall { call_id, .. } | Item::CustomToolCall { call_id, .. } => {
                 ids.insert(call_id);
             }
             Item::FunctionCallOutput { call_id, .. } if !ids.contains(call_id.as_str()) => {
@@ -673,20 +659,36 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
             },
             Item::FunctionCall {
                 call_id,
+                namespace,
                 name,
                 arguments,
             } => {
                 let (_, _, calls) = assistant_slot(&mut out);
                 calls.push(AssistantToolCall {
                     id: call_id.clone(),
-                    name: name.clone(),
+                    name: flat_name(namespace.as_deref(), name),
                     arguments: parse_arguments(arguments),
                 });
             }
+            Item::CustomToolCall {
+                call_id,
+                namespace,
+                name,
+                input,
+            } => {
+                let (_, _, calls) = assistant_slot(&mut out);
+                calls.push(AssistantToolCall {
+                    id: call_id.clone(),
+                    name: flat_name(namespace.as_deref(), name),
+                    arguments: json!({ CUSTOM_INPUT_FIELD: input }),
+                });
+            }
+            Item::AdditionalTools { .. } => {}
             Item::FunctionCallOutput {
                 call_id,
                 output,
                 images,
+                ..
             } => out.push(ChatMessage::Tool {
                 tool_call_id: call_id.clone(),
                 content: output.clone(),

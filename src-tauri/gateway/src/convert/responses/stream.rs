@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 
 use crate::convert::openai::{ChatOutput, ChatOutputOptions};
 use crate::convert::responses::request::Item;
+use crate::convert::responses::tools::{custom_input_from_arguments, ToolKind, ToolNames};
 use crate::error::ApiError;
 use crate::kiro::events::KiroEvent;
 
@@ -61,9 +62,19 @@ impl Status {
 
 #[derive(Debug)]
 enum Open {
-    Reasoning { index: usize, text: String },
-    Message { index: usize, text: String },
-    Call { index: usize, arguments: String },
+    Reasoning {
+        index: usize,
+        text: String,
+    },
+    Message {
+        index: usize,
+        text: String,
+    },
+    Call {
+        index: usize,
+        arguments: String,
+        kind: ToolKind,
+    },
 }
 
 /// See the module documentation.
@@ -80,6 +91,10 @@ pub struct ResponsesOutput {
     open: Option<Open>,
     /// Chat tool-call index → output index.
     calls: Vec<(u64, usize)>,
+    /// Flat Kiro tool name → namespaced / custom client tool.
+    tool_names: ToolNames,
+    /// Output index → the JSON arguments Kiro produced, for closed custom tool calls.
+    custom_arguments: Vec<(usize, String)>,
     status: Status,
     incomplete_reason: Option<&'static str>,
     error: Option<ApiError>,
@@ -103,10 +118,18 @@ impl ResponsesOutput {
             output: Vec::new(),
             open: None,
             calls: Vec::new(),
+            tool_names: ToolNames::default(),
+            custom_arguments: Vec::new(),
             status: Status::InProgress,
             incomplete_reason: None,
             error: None,
         }
+    }
+
+    /// Render calls of namespaced and custom tools the way the client declared them.
+    pub fn with_tool_names(mut self, tool_names: ToolNames) -> Self {
+        self.tool_names = tool_names;
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -237,8 +260,15 @@ impl ResponsesOutput {
                 }),
                 "function_call" => Some(Item::FunctionCall {
                     call_id: item["call_id"].as_str()?.to_owned(),
+                    namespace: item["namespace"].as_str().map(str::to_owned),
                     name: item["name"].as_str()?.to_owned(),
                     arguments: item["arguments"].as_str()?.to_owned(),
+                }),
+                "custom_tool_call" => Some(Item::CustomToolCall {
+                    call_id: item["call_id"].as_str()?.to_owned(),
+                    namespace: item["namespace"].as_str().map(str::to_owned),
+                    name: item["name"].as_str()?.to_owned(),
+                    input: item["input"].as_str()?.to_owned(),
                 }),
                 "reasoning" => Some(Item::Reasoning {
                     summary: item["summary"][0]["text"].as_str()?.to_owned(),
@@ -399,17 +429,29 @@ impl ResponsesOutput {
         let chat_index = call["index"].as_u64().unwrap_or(0);
         if let Some(call_id) = call["id"].as_str() {
             self.close(out);
-            let id = format!("fc_{}", uuid::Uuid::new_v4().simple());
-            let name = call["function"]["name"].as_str().unwrap_or_default();
-            let index = self.add_item(
-                json!({"id": id, "type": "function_call", "status": "in_progress",
-                       "arguments": "", "call_id": call_id, "name": name}),
-                out,
-            );
+            let flat = call["function"]["name"].as_str().unwrap_or_default();
+            let origin = self.tool_names.origin(flat);
+            let kind = origin.map_or(ToolKind::Function, |o| o.kind);
+            let name = origin.map_or(flat, |o| o.name.as_str());
+            let mut item = match kind {
+                ToolKind::Function => json!({
+                    "id": format!("fc_{}", uuid::Uuid::new_v4().simple()),
+                    "type": "function_call", "status": "in_progress",
+                    "arguments": "", "call_id": call_id, "name": name}),
+                ToolKind::Custom => json!({
+                    "id": format!("ctc_{}", uuid::Uuid::new_v4().simple()),
+                    "type": "custom_tool_call", "status": "in_progress",
+                    "input": "", "call_id": call_id, "name": name}),
+            };
+            if let Some(ns) = origin.and_then(|o| o.namespace.as_deref()) {
+                item["namespace"] = json!(ns);
+            }
+            let index = self.add_item(item, out);
             self.calls.push((chat_index, index));
             self.open = Some(Open::Call {
                 index,
                 arguments: String::new(),
+                kind,
             });
         }
         let Some(fragment) = call["function"]["arguments"].as_str() else {
@@ -424,8 +466,19 @@ impl ResponsesOutput {
             .find(|(c, _)| *c == chat_index)
             .map(|(_, i)| *i);
         match (&mut self.open, target) {
-            (Some(Open::Call { index, arguments }), Some(t)) if *index == t => {
+            (
+                Some(Open::Call {
+                    index,
+                    arguments,
+                    kind,
+                }),
+                Some(t),
+            ) if *index == t => {
                 arguments.push_str(fragment);
+                if *kind == ToolKind::Custom {
+                    // The raw input is only known once the JSON around it is complete.
+                    return;
+                }
                 let id = self.item_id(t);
                 self.emit(
                     out,
@@ -435,7 +488,10 @@ impl ResponsesOutput {
             }
             (_, Some(t)) => {
                 // A late fragment for a call already closed: keep it in the final item only.
-                if let Some(args) = self.output[t].get_mut("arguments") {
+                if let Some((_, raw)) = self.custom_arguments.iter_mut().find(|(i, _)| *i == t) {
+                    raw.push_str(fragment);
+                    self.output[t]["input"] = json!(custom_input_from_arguments(raw));
+                } else if let Some(args) = self.output[t].get_mut("arguments") {
                     let joined = format!("{}{fragment}", args.as_str().unwrap_or_default());
                     *args = json!(joined);
                 }
@@ -492,7 +548,11 @@ impl ResponsesOutput {
                 self.output[index]["content"] = json!([part]);
                 self.output[index]["status"] = json!(status);
             }
-            Open::Call { index, arguments } => {
+            Open::Call {
+                index,
+                arguments,
+                kind: ToolKind::Function,
+            } => {
                 let id = self.item_id(index);
                 self.emit(
                     out,
@@ -501,6 +561,27 @@ impl ResponsesOutput {
                 );
                 self.output[index]["arguments"] = json!(arguments);
                 self.output[index]["status"] = json!(status);
+            }
+            Open::Call {
+                index,
+                arguments,
+                kind: ToolKind::Custom,
+            } => {
+                let id = self.item_id(index);
+                let input = custom_input_from_arguments(&arguments);
+                self.emit(
+                    out,
+                    "response.custom_tool_call_input.delta",
+                    json!({"item_id": id, "output_index": index, "delta": input}),
+                );
+                self.emit(
+                    out,
+                    "response.custom_tool_call_input.done",
+                    json!({"item_id": id, "output_index": index, "input": input}),
+                );
+                self.output[index]["input"] = json!(input);
+                self.output[index]["status"] = json!(status);
+                self.custom_arguments.push((index, arguments));
             }
         }
         let item = self.output[index].clone();

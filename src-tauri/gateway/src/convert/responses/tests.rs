@@ -232,3 +232,175 @@ fn an_empty_answer_completes_with_no_items() {
     );
     assert_eq!(out.response()["output"], json!([]));
 }
+
+/// The tools Codex 0.171 sends with its defaults plus one MCP server (shapes as captured).
+fn codex_request(input: Value) -> ResponsesRequest {
+    request(json!({
+        "model": "claude-sonnet-4.5", "stream": true, "store": false,
+        "parallel_tool_calls": true, "include": ["reasoning.encrypted_content"],
+        "prompt_cache_key": "01a2468c-284f-7072-be4d-f8bb9fb61bc8",
+        "client_metadata": {"turn_id": "t"},
+        "tools": [
+            {"type": "function", "name": "exec_command", "strict": false,
+             "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}}},
+            {"type": "namespace", "name": "mcp__echo",
+             "description": "Tools in the mcp__echo namespace.",
+             "tools": [{"type": "function", "name": "echo", "description": "Echo text back.",
+                        "strict": false, "parameters": {"type": "object",
+                        "properties": {"text": {"type": "string"}}, "required": ["text"]}}]},
+            {"type": "web_search", "external_web_access": false},
+        ],
+        "input": input,
+    }))
+}
+
+fn tool_call(out: &mut ResponsesOutput, name: &str, fragments: &[&str]) -> Vec<Value> {
+    let mut events = Vec::new();
+    for (i, f) in fragments.iter().enumerate() {
+        events.extend(out.on_event(KiroEvent::ToolUse {
+            tool_use_id: "tooluse_ns".into(),
+            name: name.into(),
+            input: Some((*f).into()),
+            stop: i + 1 == fragments.len(),
+        }));
+    }
+    events.extend(out.on_event(KiroEvent::ContextUsage { percentage: 1.0 }));
+    events.extend(out.finish());
+    events
+}
+
+#[test]
+fn a_namespaced_tool_is_flat_for_kiro_and_namespaced_for_the_client() {
+    let req = codex_request(json!("hi"));
+    let names: Vec<&str> = req.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["exec_command", "mcp__echo__echo"]);
+    assert_eq!(
+        req.session_id.as_deref(),
+        Some("01a2468c-284f-7072-be4d-f8bb9fb61bc8")
+    );
+
+    let mut out = output().with_tool_names(req.tool_names.clone());
+    let events = tool_call(&mut out, "mcp__echo__echo", &["{\"text\":", "\"hi\"}"]);
+    let added = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.added")
+        .unwrap();
+    assert_eq!(added["item"]["namespace"], "mcp__echo");
+    assert_eq!(added["item"]["name"], "echo");
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.done")
+        .unwrap();
+    assert_eq!(done["item"]["type"], "function_call");
+    assert_eq!(done["item"]["namespace"], "mcp__echo");
+    assert_eq!(done["item"]["name"], "echo");
+    assert_eq!(done["item"]["arguments"], "{\"text\":\"hi\"}");
+    let item = &out.response()["output"][0];
+    assert_eq!(item["namespace"], "mcp__echo");
+    assert_eq!(item["name"], "echo");
+    // What the store keeps replays to the same flat tool.
+    let stored = out.output_items();
+    assert!(
+        matches!(&stored[0], Item::FunctionCall { namespace: Some(ns), name, .. }
+        if ns == "mcp__echo" && name == "echo")
+    );
+    assert_eq!(stored[0].to_json()["namespace"], "mcp__echo");
+}
+
+#[test]
+fn a_plain_function_call_carries_no_namespace() {
+    let req = codex_request(json!("hi"));
+    let mut out = output().with_tool_names(req.tool_names.clone());
+    let events = tool_call(&mut out, "exec_command", &["{\"cmd\":\"ls\"}"]);
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.done")
+        .unwrap();
+    assert_eq!(done["item"]["name"], "exec_command");
+    assert!(done["item"].get("namespace").is_none());
+}
+
+#[test]
+fn replayed_namespaced_calls_map_back_to_the_flat_kiro_tool() {
+    let req = codex_request(json!([
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "echo hi"}]},
+        {"type": "reasoning", "id": "rs_1", "summary": [], "content": null,
+         "encrypted_content": null},
+        {"type": "function_call", "id": "fc_1", "namespace": "mcp__echo", "name": "echo",
+         "arguments": "{\"text\":\"hi\"}", "call_id": "call_1"},
+        {"type": "function_call_output", "call_id": "call_1",
+         "output": [{"type": "input_text", "text": "echo: hi"}]},
+    ]));
+    let conv = to_conversation_from(&req, &[], false).unwrap();
+    let calls: Vec<&str> = conv
+        .messages
+        .iter()
+        .flat_map(|m| m.parts.iter())
+        .filter_map(|p| match p {
+            Part::ToolUse { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls, ["mcp__echo__echo"]);
+}
+
+#[test]
+fn custom_tools_round_trip_as_custom_tool_calls() {
+    let req = request(json!({
+        "model": "gpt-5.6-sol",
+        "input": [
+            {"type": "additional_tools", "role": "developer", "tools": [
+                {"type": "namespace", "name": "functions", "description": "", "tools": [
+                    {"type": "custom", "name": "exec", "description": "Run JavaScript.",
+                     "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}},
+                    {"type": "function", "name": "wait", "parameters": {"type": "object"}}]}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "go"}]},
+            {"type": "custom_tool_call", "call_id": "c0", "namespace": "functions",
+             "name": "exec", "input": "text(1)"},
+            {"type": "custom_tool_call_output", "call_id": "c0", "output": "1"},
+        ],
+    }));
+    let names: Vec<&str> = req.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["functions__exec", "functions__wait"]);
+    let conv = to_conversation_from(&req, &[], false).unwrap();
+    let replayed = conv
+        .messages
+        .iter()
+        .flat_map(|m| m.parts.iter())
+        .find_map(|p| match p {
+            Part::ToolUse { name, input, .. } => Some((name.clone(), input.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        replayed,
+        ("functions__exec".into(), json!({"input": "text(1)"}))
+    );
+    assert_eq!(
+        req.input[3].to_json()["type"],
+        "custom_tool_call_output",
+        "outputs keep their kind in the store"
+    );
+
+    let mut out = output().with_tool_names(req.tool_names.clone());
+    let events = tool_call(
+        &mut out,
+        "functions__exec",
+        &["{\"input\":\"text(", "'a\\\\nb')\"}"],
+    );
+    let k = kinds(&events);
+    assert!(!k
+        .iter()
+        .any(|x| x == "response.function_call_arguments.delta"));
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.custom_tool_call_input.done")
+        .unwrap();
+    assert_eq!(done["input"], "text('a\\nb')");
+    let item = &out.response()["output"][0];
+    assert_eq!(item["type"], "custom_tool_call");
+    assert_eq!(item["namespace"], "functions");
+    assert_eq!(item["name"], "exec");
+    assert_eq!(item["input"], "text('a\\nb')");
+    assert!(item["id"].as_str().unwrap().starts_with("ctc_"));
+}

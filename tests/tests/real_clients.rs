@@ -1,0 +1,364 @@
+//! The real Claude Code and Codex CLIs (pinned in `tests/clients/package.json`, installed
+//! by `npm ci --prefix tests/clients`) against an in-process gateway and the fake Kiro.
+//! Each client runs with a throwaway HOME and only the configuration a user would write;
+//! the fake plays the model with a scripted tool loop ([`ToolLoop`]), so a pass means the
+//! client really called its tool, got the result back through the gateway and finished.
+
+mod anthropic_common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anthropic_common::{start, Gw, KEY};
+use kiro_gateway_tests::fake::fixtures::TempHome;
+use kiro_gateway_tests::fake::Script;
+use kiro_gateway_tests::tool_loop::{tool_results, Call, ToolLoop};
+use serde_json::{json, Value};
+
+/// How long a client may run before the test gives up on it (a client that retries an
+/// error for minutes is a failure, not a slow pass).
+const CLIENT_DEADLINE: Duration = Duration::from_secs(120);
+
+fn clients_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
+}
+
+/// A pinned client binary; a missing one fails the test with the command that installs it.
+fn client_bin(name: &str) -> PathBuf {
+    let path = clients_dir().join("node_modules/.bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: install the pinned clients with `npm ci --prefix tests/clients` \
+         (scripts/test.sh and CI do this)",
+        path.display()
+    );
+    path
+}
+
+/// Run a client to completion with exactly `env` (plus PATH), killing it after
+/// [`CLIENT_DEADLINE`].
+fn run_client(
+    bin: &Path,
+    args: &[&str],
+    home: &Path,
+    cwd: &Path,
+    env: &[(&str, String)],
+) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "dumb")
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn client");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > CLIENT_DEADLINE {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "{} ran longer than {CLIENT_DEADLINE:?}\nstdout:\n{}\nstderr:\n{}",
+                bin.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Run a blocking client from an async test.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("client thread")
+}
+
+/// The Kiro request bodies the fake received for chat calls.
+fn chat_bodies(gw: &Gw) -> Vec<Value> {
+    gw.fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.conversation_state().is_some())
+        .filter_map(|r| r.json.clone())
+        .collect()
+}
+
+/// Every tool result text the fake saw, over all chat calls.
+fn all_tool_result_texts(gw: &Gw) -> Vec<String> {
+    chat_bodies(gw)
+        .iter()
+        .flat_map(tool_results)
+        .filter_map(|r| r["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn record_responder(gw: &Gw, tool_loop: ToolLoop) {
+    gw.fake
+        .set_responder(move |body| Some(tool_loop.reply(body)));
+}
+
+/// The fake answers every chat call with Kiro's 402 "allowance spent".
+fn exhaust_quota(gw: &Gw) {
+    gw.fake.set_responder(|_| {
+        Some(Script::http_error(
+            402,
+            r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+        ))
+    });
+}
+
+// ---------------------------------------------------------------- Claude Code
+
+fn claude_env(gw: &Gw, model: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("ANTHROPIC_BASE_URL", gw.base.clone()),
+        ("ANTHROPIC_AUTH_TOKEN", KEY.to_owned()),
+        ("ANTHROPIC_MODEL", model.to_owned()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
+        ("DISABLE_AUTOUPDATER", "1".to_owned()),
+    ]
+}
+
+fn run_claude(gw: &Gw, home: &Path, model: &str, prompt: &str, extra: &[&str]) -> Output {
+    let bin = client_bin("claude");
+    let env = claude_env(gw, model);
+    let mut args = vec!["-p", prompt, "--output-format", "text"];
+    args.extend_from_slice(extra);
+    run_client(&bin, &args, home, home, &env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_code_runs_a_bash_tool_loop() {
+    let gw = start().await;
+    record_responder(
+        &gw,
+        ToolLoop::new(
+            vec![Call::new(
+                "Bash",
+                json!({"command": "echo claude-bash-$((40+2))", "description": "Print a marker"}),
+            )],
+            "The command printed the marker. All done.",
+        ),
+    );
+    let home = TempHome::new();
+    let home_path = home.path().to_owned();
+    let gw = Arc::new(gw);
+    let g = gw.clone();
+    let out = blocking(move || {
+        run_claude(
+            &g,
+            &home_path,
+            "claude-sonnet-4-5",
+            "Run `echo claude-bash-42` with the Bash tool.",
+            &["--allowedTools", "Bash"],
+        )
+    })
+    .await;
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "claude failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("All done."),
+        "final answer printed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let results = all_tool_result_texts(&gw);
+    assert!(
+        results.iter().any(|t| t.contains("claude-bash-42")),
+        "Claude Code ran Bash and sent its output back: {results:?}"
+    );
+    assert!(
+        !format!("{stdout}{stderr}")
+            .to_lowercase()
+            .contains("retired"),
+        "no model warning: {stdout}{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_code_stops_after_one_request_when_the_quota_is_used_up() {
+    let gw = start().await;
+    exhaust_quota(&gw);
+    let home = TempHome::new();
+    let home_path = home.path().to_owned();
+    let gw = Arc::new(gw);
+    let g = gw.clone();
+    let out =
+        blocking(move || run_claude(&g, &home_path, "claude-sonnet-4-5", "Say hi.", &[])).await;
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "claude must fail\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let shown = format!("{stdout}{stderr}");
+    assert!(
+        shown.to_lowercase().contains("quota") || shown.to_lowercase().contains("credits"),
+        "the user is told the quota is used up: {shown}"
+    );
+    assert_eq!(
+        chat_bodies(&gw).len(),
+        1,
+        "exactly one request reached Kiro (no retries)\n{shown}"
+    );
+}
+
+// ---------------------------------------------------------------- Codex
+
+/// `~/.codex/config.toml` as the README tells a user to write it, plus the echo MCP server.
+fn codex_config(gw: &Gw, model: &str, mcp_log: &Path) -> String {
+    format!(
+        r#"model = "{model}"
+model_provider = "kiro"
+model_context_window = 200000
+
+[model_providers.kiro]
+name = "Kiro Gateway"
+base_url = "{base}/v1"
+env_key = "KIRO_GATEWAY_API_KEY"
+wire_api = "responses"
+
+[mcp_servers.echo]
+command = "python3"
+args = ["{server}"]
+env = {{ ECHO_MCP_LOG = "{log}" }}
+"#,
+        base = gw.base,
+        server = clients_dir().join("echo_mcp.py").display(),
+        log = mcp_log.display(),
+    )
+}
+
+fn run_codex(gw: &Gw, home: &Path, work: &Path, model: &str, prompt: &str) -> Output {
+    let bin = client_bin("codex");
+    let mcp_log = home.join("mcp-calls.jsonl");
+    std::fs::create_dir_all(home.join(".codex")).unwrap();
+    std::fs::write(
+        home.join(".codex/config.toml"),
+        codex_config(gw, model, &mcp_log),
+    )
+    .unwrap();
+    let env = vec![("KIRO_GATEWAY_API_KEY", KEY.to_owned())];
+    run_client(
+        &bin,
+        &[
+            "exec",
+            "--skip-git-repo-check",
+            "--sandbox",
+            "danger-full-access",
+            prompt,
+        ],
+        home,
+        work,
+        &env,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_runs_an_mcp_tool_and_a_shell_tool_loop() {
+    let gw = start().await;
+    record_responder(
+        &gw,
+        ToolLoop::new(
+            vec![
+                Call::new("mcp__echo__echo", json!({"text": "hello from kiro"})),
+                Call::new("exec_command", json!({"cmd": "echo codex-shell-$((40+2))"})),
+            ],
+            "Both tools ran. All done.",
+        ),
+    );
+    let home = TempHome::new();
+    let home_path = home.path().to_owned();
+    let work = home.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let gw = Arc::new(gw);
+    let g = gw.clone();
+    let out = blocking(move || {
+        run_codex(
+            &g,
+            &home_path,
+            &work,
+            "claude-sonnet-4.5",
+            "Echo 'hello from kiro' with the echo MCP tool, then run `echo codex-shell-42`.",
+        )
+    })
+    .await;
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "codex failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("All done."),
+        "final answer printed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let mcp_calls =
+        std::fs::read_to_string(home.path().join("mcp-calls.jsonl")).unwrap_or_default();
+    assert!(
+        mcp_calls.contains("hello from kiro"),
+        "Codex called the MCP server's echo tool: {mcp_calls:?}\nstderr:\n{stderr}"
+    );
+    let results = all_tool_result_texts(&gw);
+    assert!(
+        results.iter().any(|t| t.contains("echo: hello from kiro")),
+        "the MCP result went back to Kiro: {results:?}"
+    );
+    assert!(
+        results.iter().any(|t| t.contains("codex-shell-42")),
+        "Codex ran the shell command and sent its output back: {results:?}"
+    );
+    // The namespaced MCP tool reached Kiro flat, and only once.
+    let bodies = chat_bodies(&gw);
+    let declared = kiro_gateway_tests::tool_loop::declared_tools(bodies.last().unwrap());
+    assert_eq!(
+        declared.iter().filter(|t| *t == "mcp__echo__echo").count(),
+        1,
+        "{declared:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_stops_after_one_request_when_the_quota_is_used_up() {
+    let gw = start().await;
+    exhaust_quota(&gw);
+    let home = TempHome::new();
+    let home_path = home.path().to_owned();
+    let work = home.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let gw = Arc::new(gw);
+    let g = gw.clone();
+    let out =
+        blocking(move || run_codex(&g, &home_path, &work, "claude-sonnet-4.5", "Say hi.")).await;
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    let shown = format!("{stdout}{stderr}");
+    assert!(!out.status.success(), "codex must fail\n{shown}");
+    assert!(
+        shown.to_lowercase().contains("quota"),
+        "the user is told the quota is used up: {shown}"
+    );
+    assert_eq!(
+        chat_bodies(&gw).len(),
+        1,
+        "exactly one request reached Kiro (no retries)\n{shown}"
+    );
+}
