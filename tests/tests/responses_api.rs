@@ -268,6 +268,18 @@ fn validate_stream(events: &[Value]) -> Streamed {
                 assert_eq!(e["arguments"], items[i].deltas.as_str());
                 items[i].text_done = true;
             }
+            "response.custom_tool_call_input.delta" => {
+                let i = open_item(&mut items, e);
+                assert_eq!(items[i].kind, "custom_tool_call");
+                assert!(!items[i].text_done);
+                items[i].deltas.push_str(e["delta"].as_str().unwrap());
+            }
+            "response.custom_tool_call_input.done" => {
+                let i = open_item(&mut items, e);
+                assert_eq!(items[i].kind, "custom_tool_call");
+                assert_eq!(e["input"], items[i].deltas.as_str());
+                items[i].text_done = true;
+            }
             "response.output_item.done" => {
                 let index = e["output_index"].as_u64().unwrap() as usize;
                 assert!(index < items.len(), "done for an item never added");
@@ -286,6 +298,11 @@ fn validate_stream(events: &[Value]) -> Streamed {
                     "function_call" => {
                         assert!(item.text_done, "arguments done first");
                         assert_eq!(e["item"]["arguments"], item.deltas.as_str());
+                        assert!(e["item"]["call_id"].as_str().is_some());
+                    }
+                    "custom_tool_call" => {
+                        assert!(item.text_done, "input done first");
+                        assert_eq!(e["item"]["input"], item.deltas.as_str());
                         assert!(e["item"]["call_id"].as_str().is_some());
                     }
                     other => panic!("unexpected item type {other}"),
@@ -1167,4 +1184,155 @@ async fn a_client_disconnect_drops_the_upstream_at_once() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Tools as Codex 0.171 declares them with its defaults and one MCP server (captured): a
+/// `namespace` of sub-agent tools, a `namespace` per MCP server, hosted web search.
+fn codex_namespaced_tools() -> Value {
+    json!([
+        {"type": "function", "name": "exec_command", "description": "Runs a command in a PTY.",
+         "strict": false, "parameters": {"type": "object",
+             "properties": {"cmd": {"type": "string"}}, "required": ["cmd"],
+             "additionalProperties": false}},
+        {"type": "namespace", "name": "multi_agent_v1",
+         "description": "Tools for spawning and managing sub-agents.",
+         "tools": [{"type": "function", "name": "close_agent", "description": "Close an agent.",
+                    "strict": false, "parameters": {"type": "object",
+                        "properties": {"target": {"type": "string"}}, "required": ["target"],
+                        "additionalProperties": false}}]},
+        {"type": "namespace", "name": "mcp__echo",
+         "description": "Tools in the mcp__echo namespace.",
+         "tools": [{"type": "function", "name": "echo", "description": "Echo text back.",
+                    "strict": false, "parameters": {"type": "object",
+                        "properties": {"text": {"type": "string"}}, "required": ["text"]}}]},
+        {"type": "web_search", "external_web_access": false},
+    ])
+}
+
+fn kiro_tool_names(kiro: &Value) -> Vec<String> {
+    kiro_gateway_tests::tool_loop::declared_tools(kiro)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_tools_are_flat_for_kiro_and_namespaced_for_codex() {
+    let r = start().await;
+    for stream in [true, false] {
+        r.fake.push_script(
+            Script::new()
+                .tool_call("mcp__echo__echo", "tooluse_ns1", r#"{"text":"hi"}"#, 3)
+                .trailers(),
+        );
+        let mut body = codex_body(json!([user_text("Echo hi.")]), None, false);
+        body["tools"] = codex_namespaced_tools();
+        body["stream"] = json!(stream);
+        let call = if stream {
+            let streamed = validate_stream(&read_events(r.post(&body).await).await);
+            assert_eq!(streamed.terminal, "response.completed");
+            streamed.response["output"][0].clone()
+        } else {
+            let response = r.post(&body).await;
+            assert_eq!(response.status(), 200);
+            let json: Value = response.json().await.unwrap();
+            json["output"][0].clone()
+        };
+        assert_eq!(call["type"], "function_call", "stream={stream}: {call}");
+        assert_eq!(call["namespace"], "mcp__echo");
+        assert_eq!(call["name"], "echo");
+        assert_eq!(call["arguments"], r#"{"text":"hi"}"#);
+        let names = kiro_tool_names(&r.last_kiro());
+        assert_eq!(
+            names,
+            [
+                "exec_command",
+                "multi_agent_v1__close_agent",
+                "mcp__echo__echo"
+            ],
+            "flat for Kiro, web search dropped"
+        );
+
+        // Codex replays the call with its namespace; Kiro sees the flat tool name.
+        let call_id = call["call_id"].as_str().unwrap().to_owned();
+        r.fake.push_script(Script::new().text("Echoed.").trailers());
+        let mut next = codex_body(
+            json!([
+                user_text("Echo hi."),
+                {"type": "function_call", "id": call["id"], "namespace": "mcp__echo",
+                 "name": "echo", "arguments": "{\"text\":\"hi\"}", "call_id": call_id},
+                {"type": "function_call_output", "call_id": call_id,
+                 "output": [{"type": "input_text", "text": "echo: hi"}]},
+            ]),
+            None,
+            false,
+        );
+        next["tools"] = codex_namespaced_tools();
+        next["stream"] = json!(stream);
+        let status = r.post(&next).await.status();
+        assert_eq!(status, 200);
+        let kiro = r.last_kiro();
+        let history = kiro["conversationState"]["history"].to_string();
+        assert!(
+            history.contains(r#""name":"mcp__echo__echo""#),
+            "replayed call uses the flat name: {history}"
+        );
+        assert!(kiro["conversationState"].to_string().contains("echo: hi"));
+    }
+    r.assert_upstream_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_tools_in_additional_tools_items_round_trip() {
+    let r = start().await;
+    let additional = json!({"type": "additional_tools", "role": "developer", "tools": [
+        {"type": "namespace", "name": "functions", "description": "", "tools": [
+            {"type": "custom", "name": "exec", "description": "Run JavaScript.",
+             "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}}]}]});
+    for stream in [true, false] {
+        r.fake.push_script(
+            Script::new()
+                .tool_call(
+                    "functions__exec",
+                    "tooluse_c1",
+                    r#"{"input":"text(\"a\\nb\")"}"#,
+                    4,
+                )
+                .trailers(),
+        );
+        let mut body = codex_body(json!([additional, user_text("Run it.")]), None, false);
+        body["tools"] = json!([]);
+        body["stream"] = json!(stream);
+        let call = if stream {
+            let streamed = validate_stream(&read_events(r.post(&body).await).await);
+            streamed.response["output"][0].clone()
+        } else {
+            let response = r.post(&body).await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()["output"][0].clone()
+        };
+        assert_eq!(call["type"], "custom_tool_call", "stream={stream}: {call}");
+        assert_eq!(call["namespace"], "functions");
+        assert_eq!(call["name"], "exec");
+        assert_eq!(
+            call["input"], "text(\"a\\nb\")",
+            "the raw input, unescaped once"
+        );
+        assert_eq!(kiro_tool_names(&r.last_kiro()), ["functions__exec"]);
+
+        let call_id = call["call_id"].as_str().unwrap().to_owned();
+        r.fake.push_script(Script::new().text("Ran.").trailers());
+        let mut next = codex_body(
+            json!([additional, user_text("Run it."),
+                   {"type": "custom_tool_call", "namespace": "functions", "name": "exec",
+                    "input": "text(\"a\\nb\")", "call_id": call_id},
+                   {"type": "custom_tool_call_output", "call_id": call_id, "output": "a\nb"}]),
+            None,
+            false,
+        );
+        next["tools"] = json!([]);
+        next["stream"] = json!(stream);
+        assert_eq!(r.post(&next).await.status(), 200);
+        let state = r.last_kiro()["conversationState"].to_string();
+        assert!(state.contains(r#""name":"functions__exec""#), "{state}");
+        assert!(state.contains("a\\nb"), "custom output replayed: {state}");
+    }
+    r.assert_upstream_valid();
 }
