@@ -1,6 +1,7 @@
 //! The real Claude Code and Codex CLIs (pinned in `tests/clients/package.json`, installed
 //! by `npm ci --prefix tests/clients`) against an in-process gateway and the fake Kiro.
-//! Each client runs with a throwaway HOME and only the configuration a user would write;
+//! Each client runs with a throwaway HOME and only the configuration the README's "Connect
+//! your tool" snippets give (read from README.md, so a snippet that stops working fails here);
 //! the fake plays the model with a scripted tool loop ([`ToolLoop`]), so a pass means the
 //! client really called its tool, got the result back through the gateway and finished.
 
@@ -89,6 +90,28 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.expect("client thread")
 }
 
+/// The gateway's defaults as the README writes them, and the key placeholder.
+const README_BASE: &str = "http://127.0.0.1:8000";
+const README_KEY: &str = "<your gateway key>";
+
+/// The first fenced ```` ```lang ```` block after the README line that starts with `marker`,
+/// with the README's base URL and key placeholder replaced by the test gateway's.
+fn readme_snippet(marker: &str, lang: &str, gw: &Gw) -> String {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let after = &readme[readme
+        .find(&format!("\n{marker}"))
+        .unwrap_or_else(|| panic!("README has no line starting with {marker:?}"))..];
+    let fence = format!("```{lang}\n");
+    let start = after.find(&fence).expect("a fenced block after the marker") + fence.len();
+    let block = &after[start..];
+    let block = &block[..block.find("```").expect("closing fence")];
+    block
+        .replace(README_BASE, &gw.base)
+        .replace(README_KEY, KEY)
+}
+
 /// The Kiro request bodies the fake received for chat calls.
 fn chat_bodies(gw: &Gw) -> Vec<Value> {
     gw.fake
@@ -125,19 +148,31 @@ fn exhaust_quota(gw: &Gw) {
 
 // ---------------------------------------------------------------- Claude Code
 
-fn claude_env(gw: &Gw, model: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("ANTHROPIC_BASE_URL", gw.base.clone()),
-        ("ANTHROPIC_AUTH_TOKEN", KEY.to_owned()),
-        ("ANTHROPIC_MODEL", model.to_owned()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
-        ("DISABLE_AUTOUPDATER", "1".to_owned()),
-    ]
+/// The environment of the README's Claude Code snippet (its `export` lines).
+fn claude_env(gw: &Gw) -> Vec<(String, String)> {
+    let snippet = readme_snippet("**Claude Code**", "sh", gw);
+    assert_eq!(snippet.lines().last(), Some("claude"), "{snippet}");
+    let env: Vec<(String, String)> = snippet
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|l| {
+            let (k, v) = l.split_once('=').expect("NAME=value");
+            (k.to_owned(), v.trim_matches('\'').to_owned())
+        })
+        .collect();
+    assert!(env.iter().any(|(k, _)| k == "ANTHROPIC_MODEL"), "{snippet}");
+    env
 }
 
-fn run_claude(gw: &Gw, home: &Path, model: &str, prompt: &str, extra: &[&str]) -> Output {
+fn run_claude(gw: &Gw, home: &Path, prompt: &str, extra: &[&str]) -> Output {
     let bin = client_bin("claude");
-    let env = claude_env(gw, model);
+    let mut env: Vec<(&str, String)> = vec![
+        // No telemetry or update checks from the test machine.
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
+        ("DISABLE_AUTOUPDATER", "1".to_owned()),
+    ];
+    let snippet_env = claude_env(gw);
+    env.extend(snippet_env.iter().map(|(k, v)| (k.as_str(), v.clone())));
     let mut args = vec!["-p", prompt, "--output-format", "text"];
     args.extend_from_slice(extra);
     run_client(&bin, &args, home, home, &env)
@@ -164,7 +199,6 @@ async fn claude_code_runs_a_bash_tool_loop() {
         run_claude(
             &g,
             &home_path,
-            "claude-sonnet-4-5",
             "Run `echo claude-bash-42` with the Bash tool.",
             &["--allowedTools", "Bash"],
         )
@@ -201,8 +235,7 @@ async fn claude_code_stops_after_one_request_when_the_quota_is_used_up() {
     let home_path = home.path().to_owned();
     let gw = Arc::new(gw);
     let g = gw.clone();
-    let out =
-        blocking(move || run_claude(&g, &home_path, "claude-sonnet-4-5", "Say hi.", &[])).await;
+    let out = blocking(move || run_claude(&g, &home_path, "Say hi.", &[])).await;
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(
@@ -223,39 +256,26 @@ async fn claude_code_stops_after_one_request_when_the_quota_is_used_up() {
 
 // ---------------------------------------------------------------- Codex
 
-/// `~/.codex/config.toml` as the README tells a user to write it, plus the echo MCP server.
-fn codex_config(gw: &Gw, model: &str, mcp_log: &Path) -> String {
+/// `~/.codex/config.toml` as the README's Codex snippet writes it, plus the echo MCP server.
+fn codex_config(gw: &Gw, mcp_log: &Path) -> String {
+    let snippet = readme_snippet("**Codex**", "toml", gw);
     format!(
-        r#"model = "{model}"
-model_provider = "kiro"
-model_context_window = 200000
-
-[model_providers.kiro]
-name = "Kiro Gateway"
-base_url = "{base}/v1"
-env_key = "KIRO_GATEWAY_API_KEY"
-wire_api = "responses"
-
+        r#"{snippet}
 [mcp_servers.echo]
 command = "python3"
 args = ["{server}"]
 env = {{ ECHO_MCP_LOG = "{log}" }}
 "#,
-        base = gw.base,
         server = clients_dir().join("echo_mcp.py").display(),
         log = mcp_log.display(),
     )
 }
 
-fn run_codex(gw: &Gw, home: &Path, work: &Path, model: &str, prompt: &str) -> Output {
+fn run_codex(gw: &Gw, home: &Path, work: &Path, prompt: &str) -> Output {
     let bin = client_bin("codex");
     let mcp_log = home.join("mcp-calls.jsonl");
     std::fs::create_dir_all(home.join(".codex")).unwrap();
-    std::fs::write(
-        home.join(".codex/config.toml"),
-        codex_config(gw, model, &mcp_log),
-    )
-    .unwrap();
+    std::fs::write(home.join(".codex/config.toml"), codex_config(gw, &mcp_log)).unwrap();
     let env = vec![("KIRO_GATEWAY_API_KEY", KEY.to_owned())];
     run_client(
         &bin,
@@ -296,7 +316,6 @@ async fn codex_runs_an_mcp_tool_and_a_shell_tool_loop() {
             &g,
             &home_path,
             &work,
-            "claude-sonnet-4.5",
             "Echo 'hello from kiro' with the echo MCP tool, then run `echo codex-shell-42`.",
         )
     })
@@ -346,8 +365,7 @@ async fn codex_stops_after_one_request_when_the_quota_is_used_up() {
     std::fs::create_dir_all(&work).unwrap();
     let gw = Arc::new(gw);
     let g = gw.clone();
-    let out =
-        blocking(move || run_codex(&g, &home_path, &work, "claude-sonnet-4.5", "Say hi.")).await;
+    let out = blocking(move || run_codex(&g, &home_path, &work, "Say hi.")).await;
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     let shown = format!("{stdout}{stderr}");
