@@ -198,7 +198,20 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     assert.match(await page.textContent('#tool-snippet'), new RegExp(`ANTHROPIC_AUTH_TOKEN=${KEY}`));
     await page.click('[data-tool="openai-sdk"]');
     assert.match(await page.textContent('#tool-snippet'), new RegExp(`api_key="${KEY}"`));
+    // The Claude Code and Codex snippets are the README's (which tests/tests/real_clients.rs
+    // runs with the real CLIs), with this gateway's URL and key filled in.
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const readmeBlock = (marker, lang) => {
+      const after = readme.slice(readme.indexOf(`\n${marker}`));
+      const start = after.indexOf('```' + lang + '\n') + lang.length + 4;
+      return after.slice(start, after.indexOf('```', start))
+        .replaceAll('http://127.0.0.1:8000', base).replaceAll('<your gateway key>', KEY);
+    };
+    await page.click('[data-tool="codex"]');
+    const codex = await page.textContent('#tool-snippet');
+    assert.ok(codex.startsWith(readmeBlock('**Codex**', 'toml')), codex);
     await page.click('[data-tool="claude-code"]');
+    assert.equal(`${await page.textContent('#tool-snippet')}\n`, readmeBlock('**Claude Code**', 'sh'));
     assert.match(await page.textContent('#ov-creds'), /Token valid for/);
     // The credits left (GetUsageLimits, fetched at start): the fake's account has 1000.
     await page.locator('#ov-usage').waitFor();

@@ -18,12 +18,20 @@ const TOOLS = [
   ['continue', 'Continue'],
   ['cline', 'Cline'],
   ['opencode', 'OpenCode'],
+  ['aider', 'aider'],
+  ['llm', 'llm'],
   ['openai-sdk', 'OpenAI SDK'],
   ['anthropic-sdk', 'Anthropic SDK'],
   ['curl', 'curl'],
 ];
 
+// Kiro's id, for OpenAI-style clients.
 const MODEL = 'claude-sonnet-4.5';
+// The same model as Anthropic's clients write it: Claude Code reads the dotted form as the
+// retired Claude Sonnet 4 and warns.
+const ANTHROPIC_MODEL = 'claude-sonnet-4-5';
+// Its context window, for clients that compact by it (Codex).
+const CONTEXT_WINDOW = 200000;
 
 function snippet(id, e, k) {
   const { openai, anthropic } = e;
@@ -31,26 +39,26 @@ function snippet(id, e, k) {
     case 'claude-code':
       return {
         lang: 'bash',
-        note: 'Run in the shell you start claude from.',
-        code: `export ANTHROPIC_BASE_URL=${anthropic}\nexport ANTHROPIC_AUTH_TOKEN=${k}\nexport ANTHROPIC_MODEL=${MODEL}\nclaude`,
+        note: 'Run in the shell you start claude from. For a 1M-window model use its [1m] id from Models.',
+        code: `export ANTHROPIC_BASE_URL=${anthropic}\nexport ANTHROPIC_AUTH_TOKEN=${k}\nexport ANTHROPIC_MODEL=${ANTHROPIC_MODEL}\nclaude`,
       };
     case 'codex':
       return {
         lang: 'toml',
         note: 'Add to ~/.codex/config.toml, then export KIRO_GATEWAY_API_KEY in your shell.',
-        code: `model = "${MODEL}"\nmodel_provider = "kiro"\n\n[model_providers.kiro]\nname = "Kiro Gateway"\nbase_url = "${openai}"\nenv_key = "KIRO_GATEWAY_API_KEY"\nwire_api = "chat"\n\n# shell:\n# export KIRO_GATEWAY_API_KEY=${k}`,
+        code: `model = "${MODEL}"\nmodel_provider = "kiro"\nmodel_context_window = ${CONTEXT_WINDOW}\n\n[model_providers.kiro]\nname = "Kiro Gateway"\nbase_url = "${openai}"\nenv_key = "KIRO_GATEWAY_API_KEY"\nwire_api = "responses"\n\n# shell:\n# export KIRO_GATEWAY_API_KEY=${k}`,
       };
     case 'cursor':
       return {
         lang: 'text',
-        note: 'Cursor → Settings → Models → OpenAI API Key. Add the model name by hand.',
+        note: 'Cursor → Settings → Models → OpenAI API Key. Add the model name by hand. Cursor calls from its own servers: the gateway must be reachable from the internet.',
         code: `OpenAI API Key:        ${k}\nOverride OpenAI Base URL: ${openai}\nModel:                 ${MODEL}`,
       };
     case 'continue':
       return {
         lang: 'yaml',
-        note: 'Add to ~/.continue/config.yaml under models.',
-        code: `models:\n  - name: Kiro ${MODEL}\n    provider: openai\n    model: ${MODEL}\n    apiBase: ${openai}\n    apiKey: ${k}`,
+        note: 'Save as ~/.continue/config.yaml (or add the model to your models list).',
+        code: `name: Kiro Gateway\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: Kiro Claude Sonnet 4.5\n    provider: openai\n    model: ${MODEL}\n    apiBase: ${openai}\n    apiKey: ${k}`,
       };
     case 'cline':
       return {
@@ -75,6 +83,18 @@ function snippet(id, e, k) {
           model: `kiro/${MODEL}`,
         }, null, 2),
       };
+    case 'aider':
+      return {
+        lang: 'bash',
+        note: 'Run in the shell you start aider from.',
+        code: `export OPENAI_API_BASE=${openai}\nexport OPENAI_API_KEY=${k}\naider --model openai/${MODEL}`,
+      };
+    case 'llm':
+      return {
+        lang: 'yaml',
+        note: 'Add to extra-openai-models.yaml in llm\'s config folder (dirname "$(llm logs path)"), run `llm keys set kiro` with the key, then `llm -m kiro-sonnet "Hello"`.',
+        code: `- model_id: kiro-sonnet\n  model_name: ${MODEL}\n  api_base: ${openai}\n  api_key_name: kiro\n\n# llm keys set kiro  →  ${k}`,
+      };
     case 'openai-sdk':
       return {
         lang: 'python',
@@ -85,7 +105,7 @@ function snippet(id, e, k) {
       return {
         lang: 'python',
         note: 'pip install anthropic',
-        code: `import anthropic\n\nclient = anthropic.Anthropic(base_url="${anthropic}", api_key="${k}")\nmessage = client.messages.create(\n    model="${MODEL}",\n    max_tokens=1024,\n    messages=[{"role": "user", "content": "Hello!"}],\n)\nprint(message.content[0].text)`,
+        code: `import anthropic\n\nclient = anthropic.Anthropic(base_url="${anthropic}", api_key="${k}")\nmessage = client.messages.create(\n    model="${ANTHROPIC_MODEL}",\n    max_tokens=1024,\n    messages=[{"role": "user", "content": "Hello!"}],\n)\nprint(message.content[0].text)`,
       };
     default:
       return {
