@@ -64,4 +64,31 @@ try:
 except anthropic.AuthenticationError:
     pass
 
+# 5. The model listing in Anthropic's shape: the SDK pages through it (limit 5, after_id),
+#    Claude ids in dash form, 1M-window models with the `[1m]` marker Claude Code reads.
+models = list(client.models.list(limit=5))
+ids = [m.id for m in models]
+assert len(ids) == len(set(ids)) == 14, ids
+for expected in ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-8[1m]", "auto-kiro", "glm-5"):
+    assert expected in ids, (expected, ids)
+for m in models:
+    assert m.type == "model" and m.display_name and m.created_at.year >= 2020, m
+one_m = [m.id for m in models if m.id.endswith("[1m]")]
+assert one_m and all(m.max_input_tokens >= 1_000_000 for m in models if m.id in one_m), models
+page = client.models.list(limit=3)
+assert len(page.data) == 3 and page.has_more and page.last_id == page.data[-1].id, page
+model = client.models.retrieve("claude-opus-4-8[1m]")
+assert model.id == "claude-opus-4-8[1m]" and model.display_name == "Claude Opus 4.8", model
+# 6. A spent Kiro quota: 402 billing_error with `x-should-retry: false`; a client with the
+#    default retries gives up at once (the Rust side counts one upstream call).
+try:
+    anthropic.Anthropic(base_url=base_url, api_key=api_key).messages.create(
+        model="claude-opus-4-8[1m]", max_tokens=10, messages=[{"role": "user", "content": "x"}])
+    raise SystemExit("expected PaymentRequiredError")
+except anthropic.PaymentRequiredError as err:
+    assert err.status_code == 402, err
+    assert err.body["error"]["type"] == "billing_error", err.body
+    assert "quota" in err.body["error"]["message"], err.body
+    assert err.response.headers.get("x-should-retry") == "false", dict(err.response.headers)
+
 print("SDK OK")

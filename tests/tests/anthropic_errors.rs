@@ -300,6 +300,7 @@ async fn upstream_faults_map_to_anthropic_types() {
     let response = gw.messages(&ok_request()).await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "7");
+    assert!(response.headers().get("x-should-retry").is_none());
     assert_eq!(
         error_type(&response.json().await.unwrap()),
         "rate_limit_error"
@@ -350,14 +351,16 @@ async fn upstream_faults_map_to_anthropic_types() {
         assert!(message.contains("context window"), "{message}");
     }
 
-    // Quota exhausted: 429 rate_limit_error.
+    // Quota exhausted: 402 billing_error that Claude Code does not retry (protocol doc §9.6).
     gw.fake.push_script(Script::http_error(
         402,
-        r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+        r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
     ));
-    let (status, body) = gw.message_json(&ok_request()).await;
-    assert_eq!(status, 429, "{body}");
-    assert_eq!(error_type(&body), "rate_limit_error");
+    let response = gw.messages(&ok_request()).await;
+    assert_eq!(response.status(), 402);
+    assert_eq!(response.headers()["x-should-retry"], "false");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_type(&body), "billing_error");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,7 @@
-//! The official `anthropic` Python SDK against the gateway (optional: skipped, with a
-//! message, when `python3` or the `anthropic` package is missing).
+//! The official `anthropic` Python SDK against the gateway: messages, streaming, token
+//! counting, typed errors, the model listing (`client.models.list()`) and a spent quota.
+//! Needs `python3` with the pinned SDK (`python3 -m pip install -r tests/sdk/requirements.txt`,
+//! which `scripts/test.sh` does); without it the test fails and says so.
 
 mod anthropic_common;
 
@@ -9,19 +11,25 @@ use std::process::Command;
 use anthropic_common::*;
 use kiro_gateway_tests::fake::Script;
 
-fn sdk_available() -> bool {
-    Command::new("python3")
+/// Fails the test, with the fix, when `python3` or the `anthropic` package is missing.
+fn require_sdk() {
+    const FIX: &str = "install Python 3 and the pinned SDKs: python3 -m pip install -r tests/sdk/requirements.txt (scripts/test.sh does it)";
+    match Command::new("python3")
         .args(["-c", "import anthropic"])
         .output()
-        .is_ok_and(|o| o.status.success())
+    {
+        Err(err) => panic!("python3 cannot be run ({err}): {FIX}"),
+        Ok(out) if !out.status.success() => panic!(
+            "the `anthropic` Python package is missing: {FIX}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Ok(_) => {}
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_round_trip() {
-    if !sdk_available() {
-        eprintln!("skipped: python3 with the `anthropic` package is not installed");
-        return;
-    }
+    require_sdk();
     let gw = start().await;
     gw.fake
         .push_script(Script::new().texts(&["Hello ", "from Kiro"]).trailers());
@@ -32,6 +40,11 @@ async fn python_sdk_round_trip() {
             .tool_call("get_weather", "tooluse_sdk1", r#"{"city":"Paris"}"#, 2)
             .trailers(),
     );
+    // The third chat call meets a spent allowance.
+    gw.fake.push_script(Script::http_error(
+        402,
+        r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+    ));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sdk/anthropic_sdk_check.py");
     let base = gw.base.clone();
     let output = tokio::task::spawn_blocking(move || {
@@ -50,5 +63,11 @@ async fn python_sdk_round_trip() {
         output.status.success() && stdout.contains("SDK OK"),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
-    assert_eq!(gw.fake.chat_calls(), 2);
+    // Two answers and one quota error, which the SDK (default retries) did not retry.
+    assert_eq!(
+        gw.fake.chat_calls(),
+        3,
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_eq!(gw.fake.pending_scripts(), 0);
 }

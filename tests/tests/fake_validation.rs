@@ -344,7 +344,7 @@ async fn quota_and_throttle() {
     assert_eq!(status, 402);
     assert_eq!(
         text,
-        r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#
+        r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#
     );
     c.fake.update(|c| c.validation.quota = false);
     assert_eq!(c.send(&b).await.0, 200);

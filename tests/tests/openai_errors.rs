@@ -495,7 +495,7 @@ async fn every_gateway_error_parses_as_an_openai_error() {
             || {
                 Script::http_error(
                     402,
-                    r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+                    r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
                 )
             },
             429,
@@ -554,10 +554,14 @@ async fn every_gateway_error_parses_as_an_openai_error() {
             let mut b = body.clone();
             b["stream"] = json!(stream);
             let response = r.post_chat(&b).await;
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().to_owned());
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            let retry_after = header("retry-after");
+            let should_retry = header("x-should-retry");
             let (status, err, raw) = openai_error(response).await;
             assert_eq!(status, want_status, "{name} (stream {stream}): {raw}");
             assert_eq!(err.r#type.as_deref(), Some(want_type), "{name}: {raw}");
@@ -569,6 +573,14 @@ async fn every_gateway_error_parses_as_an_openai_error() {
                     retry_after.as_deref(),
                     Some("7"),
                     "Retry-After is passed on"
+                );
+                assert_eq!(should_retry, None, "a throttle may be retried");
+            }
+            if name == "quota 402" {
+                assert_eq!(
+                    should_retry.as_deref(),
+                    Some("false"),
+                    "a spent quota is never retried"
                 );
             }
         }

@@ -1,10 +1,27 @@
-//! Optional: the official Python SDK (`pip install openai`) against the real gateway. Skipped
-//! (passes with a note) when `python3` or the `openai` package is not installed.
+//! The official OpenAI Python SDK (and pydantic, for `parse()`) against the real gateway.
+//! Needs `python3` with the pinned SDKs (`python3 -m pip install -r tests/sdk/requirements.txt`,
+//! which `scripts/test.sh` does); without them the test fails and says so.
 
 mod openai_support;
 
 use kiro_gateway_tests::fake::Script;
 use openai_support::*;
+
+/// Fails the test, with the fix, when `python3`, `openai` or `pydantic` is missing.
+fn require_sdk() {
+    const FIX: &str = "install Python 3 and the pinned SDKs: python3 -m pip install -r tests/sdk/requirements.txt (scripts/test.sh does it)";
+    match std::process::Command::new("python3")
+        .args(["-c", "import openai, pydantic"])
+        .output()
+    {
+        Err(err) => panic!("python3 cannot be run ({err}): {FIX}"),
+        Ok(out) if !out.status.success() => panic!(
+            "the `openai` or `pydantic` Python package is missing: {FIX}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Ok(_) => {}
+    }
+}
 
 const SCRIPT: &str = r#"
 import json, os, sys
@@ -54,35 +71,34 @@ except openai.APIError as e:
 out["models"] = sorted(m.id for m in client.models.list())
 out["retrieved"] = client.models.retrieve("claude-sonnet-4-5-20250929").id
 
+from pydantic import BaseModel
+
+class Sum(BaseModel):
+    answer: int
+
 try:
-    from pydantic import BaseModel
-
-    class Sum(BaseModel):
-        answer: int
-
     parsed = client.chat.completions.parse(model="claude-sonnet-4-5",
         messages=[{"role": "user", "content": "2+2?"}], response_format=Sum)
-    out["parsed"] = parsed.choices[0].message.parsed.answer
-except ImportError:
-    out["parsed"] = "skipped"
 except AttributeError:
     parsed = client.beta.chat.completions.parse(model="claude-sonnet-4-5",
         messages=[{"role": "user", "content": "2+2?"}], response_format=Sum)
-    out["parsed"] = parsed.choices[0].message.parsed.answer
+out["parsed"] = parsed.choices[0].message.parsed.answer
+
+# A spent Kiro quota: 429 insufficient_quota with `x-should-retry: false`, so a client with
+# the SDK's default retries (2) gives up at once; the Rust side counts the upstream calls.
+try:
+    OpenAI(base_url=os.environ["GW_BASE"] + "/v1", api_key=os.environ["GW_KEY"]).chat.completions.create(
+        model="claude-sonnet-4-5", messages=[{"role": "user", "content": "x"}])
+    out["quota"] = None
+except openai.RateLimitError as e:
+    out["quota"] = {"status": e.status_code, "code": e.code, "type": e.type,
+                    "should_retry": e.response.headers.get("x-should-retry")}
 print(json.dumps(out))
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn python_sdk_works_when_installed() {
-    let has_sdk = std::process::Command::new("python3")
-        .args(["-c", "import openai"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !has_sdk {
-        eprintln!("skipped: python3 with the `openai` package is not installed");
-        return;
-    }
+async fn python_sdk_round_trip() {
+    require_sdk();
     let r = start(&[]).await;
     r.fake
         .push_script(Script::new().texts(&["Hello", " there"]).trailers());
@@ -101,6 +117,10 @@ async fn python_sdk_works_when_installed() {
             .texts(&["```json\n{\"answer\"", ": 4}\n```"])
             .trailers(),
     );
+    r.fake.push_script(Script::http_error(
+        402,
+        r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+    ));
     let base = r.gateway.base_url.clone();
     let key = r.gateway.api_key.clone();
     let output = tokio::task::spawn_blocking(move || {
@@ -136,9 +156,24 @@ async fn python_sdk_works_when_installed() {
     );
     eprintln!("python SDK results: {out}");
     assert_eq!(out["retrieved"], "claude-sonnet-4.5");
-    assert!(
-        out["parsed"] == 4 || out["parsed"] == "skipped",
+    assert_eq!(
+        out["parsed"], 4,
         "structured output through the SDK's parse(): {out}"
+    );
+    assert_eq!(
+        out["quota"],
+        serde_json::json!({"status": 429, "code": "insufficient_quota", "type": "insufficient_quota", "should_retry": "false"}),
+        "{out}"
+    );
+    assert_eq!(
+        r.fake.pending_scripts(),
+        0,
+        "every scripted answer was used"
+    );
+    assert_eq!(
+        r.fake.chat_calls(),
+        5,
+        "four answers and one quota error the SDK did not retry"
     );
     assert!(out["models"]
         .as_array()

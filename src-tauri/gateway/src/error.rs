@@ -5,6 +5,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+/// The header the official OpenAI and Anthropic SDKs (and Claude Code) read before their own
+/// retry rules: `false` means "do not retry this".
+pub const X_SHOULD_RETRY: &str = "x-should-retry";
+
 /// Which client API a route speaks; decides the error body shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -21,7 +25,9 @@ pub enum ErrorKind {
     NotFound,
     RequestTooLarge,
     RateLimit,
-    /// Quota exhausted upstream (credits, monthly limit).
+    /// The Kiro plan's allowance is spent (credits, monthly or overage limit): retrying does
+    /// not help until it resets, so it is never retryable (protocol doc §9.6, "Allowance
+    /// spent"). 402 `billing_error` on Anthropic, 429 `insufficient_quota` on OpenAI.
     InsufficientQuota,
     /// Upstream fault or gateway fault that is not the caller's doing.
     Upstream,
@@ -32,6 +38,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The status in the OpenAI dialect (and the default); see [`ErrorKind::status_in`].
     pub fn status(self) -> StatusCode {
         match self {
             ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
@@ -45,6 +52,21 @@ impl ErrorKind {
             ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// The status in a dialect: a spent allowance is Anthropic's 402 (`billing_error`) but
+    /// OpenAI's 429 (`insufficient_quota`); every other kind has one status.
+    pub fn status_in(self, dialect: Dialect) -> StatusCode {
+        match (self, dialect) {
+            (ErrorKind::InsufficientQuota, Dialect::Anthropic) => StatusCode::PAYMENT_REQUIRED,
+            _ => self.status(),
+        }
+    }
+
+    /// Whether clients must be told not to retry (`x-should-retry: false`) whatever else the
+    /// error says: a spent allowance only comes back when the plan's period resets.
+    fn never_retryable(self) -> bool {
+        self == ErrorKind::InsufficientQuota
     }
 
     fn openai_type(self) -> &'static str {
@@ -68,7 +90,8 @@ impl ErrorKind {
             ErrorKind::Permission => "permission_error",
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::RequestTooLarge => "request_too_large",
-            ErrorKind::RateLimit | ErrorKind::InsufficientQuota => "rate_limit_error",
+            ErrorKind::RateLimit => "rate_limit_error",
+            ErrorKind::InsufficientQuota => "billing_error",
             ErrorKind::Upstream | ErrorKind::Internal => "api_error",
             ErrorKind::Overloaded => "overloaded_error",
             ErrorKind::Timeout => "timeout_error",
@@ -89,6 +112,9 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Overrides the kind's default status (e.g. 404 for an unknown route).
     pub status: Option<StatusCode>,
+    /// Tells clients not to retry (`x-should-retry: false`; the OpenAI and Anthropic SDKs
+    /// and Claude Code obey it). Always on for [`ErrorKind::InsufficientQuota`].
+    pub no_retry: bool,
 }
 
 impl ApiError {
@@ -100,6 +126,7 @@ impl ApiError {
             code: None,
             retry_after: None,
             status: None,
+            no_retry: false,
         }
     }
 
@@ -135,8 +162,25 @@ impl ApiError {
         self
     }
 
+    /// Ask clients not to retry: the response carries `x-should-retry: false`.
+    pub fn with_no_retry(mut self) -> Self {
+        self.no_retry = true;
+        self
+    }
+
+    /// The status in the OpenAI dialect (the default); [`ApiError::status_in`] for a dialect.
     pub fn status(&self) -> StatusCode {
         self.status.unwrap_or_else(|| self.kind.status())
+    }
+
+    /// The status the response has in `dialect`.
+    pub fn status_in(&self, dialect: Dialect) -> StatusCode {
+        self.status.unwrap_or_else(|| self.kind.status_in(dialect))
+    }
+
+    /// `Some(false)` when the response must carry `x-should-retry: false`.
+    pub fn should_retry(&self) -> Option<bool> {
+        (self.no_retry || self.kind.never_retryable()).then_some(false)
     }
 
     /// The JSON body in the given dialect.
@@ -162,7 +206,7 @@ impl ApiError {
 
     /// A full HTTP response in the given dialect.
     pub fn into_response_for(self, dialect: Dialect) -> Response {
-        let status = self.status();
+        let status = self.status_in(dialect);
         let body = self.body(dialect).to_string();
         let mut response = (
             status,
@@ -177,6 +221,12 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(retry) = self.should_retry() {
+            response.headers_mut().insert(
+                X_SHOULD_RETRY,
+                HeaderValue::from_static(if retry { "true" } else { "false" }),
+            );
         }
         response
     }
@@ -229,5 +279,48 @@ mod tests {
             .into_response_for(Dialect::OpenAi);
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        assert!(response.headers().get(X_SHOULD_RETRY).is_none());
+    }
+
+    #[test]
+    fn spent_quota_is_402_billing_error_on_anthropic_and_429_insufficient_quota_on_openai() {
+        let err =
+            ApiError::new(ErrorKind::InsufficientQuota, "used up").with_code("insufficient_quota");
+        let anthropic = err.clone().into_response_for(Dialect::Anthropic);
+        assert_eq!(anthropic.status(), StatusCode::PAYMENT_REQUIRED);
+        assert_eq!(anthropic.headers()[X_SHOULD_RETRY], "false");
+        assert_eq!(
+            err.body(Dialect::Anthropic)["error"]["type"],
+            "billing_error"
+        );
+
+        let openai = err.clone().into_response_for(Dialect::OpenAi);
+        assert_eq!(openai.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(openai.headers()[X_SHOULD_RETRY], "false");
+        let body = err.body(Dialect::OpenAi);
+        assert_eq!(body["error"]["type"], "insufficient_quota");
+        assert_eq!(body["error"]["code"], "insufficient_quota");
+        assert_eq!(
+            err.status_in(Dialect::Anthropic),
+            StatusCode::PAYMENT_REQUIRED
+        );
+        assert_eq!(err.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn no_retry_is_opt_in_for_other_kinds() {
+        let plain = ApiError::invalid_request("bad");
+        assert_eq!(plain.should_retry(), None);
+        let response = plain.with_no_retry().into_response_for(Dialect::Anthropic);
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()[X_SHOULD_RETRY], "false");
+    }
+
+    #[test]
+    fn an_explicit_status_wins_in_both_dialects() {
+        let mut err = ApiError::new(ErrorKind::InsufficientQuota, "x");
+        err.status = Some(StatusCode::FORBIDDEN);
+        assert_eq!(err.status_in(Dialect::Anthropic), StatusCode::FORBIDDEN);
+        assert_eq!(err.status_in(Dialect::OpenAi), StatusCode::FORBIDDEN);
     }
 }

@@ -17,9 +17,9 @@ pub(crate) const PROFILE_REQUIRED_400: &str =
 // 403 text that does not mention the bearer token (so gateways do not loop refreshing).
 pub(crate) const FOREIGN_PROFILE_403: &str =
     r#"{"message":"User is not authorized to access this feature","reason":null}"#;
-// Doc §9.2: the real 402 body was never captured; KR's test fixture text is used.
-pub(crate) const QUOTA_402: &str =
-    r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
+// Doc §9.1/§9.2: `ServiceQuotaExceededException` is the only exception sent with 402; the
+// message text was never captured, so KR's test fixture text is used.
+pub(crate) const QUOTA_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
 
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     let mut g = shared.lock();

@@ -319,9 +319,10 @@ impl Script {
         })
     }
 
-    /// 429 throttling with an optional `Retry-After`.
+    /// 429 request-rate throttling (a throttle that passes, not a spent allowance) with an
+    /// optional `Retry-After`.
     pub fn throttled(retry_after: Option<u64>) -> Script {
-        let body = r#"{"message":"Rate exceeded","reason":"DAILY_REQUEST_COUNT"}"#;
+        let body = r#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"USER_REQUEST_RATE_EXCEEDED"}"#;
         Script::new().step(Step::HttpError {
             status: 429,
             body: body.into(),

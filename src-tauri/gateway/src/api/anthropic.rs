@@ -52,7 +52,12 @@ pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> R
         }
         Err(err) => {
             let err = anthropic_wording(err);
-            log.finish(&state, err.status().as_u16(), None, Some(&err.message));
+            log.finish(
+                &state,
+                err.status_in(Dialect::Anthropic).as_u16(),
+                None,
+                Some(&err.message),
+            );
             err.into_response_for(Dialect::Anthropic)
         }
     }
@@ -158,7 +163,12 @@ async fn complete(
             Json(message).into_response()
         }
         Err(err) => {
-            log.finish(state, err.status().as_u16(), None, Some(&err.message));
+            log.finish(
+                state,
+                err.status_in(Dialect::Anthropic).as_u16(),
+                None,
+                Some(&err.message),
+            );
             err.into_response_for(Dialect::Anthropic)
         }
     }
@@ -176,7 +186,9 @@ impl Wire<MessageOutput> for MessageWire {
     }
     fn outcome(&self, output: &MessageOutput) -> Outcome {
         Outcome {
-            status: output.error().map_or(200, |e| e.status().as_u16()),
+            status: output
+                .error()
+                .map_or(200, |e| e.status_in(Dialect::Anthropic).as_u16()),
             usage: super::pipeline::usage_pair(&output.usage()),
             error: output.error().map(|e| e.message.clone()),
         }

@@ -6,6 +6,7 @@ mod anthropic;
 mod auth;
 mod body;
 mod health;
+mod models;
 pub(crate) mod openai;
 mod pipeline;
 mod responses;
@@ -20,7 +21,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 
-pub(crate) use openai::client_model_id;
+pub(crate) use models::client_model_id;
 
 use crate::app::AppState;
 use crate::error::{ApiError, Dialect, ErrorKind};
@@ -40,8 +41,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/responses/{id}/input_items",
             get(responses::list_input_items),
         )
-        .route("/models", get(openai::list_models))
-        .route("/models/{id}", get(openai::get_model))
+        .route("/models", get(models::list_models))
+        .route("/models/{id}", get(models::get_model))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,

@@ -1,12 +1,12 @@
-//! OpenAI routes: `/v1/chat/completions`, `/v1/models`, `/v1/models/{id}`.
+//! OpenAI route `/v1/chat/completions` (the model routes are in `models`).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::body::read_body;
 use super::pipeline::{open_upstream, prepare, RequestLog};
@@ -18,67 +18,8 @@ use crate::convert::openai::{
     ReasoningEffort, ResponseFormat,
 };
 use crate::error::{ApiError, Dialect};
-use crate::kiro::catalog::ModelInfo;
 use crate::kiro::models::resolve_model;
 use crate::kiro::EventStream;
-
-/// Kiro's `auto` collides with Cursor's own "auto"; clients see it as `auto-kiro`.
-pub(crate) fn client_model_id(upstream_id: &str) -> String {
-    if upstream_id == "auto" {
-        "auto-kiro".into()
-    } else {
-        upstream_id.into()
-    }
-}
-
-fn model_object(model: &ModelInfo, created: i64) -> Value {
-    json!({
-        "id": client_model_id(&model.id),
-        "object": "model",
-        "created": created,
-        "owned_by": if model.id.starts_with("claude") { "anthropic" } else { "kiro" },
-        "name": model.name,
-        "context_length": model.max_input_tokens,
-        "max_output_tokens": model.max_output_tokens,
-    })
-}
-
-fn created_at(state: &AppState) -> i64 {
-    chrono::Utc::now().timestamp() - state.started_at.elapsed().as_secs() as i64
-}
-
-pub async fn list_models(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let catalog = state.models.get().await;
-    let created = created_at(&state);
-    let data: Vec<Value> = catalog
-        .models
-        .iter()
-        .map(|m| model_object(m, created))
-        .collect();
-    Json(json!({ "object": "list", "data": data }))
-}
-
-pub async fn get_model(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    let catalog = state.models.get().await;
-    let created = created_at(&state);
-    // Any name `/v1/chat/completions` accepts for a listed model (`claude-sonnet-4-5`,
-    // `claude-sonnet-4-5-20250929`, `…-thinking`) finds it; the answer has the listed id.
-    let upstream_id = resolve_model(&id).upstream_id;
-    match catalog
-        .models
-        .iter()
-        .find(|m| client_model_id(&m.id) == id || m.id == id)
-        .or_else(|| catalog.models.iter().find(|m| m.id == upstream_id))
-    {
-        Some(model) => Json(model_object(model, created)).into_response(),
-        None => ApiError::not_found(format!(
-            "The model `{id}` does not exist or is not available to your Kiro account."
-        ))
-        .with_param("model")
-        .with_code("model_not_found")
-        .into_response_for(Dialect::OpenAi),
-    }
-}
 
 /// `POST /v1/chat/completions`
 pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Request) -> Response {

@@ -115,6 +115,9 @@ fn preflight_error(err: PreflightError) -> ApiError {
 
 /// Send the prepared request; every retry happens in here. The body moves out of `prepared`
 /// (it can be hundreds of kilobytes); what maps the answer back stays.
+///
+/// A spent allowance names its reset time from the cached usage limits (no I/O here; a
+/// background refresh is started so that the next answer knows it).
 pub async fn open_upstream(
     state: &Arc<AppState>,
     prepared: &mut Prepared,
@@ -123,7 +126,13 @@ pub async fn open_upstream(
         .kiro
         .generate(std::mem::take(&mut prepared.kiro.body))
         .await
-        .map_err(|e| e.to_api_error())
+        .map_err(|e| {
+            if e.quota_reason().is_none() {
+                return e.to_api_error();
+            }
+            state.usage.spawn_refresh_if_stale();
+            e.to_api_error_with_reset(state.usage.cached().and_then(|u| u.resets_at))
+        })
 }
 
 /// Timing and outcome of one client request: logged when it ends, and handed to the

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::credentials::CredentialError;
 use crate::error::{ApiError, ErrorKind};
 
@@ -14,6 +16,10 @@ pub enum UpstreamError {
         status: u16,
         message: String,
         reason: Option<String>,
+        /// The exception the body's `__type` names (protocol doc §9.1).
+        exception: Option<Exception>,
+        /// Seconds to wait: the larger of the `Retry-After` header and the body's
+        /// `retryAfterMilliseconds` (rounded up).
         retry_after: Option<u64>,
     },
     /// Connecting or reading failed.
@@ -39,16 +45,151 @@ pub enum UpstreamError {
 /// The bearer-token 403 body text (matched as a substring, without the final period).
 const BEARER_INVALID: &str = "The bearer token included in the request is invalid";
 
+/// The exception of a Kiro error body's `__type` (`<namespace>#<ExceptionName>`, protocol doc
+/// §9.1), told apart by the name after `#`: the namespace follows the service addressed and
+/// means nothing here. Kept as a small enum so that [`UpstreamError`] stays small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exception {
+    /// The only exception Kiro answers with 402: an allowance is spent (§9.2).
+    ServiceQuotaExceeded,
+    Throttling,
+    Validation,
+    AccessDenied,
+    Conflict,
+    InternalServer,
+    ServiceUnavailable,
+    /// Any other name.
+    Other,
+}
+
+impl Exception {
+    /// From a `__type` value, with or without its namespace; `None` when no name is left.
+    pub fn from_type(value: &str) -> Option<Self> {
+        let name = value.rsplit('#').next().unwrap_or_default().trim();
+        Some(match name {
+            "" => return None,
+            "ServiceQuotaExceededException" => Exception::ServiceQuotaExceeded,
+            "ThrottlingException" => Exception::Throttling,
+            "ValidationException" => Exception::Validation,
+            "AccessDeniedException" => Exception::AccessDenied,
+            "ConflictException" => Exception::Conflict,
+            "InternalServerException" => Exception::InternalServer,
+            "ServiceUnavailableException" => Exception::ServiceUnavailable,
+            _ => Exception::Other,
+        })
+    }
+}
+
+/// The 429 `reason` of the credit burn-rate limit (§9.6): a window of minutes to an hour.
+const CREDIT_RATE_EXCEEDED: &str = "CREDIT_CONSUMPTION_RATE_EXCEEDED";
+
+/// Which allowance of the Kiro plan is spent (protocol doc §9.2, the 402 row and the
+/// allowance reasons of the 429 row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaReason {
+    /// `MONTHLY_REQUEST_COUNT`
+    Monthly,
+    /// `DAILY_REQUEST_COUNT`
+    Daily,
+    /// `OVERAGE_REQUEST_LIMIT_EXCEEDED`: the overage cap on top of the plan is reached too.
+    Overage,
+    /// `CONVERSATION_LIMIT_EXCEEDED` (meaning not documented).
+    Conversation,
+    /// A 402 / `ServiceQuotaExceededException` without a known reason.
+    Unspecified,
+}
+
+/// The `reason` values that name an allowance, as Kiro spells them.
+const QUOTA_REASONS: &[(&str, QuotaReason)] = &[
+    ("MONTHLY_REQUEST_COUNT", QuotaReason::Monthly),
+    ("DAILY_REQUEST_COUNT", QuotaReason::Daily),
+    ("OVERAGE_REQUEST_LIMIT_EXCEEDED", QuotaReason::Overage),
+    ("CONVERSATION_LIMIT_EXCEEDED", QuotaReason::Conversation),
+];
+
+impl QuotaReason {
+    /// The allowance a declared `reason` names, if it names one.
+    pub fn from_reason(reason: &str) -> Option<Self> {
+        QUOTA_REASONS
+            .iter()
+            .find(|(name, _)| *name == reason)
+            .map(|(_, q)| *q)
+    }
+
+    /// For bodies without `__type` and `reason`: an allowance reason quoted in the text.
+    fn in_text(text: &str) -> Option<Self> {
+        QUOTA_REASONS
+            .iter()
+            .find(|(name, _)| text.contains(name))
+            .map(|(_, q)| *q)
+    }
+
+    /// What the user reads in the error message.
+    fn describe(self) -> &'static str {
+        match self {
+            QuotaReason::Monthly => "monthly limit reached",
+            QuotaReason::Daily => "daily limit reached",
+            QuotaReason::Overage => "overage limit reached",
+            QuotaReason::Conversation => "conversation limit reached",
+            QuotaReason::Unspecified => "no credits left",
+        }
+    }
+
+    /// Whether it comes back when the plan's period resets (`nextDateReset` of
+    /// `GetUsageLimits`); a daily limit resets sooner, the conversation limit is unknown.
+    fn resets_with_the_period(self) -> bool {
+        matches!(
+            self,
+            QuotaReason::Monthly | QuotaReason::Overage | QuotaReason::Unspecified
+        )
+    }
+}
+
 impl UpstreamError {
     /// Build from a non-2xx response's status, `Retry-After` header and body.
     pub fn from_response(status: u16, retry_after: Option<&str>, body: &[u8]) -> Self {
-        let (message, reason) = parse_error_body(body);
+        let parsed = parse_error_body(body);
+        let header = retry_after.and_then(|v| v.trim().parse::<u64>().ok());
+        let from_body = parsed.retry_after_ms.map(|ms| ms.div_ceil(1000));
         UpstreamError::Status {
+            status,
+            message: parsed.message,
+            reason: parsed.reason,
+            exception: parsed.exception,
+            retry_after: header.max(from_body),
+        }
+    }
+
+    /// The spent allowance, if this is one (never retryable, protocol doc §9.6). Decided on
+    /// the declared `reason` and `__type` first: an allowance `reason` on any status, then any
+    /// 402 or `ServiceQuotaExceededException`. Only a body without both falls back to
+    /// allowance reasons quoted in its text.
+    pub fn quota_reason(&self) -> Option<QuotaReason> {
+        let UpstreamError::Status {
             status,
             message,
             reason,
-            retry_after: retry_after.and_then(|v| v.trim().parse::<u64>().ok()),
+            exception,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        if let Some(quota) = reason.as_deref().and_then(QuotaReason::from_reason) {
+            return Some(quota);
         }
+        let untyped = reason.is_none() && exception.is_none();
+        if *status == 402 || *exception == Some(Exception::ServiceQuotaExceeded) {
+            let quoted = untyped.then(|| QuotaReason::in_text(message)).flatten();
+            return Some(quoted.unwrap_or(QuotaReason::Unspecified));
+        }
+        untyped.then(|| QuotaReason::in_text(message)).flatten()
+    }
+
+    /// The credit burn-rate limit (429 `CREDIT_CONSUMPTION_RATE_EXCEEDED`): its window is
+    /// minutes to an hour, so it is never retried (protocol doc §9.6).
+    fn is_credit_rate_limited(&self) -> bool {
+        matches!(self, UpstreamError::Status { reason: Some(r), .. } if r == CREDIT_RATE_EXCEEDED)
     }
 
     /// The 403 that means "refresh the access token and try again".
@@ -56,9 +197,12 @@ impl UpstreamError {
         matches!(self, UpstreamError::Status { status: 401 | 403, message, .. } if message.contains(BEARER_INVALID))
     }
 
-    /// Throttling that may pass (not a quota that is used up).
+    /// Throttling that may pass soon, worth a retry: a 429 that is neither a spent allowance
+    /// nor the credit burn-rate limit.
     pub fn is_throttled(&self) -> bool {
-        matches!(self, UpstreamError::Status { status: 429, .. }) && !self.is_quota_exhausted()
+        matches!(self, UpstreamError::Status { status: 429, .. })
+            && self.quota_reason().is_none()
+            && !self.is_credit_rate_limited()
     }
 
     /// Server trouble worth another attempt.
@@ -79,18 +223,6 @@ impl UpstreamError {
         }
     }
 
-    fn is_quota_exhausted(&self) -> bool {
-        let text = self.text();
-        matches!(self, UpstreamError::Status { status: 402, .. })
-            || [
-                "MONTHLY_REQUEST_COUNT",
-                "OVERAGE_REQUEST_LIMIT_EXCEEDED",
-                "CONVERSATION_LIMIT_EXCEEDED",
-            ]
-            .iter()
-            .any(|r| text.contains(r))
-    }
-
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             UpstreamError::Status { retry_after, .. } => *retry_after,
@@ -100,7 +232,18 @@ impl UpstreamError {
 
     /// The client-facing error, per the mapping of protocol doc §9.6.
     pub fn to_api_error(&self) -> ApiError {
+        self.to_api_error_with_reset(None)
+    }
+
+    /// [`UpstreamError::to_api_error`], naming when a spent allowance resets when the
+    /// caller knows it (Kiro's 402 body does not say; `GetUsageLimits` does). A time in the
+    /// past is ignored.
+    pub fn to_api_error_with_reset(&self, resets_at: Option<DateTime<Utc>>) -> ApiError {
         let text = self.text();
+        if let Some(quota) = self.quota_reason() {
+            let resets_at = resets_at.filter(|at| *at > Utc::now());
+            return quota_error(quota, resets_at, text.trim());
+        }
         let upstream = |kind: ErrorKind, what: &str| {
             ApiError::new(kind, format!("{what} (Kiro said: {})", text.trim()))
         };
@@ -113,11 +256,6 @@ impl UpstreamError {
                 .with_param("messages")
                 .with_code("context_length_exceeded")
             }
-            _ if self.is_quota_exhausted() => upstream(
-                ErrorKind::InsufficientQuota,
-                "Your Kiro credits or monthly quota are used up",
-            )
-            .with_code("insufficient_quota"),
             _ if text.contains("INSUFFICIENT_MODEL_CAPACITY")
                 || text.contains("MODEL_TEMPORARILY_UNAVAILABLE")
                 || text.contains("unexpectedly high load") =>
@@ -137,7 +275,19 @@ impl UpstreamError {
             UpstreamError::Status { status: 400, .. } => ApiError::invalid_request(format!(
                 "Kiro rejected the request as invalid (Kiro said: {}). If your request is valid for the OpenAI/Anthropic API, the gateway built a request Kiro does not accept: please report it with a debug log.",
                 text.trim()
-            )),
+            ))
+            .with_no_retry(),
+            UpstreamError::Status { status: 429, retry_after, .. } if self.is_credit_rate_limited() => {
+                let err = upstream(
+                    ErrorKind::RateLimit,
+                    "Kiro limits how fast this account may spend credits; wait until the window ends",
+                )
+                .with_no_retry();
+                match retry_after {
+                    Some(seconds) => err.with_retry_after(*seconds),
+                    None => err,
+                }
+            }
             UpstreamError::Status { status: 429, retry_after, .. } => {
                 let err = upstream(ErrorKind::RateLimit, "Kiro is throttling requests; slow down");
                 err.with_retry_after(retry_after.unwrap_or(5))
@@ -172,23 +322,55 @@ impl UpstreamError {
     }
 }
 
-/// `message` and `reason` from a Kiro error body, tolerating the shapes seen in the wild:
-/// `{"message","reason"}`, `{"Message"}`, `{"error":{"reason"}}`, `{"Output":{"message"}}`.
-fn parse_error_body(body: &[u8]) -> (String, Option<String>) {
+/// The 402 / allowance answer: never retryable (the kind says so), with what is spent and,
+/// when known and fitting, when it resets.
+fn quota_error(reason: QuotaReason, resets_at: Option<DateTime<Utc>>, said: &str) -> ApiError {
+    let when = match resets_at {
+        Some(at) if reason.resets_with_the_period() => {
+            format!(" on {}", at.format("%Y-%m-%d %H:%M UTC"))
+        }
+        _ => String::new(),
+    };
+    ApiError::new(
+        ErrorKind::InsufficientQuota,
+        format!(
+            "Your Kiro plan's quota is used up ({}): Kiro refuses requests until it resets{when}, \
+             so retrying will not help. Wait for the reset, or add credits or enable overage \
+             for your Kiro account. (Kiro said: {said})",
+            reason.describe()
+        ),
+    )
+    .with_code("insufficient_quota")
+}
+
+/// What a Kiro error body says.
+#[derive(Debug, Default, PartialEq)]
+struct ErrorBody {
+    message: String,
+    reason: Option<String>,
+    /// What `__type` names.
+    exception: Option<Exception>,
+    retry_after_ms: Option<u64>,
+}
+
+/// `message`, `reason`, `__type` and `retryAfterMilliseconds` from a Kiro error body,
+/// tolerating the shapes seen in the wild: `{"__type","message","reason"}`, `{"Message"}`,
+/// `{"error":{"reason"}}`, `{"Output":{"message"}}`.
+fn parse_error_body(body: &[u8]) -> ErrorBody {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
         let text = String::from_utf8_lossy(body)
             .trim()
             .chars()
             .take(500)
             .collect::<String>();
-        return (
-            if text.is_empty() {
+        return ErrorBody {
+            message: if text.is_empty() {
                 "(empty body)".into()
             } else {
                 text
             },
-            None,
-        );
+            ..ErrorBody::default()
+        };
     };
     let str_at = |v: &serde_json::Value, keys: &[&str]| {
         keys.iter()
@@ -204,12 +386,22 @@ fn parse_error_body(body: &[u8]) -> (String, Option<String>) {
         .unwrap_or_else(|| value.to_string());
     let reason = str_at(&value, &["reason"])
         .or_else(|| value.get("error").and_then(|o| str_at(o, &["reason"])));
-    (message, reason)
+    let exception = str_at(&value, &["__type"]).and_then(|t| Exception::from_type(&t));
+    let retry_after_ms = value
+        .get("retryAfterMilliseconds")
+        .and_then(serde_json::Value::as_u64);
+    ErrorBody {
+        message,
+        reason,
+        exception,
+        retry_after_ms,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Dialect;
     use axum::http::StatusCode;
 
     fn status(code: u16, body: &str) -> UpstreamError {
@@ -251,25 +443,182 @@ mod tests {
         assert_eq!(api.status(), StatusCode::BAD_REQUEST);
         assert_eq!(api.code, None);
         assert!(api.message.contains("Improperly formed request."));
+        assert_eq!(
+            api.should_retry(),
+            Some(false),
+            "a gateway bug: retrying repeats it"
+        );
+    }
+
+    const QUOTA_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
+
+    #[test]
+    fn every_spent_allowance_is_a_quota_error_that_is_never_retried() {
+        let cases: &[(u16, &str, QuotaReason)] = &[
+            (402, QUOTA_402, QuotaReason::Monthly),
+            // The namespace of the legacy target does not matter.
+            (
+                402,
+                r#"{"__type":"com.amazon.aws.codewhisperer#ServiceQuotaExceededException","message":"x","reason":"OVERAGE_REQUEST_LIMIT_EXCEEDED"}"#,
+                QuotaReason::Overage,
+            ),
+            (
+                402,
+                r#"{"message":"x","reason":"CONVERSATION_LIMIT_EXCEEDED"}"#,
+                QuotaReason::Conversation,
+            ),
+            // Any 402 is an allowance, even without a body (YK).
+            (402, "", QuotaReason::Unspecified),
+            (
+                402,
+                r#"{"message":"Payment required","reason":null}"#,
+                QuotaReason::Unspecified,
+            ),
+            // A 429 that declares an allowance reason is not a throttle.
+            (
+                429,
+                r#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"DAILY_REQUEST_COUNT"}"#,
+                QuotaReason::Daily,
+            ),
+            (
+                429,
+                r#"{"message":"slow","reason":"MONTHLY_REQUEST_COUNT"}"#,
+                QuotaReason::Monthly,
+            ),
+            // Typed exception on another status.
+            (
+                400,
+                r#"{"__type":"x#ServiceQuotaExceededException","message":"limit"}"#,
+                QuotaReason::Unspecified,
+            ),
+            // Bodies without `__type` and `reason`: the reason quoted in the text (KR).
+            (
+                400,
+                r#"{"error":{"message":"MONTHLY_REQUEST_COUNT exceeded"}}"#,
+                QuotaReason::Monthly,
+            ),
+            (
+                402,
+                r#"{"message":"OVERAGE_REQUEST_LIMIT_EXCEEDED"}"#,
+                QuotaReason::Overage,
+            ),
+        ];
+        for (code, body, want) in cases {
+            let err = status(*code, body);
+            assert_eq!(err.quota_reason(), Some(*want), "{code} {body}");
+            assert!(!err.is_throttled(), "{code} {body}: never retried upstream");
+            assert!(!err.is_transient(), "{code} {body}");
+            let api = err.to_api_error();
+            assert_eq!(api.kind, ErrorKind::InsufficientQuota, "{code} {body}");
+            assert_eq!(api.code.as_deref(), Some("insufficient_quota"));
+            assert_eq!(api.should_retry(), Some(false));
+            assert_eq!(
+                api.status_in(Dialect::Anthropic),
+                StatusCode::PAYMENT_REQUIRED
+            );
+            assert_eq!(
+                api.status_in(Dialect::OpenAi),
+                StatusCode::TOO_MANY_REQUESTS
+            );
+            assert!(api.message.contains("quota is used up"), "{}", api.message);
+        }
     }
 
     #[test]
-    fn quota_throttle_capacity_and_model_map_to_their_statuses() {
-        let quota = status(
-            402,
-            r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
-        );
-        assert_eq!(quota.to_api_error().status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(!quota.is_throttled());
-
+    fn a_declared_throttle_reason_is_not_read_as_an_allowance() {
+        // The reason is typed: an allowance word in the prose does not make a quota error.
         let throttled = UpstreamError::from_response(
             429,
             Some("3"),
-            br#"{"message":"slow","reason":"DAILY_REQUEST_COUNT"}"#,
+            br#"{"message":"MONTHLY_REQUEST_COUNT is near","reason":"USER_REQUEST_RATE_EXCEEDED"}"#,
         );
+        assert_eq!(throttled.quota_reason(), None);
         assert!(throttled.is_throttled());
-        assert_eq!(throttled.to_api_error().retry_after, Some(3));
+        let api = throttled.to_api_error();
+        assert_eq!(api.kind, ErrorKind::RateLimit);
+        assert_eq!(api.retry_after, Some(3));
+        assert_eq!(api.should_retry(), None, "a plain throttle may be retried");
 
+        let no_reason = status(429, r#"{"message":"Rate exceeded","reason":null}"#);
+        assert_eq!(no_reason.quota_reason(), None);
+        assert!(no_reason.is_throttled());
+    }
+
+    #[test]
+    fn the_quota_message_names_the_limit_and_the_reset_when_it_fits() {
+        let at = DateTime::parse_from_rfc3339("2030-10-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let monthly = status(402, QUOTA_402).to_api_error_with_reset(Some(at));
+        assert!(
+            monthly.message.contains("monthly limit reached"),
+            "{}",
+            monthly.message
+        );
+        assert!(
+            monthly.message.contains("resets on 2030-10-01 00:00 UTC"),
+            "{}",
+            monthly.message
+        );
+        assert!(monthly.message.contains("You have reached the limit."));
+
+        let overage = status(
+            402,
+            r#"{"message":"x","reason":"OVERAGE_REQUEST_LIMIT_EXCEEDED"}"#,
+        )
+        .to_api_error_with_reset(Some(at));
+        assert!(overage.message.contains("overage limit reached"));
+        assert!(overage.message.contains("resets on 2030-10-01"));
+
+        // A daily limit resets sooner than the plan's period: no date.
+        let daily = status(429, r#"{"message":"x","reason":"DAILY_REQUEST_COUNT"}"#)
+            .to_api_error_with_reset(Some(at));
+        assert!(daily.message.contains("daily limit reached"));
+        assert!(!daily.message.contains("resets on"), "{}", daily.message);
+
+        // Unknown or past reset: no date.
+        let unknown = status(402, QUOTA_402).to_api_error();
+        assert!(unknown.message.contains("until it resets, so retrying"));
+        let past = Utc::now() - chrono::Duration::days(1);
+        let stale = status(402, QUOTA_402).to_api_error_with_reset(Some(past));
+        assert!(!stale.message.contains("resets on"), "{}", stale.message);
+    }
+
+    #[test]
+    fn the_credit_burn_rate_limit_is_not_retried_and_says_how_long() {
+        let err = UpstreamError::from_response(
+            429,
+            None,
+            br#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"CREDIT_CONSUMPTION_RATE_EXCEEDED","retryAfterMilliseconds":300000}"#,
+        );
+        assert!(!err.is_throttled(), "never retried upstream");
+        assert_eq!(err.quota_reason(), None);
+        assert_eq!(err.retry_after(), Some(300));
+        let api = err.to_api_error();
+        assert_eq!(api.kind, ErrorKind::RateLimit);
+        assert_eq!(api.retry_after, Some(300));
+        assert_eq!(api.should_retry(), Some(false));
+    }
+
+    #[test]
+    fn retry_after_is_the_larger_of_header_and_body() {
+        let body = br#"{"message":"x","reason":"USER_REQUEST_RATE_EXCEEDED","retryAfterMilliseconds":1500}"#;
+        assert_eq!(
+            UpstreamError::from_response(429, Some("1"), body).retry_after(),
+            Some(2)
+        );
+        assert_eq!(
+            UpstreamError::from_response(429, Some("9"), body).retry_after(),
+            Some(9)
+        );
+        assert_eq!(
+            UpstreamError::from_response(429, None, b"{}").retry_after(),
+            None
+        );
+    }
+
+    #[test]
+    fn capacity_and_model_map_to_their_statuses() {
         let capacity = status(
             429,
             r#"{"message":"busy","reason":"INSUFFICIENT_MODEL_CAPACITY"}"#,
@@ -302,15 +651,39 @@ mod tests {
     #[test]
     fn odd_error_shapes_still_give_a_message() {
         assert_eq!(
-            parse_error_body(br#"{"Output":{"message":"wrapped"}}"#).0,
+            parse_error_body(br#"{"Output":{"message":"wrapped"}}"#).message,
             "wrapped"
         );
         assert_eq!(
             parse_error_body(br#"{"error":{"reason":"X"}}"#)
-                .1
+                .reason
                 .as_deref(),
             Some("X")
         );
-        assert_eq!(parse_error_body(b"").0, "(empty body)");
+        assert_eq!(parse_error_body(b"").message, "(empty body)");
+    }
+
+    #[test]
+    fn the_exception_is_the_part_of_type_after_the_hash() {
+        let parsed = parse_error_body(QUOTA_402.as_bytes());
+        assert_eq!(
+            parsed,
+            ErrorBody {
+                message: "You have reached the limit.".into(),
+                reason: Some("MONTHLY_REQUEST_COUNT".into()),
+                exception: Some(Exception::ServiceQuotaExceeded),
+                retry_after_ms: None,
+            }
+        );
+        assert_eq!(
+            parse_error_body(br#"{"__type":"ThrottlingException"}"#).exception,
+            Some(Exception::Throttling)
+        );
+        assert_eq!(
+            parse_error_body(br#"{"__type":"com.amazon.aws.codewhisperer#NewException"}"#)
+                .exception,
+            Some(Exception::Other)
+        );
+        assert_eq!(parse_error_body(br#"{"__type":"ns#"}"#).exception, None);
     }
 }

@@ -214,7 +214,9 @@ pub fn max_output_tokens(upstream_id: &str) -> u64 {
 fn limits(upstream_id: &str) -> Option<(u64, u64)> {
     let id = upstream_id.trim().to_ascii_lowercase();
     Some(match id.as_str() {
-        "claude-opus-4.7" => (1_000_000, 128_000),
+        "claude-opus-5" | "claude-opus-4.8" | "claude-opus-4.7" => (1_000_000, 128_000),
+        // Sonnet 5's output limit is unknown (§7.5): the unknown-Claude default.
+        "claude-sonnet-5" => (1_000_000, 64_000),
         "claude-opus-4.6" => (1_000_000, 64_000),
         "claude-sonnet-4.6" => (1_000_000, 65_536),
         "claude-sonnet-4.5" | "claude-sonnet-4" | "claude-haiku-4.5" => (200_000, 64_000),
@@ -223,8 +225,64 @@ fn limits(upstream_id: &str) -> Option<(u64, u64)> {
         "minimax-m2.1" | "minimax-m2.5" => (196_000, 8_192),
         "glm-5" => (200_000, 8_192),
         "qwen3-coder-next" => (256_000, 8_192),
+        // 272k until an account is switched to 1M; the catalogue says which (§7.5).
+        "gpt-5.6-sol" | "gpt-5.6-terra" | "gpt-5.6-luna" => (272_000, 128_000),
         _ => return None,
     })
+}
+
+/// A window from this size on is advertised with the `[1m]` marker.
+const ONE_MILLION: u64 = 1_000_000;
+
+/// The id the Anthropic-shaped model listing gives a Kiro model whose context window is
+/// `context_window` tokens. Claude Code and the Anthropic SDKs know Claude models by dash
+/// ids, and Claude Code assumes a 200k window behind a custom base URL unless the id ends in
+/// `[1m]` (protocol doc §7.5), so:
+///
+/// * Claude dot-form ids take the dash form (`claude-sonnet-4.5` → `claude-sonnet-4-5`,
+///   `claude-opus-5` stays), but only when that form resolves back to the same Kiro id
+///   (a `-1m` SKU such as `claude-sonnet-4.6-1m` keeps its Kiro id);
+/// * other ids are kept (`gpt-5.6-sol`, `deepseek-3.2`); `auto` is `auto-kiro`, as in the
+///   OpenAI listing;
+/// * a window of 1 000 000 tokens or more adds `[1m]` (`claude-opus-4-8[1m]`); `auto` never
+///   gets it (its window is the routed model's).
+///
+/// Every id this returns resolves back to `upstream_id` through [`resolve_model`].
+pub fn anthropic_model_id(upstream_id: &str, context_window: u64) -> String {
+    if upstream_id == "auto" {
+        return "auto-kiro".into();
+    }
+    let dashed = claude_dash_form(upstream_id)
+        .filter(|dashed| resolve_model(dashed).upstream_id == upstream_id)
+        .unwrap_or_else(|| upstream_id.to_owned());
+    if context_window >= ONE_MILLION {
+        format!("{dashed}[1m]")
+    } else {
+        dashed
+    }
+}
+
+/// `claude-sonnet-4.5` → `claude-sonnet-4-5`: every dot between two digits of a Claude id
+/// becomes a dash. `None` for ids that are not Claude ids.
+fn claude_dash_form(upstream_id: &str) -> Option<String> {
+    if !upstream_id.starts_with("claude-") {
+        return None;
+    }
+    let bytes = upstream_id.as_bytes();
+    let dashed = upstream_id
+        .char_indices()
+        .map(|(i, c)| {
+            let between_digits = i > 0
+                && bytes[i - 1].is_ascii_digit()
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            if c == '.' && between_digits {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    Some(dashed)
 }
 
 /// Known ids close to `name` (for "model not found" errors): the resolved form of `name`
@@ -342,6 +400,10 @@ mod tests {
             ("minimax-m2.5", 196_000, 8_192),
             ("glm-5", 200_000, 8_192),
             ("qwen3-coder-next", 256_000, 8_192),
+            ("claude-opus-4.8", 1_000_000, 128_000),
+            ("claude-opus-5", 1_000_000, 128_000),
+            ("claude-sonnet-5", 1_000_000, 64_000),
+            ("gpt-5.6-luna", 272_000, 128_000),
             ("claude-opus-9.9", 200_000, 64_000),
             ("something-new", 200_000, 8_192),
         ];
@@ -371,5 +433,75 @@ mod tests {
         assert!(close_matches("totally-different", &known).is_empty());
         assert_eq!(close_matches("glm5", &known), vec!["glm-5".to_string()]);
         assert!(close_matches("", &Vec::<String>::new()).is_empty());
+    }
+
+    #[test]
+    fn anthropic_ids_are_dash_form_with_1m_and_resolve_back() {
+        let cases: &[(&str, u64, &str)] = &[
+            ("claude-sonnet-4.5", 200_000, "claude-sonnet-4-5"),
+            ("claude-sonnet-4", 200_000, "claude-sonnet-4"),
+            ("claude-haiku-4.5", 200_000, "claude-haiku-4-5"),
+            ("claude-sonnet-4.6", 1_000_000, "claude-sonnet-4-6[1m]"),
+            ("claude-opus-4.8", 1_000_000, "claude-opus-4-8[1m]"),
+            ("claude-opus-4.8", 200_000, "claude-opus-4-8"),
+            ("claude-opus-5", 1_000_000, "claude-opus-5[1m]"),
+            ("claude-opus-5.5", 1_000_000, "claude-opus-5-5[1m]"),
+            ("claude-sonnet-5", 2_000_000, "claude-sonnet-5[1m]"),
+            ("claude-3.7-sonnet", 200_000, "claude-3-7-sonnet"),
+            // A separate 1M SKU: its dash form would not resolve back, so the Kiro id stays.
+            (
+                "claude-sonnet-4.6-1m",
+                1_000_000,
+                "claude-sonnet-4.6-1m[1m]",
+            ),
+            (
+                "claude-sonnet-4.5-1m",
+                1_000_000,
+                "claude-sonnet-4.5-1m[1m]",
+            ),
+            ("gpt-5.6-sol", 272_000, "gpt-5.6-sol"),
+            ("gpt-5.6-sol", 1_000_000, "gpt-5.6-sol[1m]"),
+            ("deepseek-3.2", 164_000, "deepseek-3.2"),
+            ("minimax-m2.5", 196_000, "minimax-m2.5"),
+            ("auto", 1_000_000, "auto-kiro"),
+            (
+                "CLAUDE_SONNET_4_5_20250929_V1_0",
+                200_000,
+                "CLAUDE_SONNET_4_5_20250929_V1_0",
+            ),
+        ];
+        for (kiro, window, want) in cases {
+            let id = anthropic_model_id(kiro, *window);
+            assert_eq!(id, *want, "{kiro} ({window})");
+            assert_eq!(resolve_model(&id).upstream_id, *kiro, "{id} resolves back");
+            assert!(!resolve_model(&id).thinking);
+        }
+    }
+
+    #[test]
+    fn anthropic_ids_of_the_static_table_resolve_back() {
+        for kiro in [
+            "claude-opus-5",
+            "claude-opus-4.8",
+            "claude-opus-4.7",
+            "claude-opus-4.6",
+            "claude-sonnet-5",
+            "claude-sonnet-4.6",
+            "claude-sonnet-4.5",
+            "claude-sonnet-4",
+            "claude-haiku-4.5",
+            "deepseek-3.2",
+            "glm-5",
+            "qwen3-coder-next",
+            "gpt-5.6-terra",
+        ] {
+            let id = anthropic_model_id(kiro, context_window(kiro));
+            assert_eq!(resolve_model(&id).upstream_id, kiro, "{id}");
+            assert_eq!(
+                id.ends_with("[1m]"),
+                context_window(kiro) >= 1_000_000,
+                "{id}"
+            );
+        }
     }
 }
