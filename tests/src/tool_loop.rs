@@ -8,6 +8,7 @@
 
 use serde_json::{json, Value};
 
+use crate::fake::chat::tool_result_text;
 use crate::fake::Script;
 
 /// One tool call of the loop: the Kiro tool name and its arguments.
@@ -105,22 +106,7 @@ pub fn tool_results(body: &Value) -> Vec<Value> {
         .into_iter()
         .filter_map(|c| c.get("toolResults").and_then(Value::as_array))
         .flatten()
-        .map(|r| {
-            let text: Vec<String> = r
-                .get("content")
-                .and_then(Value::as_array)
-                .map(|parts| {
-                    parts
-                        .iter()
-                        .map(|p| match p.get("text").and_then(Value::as_str) {
-                            Some(t) => t.to_owned(),
-                            None => p.get("json").map(Value::to_string).unwrap_or_default(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            json!({"toolUseId": r.get("toolUseId"), "text": text.join("\n")})
-        })
+        .map(|r| json!({"toolUseId": r.get("toolUseId"), "text": tool_result_text(r)}))
         .collect()
 }
 

@@ -278,22 +278,28 @@ fn user_text(current: &Value) -> String {
         .pointer("/userInputMessageContext/toolResults")
         .and_then(Value::as_array);
     if let Some(first) = results.and_then(|r| r.first()) {
-        let body: Vec<String> = first
-            .get("content")
-            .and_then(Value::as_array)
-            .map(|parts| {
-                parts
-                    .iter()
-                    .map(|p| match p.get("text").and_then(Value::as_str) {
-                        Some(t) => t.to_string(),
-                        None => p.get("json").map(Value::to_string).unwrap_or_default(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        return format!("Tool result: {}", body.join("\n"));
+        return format!("Tool result: {}", tool_result_text(first));
     }
     "(empty)".to_string()
+}
+
+/// The text of a Kiro `toolResults` entry: its `text` parts (and `json` parts serialised),
+/// one per line.
+pub fn tool_result_text(result: &Value) -> String {
+    let parts: Vec<String> = result
+        .get("content")
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|p| match p.get("text").and_then(Value::as_str) {
+                    Some(t) => t.to_string(),
+                    None => p.get("json").map(Value::to_string).unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.join("\n")
 }
 
 /// No script queued: echo the user's text in a few chunks, then trailers. A request carrying
