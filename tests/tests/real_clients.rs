@@ -165,6 +165,17 @@ fn claude_env(gw: &Gw) -> Vec<(String, String)> {
 }
 
 fn run_claude(gw: &Gw, home: &Path, prompt: &str, extra: &[&str]) -> Output {
+    run_claude_with_model(gw, home, None, prompt, extra)
+}
+
+/// `model`: replaces the snippet's `ANTHROPIC_MODEL`, as the README tells 1 M-window users to.
+fn run_claude_with_model(
+    gw: &Gw,
+    home: &Path,
+    model: Option<&str>,
+    prompt: &str,
+    extra: &[&str],
+) -> Output {
     let bin = client_bin("claude");
     let mut env: Vec<(&str, String)> = vec![
         // No telemetry or update checks from the test machine.
@@ -172,7 +183,13 @@ fn run_claude(gw: &Gw, home: &Path, prompt: &str, extra: &[&str]) -> Output {
         ("DISABLE_AUTOUPDATER", "1".to_owned()),
     ];
     let snippet_env = claude_env(gw);
-    env.extend(snippet_env.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    env.extend(snippet_env.iter().map(|(k, v)| {
+        let v = match (k.as_str(), model) {
+            ("ANTHROPIC_MODEL", Some(m)) => m.to_owned(),
+            _ => v.clone(),
+        };
+        (k.as_str(), v)
+    }));
     let mut args = vec!["-p", prompt, "--output-format", "text"];
     args.extend_from_slice(extra);
     run_client(&bin, &args, home, home, &env)
@@ -180,6 +197,26 @@ fn run_claude(gw: &Gw, home: &Path, prompt: &str, extra: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claude_code_runs_a_bash_tool_loop() {
+    claude_bash_tool_loop(None).await;
+}
+
+/// Claude Code 2.1.197 talks differently to newer models: `role: "system"` items inside
+/// `messages`, adaptive thinking, `output_config.effort`, `context_management`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_code_runs_a_bash_tool_loop_on_a_1m_opus() {
+    let gw = claude_bash_tool_loop(Some("claude-opus-4-8[1m]")).await;
+    let bodies = chat_bodies(&gw);
+    assert!(
+        bodies.iter().all(|b| {
+            b.pointer("/conversationState/currentMessage/userInputMessage/modelId")
+                .and_then(Value::as_str)
+                == Some("claude-opus-4.8")
+        }),
+        "every request went to Opus 4.8: {bodies:?}"
+    );
+}
+
+async fn claude_bash_tool_loop(model: Option<&'static str>) -> Arc<Gw> {
     let gw = start().await;
     record_responder(
         &gw,
@@ -196,9 +233,10 @@ async fn claude_code_runs_a_bash_tool_loop() {
     let gw = Arc::new(gw);
     let g = gw.clone();
     let out = blocking(move || {
-        run_claude(
+        run_claude_with_model(
             &g,
             &home_path,
+            model,
             "Run `echo claude-bash-42` with the Bash tool.",
             &["--allowedTools", "Bash"],
         )
@@ -225,6 +263,7 @@ async fn claude_code_runs_a_bash_tool_loop() {
             .contains("retired"),
         "no model warning: {stdout}{stderr}"
     );
+    gw
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

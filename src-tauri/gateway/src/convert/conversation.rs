@@ -4,6 +4,10 @@
 
 use serde_json::Value;
 
+/// Prefix of a system (or developer) message that appears after the conversation started:
+/// Kiro has one system prompt, so a late one becomes a marked user turn.
+pub const LATE_SYSTEM_PREFIX: &str = "[System message]\n";
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Conversation {
     /// The model name as the client sent it (echoed back in responses).

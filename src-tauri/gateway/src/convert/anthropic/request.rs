@@ -3,6 +3,7 @@
 //! | Anthropic | Conversation |
 //! |---|---|
 //! | `system` (string or text blocks; `cache_control` accepted) | `system`, Claude Code's per-request billing line removed |
+//! | `role: "system"` items in `messages` (newer Claude Code) | joined to `system` before the first turn; a user turn prefixed `[System message]` after it |
 //! | `text`, `image` (base64), `tool_use`, `tool_result`, `thinking` | the matching [`Part`] |
 //! | `redacted_thinking` | dropped (it cannot be replayed as text) |
 //! | `thinking` from earlier turns | re-encoded upstream as `<thinking>…</thinking>` before the turn's text when thinking is on, dropped otherwise (protocol doc §5.9; done by `kiro_request`); signatures are not checked |
@@ -18,7 +19,7 @@
 use serde_json::Value;
 
 use crate::convert::conversation::{
-    Conversation, Message, Part, Role, Thinking, ToolChoice, ToolSpec,
+    Conversation, Message, Part, Role, Thinking, ToolChoice, ToolSpec, LATE_SYSTEM_PREFIX,
 };
 use crate::convert::images::image_from_base64;
 use crate::convert::json_at::At;
@@ -69,20 +70,37 @@ pub fn parse_messages_request(body: &[u8], purpose: Purpose) -> Result<MessagesR
         root.check_number(key)?;
     }
 
-    let system = root
+    let mut system_parts: Vec<String> = root
         .get("system")
         .map(|f| parse_system(&f))
         .transpose()?
-        .flatten();
+        .flatten()
+        .into_iter()
+        .collect();
     let messages_field = root.require("messages")?;
     let message_items = messages_field.items()?;
     if message_items.is_empty() {
         return Err(messages_field.invalid("must contain at least one message"));
     }
-    let messages = message_items
-        .iter()
-        .map(parse_message)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut messages = Vec::with_capacity(message_items.len());
+    for item in &message_items {
+        match parse_message(item)? {
+            Entry::System(None) => {}
+            Entry::System(Some(text)) if messages.is_empty() => system_parts.push(text),
+            Entry::System(Some(text)) => messages.push(Message {
+                role: Role::User,
+                parts: vec![Part::Text(format!("{LATE_SYSTEM_PREFIX}{text}"))],
+            }),
+            Entry::Message(message) => messages.push(message),
+        }
+    }
+    if messages.is_empty() {
+        messages.push(Message {
+            role: Role::User,
+            parts: vec![Part::Text(std::mem::take(&mut system_parts).join("\n\n"))],
+        });
+    }
+    let system = (!system_parts.is_empty()).then(|| system_parts.join("\n\n"));
 
     let tools = match root.get("tools") {
         Some(field) => field
@@ -176,15 +194,28 @@ fn strip_billing_header(text: &str) -> String {
         .to_owned()
 }
 
-fn parse_message(item: &At<'_>) -> Result<Message, ApiError> {
+/// One item of `messages`: Claude Code (2.1.19x with newer models) also sends
+/// `role: "system"` items there, which join the system prompt before the first turn and
+/// become a marked user turn after it (the same rule as the chat route).
+enum Entry {
+    /// `None`: blank, nothing to keep.
+    System(Option<String>),
+    Message(Message),
+}
+
+fn parse_message(item: &At<'_>) -> Result<Entry, ApiError> {
     item.object()?;
     let role_field = item.require("role")?;
     let role = match role_field.str()? {
         "user" => Role::User,
         "assistant" => Role::Assistant,
+        "system" => {
+            let text = parse_system(&item.require("content")?)?;
+            return Ok(Entry::System(text));
+        }
         other => {
             return Err(role_field.invalid(format!(
-                "unknown role `{other}`; use `user` or `assistant` (the system prompt goes in the top-level `system` field)"
+                "unknown role `{other}`; use `user`, `assistant` or `system`"
             )))
         }
     };
@@ -200,7 +231,7 @@ fn parse_message(item: &At<'_>) -> Result<Message, ApiError> {
         }
         _ => return Err(content.type_error("a string or an array of content blocks")),
     };
-    Ok(Message { role, parts })
+    Ok(Entry::Message(Message { role, parts }))
 }
 
 fn parse_block(block: &At<'_>) -> Result<Option<Part>, ApiError> {
@@ -425,6 +456,41 @@ mod tests {
     }
 
     #[test]
+    fn system_items_in_messages_join_the_system_prompt_or_become_marked_user_turns() {
+        let req = parse(
+            json!({"model": "m", "max_tokens": 10, "system": "Top.", "messages": [
+                {"role": "system", "content": [{"type": "text", "text": "Early."}]},
+                {"role": "user", "content": "hi"},
+                {"role": "system", "content": "Late."},
+                {"role": "system", "content": ""},
+                {"role": "assistant", "content": "ok"},
+            ]}),
+        )
+        .unwrap();
+        let conv = req.conversation;
+        assert_eq!(conv.system.as_deref(), Some("Top.\n\nEarly."));
+        assert_eq!(conv.messages.len(), 3);
+        assert_eq!(conv.messages[1].role, Role::User);
+        assert_eq!(
+            conv.messages[1].parts,
+            vec![Part::Text(format!("{LATE_SYSTEM_PREFIX}Late."))]
+        );
+        assert_eq!(conv.messages[2].role, Role::Assistant);
+    }
+
+    #[test]
+    fn system_items_only_become_the_user_turn() {
+        let conv = parse(json!({"model": "m", "max_tokens": 10, "messages": [
+            {"role": "system", "content": "A"}, {"role": "system", "content": "B"},
+        ]}))
+        .unwrap()
+        .conversation;
+        assert_eq!(conv.system, None);
+        assert_eq!(conv.messages.len(), 1);
+        assert_eq!(conv.messages[0].parts, vec![Part::Text("A\n\nB".into())]);
+    }
+
+    #[test]
     fn minimal_request() {
         let req = parse(minimal()).unwrap();
         assert_eq!(req.conversation.model, "claude-sonnet-4-5");
@@ -590,7 +656,7 @@ mod tests {
                 "max_tokens",
             ),
             (
-                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "system", "content": "x"}]}),
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "developer", "content": "x"}]}),
                 "messages[0].role",
             ),
             (

@@ -45,7 +45,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use crate::convert::conversation::{
-    Conversation, Image, Message, Part, Role, Thinking, ToolChoice, ToolSpec,
+    Conversation, Image, Message, Part, Role, Thinking, ToolChoice, ToolSpec, LATE_SYSTEM_PREFIX,
 };
 use crate::convert::images::image_from_data_uri;
 use crate::convert::json_at::{At, StrOrItems, Wording};
@@ -57,8 +57,6 @@ pub const MAX_STOP_SEQUENCES: usize = 4;
 pub const REASONING_BUDGET_CAP: u32 = 10_000;
 /// Budget base when the request has no `max_tokens`.
 pub const REASONING_DEFAULT_BASE: u32 = 10_000;
-/// Prefix of a system/developer message that appears after the conversation started.
-pub const LATE_SYSTEM_PREFIX: &str = "[System message]\n";
 
 /// A validated Chat Completions request.
 #[derive(Debug, Clone, PartialEq)]

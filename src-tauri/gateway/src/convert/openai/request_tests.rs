@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::request::*;
-use crate::convert::conversation::{Image, Part, Role, Thinking, ToolChoice};
+use crate::convert::conversation::{Image, Part, Role, Thinking, ToolChoice, LATE_SYSTEM_PREFIX};
 use crate::error::ErrorKind;
 
 fn body(v: Value) -> Vec<u8> {
