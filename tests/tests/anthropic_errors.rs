@@ -52,11 +52,11 @@ async fn malformed_requests_are_4xx_invalid_request_errors() {
             with(ok_request(), "messages", json!("hi")),
         ),
         (
-            "system role in messages",
+            "unknown role in messages",
             with(
                 ok_request(),
                 "messages",
-                json!([{"role": "system", "content": "x"}]),
+                json!([{"role": "developer", "content": "x"}]),
             ),
         ),
         ("content is a number", msgs(json!(42))),

@@ -190,8 +190,26 @@ async fn health_needs_no_key_and_shows_no_token_while_v1_needs_the_key() {
         .await
         .unwrap();
     let client = reqwest::Client::new();
+    // Without the key: the status and nothing else (no paths, no counters).
+    let anonymous = client
+        .get(format!("{}/health", gateway.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 200);
+    let anonymous: Value = anonymous.json().await.unwrap();
+    assert_eq!(anonymous, serde_json::json!({"status": "ok"}));
+    let wrong_key = client
+        .get(format!("{}/health", gateway.base_url))
+        .bearer_auth("kgw_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_key.json::<Value>().await.unwrap(), anonymous);
+
     let health = client
         .get(format!("{}/health", gateway.base_url))
+        .bearer_auth(&gateway.api_key)
         .send()
         .await
         .unwrap();

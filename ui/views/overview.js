@@ -211,6 +211,7 @@ function render(status) {
     </div>
     ${e.lan ? `<div class="endpoint">
       <div class="endpoint-head"><span class="badge lan">LAN</span><span class="muted small">For other devices on your network</span></div>
+      ${e.lan_warning ? `<p class="small tone-warn" id="lan-warning">${esc(e.lan_warning)}</p>` : ''}
       ${e.lan_base ? `<div class="copy-field"><code id="lan-url">${esc(e.lan_base)}/v1</code>${copyButton(`${e.lan_base}/v1`, 'LAN base URL')}</div>` : '<p class="muted small">Listening on all interfaces; use this computer\'s network address with the same port.</p>'}
     </div>` : ''}
     <div class="env-row">

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::app::AppState;
 use crate::config::Config;
+use crate::exposure::check_exposure;
 use crate::credentials::{CredentialSettings, Credentials, WatchGuard};
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::client::build_http_client;
@@ -31,6 +32,7 @@ impl Gateway {
         api_key: Option<Secret<String>>,
         redactor: Redactor,
     ) -> Result<Gateway, StartError> {
+        check_exposure(&config, api_key.as_ref())?;
         let http =
             build_http_client(config.proxy_url.as_deref()).map_err(|message| StartError {
                 code: "http_client".into(),
@@ -87,3 +89,4 @@ pub fn credential_settings(config: &Config) -> CredentialSettings {
         data_local_dir: None,
     }
 }
+

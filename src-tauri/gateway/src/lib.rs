@@ -12,6 +12,7 @@ pub mod config;
 pub mod convert;
 pub mod credentials;
 pub mod error;
+pub mod exposure;
 pub mod gateway;
 pub mod kiro;
 pub mod logs;

@@ -136,6 +136,9 @@ impl Controller {
             }
         });
         tracing::info!("listening on http://{addr}");
+        if let Some(warning) = crate::exposure::lan_warning(addr) {
+            tracing::warn!("{warning}");
+        }
         *running = Some(Running { addr, cancel, task });
         self.status.send_replace(GatewayStatus::Running { addr });
         Ok(addr)

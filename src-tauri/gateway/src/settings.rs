@@ -158,7 +158,8 @@ impl Settings {
         if config.port == defaults.port {
             config.port = self.port;
         }
-        if config.host == defaults.host {
+        // `--no-auth` never leaves loopback, whatever was saved.
+        if config.host == defaults.host && (self.host.is_loopback() || !config.no_auth) {
             config.host = self.host;
         }
         if config.log_level == defaults.log_level {
@@ -552,5 +553,23 @@ mod tests {
         };
         settings.fill_defaults(&mut explicit);
         assert_eq!(explicit.port, 7000);
+    }
+
+    #[test]
+    fn a_saved_lan_address_never_applies_to_a_keyless_start() {
+        let lan = Settings {
+            host: [0, 0, 0, 0].into(),
+            allow_lan: true,
+            ..Settings::default()
+        };
+        let mut keyless = Config {
+            no_auth: true,
+            ..Config::default()
+        };
+        lan.fill_defaults(&mut keyless);
+        assert!(keyless.host.is_loopback());
+        let mut keyed = Config::default();
+        lan.fill_defaults(&mut keyed);
+        assert_eq!(keyed.host, lan.host);
     }
 }

@@ -1,15 +1,27 @@
-//! `GET /health`: no auth; status, version, credential source, token expiry, uptime.
+//! `GET /health`: no key needed for `{"status": "ok"}`; with the key (or with `--no-auth`)
+//! also version, credential source, token expiry, uptime and counters. Without the key it
+//! says nothing about the machine (no paths, no counters).
 
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
 
+use super::auth::presented_key;
 use crate::app::AppState;
+use crate::secrets::keys_match;
 
-pub async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+pub async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Json<Value> {
+    let authorised = match state.api_key.get() {
+        None => true,
+        Some(expected) => presented_key(&headers).is_some_and(|key| keys_match(&expected, key)),
+    };
+    if !authorised {
+        return Json(json!({"status": "ok"}));
+    }
     let credentials = state.kiro.credentials().status();
     let expires_in = credentials
         .expires_at

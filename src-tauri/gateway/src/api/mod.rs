@@ -1,10 +1,11 @@
-//! HTTP routes: OpenAI, Anthropic, health, `/admin` (UI API), `/ui` (web UI); the auth
-//! middleware; errors in the caller's dialect.
+//! HTTP routes: OpenAI, Anthropic, health, `/admin` (UI API), `/ui` (web UI); the guard
+//! (Host, Origin, content type) and auth middleware; errors in the caller's dialect.
 
 pub mod admin;
 mod anthropic;
 mod auth;
 mod body;
+mod guard;
 mod health;
 mod models;
 pub(crate) mod openai;
@@ -21,6 +22,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 
+pub use guard::HostPolicy;
 pub(crate) use models::client_model_id;
 
 use crate::app::AppState;
@@ -58,7 +60,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), Arc::new(guard_policy(&state))),
+            guard::guard,
+        ))
+}
+
+fn guard_policy(state: &AppState) -> HostPolicy {
+    HostPolicy::new(state.config.host, &state.config.allowed_hosts)
 }
 
 /// Anthropic routes answer in Anthropic's shape; everything else in OpenAI's. Middleware

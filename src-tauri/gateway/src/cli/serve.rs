@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::api::admin::AdminHandle;
 use crate::config::Config;
+use crate::exposure;
 use crate::gateway::Gateway;
 use crate::logs::{self, LogBuffer, Redactor};
 use crate::secrets::{default_api_key_stores, FileStore};
@@ -24,6 +25,12 @@ pub async fn run(mut config: Config) -> ExitCode {
         eprintln!("warning: ignoring the UI settings: {err} ({})", err.hint);
     }
     saved.fill_defaults(&mut config);
+    if config.no_auth && saved.settings.as_ref().is_some_and(|s| !s.host.is_loopback()) {
+        eprintln!(
+            "warning: the saved address is not loopback; --no-auth listens on {} only",
+            config.host
+        );
+    }
     let redactor = Redactor::new();
     let buffer = LogBuffer::new(
         logs::DEFAULT_LOG_CAPACITY,
@@ -105,6 +112,8 @@ fn print_banner(gateway: &Gateway, addr: std::net::SocketAddr) {
             }
         })
         .unwrap_or_default();
+    let lan_warning = exposure::lan_warning(addr);
+    let addr = exposure::reachable_addr(addr);
     println!("Kiro Gateway {} is running", env!("CARGO_PKG_VERSION"));
     println!("  OpenAI base URL:    http://{addr}/v1");
     println!("  Anthropic base URL: http://{addr}");
@@ -116,6 +125,9 @@ fn print_banner(gateway: &Gateway, addr: std::net::SocketAddr) {
     );
     if state.api_key.is_none() {
         println!("  API key:            none (--no-auth; loopback only)");
+    }
+    if let Some(warning) = lan_warning {
+        println!("WARNING: {warning}");
     }
     println!("Press Ctrl-C to stop.");
 }

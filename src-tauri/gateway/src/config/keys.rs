@@ -25,6 +25,7 @@ pub(crate) enum Setting {
     MaxPayloadBytes,
     MaxBodyBytes,
     LogLevel,
+    AllowedHosts,
 }
 
 /// How a key is spelled in each layer.
@@ -152,6 +153,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
     flag(
         spec(Setting::LogLevel, "log_level", &["KIRO_GATEWAY_LOG_LEVEL"]),
         "--log-level",
+    ),
+    spec(
+        Setting::AllowedHosts,
+        "allowed_hosts",
+        &["KIRO_GATEWAY_ALLOWED_HOSTS"],
     ),
 ];
 

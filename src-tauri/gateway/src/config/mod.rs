@@ -31,6 +31,7 @@
 //! | `max_payload_bytes` | `max_payload_bytes` | `KIRO_MAX_PAYLOAD_BYTES` | — | `600000` | 1024-104857600 |
 //! | `max_request_body_bytes` | `max_body_bytes` | `KIRO_GATEWAY_MAX_BODY_BYTES` | — | `20971520` | 1024-1073741824 |
 //! | `log_level` | `log_level` | `KIRO_GATEWAY_LOG_LEVEL` | `--log-level` | `info` | `EnvFilter` directives; bare words must be levels |
+//! | `allowed_hosts` | `allowed_hosts` | `KIRO_GATEWAY_ALLOWED_HOSTS` | — | none | comma-separated host names (`*.` prefix for subdomains) accepted in `Host` besides loopback and IP addresses |
 //! | `config_file` | — | — | `--config` | OS config dir `kiro-gateway/config.toml` | existing file if named explicitly |
 //!
 //! # Rules
@@ -115,6 +116,9 @@ pub struct Config {
     pub max_request_body_bytes: usize,
     /// `KIRO_GATEWAY_LOG_LEVEL` (default `info`): a tracing filter directive.
     pub log_level: String,
+    /// `KIRO_GATEWAY_ALLOWED_HOSTS`: host names accepted in `Host` besides loopback names and
+    /// IP addresses (lower-case; `*.x` = any subdomain of x).
+    pub allowed_hosts: Vec<String>,
     /// Where the TOML file was read from, if one was.
     pub config_file: Option<PathBuf>,
 }
@@ -144,6 +148,7 @@ impl Default for Config {
             max_payload_bytes: 600_000,
             max_request_body_bytes: 20 * 1024 * 1024,
             log_level: "info".into(),
+            allowed_hosts: Vec::new(),
             config_file: None,
         }
     }
@@ -300,6 +305,7 @@ impl fmt::Debug for Config {
             .field("max_payload_bytes", &self.max_payload_bytes)
             .field("max_request_body_bytes", &self.max_request_body_bytes)
             .field("log_level", &self.log_level)
+            .field("allowed_hosts", &self.allowed_hosts)
             .field("config_file", &self.config_file)
             .finish()
     }

@@ -74,6 +74,30 @@ pub(crate) fn parse_host(text: &str) -> Option<IpAddr> {
     t.parse().ok()
 }
 
+/// `a.lan, *.corp.internal` → lower-case names; `*.` only as a whole leading label.
+fn parse_host_names(text: &str) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    for raw in text.split(',') {
+        let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        let labels = name.strip_prefix("*.").unwrap_or(&name);
+        let valid = labels.len() <= 253
+            && labels.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !valid {
+            return None;
+        }
+        names.push(name);
+    }
+    Some(names)
+}
+
 fn parse_uint(text: &str, min: u64, max: u64) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -265,6 +289,15 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 } else {
                     c.max_request_body_bytes = n;
                 }
+            }
+            Setting::AllowedHosts => {
+                c.allowed_hosts = parse_host_names(t).ok_or_else(|| {
+                    error(
+                        r,
+                        key,
+                        "comma-separated host names such as gateway.lan or *.example.internal",
+                    )
+                })?
             }
             Setting::LogLevel => {
                 check_log_filter(t).map_err(|why| {

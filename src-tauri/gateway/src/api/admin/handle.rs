@@ -212,6 +212,20 @@ impl AdminHandle {
             old.port = cur_port;
         }
         let new = old.patched(patch)?;
+        if state.api_key.get().is_none() && !new.host.is_loopback() {
+            return Err(AdminError {
+                field: Some("host".into()),
+                ..AdminError::new(
+                    StatusCode::FORBIDDEN,
+                    "no_auth_loopback_only",
+                    format!(
+                        "The gateway runs without a key (--no-auth), so it cannot listen on {}.",
+                        new.host
+                    ),
+                    "Restart without --no-auth to allow LAN access.",
+                )
+            });
+        }
         if !self.desktop {
             for field in DESKTOP_FIELDS {
                 if patch.get(field).is_some()

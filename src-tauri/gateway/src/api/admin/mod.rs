@@ -172,7 +172,7 @@ pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
     let lan_base = if host.is_loopback() {
         None
     } else if host.is_unspecified() {
-        primary_lan_address().map(|ip| format!("http://{ip}:{port}"))
+        crate::exposure::default_route_ip().map(|ip| format!("http://{ip}:{port}"))
     } else {
         Some(base.clone())
     };
@@ -184,17 +184,10 @@ pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
         "anthropic": base,
         "lan": !host.is_loopback(),
         "lan_base": lan_base,
+        "lan_warning": crate::exposure::lan_warning(std::net::SocketAddr::new(host, port)),
     })
 }
 
-/// This machine's IPv4 address on its default route, found by "connecting" a UDP socket (no
-/// packet is sent). `None` without a route (e.g. loopback-only sandboxes).
-fn primary_lan_address() -> Option<std::net::IpAddr> {
-    let socket = std::net::UdpSocket::bind(("0.0.0.0", 0)).ok()?;
-    socket.connect(("192.0.2.1", 9)).ok()?;
-    let ip = socket.local_addr().ok()?.ip();
-    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
-}
 
 /// A port named in a `port_in_use` hint ("Use port 8001 (free) …").
 pub fn suggested_port(hint: &str) -> Option<u16> {
