@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use crate::api::admin::AdminHandle;
+use crate::api::key_attempts::KeyAttempts;
 use crate::config::Config;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::usage_limits::UsageLimits;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub logs: LogBuffer,
     /// Settings, key regeneration and restarts for `/admin`; `None` = `/admin` answers 503.
     pub admin: Option<Arc<AdminHandle>>,
+    /// Wrong keys per peer address (slows down guessing from the LAN).
+    pub key_attempts: Arc<KeyAttempts>,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             responses: Default::default(),
             logs: LogBuffer::default(),
             admin: None,
+            key_attempts: Arc::default(),
         })
     }
 
@@ -67,6 +71,7 @@ impl AppState {
             responses: self.responses.clone(),
             logs: self.logs.clone(),
             admin: self.admin.clone(),
+            key_attempts: self.key_attempts.clone(),
         })
     }
 

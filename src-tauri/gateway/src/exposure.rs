@@ -42,7 +42,10 @@ pub fn default_route_ip() -> Option<IpAddr> {
 
 /// Last line of defence, whatever path the address came by (flag, file, saved settings):
 /// beyond loopback there must be a key, and one that is not guessable.
-pub(crate) fn check_exposure(config: &Config, api_key: Option<&Secret<String>>) -> Result<(), StartError> {
+pub(crate) fn check_exposure(
+    config: &Config,
+    api_key: Option<&Secret<String>>,
+) -> Result<(), StartError> {
     if config.host.is_loopback() {
         return Ok(());
     }
@@ -90,7 +93,8 @@ mod tests {
     fn beyond_loopback_needs_a_strong_key() {
         let strong = Secret::new("kgw_0123456789abcdefghijklmnop".to_owned());
         let weak = Secret::new("k".to_owned());
-        let code = |c: &Config, k: Option<&Secret<String>>| check_exposure(c, k).err().map(|e| e.code);
+        let code =
+            |c: &Config, k: Option<&Secret<String>>| check_exposure(c, k).err().map(|e| e.code);
         assert_eq!(code(&config([127, 0, 0, 1], true), None), None);
         assert_eq!(code(&config([127, 0, 0, 1], false), Some(&weak)), None);
         assert_eq!(code(&config([0, 0, 0, 0], false), Some(&strong)), None);

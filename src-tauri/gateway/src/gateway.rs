@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::exposure::check_exposure;
 use crate::credentials::{CredentialSettings, Credentials, WatchGuard};
+use crate::exposure::check_exposure;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::client::build_http_client;
 use crate::kiro::usage_limits::{refresh_interval_from_env, UsageLimits};
@@ -89,4 +89,3 @@ pub fn credential_settings(config: &Config) -> CredentialSettings {
         data_local_dir: None,
     }
 }
-

@@ -128,7 +128,8 @@ impl Controller {
             let _ = tcp.set_nodelay(true);
         });
         let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let served = axum::serve(listener, service)
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
                 .await;
             if let Err(err) = served {

@@ -1,9 +1,11 @@
 //! API-key check on every `/v1` route: `Authorization: Bearer <key>` or `x-api-key: <key>`,
 //! compared in constant time.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -13,26 +15,86 @@ use crate::app::AppState;
 use crate::error::{ApiError, ErrorKind};
 use crate::secrets::keys_match;
 
+/// The outcome of checking a request's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyCheck {
+    /// No key is required (`--no-auth`).
+    Open,
+    Accepted,
+    Missing,
+    Wrong,
+    /// Too many wrong keys from this address (see [`super::key_attempts`]); not compared.
+    Throttled(Duration),
+}
+
+impl KeyCheck {
+    pub fn passes(self) -> bool {
+        matches!(self, KeyCheck::Open | KeyCheck::Accepted)
+    }
+}
+
+/// Check the key of `request`, counting wrong keys per peer address.
+pub(crate) fn check_key(state: &AppState, request: &Request) -> KeyCheck {
+    let Some(expected) = state.api_key.get() else {
+        return KeyCheck::Open;
+    };
+    let peer = peer_ip(request);
+    let now = Instant::now();
+    if let Some(wait) = peer.and_then(|ip| state.key_attempts.blocked_for(ip, now)) {
+        return KeyCheck::Throttled(wait);
+    }
+    match presented_key(request.headers()) {
+        Some(key) if keys_match(&expected, key) => {
+            if let Some(ip) = peer {
+                state.key_attempts.record_success(ip);
+            }
+            KeyCheck::Accepted
+        }
+        Some(_) => {
+            if let Some(ip) = peer {
+                state.key_attempts.record_failure(ip, now);
+            }
+            KeyCheck::Wrong
+        }
+        None => KeyCheck::Missing,
+    }
+}
+
+fn peer_ip(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
 pub async fn require_api_key(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = state.api_key.get() else {
-        return next.run(request).await;
-    };
     let dialect = dialect_of(request.uri().path());
-    match presented_key(request.headers()) {
-        Some(key) if keys_match(&expected, key) => next.run(request).await,
-        Some(_) => unauthorized("Incorrect API key provided. Use the key shown by `kiro-gateway` at start-up (or in the app's Settings).")
+    match check_key(&state, &request) {
+        KeyCheck::Open | KeyCheck::Accepted => next.run(request).await,
+        KeyCheck::Wrong => unauthorized("Incorrect API key provided. Use the key shown by `kiro-gateway` at start-up (or in the app's Settings).")
             .into_response_for(dialect),
-        None => unauthorized("Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.")
+        KeyCheck::Missing => unauthorized("Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.")
             .into_response_for(dialect),
+        KeyCheck::Throttled(wait) => throttled(wait).into_response_for(dialect),
     }
 }
 
 fn unauthorized(message: &str) -> ApiError {
     ApiError::new(ErrorKind::Authentication, message).with_code("invalid_api_key")
+}
+
+pub(crate) fn throttled(wait: Duration) -> ApiError {
+    let seconds = wait.as_secs().max(1);
+    ApiError::new(
+        ErrorKind::RateLimit,
+        format!("Too many wrong API keys from this address; try again in {seconds} s."),
+    )
+    .with_code("too_many_wrong_keys")
+    .with_retry_after(seconds)
 }
 
 /// The key a client sent, from `x-api-key` or `Authorization: Bearer`. An empty `x-api-key`

@@ -276,7 +276,10 @@ mod tests {
     use axum::body::Body;
 
     fn loopback() -> HostPolicy {
-        HostPolicy::new([127, 0, 0, 1].into(), &["gw.lan".into(), "*.corp.example".into()])
+        HostPolicy::new(
+            [127, 0, 0, 1].into(),
+            &["gw.lan".into(), "*.corp.example".into()],
+        )
     }
 
     #[test]
@@ -364,18 +367,77 @@ mod tests {
         let json = ("content-type", "application/json");
         let foreign = ("origin", "https://evil.example");
         let own = ("origin", "http://127.0.0.1:8000");
-        let cases: &[(&str, &str, &[(&str, &str)], bool, Result<(), Refusal>)] = &[
-            ("GET", "/health", &[("host", "evil.example")], false, Err(Refusal::Host)),
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a [(&'a str, &'a str)],
+            bool,
+            Result<(), Refusal>,
+        );
+        let cases: &[Case] = &[
+            (
+                "GET",
+                "/health",
+                &[("host", "evil.example")],
+                false,
+                Err(Refusal::Host),
+            ),
             ("GET", "/health", &[], false, Err(Refusal::Host)),
             ("POST", "/v1/chat/completions", &[host, json], false, Ok(())),
-            ("POST", "/v1/chat/completions", &[host, json, foreign], false, Ok(())),
-            ("POST", "/v1/chat/completions", &[host, json, foreign], true, Err(Refusal::Origin)),
-            ("POST", "/v1/chat/completions", &[host, json, own], true, Ok(())),
-            ("POST", "/v1/messages", &[host, ("content-type", "text/plain")], false, Err(Refusal::ContentType)),
-            ("POST", "/v1/messages", &[host, ("content-length", "5")], false, Err(Refusal::ContentType)),
+            (
+                "POST",
+                "/v1/chat/completions",
+                &[host, json, foreign],
+                false,
+                Ok(()),
+            ),
+            (
+                "POST",
+                "/v1/chat/completions",
+                &[host, json, foreign],
+                true,
+                Err(Refusal::Origin),
+            ),
+            (
+                "POST",
+                "/v1/chat/completions",
+                &[host, json, own],
+                true,
+                Ok(()),
+            ),
+            (
+                "POST",
+                "/v1/messages",
+                &[host, ("content-type", "text/plain")],
+                false,
+                Err(Refusal::ContentType),
+            ),
+            (
+                "POST",
+                "/v1/messages",
+                &[host, ("content-length", "5")],
+                false,
+                Err(Refusal::ContentType),
+            ),
             ("POST", "/admin/restart", &[host], false, Ok(())),
-            ("POST", "/admin/restart", &[host, foreign], false, Err(Refusal::Origin)),
-            ("PUT", "/admin/settings", &[host, own, ("content-type", "application/x-www-form-urlencoded")], false, Err(Refusal::ContentType)),
+            (
+                "POST",
+                "/admin/restart",
+                &[host, foreign],
+                false,
+                Err(Refusal::Origin),
+            ),
+            (
+                "PUT",
+                "/admin/settings",
+                &[
+                    host,
+                    own,
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                false,
+                Err(Refusal::ContentType),
+            ),
             ("GET", "/admin/status", &[host, own], false, Ok(())),
             ("GET", "/ui/", &[host, foreign], false, Ok(())),
         ];

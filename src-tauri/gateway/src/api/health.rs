@@ -4,22 +4,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::auth::presented_key;
+use super::auth::check_key;
 use crate::app::AppState;
-use crate::secrets::keys_match;
 
-pub async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Json<Value> {
-    let authorised = match state.api_key.get() {
-        None => true,
-        Some(expected) => presented_key(&headers).is_some_and(|key| keys_match(&expected, key)),
-    };
-    if !authorised {
+pub async fn health(State(state): State<Arc<AppState>>, request: Request) -> Json<Value> {
+    if !check_key(&state, &request).passes() {
         return Json(json!({"status": "ok"}));
     }
     let credentials = state.kiro.credentials().status();

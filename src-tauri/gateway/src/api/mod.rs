@@ -7,6 +7,7 @@ mod auth;
 mod body;
 mod guard;
 mod health;
+pub mod key_attempts;
 mod models;
 pub(crate) mod openai;
 mod pipeline;

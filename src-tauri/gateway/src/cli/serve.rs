@@ -25,7 +25,12 @@ pub async fn run(mut config: Config) -> ExitCode {
         eprintln!("warning: ignoring the UI settings: {err} ({})", err.hint);
     }
     saved.fill_defaults(&mut config);
-    if config.no_auth && saved.settings.as_ref().is_some_and(|s| !s.host.is_loopback()) {
+    if config.no_auth
+        && saved
+            .settings
+            .as_ref()
+            .is_some_and(|s| !s.host.is_loopback())
+    {
         eprintln!(
             "warning: the saved address is not loopback; --no-auth listens on {} only",
             config.host

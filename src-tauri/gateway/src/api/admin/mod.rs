@@ -37,10 +37,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub use handle::AdminHandle;
 
-use super::auth::presented_key;
+use super::auth::{check_key, throttled, KeyCheck};
 use crate::app::AppState;
 use crate::logs::LogEvent;
-use crate::secrets::keys_match;
 use crate::server::GatewayStatus;
 use crate::settings::SettingsError;
 
@@ -134,23 +133,35 @@ async fn require_admin_key(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = state.api_key.get() else {
-        return next.run(request).await;
+    let check = check_key(&state, &request);
+    let message = match check {
+        KeyCheck::Open | KeyCheck::Accepted => return next.run(request).await,
+        KeyCheck::Throttled(wait) => {
+            let err = throttled(wait);
+            let mut response = AdminError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_wrong_keys",
+                err.message,
+                "Check the key, then wait before trying again.",
+            )
+            .into_response();
+            if let Some(seconds) = err.retry_after {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            return response;
+        }
+        KeyCheck::Wrong => "Incorrect API key.",
+        KeyCheck::Missing => "Missing API key.",
     };
-    match presented_key(request.headers()) {
-        Some(key) if keys_match(&expected, key) => next.run(request).await,
-        presented => AdminError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_api_key",
-            if presented.is_some() {
-                "Incorrect API key."
-            } else {
-                "Missing API key."
-            },
-            "Paste the key printed by `kiro-gateway` at start-up (or run `kiro-gateway` with --api-key).",
-        )
-        .into_response(),
-    }
+    AdminError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_api_key",
+        message,
+        "Paste the key printed by `kiro-gateway` at start-up (or run `kiro-gateway` with --api-key).",
+    )
+    .into_response()
 }
 
 pub(crate) fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
@@ -187,7 +198,6 @@ pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
         "lan_warning": crate::exposure::lan_warning(std::net::SocketAddr::new(host, port)),
     })
 }
-
 
 /// A port named in a `port_in_use` hint ("Use port 8001 (free) …").
 pub fn suggested_port(hint: &str) -> Option<u16> {
