@@ -149,6 +149,11 @@ impl GatewayProcess {
         );
     }
 
+    /// The gateway's process id (for CPU and memory readings).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
     }

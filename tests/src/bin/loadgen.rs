@@ -1,130 +1,269 @@
-//! Load tool: how much latency does the gateway add, and how does it hold up under concurrent
-//! streams? Runs the fake upstream in-process and the real `kiro-gateway` binary, then sends
-//! the same streaming request (a) straight to the fake in Kiro's protocol and (b) through the
-//! gateway in OpenAI's, and prints percentiles. It prints numbers; it asserts nothing.
+//! The benchmark behind `docs/benchmarks.md`: how much the gateway adds, paired in one run
+//! against the fake upstream answering directly. It starts the fake in-process and the real
+//! `kiro-gateway` binary, then runs each scenario twice — straight to the fake in Kiro's
+//! protocol, and through the gateway in a client dialect — and prints Markdown tables.
+//! It prints numbers; it asserts nothing.
 //!
-//! `cargo run --release -p kiro-gateway-tests --bin loadgen -- [requests] [concurrency]`
+//! The gateway's CPU time per request (from `/proc/<pid>/stat`) is reported beside every
+//! throughput figure: on a shared machine it is the number that noise cannot blur.
+//!
+//! `cargo run --release -p kiro-gateway-tests --bin loadgen -- [--soak-secs 600] [--quick]`
 
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use futures::StreamExt;
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
-use kiro_gateway_tests::fake::{chat_body, FakeConfig, FakeKiro};
+use kiro_gateway_tests::fake::{chat_body, FakeConfig, FakeKiro, Script};
 use kiro_gateway_tests::gateway_process::GatewayProcess;
+use serde_json::{json, Value};
 
 const PROFILE_ARN: &str = "arn:aws:codewhisperer:us-east-1:123456789012:profile/DEFAULTPROF01";
+const MODEL: &str = "claude-sonnet-4.5";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "loadgen",
+    about = "Gateway overhead, paired against the fake upstream"
+)]
+struct Args {
+    /// Length of the memory soak (mixed load, RSS sampled every 5 s). 0 skips it.
+    #[arg(long, default_value_t = 600)]
+    soak_secs: u64,
+    /// Fewer requests per scenario (a smoke run; the published numbers use the default).
+    #[arg(long)]
+    quick: bool,
+    /// Concurrent streams in the many-streams scenario.
+    #[arg(long, default_value_t = 1000)]
+    streams: usize,
+    /// Run only these scenarios (comma-separated): latency, throughput, long, streams, soak.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Requests per throughput row (default 8000; 800 with --quick).
+    #[arg(long)]
+    throughput_requests: Option<usize>,
+}
+
+impl Args {
+    fn runs(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == scenario)
+    }
+}
+
+/// What one request measured: time to the first body byte, and to the end of the body.
+type Timing = Option<(Duration, Duration)>;
 
 #[derive(Default)]
 struct Samples {
     first_byte: Vec<Duration>,
     total: Vec<Duration>,
     failures: usize,
+    elapsed: Duration,
 }
 
-#[tokio::main]
-async fn main() {
-    let mut args = std::env::args().skip(1);
-    let requests: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(500);
-    let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
-
-    let fake = FakeKiro::start(FakeConfig::default()).await;
-    let home = TempHome::new();
-    let (token_file, _) =
-        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(2));
-    let env = vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_GATEWAY_LOG_LEVEL", "warn".to_owned()),
-    ];
-    let home_path = home.path().to_path_buf();
-    let gateway = tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
-        .await
-        .expect("gateway");
-    let bearer = fake.bearer("default");
-    let client = reqwest::Client::new();
-
-    // Warm both paths (connection pools, model catalogue).
-    run(requests.min(20), concurrency, |i| {
-        direct(&client, &fake, &bearer, i)
-    })
-    .await;
-    run(requests.min(20), concurrency, |i| {
-        through_gateway(&client, &gateway, i)
-    })
-    .await;
-
-    let started = Instant::now();
-    let direct_samples = run(requests, concurrency, |i| {
-        direct(&client, &fake, &bearer, i)
-    })
-    .await;
-    let direct_elapsed = started.elapsed();
-    let started = Instant::now();
-    let gateway_samples = run(requests, concurrency, |i| {
-        through_gateway(&client, &gateway, i)
-    })
-    .await;
-    let gateway_elapsed = started.elapsed();
-
-    println!("{requests} streaming requests, {concurrency} at a time, fake upstream on loopback");
-    report(
-        "direct to the fake (Kiro protocol)",
-        &direct_samples,
-        direct_elapsed,
-    );
-    report(
-        "through kiro-gateway (OpenAI SSE)",
-        &gateway_samples,
-        gateway_elapsed,
-    );
-    println!("added by the gateway (p50 / p99):");
-    for (name, d, g) in [
-        (
-            "  first byte",
-            &direct_samples.first_byte,
-            &gateway_samples.first_byte,
-        ),
-        (
-            "  complete  ",
-            &direct_samples.total,
-            &gateway_samples.total,
-        ),
-    ] {
-        println!(
-            "{name} {:>8.2} ms / {:>8.2} ms",
-            ms(percentile(g, 50)) - ms(percentile(d, 50)),
-            ms(percentile(g, 99)) - ms(percentile(d, 99)),
-        );
+impl Samples {
+    fn rps(&self) -> f64 {
+        self.total.len() as f64 / self.elapsed.as_secs_f64()
     }
 }
 
-async fn run<F, Fut>(requests: usize, concurrency: usize, one: F) -> Samples
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = Option<(Duration, Duration)>>,
-{
-    let results: Vec<_> = futures::stream::iter(0..requests)
-        .map(one)
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    let mut samples = Samples::default();
-    for result in results {
-        match result {
-            Some((first, total)) => {
-                samples.first_byte.push(first);
-                samples.total.push(total);
-            }
-            None => samples.failures += 1,
+/// The gateway process, read from `/proc`.
+struct Proc {
+    pid: u32,
+    ticks_per_sec: f64,
+}
+
+impl Proc {
+    fn new(pid: u32) -> Self {
+        // SAFETY: sysconf has no preconditions.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        Proc {
+            pid,
+            ticks_per_sec: if ticks > 0 { ticks as f64 } else { 100.0 },
         }
     }
-    samples
+
+    /// User + system CPU time so far.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the command name (which may contain spaces) start at field 3.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<u64>().ok()))
+            .sum();
+        Duration::from_secs_f64(ticks as f64 / self.ticks_per_sec)
+    }
+
+    /// Resident set size, MiB.
+    fn rss_mib(&self) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
 }
 
-/// Time to the first body byte and to the end of the body.
-async fn timed(request: reqwest::RequestBuilder) -> Option<(Duration, Duration)> {
+struct Bench {
+    fake: FakeKiro,
+    gateway: GatewayProcess,
+    proc: Proc,
+    client: reqwest::Client,
+    bearer: String,
+    counter: AtomicUsize,
+}
+
+/// Which way a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Straight to the fake in Kiro's protocol (the baseline).
+    Direct,
+    /// `/v1/chat/completions`.
+    OpenAi,
+    /// `/v1/messages`.
+    Anthropic,
+}
+
+impl Route {
+    fn name(self) -> &'static str {
+        match self {
+            Route::Direct => "fake direct",
+            Route::OpenAi => "gateway, OpenAI chat",
+            Route::Anthropic => "gateway, Anthropic messages",
+        }
+    }
+}
+
+impl Bench {
+    async fn start() -> (Bench, TempHome) {
+        let fake = FakeKiro::start(FakeConfig::default()).await;
+        let home = TempHome::new();
+        let (token_file, _) =
+            write_social_token_file(&fake, &home, "default", chrono::Duration::hours(4));
+        let env = vec![
+            ("KIRO_CREDS_FILE", token_file.display().to_string()),
+            ("KIRO_API_URL", fake.runtime_url()),
+            ("KIRO_MANAGEMENT_URL", fake.management_url()),
+            ("KIRO_REFRESH_URL", fake.refresh_url()),
+            ("KIRO_GATEWAY_LOG_LEVEL", "warn".to_owned()),
+        ];
+        let home_path = home.path().to_path_buf();
+        let gateway =
+            tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
+                .await
+                .expect("gateway starts");
+        let bearer = fake.bearer("default");
+        let proc = Proc::new(gateway.pid());
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(2048)
+            .build()
+            .expect("client");
+        (
+            Bench {
+                fake,
+                gateway,
+                proc,
+                client,
+                bearer,
+                counter: AtomicUsize::new(0),
+            },
+            home,
+        )
+    }
+
+    /// One request on `route`; `stream` picks SSE (the direct route always streams, as
+    /// Kiro does).
+    async fn one(&self, route: Route, stream: bool) -> Timing {
+        let i = self.counter.fetch_add(1, Ordering::Relaxed);
+        let text = format!("request {i}: hello there");
+        let request = match route {
+            Route::Direct => self
+                .client
+                .post(format!(
+                    "{}/generateAssistantResponse",
+                    self.fake.runtime_url()
+                ))
+                .bearer_auth(&self.bearer)
+                .json(&chat_body(PROFILE_ARN, &text, MODEL)),
+            Route::OpenAi => self
+                .client
+                .post(format!("{}/v1/chat/completions", self.gateway.base_url))
+                .bearer_auth(&self.gateway.api_key)
+                .json(&json!({
+                    "model": MODEL, "stream": stream,
+                    "messages": [{"role": "user", "content": text}],
+                })),
+            Route::Anthropic => self
+                .client
+                .post(format!("{}/v1/messages", self.gateway.base_url))
+                .header("x-api-key", &self.gateway.api_key)
+                .header("anthropic-version", "2023-06-01")
+                .json(&json!({
+                    "model": "claude-sonnet-4-5", "max_tokens": 64000, "stream": stream,
+                    "messages": [{"role": "user", "content": text}],
+                })),
+        };
+        timed(request).await
+    }
+
+    /// `requests` calls of `one`, `concurrency` at a time.
+    async fn run<F, Fut>(&self, requests: usize, concurrency: usize, one: F) -> Samples
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Timing>,
+    {
+        let started = Instant::now();
+        let results: Vec<Timing> = futures::stream::iter(0..requests)
+            .map(|_| one())
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        let mut samples = Samples {
+            elapsed: started.elapsed(),
+            ..Samples::default()
+        };
+        for result in results {
+            match result {
+                Some((first, total)) => {
+                    samples.first_byte.push(first);
+                    samples.total.push(total);
+                }
+                None => samples.failures += 1,
+            }
+        }
+        self.fake.clear_requests();
+        samples
+    }
+
+    /// Like [`Bench::run`], also measuring the gateway's CPU time per request.
+    async fn run_cpu<F, Fut>(
+        &self,
+        requests: usize,
+        concurrency: usize,
+        one: F,
+    ) -> (Samples, Duration)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Timing>,
+    {
+        let before = self.proc.cpu();
+        let samples = self.run(requests, concurrency, one).await;
+        let used = self.proc.cpu().saturating_sub(before);
+        let per = used / (samples.total.len().max(1) as u32);
+        (samples, per)
+    }
+}
+
+/// Time to the first body byte and to the end of the body; `None` on any failure.
+async fn timed(request: reqwest::RequestBuilder) -> Timing {
     let started = Instant::now();
     let response = request.send().await.ok()?;
     if !response.status().is_success() {
@@ -139,59 +278,6 @@ async fn timed(request: reqwest::RequestBuilder) -> Option<(Duration, Duration)>
     Some((first?, started.elapsed()))
 }
 
-async fn direct(
-    client: &reqwest::Client,
-    fake: &FakeKiro,
-    bearer: &str,
-    i: usize,
-) -> Option<(Duration, Duration)> {
-    let body = chat_body(
-        PROFILE_ARN,
-        &format!("request {i}: hello there"),
-        "claude-sonnet-4.5",
-    );
-    timed(
-        client
-            .post(format!("{}/generateAssistantResponse", fake.runtime_url()))
-            .bearer_auth(bearer)
-            .json(&body),
-    )
-    .await
-}
-
-async fn through_gateway(
-    client: &reqwest::Client,
-    gateway: &GatewayProcess,
-    i: usize,
-) -> Option<(Duration, Duration)> {
-    let body = serde_json::json!({
-        "model": "claude-sonnet-4.5",
-        "stream": true,
-        "messages": [{"role": "user", "content": format!("request {i}: hello there")}],
-    });
-    timed(
-        client
-            .post(format!("{}/v1/chat/completions", gateway.base_url))
-            .bearer_auth(&gateway.api_key)
-            .json(&body),
-    )
-    .await
-}
-
-fn report(name: &str, samples: &Samples, elapsed: Duration) {
-    println!(
-        "{name}: {:.0} req/s, {} failed\n  first byte p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms\n  complete   p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms",
-        samples.total.len() as f64 / elapsed.as_secs_f64(),
-        samples.failures,
-        ms(percentile(&samples.first_byte, 50)),
-        ms(percentile(&samples.first_byte, 90)),
-        ms(percentile(&samples.first_byte, 99)),
-        ms(percentile(&samples.total, 50)),
-        ms(percentile(&samples.total, 90)),
-        ms(percentile(&samples.total, 99)),
-    );
-}
-
 fn percentile(values: &[Duration], p: usize) -> Duration {
     if values.is_empty() {
         return Duration::ZERO;
@@ -203,4 +289,269 @@ fn percentile(values: &[Duration], p: usize) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000_000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let scale = if args.quick { 10 } else { 1 };
+    let (bench, _home) = Bench::start().await;
+    let bench = Arc::new(bench);
+    println!(
+        "kiro-gateway {} · {} CPUs · {}",
+        env!("CARGO_PKG_VERSION"),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if args.quick { "quick run" } else { "full run" }
+    );
+    let idle_rss = bench.proc.rss_mib();
+
+    // Warm pools, the model catalogue and the allocator on every route.
+    for route in [Route::Direct, Route::OpenAi, Route::Anthropic] {
+        bench.run(200, 16, || bench.one(route, false)).await;
+    }
+
+    if args.runs("latency") {
+        latency(&bench, scale).await;
+    }
+    let mut load_rss: f64 = 0.0;
+    if args.runs("throughput") {
+        let requests = args.throughput_requests.unwrap_or(8000 / scale);
+        load_rss = load_rss.max(throughput(&bench, requests).await);
+    }
+    if args.runs("long") {
+        long_answer(&bench, scale).await;
+    }
+    if args.runs("streams") {
+        load_rss = load_rss.max(many_streams(&bench, args.streams).await);
+    }
+    println!("\n### Gateway memory (RSS, MiB)\n");
+    println!("| idle after start | peak under the loads above |");
+    println!("|---|---|");
+    println!("| {idle_rss:.1} | {load_rss:.1} |");
+    if args.runs("soak") && args.soak_secs > 0 {
+        soak(&bench, Duration::from_secs(args.soak_secs)).await;
+    }
+}
+
+async fn latency(bench: &Arc<Bench>, scale: usize) {
+    println!("\n### Added latency, small non-streaming request (ms)\n");
+    println!("| concurrency | requests | fake direct p50 / p99 | OpenAI chat p50 / p99 | added p50 / p99 | Anthropic p50 / p99 | added p50 / p99 |");
+    println!("|---|---|---|---|---|---|---|");
+    for (concurrency, requests) in [(1, 2000), (32, 8000), (256, 8000)] {
+        let requests = requests / scale;
+        let direct = bench
+            .run(requests, concurrency, || bench.one(Route::Direct, false))
+            .await;
+        let openai = bench
+            .run(requests, concurrency, || bench.one(Route::OpenAi, false))
+            .await;
+        let anthropic = bench
+            .run(requests, concurrency, || bench.one(Route::Anthropic, false))
+            .await;
+        let (d50, d99) = (
+            ms(percentile(&direct.total, 50)),
+            ms(percentile(&direct.total, 99)),
+        );
+        let cell = |s: &Samples| {
+            let (p50, p99) = (ms(percentile(&s.total, 50)), ms(percentile(&s.total, 99)));
+            format!(
+                "{p50:.2} / {p99:.2} | {:+.2} / {:+.2}",
+                p50 - d50,
+                p99 - d99
+            )
+        };
+        println!(
+            "| {concurrency} | {requests} | {d50:.2} / {d99:.2} | {} | {} |",
+            cell(&openai),
+            cell(&anthropic)
+        );
+        report_failures(&[&direct, &openai, &anthropic]);
+    }
+}
+
+/// Returns the gateway's peak RSS seen.
+async fn throughput(bench: &Arc<Bench>, requests: usize) -> f64 {
+    println!("\n### Throughput at concurrency 64, small non-streaming request\n");
+    println!("| route | requests | req/s | × fake direct | gateway CPU per request | failed |");
+    println!("|---|---|---|---|---|---|");
+    let direct = bench
+        .run(requests, 64, || bench.one(Route::Direct, false))
+        .await;
+    println!(
+        "| {} | {requests} | {:.0} | 1.00 | — | {} |",
+        Route::Direct.name(),
+        direct.rps(),
+        direct.failures
+    );
+    let mut load_rss: f64 = 0.0;
+    for route in [Route::OpenAi, Route::Anthropic] {
+        for stream in [false, true] {
+            let (samples, cpu) = bench
+                .run_cpu(requests, 64, || bench.one(route, stream))
+                .await;
+            load_rss = load_rss.max(bench.proc.rss_mib());
+            println!(
+                "| {}{} | {requests} | {:.0} | {:.2} | {:.0} µs | {} |",
+                route.name(),
+                if stream { ", streamed" } else { "" },
+                samples.rps(),
+                samples.rps() / direct.rps(),
+                us(cpu),
+                samples.failures
+            );
+        }
+    }
+    load_rss
+}
+
+async fn long_answer(bench: &Arc<Bench>, scale: usize) {
+    println!("\n### One long answer: 2 000 chunks, streamed (ms)\n");
+    let chunks: Vec<String> = (0..2000).map(|i| format!("chunk {i} ")).collect();
+    let long = move |_: &Value| {
+        let parts: Vec<&str> = chunks.iter().map(String::as_str).collect();
+        Some(Script::new().texts(&parts))
+    };
+    bench.fake.set_responder(long);
+    println!("| route | first byte p50 | complete p50 | complete p99 | gateway CPU per answer |");
+    println!("|---|---|---|---|---|");
+    let n = 100 / scale.min(5);
+    let direct = bench.run(n, 1, || bench.one(Route::Direct, true)).await;
+    println!(
+        "| {} | {:.2} | {:.2} | {:.2} | — |",
+        Route::Direct.name(),
+        ms(percentile(&direct.first_byte, 50)),
+        ms(percentile(&direct.total, 50)),
+        ms(percentile(&direct.total, 99)),
+    );
+    for route in [Route::OpenAi, Route::Anthropic] {
+        let (s, cpu) = bench.run_cpu(n, 1, || bench.one(route, true)).await;
+        println!(
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} ms |",
+            route.name(),
+            ms(percentile(&s.first_byte, 50)),
+            ms(percentile(&s.total, 50)),
+            ms(percentile(&s.total, 99)),
+            ms(cpu)
+        );
+        report_failures(&[&s]);
+    }
+    bench.fake.clear_responder();
+}
+
+/// Returns the gateway's peak RSS seen.
+async fn many_streams(bench: &Arc<Bench>, streams: usize) -> f64 {
+    println!("\n### {streams} concurrent streams\n");
+    // Each answer takes about two seconds, so all streams are open at once.
+    bench.fake.set_responder(|_| {
+        let mut script = Script::new();
+        for i in 0..40 {
+            script = script
+                .text(&format!("part {i} "))
+                .sleep(Duration::from_millis(50));
+        }
+        Some(script)
+    });
+    println!("| route | streams | completed | failed | wall time | gateway RSS peak |");
+    println!("|---|---|---|---|---|---|");
+    let mut load_rss: f64 = 0.0;
+    for route in [Route::OpenAi, Route::Anthropic] {
+        let sampler = rss_sampler(bench.clone());
+        let s = bench.run(streams, streams, || bench.one(route, true)).await;
+        let peak = sampler.stop().await;
+        load_rss = load_rss.max(peak);
+        println!(
+            "| {} | {} | {} | {} | {:.2} s | {peak:.1} MiB |",
+            route.name(),
+            streams,
+            s.total.len(),
+            s.failures,
+            s.elapsed.as_secs_f64()
+        );
+    }
+    bench.fake.clear_responder();
+    load_rss
+}
+
+fn report_failures(samples: &[&Samples]) {
+    let failed: usize = samples.iter().map(|s| s.failures).sum();
+    if failed > 0 {
+        println!("\n**{failed} requests failed in the row above.**\n");
+    }
+}
+
+/// Samples the gateway's RSS every 100 ms until stopped; returns the peak.
+struct RssSampler {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<f64>,
+}
+
+impl RssSampler {
+    async fn stop(self) -> f64 {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or(0.0)
+    }
+}
+
+fn rss_sampler(bench: Arc<Bench>) -> RssSampler {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let mut peak: f64 = 0.0;
+        loop {
+            peak = peak.max(bench.proc.rss_mib());
+            tokio::select! {
+                _ = &mut stopped => return peak,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    });
+    RssSampler { stop, task }
+}
+
+/// Mixed load (both routes, streamed and not, 32 at a time) for `length`; RSS every 5 s.
+async fn soak(bench: &Arc<Bench>, length: Duration) {
+    println!(
+        "\n### Soak: {} s of mixed load, 32 at a time\n",
+        length.as_secs()
+    );
+    println!("| elapsed | requests | failed | gateway RSS |");
+    println!("|---|---|---|---|");
+    let started = Instant::now();
+    let mut total = 0;
+    let mut failed = 0;
+    let mut readings = Vec::new();
+    let mut next_report = Duration::ZERO;
+    while started.elapsed() < length {
+        let s = bench
+            .run(640, 32, || {
+                let route = if bench.counter.load(Ordering::Relaxed).is_multiple_of(2) {
+                    Route::OpenAi
+                } else {
+                    Route::Anthropic
+                };
+                let stream = bench.counter.load(Ordering::Relaxed).is_multiple_of(3);
+                bench.one(route, stream)
+            })
+            .await;
+        total += s.total.len();
+        failed += s.failures;
+        if started.elapsed() >= next_report {
+            let rss = bench.proc.rss_mib();
+            readings.push(rss);
+            println!(
+                "| {:.0} s | {total} | {failed} | {rss:.1} MiB |",
+                started.elapsed().as_secs_f64()
+            );
+            next_report += Duration::from_secs(5.max(length.as_secs() / 12));
+        }
+    }
+    if let (Some(first), Some(last)) = (readings.get(1).or(readings.first()), readings.last()) {
+        println!(
+            "\nRSS after warm-up {first:.1} MiB, at the end {last:.1} MiB ({:+.1} MiB).",
+            last - first
+        );
+    }
 }

@@ -248,7 +248,6 @@ pub(crate) fn stream_response_observed(
         .status(200)
         .header("content-type", "application/vnd.amazon.eventstream")
         .header("x-amzn-RequestId", uuid::Uuid::new_v4().to_string())
-        .header("connection", "close")
         .body(Body::from_stream(stream))
         .expect("valid response")
 }

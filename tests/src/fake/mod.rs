@@ -282,6 +282,8 @@ pub(crate) struct Shared {
     pub notify: Notify,
     /// Chat streams whose client (the gateway) went away before the script ended.
     pub chat_streams_closed_by_client: Arc<std::sync::atomic::AtomicUsize>,
+    /// TCP connections accepted so far.
+    pub connections_accepted: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Shared {
@@ -334,6 +336,7 @@ impl FakeKiro {
             }),
             notify: Notify::new(),
             chat_streams_closed_by_client: Arc::default(),
+            connections_accepted: Arc::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
@@ -345,7 +348,9 @@ impl FakeKiro {
             },
         );
         use axum::serve::ListenerExt;
-        let listener = listener.tap_io(|tcp| {
+        let accepted = shared.connections_accepted.clone();
+        let listener = listener.tap_io(move |tcp| {
+            accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             // Chaos writes must reach the wire as separate segments.
             let _ = tcp.set_nodelay(true);
         });
@@ -425,6 +430,19 @@ impl FakeKiro {
         responder: impl Fn(&Value) -> Option<Script> + Send + Sync + 'static,
     ) {
         self.shared.lock().responder = Some(Arc::new(responder));
+    }
+
+    /// TCP connections accepted so far (Kiro keeps connections alive unless the client asks
+    /// for `Connection: close`, and so does the fake).
+    pub fn connections_accepted(&self) -> usize {
+        self.shared
+            .connections_accepted
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Back to the default answers when no script is queued.
+    pub fn clear_responder(&self) {
+        self.shared.lock().responder = None;
     }
 
     /// Scripts still queued.
