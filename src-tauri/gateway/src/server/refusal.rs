@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-/// The whole response, written without reading the request.
+/// The whole response.
 const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: text/plain; charset=utf-8\r\n\
 retry-after: 1\r\n\
@@ -16,45 +16,65 @@ content-length: 41\r\n\
 \r\n\
 The gateway has too many open connections";
 
-/// Refused connections closed gracefully at once; beyond this they are dropped.
-const LINGERING_AT_ONCE: usize = 64;
-/// How long a refused client may take to close its end.
-const LINGER: Duration = Duration::from_secs(2);
+/// Refusals in progress at once; beyond this, connections are dropped unanswered.
+const REFUSING_AT_ONCE: usize = 64;
+/// How long a refused client may take to send its request head, and then to close.
+const WAIT_FOR_CLIENT: Duration = Duration::from_secs(1);
+/// Reading stops here even without the end of the head.
+const HEAD_BYTES_READ: usize = 8 * 1024;
 
-/// Refuses connections; a few at a time linger so the client reads the 503.
+/// Refuses connections, each within about two [`WAIT_FOR_CLIENT`]s.
 pub(crate) struct Refusals {
-    lingering: Arc<Semaphore>,
+    refusing: Arc<Semaphore>,
 }
 
 impl Refusals {
     pub(crate) fn new() -> Self {
         Refusals {
-            lingering: Arc::new(Semaphore::new(LINGERING_AT_ONCE)),
+            refusing: Arc::new(Semaphore::new(REFUSING_AT_ONCE)),
         }
     }
 
     pub(crate) fn refuse(&self, stream: TcpStream) {
-        // A fresh socket's send buffer is empty: one non-blocking write takes it all.
-        let _ = stream.try_write(REFUSAL);
-        if let Ok(slot) = self.lingering.clone().try_acquire_owned() {
-            tokio::spawn(async move {
-                close_after_client(stream).await;
-                drop(slot);
-            });
-        }
+        let Ok(slot) = self.refusing.clone().try_acquire_owned() else {
+            return;
+        };
+        tokio::spawn(async move {
+            answer_503(stream).await;
+            drop(slot);
+        });
     }
 }
 
-/// Closing a socket with unread request bytes sends a reset, which can make the client
-/// discard the 503 before reading it. So: send our FIN, then read until the client closes
-/// (or [`LINGER`] passes).
-async fn close_after_client(mut stream: TcpStream) {
+/// A response that comes before the request was sent confuses clients (hyper reports an
+/// unexpected message), so the request head is read first. Closing with unread request
+/// bytes sends a reset, which can make the client lose the 503, so after our FIN the rest
+/// is read until the client closes.
+async fn answer_503(mut stream: TcpStream) {
+    let mut head = Vec::new();
+    let _ = tokio::time::timeout(WAIT_FOR_CLIENT, read_head(&mut stream, &mut head)).await;
+    if tokio::time::timeout(WAIT_FOR_CLIENT, stream.write_all(REFUSAL))
+        .await
+        .is_err()
+    {
+        return;
+    }
     let _ = stream.shutdown().await;
-    let _ = tokio::time::timeout(LINGER, async {
+    let _ = tokio::time::timeout(WAIT_FOR_CLIENT, async {
         let mut sink = [0u8; 1024];
         while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
+}
+
+async fn read_head(stream: &mut TcpStream, head: &mut Vec<u8>) {
+    let mut buf = [0u8; 1024];
+    while head.len() < HEAD_BYTES_READ && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(n) if n > 0 => head.extend_from_slice(&buf[..n]),
+            _ => return,
+        }
+    }
 }
 
 #[cfg(test)]
