@@ -131,6 +131,29 @@ async fn slow_request_headers_are_cut_after_the_header_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_body_that_stops_arriving_frees_its_connection() {
+    let r = start(&[("KIRO_GATEWAY_HEADER_READ_TIMEOUT", &secs(HEADER_TIMEOUT))]).await;
+    let mut stream = TcpStream::connect(addr_of(&r)).await.unwrap();
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"model\":",
+        r.gateway.api_key
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let sent = Instant::now();
+    let (received, after) = wait_for_close(&mut stream, sent, HEADER_TIMEOUT + MARGIN)
+        .await
+        .expect("a connection with a stalled body is still open");
+    assert!(
+        after >= HEADER_TIMEOUT - Duration::from_millis(200),
+        "closed early: {after:?}"
+    );
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 4"), "answered {text:?}");
+    assert_eq!(r.fake.chat_calls(), 0, "nothing went upstream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_kept_alive_connections_are_closed_after_the_idle_timeout_not_before() {
     let r = start(&[
         ("KIRO_GATEWAY_HEADER_READ_TIMEOUT", &secs(HEADER_TIMEOUT)),

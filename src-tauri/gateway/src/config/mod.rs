@@ -124,6 +124,7 @@ pub struct Config {
     pub max_connections: usize,
     /// `KIRO_GATEWAY_HEADER_READ_TIMEOUT` seconds (default 10): a new connection must send
     /// its request headers within this; so must a kept-alive one from its next first byte.
+    /// Also the longest pause allowed inside a request body.
     pub header_read_timeout: Duration,
     /// `KIRO_GATEWAY_IDLE_TIMEOUT` seconds (default 75): a kept-alive connection with no
     /// request for this long is closed.

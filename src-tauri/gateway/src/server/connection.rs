@@ -15,6 +15,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::body_stall::BodyStallGuard;
 use super::request_clock::{Expiry, InFlight, ObservedReads, RequestClock};
 use super::write_stall::WriteStallGuard;
 
@@ -48,6 +49,7 @@ pub(crate) async fn serve(
         let clock = clock.clone();
         move |request: Request<Incoming>| {
             let in_flight = clock.request_started(request.version());
+            let request = request.map(|body| BodyStallGuard::new(body, timeouts.header_read));
             let response = router.clone().oneshot(request);
             async move {
                 let Ok(response) = response.await;

@@ -3,6 +3,7 @@
 //! channel that the tray, the window and `/health` all read.
 
 mod accept;
+mod body_stall;
 mod connection;
 mod limits;
 mod refusal;
