@@ -286,6 +286,65 @@ async fn a_flood_over_the_cap_is_refused_cleanly_and_keyed_requests_still_get_th
     }
 }
 
+/// The measured failure, scaled down: more slow connections than the gateway has file
+/// descriptors.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() {
+    const OPEN_FILES: u64 = 256;
+    const SLOW: usize = 400;
+    let header_timeout = Duration::from_secs(3);
+    let r = start_with_open_file_limit(
+        &[("KIRO_GATEWAY_HEADER_READ_TIMEOUT", &secs(header_timeout))],
+        OPEN_FILES,
+    )
+    .await;
+    let addr = addr_of(&r);
+    let mut slow = Vec::new();
+    for _ in 0..SLOW {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let _ = stream.write_all(b"GET /v1/models HTTP/1.1\r\n").await;
+        slow.push(stream);
+    }
+
+    r.fake.push_script(Script::new().text("through").trailers());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let answer: Value = loop {
+        let sent = client
+            .post(r.url("/v1/chat/completions"))
+            .bearer_auth(&r.gateway.api_key)
+            .json(&chat(false, "hello"))
+            .send()
+            .await;
+        // Refused with a 503, or dropped unanswered while too many refusals are under way.
+        if let Ok(response) = sent {
+            if response.status() == 200 {
+                break response.json().await.unwrap();
+            }
+            assert_eq!(response.status(), 503);
+        }
+        assert!(
+            started.elapsed() < header_timeout + MARGIN,
+            "keyed requests still refused after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(answer["choices"][0]["message"]["content"], "through");
+
+    let log = r.gateway.stderr();
+    assert!(
+        log.contains("serving at most 128 connections"),
+        "the cap was lowered below the open-file limit:\n{log}"
+    );
+    assert!(!log.contains("Too many open files"), "{log}");
+    drop(slow);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_that_stops_reading_is_cut_off_and_its_upstream_request_dropped() {
     let write_timeout = Duration::from_secs(2);

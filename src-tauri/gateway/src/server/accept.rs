@@ -33,7 +33,7 @@ pub(crate) async fn serve(
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let refusals = Refusals::new();
+    let mut refusals = Refusals::new(limits.max_connections);
     let mut connections = JoinSet::new();
     let mut failing = AcceptFailures::default();
     loop {
@@ -64,10 +64,7 @@ pub(crate) async fn serve(
                             slot,
                         ));
                     }
-                    Err(_) => {
-                        tracing::debug!("refusing a connection: {} are open", limits.max_connections);
-                        refusals.refuse(stream);
-                    }
+                    Err(_) => refusals.refuse(stream),
                 }
             }
         }

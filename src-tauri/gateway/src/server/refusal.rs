@@ -1,7 +1,7 @@
 //! The answer to a connection over the cap: `503` with `Retry-After`, then close.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -23,19 +23,29 @@ const WAIT_FOR_CLIENT: Duration = Duration::from_secs(1);
 /// Reading stops here even without the end of the head.
 const HEAD_BYTES_READ: usize = 8 * 1024;
 
+/// While refusing, a warning at most this often.
+const REPORT_EVERY: Duration = Duration::from_secs(60);
+
 /// Refuses connections, each within about two [`WAIT_FOR_CLIENT`]s.
 pub(crate) struct Refusals {
+    cap: usize,
     refusing: Arc<Semaphore>,
+    unreported: u64,
+    last_report: Option<Instant>,
 }
 
 impl Refusals {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         Refusals {
+            cap,
             refusing: Arc::new(Semaphore::new(REFUSING_AT_ONCE)),
+            unreported: 0,
+            last_report: None,
         }
     }
 
-    pub(crate) fn refuse(&self, stream: TcpStream) {
+    pub(crate) fn refuse(&mut self, stream: TcpStream) {
+        self.report();
         let Ok(slot) = self.refusing.clone().try_acquire_owned() else {
             return;
         };
@@ -43,6 +53,22 @@ impl Refusals {
             answer_503(stream).await;
             drop(slot);
         });
+    }
+
+    fn report(&mut self) {
+        self.unreported += 1;
+        if self
+            .last_report
+            .is_none_or(|at| at.elapsed() >= REPORT_EVERY)
+        {
+            tracing::warn!(
+                "refused {} connection(s) with 503: {} are open, the most allowed (max_connections)",
+                self.unreported,
+                self.cap
+            );
+            self.unreported = 0;
+            self.last_report = Some(Instant::now());
+        }
     }
 }
 
