@@ -410,3 +410,22 @@ async fn a_client_that_stops_reading_is_cut_off_and_its_upstream_request_dropped
         .unwrap();
     assert_eq!(answer["choices"][0]["message"]["content"], "fine");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn http2_with_prior_knowledge_is_still_served() {
+    let r = start(&[]).await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let response = client
+            .get(r.url("/v1/models"))
+            .bearer_auth(&r.gateway.api_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.version(), reqwest::Version::HTTP_2);
+        assert_eq!(response.status(), 200);
+    }
+}

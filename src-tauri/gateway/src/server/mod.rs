@@ -1,6 +1,11 @@
 //! The controller: the only way to start or stop the HTTP server. It binds with actionable
 //! errors, drains gracefully within a bound, and publishes [`GatewayStatus`] on a watch
 //! channel that the tray, the window and `/health` all read.
+//!
+//! Connections: `accept` caps them and `refusal` answers the excess; `connection` serves
+//! each one under `request_clock` (header and idle timeouts) with bounds on stalled writes
+//! to the client (`write_stall`) and stalled request bodies (`body_stall`); `limits` raises
+//! the open-file limit that the cap has to fit under.
 
 mod accept;
 mod body_stall;
@@ -105,7 +110,8 @@ impl Controller {
     }
 
     /// Bind `state.config.host:port` and serve. Starting a running server is a no-op that
-    /// returns its address.
+    /// returns its address. Every start first raises the soft open-file limit (a no-op once
+    /// raised).
     pub async fn start(&self, state: Arc<AppState>) -> Result<SocketAddr, StartError> {
         let mut running = self.running.lock().await;
         if let Some(server) = running.as_ref() {
