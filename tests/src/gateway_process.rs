@@ -96,6 +96,31 @@ impl GatewayProcess {
     /// `/health` answers. `home` becomes HOME and the XDG dirs, so nothing of the real
     /// user's Kiro login or config is seen.
     pub fn start(home: &Path, env: &[(&str, String)], args: &[&str]) -> GatewayProcess {
+        Self::start_command(Command::new(gateway_binary()), home, env, args)
+    }
+
+    /// [`GatewayProcess::start`] under an open-file limit (soft and hard) of `open_files`.
+    #[cfg(unix)]
+    pub fn start_with_open_file_limit(
+        home: &Path,
+        env: &[(&str, String)],
+        args: &[&str],
+        open_files: u64,
+    ) -> GatewayProcess {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
+            .arg(gateway_binary());
+        Self::start_command(command, home, env, args)
+    }
+
+    fn start_command(
+        mut command: Command,
+        home: &Path,
+        env: &[(&str, String)],
+        args: &[&str],
+    ) -> GatewayProcess {
         let port = free_port();
         let api_key = "kgw_test_key_0123456789abcdef".to_owned();
         let mut defaults = vec![
@@ -104,7 +129,7 @@ impl GatewayProcess {
         ];
         defaults.extend(env.iter().cloned());
         let vars = base_env(home, &defaults);
-        let mut child = Command::new(gateway_binary())
+        let mut child = command
             .args(args)
             .env_clear()
             .envs(&vars)

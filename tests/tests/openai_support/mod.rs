@@ -27,6 +27,27 @@ pub async fn start_with(cfg: FakeConfig, extra_env: &[(&str, &str)]) -> Running 
 /// A valid token file for `fake` (already prepared by the caller, e.g. with injected
 /// replies for the gateway's start-up calls) and the gateway with `extra_env`.
 pub async fn start_on(fake: FakeKiro, extra_env: &[(&str, &str)]) -> Running {
+    start_on_using(fake, extra_env, |home, env| {
+        GatewayProcess::start(home, env, &[])
+    })
+    .await
+}
+
+/// [`start`] with the gateway under an open-file limit (soft and hard) of `open_files`.
+#[cfg(unix)]
+pub async fn start_with_open_file_limit(extra_env: &[(&str, &str)], open_files: u64) -> Running {
+    let fake = FakeKiro::start(FakeConfig::default()).await;
+    start_on_using(fake, extra_env, move |home, env| {
+        GatewayProcess::start_with_open_file_limit(home, env, &[], open_files)
+    })
+    .await
+}
+
+async fn start_on_using(
+    fake: FakeKiro,
+    extra_env: &[(&str, &str)],
+    launch: impl FnOnce(&std::path::Path, &[(&str, String)]) -> GatewayProcess + Send + 'static,
+) -> Running {
     let home = TempHome::new();
     let (token_file, _) =
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
@@ -45,7 +66,7 @@ pub async fn start_on(fake: FakeKiro, extra_env: &[(&str, &str)]) -> Running {
     let home_path = home.path().to_path_buf();
     let gateway = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        GatewayProcess::start(&home_path, &env, &[])
+        launch(&home_path, &env)
     })
     .await
     .expect("gateway start");

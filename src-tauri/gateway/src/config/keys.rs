@@ -24,6 +24,10 @@ pub(crate) enum Setting {
     Max429Retries,
     MaxPayloadBytes,
     MaxBodyBytes,
+    MaxConnections,
+    HeaderReadTimeout,
+    IdleTimeout,
+    ClientWriteTimeout,
     LogLevel,
     AllowedHosts,
 }
@@ -149,6 +153,26 @@ pub(crate) const KEYS: &[KeySpec] = &[
         Setting::MaxBodyBytes,
         "max_body_bytes",
         &["KIRO_GATEWAY_MAX_BODY_BYTES"],
+    ),
+    spec(
+        Setting::MaxConnections,
+        "max_connections",
+        &["KIRO_GATEWAY_MAX_CONNECTIONS"],
+    ),
+    spec(
+        Setting::HeaderReadTimeout,
+        "header_read_timeout",
+        &["KIRO_GATEWAY_HEADER_READ_TIMEOUT"],
+    ),
+    spec(
+        Setting::IdleTimeout,
+        "idle_timeout",
+        &["KIRO_GATEWAY_IDLE_TIMEOUT"],
+    ),
+    spec(
+        Setting::ClientWriteTimeout,
+        "client_write_timeout",
+        &["KIRO_GATEWAY_CLIENT_WRITE_TIMEOUT"],
     ),
     flag(
         spec(Setting::LogLevel, "log_level", &["KIRO_GATEWAY_LOG_LEVEL"]),

@@ -30,6 +30,10 @@
 //! | `max_429_retries` | `max_429_retries` | `KIRO_MAX_429_RETRIES` | — | `2` | 0-10 |
 //! | `max_payload_bytes` | `max_payload_bytes` | `KIRO_MAX_PAYLOAD_BYTES` | — | `600000` | 1024-104857600 |
 //! | `max_request_body_bytes` | `max_body_bytes` | `KIRO_GATEWAY_MAX_BODY_BYTES` | — | `20971520` | 1024-1073741824 |
+//! | `max_connections` | `max_connections` | `KIRO_GATEWAY_MAX_CONNECTIONS` | — | `512` | 1-100000; also kept below the open-file limit |
+//! | `header_read_timeout` | `header_read_timeout` | `KIRO_GATEWAY_HEADER_READ_TIMEOUT` | — | `10` | seconds 1-3600 |
+//! | `idle_timeout` | `idle_timeout` | `KIRO_GATEWAY_IDLE_TIMEOUT` | — | `75` | seconds 1-3600 |
+//! | `client_write_timeout` | `client_write_timeout` | `KIRO_GATEWAY_CLIENT_WRITE_TIMEOUT` | — | `60` | seconds 1-3600 |
 //! | `log_level` | `log_level` | `KIRO_GATEWAY_LOG_LEVEL` | `--log-level` | `info` | `EnvFilter` directives; bare words must be levels |
 //! | `allowed_hosts` | `allowed_hosts` | `KIRO_GATEWAY_ALLOWED_HOSTS` | — | none | comma-separated host names (`*.` prefix for subdomains) accepted in `Host` besides loopback and IP addresses |
 //! | `config_file` | — | — | `--config` | OS config dir `kiro-gateway/config.toml` | existing file if named explicitly |
@@ -62,7 +66,9 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use validate::{BODY_BYTES_RANGE, MAX_RETRIES, MAX_TIMEOUT_SECS, PAYLOAD_BYTES_RANGE};
+pub use validate::{
+    BODY_BYTES_RANGE, CONNECTIONS_RANGE, MAX_RETRIES, MAX_TIMEOUT_SECS, PAYLOAD_BYTES_RANGE,
+};
 
 use crate::secrets::Secret;
 
@@ -114,6 +120,19 @@ pub struct Config {
     pub max_payload_bytes: usize,
     /// `KIRO_GATEWAY_MAX_BODY_BYTES` (default 20 MiB): client request body limit (413 above).
     pub max_request_body_bytes: usize,
+    /// `KIRO_GATEWAY_MAX_CONNECTIONS` (default 512): open client connections at once; the
+    /// next one is answered 503 and closed.
+    pub max_connections: usize,
+    /// `KIRO_GATEWAY_HEADER_READ_TIMEOUT` seconds (default 10): a new connection must send
+    /// its request headers within this; so must a kept-alive one from its next first byte.
+    /// Also the longest pause allowed inside a request body.
+    pub header_read_timeout: Duration,
+    /// `KIRO_GATEWAY_IDLE_TIMEOUT` seconds (default 75): a kept-alive connection with no
+    /// request for this long is closed.
+    pub idle_timeout: Duration,
+    /// `KIRO_GATEWAY_CLIENT_WRITE_TIMEOUT` seconds (default 60): a client that reads nothing
+    /// of its response for this long is disconnected (and its upstream request dropped).
+    pub client_write_timeout: Duration,
     /// `KIRO_GATEWAY_LOG_LEVEL` (default `info`): a tracing filter directive.
     pub log_level: String,
     /// `KIRO_GATEWAY_ALLOWED_HOSTS`: host names accepted in `Host` besides loopback names and
@@ -147,6 +166,10 @@ impl Default for Config {
             max_429_retries: 2,
             max_payload_bytes: 600_000,
             max_request_body_bytes: 20 * 1024 * 1024,
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(75),
+            client_write_timeout: Duration::from_secs(60),
             log_level: "info".into(),
             allowed_hosts: Vec::new(),
             config_file: None,
@@ -304,6 +327,10 @@ impl fmt::Debug for Config {
             .field("max_429_retries", &self.max_429_retries)
             .field("max_payload_bytes", &self.max_payload_bytes)
             .field("max_request_body_bytes", &self.max_request_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("client_write_timeout", &self.client_write_timeout)
             .field("log_level", &self.log_level)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("config_file", &self.config_file)

@@ -59,6 +59,10 @@ fn defaults_when_nothing_is_set() {
     assert_eq!(c.port, 8000);
     assert!(c.api_key.is_none());
     assert_eq!(c.first_token_timeout, Duration::from_secs(15));
+    assert_eq!(c.max_connections, 512);
+    assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(c.idle_timeout, Duration::from_secs(75));
+    assert_eq!(c.client_write_timeout, Duration::from_secs(60));
     assert_eq!(c.log_level, "info");
     assert!(c.config_file.is_none());
 }
@@ -191,6 +195,10 @@ max_attempts = 10
 max_429_retries = 10
 max_payload_bytes = 1024
 max_body_bytes = 2048
+max_connections = 100000
+header_read_timeout = 1
+idle_timeout = 3600
+client_write_timeout = 7
 log_level = "warn,kiro_gateway=trace"
 "#,
         )
@@ -221,6 +229,19 @@ log_level = "warn,kiro_gateway=trace"
         (1024, 2048)
     );
     assert_eq!(c.region.as_deref(), Some("us-gov-west-1"));
+    assert_eq!(c.max_connections, 100_000);
+    assert_eq!(
+        (
+            c.header_read_timeout,
+            c.idle_timeout,
+            c.client_write_timeout
+        ),
+        (
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+            Duration::from_secs(7)
+        )
+    );
 }
 
 #[test]
@@ -652,6 +673,34 @@ fn validation_errors_table() {
             "KIRO_GATEWAY_MAX_BODY_BYTES",
             "20MB",
             "bytes",
+        ),
+        (
+            "max connections 0",
+            |f| f.env("KIRO_GATEWAY_MAX_CONNECTIONS", "0"),
+            "KIRO_GATEWAY_MAX_CONNECTIONS",
+            "0",
+            "1-100000",
+        ),
+        (
+            "header read timeout 0",
+            |f| f.env("KIRO_GATEWAY_HEADER_READ_TIMEOUT", "0"),
+            "KIRO_GATEWAY_HEADER_READ_TIMEOUT",
+            "0",
+            "seconds, 1-3600",
+        ),
+        (
+            "idle timeout too big",
+            |f| f.toml("idle_timeout = 3601\n"),
+            "idle_timeout",
+            "3601",
+            "1-3600",
+        ),
+        (
+            "client write timeout text",
+            |f| f.env("KIRO_GATEWAY_CLIENT_WRITE_TIMEOUT", "1m"),
+            "KIRO_GATEWAY_CLIENT_WRITE_TIMEOUT",
+            "1m",
+            "whole number of seconds",
         ),
         (
             "log level typo",

@@ -18,6 +18,8 @@ pub const MAX_RETRIES: u64 = 10;
 pub const PAYLOAD_BYTES_RANGE: (u64, u64) = (1024, 100 * 1024 * 1024);
 /// Bounds for `max_body_bytes` (client request body).
 pub const BODY_BYTES_RANGE: (u64, u64) = (1024, 1024 * 1024 * 1024);
+/// Bounds for `max_connections`.
+pub const CONNECTIONS_RANGE: (u64, u64) = (1, 100_000);
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
 
@@ -248,14 +250,20 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.proxy_url = Some(t.to_owned());
             }
-            Setting::FirstTokenTimeout | Setting::StreamingReadTimeout => {
+            Setting::FirstTokenTimeout
+            | Setting::StreamingReadTimeout
+            | Setting::HeaderReadTimeout
+            | Setting::IdleTimeout
+            | Setting::ClientWriteTimeout => {
                 let secs = parse_uint(t, 1, MAX_TIMEOUT_SECS)
                     .ok_or_else(|| error(r, key, allowed_secs.clone()))?;
                 let d = Duration::from_secs(secs);
-                if key == Setting::FirstTokenTimeout {
-                    c.first_token_timeout = d;
-                } else {
-                    c.streaming_read_timeout = d;
+                match key {
+                    Setting::FirstTokenTimeout => c.first_token_timeout = d,
+                    Setting::StreamingReadTimeout => c.streaming_read_timeout = d,
+                    Setting::HeaderReadTimeout => c.header_read_timeout = d,
+                    Setting::IdleTimeout => c.idle_timeout = d,
+                    _ => c.client_write_timeout = d,
                 }
             }
             Setting::FirstTokenRetries | Setting::Max429Retries => {
@@ -298,6 +306,13 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                         "comma-separated host names such as gateway.lan or *.example.internal",
                     )
                 })?
+            }
+            Setting::MaxConnections => {
+                let (min, max) = CONNECTIONS_RANGE;
+                let n = parse_uint(t, min, max)
+                    .ok_or_else(|| error(r, key, format!("a whole number {min}-{max}")))?;
+                c.max_connections = usize::try_from(n)
+                    .map_err(|_| error(r, key, "a number that fits this platform"))?;
             }
             Setting::LogLevel => {
                 check_log_filter(t).map_err(|why| {

@@ -1,12 +1,24 @@
 //! The controller: the only way to start or stop the HTTP server. It binds with actionable
 //! errors, drains gracefully within a bound, and publishes [`GatewayStatus`] on a watch
 //! channel that the tray, the window and `/health` all read.
+//!
+//! Connections: `accept` caps them and `refusal` answers the excess; `connection` serves
+//! each one under `request_clock` (header and idle timeouts) with bounds on stalled writes
+//! to the client (`write_stall`) and stalled request bodies (`body_stall`); `limits` raises
+//! the open-file limit that the cap has to fit under.
+
+mod accept;
+mod body_stall;
+mod connection;
+mod limits;
+mod refusal;
+mod request_clock;
+mod write_stall;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
@@ -14,6 +26,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api;
 use crate::app::AppState;
+use crate::config::Config;
+use accept::ServeLimits;
+use connection::ConnectionTimeouts;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -95,7 +110,8 @@ impl Controller {
     }
 
     /// Bind `state.config.host:port` and serve. Starting a running server is a no-op that
-    /// returns its address.
+    /// returns its address. Every start first raises the soft open-file limit (a no-op once
+    /// raised).
     pub async fn start(&self, state: Arc<AppState>) -> Result<SocketAddr, StartError> {
         let mut running = self.running.lock().await;
         if let Some(server) = running.as_ref() {
@@ -120,23 +136,13 @@ impl Controller {
         })?;
         let cancel = CancellationToken::new();
         *self.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.clone());
+        let limits = serve_limits(&state.config, limits::raise_open_file_limit());
         let router = api::router(state);
-        let shutdown = cancel.clone();
-        // Without TCP_NODELAY the last small SSE writes of a stream wait on the client's
-        // delayed ACK (~40 ms per response, measured with the loadgen tool).
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let task = tokio::spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            let served = axum::serve(listener, service)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await;
-            if let Err(err) = served {
-                tracing::error!("server stopped with an error: {err}");
-            }
-        });
-        tracing::info!("listening on http://{addr}");
+        let task = tokio::spawn(accept::serve(listener, router, limits, cancel.clone()));
+        tracing::info!(
+            "listening on http://{addr} (up to {} connections)",
+            limits.max_connections
+        );
         if let Some(warning) = crate::exposure::lan_warning(addr) {
             tracing::warn!("{warning}");
         }
@@ -161,6 +167,18 @@ impl Controller {
             let _ = task.await;
         }
         self.status.send_replace(GatewayStatus::Stopped);
+    }
+}
+
+/// The connection limits of `config`, with the cap kept below the open-file limit.
+fn serve_limits(config: &Config, open_files: Option<u64>) -> ServeLimits {
+    ServeLimits {
+        max_connections: limits::connection_cap(config.max_connections, open_files),
+        connection: ConnectionTimeouts {
+            header_read: config.header_read_timeout,
+            idle: config.idle_timeout,
+            client_write: config.client_write_timeout,
+        },
     }
 }
 
