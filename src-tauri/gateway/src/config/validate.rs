@@ -224,14 +224,18 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.proxy_url = Some(t.to_owned());
             }
-            Setting::FirstTokenTimeout | Setting::StreamingReadTimeout => {
+            Setting::ConnectTimeout
+            | Setting::HeadersTimeout
+            | Setting::FirstTokenTimeout
+            | Setting::StreamingReadTimeout => {
                 let secs = parse_uint(t, 1, MAX_TIMEOUT_SECS)
                     .ok_or_else(|| error(r, key, allowed_secs.clone()))?;
                 let d = Duration::from_secs(secs);
-                if key == Setting::FirstTokenTimeout {
-                    c.first_token_timeout = d;
-                } else {
-                    c.streaming_read_timeout = d;
+                match key {
+                    Setting::ConnectTimeout => c.connect_timeout = d,
+                    Setting::HeadersTimeout => c.headers_timeout = d,
+                    Setting::FirstTokenTimeout => c.first_token_timeout = d,
+                    _ => c.streaming_read_timeout = d,
                 }
             }
             Setting::FirstTokenRetries | Setting::Max429Retries => {

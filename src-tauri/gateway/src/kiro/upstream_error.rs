@@ -25,6 +25,12 @@ pub enum UpstreamError {
     /// Connecting or reading failed.
     #[error("could not reach Kiro: {0}")]
     Network(String),
+    /// No connection to Kiro (or the proxy) within `KIRO_CONNECT_TIMEOUT`.
+    #[error("could not connect to Kiro within KIRO_CONNECT_TIMEOUT: {0}")]
+    ConnectTimeout(String),
+    /// Connected, but no response headers within `KIRO_HEADERS_TIMEOUT`, after every resend.
+    #[error("Kiro sent no response within {}s after {attempts} attempts", .timeout.as_secs())]
+    HeadersTimeout { timeout: Duration, attempts: u32 },
     /// No first event within the first-token timeout, after every resend.
     #[error("Kiro did not start answering within {}s after {attempts} attempts", .timeout.as_secs())]
     FirstTokenTimeout { timeout: Duration, attempts: u32 },
@@ -146,6 +152,38 @@ impl QuotaReason {
 }
 
 impl UpstreamError {
+    /// A failed `send()`: a connect timeout is told apart from other network failures.
+    pub fn from_reqwest(err: &reqwest::Error) -> Self {
+        let detail = super::client::describe_reqwest_error(err);
+        if err.is_connect() && err.is_timeout() {
+            UpstreamError::ConnectTimeout(detail)
+        } else {
+            UpstreamError::Network(detail)
+        }
+    }
+
+    /// Kiro did not answer in time (no headers, or no first event): resent at most
+    /// `FIRST_TOKEN_MAX_RETRIES` times in all.
+    pub fn is_no_answer(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::HeadersTimeout { .. } | UpstreamError::FirstTokenTimeout { .. }
+        )
+    }
+
+    /// This "no answer" error, counting `attempts` in all.
+    pub fn after_attempts(self, attempts: u32) -> Self {
+        match self {
+            UpstreamError::HeadersTimeout { timeout, .. } => {
+                UpstreamError::HeadersTimeout { timeout, attempts }
+            }
+            UpstreamError::FirstTokenTimeout { timeout, .. } => {
+                UpstreamError::FirstTokenTimeout { timeout, attempts }
+            }
+            other => other,
+        }
+    }
+
     /// Build from a non-2xx response's status, `Retry-After` header and body.
     pub fn from_response(status: u16, retry_after: Option<&str>, body: &[u8]) -> Self {
         let parsed = parse_error_body(body);
@@ -209,7 +247,7 @@ impl UpstreamError {
     pub fn is_transient(&self) -> bool {
         match self {
             UpstreamError::Status { status, .. } => (500..=599).contains(status),
-            UpstreamError::Network(_) => true,
+            UpstreamError::Network(_) | UpstreamError::ConnectTimeout(_) => true,
             _ => false,
         }
     }
@@ -307,6 +345,14 @@ impl UpstreamError {
             UpstreamError::Network(detail) => ApiError::new(
                 ErrorKind::Upstream,
                 format!("Could not reach Kiro: {detail}. Check your network or proxy (VPN_PROXY_URL / HTTPS_PROXY)."),
+            ),
+            UpstreamError::ConnectTimeout(_) => ApiError::new(
+                ErrorKind::Timeout,
+                format!("{self}. Check your network or proxy (VPN_PROXY_URL / HTTPS_PROXY)."),
+            ),
+            UpstreamError::HeadersTimeout { .. } => ApiError::new(
+                ErrorKind::Timeout,
+                format!("{self}; raise KIRO_HEADERS_TIMEOUT if your network is slow."),
             ),
             UpstreamError::FirstTokenTimeout { .. } | UpstreamError::IdleTimeout(_) => {
                 ApiError::new(ErrorKind::Timeout, self.to_string())
