@@ -360,10 +360,38 @@ impl UpstreamError {
             UpstreamError::Decode(_) | UpstreamError::InStream { .. } => {
                 ApiError::new(ErrorKind::Upstream, self.to_string())
             }
-            UpstreamError::Credentials(err) => ApiError::new(
-                ErrorKind::Upstream,
-                format!("{err}. {}", err.hint()),
+            UpstreamError::Credentials(err) => credential_error(err),
+        }
+    }
+}
+
+/// No usable Kiro token. A login rejected for good is a 403 that clients must not retry
+/// (it is not their API key that is wrong, and no retry brings the login back); a kiro-cli
+/// database locked mid-write is a 503 worth retrying in a second.
+fn credential_error(err: &CredentialError) -> ApiError {
+    match err {
+        CredentialError::RefreshRejected(detail) => ApiError::new(
+            ErrorKind::Permission,
+            format!(
+                "Kiro sign-in expired: sign in again in the Kiro IDE or run `kiro-cli login`; \
+                 the gateway picks up the new login without a restart. Retrying will not \
+                 help until then. (The refresh token was rejected: {detail})"
             ),
+        )
+        .with_code("kiro_login_expired")
+        .with_no_retry(),
+        CredentialError::SourceBusy(detail) => ApiError::new(
+            ErrorKind::Overloaded,
+            format!(
+                "kiro-cli is busy writing its login database ({detail}); try again in a moment."
+            ),
+        )
+        .with_code("kiro_cli_busy")
+        .with_retry_after(1),
+        CredentialError::NotFound(_)
+        | CredentialError::Invalid(_)
+        | CredentialError::RefreshFailed(_) => {
+            ApiError::new(ErrorKind::Upstream, format!("{err}. {}", err.hint()))
         }
     }
 }
@@ -692,6 +720,67 @@ mod tests {
         assert_eq!(err.to_api_error().status(), StatusCode::BAD_GATEWAY);
         assert!(UpstreamError::Network("refused".into()).is_transient());
         assert!(!status(400, "{}").is_transient());
+    }
+
+    #[test]
+    fn a_rejected_login_is_a_403_nobody_retries_and_a_busy_kiro_cli_a_retryable_503() {
+        let rejected = UpstreamError::Credentials(CredentialError::RefreshRejected(
+            "HTTP 400 invalid_grant: Invalid refresh token provided".into(),
+        ))
+        .to_api_error();
+        for dialect in [Dialect::OpenAi, Dialect::Anthropic] {
+            assert_eq!(rejected.status_in(dialect), StatusCode::FORBIDDEN);
+        }
+        assert_eq!(rejected.should_retry(), Some(false));
+        assert_eq!(rejected.code.as_deref(), Some("kiro_login_expired"));
+        assert!(rejected
+            .message
+            .starts_with("Kiro sign-in expired: sign in again"));
+        assert_eq!(
+            rejected.body(Dialect::Anthropic)["error"]["type"],
+            "permission_error"
+        );
+        assert_eq!(
+            rejected.body(Dialect::OpenAi)["error"]["type"],
+            "permission_error"
+        );
+
+        let busy = UpstreamError::Credentials(CredentialError::SourceBusy(
+            "data.sqlite3 is locked".into(),
+        ))
+        .to_api_error();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.should_retry(), None);
+        assert_eq!(busy.retry_after, Some(1));
+        assert_eq!(busy.code.as_deref(), Some("kiro_cli_busy"));
+        assert!(busy.message.starts_with("kiro-cli is busy"));
+        assert!(!busy.message.contains("sign in"), "{}", busy.message);
+    }
+
+    #[test]
+    fn every_timeout_is_a_504_and_only_no_answer_is_resent() {
+        let headers = UpstreamError::HeadersTimeout {
+            timeout: Duration::from_secs(30),
+            attempts: 1,
+        };
+        assert!(headers.is_no_answer());
+        let headers = headers.after_attempts(3);
+        assert!(
+            headers.to_string().contains("after 3 attempts"),
+            "{headers}"
+        );
+        let connect = UpstreamError::ConnectTimeout("timed out".into());
+        assert!(connect.is_transient() && !connect.is_no_answer());
+        let idle = UpstreamError::IdleTimeout(Duration::from_secs(300));
+        assert!(!idle.is_transient() && !idle.is_no_answer());
+        for err in [headers, connect, idle] {
+            let api = err.to_api_error();
+            assert_eq!(api.status(), StatusCode::GATEWAY_TIMEOUT, "{err}");
+            assert_eq!(
+                api.body(Dialect::Anthropic)["error"]["type"],
+                "timeout_error"
+            );
+        }
     }
 
     #[test]
