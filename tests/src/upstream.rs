@@ -18,7 +18,7 @@ pub async fn social_credentials(
 ) -> (reqwest::Client, Arc<Credentials>) {
     let (token_file, _) =
         write_social_token_file(fake, home, "default", chrono::Duration::hours(1));
-    let http = build_http_client(None).expect("HTTP client");
+    let http = build_http_client(None, std::time::Duration::from_secs(10)).expect("HTTP client");
     let credentials = Credentials::discover(
         CredentialSettings {
             creds_file: Some(token_file),

@@ -251,6 +251,7 @@ async fn client(fake: &FakeKiro, home: &TempHome) -> KiroClient {
         credentials,
         ClientSettings {
             api_url: Some(fake.runtime_url()),
+            headers_timeout: Duration::from_secs(5),
             first_token_timeout: Duration::from_secs(5),
             first_token_retries: 2,
             idle_timeout: Duration::from_secs(5),

@@ -18,6 +18,7 @@ struct Setup {
 fn settings(fake: &FakeKiro) -> ClientSettings {
     ClientSettings {
         api_url: Some(fake.runtime_url()),
+        headers_timeout: Duration::from_secs(5),
         first_token_timeout: Duration::from_secs(5),
         first_token_retries: 2,
         idle_timeout: Duration::from_secs(5),
@@ -224,4 +225,112 @@ async fn an_abrupt_close_mid_frame_is_an_error_after_the_decoded_events() {
         KiroEvent::Text("before".into())
     );
     assert!(stream.next().await.unwrap().is_err());
+}
+
+/// A loopback port whose accept queue is full, so that a new connection is never
+/// established (Linux drops the SYN of a full queue); the guards keep it full.
+#[cfg(target_os = "linux")]
+async fn port_that_never_accepts() -> (u16, tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(
+            Duration::from_millis(300),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => held.push(stream),
+            Ok(Err(e)) => panic!("connect failed instead of hanging: {e}"),
+            Err(_) => return (addr.port(), listener, held),
+        }
+    }
+    panic!("the accept queue never filled up");
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_connection_that_is_never_established_is_a_bounded_504() {
+    let fake = FakeKiro::start(FakeConfig::default()).await;
+    let home = TempHome::new();
+    let (_, credentials) = social_credentials(&fake, &home).await;
+    let (port, _listener, _held) = port_that_never_accepts().await;
+    let http = kiro_gateway::kiro::client::build_http_client(None, Duration::from_millis(500))
+        .expect("HTTP client");
+    let mut client_settings = settings(&fake);
+    client_settings.api_url = Some(format!("http://127.0.0.1:{port}"));
+    client_settings.max_attempts = 2;
+    let client = KiroClient::new(http, credentials, client_settings);
+
+    let started = Instant::now();
+    let err = collect_text(&client).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, UpstreamError::ConnectTimeout(_)), "{err}");
+    // Two attempts of 0.5 s plus a short backoff.
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+    let api = err.to_api_error();
+    assert_eq!(api.status().as_u16(), 504, "{}", api.message);
+    assert!(
+        api.message.contains("KIRO_CONNECT_TIMEOUT"),
+        "{}",
+        api.message
+    );
+}
+
+#[tokio::test]
+async fn a_missing_response_is_resent_within_the_first_token_budget_then_a_timeout() {
+    let s = setup(|c| {
+        c.headers_timeout = Duration::from_millis(300);
+        c.first_token_timeout = Duration::from_millis(500);
+        c.first_token_retries = 1;
+    })
+    .await;
+    // Silent once, then an answer: the resend is used.
+    s.fake.push_script(Script::new().text("never").no_headers());
+    s.fake.push_script(Script::new().text("on time").trailers());
+    assert_eq!(collect_text(&s.client).await.unwrap(), "on time");
+    assert_eq!(s.fake.chat_calls(), 2);
+
+    // A silent attempt and a slow first event share the one resend.
+    s.fake.push_script(Script::new().text("never").no_headers());
+    s.fake.push_script(
+        Script::new()
+            .text("late")
+            .first_byte_delay(Duration::from_secs(30)),
+    );
+    let started = Instant::now();
+    let err = collect_text(&s.client).await.unwrap_err();
+    assert!(
+        matches!(err, UpstreamError::FirstTokenTimeout { attempts: 2, .. }),
+        "{err}"
+    );
+    assert_eq!(s.fake.chat_calls(), 4, "one resend in all");
+    assert!(started.elapsed() < Duration::from_millis(800) + Duration::from_secs(3));
+    assert_eq!(err.to_api_error().status().as_u16(), 504);
+}
+
+#[tokio::test]
+async fn throttling_and_refusals_are_never_resent_as_timeouts() {
+    let s = setup(|c| {
+        c.headers_timeout = Duration::from_millis(300);
+        c.max_429_retries = 0;
+    })
+    .await;
+    s.fake.push_script(Script::throttled(None));
+    let err = collect_text(&s.client).await.unwrap_err();
+    assert!(!err.is_no_answer());
+    assert_eq!(s.fake.chat_calls(), 1);
+    s.fake.push_script(Script::http_error(
+        403,
+        r#"{"message":"User is not authorized","reason":null}"#,
+    ));
+    let err = collect_text(&s.client).await.unwrap_err();
+    assert_eq!(err.to_api_error().status().as_u16(), 403);
+    assert_eq!(s.fake.chat_calls(), 2);
 }

@@ -33,12 +33,13 @@ impl Gateway {
         redactor: Redactor,
     ) -> Result<Gateway, StartError> {
         check_exposure(&config, api_key.as_ref())?;
-        let http =
-            build_http_client(config.proxy_url.as_deref()).map_err(|message| StartError {
+        let http = build_http_client(config.proxy_url.as_deref(), config.connect_timeout).map_err(
+            |message| StartError {
                 code: "http_client".into(),
                 message,
                 hint: "Check VPN_PROXY_URL / HTTPS_PROXY.".into(),
-            })?;
+            },
+        )?;
         let credentials =
             Credentials::discover(credential_settings(&config), http.clone(), redactor)
                 .await

@@ -468,6 +468,34 @@ async fn invalid_grant_is_a_permanent_rejection() {
 }
 
 #[tokio::test]
+async fn a_rejected_refresh_token_is_not_sent_again_but_a_new_login_is_used() {
+    let env = Env::new();
+    let fake = Fake::start().await;
+    write_json(
+        &env.token_file(),
+        &social_file("aoa-old-access-0001", "aor-revoked-refresh1", -60),
+    );
+    let creds = discover(env.settings(Some(&fake))).await;
+    for _ in 0..3 {
+        assert!(matches!(
+            creds.access_token().await,
+            Err(CredentialError::RefreshRejected(ref m)) if m.contains("invalid_grant")
+        ));
+    }
+    assert_eq!(fake.refresh_calls(), 1, "the endpoint already said no");
+
+    // The user signs in again: the new refresh token is used.
+    fake.allow_refresh("aor-new-login-00001");
+    write_json(
+        &env.token_file(),
+        &social_file("aoa-old-access-0001", "aor-new-login-00001", -60),
+    );
+    let token = creds.access_token().await.unwrap();
+    assert_eq!(token.token.expose(), "aoa-fresh-access-0001");
+    assert_eq!(fake.refresh_calls(), 2);
+}
+
+#[tokio::test]
 async fn network_and_server_errors_are_transient() {
     let env = Env::new();
     let fake = Fake::start().await;

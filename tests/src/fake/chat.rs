@@ -157,6 +157,12 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
         )
     });
 
+    let headers_delay = script
+        .transport
+        .as_ref()
+        .and_then(|t| t.headers_delay)
+        .unwrap_or_default()
+        .max(g.cfg.chat_header_delay);
     if let Some(Step::HttpError {
         status,
         body,
@@ -171,7 +177,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
             response: Box::new(json_response(*status, body, &hdrs)),
             rejected_by: Some("script".into()),
             account,
-            delay: g.cfg.chat_header_delay,
+            delay: headers_delay,
         };
     }
 
@@ -180,11 +186,10 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
         .transport
         .clone()
         .unwrap_or_else(|| g.cfg.default_transport.clone());
-    let delay = g.cfg.chat_header_delay;
     drop(g);
     let actions = render(&script.steps, &transport);
     let closed = shared.chat_streams_closed_by_client.clone();
-    Outcome::ok(stream_response_observed(actions, Some(closed)), account).delayed(delay)
+    Outcome::ok(stream_response_observed(actions, Some(closed)), account).delayed(headers_delay)
 }
 
 /// The event-stream response: headers now, body written by a task following `actions`.

@@ -114,6 +114,9 @@ pub enum Chunking {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transport {
     pub chunking: Chunking,
+    /// Delay before the response headers (`None` = none). The gateway sees an accepted
+    /// connection that does not answer.
+    pub headers_delay: Option<Duration>,
     /// Delay before the first body byte (headers are sent immediately).
     pub first_byte_delay: Duration,
     /// Pause between consecutive writes (so they leave as separate TCP segments).
@@ -124,6 +127,7 @@ impl Default for Transport {
     fn default() -> Self {
         Transport {
             chunking: Chunking::PerFrame,
+            headers_delay: None,
             first_byte_delay: Duration::ZERO,
             write_gap: Duration::ZERO,
         }
@@ -135,6 +139,7 @@ impl Transport {
     pub fn chaos(seed: u64) -> Transport {
         Transport {
             chunking: Chunking::Random { seed },
+            headers_delay: None,
             first_byte_delay: Duration::ZERO,
             write_gap: Duration::from_millis(1),
         }
@@ -298,6 +303,28 @@ impl Script {
     /// Random-sized writes (1-byte writes, several frames per write).
     pub fn chaos(self, seed: u64) -> Script {
         self.with_transport(Transport::chaos(seed))
+    }
+
+    /// Delay before the response headers: the connection is accepted, nothing is answered.
+    pub fn headers_delay(mut self, d: Duration) -> Script {
+        let mut t = self.transport.clone().unwrap_or_default();
+        t.headers_delay = Some(d);
+        self.transport = Some(t);
+        self
+    }
+
+    /// Accept the request and never send response headers (until the client goes away).
+    pub fn no_headers(self) -> Script {
+        self.headers_delay(Duration::from_secs(24 * 3600))
+    }
+
+    /// A text event written one byte at a time, `gap` apart: bytes keep arriving, but the
+    /// event completes only after `gap` × its length.
+    pub fn drip_text(mut self, text: &str, gap: Duration) -> Script {
+        for byte in es::text_event(text).encode() {
+            self = self.step(Step::Raw(vec![byte])).step(Step::Sleep(gap));
+        }
+        self
     }
 
     /// Delay before the first body byte.

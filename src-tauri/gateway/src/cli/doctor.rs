@@ -46,7 +46,7 @@ pub async fn run(config: Config) -> ExitCode {
         ),
     }
 
-    let http = match build_http_client(config.proxy_url.as_deref()) {
+    let http = match build_http_client(config.proxy_url.as_deref(), config.connect_timeout) {
         Ok(http) => http,
         Err(err) => {
             report.fail("http client", err, "check VPN_PROXY_URL / HTTPS_PROXY");

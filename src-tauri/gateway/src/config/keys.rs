@@ -17,6 +17,8 @@ pub(crate) enum Setting {
     RefreshUrl,
     OidcUrl,
     ProxyUrl,
+    ConnectTimeout,
+    HeadersTimeout,
     FirstTokenTimeout,
     FirstTokenRetries,
     StreamingReadTimeout,
@@ -123,6 +125,16 @@ pub(crate) const KEYS: &[KeySpec] = &[
         flag: None,
         secret: false,
     },
+    spec(
+        Setting::ConnectTimeout,
+        "connect_timeout",
+        &["KIRO_CONNECT_TIMEOUT"],
+    ),
+    spec(
+        Setting::HeadersTimeout,
+        "headers_timeout",
+        &["KIRO_HEADERS_TIMEOUT"],
+    ),
     spec(
         Setting::FirstTokenTimeout,
         "first_token_timeout",

@@ -23,6 +23,8 @@
 //! | `refresh_url` | `refresh_url` | `KIRO_REFRESH_URL` | — | derived | `http(s)://` URL |
 //! | `oidc_url` | `oidc_url` | `KIRO_OIDC_URL` | — | derived | `http(s)://` URL |
 //! | `proxy_url` | `proxy_url` | `VPN_PROXY_URL`; fallback `HTTPS_PROXY`, `https_proxy`, `ALL_PROXY`, `all_proxy` | — | none | `http`, `https`, `socks5`, `socks5h` URL |
+//! | `connect_timeout` | `connect_timeout` | `KIRO_CONNECT_TIMEOUT` | — | `10` | seconds 1-3600 |
+//! | `headers_timeout` | `headers_timeout` | `KIRO_HEADERS_TIMEOUT` | — | `30` | seconds 1-3600 |
 //! | `first_token_timeout` | `first_token_timeout` | `FIRST_TOKEN_TIMEOUT` | — | `15` | seconds 1-3600 |
 //! | `first_token_retries` | `first_token_retries` | `FIRST_TOKEN_MAX_RETRIES` | — | `2` | 0-10 |
 //! | `streaming_read_timeout` | `streaming_read_timeout` | `STREAMING_READ_TIMEOUT` | — | `300` | seconds 1-3600 |
@@ -106,11 +108,18 @@ pub struct Config {
 
     /// `VPN_PROXY_URL`, else `HTTPS_PROXY` / `https_proxy` (http://, https://, socks5://, socks5h://).
     pub proxy_url: Option<String>,
-    /// `FIRST_TOKEN_TIMEOUT` seconds (default 15).
+    /// `KIRO_CONNECT_TIMEOUT` seconds (default 10): TCP + TLS (+ proxy) connect to Kiro.
+    pub connect_timeout: Duration,
+    /// `KIRO_HEADERS_TIMEOUT` seconds (default 30): from sending a chat request until Kiro's
+    /// response headers arrive.
+    pub headers_timeout: Duration,
+    /// `FIRST_TOKEN_TIMEOUT` seconds (default 15): from the response headers until the
+    /// first event.
     pub first_token_timeout: Duration,
-    /// `FIRST_TOKEN_MAX_RETRIES` (default 2): resends after a first-token timeout.
+    /// `FIRST_TOKEN_MAX_RETRIES` (default 2): resends after a headers or first-token timeout.
     pub first_token_retries: u32,
-    /// `STREAMING_READ_TIMEOUT` seconds (default 300): idle time allowed between upstream chunks.
+    /// `STREAMING_READ_TIMEOUT` seconds (default 300): silence allowed between upstream
+    /// events (bytes that do not complete an event do not count).
     pub streaming_read_timeout: Duration,
     /// `KIRO_MAX_ATTEMPTS` (default 3): attempts for 5xx / connect errors.
     pub max_attempts: u32,
@@ -159,6 +168,8 @@ impl Default for Config {
             refresh_url: None,
             oidc_url: None,
             proxy_url: None,
+            connect_timeout: Duration::from_secs(10),
+            headers_timeout: Duration::from_secs(30),
             first_token_timeout: Duration::from_secs(15),
             first_token_retries: 2,
             streaming_read_timeout: Duration::from_secs(300),
@@ -320,6 +331,8 @@ impl fmt::Debug for Config {
                 "proxy_url",
                 &self.proxy_url.as_deref().map(validate::redact_url_password),
             )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("headers_timeout", &self.headers_timeout)
             .field("first_token_timeout", &self.first_token_timeout)
             .field("first_token_retries", &self.first_token_retries)
             .field("streaming_read_timeout", &self.streaming_read_timeout)

@@ -63,6 +63,8 @@ fn defaults_when_nothing_is_set() {
     assert_eq!(c.header_read_timeout, Duration::from_secs(10));
     assert_eq!(c.idle_timeout, Duration::from_secs(75));
     assert_eq!(c.client_write_timeout, Duration::from_secs(60));
+    assert_eq!(c.connect_timeout, Duration::from_secs(10));
+    assert_eq!(c.headers_timeout, Duration::from_secs(30));
     assert_eq!(c.log_level, "info");
     assert!(c.config_file.is_none());
 }
@@ -188,6 +190,8 @@ management_url = "https://m.example/"
 refresh_url = "https://r.example/refreshToken"
 oidc_url = "http://localhost:9/token"
 proxy_url = "socks5h://u:p@127.0.0.1:1080"
+connect_timeout = 7
+headers_timeout = 45
 first_token_timeout = 30
 first_token_retries = 0
 streaming_read_timeout = 3600
@@ -219,6 +223,8 @@ log_level = "warn,kiro_gateway=trace"
     assert_eq!(c.api_url.as_deref(), Some("http://127.0.0.1:9000"));
     assert_eq!(c.management_url.as_deref(), Some("https://m.example"));
     assert_eq!(c.first_token_timeout, Duration::from_secs(30));
+    assert_eq!(c.connect_timeout, Duration::from_secs(7));
+    assert_eq!(c.headers_timeout, Duration::from_secs(45));
     assert_eq!(c.streaming_read_timeout, Duration::from_secs(3600));
     assert_eq!(
         (c.first_token_retries, c.max_attempts, c.max_429_retries),
@@ -631,6 +637,20 @@ fn validation_errors_table() {
             "first_token_timeout",
             "1.5",
             "whole number of seconds",
+        ),
+        (
+            "connect timeout 0",
+            |f| f.env("KIRO_CONNECT_TIMEOUT", "0"),
+            "KIRO_CONNECT_TIMEOUT",
+            "0",
+            "seconds, 1-3600",
+        ),
+        (
+            "headers timeout too big",
+            |f| f.toml("headers_timeout = 3601\n"),
+            "headers_timeout",
+            "3601",
+            "1-3600",
         ),
         (
             "streaming timeout too big",

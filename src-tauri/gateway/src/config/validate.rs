@@ -250,7 +250,9 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.proxy_url = Some(t.to_owned());
             }
-            Setting::FirstTokenTimeout
+            Setting::ConnectTimeout
+            | Setting::HeadersTimeout
+            | Setting::FirstTokenTimeout
             | Setting::StreamingReadTimeout
             | Setting::HeaderReadTimeout
             | Setting::IdleTimeout
@@ -259,6 +261,8 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                     .ok_or_else(|| error(r, key, allowed_secs.clone()))?;
                 let d = Duration::from_secs(secs);
                 match key {
+                    Setting::ConnectTimeout => c.connect_timeout = d,
+                    Setting::HeadersTimeout => c.headers_timeout = d,
                     Setting::FirstTokenTimeout => c.first_token_timeout = d,
                     Setting::StreamingReadTimeout => c.streaming_read_timeout = d,
                     Setting::HeaderReadTimeout => c.header_read_timeout = d,

@@ -1,5 +1,9 @@
 //! kiro-cli / Amazon Q CLI SQLite databases (protocol doc §2.4): `auth_kv` token and
 //! device-registration keys, the `state` profile, and write-back in one transaction.
+//!
+//! Every access waits at most the busy timeout its caller gives for kiro-cli's lock; a
+//! database still locked after it is [`CredentialError::SourceBusy`] /
+//! [`DbWriteError::Busy`], never "invalid".
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::token::{self, get_secret, get_str, TokenSet};
 use super::{AuthKind, CredentialError};
+use crate::secrets::Secret;
 
 /// Token keys in JW's priority order.
 pub(crate) const TOKEN_KEYS: [&str; 4] = [
@@ -22,7 +27,6 @@ const KIROCLI_REGISTRATION: &str = "kirocli:odic:device-registration";
 const Q_REGISTRATION: &str = "codewhisperer:odic:device-registration";
 const STATE_PROFILE_KEY: &str = "api.codewhisperer.profile";
 const STATE_IDC_REGION_KEY: &str = "auth.idc.region";
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What one database yields.
 pub(crate) struct CliLoaded {
@@ -36,14 +40,30 @@ fn invalid(path: &Path, what: impl std::fmt::Display) -> CredentialError {
     CredentialError::Invalid(format!("{}: {what}", path.display()))
 }
 
-fn open_read_only(path: &Path) -> Result<Connection, CredentialError> {
+/// Another connection (kiro-cli) holds a lock that did not go within the busy timeout.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A read error: busy, or the database is unusable.
+fn read_error(path: &Path, what: &str, e: rusqlite::Error) -> CredentialError {
+    if is_busy(&e) {
+        CredentialError::SourceBusy(format!("{} is locked ({what})", path.display()))
+    } else {
+        invalid(path, format!("{what}: {e}"))
+    }
+}
+
+fn open_read_only(path: &Path, busy: Duration) -> Result<Connection, CredentialError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| invalid(path, format!("cannot open database: {e}")))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| invalid(path, e))?;
+    .map_err(|e| read_error(path, "cannot open database", e))?;
+    conn.busy_timeout(busy).map_err(|e| invalid(path, e))?;
     Ok(conn)
 }
 
@@ -63,15 +83,20 @@ fn read_kv(conn: &Connection, table: &str, key: &str) -> rusqlite::Result<Option
         .map(Option::flatten)
 }
 
-/// Load the first token key that holds a usable token (or exactly `only_key`).
-pub(crate) fn load(path: &Path, only_key: Option<&str>) -> Result<CliLoaded, CredentialError> {
+/// Load the first token key that holds a usable token (or exactly `only_key`), waiting at
+/// most `busy` for a lock kiro-cli holds.
+pub(crate) fn load(
+    path: &Path,
+    only_key: Option<&str>,
+    busy: Duration,
+) -> Result<CliLoaded, CredentialError> {
     if !path.is_file() {
         return Err(CredentialError::NotFound(format!(
             "{} does not exist",
             path.display()
         )));
     }
-    let conn = open_read_only(path)?;
+    let conn = open_read_only(path, busy)?;
     let keys: Vec<&str> = match only_key {
         Some(k) => vec![k],
         None => TOKEN_KEYS.to_vec(),
@@ -79,7 +104,7 @@ pub(crate) fn load(path: &Path, only_key: Option<&str>) -> Result<CliLoaded, Cre
     let mut found = None;
     for key in keys {
         let value = read_kv(&conn, "auth_kv", key)
-            .map_err(|e| invalid(path, format!("cannot read auth_kv: {e}")))?;
+            .map_err(|e| read_error(path, "cannot read auth_kv", e))?;
         if let Some(Value::Object(obj)) = value {
             let has_token = get_str(&obj, &["access_token", "accessToken"]).is_some()
                 || get_str(&obj, &["refresh_token", "refreshToken"]).is_some();
@@ -172,12 +197,30 @@ pub(crate) fn load(path: &Path, only_key: Option<&str>) -> Result<CliLoaded, Cre
 #[derive(Debug)]
 pub(crate) enum DbWriteError {
     ReadOnly(String),
+    /// kiro-cli held its lock for longer than the busy timeout: try again later.
+    Busy(String),
+    /// The tokens under the key are no longer the ones expected: another program wrote
+    /// newer ones, which must not be overwritten.
+    Superseded(String),
     Other(String),
 }
 
-/// Read-merge-write of the token JSON under `key` in one IMMEDIATE transaction. Other keys,
-/// and unknown fields of this key's JSON, are preserved.
-pub(crate) fn write_back(path: &Path, key: &str, tokens: &TokenSet) -> Result<(), DbWriteError> {
+/// The access and refresh token a write-back expects to replace.
+pub(crate) struct Expected<'a> {
+    pub access: Option<&'a Secret<String>>,
+    pub refresh: Option<&'a Secret<String>>,
+}
+
+/// Read-merge-write of the token JSON under `key` in one IMMEDIATE transaction, waiting at
+/// most `busy` for kiro-cli's lock. Other keys, and unknown fields of this key's JSON, are
+/// preserved. With `expected`, nothing is written unless the key still holds those tokens.
+pub(crate) fn write_back(
+    path: &Path,
+    key: &str,
+    tokens: &TokenSet,
+    expected: Option<&Expected<'_>>,
+    busy: Duration,
+) -> Result<(), DbWriteError> {
     if super::write_back::file_is_read_only(path) {
         return Err(DbWriteError::ReadOnly(format!(
             "{} is read-only",
@@ -196,13 +239,15 @@ pub(crate) fn write_back(path: &Path, key: &str, tokens: &TokenSet) -> Result<()
         let msg = format!("{}: {e}", path.display());
         if read_only {
             DbWriteError::ReadOnly(msg)
+        } else if is_busy(&e) {
+            DbWriteError::Busy(msg)
         } else {
             DbWriteError::Other(msg)
         }
     };
     let mut conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(classify)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
+    conn.busy_timeout(busy).map_err(classify)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(classify)?;
@@ -218,6 +263,19 @@ pub(crate) fn write_back(path: &Path, key: &str, tokens: &TokenSet) -> Result<()
             )));
         }
     };
+    if let Some(expected) = expected {
+        let holds = |keys: &[&str], want: Option<&Secret<String>>| {
+            get_str(&obj, keys) == want.map(|s| s.expose().as_str())
+        };
+        if !holds(&["access_token", "accessToken"], expected.access)
+            || !holds(&["refresh_token", "refreshToken"], expected.refresh)
+        {
+            return Err(DbWriteError::Superseded(format!(
+                "{}: another program wrote newer tokens under {key}",
+                path.display()
+            )));
+        }
+    }
     if let Some(a) = tokens.access() {
         obj.insert("access_token".into(), Value::String(a.to_owned()));
     }

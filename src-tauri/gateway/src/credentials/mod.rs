@@ -26,19 +26,28 @@
 //! * Write-back goes to the source the token came from (a rotated refresh token must reach
 //!   the IDE / kiro-cli, or they are signed out). A vanished or unparsable file is not
 //!   rewritten; a read-only one leaves the token in memory (`read_only`, one warning).
+//! * kiro-cli's database may be locked while kiro-cli writes it. On the request path the
+//!   gateway waits for that lock only briefly: a token already in memory is used as it is
+//!   (even one due for refresh, while it has not expired), an expired one gives
+//!   [`CredentialError::SourceBusy`] ("kiro-cli is busy", retryable), and a refreshed token
+//!   whose write-back met the lock is written in the background (`persist`), unless kiro-cli
+//!   wrote newer tokens meanwhile.
+//! * A refresh token the endpoint rejected for good (`invalid_grant`) is not sent again; a
+//!   new login (a different refresh token in the source) is.
 //! * The machine id is `sha256(home + source identity)`: stable per credential, never derived
 //!   from the rotating refresh token.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 mod cli_db;
 mod ide_file;
+mod persist;
 mod profile;
 mod refresh;
 mod source;
@@ -52,9 +61,8 @@ pub use profile::{PROBE_REGIONS, SOCIAL_SHARED_PROFILE_ARN};
 pub use refresh::KIRO_IDE_VERSION;
 pub use write_back::write_json_atomically;
 
-use source::{Loaded, Source, WriteOutcome};
+use source::{Loaded, Source};
 use state::State;
-use token::TokenSet;
 
 use crate::logs::Redactor;
 use crate::secrets::Secret;
@@ -129,6 +137,8 @@ pub struct CredentialStatus {
     pub adopted_count: u64,
     /// Write-back is impossible (read-only source); the token lives in memory only.
     pub read_only: bool,
+    /// A refreshed token waits to be written back (kiro-cli's database was locked).
+    pub write_back_pending: bool,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -143,6 +153,9 @@ pub enum CredentialError {
     /// The refresh endpoint failed for a reason that may pass (network, 5xx, 429).
     #[error("token refresh failed: {0}")]
     RefreshFailed(String),
+    /// kiro-cli holds a lock on its database (it is writing it): passes in a moment.
+    #[error("kiro-cli is busy: {0}")]
+    SourceBusy(String),
 }
 
 impl CredentialError {
@@ -153,6 +166,7 @@ impl CredentialError {
             CredentialError::Invalid(_) => "Check the file named above, or sign in again in the Kiro IDE / kiro-cli.",
             CredentialError::RefreshRejected(_) => "Your Kiro login expired: sign in again in the Kiro IDE or run `kiro-cli login`.",
             CredentialError::RefreshFailed(_) => "Check your network or proxy (VPN_PROXY_URL / HTTPS_PROXY) and try again.",
+            CredentialError::SourceBusy(_) => "kiro-cli is writing its login database; try again in a moment.",
         }
     }
 }
@@ -163,6 +177,10 @@ pub const REFRESH_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 const GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// ListAvailableProfiles is retried at most this often after a failure.
 const PROFILE_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
+/// How long a request waits for kiro-cli's database lock when re-reading the source.
+const SOURCE_BUSY_WAIT: Duration = Duration::from_millis(500);
+/// After the source was found locked, requests do not wait for it again for this long.
+const SOURCE_BUSY_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The credential manager: one per gateway.
 pub struct Credentials {
@@ -183,6 +201,13 @@ pub struct Credentials {
     read_only: AtomicBool,
     read_only_warned: AtomicBool,
     last_error: Mutex<Option<String>>,
+    /// The refresh token the endpoint rejected for good, and what it said.
+    rejected_refresh: Mutex<Option<(Secret<String>, String)>>,
+    /// Until when the source counts as locked (see [`SOURCE_BUSY_BACKOFF`]).
+    source_busy_until: Mutex<Option<Instant>>,
+    write_back: persist::WriteBack,
+    /// This manager, for the background write-back task.
+    me: Weak<Credentials>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -200,9 +225,9 @@ impl Credentials {
             redactor.add(rt.expose());
         }
         let (source, loaded) = source::discover(&settings)?;
-        Ok(Arc::new(Self::from_loaded(
-            settings, http, redactor, source, loaded,
-        )))
+        Ok(Arc::new_cyclic(|me| {
+            Self::from_loaded(settings, http, redactor, source, loaded, me.clone())
+        }))
     }
 
     fn from_loaded(
@@ -211,6 +236,7 @@ impl Credentials {
         redactor: Redactor,
         source: Source,
         loaded: Loaded,
+        me: Weak<Credentials>,
     ) -> Self {
         loaded.tokens.register(&redactor);
         let home = source::home_dir(&settings)
@@ -250,6 +276,10 @@ impl Credentials {
             read_only: AtomicBool::new(read_only),
             read_only_warned: AtomicBool::new(false),
             last_error: Mutex::new(None),
+            rejected_refresh: Mutex::new(None),
+            source_busy_until: Mutex::new(None),
+            write_back: persist::WriteBack::default(),
+            me,
         }
     }
 
@@ -257,8 +287,10 @@ impl Credentials {
     /// expired or about to expire, after first re-reading the source in case the IDE or
     /// kiro-cli already refreshed it.
     pub async fn access_token(&self) -> Result<AccessToken, CredentialError> {
+        self.resume_write_back();
         let st = self.snapshot();
-        let st = if st.is_fresh(Utc::now()) {
+        let now = Utc::now();
+        let st = if st.is_fresh(now) || (self.source_busy() && st.is_unexpired(now, GRACE)) {
             st
         } else {
             self.refresh_single_flight(None).await?
@@ -296,6 +328,7 @@ impl Credentials {
             refresh_count: self.refresh_count.load(Ordering::SeqCst),
             adopted_count: self.adopted_count.load(Ordering::SeqCst),
             read_only: self.read_only.load(Ordering::SeqCst),
+            write_back_pending: self.write_back.is_pending(),
         }
     }
 
@@ -310,7 +343,7 @@ impl Credentials {
     /// Re-read the source now and adopt its token if another program replaced it (what the
     /// watcher does on a change). Returns whether a new token was adopted.
     pub fn reload_from_source(&self) -> bool {
-        match source::load(&self.source, &self.settings) {
+        match source::load(&self.source, &self.settings, SOURCE_BUSY_WAIT) {
             Ok(loaded) => self.absorb(loaded, None, false),
             Err(e) => {
                 // Often a file caught mid-replacement; the next event re-reads it.
@@ -330,10 +363,10 @@ impl Credentials {
         self.snapshot().generation
     }
 
-    /// Re-read the source off the async runtime (file / SQLite I/O, busy timeout).
+    /// Re-read the source off the async runtime (file / SQLite I/O, a short busy timeout).
     async fn load_blocking(&self) -> Result<Loaded, CredentialError> {
         let (source, settings) = (self.source.clone(), self.settings.clone());
-        tokio::task::spawn_blocking(move || source::load(&source, &settings))
+        tokio::task::spawn_blocking(move || source::load(&source, &settings, SOURCE_BUSY_WAIT))
             .await
             .unwrap_or_else(|e| {
                 Err(CredentialError::Invalid(format!(
@@ -344,6 +377,11 @@ impl Credentials {
 
     fn source_file(&self) -> Option<&Path> {
         self.source.file()
+    }
+
+    /// The source was found locked a moment ago.
+    fn source_busy(&self) -> bool {
+        lock(&self.source_busy_until).is_some_and(|until| Instant::now() < until)
     }
 
     fn snapshot(&self) -> Arc<State> {
@@ -526,13 +564,35 @@ impl Credentials {
             _ if cur.is_fresh(now) => return Ok(cur),
             _ => None,
         };
+        // Usable while it lasts, when kiro-cli may be writing a newer one right now.
+        let keep_current = rejected.is_none() && cur.is_unexpired(now, GRACE);
 
-        // Adopt before refresh: the IDE / kiro-cli may already have a new token.
-        match self.load_blocking().await {
+        // Adopt before refresh: the IDE / kiro-cli may already have a new token. A locked
+        // database is not waited out: kiro-cli is probably writing a token it just refreshed,
+        // and refreshing meanwhile could race its rotation of the refresh token.
+        let loaded = if self.source_busy() {
+            Err(CredentialError::SourceBusy(
+                "its database was locked a moment ago".into(),
+            ))
+        } else {
+            let loaded = self.load_blocking().await;
+            if matches!(loaded, Err(CredentialError::SourceBusy(_))) {
+                *lock(&self.source_busy_until) = Some(Instant::now() + SOURCE_BUSY_BACKOFF);
+            }
+            loaded
+        };
+        match loaded {
             Ok(loaded) => {
                 if self.absorb(loaded, rejected.as_deref(), true) {
                     return Ok(self.snapshot());
                 }
+            }
+            Err(CredentialError::SourceBusy(why)) => {
+                if keep_current {
+                    tracing::info!("kiro-cli is busy ({why}); using the current Kiro token until the next request");
+                    return Ok(cur);
+                }
+                return Err(CredentialError::SourceBusy(why));
             }
             Err(e) => tracing::warn!("re-reading the credential source before refresh: {e}"),
         }
@@ -547,7 +607,16 @@ impl Credentials {
             machine_id: &self.machine_id,
             redactor: &self.redactor,
         };
-        match refresh::refresh(&ctx, &cur.tokens).await {
+        let known_rejected = lock(&self.rejected_refresh)
+            .as_ref()
+            .filter(|(token, _)| cur.tokens.refresh_token.as_ref() == Some(token))
+            .map(|(_, said)| said.clone());
+        let result = match known_rejected {
+            // Sending it again only gets the same answer (and looks like a retry storm).
+            Some(said) => Err(CredentialError::RefreshRejected(said)),
+            None => refresh::refresh(&ctx, &cur.tokens).await,
+        };
+        match result {
             Ok(r) => {
                 self.redactor.add(&r.access_token);
                 if let Some(rt) = &r.refresh_token {
@@ -584,6 +653,11 @@ impl Credentials {
                 Ok(self.snapshot())
             }
             Err(e) => {
+                if let (CredentialError::RefreshRejected(said), Some(token)) =
+                    (&e, &cur.tokens.refresh_token)
+                {
+                    *lock(&self.rejected_refresh) = Some((token.clone(), said.clone()));
+                }
                 let msg = self.redactor.redact(&e.to_string());
                 *lock(&self.last_error) = Some(msg.clone());
                 tracing::warn!("{msg}");
@@ -592,37 +666,6 @@ impl Credentials {
                     return Ok(cur);
                 }
                 Err(e)
-            }
-        }
-    }
-
-    /// Write refreshed tokens back to the source (memory was updated first, so the watcher
-    /// reading our own write sees nothing new).
-    async fn persist(&self, tokens: &TokenSet) {
-        let (source, owned) = (self.source.clone(), tokens.clone());
-        // SQLite may wait up to its busy timeout for kiro-cli: keep that off the runtime.
-        let outcome = tokio::task::spawn_blocking(move || source::write_back(&source, &owned))
-            .await
-            .unwrap_or_else(|e| WriteOutcome::Failed(format!("write-back task failed: {e}")));
-        match outcome {
-            WriteOutcome::Written => {
-                let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-                let mut next = (**guard).clone();
-                next.disk_access = tokens.access_token.clone();
-                next.disk_refresh = tokens.refresh_token.clone();
-                *guard = Arc::new(next);
-            }
-            WriteOutcome::NotApplicable => {}
-            WriteOutcome::ReadOnly(msg) => {
-                self.read_only.store(true, Ordering::SeqCst);
-                if !self.read_only_warned.swap(true, Ordering::SeqCst) {
-                    tracing::warn!(
-                        "{msg}: keeping the refreshed Kiro token in memory only (it is not written back)"
-                    );
-                }
-            }
-            WriteOutcome::Failed(msg) => {
-                tracing::warn!("could not write the refreshed Kiro token back: {msg}");
             }
         }
     }

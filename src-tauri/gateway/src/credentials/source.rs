@@ -2,10 +2,16 @@
 //! writing refreshed tokens back to it.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::token::TokenSet;
 use super::{cli_db, ide_file, profile, AuthKind, CredentialError, CredentialSettings};
 use crate::secrets::Secret;
+
+pub(crate) use super::cli_db::Expected;
+
+/// How long discovery (start-up, off the request path) waits for kiro-cli's lock.
+const DISCOVERY_BUSY_WAIT: Duration = Duration::from_secs(5);
 
 /// Where the credential lives.
 #[derive(Clone, Debug)]
@@ -35,6 +41,10 @@ pub(crate) enum WriteOutcome {
     /// Nothing to write to (settings source).
     NotApplicable,
     ReadOnly(String),
+    /// The source is locked by its owner (kiro-cli mid-write): worth another try.
+    Busy(String),
+    /// The source holds newer tokens than the ones to be replaced: not written.
+    Superseded(String),
     Failed(String),
 }
 
@@ -146,11 +156,11 @@ pub(crate) fn discover(settings: &CredentialSettings) -> Result<(Source, Loaded)
             path: path.clone(),
             explicit: true,
         };
-        let loaded = load(&source, settings)?;
+        let loaded = load(&source, settings, DISCOVERY_BUSY_WAIT)?;
         return Ok((source, loaded));
     }
     if let Some(path) = &settings.cli_db_file {
-        let cli = cli_db::load(path, None).map_err(|e| match e {
+        let cli = cli_db::load(path, None, DISCOVERY_BUSY_WAIT).map_err(|e| match e {
             CredentialError::NotFound(m) => {
                 CredentialError::NotFound(format!("KIRO_CLI_DB_FILE: {m}"))
             }
@@ -179,7 +189,7 @@ pub(crate) fn discover(settings: &CredentialSettings) -> Result<(Source, Loaded)
                 path,
                 explicit: false,
             };
-            match load(&source, settings) {
+            match load(&source, settings, DISCOVERY_BUSY_WAIT) {
                 Ok(loaded) => return Ok((source, loaded)),
                 Err(e) => {
                     tracing::warn!("{e}");
@@ -199,7 +209,7 @@ pub(crate) fn discover(settings: &CredentialSettings) -> Result<(Source, Loaded)
             if !path.is_file() {
                 continue;
             }
-            match cli_db::load(&path, None) {
+            match cli_db::load(&path, None, DISCOVERY_BUSY_WAIT) {
                 Ok(cli) => {
                     let source = Source::CliDb {
                         path,
@@ -253,10 +263,11 @@ fn from_cli(cli: cli_db::CliLoaded) -> Loaded {
     }
 }
 
-/// (Re-)read the source.
+/// (Re-)read the source, waiting at most `busy` for a database lock.
 pub(crate) fn load(
     source: &Source,
     settings: &CredentialSettings,
+    busy: Duration,
 ) -> Result<Loaded, CredentialError> {
     match source {
         Source::TokenFile { path, .. } => {
@@ -270,7 +281,7 @@ pub(crate) fn load(
                 side_profile,
             })
         }
-        Source::CliDb { path, key, .. } => cli_db::load(path, Some(key)).map(from_cli),
+        Source::CliDb { path, key, .. } => cli_db::load(path, Some(key), busy).map(from_cli),
         Source::RefreshTokenSetting => match &settings.refresh_token {
             Some(rt) => Ok(refresh_token_setting(rt)),
             None => Err(CredentialError::NotFound("REFRESH_TOKEN is not set".into())),
@@ -278,8 +289,14 @@ pub(crate) fn load(
     }
 }
 
-/// Persist `tokens` to the source.
-pub(crate) fn write_back(source: &Source, tokens: &TokenSet) -> WriteOutcome {
+/// Persist `tokens` to the source, waiting at most `busy` for a database lock. A database is
+/// only written while it still holds `expected`.
+pub(crate) fn write_back(
+    source: &Source,
+    tokens: &TokenSet,
+    expected: &Expected<'_>,
+    busy: Duration,
+) -> WriteOutcome {
     match source {
         Source::RefreshTokenSetting => WriteOutcome::NotApplicable,
         Source::TokenFile { path, .. } => {
@@ -294,10 +311,14 @@ pub(crate) fn write_back(source: &Source, tokens: &TokenSet) -> WriteOutcome {
                 Err(e) => WriteOutcome::Failed(format!("{}: {e}", path.display())),
             }
         }
-        Source::CliDb { path, key, .. } => match cli_db::write_back(path, key, tokens) {
-            Ok(()) => WriteOutcome::Written,
-            Err(cli_db::DbWriteError::ReadOnly(m)) => WriteOutcome::ReadOnly(m),
-            Err(cli_db::DbWriteError::Other(m)) => WriteOutcome::Failed(m),
-        },
+        Source::CliDb { path, key, .. } => {
+            match cli_db::write_back(path, key, tokens, Some(expected), busy) {
+                Ok(()) => WriteOutcome::Written,
+                Err(cli_db::DbWriteError::ReadOnly(m)) => WriteOutcome::ReadOnly(m),
+                Err(cli_db::DbWriteError::Busy(m)) => WriteOutcome::Busy(m),
+                Err(cli_db::DbWriteError::Superseded(m)) => WriteOutcome::Superseded(m),
+                Err(cli_db::DbWriteError::Other(m)) => WriteOutcome::Failed(m),
+            }
+        }
     }
 }

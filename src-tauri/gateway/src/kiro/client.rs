@@ -1,5 +1,9 @@
 //! The upstream client: headers (protocol doc §4.2), retries before the first byte reaches
-//! the client, first-token and idle timeouts.
+//! the client, and a bound on every phase of a call: connect (`KIRO_CONNECT_TIMEOUT`, on the
+//! HTTP client), response headers (`KIRO_HEADERS_TIMEOUT`), first event
+//! (`FIRST_TOKEN_TIMEOUT`) and silence between events (`STREAMING_READ_TIMEOUT`, in
+//! [`EventStream`]). A headers or first-event timeout is resent at most
+//! `FIRST_TOKEN_MAX_RETRIES` times in all; a connect timeout counts as a network error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +28,11 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 pub struct ClientSettings {
     /// Runtime base URL; `None` = `https://runtime.{apiRegion}.kiro.dev`.
     pub api_url: Option<String>,
+    /// From sending the request until the response headers (connect included).
+    pub headers_timeout: Duration,
+    /// From the response headers until the first event.
     pub first_token_timeout: Duration,
+    /// Resends after a headers or first-token timeout, shared by both.
     pub first_token_retries: u32,
     pub idle_timeout: Duration,
     /// Attempts in all for 5xx / connect errors.
@@ -40,6 +48,7 @@ impl ClientSettings {
     pub fn from_config(config: &Config) -> Self {
         ClientSettings {
             api_url: config.api_url.clone(),
+            headers_timeout: config.headers_timeout,
             first_token_timeout: config.first_token_timeout,
             first_token_retries: config.first_token_retries,
             idle_timeout: config.streaming_read_timeout,
@@ -51,11 +60,15 @@ impl ClientSettings {
     }
 }
 
-/// The shared HTTP client: rustls, pooled keep-alive connections, optional proxy.
-pub fn build_http_client(proxy_url: Option<&str>) -> Result<reqwest::Client, String> {
+/// The shared HTTP client: rustls, pooled keep-alive connections, optional proxy, and
+/// `connect_timeout` for TCP + TLS (+ proxy) set-up.
+pub fn build_http_client(
+    proxy_url: Option<&str>,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
-        .connect_timeout(Duration::from_secs(30))
+        .connect_timeout(connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(64)
         .tcp_keepalive(Duration::from_secs(60))
@@ -154,19 +167,13 @@ impl KiroClient {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            if let UpstreamError::FirstTokenTimeout { .. } = err {
+            if err.is_no_answer() {
                 if resends < self.settings.first_token_retries {
                     resends += 1;
-                    tracing::warn!(
-                        "no first event from Kiro within {}s; resending",
-                        self.settings.first_token_timeout.as_secs()
-                    );
+                    tracing::warn!(error = %err, "no answer from Kiro in time; resending");
                     continue;
                 }
-                return Err(UpstreamError::FirstTokenTimeout {
-                    timeout: self.settings.first_token_timeout,
-                    attempts: resends + 1,
-                });
+                return Err(err.after_attempts(resends + 1));
             }
             return Err(err);
         }
@@ -181,14 +188,19 @@ impl KiroClient {
             "{}/generateAssistantResponse",
             self.runtime_base(&token.api_region)
         );
-        let response = self
+        let send = self
             .http
             .post(&url)
             .headers(kiro_headers(token))
             .body(body.to_string())
-            .send()
+            .send();
+        let response = tokio::time::timeout(self.settings.headers_timeout, send)
             .await
-            .map_err(|e| UpstreamError::Network(describe_reqwest_error(&e)))?;
+            .map_err(|_| UpstreamError::HeadersTimeout {
+                timeout: self.settings.headers_timeout,
+                attempts: 1,
+            })?
+            .map_err(|e| UpstreamError::from_reqwest(&e))?;
         let status = response.status();
         if !status.is_success() {
             let retry_after = response
@@ -202,16 +214,10 @@ impl KiroClient {
             return Err(err);
         }
         let mut stream = EventStream::new(response, self.settings.idle_timeout);
-        match tokio::time::timeout(self.settings.first_token_timeout, stream.wait_first_event())
-            .await
-        {
-            Ok(Ok(())) => Ok(stream),
-            Ok(Err(err)) => Err(err),
-            Err(_) => Err(UpstreamError::FirstTokenTimeout {
-                timeout: self.settings.first_token_timeout,
-                attempts: 1,
-            }),
-        }
+        stream
+            .wait_first_event(self.settings.first_token_timeout)
+            .await?;
+        Ok(stream)
     }
 }
 

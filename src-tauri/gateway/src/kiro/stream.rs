@@ -1,5 +1,8 @@
 //! A Kiro response body as a sequence of typed events, decoded frame by frame as bytes
-//! arrive, with an idle timeout between network reads.
+//! arrive, with deadlines counted in events, not bytes: the first event must come within the
+//! first-token timeout, and each next one within the idle timeout of the caller taking the
+//! previous one. Bytes that do not complete an event (an upstream dripping a frame byte by
+//! byte) do not move a deadline.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -7,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
+use tokio::time::Instant;
 
 use super::client::describe_reqwest_error;
 use super::events::EventDecoder;
@@ -46,10 +50,16 @@ impl EventStream {
         }
     }
 
-    /// Read until at least one event is decoded (or the body ends).
-    pub(crate) async fn wait_first_event(&mut self) -> Result<(), UpstreamError> {
+    /// Read until at least one event is decoded (or the body ends), for at most `within`.
+    pub(crate) async fn wait_first_event(&mut self, within: Duration) -> Result<(), UpstreamError> {
+        let deadline = Instant::now() + within;
         while self.pending.is_empty() && !self.finished {
-            self.read_more().await;
+            if !self.read_more(deadline).await {
+                return Err(UpstreamError::FirstTokenTimeout {
+                    timeout: within,
+                    attempts: 1,
+                });
+            }
         }
         match self.pending.is_empty() {
             true => self.deferred_error.take().map_or(Ok(()), Err),
@@ -57,8 +67,11 @@ impl EventStream {
         }
     }
 
-    /// The next event; `None` at the end of the answer. After an error, `None` follows.
+    /// The next event; `None` at the end of the answer. After an error, `None` follows. When
+    /// no event is decoded within the idle timeout of this call, the stream ends with
+    /// [`UpstreamError::IdleTimeout`], however many bytes arrived meanwhile.
     pub async fn next(&mut self) -> Option<Result<KiroEvent, UpstreamError>> {
+        let deadline = Instant::now() + self.idle_timeout;
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Some(Ok(event));
@@ -66,28 +79,42 @@ impl EventStream {
             if self.finished {
                 return self.deferred_error.take().map(Err);
             }
-            self.read_more().await;
+            if !self.read_more(deadline).await {
+                self.finished = true;
+                return Some(Err(UpstreamError::IdleTimeout(self.idle_timeout)));
+            }
         }
     }
 
-    /// One network read, decoded into `pending`; a failure ends the stream.
-    async fn read_more(&mut self) {
-        if let Err(err) = self.try_read_more().await {
-            self.finished = true;
-            self.deferred_error = Some(err);
+    /// One network read before `deadline`, decoded into `pending`; a failure ends the
+    /// stream. `false` when the deadline passed first.
+    async fn read_more(&mut self, deadline: Instant) -> bool {
+        match self.try_read_more(deadline).await {
+            Ok(()) => true,
+            Err(None) => false,
+            Err(Some(err)) => {
+                self.finished = true;
+                self.deferred_error = Some(err);
+                true
+            }
         }
     }
 
-    async fn try_read_more(&mut self) -> Result<(), UpstreamError> {
-        let chunk = match tokio::time::timeout(self.idle_timeout, self.body.next()).await {
-            Err(_) => return Err(UpstreamError::IdleTimeout(self.idle_timeout)),
+    /// `Err(None)`: the deadline passed before a chunk arrived.
+    async fn try_read_more(&mut self, deadline: Instant) -> Result<(), Option<UpstreamError>> {
+        let chunk = match tokio::time::timeout_at(deadline, self.body.next()).await {
+            Err(_) => return Err(None),
             Ok(None) => {
                 self.finished = true;
                 return self.decoder.finish().map_err(|e| {
-                    UpstreamError::Network(format!("Kiro closed the connection mid-frame ({e})"))
+                    Some(UpstreamError::Network(format!(
+                        "Kiro closed the connection mid-frame ({e})"
+                    )))
                 });
             }
-            Ok(Some(Err(e))) => return Err(UpstreamError::Network(describe_reqwest_error(&e))),
+            Ok(Some(Err(e))) => {
+                return Err(Some(UpstreamError::Network(describe_reqwest_error(&e))))
+            }
             Ok(Some(Ok(chunk))) => chunk,
         };
         self.decoder.feed(&chunk);
@@ -95,7 +122,7 @@ impl EventStream {
             match self.decoder.next_event() {
                 Ok(Some(event)) => self.pending.push_back(event),
                 Ok(None) => return Ok(()),
-                Err(e) if e.is_fatal() => return Err(UpstreamError::Decode(e.to_string())),
+                Err(e) if e.is_fatal() => return Err(Some(UpstreamError::Decode(e.to_string()))),
                 // One frame with an unreadable payload; the framing is intact, so go on.
                 Err(e) => tracing::warn!("skipping an unreadable Kiro event: {e}"),
             }

@@ -25,6 +25,12 @@ pub enum UpstreamError {
     /// Connecting or reading failed.
     #[error("could not reach Kiro: {0}")]
     Network(String),
+    /// No connection to Kiro (or the proxy) within `KIRO_CONNECT_TIMEOUT`.
+    #[error("could not connect to Kiro within KIRO_CONNECT_TIMEOUT: {0}")]
+    ConnectTimeout(String),
+    /// Connected, but no response headers within `KIRO_HEADERS_TIMEOUT`, after every resend.
+    #[error("Kiro sent no response within {}s after {attempts} attempts", .timeout.as_secs())]
+    HeadersTimeout { timeout: Duration, attempts: u32 },
     /// No first event within the first-token timeout, after every resend.
     #[error("Kiro did not start answering within {}s after {attempts} attempts", .timeout.as_secs())]
     FirstTokenTimeout { timeout: Duration, attempts: u32 },
@@ -146,6 +152,38 @@ impl QuotaReason {
 }
 
 impl UpstreamError {
+    /// A failed `send()`: a connect timeout is told apart from other network failures.
+    pub fn from_reqwest(err: &reqwest::Error) -> Self {
+        let detail = super::client::describe_reqwest_error(err);
+        if err.is_connect() && err.is_timeout() {
+            UpstreamError::ConnectTimeout(detail)
+        } else {
+            UpstreamError::Network(detail)
+        }
+    }
+
+    /// Kiro did not answer in time (no headers, or no first event): resent at most
+    /// `FIRST_TOKEN_MAX_RETRIES` times in all.
+    pub fn is_no_answer(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::HeadersTimeout { .. } | UpstreamError::FirstTokenTimeout { .. }
+        )
+    }
+
+    /// This "no answer" error, counting `attempts` in all.
+    pub fn after_attempts(self, attempts: u32) -> Self {
+        match self {
+            UpstreamError::HeadersTimeout { timeout, .. } => {
+                UpstreamError::HeadersTimeout { timeout, attempts }
+            }
+            UpstreamError::FirstTokenTimeout { timeout, .. } => {
+                UpstreamError::FirstTokenTimeout { timeout, attempts }
+            }
+            other => other,
+        }
+    }
+
     /// Build from a non-2xx response's status, `Retry-After` header and body.
     pub fn from_response(status: u16, retry_after: Option<&str>, body: &[u8]) -> Self {
         let parsed = parse_error_body(body);
@@ -209,7 +247,7 @@ impl UpstreamError {
     pub fn is_transient(&self) -> bool {
         match self {
             UpstreamError::Status { status, .. } => (500..=599).contains(status),
-            UpstreamError::Network(_) => true,
+            UpstreamError::Network(_) | UpstreamError::ConnectTimeout(_) => true,
             _ => false,
         }
     }
@@ -308,16 +346,52 @@ impl UpstreamError {
                 ErrorKind::Upstream,
                 format!("Could not reach Kiro: {detail}. Check your network or proxy (VPN_PROXY_URL / HTTPS_PROXY)."),
             ),
+            UpstreamError::ConnectTimeout(_) => ApiError::new(
+                ErrorKind::Timeout,
+                format!("{self}. Check your network or proxy (VPN_PROXY_URL / HTTPS_PROXY)."),
+            ),
+            UpstreamError::HeadersTimeout { .. } => ApiError::new(
+                ErrorKind::Timeout,
+                format!("{self}; raise KIRO_HEADERS_TIMEOUT if your network is slow."),
+            ),
             UpstreamError::FirstTokenTimeout { .. } | UpstreamError::IdleTimeout(_) => {
                 ApiError::new(ErrorKind::Timeout, self.to_string())
             }
             UpstreamError::Decode(_) | UpstreamError::InStream { .. } => {
                 ApiError::new(ErrorKind::Upstream, self.to_string())
             }
-            UpstreamError::Credentials(err) => ApiError::new(
-                ErrorKind::Upstream,
-                format!("{err}. {}", err.hint()),
+            UpstreamError::Credentials(err) => credential_error(err),
+        }
+    }
+}
+
+/// No usable Kiro token. A login rejected for good is a 403 that clients must not retry
+/// (it is not their API key that is wrong, and no retry brings the login back); a kiro-cli
+/// database locked mid-write is a 503 worth retrying in a second.
+fn credential_error(err: &CredentialError) -> ApiError {
+    match err {
+        CredentialError::RefreshRejected(detail) => ApiError::new(
+            ErrorKind::Permission,
+            format!(
+                "Kiro sign-in expired: sign in again in the Kiro IDE or run `kiro-cli login`; \
+                 the gateway picks up the new login without a restart. Retrying will not \
+                 help until then. (The refresh token was rejected: {detail})"
             ),
+        )
+        .with_code("kiro_login_expired")
+        .with_no_retry(),
+        CredentialError::SourceBusy(detail) => ApiError::new(
+            ErrorKind::Overloaded,
+            format!(
+                "kiro-cli is busy writing its login database ({detail}); try again in a moment."
+            ),
+        )
+        .with_code("kiro_cli_busy")
+        .with_retry_after(1),
+        CredentialError::NotFound(_)
+        | CredentialError::Invalid(_)
+        | CredentialError::RefreshFailed(_) => {
+            ApiError::new(ErrorKind::Upstream, format!("{err}. {}", err.hint()))
         }
     }
 }
@@ -646,6 +720,67 @@ mod tests {
         assert_eq!(err.to_api_error().status(), StatusCode::BAD_GATEWAY);
         assert!(UpstreamError::Network("refused".into()).is_transient());
         assert!(!status(400, "{}").is_transient());
+    }
+
+    #[test]
+    fn a_rejected_login_is_a_403_nobody_retries_and_a_busy_kiro_cli_a_retryable_503() {
+        let rejected = UpstreamError::Credentials(CredentialError::RefreshRejected(
+            "HTTP 400 invalid_grant: Invalid refresh token provided".into(),
+        ))
+        .to_api_error();
+        for dialect in [Dialect::OpenAi, Dialect::Anthropic] {
+            assert_eq!(rejected.status_in(dialect), StatusCode::FORBIDDEN);
+        }
+        assert_eq!(rejected.should_retry(), Some(false));
+        assert_eq!(rejected.code.as_deref(), Some("kiro_login_expired"));
+        assert!(rejected
+            .message
+            .starts_with("Kiro sign-in expired: sign in again"));
+        assert_eq!(
+            rejected.body(Dialect::Anthropic)["error"]["type"],
+            "permission_error"
+        );
+        assert_eq!(
+            rejected.body(Dialect::OpenAi)["error"]["type"],
+            "permission_error"
+        );
+
+        let busy = UpstreamError::Credentials(CredentialError::SourceBusy(
+            "data.sqlite3 is locked".into(),
+        ))
+        .to_api_error();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.should_retry(), None);
+        assert_eq!(busy.retry_after, Some(1));
+        assert_eq!(busy.code.as_deref(), Some("kiro_cli_busy"));
+        assert!(busy.message.starts_with("kiro-cli is busy"));
+        assert!(!busy.message.contains("sign in"), "{}", busy.message);
+    }
+
+    #[test]
+    fn every_timeout_is_a_504_and_only_no_answer_is_resent() {
+        let headers = UpstreamError::HeadersTimeout {
+            timeout: Duration::from_secs(30),
+            attempts: 1,
+        };
+        assert!(headers.is_no_answer());
+        let headers = headers.after_attempts(3);
+        assert!(
+            headers.to_string().contains("after 3 attempts"),
+            "{headers}"
+        );
+        let connect = UpstreamError::ConnectTimeout("timed out".into());
+        assert!(connect.is_transient() && !connect.is_no_answer());
+        let idle = UpstreamError::IdleTimeout(Duration::from_secs(300));
+        assert!(!idle.is_transient() && !idle.is_no_answer());
+        for err in [headers, connect, idle] {
+            let api = err.to_api_error();
+            assert_eq!(api.status(), StatusCode::GATEWAY_TIMEOUT, "{err}");
+            assert_eq!(
+                api.body(Dialect::Anthropic)["error"]["type"],
+                "timeout_error"
+            );
+        }
     }
 
     #[test]
