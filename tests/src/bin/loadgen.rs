@@ -116,6 +116,7 @@ struct Bench {
     fake: FakeKiro,
     gateway: GatewayProcess,
     proc: Proc,
+    passthrough: Passthrough,
     client: reqwest::Client,
     bearer: String,
     counter: AtomicUsize,
@@ -130,6 +131,8 @@ enum Route {
     OpenAi,
     /// `/v1/messages`.
     Anthropic,
+    /// The bare axum + reqwest proxy (`passthrough`) in front of the fake: the floor.
+    Passthrough,
 }
 
 impl Route {
@@ -138,6 +141,7 @@ impl Route {
             Route::Direct => "fake direct",
             Route::OpenAi => "gateway, OpenAI chat",
             Route::Anthropic => "gateway, Anthropic messages",
+            Route::Passthrough => "bare axum + reqwest pass-through (floor)",
         }
     }
 }
@@ -162,6 +166,8 @@ impl Bench {
                 .expect("gateway starts");
         let bearer = fake.bearer("default");
         let proc = Proc::new(gateway.pid());
+        let passthrough =
+            Passthrough::start(&format!("{}/generateAssistantResponse", fake.runtime_url()));
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(2048)
             .build()
@@ -171,6 +177,7 @@ impl Bench {
                 fake,
                 gateway,
                 proc,
+                passthrough,
                 client,
                 bearer,
                 counter: AtomicUsize::new(0),
@@ -185,6 +192,11 @@ impl Bench {
         let i = self.counter.fetch_add(1, Ordering::Relaxed);
         let text = format!("request {i}: hello there");
         let request = match route {
+            Route::Passthrough => self
+                .client
+                .post(&self.passthrough.url)
+                .bearer_auth(&self.bearer)
+                .json(&chat_body(PROFILE_ARN, &text, MODEL)),
             Route::Direct => self
                 .client
                 .post(format!(
@@ -254,11 +266,64 @@ impl Bench {
         F: Fn() -> Fut,
         Fut: Future<Output = Timing>,
     {
-        let before = self.proc.cpu();
+        self.run_cpu_of(&self.proc, requests, concurrency, one)
+            .await
+    }
+
+    /// Like [`Bench::run`], also measuring `proc`'s CPU time per request.
+    async fn run_cpu_of<F, Fut>(
+        &self,
+        proc: &Proc,
+        requests: usize,
+        concurrency: usize,
+        one: F,
+    ) -> (Samples, Duration)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Timing>,
+    {
+        let before = proc.cpu();
         let samples = self.run(requests, concurrency, one).await;
-        let used = self.proc.cpu().saturating_sub(before);
+        let used = proc.cpu().saturating_sub(before);
         let per = used / (samples.total.len().max(1) as u32);
         (samples, per)
+    }
+}
+
+/// The `passthrough` binary built next to this one, on a free port.
+struct Passthrough {
+    child: std::process::Child,
+    proc: Proc,
+    url: String,
+}
+
+impl Passthrough {
+    fn start(upstream: &str) -> Passthrough {
+        let exe = std::env::current_exe().expect("current exe");
+        let binary = exe.with_file_name(format!("passthrough{}", std::env::consts::EXE_SUFFIX));
+        let port = kiro_gateway_tests::gateway_process::free_port();
+        let child = std::process::Command::new(&binary)
+            .args(["--port", &port.to_string(), "--upstream", upstream])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "passthrough did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Passthrough {
+            proc: Proc::new(child.id()),
+            child,
+            url: format!("http://127.0.0.1:{port}/"),
+        }
+    }
+}
+
+impl Drop for Passthrough {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -310,7 +375,12 @@ async fn main() {
     let idle_rss = bench.proc.rss_mib();
 
     // Warm pools, the model catalogue and the allocator on every route.
-    for route in [Route::Direct, Route::OpenAi, Route::Anthropic] {
+    for route in [
+        Route::Direct,
+        Route::Passthrough,
+        Route::OpenAi,
+        Route::Anthropic,
+    ] {
         bench.run(200, 16, || bench.one(route, false)).await;
     }
 
@@ -386,6 +456,19 @@ async fn throughput(bench: &Arc<Bench>, requests: usize) -> f64 {
         Route::Direct.name(),
         direct.rps(),
         direct.failures
+    );
+    let (floor, floor_cpu) = bench
+        .run_cpu_of(&bench.passthrough.proc, requests, 64, || {
+            bench.one(Route::Passthrough, true)
+        })
+        .await;
+    println!(
+        "| {} | {requests} | {:.0} | {:.2} | {:.0} µs (its own) | {} |",
+        Route::Passthrough.name(),
+        floor.rps(),
+        floor.rps() / direct.rps(),
+        us(floor_cpu),
+        floor.failures
     );
     let mut load_rss: f64 = 0.0;
     for route in [Route::OpenAi, Route::Anthropic] {
