@@ -338,7 +338,7 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
 
     let log = r.gateway.stderr();
     assert!(
-        log.contains("serving at most 128 connections"),
+        log.contains("serving at most 64 connections"),
         "the cap was lowered below the open-file limit:\n{log}"
     );
     assert!(!log.contains("Too many open files"), "{log}");

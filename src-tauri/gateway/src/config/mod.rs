@@ -32,7 +32,7 @@
 //! | `max_429_retries` | `max_429_retries` | `KIRO_MAX_429_RETRIES` | — | `2` | 0-10 |
 //! | `max_payload_bytes` | `max_payload_bytes` | `KIRO_MAX_PAYLOAD_BYTES` | — | `600000` | 1024-104857600 |
 //! | `max_request_body_bytes` | `max_body_bytes` | `KIRO_GATEWAY_MAX_BODY_BYTES` | — | `20971520` | 1024-1073741824 |
-//! | `max_connections` | `max_connections` | `KIRO_GATEWAY_MAX_CONNECTIONS` | — | `512` | 1-100000; also kept below the open-file limit |
+//! | `max_connections` | `max_connections` | `KIRO_GATEWAY_MAX_CONNECTIONS` | — | `2048` | 1-100000; also kept below half the open-file limit |
 //! | `header_read_timeout` | `header_read_timeout` | `KIRO_GATEWAY_HEADER_READ_TIMEOUT` | — | `10` | seconds 1-3600 |
 //! | `idle_timeout` | `idle_timeout` | `KIRO_GATEWAY_IDLE_TIMEOUT` | — | `75` | seconds 1-3600 |
 //! | `client_write_timeout` | `client_write_timeout` | `KIRO_GATEWAY_CLIENT_WRITE_TIMEOUT` | — | `60` | seconds 1-3600 |
@@ -129,7 +129,7 @@ pub struct Config {
     pub max_payload_bytes: usize,
     /// `KIRO_GATEWAY_MAX_BODY_BYTES` (default 20 MiB): client request body limit (413 above).
     pub max_request_body_bytes: usize,
-    /// `KIRO_GATEWAY_MAX_CONNECTIONS` (default 512): open client connections at once; the
+    /// `KIRO_GATEWAY_MAX_CONNECTIONS` (default 2048): open client connections at once; the
     /// next one is answered 503 and closed.
     pub max_connections: usize,
     /// `KIRO_GATEWAY_HEADER_READ_TIMEOUT` seconds (default 10): a new connection must send
@@ -177,7 +177,7 @@ impl Default for Config {
             max_429_retries: 2,
             max_payload_bytes: 600_000,
             max_request_body_bytes: 20 * 1024 * 1024,
-            max_connections: 512,
+            max_connections: 2048,
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(75),
             client_write_timeout: Duration::from_secs(60),

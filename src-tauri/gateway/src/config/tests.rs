@@ -59,7 +59,7 @@ fn defaults_when_nothing_is_set() {
     assert_eq!(c.port, 8000);
     assert!(c.api_key.is_none());
     assert_eq!(c.first_token_timeout, Duration::from_secs(15));
-    assert_eq!(c.max_connections, 512);
+    assert_eq!(c.max_connections, 2048);
     assert_eq!(c.header_read_timeout, Duration::from_secs(10));
     assert_eq!(c.idle_timeout, Duration::from_secs(75));
     assert_eq!(c.client_write_timeout, Duration::from_secs(60));

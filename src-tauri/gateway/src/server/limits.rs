@@ -42,13 +42,14 @@ pub(crate) fn raise_open_file_limit() -> Option<u64> {
     None
 }
 
-/// The connection cap in force: the configured one, lowered to leave
-/// [`OPEN_FILES_HEADROOM`] descriptors free when the open-file limit is known.
+/// The connection cap in force: the configured one, lowered when the open-file limit is
+/// known so that every client connection can also hold an upstream connection and
+/// [`OPEN_FILES_HEADROOM`] descriptors stay free.
 pub(crate) fn connection_cap(configured: usize, open_files: Option<u64>) -> usize {
     let Some(open_files) = open_files else {
         return configured;
     };
-    let affordable = open_files.saturating_sub(OPEN_FILES_HEADROOM).max(1);
+    let affordable = (open_files.saturating_sub(OPEN_FILES_HEADROOM) / 2).max(1);
     let affordable = usize::try_from(affordable).unwrap_or(usize::MAX);
     if affordable < configured {
         tracing::warn!(
@@ -66,7 +67,8 @@ mod tests {
     fn the_cap_leaves_headroom_below_the_open_file_limit() {
         assert_eq!(connection_cap(512, None), 512);
         assert_eq!(connection_cap(512, Some(65_536)), 512);
-        assert_eq!(connection_cap(512, Some(256)), 128);
+        assert_eq!(connection_cap(2048, Some(1024)), 448);
+        assert_eq!(connection_cap(512, Some(256)), 64);
         assert_eq!(connection_cap(512, Some(100)), 1);
     }
 
