@@ -148,7 +148,12 @@ impl Route {
 
 impl Bench {
     async fn start() -> (Bench, TempHome) {
-        let fake = FakeKiro::start(FakeConfig::default()).await;
+        let mut config = FakeConfig::default();
+        // Hundreds of thousands of requests: the plan's credits must not run out mid-run.
+        for account in &mut config.accounts {
+            account.credit_limit = 1e12;
+        }
+        let fake = FakeKiro::start(config).await;
         let home = TempHome::new();
         let (token_file, _) =
             write_social_token_file(&fake, &home, "default", chrono::Duration::hours(4));
