@@ -273,3 +273,29 @@ async fn without_anthropic_version_the_openai_shape_is_unchanged() {
 fn encode(id: &str) -> String {
     id.replace('[', "%5B").replace(']', "%5D")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_refused_in_the_shape_of_the_caller() {
+    let gw = gateway().await;
+    for (anthropic, path) in [
+        (true, "/v1/models"),
+        (false, "/v1/models"),
+        (true, "/v1/models/claude-sonnet-4-5"),
+    ] {
+        let mut request = reqwest::Client::new()
+            .get(format!("{}{path}", gw.base))
+            .header("x-api-key", "kgw_wrong");
+        if anthropic {
+            request = request.header("anthropic-version", "2023-06-01");
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let body: Value = response.json().await.unwrap();
+        if anthropic {
+            assert_eq!(body["type"], "error", "{path}: {body}");
+            assert_eq!(body["error"]["type"], "authentication_error", "{body}");
+        } else {
+            assert_eq!(body["error"]["code"], "invalid_api_key", "{body}");
+        }
+    }
+}

@@ -72,7 +72,7 @@ pub async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Response {
-    let dialect = dialect_of(request.uri().path());
+    let dialect = dialect_of(request.uri().path(), request.headers());
     match check_key(&state, &request) {
         KeyCheck::Open | KeyCheck::Accepted => next.run(request).await,
         KeyCheck::Wrong => unauthorized("Incorrect API key provided. Use the key shown by `kiro-gateway` at start-up (or in the app's Settings).")

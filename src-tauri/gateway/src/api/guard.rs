@@ -197,7 +197,7 @@ impl Refusal {
         }
     }
 
-    fn into_response(self, surface: Surface, path: &str) -> Response {
+    fn into_response(self, surface: Surface, path: &str, headers: &HeaderMap) -> Response {
         if surface == Surface::Admin {
             return AdminError::new(self.status(), self.code(), self.message(), self.hint())
                 .into_response();
@@ -209,7 +209,7 @@ impl Refusal {
         let mut err = ApiError::new(kind, format!("{} {}", self.message(), self.hint()))
             .with_code(self.code());
         err.status = Some(self.status());
-        err.into_response_for(dialect_of(path))
+        err.into_response_for(dialect_of(path, headers))
     }
 }
 
@@ -265,7 +265,7 @@ pub async fn guard(
                 request.headers().get(header::HOST),
                 request.headers().get(header::ORIGIN),
             );
-            refusal.into_response(surface_of(&path), &path)
+            refusal.into_response(surface_of(&path), &path, request.headers())
         }
     }
 }

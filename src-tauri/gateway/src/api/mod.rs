@@ -72,10 +72,14 @@ fn guard_policy(state: &AppState) -> HostPolicy {
     HostPolicy::new(state.config.host, &state.config.allowed_hosts)
 }
 
-/// Anthropic routes answer in Anthropic's shape; everything else in OpenAI's. Middleware
-/// inside the `/v1` nest sees the path without the prefix (`/messages`).
-pub(crate) fn dialect_of(path: &str) -> Dialect {
-    if path.starts_with("/v1/messages") || path.starts_with("/messages") {
+/// Anthropic routes answer in Anthropic's shape, and so does `/v1/models` when the caller
+/// is an Anthropic client (it sends `anthropic-version`); everything else in OpenAI's.
+/// Middleware inside the `/v1` nest sees the path without the prefix (`/messages`).
+pub(crate) fn dialect_of(path: &str, headers: &axum::http::HeaderMap) -> Dialect {
+    let path = path.strip_prefix("/v1").unwrap_or(path);
+    if path.starts_with("/messages")
+        || (path.starts_with("/models") && headers.contains_key("anthropic-version"))
+    {
         Dialect::Anthropic
     } else {
         Dialect::OpenAi
@@ -85,7 +89,7 @@ pub(crate) fn dialect_of(path: &str) -> Dialect {
 async fn not_found(request: Request) -> Response {
     let path = request.uri().path().to_owned();
     ApiError::not_found(format!("Unknown route {} {path}", request.method()))
-        .into_response_for(dialect_of(&path))
+        .into_response_for(dialect_of(&path, request.headers()))
 }
 
 async fn method_not_allowed(request: Request) -> Response {
@@ -95,5 +99,5 @@ async fn method_not_allowed(request: Request) -> Response {
         format!("Method {} is not allowed on {path}", request.method()),
     );
     err.status = Some(axum::http::StatusCode::METHOD_NOT_ALLOWED);
-    err.into_response_for(dialect_of(&path))
+    err.into_response_for(dialect_of(&path, request.headers()))
 }
