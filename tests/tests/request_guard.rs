@@ -360,3 +360,48 @@ async fn wrong_keys_from_another_machine_are_throttled() {
         "loopback is never throttled"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lan_mode_warns_names_the_reachable_url_and_refuses_a_short_key() {
+    let home = TempHome::new();
+    let short = kiro_gateway_tests::gateway_process::run_to_exit(
+        home.path(),
+        &[
+            ("KIRO_GATEWAY_HOST", "0.0.0.0".into()),
+            ("KIRO_GATEWAY_API_KEY", "kgw_short".into()),
+        ],
+        &[],
+        Duration::from_secs(10),
+    );
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(!short.status.success(), "{stderr}");
+    assert!(stderr.contains("too short"), "{stderr}");
+    assert!(
+        !stderr.contains("kgw_short"),
+        "the key is never printed: {stderr}"
+    );
+
+    let fake = FakeKiro::start(FakeConfig::default()).await;
+    let (token_file, _) =
+        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
+    let env = vec![
+        ("KIRO_GATEWAY_HOST", "0.0.0.0".to_owned()),
+        ("KIRO_CREDS_FILE", token_file.display().to_string()),
+        ("KIRO_API_URL", fake.runtime_url()),
+        ("KIRO_MANAGEMENT_URL", fake.management_url()),
+        ("KIRO_REFRESH_URL", fake.refresh_url()),
+    ];
+    let home_path = home.path().to_path_buf();
+    let process = tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
+        .await
+        .unwrap();
+    let stdout = process.stdout();
+    assert!(
+        stdout.contains("WARNING: Listening on 0.0.0.0:"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("base URL:    http://0.0.0.0"),
+        "the banner names an address other machines can use: {stdout}"
+    );
+}

@@ -90,6 +90,20 @@ mod tests {
     }
 
     #[test]
+    fn only_addresses_beyond_loopback_are_warned_about_and_get_a_reachable_url() {
+        let local: SocketAddr = "127.0.0.1:8000".parse().unwrap();
+        assert_eq!(lan_warning(local), None);
+        assert_eq!(reachable_addr(local), local);
+        let all: SocketAddr = "0.0.0.0:8000".parse().unwrap();
+        assert!(lan_warning(all).unwrap().contains("other machines"));
+        let reachable = reachable_addr(all);
+        assert_eq!(reachable.port(), 8000);
+        assert!(!reachable.ip().is_unspecified());
+        let one: SocketAddr = "192.168.1.5:9000".parse().unwrap();
+        assert_eq!(reachable_addr(one), one);
+    }
+
+    #[test]
     fn beyond_loopback_needs_a_strong_key() {
         let strong = Secret::new("kgw_0123456789abcdefghijklmnop".to_owned());
         let weak = Secret::new("k".to_owned());
