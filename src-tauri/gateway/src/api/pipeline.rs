@@ -48,6 +48,7 @@ pub async fn prepare(
         conversation_id: conversation
             .session_id
             .clone()
+            .or_else(|| conversation.opening_id())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         max_payload_bytes: state.config.max_payload_bytes,
     };

@@ -126,11 +126,12 @@ async fn start(
     let model_thinking = resolve_model(&req.model).thinking;
     let mut conversation = to_conversation_from(&req, &history, model_thinking)?;
     // One Kiro conversation id per chain: the client's prompt_cache_key, else the one the
-    // previous response used, else a new one.
+    // previous response used, else one derived from how the conversation opened.
     let session_id = conversation
         .session_id
         .clone()
         .or(previous_session)
+        .or_else(|| conversation.opening_id())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     conversation.session_id = Some(session_id.clone());
     let mut prepared = prepare(state, conversation).await.map_err(input_param)?;

@@ -27,6 +27,44 @@ pub struct Conversation {
     pub session_id: Option<String>,
 }
 
+impl Conversation {
+    /// A Kiro conversation id that stays the same for every turn of one conversation when the
+    /// client names no session: derived from how the conversation opened (the system prompt
+    /// and the first message's text and images). Kiro's prompt cache for GPT models is keyed
+    /// by the conversation id, and Kiro keeps no history under it, so two conversations that
+    /// open identically sharing an id costs nothing. `None` when the opening has no content.
+    pub fn opening_id(&self) -> Option<String> {
+        let first = self.messages.first()?;
+        let mut opening = Vec::new();
+        for text in self.system.iter() {
+            opening.extend_from_slice(b"system\0");
+            opening.extend_from_slice(text.as_bytes());
+        }
+        for part in &first.parts {
+            match part {
+                Part::Text(text) => {
+                    opening.extend_from_slice(b"\0text\0");
+                    opening.extend_from_slice(text.as_bytes());
+                }
+                Part::Image(image) => {
+                    opening.extend_from_slice(b"\0image\0");
+                    opening.extend_from_slice(image.data_base64.as_bytes());
+                }
+                Part::ToolUse { .. } | Part::ToolResult { .. } | Part::Thinking { .. } => {}
+            }
+        }
+        if opening.is_empty() {
+            return None;
+        }
+        Some(uuid::Uuid::new_v5(&OPENING_NAMESPACE, &opening).to_string())
+    }
+}
+
+/// Namespace of [`Conversation::opening_id`] (a fixed random UUID, so these ids never collide
+/// with ids derived the same way by someone else).
+const OPENING_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6c1f_3d7e_92a4_4b0e_8f55_2d1c_7a93_e604);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     User,
@@ -94,4 +132,54 @@ pub enum ToolChoice {
 pub struct Thinking {
     /// Token budget for the reasoning; `None` = adaptive.
     pub budget_tokens: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation(system: Option<&str>, turns: &[(Role, &str)]) -> Conversation {
+        Conversation {
+            system: system.map(str::to_owned),
+            messages: turns
+                .iter()
+                .map(|(role, text)| Message {
+                    role: *role,
+                    parts: vec![Part::Text((*text).to_owned())],
+                })
+                .collect(),
+            ..Conversation::default()
+        }
+    }
+
+    #[test]
+    fn every_turn_of_a_conversation_gets_the_same_opening_id() {
+        let first = conversation(Some("Be terse."), &[(Role::User, "Fix the bug")]);
+        let later = conversation(
+            Some("Be terse."),
+            &[
+                (Role::User, "Fix the bug"),
+                (Role::Assistant, "Done."),
+                (Role::User, "Now add a test"),
+            ],
+        );
+        let id = first.opening_id().unwrap();
+        assert_eq!(later.opening_id().unwrap(), id);
+        assert!(uuid::Uuid::parse_str(&id).is_ok());
+    }
+
+    #[test]
+    fn another_opening_gets_another_id() {
+        let a = conversation(Some("Be terse."), &[(Role::User, "Fix the bug")]);
+        let b = conversation(Some("Be terse."), &[(Role::User, "Fix the other bug")]);
+        let c = conversation(Some("Be verbose."), &[(Role::User, "Fix the bug")]);
+        let d = conversation(None, &[(Role::User, "Be terse.Fix the bug")]);
+        let ids = [a, b, c, d].map(|c| c.opening_id().unwrap());
+        for i in 0..ids.len() {
+            for j in i + 1..ids.len() {
+                assert_ne!(ids[i], ids[j]);
+            }
+        }
+        assert_eq!(Conversation::default().opening_id(), None);
+    }
 }
