@@ -143,6 +143,33 @@ fn cli_data_dirs(settings: &CredentialSettings) -> Vec<PathBuf> {
     out
 }
 
+/// The `<dir>/<program>/data.sqlite3` files that exist, the most recently written first. A
+/// write lands in the `-wal` file before the main file (WAL mode), so the newer of the two
+/// counts. On Windows, kiro-cli writes under Local while a legacy copy under Roaming may
+/// hold a stale token.
+fn freshest_first(dirs: &[PathBuf], program: &str) -> Vec<PathBuf> {
+    let written = |path: &PathBuf| {
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        [path.clone(), PathBuf::from(wal)]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .max()
+    };
+    let mut found: Vec<(PathBuf, Option<std::time::SystemTime>)> = dirs
+        .iter()
+        .map(|dir| dir.join(program).join("data.sqlite3"))
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let at = written(&path);
+            (path, at)
+        })
+        .collect();
+    // Stable: equally fresh files keep the probing order.
+    found.sort_by_key(|(_, written)| std::cmp::Reverse(*written));
+    found.into_iter().map(|(path, _)| path).collect()
+}
+
 /// The explicit source, else the first discovered one, loaded.
 pub(crate) fn discover(settings: &CredentialSettings) -> Result<(Source, Loaded), CredentialError> {
     if let Some(path) = &settings.creds_file {
@@ -198,17 +225,16 @@ pub(crate) fn discover(settings: &CredentialSettings) -> Result<(Source, Loaded)
             }
         }
     }
-    for dir in cli_data_dirs(settings) {
-        for program in ["kiro-cli", "amazon-q"] {
-            let path = dir.join(program).join("data.sqlite3");
+    let data_dirs = cli_data_dirs(settings);
+    for program in ["kiro-cli", "amazon-q"] {
+        for dir in &data_dirs {
             looked.push(format!(
                 "{} (auth_kv keys {})",
-                path.display(),
+                dir.join(program).join("data.sqlite3").display(),
                 cli_db::TOKEN_KEYS.join(", ")
             ));
-            if !path.is_file() {
-                continue;
-            }
+        }
+        for path in freshest_first(&data_dirs, program) {
             match cli_db::load(&path, None, DISCOVERY_BUSY_WAIT) {
                 Ok(cli) => {
                     let source = Source::CliDb {
@@ -320,5 +346,51 @@ pub(crate) fn write_back(
                 Err(cli_db::DbWriteError::Other(m)) => WriteOutcome::Failed(m),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn database(
+        dir: &std::path::Path,
+        program: &str,
+        main_age: u64,
+        wal_age: Option<u64>,
+    ) -> PathBuf {
+        let folder = dir.join(program);
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join("data.sqlite3");
+        let now = SystemTime::now();
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_modified(now - Duration::from_secs(main_age))
+            .unwrap();
+        if let Some(age) = wal_age {
+            let wal = std::fs::File::create(folder.join("data.sqlite3-wal")).unwrap();
+            wal.set_modified(now - Duration::from_secs(age)).unwrap();
+        }
+        path
+    }
+
+    /// The Windows case: kiro-cli writes under Local (`%LOCALAPPDATA%`), a legacy copy sits
+    /// under Roaming (`%APPDATA%`); the one written last wins, its `-wal` file included.
+    #[test]
+    fn the_most_recently_written_database_is_tried_first() {
+        let local = tempfile::tempdir().unwrap();
+        let roaming = tempfile::tempdir().unwrap();
+        let dirs = [local.path().to_owned(), roaming.path().to_owned()];
+        // Local's main file is old, but its WAL was written a minute ago.
+        let live = database(local.path(), "kiro-cli", 86_400, Some(60));
+        let stale = database(roaming.path(), "kiro-cli", 3_600, None);
+        assert_eq!(
+            freshest_first(&dirs, "kiro-cli"),
+            vec![live.clone(), stale.clone()]
+        );
+        // Without the WAL, Roaming's main file is the newer one.
+        std::fs::remove_file(local.path().join("kiro-cli/data.sqlite3-wal")).unwrap();
+        assert_eq!(freshest_first(&dirs, "kiro-cli"), vec![stale, live]);
+        assert!(freshest_first(&dirs, "amazon-q").is_empty());
     }
 }
