@@ -91,11 +91,15 @@ async fn default_reply_echoes_in_all_three_styles() {
         let ev = summarize(&decode_body(&r.bytes().await.unwrap()));
         assert_eq!(text_of(&ev), "hello world");
         assert!(ev.len() >= 3, "echo in several chunks");
+        // The December trailer (kiro-protocol notes): metadata with all-zero counts first.
         let kinds: Vec<&str> = ev.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
-            &kinds[kinds.len() - 2..],
-            ["contextUsageEvent", "meteringEvent"]
+            &kinds[kinds.len() - 3..],
+            ["metadataEvent", "contextUsageEvent", "meteringEvent"]
         );
+        let metadata = &ev[ev.len() - 3].1;
+        assert_eq!(metadata["tokenUsage"]["uncachedInputTokens"], 0);
+        assert_eq!(metadata["tokenUsage"]["outputTokens"], 0);
     }
     let styles: Vec<_> = c
         .fake

@@ -80,8 +80,13 @@ pub enum Trailers {
     ContextThenMetering,
     /// `meteringEvent` then `contextUsageEvent`.
     MeteringThenContext,
-    /// `metadataEvent`, `contextUsageEvent`, `meteringEvent` (9router capture order).
+    /// `metadataEvent`, `contextUsageEvent`, `meteringEvent` (9router capture order), the
+    /// metadata carrying real-looking token counts.
     WithMetadata,
+    /// The trailer of a completed stream as of 2026-12: `metadataEvent` (token counts all
+    /// zero, as measured; `stopReason` `END_TURN` whatever happened), `contextUsageEvent`,
+    /// `meteringEvent`. Default.
+    December,
 }
 
 /// Token-bucket throttling per account (switch `throttle`, off by default).
@@ -161,7 +166,7 @@ impl Default for FakeConfig {
             runtime_personality: false,
             catalog: catalog::default_catalog(),
             default_model: "auto".into(),
-            default_trailers: Trailers::ContextThenMetering,
+            default_trailers: Trailers::December,
             default_transport: Transport::default(),
             throttle: None,
             legacy_q_personality: false,

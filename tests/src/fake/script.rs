@@ -231,9 +231,10 @@ impl Script {
         })
     }
 
-    /// Standard trailers: `contextUsageEvent` (12.5 %) then `meteringEvent` (0.0148 credits).
+    /// The standard trailer of a completed stream ([`Trailers::December`]): context usage
+    /// 12.5 %, 0.0148 credits.
     pub fn trailers(self) -> Script {
-        self.trailers_as(Trailers::ContextThenMetering, 12.5, 0.0148)
+        self.trailers_as(Trailers::December, 12.5, 0.0148)
     }
 
     /// Trailers in a chosen shape.
@@ -246,6 +247,10 @@ impl Script {
             Trailers::MeteringThenContext => self.metering(credits).context_usage(context_pct),
             Trailers::WithMetadata => self
                 .metadata((context_pct * 2000.0) as u64, 50, "END_TURN")
+                .context_usage(context_pct)
+                .metering(credits),
+            Trailers::December => self
+                .metadata(0, 0, "END_TURN")
                 .context_usage(context_pct)
                 .metering(credits),
         }

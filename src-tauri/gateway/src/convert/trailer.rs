@@ -29,7 +29,8 @@ impl Trailer {
                 stop_reason,
             } => {
                 self.seen = true;
-                if token_usage.is_some() {
+                // Kiro often sends the counters all zero (measured 2026-12): not a count.
+                if token_usage.as_ref().is_some_and(TokenUsage::has_counts) {
                     self.usage = token_usage.clone();
                 }
                 if stop_reason.is_some() {
@@ -68,6 +69,33 @@ mod tests {
         assert_eq!(trailer.context_tokens(200_000), None);
         trailer.record(&KiroEvent::ContextUsage { percentage: 1.25 });
         assert_eq!(trailer.context_tokens(200_000), Some(2_500));
+    }
+
+    #[test]
+    fn all_zero_token_counts_are_not_counts() {
+        let mut trailer = Trailer::default();
+        let zero = TokenUsage {
+            uncached_input_tokens: Some(0),
+            output_tokens: Some(0),
+            total_tokens: Some(0),
+            ..TokenUsage::default()
+        };
+        trailer.record(&KiroEvent::Metadata {
+            token_usage: Some(zero),
+            stop_reason: Some("END_TURN".into()),
+        });
+        assert!(trailer.seen);
+        assert_eq!(trailer.usage, None);
+        let real = TokenUsage {
+            uncached_input_tokens: Some(1200),
+            output_tokens: Some(40),
+            ..TokenUsage::default()
+        };
+        trailer.record(&KiroEvent::Metadata {
+            token_usage: Some(real.clone()),
+            stop_reason: None,
+        });
+        assert_eq!(trailer.usage, Some(real));
     }
 
     #[test]

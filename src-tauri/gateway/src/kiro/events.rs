@@ -59,6 +59,21 @@ pub struct TokenUsage {
     pub cache_write_input_tokens: Option<u64>,
 }
 
+impl TokenUsage {
+    /// Whether any counter is above zero (Kiro often sends them all zero).
+    pub fn has_counts(&self) -> bool {
+        [
+            self.uncached_input_tokens,
+            self.output_tokens,
+            self.total_tokens,
+            self.cache_read_input_tokens,
+            self.cache_write_input_tokens,
+        ]
+        .iter()
+        .any(|n| n.is_some_and(|n| n > 0))
+    }
+}
+
 /// Stands in for a missing `:exception-type` or `:error-code` header.
 pub const UNKNOWN: &str = "unknown";
 

@@ -1,0 +1,65 @@
+//! Kiro's completion trailer as of 2026-12 (`metadataEvent` with all-zero token counts, then
+//! `contextUsageEvent` and `meteringEvent`): zero counts are not taken as the usage.
+
+mod anthropic_common;
+
+use anthropic_common::{start, KEY};
+use kiro_gateway_tests::fake::{Script, Trailers};
+use serde_json::{json, Value};
+
+async fn post(gw: &anthropic_common::Gw, path: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", gw.base))
+        .header("x-api-key", KEY)
+        .header("anthropic-version", "2023-06-01")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_zero_counts_do_not_become_zero_usage() {
+    let gw = start().await;
+    let answer = "A reasonably long answer with several words in it.";
+    for _ in 0..2 {
+        gw.fake.push_script(
+            Script::new()
+                .text(answer)
+                .trailers_as(Trailers::December, 2.5, 0.02),
+        );
+    }
+    let openai = post(
+        &gw,
+        "/v1/chat/completions",
+        json!({"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": "Explain"}]}),
+    )
+    .await;
+    assert_eq!(openai["choices"][0]["finish_reason"], "stop");
+    assert!(
+        openai["usage"]["prompt_tokens"].as_u64().unwrap() > 0,
+        "{openai}"
+    );
+    assert!(
+        openai["usage"]["completion_tokens"].as_u64().unwrap() > 0,
+        "{openai}"
+    );
+
+    let anthropic = post(
+        &gw,
+        "/v1/messages",
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 500, "messages": [{"role": "user", "content": "Explain"}]}),
+    )
+    .await;
+    assert_eq!(anthropic["stop_reason"], "end_turn");
+    assert!(
+        anthropic["usage"]["input_tokens"].as_u64().unwrap() > 0,
+        "{anthropic}"
+    );
+    assert!(
+        anthropic["usage"]["output_tokens"].as_u64().unwrap() > 0,
+        "{anthropic}"
+    );
+}
