@@ -295,17 +295,6 @@ async fn upstream_faults_map_to_anthropic_types() {
     })
     .await;
 
-    // Throttling: 429 with retry-after.
-    gw.fake.push_script(Script::throttled(Some(7)));
-    let response = gw.messages(&ok_request()).await;
-    assert_eq!(response.status(), 429);
-    assert_eq!(response.headers()["retry-after"], "7");
-    assert!(response.headers().get("x-should-retry").is_none());
-    assert_eq!(
-        error_type(&response.json().await.unwrap()),
-        "rate_limit_error"
-    );
-
     // High load: 503 overloaded_error.
     gw.fake.push_script(Script::server_error());
     let (status, body) = gw.message_json(&ok_request()).await;
@@ -361,6 +350,17 @@ async fn upstream_faults_map_to_anthropic_types() {
     assert_eq!(response.headers()["x-should-retry"], "false");
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_type(&body), "billing_error");
+
+    // Throttling: 429 with retry-after (last: every request is held back for its 7 s).
+    gw.fake.push_script(Script::throttled(Some(7)));
+    let response = gw.messages(&ok_request()).await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "7");
+    assert!(response.headers().get("x-should-retry").is_none());
+    assert_eq!(
+        error_type(&response.json().await.unwrap()),
+        "rate_limit_error"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

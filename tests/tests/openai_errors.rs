@@ -472,13 +472,6 @@ async fn every_gateway_error_parses_as_an_openai_error() {
     type MakeScript = fn() -> Script;
     let upstream_cases: Vec<(&str, MakeScript, u16, &str, Option<&str>)> = vec![
         (
-            "429",
-            || Script::throttled(Some(7)),
-            429,
-            "rate_limit_error",
-            None,
-        ),
-        (
             "context too long",
             || {
                 Script::http_error(
@@ -547,10 +540,22 @@ async fn every_gateway_error_parses_as_an_openai_error() {
             "timeout",
             None,
         ),
+        // Last: a wait Kiro names holds back every request after it for that long (the
+        // second, streamed request is answered by the gateway itself).
+        (
+            "429",
+            || Script::throttled(Some(1)),
+            429,
+            "rate_limit_error",
+            None,
+        ),
     ];
     for (name, script, want_status, want_type, want_code) in upstream_cases {
         for stream in [false, true] {
-            r.fake.push_script(script());
+            let held = name == "429" && stream;
+            if !held {
+                r.fake.push_script(script());
+            }
             let mut b = body.clone();
             b["stream"] = json!(stream);
             let response = r.post_chat(&b).await;
@@ -571,7 +576,7 @@ async fn every_gateway_error_parses_as_an_openai_error() {
             if name == "429" {
                 assert_eq!(
                     retry_after.as_deref(),
-                    Some("7"),
+                    Some("1"),
                     "Retry-After is passed on"
                 );
                 assert_eq!(should_retry, None, "a throttle may be retried");
@@ -586,6 +591,8 @@ async fn every_gateway_error_parses_as_an_openai_error() {
         }
     }
     assert_eq!(r.fake.pending_scripts(), 0);
+    // Let the 1 s hold of the 429 case end.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // Failures after Kiro started answering: a non-streaming request gets an error status
     // (not a partial completion); a stream gets an error event, then [DONE].

@@ -171,6 +171,20 @@ function fixBlock(status) {
     <div class="banner-actions">${action}</div></div>`;
 }
 
+// Kiro asked the gateway to wait (`status.upstream_hold`): nothing is sent upstream until then.
+function holdBlock(status) {
+  const hold = status.upstream_hold;
+  if (!hold) return '';
+  const left = Math.max(0, Math.ceil((new Date(hold.until).getTime() - Date.now()) / 1000));
+  const wait = left >= 120 ? `${Math.ceil(left / 60)} min` : `${left} s`;
+  const title = hold.cause === 'suspended'
+    ? 'Kiro has suspended this account. Contact Kiro support to restore it.'
+    : 'Kiro asked to slow down.';
+  return `<div class="banner warn" role="status" id="ov-hold">${icon(ICONS.warn)}
+    <div class="banner-body"><strong>${esc(title)}</strong>
+    <p>No request is sent to Kiro for ${esc(wait)} more; clients get an error that says so. Kiro said: ${esc(hold.message || '—')}</p></div></div>`;
+}
+
 function render(status) {
   if (!root || !status) return;
   const e = status.endpoints || { openai: '', anthropic: '', host: '', port: '' };
@@ -195,7 +209,7 @@ function render(status) {
       <div class="stat"><span class="stat-value">${m.active_streams ?? 0}</span><span class="stat-label">Active streams</span></div>
       <div class="stat"><span class="stat-value">${formatDuration(status.uptime_seconds)}</span><span class="stat-label">Uptime</span></div>
     </div>`;
-  root.querySelector('#ov-fix').innerHTML = fixBlock(status);
+  root.querySelector('#ov-fix').innerHTML = fixBlock(status) + holdBlock(status);
   root.querySelector('#ov-endpoints').innerHTML = `
     <div class="endpoint">
       <div class="endpoint-head"><span class="badge openai">OpenAI</span><span class="muted small">Chat Completions, Models</span></div>

@@ -33,5 +33,6 @@ pub async fn health(State(state): State<Arc<AppState>>, request: Request) -> Jso
             "read_only": credentials.read_only,
         },
         "metrics": state.metrics.snapshot(),
+        "upstream_hold": state.kiro.hold(),
     }))
 }

@@ -6,12 +6,13 @@
 //! `FIRST_TOKEN_MAX_RETRIES` times in all; a connect timeout counts as a network error.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use serde_json::Value;
 
+use super::cooldown::{ActiveHold, Cooldown, CooldownCause};
 use super::stream::EventStream;
 use super::upstream_error::UpstreamError;
 use crate::config::Config;
@@ -92,6 +93,8 @@ pub struct KiroClient {
     http: reqwest::Client,
     credentials: Arc<Credentials>,
     settings: ClientSettings,
+    /// Shared by every clone: a wait Kiro asked for holds back all requests.
+    cooldown: Arc<Cooldown>,
 }
 
 impl KiroClient {
@@ -104,7 +107,13 @@ impl KiroClient {
             http,
             credentials,
             settings,
+            cooldown: Arc::default(),
         }
+    }
+
+    /// The hold in force, if Kiro asked the gateway to wait (for `/health` and the UI).
+    pub fn hold(&self) -> Option<ActiveHold> {
+        self.cooldown.active(Instant::now())
     }
 
     pub fn credentials(&self) -> &Arc<Credentials> {
@@ -132,6 +141,9 @@ impl KiroClient {
         let mut throttled = 0u32;
         let mut resends = 0u32;
         loop {
+            if let Some(hold) = self.cooldown.active(Instant::now()) {
+                return Err(UpstreamError::Held(hold));
+            }
             let token = self.credentials.access_token().await?;
             set_profile_arn(&mut body, token.profile_arn.as_deref());
             let outcome = self.attempt(&token, &body).await;
@@ -139,6 +151,13 @@ impl KiroClient {
                 Ok(stream) => return Ok(stream),
                 Err(err) => err,
             };
+            if let Some((cause, wait)) = err.hold() {
+                self.cooldown
+                    .hold(cause, wait, err.message_for_hold(), Instant::now());
+                if cause == CooldownCause::Suspended || err.wait_declared_in_body() {
+                    return Err(err);
+                }
+            }
             if err.is_bearer_rejected() && !refreshed {
                 refreshed = true;
                 tracing::info!("Kiro rejected the access token; refreshing once");

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod client;
+pub mod cooldown;
 pub mod events;
 pub mod eventstream;
 pub mod models;

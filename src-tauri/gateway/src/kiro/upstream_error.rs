@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::cooldown::{ActiveHold, CooldownCause};
 use crate::credentials::CredentialError;
 use crate::error::{ApiError, ErrorKind};
 
@@ -21,6 +22,8 @@ pub enum UpstreamError {
         /// Seconds to wait: the larger of the `Retry-After` header and the body's
         /// `retryAfterMilliseconds` (rounded up).
         retry_after: Option<u64>,
+        /// The body carried `retryAfterMilliseconds`.
+        wait_in_body: bool,
     },
     /// Connecting or reading failed.
     #[error("could not reach Kiro: {0}")]
@@ -46,6 +49,9 @@ pub enum UpstreamError {
     /// No usable credentials.
     #[error("{0}")]
     Credentials(#[from] CredentialError),
+    /// Not sent: Kiro asked the gateway to wait, and the wait is not over.
+    #[error("held back for {}s more: {}", .0.remaining.as_secs(), .0.message)]
+    Held(ActiveHold),
 }
 
 /// The bearer-token 403 body text (matched as a substring, without the final period).
@@ -195,6 +201,7 @@ impl UpstreamError {
             reason: parsed.reason,
             exception: parsed.exception,
             retry_after: header.max(from_body),
+            wait_in_body: from_body.is_some(),
         }
     }
 
@@ -228,6 +235,66 @@ impl UpstreamError {
     /// minutes to an hour, so it is never retried (protocol doc §9.6).
     fn is_credit_rate_limited(&self) -> bool {
         matches!(self, UpstreamError::Status { reason: Some(r), .. } if r == CREDIT_RATE_EXCEEDED)
+    }
+
+    /// Kiro suspended the account (protocol notes, "Error bodies"): the declared reason, or
+    /// its texts ("temporarily is suspended", "locked … security precaution").
+    pub fn is_suspension(&self) -> bool {
+        let UpstreamError::Status {
+            status,
+            message,
+            reason,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        let lower = message.to_ascii_lowercase();
+        reason.as_deref() == Some("TEMPORARILY_SUSPENDED")
+            || (matches!(status, 401 | 403)
+                && (lower.contains("temporarily is suspended")
+                    || (lower.contains("locked") && lower.contains("security precaution"))))
+    }
+
+    /// How long every request must be held back after this error, and why: a rate limit
+    /// (not a spent allowance, not a capacity shortage of one model) that names its wait,
+    /// or a suspension.
+    pub fn hold(&self) -> Option<(CooldownCause, Duration)> {
+        if self.is_suspension() {
+            return Some((CooldownCause::Suspended, super::cooldown::SUSPENSION_HOLD));
+        }
+        let UpstreamError::Status {
+            status: 429,
+            reason,
+            retry_after: Some(seconds),
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let capacity = reason.as_deref() == Some("INSUFFICIENT_MODEL_CAPACITY");
+        (self.quota_reason().is_none() && !capacity)
+            .then(|| (CooldownCause::RateLimited, Duration::from_secs(*seconds)))
+    }
+
+    /// What Kiro said, kept with a hold for the local answers.
+    pub fn message_for_hold(&self) -> &str {
+        match self {
+            UpstreamError::Status { message, .. } => message,
+            _ => "",
+        }
+    }
+
+    /// The wait came from the body's `retryAfterMilliseconds`: Kiro's own word on how long
+    /// the window is, so the gateway does not retry within the request.
+    pub fn wait_declared_in_body(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::Status {
+                wait_in_body: true,
+                ..
+            }
+        )
     }
 
     /// The 403 that means "refresh the access token and try again".
@@ -286,6 +353,8 @@ impl UpstreamError {
             ApiError::new(kind, format!("{what} (Kiro said: {})", text.trim()))
         };
         match self {
+            UpstreamError::Held(hold) => held_error(hold),
+            _ if self.is_suspension() => suspended_error(text.trim()),
             _ if text.contains("Input is too long") || text.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD") => {
                 ApiError::invalid_request(format!(
                     "The conversation is longer than the model's context window; shorten or compact it. (Kiro said: {})",
@@ -363,6 +432,45 @@ impl UpstreamError {
             UpstreamError::Credentials(err) => credential_error(err),
         }
     }
+}
+
+/// The answer while requests are held back (see [`super::cooldown`]).
+fn held_error(hold: &ActiveHold) -> ApiError {
+    let seconds = hold.remaining.as_secs_f64().ceil().max(1.0) as u64;
+    match hold.cause {
+        CooldownCause::RateLimited => {
+            let err = ApiError::new(
+                ErrorKind::RateLimit,
+                format!(
+                    "Kiro asked to slow down; the gateway sends nothing to Kiro for {seconds} s more. (Kiro said: {})",
+                    hold.message
+                ),
+            )
+            .with_code("kiro_rate_limited")
+            .with_retry_after(seconds);
+            // Clients retry 429s within a minute; a longer wait is better reported than
+            // retried against.
+            if seconds > 60 {
+                err.with_no_retry()
+            } else {
+                err
+            }
+        }
+        CooldownCause::Suspended => suspended_error(&hold.message),
+    }
+}
+
+/// Kiro suspended the account: a permission error no client should retry.
+fn suspended_error(kiro_said: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::Permission,
+        format!(
+            "Kiro has suspended this account. Contact Kiro support to restore it; the gateway \
+             sends nothing to Kiro for a while so the account is not locked longer. (Kiro said: {kiro_said})"
+        ),
+    )
+    .with_code("kiro_account_suspended")
+    .with_no_retry()
 }
 
 /// No usable Kiro token. A login rejected for good is a 403 that clients must not retry
