@@ -1,0 +1,135 @@
+// The desktop app's memory, for docs/benchmarks.md: started hidden (`--minimized`), with its
+// window shown, and after the window was closed to the tray. Prints a Markdown table; asserts
+// nothing about the numbers. Run through `scripts/desktop-memory.sh` (Xvfb, D-Bus, keyring
+// and the fake upstream are set up there, as for the smoke test).
+//
+// PSS (proportional set size) is summed over the app and every process it started (WebKit's
+// web and network processes): shared libraries are counted once across them, so the sum is
+// what the app costs the machine. RSS is shown for comparison.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+
+const APP = process.env.DESKTOP_APP;
+const PORT = Number(process.env.KIRO_GATEWAY_PORT);
+const LOG_DIR = process.env.SMOKE_LOG_DIR || process.env.HOME;
+const SETTLE_MS = Number(process.env.SETTLE_MS || 10000);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, fn, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await fn()) return;
+    } catch {}
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function healthy() {
+  try {
+    return (await fetch(`http://127.0.0.1:${PORT}/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+function visibleWindows() {
+  try {
+    return execFileSync('xdotool', ['search', '--onlyvisible', '--name', '^Kiro Gateway$'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** `pid` and all its descendants. */
+function tree(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {}
+  }
+  const out = [];
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift();
+    out.push(p);
+    queue.push(...(children.get(p) || []));
+  }
+  return out;
+}
+
+function kib(file, field) {
+  try {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+    return line ? Number(line.split(/\s+/)[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function memory(pid) {
+  const pids = tree(pid);
+  let pss = 0;
+  let rss = 0;
+  const parts = [];
+  for (const p of pids) {
+    const one = kib(`/proc/${p}/smaps_rollup`, 'Pss');
+    pss += one;
+    rss += kib(`/proc/${p}/status`, 'VmRSS');
+    let name = '?';
+    try {
+      name = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+    } catch {}
+    parts.push(`${name} ${(one / 1024).toFixed(0)}`);
+  }
+  return { pss: pss / 1024, rss: rss / 1024, parts: parts.join(', ') };
+}
+
+function launch(args, name) {
+  const out = openSync(join(LOG_DIR, `memory-${name}.log`), 'a');
+  const child = spawn(APP, args, { stdio: ['ignore', out, out], env: process.env });
+  return { child, exited: new Promise((r) => child.once('exit', r)) };
+}
+
+const rows = [];
+function measure(state, pid) {
+  const m = memory(pid);
+  rows.push(`| ${state} | ${m.pss.toFixed(1)} | ${m.rss.toFixed(1)} | ${m.parts} |`);
+}
+
+const wm = spawn('openbox', ['--sm-disable'], { stdio: 'ignore' });
+const app = launch(['--minimized'], 'minimized');
+try {
+  await until('/health', healthy, 60000);
+  await sleep(SETTLE_MS);
+  measure('started `--minimized`, no window', app.child.pid);
+
+  const second = launch([], 'second');
+  await second.exited;
+  await until('the window', () => visibleWindows().length >= 1);
+  await sleep(SETTLE_MS);
+  measure('window shown (Overview)', app.child.pid);
+
+  execFileSync('wmctrl', ['-c', 'Kiro Gateway']);
+  await until('the window hidden', () => visibleWindows().length === 0);
+  await sleep(SETTLE_MS);
+  measure('window closed to the tray', app.child.pid);
+} finally {
+  app.child.kill('SIGTERM');
+  await app.exited;
+  wm.kill();
+}
+
+console.log(`\n| state | PSS, MiB (app + WebKit processes) | RSS, MiB (sum) | PSS by process, MiB |`);
+console.log('|---|---|---|---|');
+for (const row of rows) console.log(row);
