@@ -1,22 +1,29 @@
 //! Assembling Kiro `toolUseEvent` fragments into tool calls (protocol doc §6.6).
 //! Dialect-neutral: it reports what happened; the dialect converters render it.
 //!
-//! * A new `toolUseId` opens a call (index = order of first appearance).
-//! * Every non-empty `input` fragment is appended, and reported, as it arrives.
-//! * A lone leading `{}` fragment ("fragments follow" marker some upstreams send) is held
-//!   back: dropped if real fragments follow, released at `stop` otherwise.
-//! * `stop: true` completes the call; fragments arriving later for the same id are still
-//!   appended (nothing is ever dropped).
+//! * Each call is **held back until it is complete**: its `stop: true` frame arrived and its
+//!   arguments parse as JSON. Only then is it reported, all at once (start, the fragments as
+//!   they came, completion), so a call cut off upstream never reaches a client half-formed —
+//!   a client parses a closed tool block before it reads the stop reason (protocol notes,
+//!   "The completion trailer").
+//! * At the end of a stream that completed (trailer seen), a call without its `stop` frame
+//!   but with valid arguments is released too; anything else stays withheld
+//!   ([`ToolCallAssembler::has_withheld`]) and the answer counts as truncated.
+//! * Released calls are numbered in release order (the clients' `index`).
+//! * A lone leading `{}` fragment ("fragments follow" marker some upstreams send) is
+//!   dropped if real fragments follow, kept otherwise.
+//! * Fragments arriving after a call was released are still appended and reported
+//!   (nothing is ever dropped).
 //! * Names are mapped back through the request's `upstream → client` name map.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-/// One assembled (or in-progress) tool call.
+/// One released tool call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolCall {
-    /// Position among the calls of this answer.
+    /// Position among the released calls of this answer.
     pub index: usize,
     /// Kiro's `toolUseId`.
     pub upstream_id: String,
@@ -24,21 +31,22 @@ pub struct ToolCall {
     pub name: String,
     /// Arguments JSON text, concatenated fragments.
     pub arguments: String,
-    /// `stop: true` was seen.
+    /// Always true for a released call (kept for the converters' checks).
     pub complete: bool,
-    /// A `{}` fragment held back.
-    pending_empty_object: bool,
 }
 
 impl ToolCall {
-    /// The arguments parsed as JSON; empty arguments = `{}`. `None` = not valid JSON (the
-    /// call was most likely truncated upstream, §5.10).
+    /// The arguments parsed as JSON; empty arguments = `{}`. `None` = not valid JSON.
     pub fn parsed_arguments(&self) -> Option<Value> {
-        if self.arguments.trim().is_empty() {
-            return Some(Value::Object(Default::default()));
-        }
-        serde_json::from_str(&self.arguments).ok()
+        parse_arguments(&self.arguments)
     }
+}
+
+fn parse_arguments(arguments: &str) -> Option<Value> {
+    if arguments.trim().is_empty() {
+        return Some(Value::Object(Default::default()));
+    }
+    serde_json::from_str(arguments).ok()
 }
 
 /// What a fragment changed.
@@ -58,12 +66,31 @@ pub enum ToolCallUpdate {
     },
 }
 
+/// A call still being received.
+#[derive(Debug, Clone)]
+struct Pending {
+    upstream_id: String,
+    name: String,
+    fragments: Vec<String>,
+    /// A `{}` fragment held back.
+    empty_object: bool,
+    /// `stop` came but the arguments are not JSON: withheld for good.
+    invalid: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Pending(usize),
+    Released(usize),
+}
+
 /// See the module documentation.
 #[derive(Debug, Clone, Default)]
 pub struct ToolCallAssembler {
     names: HashMap<String, String>,
-    calls: Vec<ToolCall>,
-    by_id: HashMap<String, usize>,
+    pending: Vec<Option<Pending>>,
+    released: Vec<ToolCall>,
+    by_id: HashMap<String, Slot>,
 }
 
 impl ToolCallAssembler {
@@ -75,16 +102,22 @@ impl ToolCallAssembler {
         }
     }
 
+    /// The released calls, in release order.
     pub fn calls(&self) -> &[ToolCall] {
-        &self.calls
+        &self.released
     }
 
     pub fn into_calls(self) -> Vec<ToolCall> {
-        self.calls
+        self.released
     }
 
     pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
+        self.released.is_empty()
+    }
+
+    /// A call was seen but not released (cut off, or its arguments are not JSON).
+    pub fn has_withheld(&self) -> bool {
+        self.pending.iter().any(Option::is_some)
     }
 
     /// Feed one `toolUseEvent`.
@@ -95,74 +128,111 @@ impl ToolCallAssembler {
         input: Option<&str>,
         stop: bool,
     ) -> Vec<ToolCallUpdate> {
-        let mut out = Vec::new();
-        let index = match self.by_id.get(tool_use_id) {
-            Some(&i) => i,
+        let fragment = input.filter(|f| !f.is_empty());
+        let slot = match self.by_id.get(tool_use_id) {
+            Some(&slot) => slot,
             None => {
-                let index = self.calls.len();
                 let client_name = self
                     .names
                     .get(name)
                     .cloned()
                     .unwrap_or_else(|| name.to_string());
-                self.calls.push(ToolCall {
-                    index,
-                    upstream_id: tool_use_id.to_string(),
-                    name: client_name.clone(),
-                    arguments: String::new(),
-                    complete: false,
-                    pending_empty_object: false,
-                });
-                self.by_id.insert(tool_use_id.to_string(), index);
-                out.push(ToolCallUpdate::Started {
-                    index,
+                self.pending.push(Some(Pending {
                     upstream_id: tool_use_id.to_string(),
                     name: client_name,
-                });
-                index
+                    fragments: Vec::new(),
+                    empty_object: false,
+                    invalid: false,
+                }));
+                let slot = Slot::Pending(self.pending.len() - 1);
+                self.by_id.insert(tool_use_id.to_string(), slot);
+                slot
             }
         };
-        let call = &mut self.calls[index];
-        if let Some(fragment) = input.filter(|f| !f.is_empty()) {
-            if call.arguments.is_empty() && fragment.trim() == "{}" && !call.pending_empty_object {
-                call.pending_empty_object = true;
-            } else {
-                call.pending_empty_object = false;
-                call.arguments.push_str(fragment);
-                out.push(ToolCallUpdate::Arguments {
+        match slot {
+            Slot::Released(index) => {
+                let Some(fragment) = fragment else {
+                    return Vec::new();
+                };
+                self.released[index].arguments.push_str(fragment);
+                vec![ToolCallUpdate::Arguments {
                     index,
                     fragment: fragment.to_string(),
-                });
+                }]
+            }
+            Slot::Pending(p) => {
+                let Some(call) = self.pending[p].as_mut() else {
+                    return Vec::new();
+                };
+                if let Some(fragment) = fragment {
+                    if call.fragments.is_empty() && fragment.trim() == "{}" && !call.empty_object {
+                        call.empty_object = true;
+                    } else {
+                        call.empty_object = false;
+                        call.fragments.push(fragment.to_string());
+                    }
+                }
+                if stop {
+                    self.release(p)
+                } else {
+                    Vec::new()
+                }
             }
         }
-        if stop {
-            out.extend(Self::complete(call));
+    }
+
+    /// Report pending call `p` if its arguments are JSON; otherwise keep it withheld.
+    fn release(&mut self, p: usize) -> Vec<ToolCallUpdate> {
+        let Some(call) = self.pending[p].as_mut() else {
+            return Vec::new();
+        };
+        if call.empty_object && call.fragments.is_empty() {
+            call.fragments.push("{}".into());
         }
+        call.empty_object = false;
+        let arguments = call.fragments.concat();
+        if parse_arguments(&arguments).is_none() {
+            call.invalid = true;
+            return Vec::new();
+        }
+        let Some(call) = self.pending[p].take() else {
+            return Vec::new();
+        };
+        let index = self.released.len();
+        let mut out = vec![ToolCallUpdate::Started {
+            index,
+            upstream_id: call.upstream_id.clone(),
+            name: call.name.clone(),
+        }];
+        out.extend(
+            call.fragments
+                .into_iter()
+                .map(|fragment| ToolCallUpdate::Arguments { index, fragment }),
+        );
+        out.push(ToolCallUpdate::Completed { index });
+        self.by_id
+            .insert(call.upstream_id.clone(), Slot::Released(index));
+        self.released.push(ToolCall {
+            index,
+            upstream_id: call.upstream_id,
+            name: call.name,
+            arguments,
+            complete: true,
+        });
         out
     }
 
-    fn complete(call: &mut ToolCall) -> Vec<ToolCallUpdate> {
+    /// End of stream. `completed`: the stream ended with Kiro's trailer, so a call that
+    /// lacks only its `stop` frame is whole; without the trailer every open call stays
+    /// withheld.
+    pub fn finish(&mut self, completed: bool) -> Vec<ToolCallUpdate> {
         let mut out = Vec::new();
-        if call.pending_empty_object {
-            call.pending_empty_object = false;
-            call.arguments.push_str("{}");
-            out.push(ToolCallUpdate::Arguments {
-                index: call.index,
-                fragment: "{}".into(),
-            });
-        }
-        if !call.complete {
-            call.complete = true;
-            out.push(ToolCallUpdate::Completed { index: call.index });
-        }
-        out
-    }
-
-    /// End of stream: complete every open call.
-    pub fn finish(&mut self) -> Vec<ToolCallUpdate> {
-        let mut out = Vec::new();
-        for call in &mut self.calls {
-            out.extend(Self::complete(call));
+        if completed {
+            for p in 0..self.pending.len() {
+                if self.pending[p].as_ref().is_some_and(|c| !c.invalid) {
+                    out.extend(self.release(p));
+                }
+            }
         }
         out
     }
@@ -171,32 +241,44 @@ impl ToolCallAssembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
-    fn fragments_concatenate_and_names_map_back() {
+    fn a_call_is_reported_whole_at_its_stop_with_its_name_mapped_back() {
         let mut names = HashMap::new();
         names.insert(
             "short_abc".to_string(),
             "a_very_long_original_name".to_string(),
         );
         let mut a = ToolCallAssembler::new(names);
-        let u = a.push("t1", "short_abc", Some(""), false);
+        assert!(a.push("t1", "short_abc", Some(""), false).is_empty());
+        assert!(a
+            .push("t1", "short_abc", Some("{\"a\":\"x\\"), false)
+            .is_empty());
+        assert!(a.push("t1", "short_abc", Some("\"y\"}"), false).is_empty());
+        assert!(a.has_withheld());
+        let u = a.push("t1", "short_abc", None, true);
         assert_eq!(
             u,
-            vec![ToolCallUpdate::Started {
-                index: 0,
-                upstream_id: "t1".into(),
-                name: "a_very_long_original_name".into()
-            }]
+            vec![
+                ToolCallUpdate::Started {
+                    index: 0,
+                    upstream_id: "t1".into(),
+                    name: "a_very_long_original_name".into()
+                },
+                ToolCallUpdate::Arguments {
+                    index: 0,
+                    fragment: "{\"a\":\"x\\".into()
+                },
+                ToolCallUpdate::Arguments {
+                    index: 0,
+                    fragment: "\"y\"}".into()
+                },
+                ToolCallUpdate::Completed { index: 0 },
+            ]
         );
-        a.push("t1", "short_abc", Some("{\"a\":\"x\\"), false);
-        a.push("t1", "short_abc", Some("\"y\"}"), false);
-        let u = a.push("t1", "short_abc", None, true);
-        assert_eq!(u, vec![ToolCallUpdate::Completed { index: 0 }]);
-        assert_eq!(
-            a.calls()[0].parsed_arguments(),
-            Some(serde_json::json!({"a": "x\"y"}))
-        );
+        assert!(!a.has_withheld());
+        assert_eq!(a.calls()[0].parsed_arguments(), Some(json!({"a": "x\"y"})));
     }
 
     #[test]
@@ -209,7 +291,7 @@ mod tests {
         b.push("t2", "f", Some("{}"), false);
         let u = b.push("t2", "f", None, true);
         assert_eq!(
-            u[0],
+            u[1],
             ToolCallUpdate::Arguments {
                 index: 0,
                 fragment: "{}".into()
@@ -219,19 +301,67 @@ mod tests {
     }
 
     #[test]
-    fn unfinished_calls_complete_at_the_end_and_bad_json_is_reported() {
+    fn a_cut_call_is_never_reported() {
         let mut a = ToolCallAssembler::new(HashMap::new());
-        a.push("t1", "f", Some("{\"k\":"), false);
+        a.push("t1", "f", Some("{\"k\":1}"), true);
+        a.push("t2", "g", Some("{\"path\": \"src/ma"), false);
+        // No trailer: the stream was cut; t2 stays withheld.
+        assert!(a.finish(false).is_empty());
+        assert_eq!(a.calls().len(), 1);
+        assert!(a.has_withheld());
+    }
+
+    #[test]
+    fn invalid_json_is_withheld_even_after_its_stop() {
+        let mut a = ToolCallAssembler::new(HashMap::new());
+        assert!(a.push("t1", "f", Some("{\"k\":"), true).is_empty());
+        assert!(a.finish(true).is_empty());
+        assert!(a.calls().is_empty());
+        assert!(a.has_withheld());
+    }
+
+    #[test]
+    fn a_whole_call_missing_only_its_stop_is_released_when_the_stream_completed() {
+        let mut a = ToolCallAssembler::new(HashMap::new());
+        a.push("t1", "f", Some("{\"k\":1}"), false);
         a.push("t2", "g", None, false);
-        let u = a.finish();
+        let u = a.finish(true);
+        assert_eq!(u.len(), 5, "{u:?}");
+        assert_eq!(a.calls()[0].parsed_arguments(), Some(json!({"k": 1})));
+        assert_eq!(a.calls()[1].parsed_arguments(), Some(json!({})));
+        assert!(!a.has_withheld());
+    }
+
+    #[test]
+    fn calls_are_numbered_in_release_order() {
+        let mut a = ToolCallAssembler::new(HashMap::new());
+        a.push("first", "f", Some("{\"a\":"), false);
+        let u = a.push("second", "g", Some("{}"), true);
+        assert_eq!(
+            u[0],
+            ToolCallUpdate::Started {
+                index: 0,
+                upstream_id: "second".into(),
+                name: "g".into()
+            }
+        );
+        let u = a.push("first", "f", Some("1}"), true);
+        assert_eq!(
+            u[0],
+            ToolCallUpdate::Started {
+                index: 1,
+                upstream_id: "first".into(),
+                name: "f".into()
+            }
+        );
+        // A late fragment for a released call is still passed on.
+        let u = a.push("second", "g", Some(" "), false);
         assert_eq!(
             u,
-            vec![
-                ToolCallUpdate::Completed { index: 0 },
-                ToolCallUpdate::Completed { index: 1 }
-            ]
+            vec![ToolCallUpdate::Arguments {
+                index: 0,
+                fragment: " ".into()
+            }]
         );
-        assert_eq!(a.calls()[0].parsed_arguments(), None);
-        assert_eq!(a.calls()[1].parsed_arguments(), Some(serde_json::json!({})));
     }
 }

@@ -302,7 +302,7 @@ impl MessageOutput {
         if self.shaper.ended().is_none() {
             self.flush_text(&mut out);
         }
-        let updates = self.tools.finish();
+        let updates = self.tools.finish(self.trailer.seen);
         self.tool_updates(updates, &mut out);
         self.close_block(&mut out);
         let reason = self.compute_stop_reason();
@@ -417,7 +417,7 @@ impl MessageOutput {
             _ => {}
         }
         let calls = self.tools.calls();
-        if calls.iter().any(|c| c.parsed_arguments().is_none()) {
+        if self.tools.has_withheld() || calls.iter().any(|c| c.parsed_arguments().is_none()) {
             return "max_tokens";
         }
         if !calls.is_empty() {

@@ -234,7 +234,7 @@ impl ChatOutput {
         if self.shaper.ended().is_none() {
             self.flush_text(&mut out);
         }
-        let updates = self.tools.finish();
+        let updates = self.tools.finish(self.trailer.seen);
         self.tool_updates(updates, &mut out);
         if !self.role_sent {
             out.push(self.chunk(json!({"content": ""}), None));
@@ -358,7 +358,7 @@ impl ChatOutput {
             _ => {}
         }
         let calls = self.tools.calls();
-        if calls.iter().any(|c| c.parsed_arguments().is_none()) {
+        if self.tools.has_withheld() || calls.iter().any(|c| c.parsed_arguments().is_none()) {
             return "length";
         }
         if !calls.is_empty() {

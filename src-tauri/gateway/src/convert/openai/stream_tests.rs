@@ -551,19 +551,28 @@ fn truncation_without_trailers_is_length() {
 }
 
 #[test]
-fn truncated_tool_arguments_are_length_and_open_calls_are_finished() {
-    let events = [tool(
-        "tooluse_X",
-        "write",
-        Some("{\"content\":\"abc"),
-        false,
-    )];
+fn a_cut_tool_call_never_reaches_the_client_and_the_answer_is_length() {
+    let events = [
+        text("Writing the file."),
+        tool("tooluse_X", "write", Some("{\"content\":\"abc"), false),
+    ];
     let chunks = stream(opts(), &events);
     assert_eq!(chunks.last().unwrap(), &chunk(json!({}), Some("length")));
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["choices"][0]["delta"].get("tool_calls").is_none()),
+        "no half-formed call in the stream: {chunks:?}"
+    );
     let done = completion(opts(), &events).unwrap();
+    assert_eq!(done["choices"][0]["finish_reason"], "length");
+    assert!(
+        done["choices"][0]["message"].get("tool_calls").is_none(),
+        "{done}"
+    );
     assert_eq!(
-        done["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"],
-        "{\"content\":\"abc"
+        done["choices"][0]["message"]["content"],
+        "Writing the file."
     );
 }
 
