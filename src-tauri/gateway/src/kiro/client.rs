@@ -140,6 +140,7 @@ impl KiroClient {
         let mut failed_attempts = 0u32;
         let mut throttled = 0u32;
         let mut resends = 0u32;
+        let mut empty_resent = false;
         loop {
             if let Some(hold) = self.cooldown.active(Instant::now()) {
                 return Err(UpstreamError::Held(hold));
@@ -184,6 +185,11 @@ impl KiroClient {
                 let wait = jittered_backoff(self.settings.backoff_base, failed_attempts);
                 tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "Kiro request failed; retrying");
                 tokio::time::sleep(wait).await;
+                continue;
+            }
+            if matches!(err, UpstreamError::EmptyStream) && !empty_resent {
+                empty_resent = true;
+                tracing::warn!("Kiro sent an empty answer; resending once");
                 continue;
             }
             if err.is_no_answer() {

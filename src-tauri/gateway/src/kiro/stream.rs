@@ -50,10 +50,14 @@ impl EventStream {
         }
     }
 
-    /// Read until at least one event is decoded (or the body ends), for at most `within`.
+    /// Read until the answer has begun — an event with content (text, a tool call,
+    /// reasoning) or an error — or the body ended, for at most `within`. Events before it
+    /// (a trailer arriving first) are kept. A body that ends with no content at all is an
+    /// empty answer ([`UpstreamError::EmptyStream`]) unless Kiro said why it is empty: content
+    /// filtered or the context window full (protocol notes, "The completion trailer").
     pub(crate) async fn wait_first_event(&mut self, within: Duration) -> Result<(), UpstreamError> {
         let deadline = Instant::now() + within;
-        while self.pending.is_empty() && !self.finished {
+        while !self.pending.iter().any(begins_answer) && !self.finished {
             if !self.read_more(deadline).await {
                 return Err(UpstreamError::FirstTokenTimeout {
                     timeout: within,
@@ -61,10 +65,16 @@ impl EventStream {
                 });
             }
         }
-        match self.pending.is_empty() {
-            true => self.deferred_error.take().map_or(Ok(()), Err),
-            false => Ok(()),
+        if self.pending.iter().any(begins_answer) {
+            return Ok(());
         }
+        if let Some(err) = self.deferred_error.take() {
+            return Err(err);
+        }
+        if self.pending.iter().any(explains_emptiness) {
+            return Ok(());
+        }
+        Err(UpstreamError::EmptyStream)
     }
 
     /// The next event; `None` at the end of the answer. After an error, `None` follows. When
@@ -127,5 +137,29 @@ impl EventStream {
                 Err(e) => tracing::warn!("skipping an unreadable Kiro event: {e}"),
             }
         }
+    }
+}
+
+/// An event that shows the answer has begun (or failed).
+fn begins_answer(event: &KiroEvent) -> bool {
+    matches!(
+        event,
+        KiroEvent::Text(_)
+            | KiroEvent::ToolUse { .. }
+            | KiroEvent::Reasoning { .. }
+            | KiroEvent::Exception { .. }
+            | KiroEvent::Error { .. }
+    )
+}
+
+/// A trailer event that explains an answer without content: filtered, or no room left.
+fn explains_emptiness(event: &KiroEvent) -> bool {
+    match event {
+        KiroEvent::Metadata { stop_reason, .. } => matches!(
+            stop_reason.as_deref(),
+            Some("CONTENT_FILTERED" | "MODEL_CONTEXT_WINDOW_EXCEEDED")
+        ),
+        KiroEvent::ContextUsage { percentage } => *percentage >= 100.0,
+        _ => false,
     }
 }

@@ -49,6 +49,10 @@ pub enum UpstreamError {
     /// No usable credentials.
     #[error("{0}")]
     Credentials(#[from] CredentialError),
+    /// Kiro answered 200 and ended the stream without any content or reason (seen on the
+    /// live service; the request is resent once before anything reached the client).
+    #[error("Kiro ended its answer without any content")]
+    EmptyStream,
     /// Not sent: Kiro asked the gateway to wait, and the wait is not over.
     #[error("held back for {}s more: {}", .0.remaining.as_secs(), .0.message)]
     Held(ActiveHold),
@@ -429,6 +433,11 @@ impl UpstreamError {
             UpstreamError::Decode(_) | UpstreamError::InStream { .. } => {
                 ApiError::new(ErrorKind::Upstream, self.to_string())
             }
+            UpstreamError::EmptyStream => ApiError::new(
+                ErrorKind::Upstream,
+                "Kiro ended its answer twice without any content; try again, or try another model.",
+            )
+            .with_code("empty_answer"),
             UpstreamError::Credentials(err) => credential_error(err),
         }
     }
