@@ -19,7 +19,7 @@ mod ui;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 
@@ -55,6 +55,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             crate::logs::trace_requests,
         ));
     Router::new()
+        .route("/", get(home))
         .route("/health", get(health::health))
         .nest("/v1", v1)
         .nest("/admin", admin::router(state.clone()))
@@ -84,6 +85,28 @@ pub(crate) fn dialect_of(path: &str, headers: &axum::http::HeaderMap) -> Dialect
     } else {
         Dialect::OpenAi
     }
+}
+
+/// `GET /` (printed in the banner; Claude Code also probes it with `HEAD` at start): a
+/// browser goes to the web UI, anything else gets where things are.
+async fn home(request: Request) -> Response {
+    let wants_html = request
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        return axum::response::Redirect::to("/ui/").into_response();
+    }
+    axum::Json(serde_json::json!({
+        "name": "Kiro Gateway",
+        "version": env!("CARGO_PKG_VERSION"),
+        "ui": "/ui/",
+        "health": "/health",
+        "openai_base_path": "/v1",
+        "anthropic_base_path": "/",
+    }))
+    .into_response()
 }
 
 async fn not_found(request: Request) -> Response {
