@@ -83,7 +83,9 @@ pub fn parse_messages_request(body: &[u8], purpose: Purpose) -> Result<MessagesR
         return Err(messages_field.invalid("must contain at least one message"));
     }
     let mut messages = Vec::with_capacity(message_items.len());
+    let mut issued_tool_ids = std::collections::HashSet::new();
     for item in &message_items {
+        check_tool_result_ids(item, &mut issued_tool_ids)?;
         match parse_message(item)? {
             Entry::System(None) => {}
             Entry::System(Some(text)) if messages.is_empty() => system_parts.push(text),
@@ -192,6 +194,42 @@ fn strip_billing_header(text: &str) -> String {
         .join("\n")
         .trim()
         .to_owned()
+}
+
+/// Every `tool_result` must answer a `tool_use` an earlier assistant turn issued, as in
+/// Anthropic's API (Kiro would otherwise get a result for a call it never made).
+fn check_tool_result_ids<'a>(
+    item: &At<'a>,
+    issued: &mut std::collections::HashSet<&'a str>,
+) -> Result<(), ApiError> {
+    let Some(content) = item.get("content") else {
+        return Ok(());
+    };
+    if !content.value.is_array() {
+        return Ok(());
+    }
+    let role = item.get("role").and_then(|r| r.value.as_str());
+    for block in content.items()? {
+        let kind = block.get("type").and_then(|t| t.value.as_str());
+        match (role, kind) {
+            (Some("assistant"), Some("tool_use")) => {
+                if let Some(id) = block.get("id").and_then(|i| i.value.as_str()) {
+                    issued.insert(id);
+                }
+            }
+            (Some("user"), Some("tool_result")) => {
+                let id_field = block.require("tool_use_id")?;
+                let id = id_field.str()?;
+                if !issued.contains(id) {
+                    return Err(id_field.invalid(format!(
+                        "`{id}` does not answer a `tool_use` block of an earlier assistant message"
+                    )));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// One item of `messages`: Claude Code (2.1.19x with newer models) also sends
@@ -476,6 +514,32 @@ mod tests {
             vec![Part::Text(format!("{LATE_SYSTEM_PREFIX}Late."))]
         );
         assert_eq!(conv.messages[2].role, Role::Assistant);
+    }
+
+    #[test]
+    fn a_tool_result_must_answer_an_earlier_tool_use() {
+        let err = parse(json!({"model": "m", "max_tokens": 10, "messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"},
+                {"type": "tool_result", "tool_use_id": "toolu_9", "content": "?"},
+            ]},
+        ]}))
+        .unwrap_err();
+        assert_eq!(
+            err.param.as_deref(),
+            Some("messages[2].content[1].tool_use_id")
+        );
+        assert!(err.message.contains("toolu_9"), "{}", err.message);
+        let early = parse(json!({"model": "m", "max_tokens": 10, "messages": [
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}]},
+        ]}))
+        .unwrap_err();
+        assert_eq!(
+            early.param.as_deref(),
+            Some("messages[0].content[0].tool_use_id")
+        );
     }
 
     #[test]

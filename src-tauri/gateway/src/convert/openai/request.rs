@@ -7,10 +7,10 @@
 //!   [`Wording::OpenAi`]) so every type error is a 400 whose `param` is the exact field path
 //!   (`messages[2].content`, `messages[0].content[1].image_url`, `tools[3].function.name`,
 //!   …). Unknown fields are ignored. `temperature`, `top_p`, `seed`, `presence_penalty`,
-//!   `frequency_penalty`, `logit_bias`, `logprobs`, `top_logprobs`, `user`, `metadata`,
-//!   `store`, `service_tier`, `prediction`, `modalities` are accepted and ignored
-//!   **without** type checks (Kiro has no such parameters; refusing a client over an
-//!   ignored field helps nobody).
+//!   `frequency_penalty` are type-checked (a number, as OpenAI requires) and then ignored;
+//!   `logit_bias`, `logprobs`, `top_logprobs`, `user`, `metadata`, `store`, `service_tier`,
+//!   `prediction`, `modalities` are accepted and ignored (Kiro has no such parameters). An
+//!   assistant tool call's `function.arguments` must be a string, as in OpenAI's API.
 //! * **system / developer** messages that come before the first user/assistant/tool
 //!   message become [`Conversation::system`], joined in order with a blank line. Later
 //!   ones (some agents inject reminders mid-conversation) become a user message whose text
@@ -282,6 +282,16 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
         }
     }
 
+    // Ignored (Kiro has no such knobs), but a wrong type is refused as OpenAI does.
+    for key in [
+        "temperature",
+        "top_p",
+        "presence_penalty",
+        "frequency_penalty",
+        "seed",
+    ] {
+        root.check_number(key)?;
+    }
     let stream = root.opt_bool("stream")?.unwrap_or(false);
     let include_usage = match root.get("stream_options") {
         None => false,
@@ -603,8 +613,7 @@ fn parse_arguments(function: &At<'_>) -> Result<Value, ApiError> {
                 _ => Ok(serde_json::json!({ "_raw": s })),
             }
         }
-        Value::Object(_) => Ok(v.value.clone()),
-        _ => Err(v.type_error("a string")),
+        _ => Err(v.type_error("a string (the arguments as JSON text)")),
     }
 }
 
