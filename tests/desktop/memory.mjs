@@ -107,9 +107,16 @@ function measure(state, pid) {
   rows.push(`| ${state} | ${m.pss.toFixed(1)} | ${m.rss.toFixed(1)} | ${m.parts} |`);
 }
 
+// A window manager and a tray host (tests/desktop/tray_host.py): without a tray, closing the
+// window quits the app instead of hiding it.
 const wm = spawn('openbox', ['--sm-disable'], { stdio: 'ignore' });
+const host = spawn('python3', [new URL('./tray_host.py', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+let hostOut = '';
+host.stdout.on('data', (d) => (hostOut += d));
+await until('the tray host', () => hostOut.includes('ready'), 15000);
 const app = launch(['--minimized'], 'minimized');
 try {
+  await until('the icon registered with the tray host', () => /^item \S+/m.test(hostOut), 60000);
   await until('/health', healthy, 60000);
   await sleep(SETTLE_MS);
   measure('started `--minimized`, no window', app.child.pid);
@@ -127,6 +134,7 @@ try {
 } finally {
   app.child.kill('SIGTERM');
   await app.exited;
+  host.kill();
   wm.kill();
 }
 
