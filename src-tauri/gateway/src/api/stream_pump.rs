@@ -5,7 +5,9 @@
 //! at once; once the output is finished (stop sequence, max tokens, error) the upstream is
 //! dropped without waiting for Kiro to end. A ping, when the dialect has one, follows every
 //! interval of upstream silence: a timeout around the upstream read, whose pending read
-//! survives the timeout (Kiro's own idle timeout still counts the whole silence).
+//! survives the timeout (Kiro's own idle timeout still counts the whole silence). Events that
+//! give the client nothing (a tool call is held until complete) also get a ping once the
+//! client has heard nothing for the interval.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -119,6 +121,9 @@ struct Pump<O, W> {
     queue: VecDeque<Bytes>,
     log: RequestLog,
     ping: Option<(Duration, Bytes)>,
+    /// When bytes last went to the client: events that produce nothing for the client (a
+    /// tool call's fragments, held until the call is complete) still leave it waiting.
+    last_sent: std::time::Instant,
     _guard: StreamGuard,
 }
 
@@ -188,12 +193,14 @@ pub fn stream<O: Output, W: Wire<O>>(
         queue: VecDeque::new(),
         log,
         ping,
+        last_sent: std::time::Instant::now(),
         _guard: guard,
     };
     pump.push(first);
     let body = futures::stream::unfold(pump, |mut pump| async move {
         loop {
             if let Some(bytes) = pump.queue.pop_front() {
+                pump.last_sent = std::time::Instant::now();
                 return Some((Ok::<_, Infallible>(bytes), pump));
             }
             if pump.done {
@@ -216,6 +223,14 @@ pub fn stream<O: Output, W: Wire<O>>(
                 None => continue,
                 Some(Some(Ok(event))) => {
                     let items = pump.output.on_event(event);
+                    if items.is_empty() {
+                        if let Some((interval, ping)) = &pump.ping {
+                            if pump.last_sent.elapsed() >= *interval {
+                                let ping = ping.clone();
+                                pump.queue.push_back(ping);
+                            }
+                        }
+                    }
                     pump.push(items);
                 }
                 Some(Some(Err(err))) => {
