@@ -1,22 +1,39 @@
-//! The main window: show/focus, and close-to-tray.
+//! The main window: created when first shown, destroyed when closed to the tray.
+//!
+//! The window is built in code, not declared in `tauri.conf.json`: a declared window (and its
+//! WebKitGTK web process, about 100 MiB) exists from the start even when the app starts
+//! hidden at login, and hiding it keeps all of that. Destroying it on close-to-tray lets
+//! WebKit's processes go; the next "Open" builds a fresh one (docs/benchmarks.md measures
+//! both).
 
-use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
 
 use crate::controller::DesktopGateway;
 
 pub const MAIN: &str = "main";
 
-/// Show, unminimize and focus the main window.
+/// Show, unminimize and focus the main window, creating it if there is none.
 pub fn show<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window(MAIN) {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();
+        return;
+    }
+    let built = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+        .title("Kiro Gateway")
+        .inner_size(1100.0, 760.0)
+        .min_inner_size(720.0, 480.0)
+        .visible(true)
+        .focused(true)
+        .build();
+    if let Err(err) = built {
+        tracing::error!("cannot open the window: {err}");
     }
 }
 
-/// Closing the window hides it when "close to tray" is on and a tray exists; otherwise the
-/// close is a Quit.
+/// Closing the window destroys it when "close to tray" is on and a tray exists (the app
+/// keeps running); otherwise the close is a Quit.
 pub fn on_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     if window.label() != MAIN {
         return;
@@ -26,7 +43,7 @@ pub fn on_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
         let to_tray = app.state::<DesktopGateway>().close_to_tray() && crate::tray::available(app);
         api.prevent_close();
         if to_tray {
-            let _ = window.hide();
+            let _ = window.destroy();
         } else {
             crate::controller::quit(app.clone());
         }
