@@ -1,5 +1,6 @@
-//! HTTP routes: OpenAI, Anthropic, health, `/admin` (UI API), `/ui` (web UI); the guard
-//! (Host, Origin, content type) and auth middleware; errors in the caller's dialect.
+//! HTTP routes: OpenAI, Anthropic, health, `/` (where things are), `/admin` (UI API), `/ui`
+//! (web UI); the request id (outermost), guard (Host, Origin, content type) and auth
+//! middleware; errors in the caller's dialect. `HEAD` is answered wherever `GET` is.
 
 pub mod admin;
 mod anthropic;
@@ -7,6 +8,7 @@ mod auth;
 mod body;
 mod guard;
 mod health;
+mod home;
 pub mod key_attempts;
 mod models;
 pub(crate) mod openai;
@@ -55,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             crate::logs::trace_requests,
         ));
     Router::new()
+        .route("/", get(home::home))
         .route("/health", get(health::health))
         .nest("/v1", v1)
         .nest("/admin", admin::router(state.clone()))
@@ -66,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             (state.clone(), Arc::new(guard_policy(&state))),
             guard::guard,
         ))
+        .layer(middleware::from_fn(crate::request_id::assign_request_ids))
 }
 
 fn guard_policy(state: &AppState) -> HostPolicy {
