@@ -145,6 +145,19 @@ async fn malformed_requests_are_4xx_invalid_request_errors() {
             "temperature as string",
             with(ok_request(), "temperature", json!("hot")),
         ),
+        (
+            "tool_result without its tool_use",
+            with(
+                ok_request(),
+                "messages",
+                json!([
+                    {"role": "user", "content": "run it"},
+                    {"role": "assistant", "content": "(the call was compacted away)"},
+                    {"role": "user", "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_gone", "content": "ok"}]}
+                ]),
+            ),
+        ),
         ("system as number", with(ok_request(), "system", json!(7))),
         (
             "system block of type image",
@@ -175,6 +188,35 @@ async fn malformed_requests_are_4xx_invalid_request_errors() {
         assert_eq!(error_type(&body), "invalid_request_error");
     }
     assert_eq!(gw.fake.chat_calls(), 0, "nothing invalid reached Kiro");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_result_without_its_tool_use_names_the_field() {
+    let gw = start().await;
+    let body = with(
+        ok_request(),
+        "messages",
+        json!([
+            {"role": "user", "content": "run it"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"},
+                {"type": "tool_result", "tool_use_id": "toolu_2", "content": "ok"}]}
+        ]),
+    );
+    for path in ["/v1/messages", "/v1/messages/count_tokens"] {
+        let response = gw.post(path, &body).await;
+        assert_eq!(response.status(), 400, "{path}");
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(error_type(&json), "invalid_request_error");
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("messages[2].content[1].tool_use_id") && message.contains("toolu_2"),
+            "{path}: {message}"
+        );
+    }
+    assert_eq!(gw.fake.chat_calls(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

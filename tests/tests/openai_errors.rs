@@ -178,6 +178,41 @@ fn table() -> Vec<Case> {
             400,
             Some("messages[1].tool_calls"),
         ),
+        case(
+            "tool call arguments are an object",
+            with(json!({"messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function",
+                    "function": {"name": "f", "arguments": {"city": "Paris"}}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
+            ]})),
+            400,
+            Some("messages[1].tool_calls[0].function.arguments"),
+        ),
+        case(
+            "temperature is a string",
+            with(json!({"temperature": "hot"})),
+            400,
+            Some("temperature"),
+        ),
+        case(
+            "temperature above 2",
+            with(json!({"temperature": 2.5})),
+            400,
+            Some("temperature"),
+        ),
+        case(
+            "top_p is a string",
+            with(json!({"top_p": "0.9"})),
+            400,
+            Some("top_p"),
+        ),
+        case(
+            "seed is a string",
+            with(json!({"seed": "7"})),
+            400,
+            Some("seed"),
+        ),
         case("n = 2", with(json!({"n": 2})), 400, Some("n")),
         case("n is a string", with(json!({"n": "1"})), 400, Some("n")),
         case(

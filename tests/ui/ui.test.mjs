@@ -280,6 +280,20 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     await shot(page, 'logs-lines-light');
     await page.fill('#log-search', '');
     await page.click('[data-tab="requests"]');
+
+    // Each row shows its request id; clicking it shows only that request's row and lines.
+    const rid = page.locator('#req-body .req-id').first();
+    const id = (await rid.textContent()).trim();
+    assert.match(id, /^req_[0-9a-f]{32}$/);
+    await rid.click();
+    assert.equal(await page.inputValue('#log-search'), id);
+    assert.equal(await page.locator('#req-body tr').count(), 1);
+    await page.click('[data-tab="logs"]');
+    await page.locator('.log-line').first().waitFor();
+    const own = await page.locator('.log-line').allTextContents();
+    assert.ok(own.length >= 1 && own.every((l) => l.includes(id)), own.join('\n'));
+    await page.fill('#log-search', '');
+    await page.click('[data-tab="requests"]');
   });
 
   await t.test('settings: a bad port names the field; a busy port offers a free one', async () => {

@@ -1,4 +1,5 @@
-// Logs: request rows and log lines, live; level filter, search, pause, clear.
+// Logs: request rows and log lines, live; level filter, search (also by request id: click
+// an id to show only that request's row and lines), pause, clear.
 
 import { esc, icon, ICONS, copyButton, wireCopyButtons } from '../app.js';
 
@@ -40,14 +41,26 @@ function matches(text) {
   return !query || text.toLowerCase().includes(query);
 }
 
+/** A request id (`x-request-id`) that filters the view to its request when clicked. */
+function ridButton(id, cls) {
+  if (!id) return '';
+  return `<button type="button" class="${cls} mono" data-rid="${esc(id)}" title="Request id — click to show only this request">${esc(id)}</button>`;
+}
+
+function setQuery(text) {
+  root.querySelector('#log-search').value = text;
+  query = text.trim().toLowerCase();
+  render();
+}
+
 function renderRequests() {
   const body = root.querySelector('#req-body');
-  const rows = requests.filter((r) => matches(`${r.method} ${r.route} ${r.model || ''} ${r.status} ${r.error || ''}`));
+  const rows = requests.filter((r) => matches(`${r.method} ${r.route} ${r.model || ''} ${r.status} ${r.error || ''} ${r.request_id || ''}`));
   root.querySelector('#req-count').textContent = requests.length;
   body.innerHTML = rows.length ? rows.slice().reverse().map((r) => `
     <tr class="${r.status >= 400 ? 'row-error' : ''}">
       <td class="mono muted">${time(r.time)}</td>
-      <td class="req"><span class="method">${esc(r.method)}</span> <span class="mono">${esc(r.route)}</span>${r.stream ? ' <span class="tag">stream</span>' : ''}</td>
+      <td class="req"><span class="method">${esc(r.method)}</span> <span class="mono">${esc(r.route)}</span>${r.stream ? ' <span class="tag">stream</span>' : ''}${ridButton(r.request_id, 'req-id')}</td>
       <td class="mono">${esc(r.model || '—')}</td>
       <td><span class="status-code ${statusClass(r.status)}">${r.status}</span></td>
       <td class="num">${ms(r.latency_ms)}</td>
@@ -60,7 +73,7 @@ function renderRequests() {
 function renderLogs() {
   const list = root.querySelector('#log-list');
   const max = LEVELS.indexOf(level);
-  const rows = logs.filter((l) => LEVELS.indexOf(l.level) <= max && matches(`${l.target} ${l.message}`));
+  const rows = logs.filter((l) => LEVELS.indexOf(l.level) <= max && matches(`${l.target} ${l.message} ${l.request_id || ''}`));
   root.querySelector('#log-count').textContent = logs.length;
   const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.innerHTML = rows.length ? rows.map((l) => `
@@ -68,7 +81,7 @@ function renderLogs() {
       <span class="log-time">${time(l.time)}</span>
       <span class="log-level">${l.level}</span>
       <span class="log-target">${esc(l.target.replace(/^kiro_gateway::/, ''))}</span>
-      <span class="log-msg">${esc(l.message)}</span>
+      <span class="log-msg">${ridButton(l.request_id, 'log-rid')}${esc(l.message)}</span>
     </div>`).join('') : `<div class="empty">${logs.length ? 'No line matches the filter.' : 'No log lines yet.'}</div>`;
   if (stick || !paused) list.scrollTop = list.scrollHeight;
 }
@@ -170,7 +183,7 @@ export function mount(el, context) {
       <select class="input select" id="level-filter" title="Show this level and more severe">
         ${LEVELS.map((l) => `<option value="${l}">${l[0] + l.slice(1).toLowerCase()}</option>`).join('')}
       </select>
-      <input class="input search" id="log-search" type="search" placeholder="Search" spellcheck="false">
+      <input class="input search" id="log-search" type="search" placeholder="Search or request id" spellcheck="false">
       <span class="spacer"></span>
       <span class="live" id="live-badge"><span class="dot"></span><span>Live</span></span>
       <button class="btn" type="button" id="pause-btn">${icon(ICONS.pause)}<span>Pause</span></button>
@@ -194,6 +207,8 @@ export function mount(el, context) {
       tab = t.dataset.tab;
       render();
     }
+    const rid = e.target.closest('[data-rid]');
+    if (rid) setQuery(rid.dataset.rid);
   });
   el.querySelector('#level-filter').addEventListener('change', (e) => {
     level = e.target.value;

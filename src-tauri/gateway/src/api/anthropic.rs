@@ -26,6 +26,7 @@ use crate::convert::anthropic::stream::{
 };
 use crate::error::{ApiError, Dialect};
 use crate::kiro::EventStream;
+use crate::logs::RequestTrace;
 
 /// Upstream silence after which a `ping` event is sent (Claude Code and proxies keep the
 /// stream alive with it). `KIRO_GATEWAY_PING_INTERVAL_MS` overrides it (tests).
@@ -80,16 +81,31 @@ fn anthropic_wording(mut err: ApiError) -> ApiError {
 
 /// `POST /v1/messages/count_tokens`: `{"input_tokens": N}` — the same local estimate that
 /// `message_start` carries for the same request (see `convert::usage` for the method).
+/// Its request row names the model and the estimate (as input tokens).
 pub async fn count_tokens(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let trace = request.extensions().get::<RequestTrace>().cloned();
     let result = async {
         let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
         let parsed = parse_messages_request(&body, Purpose::CountTokens)?;
+        if let Some(trace) = &trace {
+            trace.set_model(&parsed.conversation.model);
+        }
         estimate_prompt(&state, &parsed.conversation).await
     }
     .await;
     match result {
-        Ok(tokens) => Json(json!({ "input_tokens": tokens })).into_response(),
-        Err(err) => err.into_response_for(Dialect::Anthropic),
+        Ok(tokens) => {
+            if let Some(trace) = &trace {
+                trace.set_usage(Some(tokens), None);
+            }
+            Json(json!({ "input_tokens": tokens })).into_response()
+        }
+        Err(err) => {
+            if let Some(trace) = &trace {
+                trace.set_error(&err.message);
+            }
+            err.into_response_for(Dialect::Anthropic)
+        }
     }
 }
 

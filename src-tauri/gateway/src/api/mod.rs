@@ -1,5 +1,6 @@
-//! HTTP routes: OpenAI, Anthropic, health, `/admin` (UI API), `/ui` (web UI); the guard
-//! (Host, Origin, content type) and auth middleware; errors in the caller's dialect.
+//! HTTP routes: OpenAI, Anthropic, health, `/` (where things are), `/admin` (UI API), `/ui`
+//! (web UI); the request id (outermost), guard (Host, Origin, content type) and auth
+//! middleware; errors in the caller's dialect. `HEAD` is answered wherever `GET` is.
 
 pub mod admin;
 mod anthropic;
@@ -7,6 +8,7 @@ mod auth;
 mod body;
 mod guard;
 mod health;
+mod home;
 pub mod key_attempts;
 mod models;
 pub(crate) mod openai;
@@ -19,7 +21,7 @@ mod ui;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 
@@ -55,7 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             crate::logs::trace_requests,
         ));
     Router::new()
-        .route("/", get(home))
+        .route("/", get(home::home))
         .route("/health", get(health::health))
         .nest("/v1", v1)
         .nest("/admin", admin::router(state.clone()))
@@ -67,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             (state.clone(), Arc::new(guard_policy(&state))),
             guard::guard,
         ))
+        .layer(middleware::from_fn(crate::request_id::assign_request_ids))
 }
 
 fn guard_policy(state: &AppState) -> HostPolicy {
@@ -85,28 +88,6 @@ pub(crate) fn dialect_of(path: &str, headers: &axum::http::HeaderMap) -> Dialect
     } else {
         Dialect::OpenAi
     }
-}
-
-/// `GET /` (printed in the banner; Claude Code also probes it with `HEAD` at start): a
-/// browser goes to the web UI, anything else gets where things are.
-async fn home(request: Request) -> Response {
-    let wants_html = request
-        .headers()
-        .get(axum::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    if wants_html {
-        return axum::response::Redirect::to("/ui/").into_response();
-    }
-    axum::Json(serde_json::json!({
-        "name": "Kiro Gateway",
-        "version": env!("CARGO_PKG_VERSION"),
-        "ui": "/ui/",
-        "health": "/health",
-        "openai_base_path": "/v1",
-        "anthropic_base_path": "/",
-    }))
-    .into_response()
 }
 
 async fn not_found(request: Request) -> Response {

@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 use super::requests::RequestRecord;
@@ -34,6 +36,8 @@ pub struct LogRecord {
     pub level: String,
     pub target: String,
     pub message: String,
+    /// The id of the HTTP request the line was logged for (`x-request-id`), if any.
+    pub request_id: Option<String>,
 }
 
 /// What live subscribers receive.
@@ -117,12 +121,24 @@ impl LogBuffer {
 
     /// Store a log line (redacted) and send it to live subscribers.
     pub fn push_log(&self, level: &str, target: &str, message: &str) -> LogRecord {
+        self.push_request_log(level, target, message, None)
+    }
+
+    /// [`push_log`](Self::push_log) for a line logged while serving request `request_id`.
+    pub fn push_request_log(
+        &self,
+        level: &str,
+        target: &str,
+        message: &str,
+        request_id: Option<&str>,
+    ) -> LogRecord {
         let record = LogRecord {
             seq: self.next_seq(),
             time: Utc::now(),
             level: level.to_owned(),
             target: target.to_owned(),
             message: self.inner.redactor.redact(message),
+            request_id: request_id.map(str::to_owned),
         };
         lock(&self.inner.logs).push(record.clone());
         let _ = self.inner.live.send(LogEvent::Log(record.clone()));
@@ -181,13 +197,60 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// `tracing_subscriber` layer writing each event into a [`LogBuffer`]. Level filtering is
-/// left to the subscriber's filter.
+/// left to the subscriber's filter. An event inside a span with a `request_id` field (the
+/// `request` span of `crate::request_id`) is stored with that id.
 pub struct LogBufferLayer {
     buffer: LogBuffer,
 }
 
-impl<S: Subscriber> Layer<S> for LogBufferLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+/// A span's `request_id` field, kept in the span's extensions.
+struct SpanRequestId(String);
+
+#[derive(Default)]
+struct RequestIdField(Option<String>);
+
+impl Visit for RequestIdField {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "request_id" {
+            self.0 = Some(value.to_owned());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "request_id" {
+            self.0 = Some(format!("{value:?}"));
+        }
+    }
+}
+
+impl<S> Layer<S> for LogBufferLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !attrs
+            .metadata()
+            .fields()
+            .iter()
+            .any(|f| f.name() == "request_id")
+        {
+            return;
+        }
+        let mut field = RequestIdField::default();
+        attrs.record(&mut field);
+        if let (Some(value), Some(span)) = (field.0, ctx.span(id)) {
+            span.extensions_mut().insert(SpanRequestId(value));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let request_id = ctx.event_scope(event).and_then(|scope| {
+            scope.into_iter().find_map(|span| {
+                span.extensions()
+                    .get::<SpanRequestId>()
+                    .map(|r| r.0.clone())
+            })
+        });
         let mut text = EventText::default();
         event.record(&mut text);
         let meta = event.metadata();
@@ -198,8 +261,12 @@ impl<S: Subscriber> Layer<S> for LogBufferLayer {
             }
             message.push_str(&text.fields);
         }
-        self.buffer
-            .push_log(meta.level().as_str(), meta.target(), &message);
+        self.buffer.push_request_log(
+            meta.level().as_str(),
+            meta.target(),
+            &message,
+            request_id.as_deref(),
+        );
     }
 }
 
@@ -316,6 +383,22 @@ mod tests {
         assert!(line.message.contains("attempt=2"), "{}", line.message);
         assert!(!line.message.contains("kgw_registered_secret_123"));
         assert!(!line.message.contains("abcdef123456"));
+    }
+
+    #[test]
+    fn lines_inside_a_request_span_carry_its_id() {
+        let buffer = LogBuffer::new(10, 10, Redactor::new());
+        let subscriber = tracing_subscriber::registry().with(buffer.layer());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("outside");
+            let span = tracing::error_span!("request", request_id = %"req_abc");
+            let _in = span.enter();
+            tracing::info_span!("inner").in_scope(|| tracing::warn!("nested"));
+        });
+        let logs = buffer.logs(None);
+        assert_eq!(logs[0].request_id, None);
+        assert_eq!(logs[1].request_id.as_deref(), Some("req_abc"));
+        assert_eq!(logs[1].message, "nested");
     }
 
     #[test]

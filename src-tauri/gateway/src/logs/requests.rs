@@ -3,6 +3,8 @@
 //! middleware that stores one record when the response ends — for a stream, when its last
 //! byte is sent or the client goes away.
 //!
+//! The record carries the request's id when `crate::request_id`'s middleware ran first.
+//!
 //! Handlers take `Extension(trace): Extension<RequestTrace>` and call its setters; nothing
 //! else is needed. Code outside a request (or a test) can call
 //! [`LogBuffer::record_request`](super::LogBuffer::record_request) directly.
@@ -19,12 +21,16 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::LogBuffer;
+use crate::request_id::RequestId;
 
 /// One finished HTTP request.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct RequestRecord {
     /// Assigned by the buffer (shared counter with log lines).
     pub seq: u64,
+    /// The request's `x-request-id` (see `crate::request_id`), when it went through the
+    /// router.
+    pub request_id: Option<String>,
     /// When the request arrived.
     pub time: DateTime<Utc>,
     pub method: String,
@@ -107,6 +113,7 @@ impl RequestTrace {
         let latency_ms = self.started.elapsed().as_millis() as u64;
         self.with(|s| RequestRecord {
             seq: 0,
+            request_id: head.request_id.clone(),
             time,
             method: head.method.clone(),
             route: head.route.clone(),
@@ -129,6 +136,7 @@ impl Default for RequestTrace {
 }
 
 struct Head {
+    request_id: Option<String>,
     method: String,
     route: String,
     status: u16,
@@ -160,6 +168,10 @@ pub async fn trace_requests(
     let time = Utc::now();
     let trace = RequestTrace::new();
     let method = request.method().to_string();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.as_str().to_owned());
     // Inside a nested router the URI is relative; the original one has the full path.
     let route = request
         .extensions()
@@ -191,6 +203,7 @@ pub async fn trace_requests(
         trace: trace.clone(),
         time,
         head: Head {
+            request_id,
             method,
             route,
             status: status.as_u16(),
@@ -238,15 +251,23 @@ mod tests {
             .route_layer(middleware::from_fn_with_state(
                 buffer.clone(),
                 trace_requests,
-            ));
+            ))
+            .layer(middleware::from_fn(crate::request_id::assign_request_ids));
         let response = app
-            .oneshot(Request::get("/v1/x").body(Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/v1/x")
+                    .header("x-request-id", "client-id-1")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-request-id"], "client-id-1");
         let records = buffer.requests();
         assert_eq!(records.len(), 1);
         let r = &records[0];
+        assert_eq!(r.request_id.as_deref(), Some("client-id-1"));
         assert_eq!(r.method, "GET");
         assert_eq!(r.route, "/v1/x");
         assert_eq!(r.model.as_deref(), Some("claude-sonnet-4.5"));

@@ -5,6 +5,7 @@
 //! | `system` (string or text blocks; `cache_control` accepted) | `system`, Claude Code's per-request billing line removed |
 //! | `role: "system"` items in `messages` (newer Claude Code) | joined to `system` before the first turn; a user turn prefixed `[System message]` after it |
 //! | `text`, `image` (base64), `tool_use`, `tool_result`, `thinking` | the matching [`Part`] |
+//! | `tool_result` whose `tool_use_id` no earlier assistant `tool_use` issued | 400 naming `messages[i].content[j].tool_use_id` (as Anthropic) |
 //! | `redacted_thinking` | dropped (it cannot be replayed as text) |
 //! | `thinking` from earlier turns | re-encoded upstream as `<thinking>…</thinking>` before the turn's text when thinking is on, dropped otherwise (protocol doc §5.9; done by `kiro_request`); signatures are not checked |
 //! | `document` with text source | text part titled with the document title |
@@ -15,6 +16,8 @@
 //! | `max_tokens` (required), `stop_sequences` | enforced by the gateway on the output |
 //! | `metadata.user_id` with a session id | `session_id` (reused as Kiro's conversation id) |
 //! | `temperature`, `top_p`, `top_k` | type-checked, then ignored (Kiro has no such fields) |
+
+use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -83,10 +86,9 @@ pub fn parse_messages_request(body: &[u8], purpose: Purpose) -> Result<MessagesR
         return Err(messages_field.invalid("must contain at least one message"));
     }
     let mut messages = Vec::with_capacity(message_items.len());
-    let mut issued_tool_ids = std::collections::HashSet::new();
+    let mut tool_use_ids = HashSet::new();
     for item in &message_items {
-        check_tool_result_ids(item, &mut issued_tool_ids)?;
-        match parse_message(item)? {
+        match parse_message(item, &mut tool_use_ids)? {
             Entry::System(None) => {}
             Entry::System(Some(text)) if messages.is_empty() => system_parts.push(text),
             Entry::System(Some(text)) => messages.push(Message {
@@ -196,42 +198,6 @@ fn strip_billing_header(text: &str) -> String {
         .to_owned()
 }
 
-/// Every `tool_result` must answer a `tool_use` an earlier assistant turn issued, as in
-/// Anthropic's API (Kiro would otherwise get a result for a call it never made).
-fn check_tool_result_ids<'a>(
-    item: &At<'a>,
-    issued: &mut std::collections::HashSet<&'a str>,
-) -> Result<(), ApiError> {
-    let Some(content) = item.get("content") else {
-        return Ok(());
-    };
-    if !content.value.is_array() {
-        return Ok(());
-    }
-    let role = item.get("role").and_then(|r| r.value.as_str());
-    for block in content.items()? {
-        let kind = block.get("type").and_then(|t| t.value.as_str());
-        match (role, kind) {
-            (Some("assistant"), Some("tool_use")) => {
-                if let Some(id) = block.get("id").and_then(|i| i.value.as_str()) {
-                    issued.insert(id);
-                }
-            }
-            (Some("user"), Some("tool_result")) => {
-                let id_field = block.require("tool_use_id")?;
-                let id = id_field.str()?;
-                if !issued.contains(id) {
-                    return Err(id_field.invalid(format!(
-                        "`{id}` does not answer a `tool_use` block of an earlier assistant message"
-                    )));
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// One item of `messages`: Claude Code (2.1.19x with newer models) also sends
 /// `role: "system"` items there, which join the system prompt before the first turn and
 /// become a marked user turn after it (the same rule as the chat route).
@@ -241,7 +207,11 @@ enum Entry {
     Message(Message),
 }
 
-fn parse_message(item: &At<'_>) -> Result<Entry, ApiError> {
+/// `tool_use_ids`: the ids of the `tool_use` blocks of earlier assistant messages; this
+/// message's are added, and each of its `tool_result`s must answer one of them (the
+/// Anthropic API refuses a result without its call, e.g. after a compaction that dropped
+/// the call).
+fn parse_message(item: &At<'_>, tool_use_ids: &mut HashSet<String>) -> Result<Entry, ApiError> {
     item.object()?;
     let role_field = item.require("role")?;
     let role = match role_field.str()? {
@@ -263,7 +233,23 @@ fn parse_message(item: &At<'_>) -> Result<Entry, ApiError> {
         Value::Array(_) => {
             let mut parts = Vec::new();
             for block in content.items()? {
-                parts.extend(parse_block(&block)?);
+                let part = parse_block(&block)?;
+                match &part {
+                    Some(Part::ToolUse { id, .. }) if role == Role::Assistant => {
+                        tool_use_ids.insert(id.clone());
+                    }
+                    Some(Part::ToolResult { tool_use_id, .. })
+                        if !tool_use_ids.contains(tool_use_id) =>
+                    {
+                        return Err(block.require("tool_use_id")?.invalid(format!(
+                            "unexpected `tool_use_id` found in `tool_result` blocks: {tool_use_id}. \
+                             Each `tool_result` block must have a corresponding `tool_use` block \
+                             in an earlier assistant message"
+                        )));
+                    }
+                    _ => {}
+                }
+                parts.extend(part);
             }
             parts
         }
@@ -700,6 +686,32 @@ mod tests {
     }
 
     #[test]
+    fn a_result_without_its_call_says_which() {
+        let err = parse(json!({"model": "m", "max_tokens": 1, "messages": [
+            {"role": "user", "content": "x"},
+            {"role": "assistant", "content": "no call here"},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": "ok"}]}]}))
+        .unwrap_err();
+        assert_eq!(err.kind, crate::error::ErrorKind::InvalidRequest);
+        assert_eq!(
+            err.message,
+            "`messages[2].content[0].tool_use_id`: unexpected `tool_use_id` found in `tool_result` blocks: toolu_9. Each `tool_result` block must have a corresponding `tool_use` block in an earlier assistant message"
+        );
+    }
+
+    #[test]
+    fn results_may_answer_calls_of_any_earlier_turn() {
+        let req = parse(json!({"model": "m", "max_tokens": 1, "messages": [
+            {"role": "user", "content": "x"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]},
+            {"role": "user", "content": "interrupting"},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "late"}]}]}))
+        .unwrap();
+        assert_eq!(req.conversation.messages.len(), 5);
+    }
+
+    #[test]
     fn malformed_requests_name_the_field() {
         let cases: Vec<(Value, &str)> = vec![
             (json!({"max_tokens": 1, "messages": []}), "model"),
@@ -774,6 +786,20 @@ mod tests {
             (
                 json!({"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}),
                 "max_tokens",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [
+                    {"role": "user", "content": "x"},
+                    {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]},
+                    {"role": "user", "content": [
+                        {"type": "tool_result", "tool_use_id": "t1", "content": "ok"},
+                        {"type": "tool_result", "tool_use_id": "t_gone", "content": "ok"}]}]}),
+                "messages[2].content[1].tool_use_id",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [
+                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]}]}),
+                "messages[0].content[0].tool_use_id",
             ),
         ];
         for (value, param) in cases {

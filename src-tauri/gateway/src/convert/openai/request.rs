@@ -7,20 +7,22 @@
 //!   [`Wording::OpenAi`]) so every type error is a 400 whose `param` is the exact field path
 //!   (`messages[2].content`, `messages[0].content[1].image_url`, `tools[3].function.name`,
 //!   …). Unknown fields are ignored. `temperature`, `top_p`, `seed`, `presence_penalty`,
-//!   `frequency_penalty` are type-checked (a number, as OpenAI requires) and then ignored;
-//!   `logit_bias`, `logprobs`, `top_logprobs`, `user`, `metadata`, `store`, `service_tier`,
-//!   `prediction`, `modalities` are accepted and ignored (Kiro has no such parameters). An
-//!   assistant tool call's `function.arguments` must be a string, as in OpenAI's API.
+//!   `frequency_penalty`, `logit_bias`, `logprobs`, `top_logprobs`, `user`, `metadata`,
+//!   `store`, `service_tier` are type-checked the way OpenAI does ([`SAMPLING_FIELDS`];
+//!   `temperature`, `top_p` and the penalties also against OpenAI's ranges), then ignored
+//!   (Kiro has no such parameters); `null` is accepted for each. `prediction` and
+//!   `modalities` are ignored unchecked.
 //! * **system / developer** messages that come before the first user/assistant/tool
 //!   message become [`Conversation::system`], joined in order with a blank line. Later
 //!   ones (some agents inject reminders mid-conversation) become a user message whose text
 //!   is `"[System message]\n"` + the text, at their position, so their order is kept.
 //!   A conversation of system/developer messages only is sent as one user message holding
 //!   their text (OpenAI answers such requests; Kiro needs a user turn).
-//! * **Assistant tool-call arguments** are parsed as JSON. An empty string is `{}`. Text
-//!   that is not a JSON *object* (unparsable, e.g. a call truncated in an earlier turn, or
-//!   another JSON type) is kept as `{"_raw": "<the text>"}` instead of refusing the whole
-//!   conversation. Objects sent instead of a string are accepted as-is.
+//! * **Assistant tool-call arguments** must be a string (as OpenAI requires; an object is
+//!   a 400 naming `messages[i].tool_calls[j].function.arguments`) and are parsed as JSON.
+//!   An empty string is `{}`. Text that is not a JSON *object* (unparsable, e.g. a call
+//!   truncated in an earlier turn, or another JSON type) is kept as `{"_raw": "<the
+//!   text>"}` instead of refusing the whole conversation.
 //! * **Tool results**: `tool` messages must name a `tool_call_id` issued by an earlier
 //!   assistant message (else 400). Legacy `function` messages are matched by `name` to the
 //!   latest earlier assistant call of that function (legacy assistant `function_call`s get
@@ -282,16 +284,6 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
         }
     }
 
-    // Ignored (Kiro has no such knobs), but a wrong type is refused as OpenAI does.
-    for key in [
-        "temperature",
-        "top_p",
-        "presence_penalty",
-        "frequency_penalty",
-        "seed",
-    ] {
-        root.check_number(key)?;
-    }
     let stream = root.opt_bool("stream")?.unwrap_or(false);
     let include_usage = match root.get("stream_options") {
         None => false,
@@ -301,6 +293,7 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
         }
     };
     let parallel_tool_calls = root.opt_bool("parallel_tool_calls")?;
+    check_sampling_fields(&root)?;
 
     let max_tokens = match root.get("max_completion_tokens") {
         Some(v) => Some(v.positive_u32()?),
@@ -339,6 +332,88 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, ApiError> {
         stream,
         include_usage,
     })
+}
+
+/// What an accepted-and-ignored field must be.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// A number within `[min, max]`.
+    Number {
+        min: f64,
+        max: f64,
+    },
+    Integer,
+    Bool,
+    Str,
+    Object,
+}
+
+/// The accepted-and-ignored fields and what OpenAI requires of each.
+const SAMPLING_FIELDS: &[(&str, Expect)] = &[
+    ("temperature", Expect::Number { min: 0.0, max: 2.0 }),
+    ("top_p", Expect::Number { min: 0.0, max: 1.0 }),
+    (
+        "presence_penalty",
+        Expect::Number {
+            min: -2.0,
+            max: 2.0,
+        },
+    ),
+    (
+        "frequency_penalty",
+        Expect::Number {
+            min: -2.0,
+            max: 2.0,
+        },
+    ),
+    ("seed", Expect::Integer),
+    ("top_logprobs", Expect::Integer),
+    ("logprobs", Expect::Bool),
+    ("store", Expect::Bool),
+    ("user", Expect::Str),
+    ("service_tier", Expect::Str),
+    ("logit_bias", Expect::Object),
+    ("metadata", Expect::Object),
+];
+
+/// Type (and range) checks of [`SAMPLING_FIELDS`], in OpenAI's words.
+fn check_sampling_fields(root: &At<'_>) -> Result<(), ApiError> {
+    for (key, expect) in SAMPLING_FIELDS {
+        let Some(field) = root.get(key) else {
+            continue;
+        };
+        match *expect {
+            Expect::Number { min, max } => {
+                let n = field
+                    .value
+                    .as_f64()
+                    .ok_or_else(|| field.type_error("a decimal"))?;
+                if n < min {
+                    return Err(field.invalid(format!(
+                        "decimal below minimum value. Expected a value >= {min}, but got {n} instead"
+                    )));
+                }
+                if n > max {
+                    return Err(field.invalid(format!(
+                        "decimal above maximum value. Expected a value <= {max}, but got {n} instead"
+                    )));
+                }
+            }
+            Expect::Integer => {
+                field.i64()?;
+            }
+            Expect::Bool => {
+                field.bool()?;
+            }
+            Expect::Str => {
+                field.str()?;
+            }
+            Expect::Object => {
+                field.object()?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `'<path>' must not be empty.`
@@ -613,7 +688,7 @@ fn parse_arguments(function: &At<'_>) -> Result<Value, ApiError> {
                 _ => Ok(serde_json::json!({ "_raw": s })),
             }
         }
-        _ => Err(v.type_error("a string (the arguments as JSON text)")),
+        _ => Err(v.type_error("a string")),
     }
 }
 

@@ -272,6 +272,64 @@ fn malformed_cases() -> Vec<(&'static str, Value, Option<&'static str>, &'static
             "expected a string",
         ),
         (
+            "tool call arguments object",
+            with(
+                m.clone(),
+                "messages",
+                json!([{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": "{}"}}, {"id": "c", "function": {"name": "f", "arguments": {"k": 1}}}]}]),
+            ),
+            Some("messages[1].tool_calls[1].function.arguments"),
+            "Invalid type for 'messages[1].tool_calls[1].function.arguments': expected a string, but got an object instead.",
+        ),
+        (
+            "temperature string",
+            with(m.clone(), "temperature", json!("hot")),
+            Some("temperature"),
+            "Invalid type for 'temperature': expected a decimal, but got a string instead.",
+        ),
+        (
+            "temperature too high",
+            with(m.clone(), "temperature", json!(3)),
+            Some("temperature"),
+            "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.",
+        ),
+        (
+            "top_p string",
+            with(m.clone(), "top_p", json!("1")),
+            Some("top_p"),
+            "expected a decimal, but got a string",
+        ),
+        (
+            "top_p negative",
+            with(m.clone(), "top_p", json!(-0.5)),
+            Some("top_p"),
+            "Expected a value >= 0, but got -0.5 instead",
+        ),
+        (
+            "presence_penalty bool",
+            with(m.clone(), "presence_penalty", json!(true)),
+            Some("presence_penalty"),
+            "expected a decimal",
+        ),
+        (
+            "seed decimal",
+            with(m.clone(), "seed", json!(1.5)),
+            Some("seed"),
+            "expected an integer",
+        ),
+        (
+            "user number",
+            with(m.clone(), "user", json!(5)),
+            Some("user"),
+            "expected a string",
+        ),
+        (
+            "metadata string",
+            with(m.clone(), "metadata", json!("x")),
+            Some("metadata"),
+            "expected an object",
+        ),
+        (
             "n = 2",
             with(m.clone(), "n", json!(2)),
             Some("n"),
@@ -543,6 +601,9 @@ fn ignored_and_unknown_fields_are_accepted() {
         ("parallel_tool_calls", json!(false)),
         ("some_future_field", json!({"x": [1]})),
         ("stop", Value::Null),
+        ("temperature", Value::Null),
+        ("top_logprobs", json!(0)),
+        ("logprobs", json!(false)),
         ("max_tokens", Value::Null),
     ] {
         v[k] = val;
