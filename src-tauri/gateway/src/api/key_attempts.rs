@@ -1,7 +1,8 @@
 //! Slowing down key guessing from other machines: after [`MAX_FAILURES`] wrong keys within
 //! [`WINDOW`] from one address, that address is refused for [`BLOCK`] without its key being
-//! compared. Loopback peers are exempt: every tool on this machine shares 127.0.0.1, and one
-//! misconfigured tool must not lock out the others (a local process can read the key anyway).
+//! compared. This machine's own address (127.0.0.1 / ::1, also IPv4-mapped) is exempt: every
+//! local tool connects from it, and one misconfigured tool must not lock out the others (a
+//! local process can read the key anyway).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -14,6 +15,14 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 pub const BLOCK: Duration = Duration::from_secs(60);
 /// Addresses remembered at most; the oldest windows are dropped beyond it.
 const MAX_TRACKED: usize = 4096;
+
+/// The address every local tool connects from.
+fn is_this_machine(peer: IpAddr) -> bool {
+    match peer.to_canonical() {
+        IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+        IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Record {
@@ -32,7 +41,7 @@ pub struct KeyAttempts {
 impl KeyAttempts {
     /// How long `peer` must still wait, if it is blocked.
     pub fn blocked_for(&self, peer: IpAddr, now: Instant) -> Option<Duration> {
-        if peer.is_loopback() || !self.any.load(Ordering::Relaxed) {
+        if is_this_machine(peer) || !self.any.load(Ordering::Relaxed) {
             return None;
         }
         let map = self.by_peer.lock().unwrap_or_else(|e| e.into_inner());
@@ -41,7 +50,7 @@ impl KeyAttempts {
     }
 
     pub fn record_failure(&self, peer: IpAddr, now: Instant) {
-        if peer.is_loopback() {
+        if is_this_machine(peer) {
             return;
         }
         self.any.store(true, Ordering::Relaxed);
@@ -86,7 +95,7 @@ impl KeyAttempts {
     }
 
     pub fn record_success(&self, peer: IpAddr) {
-        if peer.is_loopback() || !self.any.load(Ordering::Relaxed) {
+        if is_this_machine(peer) || !self.any.load(Ordering::Relaxed) {
             return;
         }
         self.by_peer
@@ -132,6 +141,11 @@ mod tests {
         let attempts = KeyAttempts::default();
         let t0 = Instant::now();
         let local: IpAddr = [127, 0, 0, 1].into();
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        for _ in 0..MAX_FAILURES * 2 {
+            attempts.record_failure(mapped, t0);
+        }
+        assert_eq!(attempts.blocked_for(mapped, t0), None);
         let lan: IpAddr = [10, 0, 0, 3].into();
         for _ in 0..MAX_FAILURES * 2 {
             attempts.record_failure(local, t0);
