@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod kiro;
 pub mod logs;
 pub mod loopback_chat;
+pub mod metrics;
 pub mod responses_store;
 pub mod secrets;
 pub mod server;

@@ -1,5 +1,6 @@
-//! HTTP routes: OpenAI, Anthropic, health, `/admin` (UI API), `/ui` (web UI); the guard
-//! (Host, Origin, content type) and auth middleware; errors in the caller's dialect.
+//! HTTP routes: OpenAI, Anthropic, health, `/metrics` (Prometheus), `/admin` (UI API), `/ui`
+//! (web UI); the guard (Host, Origin, content type) and auth middleware; errors in the
+//! caller's dialect.
 
 pub mod admin;
 mod anthropic;
@@ -8,6 +9,7 @@ mod body;
 mod guard;
 mod health;
 pub mod key_attempts;
+mod metrics;
 mod models;
 pub(crate) mod openai;
 mod pipeline;
@@ -56,6 +58,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ));
     Router::new()
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::metrics))
         .nest("/v1", v1)
         .nest("/admin", admin::router(state.clone()))
         .merge(ui::router())

@@ -12,6 +12,7 @@ use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use serde_json::Value;
 
+use super::retries::{RetryCause, RetryCounts};
 use super::stream::EventStream;
 use super::upstream_error::UpstreamError;
 use crate::config::Config;
@@ -92,6 +93,7 @@ pub struct KiroClient {
     http: reqwest::Client,
     credentials: Arc<Credentials>,
     settings: ClientSettings,
+    retries: Arc<RetryCounts>,
 }
 
 impl KiroClient {
@@ -104,7 +106,13 @@ impl KiroClient {
             http,
             credentials,
             settings,
+            retries: Arc::default(),
         }
+    }
+
+    /// Calls sent again so far, by cause (`GET /metrics`).
+    pub fn retries(&self) -> &Arc<RetryCounts> {
+        &self.retries
     }
 
     pub fn credentials(&self) -> &Arc<Credentials> {
@@ -143,6 +151,7 @@ impl KiroClient {
                 refreshed = true;
                 tracing::info!("Kiro rejected the access token; refreshing once");
                 self.credentials.on_rejected(&token).await?;
+                self.retries.record(RetryCause::BearerRejected);
                 continue;
             }
             if err.is_throttled() && throttled < self.settings.max_429_retries {
@@ -152,6 +161,7 @@ impl KiroClient {
                 };
                 if wait <= self.settings.max_retry_wait {
                     throttled += 1;
+                    self.retries.record(RetryCause::Throttled);
                     tracing::warn!(
                         wait_ms = wait.as_millis() as u64,
                         "Kiro throttled the request; waiting before retry {throttled}"
@@ -162,6 +172,7 @@ impl KiroClient {
             }
             if err.is_transient() && failed_attempts + 1 < self.settings.max_attempts {
                 failed_attempts += 1;
+                self.retries.record(RetryCause::Transient);
                 let wait = jittered_backoff(self.settings.backoff_base, failed_attempts);
                 tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "Kiro request failed; retrying");
                 tokio::time::sleep(wait).await;
@@ -170,6 +181,7 @@ impl KiroClient {
             if err.is_no_answer() {
                 if resends < self.settings.first_token_retries {
                     resends += 1;
+                    self.retries.record(RetryCause::of_no_answer(&err));
                     tracing::warn!(error = %err, "no answer from Kiro in time; resending");
                     continue;
                 }

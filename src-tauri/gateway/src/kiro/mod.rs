@@ -5,6 +5,7 @@ pub mod client;
 pub mod events;
 pub mod eventstream;
 pub mod models;
+pub mod retries;
 pub mod stream;
 pub mod upstream_error;
 pub mod usage_limits;
