@@ -36,10 +36,12 @@ impl std::fmt::Debug for UpstreamCollector {
 }
 
 impl Collector for UpstreamCollector {
+    // Unlike a registered metric's, a collector's help text is written as given (no `.`
+    // added), hence the full stops.
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut family = encoder.encode_descriptor(
             RETRIES,
-            "Upstream calls sent again before answering the client, by cause",
+            "Upstream calls sent again before answering the client, by cause.",
             None,
             MetricType::Counter,
         )?;
@@ -50,7 +52,7 @@ impl Collector for UpstreamCollector {
         let (ok, failed) = self.credentials.refresh_outcomes();
         let mut family = encoder.encode_descriptor(
             REFRESHES,
-            "Kiro access-token refresh calls, by outcome",
+            "Kiro access-token refresh calls, by outcome.",
             None,
             MetricType::Counter,
         )?;
