@@ -105,7 +105,9 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
 
     // Two OpenAI non-streaming answers.
     for text in ["first question", "second question"] {
-        add(usage(&ok_json(&gw, "/v1/chat/completions", &chat(text)).await["usage"]));
+        add(usage(
+            &ok_json(&gw, "/v1/chat/completions", &chat(text)).await["usage"],
+        ));
     }
     // One Anthropic stream.
     let (events, _) = read_sse(gw.messages(&message("stream me", true)).await).await;
@@ -117,7 +119,9 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
     assert_eq!(bad.status(), 400);
     // Throttled once (Retry-After: 0), then answered: one retry, a 200.
     gw.fake.push_script(Script::throttled(Some(0)));
-    add(usage(&ok_json(&gw, "/v1/messages", &message("throttled once", false)).await["usage"]));
+    add(usage(
+        &ok_json(&gw, "/v1/messages", &message("throttled once", false)).await["usage"],
+    ));
     // Throttled for an hour: not waited out, the client gets the 429.
     gw.fake.push_script(Script::throttled(Some(3600)));
     let throttled = gw.post("/v1/chat/completions", &chat("throttled")).await;
@@ -128,12 +132,18 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
     add(usage(&ok_json(&gw, "/v1/responses", &body).await["usage"]));
     // The bearer token rejected once: one refresh, one retry, a 200.
     gw.fake.revoke_next(1);
-    add(usage(&ok_json(&gw, "/v1/messages", &message("after a refresh", false)).await["usage"]));
+    add(usage(
+        &ok_json(&gw, "/v1/messages", &message("after a refresh", false)).await["usage"],
+    ));
     assert_eq!(gw.fake.refresh_calls(), 1);
 
     let m = scrape(&gw).await;
 
-    let requests = series(&m, "kiro_gateway_requests_total", &["route", "status", "model"]);
+    let requests = series(
+        &m,
+        "kiro_gateway_requests_total",
+        &["route", "status", "model"],
+    );
     let expected: BTreeMap<_, _> = [
         (key(&["/v1/chat/completions", "200", KIRO_MODEL]), 2.0),
         (key(&["/v1/chat/completions", "400", "other"]), 1.0),
@@ -247,7 +257,11 @@ async fn a_stream_the_client_abandons_is_counted_as_499_and_closed() {
     let mut seen = None;
     for _ in 0..100 {
         let m = scrape(&gw).await;
-        let requests = series(&m, "kiro_gateway_requests_total", &["route", "status", "model"]);
+        let requests = series(
+            &m,
+            "kiro_gateway_requests_total",
+            &["route", "status", "model"],
+        );
         let active = series(&m, "kiro_gateway_active_streams", &[])[&key(&[])];
         seen = Some((requests.clone(), active));
         if requests.get(&want) == Some(&1.0) && active == 0.0 {
