@@ -42,6 +42,7 @@ impl AppState {
         usage: Arc<UsageLimits>,
         api_key: Option<Secret<String>>,
     ) -> Arc<Self> {
+        let metrics = Arc::new(Metrics::watching(&kiro));
         Arc::new(AppState {
             config,
             kiro,
@@ -49,7 +50,7 @@ impl AppState {
             usage,
             api_key: ApiKey::new(api_key),
             started_at: Instant::now(),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             responses: Default::default(),
             logs: LogBuffer::default(),
             admin: None,
@@ -110,15 +111,25 @@ impl ApiKey {
     }
 }
 
-/// Request counters for `/health` and the UI. Relaxed atomics: no lock on the request path.
+/// Request counters for `/health` and the UI, and the Prometheus view for `/metrics`.
+/// Relaxed atomics: no lock on the request path.
 #[derive(Default)]
 pub struct Metrics {
     pub requests: AtomicU64,
     pub errors: AtomicU64,
     pub active_streams: AtomicU64,
+    pub prometheus: crate::metrics::Prometheus,
 }
 
 impl Metrics {
+    /// Counters that also show `kiro`'s retries and token refreshes on `/metrics`.
+    pub fn watching(kiro: &KiroClient) -> Self {
+        Metrics {
+            prometheus: crate::metrics::Prometheus::watching(kiro),
+            ..Metrics::default()
+        }
+    }
+
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             requests: self.requests.load(Ordering::Relaxed),
@@ -130,6 +141,7 @@ impl Metrics {
     /// Counts an open stream until the guard is dropped.
     pub fn stream_guard(self: &Arc<Self>) -> StreamGuard {
         self.active_streams.fetch_add(1, Ordering::Relaxed);
+        self.prometheus.stream_opened();
         StreamGuard(self.clone())
     }
 }
@@ -146,5 +158,6 @@ pub struct StreamGuard(Arc<Metrics>);
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.0.active_streams.fetch_sub(1, Ordering::Relaxed);
+        self.0.prometheus.stream_closed();
     }
 }

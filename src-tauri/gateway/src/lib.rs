@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod kiro;
 pub mod logs;
 pub mod loopback_chat;
+pub mod metrics;
 pub mod request_id;
 pub mod responses_store;
 pub mod secrets;

@@ -130,6 +130,7 @@ async fn start(
     let stop_sequences = conversation.stop_sequences.clone();
     let max_tokens = conversation.max_output_tokens;
     let mut prepared = prepare(state, conversation).await?;
+    log.set_metrics_model(&prepared.metrics_model);
     let upstream = open_upstream(state, &mut prepared).await?;
     log.mark_first_byte();
     let output = MessageOutput::new(MessageOutputOptions {
@@ -169,9 +170,9 @@ async fn complete(
     state: &Arc<AppState>,
     mut output: MessageOutput,
     upstream: EventStream,
-    log: RequestLog,
+    mut log: RequestLog,
 ) -> Response {
-    collect(&mut output, upstream).await;
+    collect(&mut output, upstream, &mut log).await;
     match output.into_message() {
         Ok(message) => {
             let usage = super::pipeline::usage_pair(&message["usage"]);

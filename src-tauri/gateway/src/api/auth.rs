@@ -73,13 +73,19 @@ pub async fn require_api_key(
     next: Next,
 ) -> Response {
     let dialect = dialect_of(request.uri().path(), request.headers());
-    match check_key(&state, &request) {
-        KeyCheck::Open | KeyCheck::Accepted => next.run(request).await,
-        KeyCheck::Wrong => unauthorized("Incorrect API key provided. Use the key shown by `kiro-gateway` at start-up (or in the app's Settings).")
-            .into_response_for(dialect),
-        KeyCheck::Missing => unauthorized("Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.")
-            .into_response_for(dialect),
-        KeyCheck::Throttled(wait) => throttled(wait).into_response_for(dialect),
+    match refusal(check_key(&state, &request)) {
+        None => next.run(request).await,
+        Some(err) => err.into_response_for(dialect),
+    }
+}
+
+/// The error for a key check that did not pass (401 or 429); `None` when it passed.
+pub(crate) fn refusal(check: KeyCheck) -> Option<ApiError> {
+    match check {
+        KeyCheck::Open | KeyCheck::Accepted => None,
+        KeyCheck::Wrong => Some(unauthorized("Incorrect API key provided. Use the key shown by `kiro-gateway` at start-up (or in the app's Settings).")),
+        KeyCheck::Missing => Some(unauthorized("Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.")),
+        KeyCheck::Throttled(wait) => Some(throttled(wait)),
     }
 }
 

@@ -1,6 +1,6 @@
-//! HTTP routes: OpenAI, Anthropic, health, `/` (where things are), `/admin` (UI API), `/ui`
-//! (web UI); the request id (outermost), guard (Host, Origin, content type) and auth
-//! middleware; errors in the caller's dialect. `HEAD` is answered wherever `GET` is.
+//! HTTP routes: OpenAI, Anthropic, health, `/` (where things are), `/metrics` (Prometheus),
+//! `/admin` (UI API), `/ui` (web UI); the request id (outermost), guard (Host, Origin, content
+//! type) and auth middleware; errors in the caller's dialect. `HEAD` is answered wherever `GET` is.
 
 pub mod admin;
 mod anthropic;
@@ -10,6 +10,7 @@ mod guard;
 mod health;
 mod home;
 pub mod key_attempts;
+mod metrics;
 mod models;
 pub(crate) mod openai;
 mod pipeline;
@@ -59,6 +60,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(home::home))
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::metrics))
         .nest("/v1", v1)
         .nest("/admin", admin::router(state.clone()))
         .merge(ui::router())

@@ -63,6 +63,7 @@ async fn start_chat(
         conversation.model = resolved.upstream_id;
     }
     let mut prepared = prepare(state, conversation).await?;
+    log.set_metrics_model(&prepared.metrics_model);
     let upstream = open_upstream(state, &mut prepared).await?;
     log.mark_first_byte();
     let output = ChatOutput::new(ChatOutputOptions {
@@ -101,9 +102,9 @@ async fn complete(
     mut output: ChatOutput,
     upstream: EventStream,
     response_format: &ResponseFormat,
-    log: RequestLog,
+    mut log: RequestLog,
 ) -> Response {
-    collect(&mut output, upstream).await;
+    collect(&mut output, upstream, &mut log).await;
     match output.into_completion() {
         Ok(mut completion) => {
             let usage = usage_pair(&completion["usage"]);

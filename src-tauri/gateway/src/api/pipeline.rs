@@ -1,12 +1,13 @@
 //! The request path shared by every client dialect: model resolution, the Kiro request,
 //! the upstream call, and the request log line.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::Request;
 
-use crate::app::AppState;
+use crate::app::{AppState, Metrics};
 use crate::convert::conversation::{Conversation, Thinking};
 use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
 use crate::convert::usage::estimate_conversation_tokens;
@@ -15,6 +16,7 @@ use crate::kiro::catalog::CatalogSource;
 use crate::kiro::models::{close_matches, context_window, resolve_model};
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
+use crate::metrics::{Finished, OTHER_MODEL};
 
 /// Reasoning budget when a `-thinking` model name turns reasoning on without a budget.
 const MODEL_SUFFIX_THINKING_BUDGET: u32 = 20_000;
@@ -26,6 +28,9 @@ pub struct Prepared {
     pub prompt_tokens: u64,
     pub context_window: u64,
     pub reasoning: bool,
+    /// The `model` label of the request's metrics: the Kiro model id when the catalogue
+    /// lists it, else [`OTHER_MODEL`] (never the client's own spelling).
+    pub metrics_model: String,
 }
 
 /// Resolve the model and build the Kiro body. `conversation.model` is the client's name;
@@ -41,7 +46,7 @@ pub async fn prepare(
         });
     }
     let model_id = resolved.upstream_id;
-    check_model(state, &conversation.model, &model_id).await?;
+    let listed = check_model(state, &conversation.model, &model_id).await?;
     let options = KiroRequestOptions {
         model_id: model_id.clone(),
         profile_arn: None,
@@ -57,6 +62,11 @@ pub async fn prepare(
         prompt_tokens: estimate_conversation_tokens(&conversation),
         context_window: context_window(&model_id),
         reasoning: conversation.thinking.is_some(),
+        metrics_model: if listed {
+            model_id
+        } else {
+            OTHER_MODEL.to_owned()
+        },
         kiro,
     })
 }
@@ -74,16 +84,17 @@ pub async fn estimate_prompt(
 }
 
 /// A model the account's catalogue does not list is refused with close matches. When the
-/// catalogue could not be fetched, the name is passed through and Kiro decides.
+/// catalogue could not be fetched, the name is passed through and Kiro decides. `Ok(true)`
+/// when the catalogue lists the model.
 async fn check_model(
     state: &Arc<AppState>,
     client_name: &str,
     model_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let catalog = state.models.get().await;
-    if catalog.source == CatalogSource::Fallback || catalog.models.iter().any(|m| m.id == model_id)
-    {
-        return Ok(());
+    let listed = catalog.models.iter().any(|m| m.id == model_id);
+    if listed || catalog.source == CatalogSource::Fallback {
+        return Ok(listed);
     }
     let known: Vec<String> = catalog
         .models
@@ -136,8 +147,10 @@ pub async fn open_upstream(
         })
 }
 
-/// Timing and outcome of one client request: logged when it ends, and handed to the
-/// request-recording middleware's [`RequestTrace`] (the UI's request rows) when there is one.
+/// Timing and outcome of one client request: logged and counted (`/metrics`) when it ends,
+/// and handed to the request-recording middleware's [`RequestTrace`] (the UI's request rows)
+/// when there is one. A request dropped before it ended (the client went away) is counted
+/// with status 499.
 #[derive(Default)]
 pub struct RequestLog {
     pub route: &'static str,
@@ -145,22 +158,63 @@ pub struct RequestLog {
     pub started: Option<Instant>,
     pub first_byte: Option<Instant>,
     trace: Option<RequestTrace>,
+    /// The `model` label ([`Prepared::metrics_model`]); [`OTHER_MODEL`] until resolved.
+    metrics_model: Option<String>,
+    /// Kiro credits charged so far (metering events).
+    credits: f64,
+    /// Where the request is counted; `None` for a log that was moved out (`mem::take`).
+    metrics: Option<Arc<Metrics>>,
+    finished: AtomicBool,
 }
+
+/// Status counted for a request that ended because the client went away (nginx's code).
+const CLIENT_CLOSED: u16 = 499;
 
 impl RequestLog {
     /// Counts the request and starts its clock.
     pub fn start(state: &AppState, route: &'static str, request: &Request) -> Self {
-        state
-            .metrics
-            .requests
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.requests.fetch_add(1, Ordering::Relaxed);
         RequestLog {
             route,
             model: String::new(),
             started: Some(Instant::now()),
             first_byte: None,
             trace: request.extensions().get::<RequestTrace>().cloned(),
+            metrics_model: None,
+            credits: 0.0,
+            metrics: Some(state.metrics.clone()),
+            finished: AtomicBool::new(false),
         }
+    }
+
+    /// The model as the metrics name it (see [`Prepared::metrics_model`]).
+    pub fn set_metrics_model(&mut self, model: &str) {
+        self.metrics_model = Some(model.to_owned());
+    }
+
+    /// Credits of one metering event.
+    pub fn add_credits(&mut self, credits: f64) {
+        if credits.is_finite() && credits > 0.0 {
+            self.credits += credits;
+        }
+    }
+
+    fn count(&self, status: u16, tokens: Option<(u64, u64)>) {
+        if self.finished.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let (Some(metrics), Some(started)) = (&self.metrics, self.started) else {
+            return;
+        };
+        metrics.prometheus.record(&Finished {
+            route: self.route,
+            status,
+            model: self.metrics_model.as_deref().unwrap_or(OTHER_MODEL),
+            duration: started.elapsed(),
+            ttft: self.first_byte.map(|t| t - started),
+            tokens,
+            credits: self.credits,
+        });
     }
 
     pub fn set_model(&mut self, model: &str) {
@@ -186,11 +240,9 @@ impl RequestLog {
         error: Option<&str>,
     ) {
         if status >= 400 {
-            state
-                .metrics
-                .errors
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.errors.fetch_add(1, Ordering::Relaxed);
         }
+        self.count(status, usage);
         let started = self.started.unwrap_or_else(Instant::now);
         let latency_ms = started.elapsed().as_millis() as u64;
         let ttft_ms = self.first_byte.map(|t| (t - started).as_millis() as u64);
@@ -212,6 +264,15 @@ impl RequestLog {
             error,
             "request"
         );
+    }
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        if self.metrics.is_some() && !self.finished.load(Ordering::Relaxed) {
+            tracing::debug!(route = self.route, model = %self.model, "request dropped before it ended");
+            self.count(CLIENT_CLOSED, None);
+        }
     }
 }
 

@@ -135,6 +135,7 @@ async fn start(
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     conversation.session_id = Some(session_id.clone());
     let mut prepared = prepare(state, conversation).await.map_err(input_param)?;
+    log.set_metrics_model(&prepared.metrics_model);
     let upstream = open_upstream(state, &mut prepared).await?;
     log.mark_first_byte();
     let echo = ResponseEcho {
@@ -202,9 +203,9 @@ async fn complete(
     mut output: ResponsesOutput,
     upstream: EventStream,
     save_as: Option<Save>,
-    log: RequestLog,
+    mut log: RequestLog,
 ) -> Response {
-    collect(&mut output, upstream).await;
+    collect(&mut output, upstream, &mut log).await;
     output.finish();
     if let Some(err) = output.error().cloned() {
         log.finish(state, err.status().as_u16(), None, Some(&err.message));

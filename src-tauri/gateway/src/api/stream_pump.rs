@@ -58,12 +58,20 @@ macro_rules! impl_output {
 }
 pub(crate) use impl_output;
 
+/// Credits of a metering event go on the request's log (metrics).
+fn note(log: &mut RequestLog, event: &KiroEvent) {
+    if let KiroEvent::Metering { usage, .. } = event {
+        log.add_credits(*usage);
+    }
+}
+
 /// Non-streaming: feed `output` until it is finished or the upstream ends; the upstream
 /// is dropped on return.
-pub async fn collect<O: Output>(output: &mut O, mut upstream: EventStream) {
+pub async fn collect<O: Output>(output: &mut O, mut upstream: EventStream, log: &mut RequestLog) {
     while !output.is_finished() {
         match upstream.next().await {
             Some(Ok(event)) => {
+                note(log, &event);
                 output.on_event(event);
             }
             Some(Err(err)) => {
@@ -222,6 +230,7 @@ pub fn stream<O: Output, W: Wire<O>>(
             match pump.read().await {
                 None => continue,
                 Some(Some(Ok(event))) => {
+                    note(&mut pump.log, &event);
                     let items = pump.output.on_event(event);
                     if items.is_empty() {
                         if let Some((interval, ping)) = &pump.ping {

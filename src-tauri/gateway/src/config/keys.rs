@@ -32,6 +32,7 @@ pub(crate) enum Setting {
     ClientWriteTimeout,
     LogLevel,
     AllowedHosts,
+    MetricsOpen,
 }
 
 /// How a key is spelled in each layer.
@@ -194,6 +195,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         Setting::AllowedHosts,
         "allowed_hosts",
         &["KIRO_GATEWAY_ALLOWED_HOSTS"],
+    ),
+    spec(
+        Setting::MetricsOpen,
+        "metrics_open",
+        &["KIRO_GATEWAY_METRICS_OPEN"],
     ),
 ];
 

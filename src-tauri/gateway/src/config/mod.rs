@@ -38,6 +38,7 @@
 //! | `client_write_timeout` | `client_write_timeout` | `KIRO_GATEWAY_CLIENT_WRITE_TIMEOUT` | — | `60` | seconds 1-3600 |
 //! | `log_level` | `log_level` | `KIRO_GATEWAY_LOG_LEVEL` | `--log-level` | `info` | `EnvFilter` directives; bare words must be levels |
 //! | `allowed_hosts` | `allowed_hosts` | `KIRO_GATEWAY_ALLOWED_HOSTS` | — | none | comma-separated host names (`*.` prefix for subdomains) accepted in `Host` besides loopback and IP addresses |
+//! | `metrics_open` | `metrics_open` | `KIRO_GATEWAY_METRICS_OPEN` | — | `false` | bool; `GET /metrics` without the API key; loopback host only |
 //! | `config_file` | — | — | `--config` | OS config dir `kiro-gateway/config.toml` | existing file if named explicitly |
 //!
 //! # Rules
@@ -147,6 +148,9 @@ pub struct Config {
     /// `KIRO_GATEWAY_ALLOWED_HOSTS`: host names accepted in `Host` besides loopback names and
     /// IP addresses (lower-case; `*.x` = any subdomain of x).
     pub allowed_hosts: Vec<String>,
+    /// `KIRO_GATEWAY_METRICS_OPEN` (default false): `GET /metrics` answers without the API
+    /// key. Only allowed (and only honoured) on loopback binds.
+    pub metrics_open: bool,
     /// Where the TOML file was read from, if one was.
     pub config_file: Option<PathBuf>,
 }
@@ -183,6 +187,7 @@ impl Default for Config {
             client_write_timeout: Duration::from_secs(60),
             log_level: "info".into(),
             allowed_hosts: Vec::new(),
+            metrics_open: false,
             config_file: None,
         }
     }
@@ -346,6 +351,7 @@ impl fmt::Debug for Config {
             .field("client_write_timeout", &self.client_write_timeout)
             .field("log_level", &self.log_level)
             .field("allowed_hosts", &self.allowed_hosts)
+            .field("metrics_open", &self.metrics_open)
             .field("config_file", &self.config_file)
             .finish()
     }

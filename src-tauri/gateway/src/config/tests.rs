@@ -277,6 +277,26 @@ fn no_auth_on_loopback_is_fine() {
 }
 
 #[test]
+fn metrics_open_is_off_by_default_and_loopback_only() {
+    assert!(!Fixture::new().load().unwrap().metrics_open);
+    let c = Fixture::new()
+        .env("KIRO_GATEWAY_METRICS_OPEN", "yes")
+        .load()
+        .unwrap();
+    assert!(c.metrics_open);
+    let c = Fixture::new()
+        .toml("metrics_open = true\nhost = \"::1\"\n")
+        .load()
+        .unwrap();
+    assert!(c.metrics_open);
+    let c = Fixture::new()
+        .toml("metrics_open = false\nhost = \"0.0.0.0\"\n")
+        .load()
+        .unwrap();
+    assert!(!c.metrics_open, "a closed /metrics is fine anywhere");
+}
+
+#[test]
 fn tilde_expansion() {
     let home = Path::new("/home/u");
     assert_eq!(
@@ -520,6 +540,23 @@ fn validation_errors_table() {
             "no_auth",
             "true",
             "host is 192.168.1.5",
+        ),
+        (
+            "metrics_open bad bool",
+            |f| f.env("KIRO_GATEWAY_METRICS_OPEN", "sometimes"),
+            "KIRO_GATEWAY_METRICS_OPEN",
+            "sometimes",
+            "a boolean",
+        ),
+        (
+            "metrics_open non-loopback",
+            |f| {
+                f.env("KIRO_GATEWAY_METRICS_OPEN", "true")
+                    .env("KIRO_GATEWAY_HOST", "0.0.0.0")
+            },
+            "KIRO_GATEWAY_METRICS_OPEN",
+            "true",
+            "only allowed on a loopback address",
         ),
         (
             "refresh token space",

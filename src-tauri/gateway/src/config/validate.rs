@@ -197,9 +197,14 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.api_key = Some(Secret::new(t.to_owned()));
             }
-            Setting::NoAuth => {
-                c.no_auth = parse_bool(t)
-                    .ok_or_else(|| error(r, key, "a boolean: true/false, 1/0, yes/no, on/off"))?
+            Setting::NoAuth | Setting::MetricsOpen => {
+                let on = parse_bool(t)
+                    .ok_or_else(|| error(r, key, "a boolean: true/false, 1/0, yes/no, on/off"))?;
+                if key == Setting::NoAuth {
+                    c.no_auth = on;
+                } else {
+                    c.metrics_open = on;
+                }
             }
             Setting::CredsFile => c.creds_file = Some(path_of(r)),
             Setting::CliDbFile => c.cli_db_file = Some(path_of(r)),
@@ -333,19 +338,34 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
         }
     }
 
+    let host_origin = raw
+        .get(&Setting::Host)
+        .map_or("host", |r| r.origin.as_str());
     if c.no_auth && !c.host.is_loopback() {
         let origin = raw
             .get(&Setting::NoAuth)
             .map_or("--no-auth", |r| r.origin.as_str());
-        let host_origin = raw
-            .get(&Setting::Host)
-            .map_or("host", |r| r.origin.as_str());
         return Err(ConfigError {
             key: origin.to_owned(),
             value: "true".into(),
             allowed: format!(
                 "--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost); \
                  {host_origin} is {}",
+                c.host
+            ),
+        });
+    }
+    if c.metrics_open && !c.host.is_loopback() {
+        let origin = raw
+            .get(&Setting::MetricsOpen)
+            .map_or("metrics_open", |r| r.origin.as_str());
+        return Err(ConfigError {
+            key: origin.to_owned(),
+            value: "true".into(),
+            allowed: format!(
+                "an open /metrics is only allowed on a loopback address (127.0.0.1, ::1, \
+                 localhost); {host_origin} is {}. Scrape with the API key instead \
+                 (Authorization: Bearer <key>)",
                 c.host
             ),
         });

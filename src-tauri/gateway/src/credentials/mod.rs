@@ -197,6 +197,8 @@ pub struct Credentials {
     listed_profile: Mutex<Option<String>>,
     list_attempt: Mutex<Option<Instant>>,
     refresh_count: AtomicU64,
+    /// Refresh calls that failed (the endpoint was asked and said no, or could not be reached).
+    refresh_failures: AtomicU64,
     adopted_count: AtomicU64,
     read_only: AtomicBool,
     read_only_warned: AtomicBool,
@@ -272,6 +274,7 @@ impl Credentials {
             listed_profile: Mutex::new(None),
             list_attempt: Mutex::new(None),
             refresh_count: AtomicU64::new(0),
+            refresh_failures: AtomicU64::new(0),
             adopted_count: AtomicU64::new(0),
             read_only: AtomicBool::new(read_only),
             read_only_warned: AtomicBool::new(false),
@@ -330,6 +333,14 @@ impl Credentials {
             read_only: self.read_only.load(Ordering::SeqCst),
             write_back_pending: self.write_back.is_pending(),
         }
+    }
+
+    /// Refresh calls this process made so far: `(succeeded, failed)` (`GET /metrics`).
+    pub fn refresh_outcomes(&self) -> (u64, u64) {
+        (
+            self.refresh_count.load(Ordering::Relaxed),
+            self.refresh_failures.load(Ordering::Relaxed),
+        )
     }
 
     /// Start watching the source's parent directory (debounced). The watch ends when the
@@ -614,7 +625,13 @@ impl Credentials {
         let result = match known_rejected {
             // Sending it again only gets the same answer (and looks like a retry storm).
             Some(said) => Err(CredentialError::RefreshRejected(said)),
-            None => refresh::refresh(&ctx, &cur.tokens).await,
+            None => {
+                let result = refresh::refresh(&ctx, &cur.tokens).await;
+                if result.is_err() {
+                    self.refresh_failures.fetch_add(1, Ordering::SeqCst);
+                }
+                result
+            }
         };
         match result {
             Ok(r) => {

@@ -13,6 +13,7 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_
 use serde_json::Value;
 
 use super::cooldown::{ActiveHold, Cooldown, CooldownCause};
+use super::retries::{RetryCause, RetryCounts};
 use super::stream::EventStream;
 use super::upstream_error::UpstreamError;
 use crate::config::Config;
@@ -95,6 +96,7 @@ pub struct KiroClient {
     settings: ClientSettings,
     /// Shared by every clone: a wait Kiro asked for holds back all requests.
     cooldown: Arc<Cooldown>,
+    retries: Arc<RetryCounts>,
 }
 
 impl KiroClient {
@@ -108,12 +110,18 @@ impl KiroClient {
             credentials,
             settings,
             cooldown: Arc::default(),
+            retries: Arc::default(),
         }
     }
 
     /// The hold in force, if Kiro asked the gateway to wait (for `/health` and the UI).
     pub fn hold(&self) -> Option<ActiveHold> {
         self.cooldown.active(Instant::now())
+    }
+
+    /// Calls sent again so far, by cause (`GET /metrics`).
+    pub fn retries(&self) -> &Arc<RetryCounts> {
+        &self.retries
     }
 
     pub fn credentials(&self) -> &Arc<Credentials> {
@@ -163,6 +171,7 @@ impl KiroClient {
                 refreshed = true;
                 tracing::info!("Kiro rejected the access token; refreshing once");
                 self.credentials.on_rejected(&token).await?;
+                self.retries.record(RetryCause::BearerRejected);
                 continue;
             }
             if err.is_throttled() && throttled < self.settings.max_429_retries {
@@ -172,6 +181,7 @@ impl KiroClient {
                 };
                 if wait <= self.settings.max_retry_wait {
                     throttled += 1;
+                    self.retries.record(RetryCause::Throttled);
                     tracing::warn!(
                         wait_ms = wait.as_millis() as u64,
                         "Kiro throttled the request; waiting before retry {throttled}"
@@ -182,6 +192,7 @@ impl KiroClient {
             }
             if err.is_transient() && failed_attempts + 1 < self.settings.max_attempts {
                 failed_attempts += 1;
+                self.retries.record(RetryCause::Transient);
                 let wait = jittered_backoff(self.settings.backoff_base, failed_attempts);
                 tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "Kiro request failed; retrying");
                 tokio::time::sleep(wait).await;
@@ -195,6 +206,7 @@ impl KiroClient {
             if err.is_no_answer() {
                 if resends < self.settings.first_token_retries {
                     resends += 1;
+                    self.retries.record(RetryCause::of_no_answer(&err));
                     tracing::warn!(error = %err, "no answer from Kiro in time; resending");
                     continue;
                 }

@@ -6,6 +6,7 @@ pub mod cooldown;
 pub mod events;
 pub mod eventstream;
 pub mod models;
+pub mod retries;
 pub mod stream;
 pub mod upstream_error;
 pub mod usage_limits;
