@@ -1,7 +1,8 @@
-//! The headless command line: `serve` (default), `doctor`, `models`.
+//! The headless command line: `serve` (default), `doctor`, `models`, `healthcheck`.
 
 mod api_key;
 mod doctor;
+mod healthcheck;
 mod models;
 mod serve;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Doctor,
     /// List the models your Kiro account offers.
     Models,
+    /// Exit 0 if the gateway configured here answers `/health` (for containers and services).
+    Healthcheck,
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -46,6 +49,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve::run(config).await,
         Command::Doctor => doctor::run(config).await,
         Command::Models => models::run(config).await,
+        Command::Healthcheck => healthcheck::run(config).await,
     }
 }
 
