@@ -88,11 +88,15 @@ impl DesktopGateway {
             .unwrap_or(0)
     }
 
-    /// "587 credits left" once GetUsageLimits answered.
+    /// "587 credits left · 12.5 today" (what is left once GetUsageLimits answered; what
+    /// this gateway spent today).
     pub fn credits_label(&self) -> Option<String> {
         let state = self.state()?;
         state.usage.spawn_refresh_if_stale();
-        state.usage.cached().map(|usage| usage.short_label())
+        kiro_gateway::status_view::credits_label(
+            state.usage.cached().as_ref(),
+            state.credits.summary().today.credits,
+        )
     }
 
     /// Start with the state in force (after Stop, or after a failed boot bind).

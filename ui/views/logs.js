@@ -2,6 +2,7 @@
 // an id to show only that request's row and lines), pause, clear.
 
 import { esc, icon, ICONS, copyButton, wireCopyButtons } from '../app.js';
+import { formatCredits } from '../lib/format.js';
 
 export const subtitle = 'Live requests and gateway logs — secrets are redacted';
 
@@ -66,8 +67,9 @@ function renderRequests() {
       <td class="num">${ms(r.latency_ms)}</td>
       <td class="num">${ms(r.ttft_ms)}</td>
       <td class="num">${r.input_tokens ?? '—'} / ${r.output_tokens ?? '—'}</td>
+      <td class="num">${r.credits == null ? '—' : formatCredits(r.credits)}</td>
       <td class="err-cell" title="${esc(r.error || '')}">${esc(r.error || '')}</td>
-    </tr>`).join('') : `<tr><td colspan="8" class="empty">${requests.length ? 'No request matches the search.' : 'No requests yet. Point a tool at the gateway or try the Chat tab.'}</td></tr>`;
+    </tr>`).join('') : `<tr><td colspan="9" class="empty">${requests.length ? 'No request matches the search.' : 'No requests yet. Point a tool at the gateway or try the Chat tab.'}</td></tr>`;
 }
 
 function renderLogs() {
@@ -192,7 +194,7 @@ export function mount(el, context) {
     <div class="card flush" id="pane-requests">
       <div class="table-wrap">
         <table class="table">
-          <thead><tr><th>Time</th><th>Request</th><th>Model</th><th>Status</th><th class="num">Latency</th><th class="num">TTFT</th><th class="num">Tokens in / out</th><th>Error</th></tr></thead>
+          <thead><tr><th>Time</th><th>Request</th><th>Model</th><th>Status</th><th class="num">Latency</th><th class="num">TTFT</th><th class="num">Tokens in / out</th><th class="num">Credits</th><th>Error</th></tr></thead>
           <tbody id="req-body"></tbody>
         </table>
       </div>

@@ -1,6 +1,7 @@
 // Overview: status with the fix for an error, endpoints, counters, credentials, snippets.
 
 import { esc, icon, ICONS, copyButton, wireCopyButtons, formatDuration, uiState } from '../app.js';
+import { formatCredits } from '../lib/format.js';
 
 export const subtitle = 'Your Kiro subscription as a local OpenAI- and Anthropic-compatible API';
 
@@ -150,6 +151,28 @@ function usageText(u) {
   return { text: parts.join(' · '), tone: left <= 0 ? 'tone-error' : '' };
 }
 
+// What this gateway spent (`status.credits_spent`, from each request's metering): today, this
+// month, and one bar per day for the last 30 days.
+function spentBlock(spent) {
+  if (!spent) return '<p class="muted small">Not known yet.</p>';
+  const days = spent.days || [];
+  const max = Math.max(...days.map((d) => d.credits), 0);
+  const bars = days.map((d) => {
+    const pct = max > 0 ? Math.max(2, Math.round((d.credits / max) * 100)) : 0;
+    const label = `${new Date(`${d.date}T00:00:00`).toLocaleDateString([], { month: 'short', day: 'numeric' })}: ${formatCredits(d.credits)} credits`;
+    return `<span class="spend-bar${d.credits > 0 ? '' : ' empty'}" style="height:${d.credits > 0 ? pct : 0}%" title="${esc(label)}" aria-label="${esc(label)}"></span>`;
+  }).join('');
+  const models = Object.entries(spent.today?.by_model || {}).sort((a, b) => b[1] - a[1]).slice(0, 3)
+    .map(([model, credits]) => `<span class="tag">${esc(model)} ${esc(formatCredits(credits))}</span>`).join(' ');
+  return `
+    <div class="stats spend-stats">
+      <div class="stat"><span class="stat-value" id="spent-today">${esc(formatCredits(spent.today?.credits))}</span><span class="stat-label">Today · ${spent.today?.requests ?? 0} requests</span></div>
+      <div class="stat"><span class="stat-value" id="spent-month">${esc(formatCredits(spent.month_credits))}</span><span class="stat-label">This month · ${spent.month_requests ?? 0} requests</span></div>
+    </div>
+    <div class="spend-chart" id="spent-chart" role="img" aria-label="Credits per day, last ${days.length} days">${bars}</div>
+    <p class="muted small">${models ? `Today by model: ${models}. ` : ''}As Kiro reports each request's cost; kept on this computer.</p>`;
+}
+
 function fixBlock(status) {
   const g = status.gateway || {};
   const fix = status.fix || {};
@@ -246,6 +269,7 @@ function render(status) {
       ${c.read_only ? '<dt>Write-back</dt><dd class="muted">Read-only source: refreshed tokens stay in memory</dd>' : ''}
     </dl>
     <p class="muted small creds-note">Tokens never leave this computer and are never shown here. To switch accounts, sign in again with the Kiro IDE or <code>kiro-cli login</code>; the gateway picks up the new token by itself.</p>`;
+  root.querySelector('#ov-spent').innerHTML = spentBlock(status.credits_spent);
   root.querySelector('#ov-tools').innerHTML = `
     <div class="tabs" role="tablist">${TOOLS.map(([id, name]) => `<button type="button" role="tab" class="tab${tool === id ? ' active' : ''}" data-tool="${id}">${name}</button>`).join('')}</div>
     <div class="snippet">
@@ -264,6 +288,7 @@ export async function mount(el, context) {
       <section class="card"><h2 class="card-title">Endpoints</h2><div id="ov-endpoints" class="endpoints"></div></section>
       <section class="card"><h2 class="card-title">Kiro credentials</h2><div id="ov-creds"></div></section>
     </div>
+    <section class="card"><h2 class="card-title">Credits spent</h2><div id="ov-spent"></div></section>
     <section class="card"><h2 class="card-title">Connect your tool</h2><div id="ov-tools"></div></section>`;
   wireCopyButtons(el);
   el.addEventListener('click', async (event) => {

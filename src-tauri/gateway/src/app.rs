@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::api::admin::AdminHandle;
 use crate::api::key_attempts::KeyAttempts;
 use crate::config::Config;
+use crate::credit_ledger::CreditLedger;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::usage_limits::UsageLimits;
 use crate::kiro::KiroClient;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub admin: Option<Arc<AdminHandle>>,
     /// Wrong keys per peer address (slows down guessing from the LAN).
     pub key_attempts: Arc<KeyAttempts>,
+    /// Kiro credits spent per day (from each request's metering).
+    pub credits: CreditLedger,
 }
 
 impl AppState {
@@ -43,6 +46,11 @@ impl AppState {
         api_key: Option<Secret<String>>,
     ) -> Arc<Self> {
         let metrics = Arc::new(Metrics::watching(&kiro));
+        // Opening the file needs the runtime (its saver task); without one, memory only.
+        let credits = match (&config.credits_file, tokio::runtime::Handle::try_current()) {
+            (Some(path), Ok(_)) => CreditLedger::open(path.clone()),
+            _ => CreditLedger::in_memory(),
+        };
         Arc::new(AppState {
             config,
             kiro,
@@ -55,6 +63,7 @@ impl AppState {
             logs: LogBuffer::default(),
             admin: None,
             key_attempts: Arc::default(),
+            credits,
         })
     }
 
@@ -73,6 +82,7 @@ impl AppState {
             logs: self.logs.clone(),
             admin: self.admin.clone(),
             key_attempts: self.key_attempts.clone(),
+            credits: self.credits.clone(),
         })
     }
 

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::kiro::usage_limits::UsageSummary;
 use crate::server::GatewayStatus;
 
 /// Which tray icon a status shows.
@@ -31,6 +32,24 @@ pub fn status_line(status: &GatewayStatus, streams: u64, credits: Option<&str>) 
         GatewayStatus::Stopped => "Stopped".to_owned(),
         GatewayStatus::Error { message, .. } => format!("Error: {}", shorten(message, 60)),
     }
+}
+
+/// The credits part of the status line: what is left (once Kiro's usage limits answered) and
+/// what this gateway spent today, e.g. "587 credits left · 12.5 today".
+pub fn credits_label(left: Option<&UsageSummary>, spent_today: f64) -> Option<String> {
+    let left = left.map(UsageSummary::short_label);
+    let today = (spent_today.is_finite() && spent_today > 0.0)
+        .then(|| format!("{} today", format_credits(spent_today)));
+    match (left, today) {
+        (Some(left), Some(today)) => Some(format!("{left} · {today}")),
+        (left, today) => left.or(today),
+    }
+}
+
+/// Credits with at most two decimals, trailing zeros dropped (`12.5`, `0.37`, `3`).
+pub fn format_credits(credits: f64) -> String {
+    let text = format!("{credits:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The label of the Start/Stop item, and whether it is enabled.
@@ -100,6 +119,30 @@ mod tests {
             message: message.into(),
             hint: "Use port 8001".into(),
         }
+    }
+
+    #[test]
+    fn the_credits_label_says_what_is_left_and_what_today_cost() {
+        let left = UsageSummary {
+            subscription: Some("KIRO PRO".into()),
+            used: 413.0,
+            limit: 1000.0,
+            remaining: 587.0,
+            unit_plural: "Credits".into(),
+            resets_at: None,
+        };
+        assert_eq!(credits_label(None, 0.0), None);
+        assert_eq!(
+            credits_label(Some(&left), 0.0).as_deref(),
+            Some("587 credits left")
+        );
+        assert_eq!(
+            credits_label(Some(&left), 12.5).as_deref(),
+            Some("587 credits left · 12.5 today")
+        );
+        assert_eq!(credits_label(None, 0.374).as_deref(), Some("0.37 today"));
+        assert_eq!(format_credits(3.0), "3");
+        assert_eq!(format_credits(0.005), "0.01");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod responses;
 mod sse;
 mod stream_pump;
 mod ui;
+mod usage;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/models", get(models::list_models))
         .route("/models/{id}", get(models::get_model))
+        .route("/usage", get(usage::usage))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,

@@ -11,6 +11,7 @@ use crate::app::{AppState, Metrics};
 use crate::convert::conversation::{Conversation, Thinking};
 use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
 use crate::convert::usage::estimate_conversation_tokens;
+use crate::credit_ledger::CreditLedger;
 use crate::error::ApiError;
 use crate::kiro::catalog::CatalogSource;
 use crate::kiro::models::{close_matches, context_window, resolve_model};
@@ -164,6 +165,8 @@ pub struct RequestLog {
     credits: f64,
     /// Where the request is counted; `None` for a log that was moved out (`mem::take`).
     metrics: Option<Arc<Metrics>>,
+    /// Where its credits are added up per day.
+    ledger: Option<CreditLedger>,
     finished: AtomicBool,
 }
 
@@ -183,6 +186,7 @@ impl RequestLog {
             metrics_model: None,
             credits: 0.0,
             metrics: Some(state.metrics.clone()),
+            ledger: Some(state.credits.clone()),
             finished: AtomicBool::new(false),
         }
     }
@@ -206,10 +210,17 @@ impl RequestLog {
         let (Some(metrics), Some(started)) = (&self.metrics, self.started) else {
             return;
         };
+        let model = self.metrics_model.as_deref().unwrap_or(OTHER_MODEL);
+        if let Some(ledger) = &self.ledger {
+            ledger.record(model, self.credits);
+        }
+        if let Some(trace) = &self.trace {
+            trace.set_credits(self.credits);
+        }
         metrics.prometheus.record(&Finished {
             route: self.route,
             status,
-            model: self.metrics_model.as_deref().unwrap_or(OTHER_MODEL),
+            model,
             duration: started.elapsed(),
             ttft: self.first_byte.map(|t| t - started),
             tokens,

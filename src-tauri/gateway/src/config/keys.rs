@@ -33,6 +33,7 @@ pub(crate) enum Setting {
     LogLevel,
     AllowedHosts,
     MetricsOpen,
+    CreditsFile,
 }
 
 /// How a key is spelled in each layer.
@@ -102,6 +103,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
     flag(
         spec(Setting::CliDbFile, "cli_db_file", &["KIRO_CLI_DB_FILE"]),
         "--cli-db-file",
+    ),
+    spec(
+        Setting::CreditsFile,
+        "credits_file",
+        &["KIRO_GATEWAY_CREDITS_FILE"],
     ),
     secret(spec(
         Setting::RefreshToken,

@@ -15,6 +15,7 @@
 //! | `no_auth` | `no_auth` | `KIRO_GATEWAY_NO_AUTH` | `--no-auth` | `false` | bool (`true/false/1/0/yes/no/on/off`); loopback host only |
 //! | `creds_file` | `creds_file` | `KIRO_CREDS_FILE` | `--creds-file` | discovery | path (`~` expanded) |
 //! | `cli_db_file` | `cli_db_file` | `KIRO_CLI_DB_FILE` | `--cli-db-file` | discovery | path (`~` expanded) |
+//! | `credits_file` | `credits_file` | `KIRO_GATEWAY_CREDITS_FILE` | — | `<data dir>/kiro-gateway/credits.json` (`Config::default()`: none, kept in memory) | path (`~` expanded) |
 //! | `refresh_token` | `refresh_token` | `REFRESH_TOKEN` | — | none | visible ASCII (secret) |
 //! | `profile_arn` | `profile_arn` | `PROFILE_ARN` | — | none | `arn:aws:codewhisperer:<region>:<account>:profile/<id>` |
 //! | `region` | `region` | `KIRO_REGION` | — | none | `^[a-z]{2}(-[a-z]+)+-\d+$` |
@@ -91,6 +92,8 @@ pub struct Config {
     pub creds_file: Option<PathBuf>,
     /// `KIRO_CLI_DB_FILE`
     pub cli_db_file: Option<PathBuf>,
+    /// Credits spent per day (`crate::credit_ledger`); `None` keeps them in memory only.
+    pub credits_file: Option<PathBuf>,
     /// `REFRESH_TOKEN`
     pub refresh_token: Option<Secret<String>>,
     /// `PROFILE_ARN`
@@ -164,6 +167,7 @@ impl Default for Config {
             no_auth: false,
             creds_file: None,
             cli_db_file: None,
+            credits_file: None,
             refresh_token: None,
             profile_arn: None,
             region: None,
@@ -287,6 +291,11 @@ pub fn default_config_file() -> Option<PathBuf> {
     config_dir().map(|d| d.join("config.toml"))
 }
 
+/// `<OS data dir>/kiro-gateway/credits.json` (e.g. `~/.local/share/kiro-gateway/credits.json`).
+pub fn default_credits_file() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("kiro-gateway").join("credits.json"))
+}
+
 /// `<OS config dir>/kiro-gateway` (e.g. `~/.config/kiro-gateway`).
 pub fn config_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("kiro-gateway"))
@@ -325,6 +334,7 @@ impl fmt::Debug for Config {
             .field("no_auth", &self.no_auth)
             .field("creds_file", &self.creds_file)
             .field("cli_db_file", &self.cli_db_file)
+            .field("credits_file", &self.credits_file)
             .field("refresh_token", &self.refresh_token)
             .field("profile_arn", &self.profile_arn)
             .field("region", &self.region)

@@ -208,6 +208,7 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
             }
             Setting::CredsFile => c.creds_file = Some(path_of(r)),
             Setting::CliDbFile => c.cli_db_file = Some(path_of(r)),
+            Setting::CreditsFile => c.credits_file = Some(path_of(r)),
             Setting::RefreshToken => {
                 if !is_token(t, 16 * 1024) {
                     return Err(error(r, key, "visible ASCII characters without spaces"));
@@ -369,6 +370,9 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 c.host
             ),
         });
+    }
+    if c.credits_file.is_none() {
+        c.credits_file = super::default_credits_file();
     }
     Ok(c)
 }

@@ -13,13 +13,24 @@ pub struct Trailer {
     pub stop_reason: Option<String>,
     /// Kiro's `ContentLengthExceededException`: the output hit Kiro's length limit.
     pub length_exceeded: bool,
+    /// Credits Kiro charged (sum of `meteringEvent`s), when it said.
+    pub credits: Option<f64>,
 }
+
+/// The usage objects' extension field with the credits Kiro charged for the request
+/// (clients ignore fields they do not know).
+pub const CREDITS_FIELD: &str = "kiro_credits";
 
 impl Trailer {
     /// Note what `event` says; other events are ignored. Applies even after the answer ended.
     pub fn record(&mut self, event: &KiroEvent) {
         match event {
-            KiroEvent::Metering { .. } => self.seen = true,
+            KiroEvent::Metering { usage, .. } => {
+                self.seen = true;
+                if usage.is_finite() && *usage >= 0.0 {
+                    *self.credits.get_or_insert(0.0) += usage;
+                }
+            }
             KiroEvent::ContextUsage { percentage } => {
                 self.seen = true;
                 self.context_percentage = Some(*percentage);
@@ -41,6 +52,13 @@ impl Trailer {
         }
     }
 
+    /// Adds [`CREDITS_FIELD`] to a usage object when Kiro reported what the request cost.
+    pub fn add_credits_to(&self, usage: &mut serde_json::Value) {
+        if let (Some(credits), Some(map)) = (self.credits, usage.as_object_mut()) {
+            map.insert(CREDITS_FIELD.into(), serde_json::json!(credits));
+        }
+    }
+
     pub fn mark_length_exceeded(&mut self) {
         self.length_exceeded = true;
         self.seen = true;
@@ -59,6 +77,23 @@ impl Trailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metering_events_add_up_to_the_credits_and_reach_the_usage_object() {
+        let mut trailer = Trailer::default();
+        let mut usage = serde_json::json!({"output_tokens": 3});
+        trailer.add_credits_to(&mut usage);
+        assert_eq!(usage, serde_json::json!({"output_tokens": 3}), "nothing said");
+        for credits in [0.25, 0.5, f64::NAN] {
+            trailer.record(&KiroEvent::Metering {
+                usage: credits,
+                unit: Some("credit".into()),
+            });
+        }
+        assert_eq!(trailer.credits, Some(0.75));
+        trailer.add_credits_to(&mut usage);
+        assert_eq!(usage[CREDITS_FIELD], 0.75);
+    }
 
     #[test]
     fn context_tokens_need_a_positive_percentage() {

@@ -45,6 +45,8 @@ pub struct RequestRecord {
     pub ttft_ms: Option<u64>,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    /// Kiro credits charged (its metering), when it said.
+    pub credits: Option<f64>,
     /// Short error text for failed requests (redacted).
     pub error: Option<String>,
 }
@@ -55,6 +57,7 @@ struct TraceState {
     ttft_ms: Option<u64>,
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
+    credits: Option<f64>,
     error: Option<String>,
 }
 
@@ -103,6 +106,13 @@ impl RequestTrace {
         });
     }
 
+    /// Kiro credits charged for the request (nothing when 0: Kiro did not say).
+    pub fn set_credits(&self, credits: f64) {
+        if credits.is_finite() && credits > 0.0 {
+            self.with(|s| s.credits = Some(credits));
+        }
+    }
+
     /// A short, user-facing error text (it is redacted before it is stored).
     pub fn set_error(&self, message: impl Into<String>) {
         let message = message.into();
@@ -124,6 +134,7 @@ impl RequestTrace {
             ttft_ms: s.ttft_ms,
             input_tokens: s.input_tokens,
             output_tokens: s.output_tokens,
+            credits: s.credits,
             error: s.error.clone(),
         })
     }

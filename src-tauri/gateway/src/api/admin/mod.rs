@@ -268,6 +268,7 @@ pub fn status_json(state: &AppState) -> Value {
         "restart": restart,
         "desktop": admin.is_some_and(|a| a.is_desktop()),
         "usage": state.usage.cached(),
+        "credits_spent": state.credits.summary(),
         "upstream_hold": state.kiro.hold(),
     })
 }

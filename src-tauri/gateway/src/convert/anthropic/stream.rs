@@ -384,12 +384,14 @@ impl MessageOutput {
                 .saturating_sub(cache_write.unwrap_or(0)),
             _ => self.opts.prompt_tokens_estimate,
         };
-        json!({
+        let mut usage = json!({
             "input_tokens": input,
             "cache_creation_input_tokens": cache_write.unwrap_or(0),
             "cache_read_input_tokens": cache_read.unwrap_or(0),
             "output_tokens": output,
-        })
+        });
+        self.trailer.add_credits_to(&mut usage);
+        usage
     }
 
     // -----------------------------------------------------------------------------------

@@ -338,6 +338,7 @@ impl ChatOutput {
             usage["completion_tokens_details"] =
                 json!({"reasoning_tokens": estimate_tokens(&self.reasoning)});
         }
+        self.trailer.add_credits_to(&mut usage);
         usage
     }
 

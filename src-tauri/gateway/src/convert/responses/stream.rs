@@ -20,6 +20,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::convert::openai::{ChatOutput, ChatOutputOptions};
+use crate::convert::trailer::CREDITS_FIELD;
 use crate::convert::responses::request::Item;
 use crate::convert::responses::tools::{custom_input_from_arguments, ToolKind, ToolNames};
 use crate::error::ApiError;
@@ -289,13 +290,17 @@ impl ResponsesOutput {
         let reasoning = chat["completion_tokens_details"]["reasoning_tokens"]
             .as_u64()
             .unwrap_or(0);
-        json!({
+        let mut usage = json!({
             "input_tokens": input,
             "input_tokens_details": {"cached_tokens": cached},
             "output_tokens": output,
             "output_tokens_details": {"reasoning_tokens": reasoning},
             "total_tokens": input.saturating_add(output),
-        })
+        });
+        if let Some(credits) = chat.get(CREDITS_FIELD) {
+            usage[CREDITS_FIELD] = credits.clone();
+        }
+        usage
     }
 
     // -----------------------------------------------------------------------------------
