@@ -122,10 +122,6 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
     add(usage(
         &ok_json(&gw, "/v1/messages", &message("throttled once", false)).await["usage"],
     ));
-    // Throttled for an hour: not waited out, the client gets the 429.
-    gw.fake.push_script(Script::throttled(Some(3600)));
-    let throttled = gw.post("/v1/chat/completions", &chat("throttled")).await;
-    assert_eq!(throttled.status(), 429);
     // A transient 500, retried, then answered (Responses API).
     gw.fake.push_script(Script::server_error());
     let body = json!({"model": MODEL, "input": "after a 500"});
@@ -136,6 +132,11 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
         &ok_json(&gw, "/v1/messages", &message("after a refresh", false)).await["usage"],
     ));
     assert_eq!(gw.fake.refresh_calls(), 1);
+    // Throttled for an hour: not waited out, the client gets the 429. Last, because the
+    // gateway then holds every request back for that hour.
+    gw.fake.push_script(Script::throttled(Some(3600)));
+    let throttled = gw.post("/v1/chat/completions", &chat("throttled")).await;
+    assert_eq!(throttled.status(), 429);
 
     let m = scrape(&gw).await;
 
