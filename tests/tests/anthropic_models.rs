@@ -28,7 +28,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("minimax-m2.5", "minimax-m2.5"),
     ("qwen3-coder-next", "qwen3-coder-next"),
     ("claude-opus-5", "claude-opus-5[1m]"),
-    ("claude-sonnet-4.5-1m", "claude-sonnet-4.5-1m[1m]"),
+    // The 1M SKU next to the 200k model: the model's id with `[1m]`, routed to the SKU.
+    ("claude-sonnet-4.5-1m", "claude-sonnet-4-5[1m]"),
     ("gpt-5.6-sol", "gpt-5.6-sol[1m]"),
     ("gpt-5.6-luna", "gpt-5.6-luna"),
 ];
