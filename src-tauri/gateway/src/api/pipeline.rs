@@ -11,7 +11,7 @@ use crate::app::{AppState, Metrics};
 use crate::convert::conversation::{Conversation, Thinking};
 use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
 use crate::convert::usage::estimate_conversation_tokens;
-use crate::error::ApiError;
+use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::{Catalog, CatalogSource};
 use crate::kiro::models::{close_matches, payload_limit};
 use crate::kiro::upstream_error::ErrorContext;
@@ -140,11 +140,12 @@ const ALTERNATIVES: usize = 3;
 ///
 /// A spent allowance names its reset time from the cached usage limits (no I/O here; a
 /// background refresh is started so that the next answer knows it). A model short of
-/// capacity names other models of the catalogue that can hold the conversation; a
-/// conversation too long names the model's window.
+/// capacity names other models of the catalogue that can hold the conversation, as
+/// `dialect`'s model listing spells them; a conversation too long names the model's window.
 pub async fn open_upstream(
     state: &Arc<AppState>,
     prepared: &mut Prepared,
+    dialect: Dialect,
 ) -> Result<EventStream, ApiError> {
     let err = match state
         .kiro
@@ -167,7 +168,11 @@ pub async fn open_upstream(
         context.alternatives = catalog
             .alternatives(&prepared.model_id, prepared.prompt_tokens, ALTERNATIVES)
             .iter()
-            .map(|id| crate::api::client_model_id(id))
+            .filter_map(|id| catalog.find(id))
+            .map(|model| match dialect {
+                Dialect::Anthropic => catalog.anthropic_id(model),
+                Dialect::OpenAi => crate::api::client_model_id(&model.id),
+            })
             .collect();
     }
     Err(err.to_api_error_in(&context))
