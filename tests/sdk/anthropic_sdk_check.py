@@ -68,7 +68,7 @@ except anthropic.AuthenticationError:
 #    Claude ids in dash form, 1M-window models with the `[1m]` marker Claude Code reads.
 models = list(client.models.list(limit=5))
 ids = [m.id for m in models]
-assert len(ids) == len(set(ids)) == 14, ids
+assert len(ids) == len(set(ids)) == 23, ids  # the fake's December catalogue
 for expected in ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-8[1m]", "auto-kiro", "glm-5"):
     assert expected in ids, (expected, ids)
 for m in models:

@@ -409,7 +409,7 @@ async fn upstream_faults_map_to_anthropic_types() {
 async fn kiro_context_limit_found_by_the_fake_is_a_400_that_says_so() {
     // The fake's own context check (bytes / 4 over the window), with the gateway's
     // payload cap lifted so the request reaches it.
-    let gw = start_with(|c| c.max_payload_bytes = 4_000_000).await;
+    let gw = start_with(|c| c.max_payload_bytes = Some(4_000_000)).await;
     gw.fake.update(|c| c.validation.payload_bytes = None);
     let body = msgs(json!("lorem ipsum ".repeat(80_000)));
     let (status, response) = gw.message_json(&body).await;
@@ -424,7 +424,8 @@ async fn kiro_context_limit_found_by_the_fake_is_a_400_that_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kiro_body_over_the_payload_limit_reads_as_prompt_too_long() {
     let gw = start().await;
-    let body = msgs(json!("lorem ipsum ".repeat(60_000)));
+    // 1.44 MB to a 200k-window model: over its default limit of 1 250 000 bytes.
+    let body = msgs(json!("lorem ipsum ".repeat(120_000)));
     let (status, response) = gw.message_json(&body).await;
     assert_eq!(status, 400, "{response}");
     assert_eq!(error_type(&response), "invalid_request_error");

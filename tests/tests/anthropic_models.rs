@@ -7,11 +7,10 @@
 mod anthropic_common;
 
 use anthropic_common::*;
-use kiro_gateway_tests::fake::ModelInfo;
 use serde_json::{json, Value};
 
-/// The fake's default catalogue plus newer models: the Kiro id and the id the Anthropic
-/// listing must show, in catalogue order.
+/// The fake's December catalogue, with GPT-5.6 Luna still at 272k: the Kiro id and the id
+/// the Anthropic listing must show, in catalogue order.
 const EXPECTED: &[(&str, &str)] = &[
     ("auto", "auto-kiro"),
     ("claude-sonnet-4", "claude-sonnet-4"),
@@ -28,29 +27,24 @@ const EXPECTED: &[(&str, &str)] = &[
     ("minimax-m2.5", "minimax-m2.5"),
     ("qwen3-coder-next", "qwen3-coder-next"),
     ("claude-opus-5", "claude-opus-5[1m]"),
-    ("claude-sonnet-4.5-1m", "claude-sonnet-4.5-1m[1m]"),
+    ("claude-opus-5.5", "claude-opus-5-5[1m]"),
+    ("claude-sonnet-5", "claude-sonnet-5[1m]"),
+    ("claude-sonnet-5.5", "claude-sonnet-5-5[1m]"),
+    // The 1M SKU next to the 200k model: the model's id with `[1m]`, routed to the SKU.
+    ("claude-sonnet-4.5-1m", "claude-sonnet-4-5[1m]"),
     ("gpt-5.6-sol", "gpt-5.6-sol[1m]"),
+    ("gpt-5.6-terra", "gpt-5.6-terra[1m]"),
     ("gpt-5.6-luna", "gpt-5.6-luna"),
+    ("kimi-k3", "kimi-k3"),
 ];
 
-/// The gateway over the fake, whose catalogue also has Opus 5, a `-1m` SKU and two GPT
-/// models (one switched to 1M, one still at 272k). The gateway reads the catalogue lazily,
-/// so the change is in place before it is first fetched.
+/// The gateway over the fake, whose catalogue has one GPT model not yet switched to 1M. The
+/// gateway reads the catalogue lazily, so the change is in place before it is first fetched.
 async fn gateway() -> Gw {
     let gw = start().await;
     gw.fake.update(|c| {
-        c.catalog.extend([
-            ModelInfo::new("claude-opus-5", "Claude Opus 5", 1_000_000, 128_000, 2.2),
-            ModelInfo::new(
-                "claude-sonnet-4.5-1m",
-                "Claude Sonnet 4.5 (1M)",
-                1_000_000,
-                64_000,
-                1.3,
-            ),
-            ModelInfo::new("gpt-5.6-sol", "GPT-5.6 Sol", 1_000_000, 128_000, 4.4),
-            ModelInfo::new("gpt-5.6-luna", "GPT-5.6 Luna", 272_000, 128_000, 1.1),
-        ])
+        let luna = c.catalog.iter_mut().find(|m| m.model_id == "gpt-5.6-luna");
+        luna.expect("luna listed").max_input_tokens = 272_000;
     });
     gw
 }
@@ -88,7 +82,7 @@ async fn the_anthropic_listing_has_claude_code_ids_and_the_sdk_fields() {
     assert_eq!(ids(&page), want);
     assert_eq!(page["has_more"], false);
     assert_eq!(page["first_id"], "auto-kiro");
-    assert_eq!(page["last_id"], "gpt-5.6-luna");
+    assert_eq!(page["last_id"], "kimi-k3");
     assert!(page.get("object").is_none(), "not the OpenAI envelope");
     for model in page["data"].as_array().unwrap() {
         assert_eq!(model["type"], "model", "{model}");
@@ -116,10 +110,10 @@ async fn the_anthropic_listing_has_claude_code_ids_and_the_sdk_fields() {
         )
     );
 
-    // The default page is 20 models: all 18 here.
+    // The default page is 20 models, of the 23 here.
     let (_, default_page) = get(&gw, "/v1/models", true).await;
-    assert_eq!(ids(&default_page).len(), EXPECTED.len());
-    assert_eq!(default_page["has_more"], false);
+    assert_eq!(ids(&default_page).len(), 20);
+    assert_eq!(default_page["has_more"], true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,7 +164,7 @@ async fn anthropic_paging_with_limit_after_id_and_before_id() {
 
     let (_, last) = get(
         &gw,
-        &format!("/v1/models?limit=10&after_id={}", encode(all[9])),
+        &format!("/v1/models?limit=20&after_id={}", encode(all[9])),
         true,
     )
     .await;

@@ -287,3 +287,171 @@ async fn regional_urls() {
     assert_eq!(chat("eu-central-1").await.unwrap().status(), 403);
     assert_eq!(chat("us-east-1").await.unwrap().status(), 200);
 }
+
+/// One model of a catalogue answer by id.
+fn model<'a>(list: &'a Value, id: &str) -> &'a Value {
+    list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["modelId"] == id)
+        .unwrap_or_else(|| panic!("{id} not listed"))
+}
+
+#[tokio::test]
+async fn the_december_catalogue_has_the_new_models_their_limits_and_schemas() {
+    let fake = FakeKiro::start(FakeConfig::default()).await;
+    let t = fake.bearer("default");
+    let (status, list) = get(&fake, &t, "/List-Available-Models?origin=AI_EDITOR").await;
+    assert_eq!(status, 200);
+
+    // (id, window, max output) of §7.5; GPT at 1M as on a switched account.
+    for (id, window, output) in [
+        ("claude-opus-5", 1_000_000, 128_000),
+        ("claude-opus-4.8", 1_000_000, 128_000),
+        ("claude-opus-4.7", 1_000_000, 128_000),
+        ("claude-sonnet-5", 1_000_000, 64_000),
+        ("claude-opus-5.5", 1_000_000, 128_000),
+        ("claude-sonnet-5.5", 1_000_000, 64_000),
+        ("claude-sonnet-4.5", 200_000, 64_000),
+        ("claude-sonnet-4.5-1m", 1_000_000, 64_000),
+        ("gpt-5.6-sol", 1_000_000, 128_000),
+        ("gpt-5.6-terra", 1_000_000, 128_000),
+        ("gpt-5.6-luna", 1_000_000, 128_000),
+        ("kimi-k3", 262_144, 32_768),
+    ] {
+        let limits = &model(&list, id)["tokenLimits"];
+        assert_eq!(limits["maxInputTokens"], window, "{id}");
+        assert_eq!(limits["maxOutputTokens"], output, "{id}");
+    }
+
+    // Claude schemas: thinking type and display enums, effort enum with its default.
+    let claude = |id: &str| model(&list, id)["additionalModelRequestFieldsSchema"].clone();
+    let effort =
+        |schema: &Value| schema["properties"]["output_config"]["properties"]["effort"].clone();
+    let types =
+        |schema: &Value| schema["properties"]["thinking"]["properties"]["type"]["enum"].clone();
+    for (id, want_types, want_efforts, default) in [
+        (
+            "claude-opus-4.6",
+            json!(["adaptive", "disabled"]),
+            json!(["low", "medium", "high", "max"]),
+            "high",
+        ),
+        (
+            "claude-sonnet-4.6",
+            json!(["adaptive", "disabled"]),
+            json!(["low", "medium", "high", "max"]),
+            "high",
+        ),
+        (
+            "claude-opus-4.7",
+            json!(["adaptive", "disabled"]),
+            json!(["low", "medium", "high", "xhigh", "max"]),
+            "xhigh",
+        ),
+        (
+            "claude-opus-4.8",
+            json!(["adaptive", "disabled"]),
+            json!(["low", "medium", "high", "xhigh", "max"]),
+            "high",
+        ),
+        (
+            "claude-opus-5",
+            json!(["adaptive", "disabled"]),
+            json!(["low", "medium", "high", "xhigh", "max"]),
+            "high",
+        ),
+        (
+            "claude-sonnet-5",
+            json!(["adaptive", "disabled"]),
+            json!(["low", "medium", "high", "xhigh", "max"]),
+            "high",
+        ),
+        (
+            "claude-opus-5.5",
+            json!(["adaptive"]),
+            json!(["low", "medium", "high", "max"]),
+            "medium",
+        ),
+        (
+            "claude-sonnet-5.5",
+            json!(["adaptive", "between_tools"]),
+            json!(["low", "medium", "high", "max"]),
+            "high",
+        ),
+    ] {
+        let schema = claude(id);
+        assert_eq!(schema["type"], "object", "{id}");
+        assert_eq!(types(&schema), want_types, "{id}");
+        assert_eq!(
+            schema["properties"]["thinking"]["properties"]["display"]["enum"],
+            json!(["summarized", "omitted"]),
+            "{id}"
+        );
+        assert_eq!(effort(&schema)["enum"], want_efforts, "{id}");
+        assert_eq!(effort(&schema)["default"], default, "{id}");
+    }
+    assert_eq!(
+        claude("claude-opus-4.6")["properties"]["max_tokens"],
+        json!({"type": "integer", "minimum": 1024, "maximum": 64000})
+    );
+
+    // GPT: reasoning.effort from none to max, default high.
+    let gpt = &model(&list, "gpt-5.6-luna")["additionalModelRequestFieldsSchema"];
+    let gpt_effort = &gpt["properties"]["reasoning"]["properties"]["effort"];
+    assert_eq!(
+        gpt_effort["enum"],
+        json!(["none", "low", "medium", "high", "xhigh", "max"])
+    );
+    assert_eq!(gpt_effort["default"], "high");
+
+    // Models without native reasoning carry no schema.
+    for id in [
+        "auto",
+        "claude-sonnet-4.5",
+        "claude-haiku-4.5",
+        "claude-sonnet-4.5-1m",
+        "glm-5",
+        "kimi-k3",
+    ] {
+        assert!(
+            model(&list, id)
+                .get("additionalModelRequestFieldsSchema")
+                .is_none(),
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_model_short_of_capacity_answers_429_and_other_models_answer() {
+    let fake = FakeKiro::start(FakeConfig {
+        short_of_capacity: vec!["claude-opus-4.8".into()],
+        ..FakeConfig::default()
+    })
+    .await;
+    let t = fake.bearer("default");
+    let arn = fake.account("default").profile_arn;
+    let chat = |model: &str| {
+        reqwest::Client::new()
+            .post(format!("{}/generateAssistantResponse", fake.runtime_url()))
+            .bearer_auth(&t)
+            .json(&kiro_gateway_tests::fake::chat_body(&arn, "hi", model))
+            .send()
+    };
+    let short = chat("claude-opus-4.8").await.unwrap();
+    assert_eq!(short.status(), 429);
+    assert_eq!(short.headers()["x-amzn-errortype"], "ThrottlingException");
+    let body: Value = short.json().await.unwrap();
+    assert_eq!(body["reason"], "INSUFFICIENT_MODEL_CAPACITY");
+    assert_eq!(
+        body["__type"],
+        "com.amazon.kiro.runtimeservice#ThrottlingException"
+    );
+    let other = chat("claude-opus-4.7").await.unwrap();
+    assert_eq!(other.status(), 200);
+    let records = fake.requests_to(Endpoint::Chat);
+    assert_eq!(records[0].rejected_by.as_deref(), Some("short_of_capacity"));
+    assert_eq!(records[1].rejected_by, None);
+}

@@ -362,7 +362,8 @@ fn table() -> Vec<Case> {
         },
         Case {
             // Read (below the 20 MiB default), parsed, then refused before going upstream:
-            // the Kiro request would exceed KIRO_MAX_PAYLOAD_BYTES (600 000).
+            // the Kiro request would exceed the payload limit of a 200k-window model
+            // (1 250 000 bytes).
             name: "5 MB message with the 20 MiB default",
             body: with(json!({"messages": user(&five_mb)})),
             status: 400,

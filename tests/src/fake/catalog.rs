@@ -14,6 +14,9 @@ pub struct ModelInfo {
     pub max_output_tokens: u64,
     pub rate_multiplier: f64,
     pub supports_images: bool,
+    /// `additionalModelRequestFieldsSchema` (§7.2, §4.5): the JSON Schema of the native
+    /// reasoning fields; `None` for models without native reasoning (the key is left out).
+    pub request_fields_schema: Option<Value>,
 }
 
 impl ModelInfo {
@@ -25,7 +28,14 @@ impl ModelInfo {
             max_output_tokens: max_out,
             rate_multiplier: rate,
             supports_images: true,
+            request_fields_schema: None,
         }
+    }
+
+    /// With an `additionalModelRequestFieldsSchema`.
+    pub fn with_schema(mut self, schema: Value) -> ModelInfo {
+        self.request_fields_schema = Some(schema);
+        self
     }
 
     /// The §7.2 JSON shape.
@@ -35,7 +45,7 @@ impl ModelInfo {
         } else {
             json!(["TEXT"])
         };
-        json!({
+        let mut model = json!({
             "modelId": self.model_id,
             "modelName": self.model_name,
             "description": format!("{} (fake Kiro catalog)", self.model_name),
@@ -47,12 +57,100 @@ impl ModelInfo {
                 "maxInputTokens": self.max_input_tokens,
                 "maxOutputTokens": self.max_output_tokens
             }
-        })
+        });
+        if let Some(schema) = &self.request_fields_schema {
+            model["additionalModelRequestFieldsSchema"] = schema.clone();
+        }
+        model
     }
 }
 
-/// The ids of §7.3 with the windows of §7.5.
+/// The Claude reasoning schema (§4.5, §5.9): `thinking.type` from `types`,
+/// `thinking.display`, `output_config.effort` from `efforts` with its `default`, and the
+/// `max_tokens` range a gateway must not send.
+pub fn claude_reasoning_schema(
+    types: &[&str],
+    efforts: &[&str],
+    default_effort: &str,
+    max_output: u64,
+) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "thinking": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": types},
+                    "display": {"type": "string", "enum": ["summarized", "omitted"]}
+                },
+                "required": ["type"],
+                "additionalProperties": false
+            },
+            "output_config": {
+                "type": "object",
+                "properties": {
+                    "effort": {"type": "string", "enum": efforts, "default": default_effort}
+                },
+                "additionalProperties": false
+            },
+            "max_tokens": {"type": "integer", "minimum": 1024, "maximum": max_output}
+        },
+        "additionalProperties": false
+    })
+}
+
+/// The GPT-5.6 reasoning schema (§4.5): `reasoning.effort`, `none` turning it off, service
+/// default `high`.
+pub fn gpt_reasoning_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "reasoning": {
+                "type": "object",
+                "properties": {
+                    "effort": {
+                        "type": "string",
+                        "enum": ["none", "low", "medium", "high", "xhigh", "max"],
+                        "default": "high"
+                    }
+                },
+                "additionalProperties": false
+            }
+        },
+        "additionalProperties": false
+    })
+}
+
+const ADAPTIVE_OR_DISABLED: &[&str] = &["adaptive", "disabled"];
+const FOUR_EFFORTS: &[&str] = &["low", "medium", "high", "max"];
+const FIVE_EFFORTS: &[&str] = &["low", "medium", "high", "xhigh", "max"];
+
+/// A Claude model with native reasoning.
+fn native_claude(
+    id: &str,
+    name: &str,
+    window: u64,
+    output: u64,
+    rate: f64,
+    (types, efforts, default_effort): (&[&str], &[&str], &str),
+) -> ModelInfo {
+    ModelInfo::new(id, name, window, output, rate).with_schema(claude_reasoning_schema(
+        types,
+        efforts,
+        default_effort,
+        output,
+    ))
+}
+
+/// The December 2026 catalogue: the ids of §7.3 with the windows of §7.5 and the reasoning
+/// schemas of §4.5 / §5.9, for an account switched to GPT's 1M window. Invented where the
+/// doc has no number: the windows and outputs of the 5.5 models and of Sonnet 5's output,
+/// and the whole `kimi-k3` entry (announced, id Unknown), which stands for a model the
+/// gateway has never heard of.
 pub fn default_catalog() -> Vec<ModelInfo> {
+    let gpt = |id: &str, name: &str, rate: f64| {
+        ModelInfo::new(id, name, 1_000_000, 128_000, rate).with_schema(gpt_reasoning_schema())
+    };
     vec![
         ModelInfo::new("auto", "Auto", 1_000_000, 65_536, 1.0),
         ModelInfo::new("claude-sonnet-4", "Claude Sonnet 4", 200_000, 64_000, 1.3),
@@ -63,35 +161,84 @@ pub fn default_catalog() -> Vec<ModelInfo> {
             64_000,
             1.3,
         ),
-        ModelInfo::new(
+        native_claude(
             "claude-sonnet-4.6",
             "Claude Sonnet 4.6",
             1_000_000,
             65_536,
             1.3,
+            (ADAPTIVE_OR_DISABLED, FOUR_EFFORTS, "high"),
         ),
         ModelInfo::new("claude-haiku-4.5", "Claude Haiku 4.5", 200_000, 64_000, 0.4),
         ModelInfo::new("claude-opus-4.5", "Claude Opus 4.5", 200_000, 64_000, 2.2),
-        ModelInfo::new("claude-opus-4.6", "Claude Opus 4.6", 1_000_000, 32_768, 2.2),
-        ModelInfo::new(
+        // PI's output limit; the schema's `max_tokens` range is the one quoted in §5.9.
+        ModelInfo::new("claude-opus-4.6", "Claude Opus 4.6", 1_000_000, 32_768, 2.2).with_schema(
+            claude_reasoning_schema(ADAPTIVE_OR_DISABLED, FOUR_EFFORTS, "high", 64_000),
+        ),
+        native_claude(
             "claude-opus-4.7",
             "Claude Opus 4.7",
             1_000_000,
             128_000,
             2.2,
+            (ADAPTIVE_OR_DISABLED, FIVE_EFFORTS, "xhigh"),
         ),
-        ModelInfo::new(
+        native_claude(
             "claude-opus-4.8",
             "Claude Opus 4.8",
             1_000_000,
             128_000,
             2.2,
+            (ADAPTIVE_OR_DISABLED, FIVE_EFFORTS, "high"),
         ),
         ModelInfo::new("deepseek-3.2", "DeepSeek 3.2", 164_000, 8_192, 0.25),
         ModelInfo::new("glm-5", "GLM 5", 200_000, 8_192, 0.25),
         ModelInfo::new("minimax-m2.1", "MiniMax M2.1", 196_000, 8_192, 0.25),
         ModelInfo::new("minimax-m2.5", "MiniMax M2.5", 196_000, 8_192, 0.25),
         ModelInfo::new("qwen3-coder-next", "Qwen3 Coder Next", 256_000, 8_192, 0.25),
+        native_claude(
+            "claude-opus-5",
+            "Claude Opus 5",
+            1_000_000,
+            128_000,
+            2.2,
+            (ADAPTIVE_OR_DISABLED, FIVE_EFFORTS, "high"),
+        ),
+        native_claude(
+            "claude-opus-5.5",
+            "Claude Opus 5.5",
+            1_000_000,
+            128_000,
+            2.0,
+            (&["adaptive"], FOUR_EFFORTS, "medium"),
+        ),
+        native_claude(
+            "claude-sonnet-5",
+            "Claude Sonnet 5",
+            1_000_000,
+            64_000,
+            1.3,
+            (ADAPTIVE_OR_DISABLED, FIVE_EFFORTS, "high"),
+        ),
+        native_claude(
+            "claude-sonnet-5.5",
+            "Claude Sonnet 5.5",
+            1_000_000,
+            64_000,
+            1.3,
+            (&["adaptive", "between_tools"], FOUR_EFFORTS, "high"),
+        ),
+        ModelInfo::new(
+            "claude-sonnet-4.5-1m",
+            "Claude Sonnet 4.5 (1M)",
+            1_000_000,
+            64_000,
+            1.3,
+        ),
+        gpt("gpt-5.6-sol", "GPT-5.6 Sol", 4.4),
+        gpt("gpt-5.6-terra", "GPT-5.6 Terra", 2.2),
+        gpt("gpt-5.6-luna", "GPT-5.6 Luna", 1.1),
+        ModelInfo::new("kimi-k3", "Kimi K3", 262_144, 32_768, 0.5),
     ]
 }
 

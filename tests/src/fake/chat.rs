@@ -20,6 +20,10 @@ pub(crate) const FOREIGN_PROFILE_403: &str =
 // Doc §9.1/§9.2: `ServiceQuotaExceededException` is the only exception sent with 402; the
 // message text was never captured, so KR's test fixture text is used.
 pub(crate) const QUOTA_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
+// Doc §9.1/§9.2: capacity shortages are `ThrottlingException`s with the reason
+// `INSUFFICIENT_MODEL_CAPACITY`; their message was never captured, so the throttling text of
+// §9.1 is used.
+pub(crate) const CAPACITY_429: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"INSUFFICIENT_MODEL_CAPACITY"}"#;
 
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     let mut g = shared.lock();
@@ -110,6 +114,15 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
             QUOTA_402,
             "ServiceQuotaExceededException",
             "quota",
+        ));
+    }
+
+    if model_id.is_some_and(|id| g.cfg.short_of_capacity.iter().any(|m| m == id)) {
+        return reject(Outcome::reject(
+            429,
+            CAPACITY_429,
+            "ThrottlingException",
+            "short_of_capacity",
         ));
     }
 

@@ -133,6 +133,9 @@ pub struct FakeConfig {
     pub default_transport: Transport,
     /// Per-account throttling; `None` = off.
     pub throttle: Option<ThrottleConfig>,
+    /// Model ids short of capacity: a chat call for one of them answers 429
+    /// `INSUFFICIENT_MODEL_CAPACITY` (§9.2), other models answer normally. Default empty.
+    pub short_of_capacity: Vec<String>,
     /// Legacy `q.{region}.amazonaws.com` personality: `profileArn` optional, and an OIDC
     /// (Builder ID) token sent **with** a `profileArn` gets the bearer 403 (JW 5cb5abd).
     /// Default off.
@@ -169,6 +172,7 @@ impl Default for FakeConfig {
             default_trailers: Trailers::December,
             default_transport: Transport::default(),
             throttle: None,
+            short_of_capacity: Vec::new(),
             legacy_q_personality: false,
             wrong_region_profiles: WrongRegion::Forbidden,
             refresh_delay: Duration::ZERO,

@@ -5,11 +5,12 @@
 //!   `{"data":[{"type":"model","id","display_name","created_at",…}],"has_more","first_id",
 //!   "last_id"}`, paged by `limit` (1–1000, default 20), `after_id` and `before_id`. Ids are
 //!   the ones Claude Code recognises: dash form for Claude models, `[1m]` for 1M windows
-//!   ([`anthropic_model_id`]).
+//!   ([`Catalog::anthropic_id`]).
 //! * **OpenAI's** otherwise: `{"object":"list","data":[{"id","object":"model",…}]}`, ids as
 //!   Kiro spells them (`auto` as `auto-kiro`).
 //!
-//! Every listed id, in either shape, resolves back to its Kiro id in the chat routes.
+//! Windows and output limits are the catalogue's ([`Catalog::capabilities`]). Every listed
+//! id, in either shape, resolves back to its Kiro id in the chat routes.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -24,9 +25,7 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::error::{ApiError, Dialect};
-use crate::kiro::catalog::ModelInfo;
-use crate::kiro::models::names::anthropic_model_id;
-use crate::kiro::models::{context_window, max_output_tokens, resolve_model};
+use crate::kiro::catalog::{Catalog, ModelInfo};
 
 /// The header that selects Anthropic's shape.
 const ANTHROPIC_VERSION: &str = "anthropic-version";
@@ -56,26 +55,21 @@ fn created_at(state: &AppState) -> i64 {
     chrono::Utc::now().timestamp() - state.started_at.elapsed().as_secs() as i64
 }
 
-/// The model's context window: the catalogue's, else the static table's.
-fn window(model: &ModelInfo) -> u64 {
-    model
-        .max_input_tokens
-        .unwrap_or_else(|| context_window(&model.id))
-}
-
-fn openai_object(model: &ModelInfo, created: i64) -> Value {
+fn openai_object(catalog: &Catalog, model: &ModelInfo, created: i64) -> Value {
+    let capabilities = catalog.capabilities(&model.id);
     json!({
         "id": client_model_id(&model.id),
         "object": "model",
         "created": created,
         "owned_by": if model.id.starts_with("claude") { "anthropic" } else { "kiro" },
         "name": model.name,
-        "context_length": model.max_input_tokens,
-        "max_output_tokens": model.max_output_tokens,
+        "context_length": capabilities.context_window,
+        "max_output_tokens": capabilities.max_output_tokens,
     })
 }
 
-fn anthropic_object(model: &ModelInfo, created: i64) -> Value {
+fn anthropic_object(catalog: &Catalog, model: &ModelInfo, created: i64) -> Value {
+    let capabilities = catalog.capabilities(&model.id);
     let created_at = chrono::DateTime::from_timestamp(created, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -86,13 +80,11 @@ fn anthropic_object(model: &ModelInfo, created: i64) -> Value {
     };
     json!({
         "type": "model",
-        "id": anthropic_model_id(&model.id, window(model)),
+        "id": catalog.anthropic_id(model),
         "display_name": display_name,
         "created_at": created_at,
-        "max_input_tokens": window(model),
-        "max_tokens": model
-            .max_output_tokens
-            .unwrap_or_else(|| max_output_tokens(&model.id)),
+        "max_input_tokens": capabilities.context_window,
+        "max_tokens": capabilities.max_output_tokens,
     })
 }
 
@@ -170,7 +162,7 @@ pub async fn list_models(
         let data: Vec<Value> = catalog
             .models
             .iter()
-            .map(|m| openai_object(m, created))
+            .map(|m| openai_object(&catalog, m, created))
             .collect();
         return Json(json!({ "object": "list", "data": data })).into_response();
     }
@@ -183,7 +175,7 @@ pub async fn list_models(
     let objects: Vec<Value> = catalog
         .models
         .iter()
-        .map(|m| anthropic_object(m, created))
+        .map(|m| anthropic_object(&catalog, m, created))
         .collect();
     let ids: Vec<String> = objects
         .iter()
@@ -217,17 +209,19 @@ pub async fn get_model(
     let dialect = dialect_of(&headers);
     let catalog = state.models.get().await;
     let created = created_at(&state);
-    let upstream_id = resolve_model(&id).upstream_id;
+    let upstream_id = catalog.resolve(&id).upstream_id;
     let found = catalog
         .models
         .iter()
-        .find(|m| {
-            client_model_id(&m.id) == id || m.id == id || anthropic_model_id(&m.id, window(m)) == id
-        })
-        .or_else(|| catalog.models.iter().find(|m| m.id == upstream_id));
+        .find(|m| client_model_id(&m.id) == id || m.id == id || catalog.anthropic_id(m) == id)
+        .or_else(|| catalog.find(&upstream_id));
     match (found, dialect) {
-        (Some(model), Dialect::OpenAi) => Json(openai_object(model, created)).into_response(),
-        (Some(model), Dialect::Anthropic) => Json(anthropic_object(model, created)).into_response(),
+        (Some(model), Dialect::OpenAi) => {
+            Json(openai_object(&catalog, model, created)).into_response()
+        }
+        (Some(model), Dialect::Anthropic) => {
+            Json(anthropic_object(&catalog, model, created)).into_response()
+        }
         (None, _) => ApiError::not_found(format!(
             "The model `{id}` does not exist or is not available to your Kiro account."
         ))
@@ -324,14 +318,17 @@ mod tests {
 
     #[test]
     fn anthropic_object_has_the_sdk_fields() {
+        use crate::kiro::catalog::CatalogSource;
         let model = ModelInfo {
             id: "claude-opus-4.8".into(),
             name: "Claude Opus 4.8".into(),
             description: String::new(),
             max_input_tokens: None,
             max_output_tokens: Some(128_000),
+            reasoning: Default::default(),
         };
-        let object = anthropic_object(&model, 1_767_225_600);
+        let catalog = Catalog::new(vec![model.clone()], CatalogSource::Upstream);
+        let object = anthropic_object(&catalog, &model, 1_767_225_600);
         assert_eq!(
             object,
             json!({
@@ -347,7 +344,11 @@ mod tests {
             max_input_tokens: Some(200_000),
             ..model
         };
-        assert_eq!(anthropic_object(&small, 0)["id"], "claude-opus-4-8");
+        let catalog = Catalog::new(vec![small.clone()], CatalogSource::Upstream);
+        assert_eq!(
+            anthropic_object(&catalog, &small, 0)["id"],
+            "claude-opus-4-8"
+        );
     }
 
     #[test]

@@ -12,9 +12,10 @@ use crate::convert::conversation::{Conversation, Thinking};
 use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
 use crate::convert::usage::estimate_conversation_tokens;
 use crate::credit_ledger::CreditLedger;
-use crate::error::ApiError;
-use crate::kiro::catalog::CatalogSource;
-use crate::kiro::models::{close_matches, context_window, resolve_model};
+use crate::error::{ApiError, Dialect};
+use crate::kiro::catalog::{Catalog, CatalogSource};
+use crate::kiro::models::{close_matches, payload_limit};
+use crate::kiro::upstream_error::ErrorContext;
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
 use crate::metrics::{Finished, OTHER_MODEL};
@@ -27,6 +28,9 @@ pub struct Prepared {
     pub kiro: KiroRequest,
     /// Local estimate of the prompt, used until upstream reports context usage.
     pub prompt_tokens: u64,
+    /// The Kiro model id.
+    pub model_id: String,
+    /// The model's context window: the account's catalogue's, else the static table's.
     pub context_window: u64,
     pub reasoning: bool,
     /// The `model` label of the request's metrics: the Kiro model id when the catalogue
@@ -35,19 +39,22 @@ pub struct Prepared {
 }
 
 /// Resolve the model and build the Kiro body. `conversation.model` is the client's name;
-/// a `-thinking` suffix on it turns reasoning on.
+/// a `-thinking` suffix on it turns reasoning on. The model's limits come from the account's
+/// catalogue ([`Catalog::capabilities`]).
 pub async fn prepare(
     state: &Arc<AppState>,
     mut conversation: Conversation,
 ) -> Result<Prepared, ApiError> {
-    let resolved = resolve_model(&conversation.model);
+    let catalog = state.models.get().await;
+    let resolved = catalog.resolve(&conversation.model);
     if resolved.thinking && conversation.thinking.is_none() {
         conversation.thinking = Some(Thinking {
             budget_tokens: Some(MODEL_SUFFIX_THINKING_BUDGET),
         });
     }
     let model_id = resolved.upstream_id;
-    let listed = check_model(state, &conversation.model, &model_id).await?;
+    let listed = check_model(&catalog, &conversation.model, &model_id)?;
+    let capabilities = catalog.capabilities(&model_id);
     let options = KiroRequestOptions {
         model_id: model_id.clone(),
         profile_arn: None,
@@ -56,18 +63,22 @@ pub async fn prepare(
             .clone()
             .or_else(|| conversation.opening_id())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        max_payload_bytes: state.config.max_payload_bytes,
+        max_payload_bytes: state
+            .config
+            .max_payload_bytes
+            .unwrap_or_else(|| payload_limit(capabilities.context_window)),
     };
     let kiro = kiro_request::build(&conversation, &options).map_err(preflight_error)?;
     Ok(Prepared {
         prompt_tokens: estimate_conversation_tokens(&conversation),
-        context_window: context_window(&model_id),
+        context_window: capabilities.context_window,
         reasoning: conversation.thinking.is_some(),
         metrics_model: if listed {
-            model_id
+            model_id.clone()
         } else {
             OTHER_MODEL.to_owned()
         },
+        model_id,
         kiro,
     })
 }
@@ -79,21 +90,17 @@ pub async fn estimate_prompt(
     state: &Arc<AppState>,
     conversation: &Conversation,
 ) -> Result<u64, ApiError> {
-    let model_id = resolve_model(&conversation.model).upstream_id;
-    check_model(state, &conversation.model, &model_id).await?;
+    let catalog = state.models.get().await;
+    let model_id = catalog.resolve(&conversation.model).upstream_id;
+    check_model(&catalog, &conversation.model, &model_id)?;
     Ok(estimate_conversation_tokens(conversation))
 }
 
 /// A model the account's catalogue does not list is refused with close matches. When the
 /// catalogue could not be fetched, the name is passed through and Kiro decides. `Ok(true)`
 /// when the catalogue lists the model.
-async fn check_model(
-    state: &Arc<AppState>,
-    client_name: &str,
-    model_id: &str,
-) -> Result<bool, ApiError> {
-    let catalog = state.models.get().await;
-    let listed = catalog.models.iter().any(|m| m.id == model_id);
+fn check_model(catalog: &Catalog, client_name: &str, model_id: &str) -> Result<bool, ApiError> {
+    let listed = catalog.find(model_id).is_some();
     if listed || catalog.source == CatalogSource::Fallback {
         return Ok(listed);
     }
@@ -126,26 +133,50 @@ fn preflight_error(err: PreflightError) -> ApiError {
         .with_code(err.rule)
 }
 
+/// Models suggested when the one asked for is short of capacity.
+const ALTERNATIVES: usize = 3;
+
 /// Send the prepared request; every retry happens in here. The body moves out of `prepared`
 /// (it can be hundreds of kilobytes); what maps the answer back stays.
 ///
 /// A spent allowance names its reset time from the cached usage limits (no I/O here; a
-/// background refresh is started so that the next answer knows it).
+/// background refresh is started so that the next answer knows it). A model short of
+/// capacity names other models of the catalogue that can hold the conversation, as
+/// `dialect`'s model listing spells them; a conversation too long names the model's window.
 pub async fn open_upstream(
     state: &Arc<AppState>,
     prepared: &mut Prepared,
+    dialect: Dialect,
 ) -> Result<EventStream, ApiError> {
-    state
+    let err = match state
         .kiro
         .generate(std::mem::take(&mut prepared.kiro.body))
         .await
-        .map_err(|e| {
-            if e.quota_reason().is_none() {
-                return e.to_api_error();
-            }
-            state.usage.spawn_refresh_if_stale();
-            e.to_api_error_with_reset(state.usage.cached().and_then(|u| u.resets_at))
-        })
+    {
+        Ok(stream) => return Ok(stream),
+        Err(err) => err,
+    };
+    let mut context = ErrorContext {
+        context_window: Some(prepared.context_window),
+        ..ErrorContext::default()
+    };
+    if err.quota_reason().is_some() {
+        state.usage.spawn_refresh_if_stale();
+        context.resets_at = state.usage.cached().and_then(|u| u.resets_at);
+    }
+    if err.is_capacity_shortage() {
+        let catalog = state.models.get().await;
+        context.alternatives = catalog
+            .alternatives(&prepared.model_id, prepared.prompt_tokens, ALTERNATIVES)
+            .iter()
+            .filter_map(|id| catalog.find(id))
+            .map(|model| match dialect {
+                Dialect::Anthropic => catalog.anthropic_id(model),
+                Dialect::OpenAi => crate::api::client_model_id(&model.id),
+            })
+            .collect();
+    }
+    Err(err.to_api_error_in(&context))
 }
 
 /// Timing and outcome of one client request: logged and counted (`/metrics`) when it ends,

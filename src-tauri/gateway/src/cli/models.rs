@@ -1,4 +1,5 @@
-//! `kiro-gateway models`: the models this account can use.
+//! `kiro-gateway models`: the models this account can use, with their context windows and
+//! output limits (tokens).
 
 use std::process::ExitCode;
 
@@ -20,9 +21,12 @@ pub async fn run(config: Config) -> ExitCode {
         eprintln!("note: Kiro's model list could not be fetched; showing the built-in list");
     }
     for model in catalog.models.iter() {
+        let capabilities = catalog.capabilities(&model.id);
         println!(
-            "{:<28} {}",
+            "{:<28} {:>9} {:>7}  {}",
             crate::api::client_model_id(&model.id),
+            capabilities.context_window,
+            capabilities.max_output_tokens,
             model.name
         );
     }

@@ -31,7 +31,7 @@
 //! | `streaming_read_timeout` | `streaming_read_timeout` | `STREAMING_READ_TIMEOUT` | — | `300` | seconds 1-3600 |
 //! | `max_attempts` | `max_attempts` | `KIRO_MAX_ATTEMPTS` | — | `3` | 1-10 |
 //! | `max_429_retries` | `max_429_retries` | `KIRO_MAX_429_RETRIES` | — | `2` | 0-10 |
-//! | `max_payload_bytes` | `max_payload_bytes` | `KIRO_MAX_PAYLOAD_BYTES` | — | `600000` | 1024-104857600 |
+//! | `max_payload_bytes` | `max_payload_bytes` | `KIRO_MAX_PAYLOAD_BYTES` | — | per model: 1 250 000 per 200 000 tokens of window, at least 1 250 000 | 1024-104857600 |
 //! | `max_request_body_bytes` | `max_body_bytes` | `KIRO_GATEWAY_MAX_BODY_BYTES` | — | `20971520` | 1024-1073741824 |
 //! | `max_connections` | `max_connections` | `KIRO_GATEWAY_MAX_CONNECTIONS` | — | `2048` | 1-100000; also kept below half the open-file limit |
 //! | `header_read_timeout` | `header_read_timeout` | `KIRO_GATEWAY_HEADER_READ_TIMEOUT` | — | `10` | seconds 1-3600 |
@@ -129,8 +129,9 @@ pub struct Config {
     pub max_attempts: u32,
     /// `KIRO_MAX_429_RETRIES` (default 2).
     pub max_429_retries: u32,
-    /// `KIRO_MAX_PAYLOAD_BYTES` (default 600000): upstream body size refused before sending.
-    pub max_payload_bytes: usize,
+    /// `KIRO_MAX_PAYLOAD_BYTES`: upstream body size refused before sending. `None` (the
+    /// default): per model, from its context window (`kiro::models::payload_limit`).
+    pub max_payload_bytes: Option<usize>,
     /// `KIRO_GATEWAY_MAX_BODY_BYTES` (default 20 MiB): client request body limit (413 above).
     pub max_request_body_bytes: usize,
     /// `KIRO_GATEWAY_MAX_CONNECTIONS` (default 2048): open client connections at once; the
@@ -183,7 +184,7 @@ impl Default for Config {
             streaming_read_timeout: Duration::from_secs(300),
             max_attempts: 3,
             max_429_retries: 2,
-            max_payload_bytes: 600_000,
+            max_payload_bytes: None,
             max_request_body_bytes: 20 * 1024 * 1024,
             max_connections: 2048,
             header_read_timeout: Duration::from_secs(10),

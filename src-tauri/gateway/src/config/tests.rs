@@ -66,6 +66,7 @@ fn defaults_when_nothing_is_set() {
     assert_eq!(c.connect_timeout, Duration::from_secs(10));
     assert_eq!(c.headers_timeout, Duration::from_secs(30));
     assert_eq!(c.log_level, "info");
+    assert_eq!(c.max_payload_bytes, None, "per model unless set");
     assert!(c.config_file.is_none());
 }
 
@@ -232,7 +233,7 @@ log_level = "warn,kiro_gateway=trace"
     );
     assert_eq!(
         (c.max_payload_bytes, c.max_request_body_bytes),
-        (1024, 2048)
+        (Some(1024), 2048)
     );
     assert_eq!(c.region.as_deref(), Some("us-gov-west-1"));
     assert_eq!(c.max_connections, 100_000);

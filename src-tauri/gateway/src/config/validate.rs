@@ -303,7 +303,7 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 let n = usize::try_from(n)
                     .map_err(|_| error(r, key, "a number that fits this platform"))?;
                 if key == Setting::MaxPayloadBytes {
-                    c.max_payload_bytes = n;
+                    c.max_payload_bytes = Some(n);
                 } else {
                     c.max_request_body_bytes = n;
                 }

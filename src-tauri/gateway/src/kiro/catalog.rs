@@ -6,14 +6,22 @@
 //! * A failed fetch keeps the last list fetched from upstream, if any, and otherwise uses
 //!   the static list ([`fallback_models`]); either way the entry goes stale again after at
 //!   most [`RETRY_AFTER_FAILURE`], so a recovered upstream is picked up soon.
+//!
+//! What a listed model offers (window, output limit, reasoning) is looked up in [`lookup`].
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::client::kiro_headers;
+use super::models::{limits, reasoning_schema, ReasoningCapabilities};
 use crate::credentials::Credentials;
+
+pub mod lookup;
+
+pub use lookup::ModelCapabilities;
 
 /// One model as the gateway presents it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -22,8 +30,12 @@ pub struct ModelInfo {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// `tokenLimits.maxInputTokens`: the context window.
     pub max_input_tokens: Option<u64>,
+    /// `tokenLimits.maxOutputTokens`.
     pub max_output_tokens: Option<u64>,
+    /// Native reasoning, from `additionalModelRequestFieldsSchema`.
+    pub reasoning: ReasoningCapabilities,
 }
 
 /// Where the list came from.
@@ -42,6 +54,19 @@ pub struct Catalog {
     fetched_at: Instant,
     /// When it should be refreshed.
     stale_at: Instant,
+}
+
+impl Catalog {
+    /// A catalogue of `models` made now, stale at once (for callers that build one).
+    pub fn new(models: Vec<ModelInfo>, source: CatalogSource) -> Catalog {
+        let now = Instant::now();
+        Catalog {
+            models: Arc::new(models),
+            source,
+            fetched_at: now,
+            stale_at: now,
+        }
+    }
 }
 
 /// How soon a failed fetch is tried again.
@@ -89,18 +114,6 @@ fn next_catalog(
         }
     }
 }
-
-/// Models known to exist when the catalogue cannot be fetched (protocol doc §7.3).
-const FALLBACK_MODELS: &[(&str, &str)] = &[
-    ("auto", "Auto"),
-    ("claude-sonnet-4.5", "Claude Sonnet 4.5"),
-    ("claude-sonnet-4.6", "Claude Sonnet 4.6"),
-    ("claude-sonnet-4", "Claude Sonnet 4"),
-    ("claude-haiku-4.5", "Claude Haiku 4.5"),
-    ("claude-opus-4.5", "Claude Opus 4.5"),
-    ("claude-opus-4.6", "Claude Opus 4.6"),
-    ("claude-opus-4.7", "Claude Opus 4.7"),
-];
 
 pub struct ModelCatalog {
     http: reqwest::Client,
@@ -209,15 +222,17 @@ impl ModelCatalog {
     }
 }
 
+/// The built-in list used while the catalogue cannot be fetched, with the static table's
+/// limits and reasoning ([`limits`]).
 pub fn fallback_models() -> Vec<ModelInfo> {
-    FALLBACK_MODELS
-        .iter()
-        .map(|(id, name)| ModelInfo {
-            id: (*id).into(),
-            name: (*name).into(),
+    limits::fallback_list()
+        .map(|known| ModelInfo {
+            id: known.id.into(),
+            name: known.name.into(),
             description: String::new(),
-            max_input_tokens: None,
-            max_output_tokens: None,
+            max_input_tokens: known.limits.map(|l| l.0),
+            max_output_tokens: known.limits.map(|l| l.1),
+            reasoning: limits::reasoning(known.id),
         })
         .collect()
 }
@@ -237,6 +252,7 @@ struct UpstreamModel {
     model_name: Option<String>,
     description: Option<String>,
     token_limits: Option<TokenLimits>,
+    additional_model_request_fields_schema: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -254,6 +270,7 @@ impl From<UpstreamModel> for ModelInfo {
             description: m.description.unwrap_or_default(),
             max_input_tokens: m.token_limits.as_ref().and_then(|t| t.max_input_tokens),
             max_output_tokens: m.token_limits.as_ref().and_then(|t| t.max_output_tokens),
+            reasoning: reasoning_schema::parse(m.additional_model_request_fields_schema.as_ref()),
         }
     }
 }
@@ -273,7 +290,26 @@ mod tests {
         let model = ModelInfo::from(parsed.models.into_iter().next().unwrap());
         assert_eq!(model.id, "claude-sonnet-4.5");
         assert_eq!(model.max_input_tokens, Some(200_000));
+        assert!(!model.reasoning.native, "no schema, no native reasoning");
         assert!(parsed.next_token.is_none());
+    }
+
+    #[test]
+    fn the_reasoning_schema_is_read_from_the_model_entry() {
+        let body = r#"{"models":[{"modelId":"claude-opus-5","modelName":"Claude Opus 5",
+            "tokenLimits":{"maxInputTokens":1000000,"maxOutputTokens":128000},
+            "additionalModelRequestFieldsSchema":{"type":"object","properties":{
+              "thinking":{"type":"object","properties":{"type":{"enum":["adaptive","disabled"]}}},
+              "output_config":{"type":"object","properties":{"effort":{
+                "enum":["low","medium","high","xhigh","max"],"default":"high"}}}}}},
+            {"modelId":"glm-5","additionalModelRequestFieldsSchema":null}]}"#;
+        let parsed: ListModelsResponse = serde_json::from_str(body).unwrap();
+        let models: Vec<ModelInfo> = parsed.models.into_iter().map(ModelInfo::from).collect();
+        assert!(models[0].reasoning.native);
+        assert_eq!(models[0].reasoning.efforts.len(), 5);
+        assert_eq!(models[0].max_output_tokens, Some(128_000));
+        assert!(!models[1].reasoning.native);
+        assert_eq!(models[1].name, "glm-5");
     }
 
     fn model(id: &str) -> ModelInfo {
@@ -283,6 +319,7 @@ mod tests {
             description: String::new(),
             max_input_tokens: None,
             max_output_tokens: None,
+            reasoning: ReasoningCapabilities::default(),
         }
     }
 
@@ -311,9 +348,16 @@ mod tests {
     }
 
     #[test]
-    fn fallback_has_the_common_models() {
-        let ids: Vec<_> = fallback_models().into_iter().map(|m| m.id).collect();
-        assert!(ids.contains(&"claude-sonnet-4.5".to_owned()));
-        assert!(ids.contains(&"auto".to_owned()));
+    fn fallback_has_the_common_models_with_the_tables_facts() {
+        let models = fallback_models();
+        let ids: Vec<_> = models.iter().map(|m| m.id.as_str()).collect();
+        assert!(ids.contains(&"claude-sonnet-4.5"));
+        assert!(ids.contains(&"auto"));
+        let opus = models.iter().find(|m| m.id == "claude-opus-4.8").unwrap();
+        assert_eq!(
+            (opus.max_input_tokens, opus.max_output_tokens),
+            (Some(1_000_000), Some(128_000))
+        );
+        assert!(opus.reasoning.native);
     }
 }

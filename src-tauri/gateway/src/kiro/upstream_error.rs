@@ -99,6 +99,28 @@ impl Exception {
 /// The 429 `reason` of the credit burn-rate limit (§9.6): a window of minutes to an hour.
 const CREDIT_RATE_EXCEEDED: &str = "CREDIT_CONSUMPTION_RATE_EXCEEDED";
 
+/// The `reason`s of one model being short of capacity (429 and 500, §9.6 "Model capacity").
+const CAPACITY_REASONS: &[&str] = &[
+    "INSUFFICIENT_MODEL_CAPACITY",
+    "MODEL_TEMPORARILY_UNAVAILABLE",
+];
+
+/// The legacy high-load text, for bodies without a `reason`.
+const HIGH_LOAD: &str = "unexpectedly high load";
+
+/// What the request path knows that Kiro's error body does not say, for the client-facing
+/// error ([`UpstreamError::to_api_error_in`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorContext {
+    /// When a spent allowance resets (from `GetUsageLimits`).
+    pub resets_at: Option<DateTime<Utc>>,
+    /// The model's context window in tokens, named when the conversation is too long.
+    pub context_window: Option<u64>,
+    /// Other models of the account (as clients spell them), named when the model is short
+    /// of capacity.
+    pub alternatives: Vec<String>,
+}
+
 /// Which allowance of the Kiro plan is spent (protocol doc §9.2, the 402 row and the
 /// allowance reasons of the 429 row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +263,24 @@ impl UpstreamError {
         matches!(self, UpstreamError::Status { reason: Some(r), .. } if r == CREDIT_RATE_EXCEEDED)
     }
 
+    /// The model asked for is short of capacity (429 `INSUFFICIENT_MODEL_CAPACITY`, 500
+    /// `MODEL_TEMPORARILY_UNAVAILABLE`): decided on the declared `reason`; only a body
+    /// without one is read for the reason's name or the high-load text.
+    pub fn is_capacity_shortage(&self) -> bool {
+        let UpstreamError::Status {
+            message, reason, ..
+        } = self
+        else {
+            return false;
+        };
+        match reason.as_deref() {
+            Some(reason) => CAPACITY_REASONS.contains(&reason),
+            None => {
+                message.contains(HIGH_LOAD) || CAPACITY_REASONS.iter().any(|r| message.contains(r))
+            }
+        }
+    }
+
     /// Kiro suspended the account (protocol notes, "Error bodies"): the declared reason, or
     /// its texts ("temporarily is suspended", "locked … security precaution").
     pub fn is_suspension(&self) -> bool {
@@ -348,9 +388,19 @@ impl UpstreamError {
     /// caller knows it (Kiro's 402 body does not say; `GetUsageLimits` does). A time in the
     /// past is ignored.
     pub fn to_api_error_with_reset(&self, resets_at: Option<DateTime<Utc>>) -> ApiError {
+        self.to_api_error_in(&ErrorContext {
+            resets_at,
+            ..ErrorContext::default()
+        })
+    }
+
+    /// The client-facing error, with what the request path knows ([`ErrorContext`]): the
+    /// reset time of a spent allowance, the model's window in a context-length error, other
+    /// models when this one is short of capacity.
+    pub fn to_api_error_in(&self, context: &ErrorContext) -> ApiError {
         let text = self.text();
         if let Some(quota) = self.quota_reason() {
-            let resets_at = resets_at.filter(|at| *at > Utc::now());
+            let resets_at = context.resets_at.filter(|at| *at > Utc::now());
             return quota_error(quota, resets_at, text.trim());
         }
         let upstream = |kind: ErrorKind, what: &str| {
@@ -360,18 +410,29 @@ impl UpstreamError {
             UpstreamError::Held(hold) => held_error(hold),
             _ if self.is_suspension() => suspended_error(text.trim()),
             _ if text.contains("Input is too long") || text.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD") => {
+                let window = context
+                    .context_window
+                    .map(|tokens| format!(" ({tokens} tokens)"))
+                    .unwrap_or_default();
                 ApiError::invalid_request(format!(
-                    "The conversation is longer than the model's context window; shorten or compact it. (Kiro said: {})",
+                    "The conversation is longer than the model's context window{window}; shorten or compact it. (Kiro said: {})",
                     text.trim()
                 ))
                 .with_param("messages")
                 .with_code("context_length_exceeded")
             }
-            _ if text.contains("INSUFFICIENT_MODEL_CAPACITY")
-                || text.contains("MODEL_TEMPORARILY_UNAVAILABLE")
-                || text.contains("unexpectedly high load") =>
-            {
-                upstream(ErrorKind::Overloaded, "The model is overloaded upstream; try again shortly")
+            _ if self.is_capacity_shortage() => {
+                let others = match context.alternatives.as_slice() {
+                    [] => String::new(),
+                    names => format!(
+                        ", or switch to another model of your account: {}",
+                        names.join(", ")
+                    ),
+                };
+                upstream(
+                    ErrorKind::Overloaded,
+                    &format!("The model is overloaded upstream; try again shortly{others}"),
+                )
             }
             UpstreamError::Status { status: 400, .. } if text.contains("INVALID_MODEL_ID") => upstream(
                 ErrorKind::NotFound,
@@ -828,6 +889,57 @@ mod tests {
             model.to_api_error().code.as_deref(),
             Some("model_not_found")
         );
+    }
+
+    #[test]
+    fn a_capacity_shortage_names_other_models_and_a_long_conversation_the_window() {
+        let context = ErrorContext {
+            context_window: Some(1_000_000),
+            alternatives: vec!["claude-opus-4.7".into(), "auto-kiro".into()],
+            ..ErrorContext::default()
+        };
+        for body in [
+            r#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"INSUFFICIENT_MODEL_CAPACITY"}"#,
+            r#"{"message":"Encountered unexpectedly high load when processing the request, please try again.","reason":"MODEL_TEMPORARILY_UNAVAILABLE"}"#,
+            r#"{"message":"Encountered unexpectedly high load when processing the request, please try again."}"#,
+        ] {
+            let err = status(
+                if body.contains("Throttling") {
+                    429
+                } else {
+                    500
+                },
+                body,
+            );
+            assert!(err.is_capacity_shortage(), "{body}");
+            let api = err.to_api_error_in(&context);
+            assert_eq!(api.kind, ErrorKind::Overloaded, "{body}");
+            assert!(
+                api.message
+                    .contains("another model of your account: claude-opus-4.7, auto-kiro"),
+                "{}",
+                api.message
+            );
+            assert!(!err.to_api_error().message.contains("another model"));
+        }
+        // Decided on the declared reason: a rate reason quoting "high load" is no shortage.
+        let rate = status(
+            429,
+            r#"{"message":"unexpectedly high load","reason":"USER_REQUEST_RATE_EXCEEDED"}"#,
+        );
+        assert!(!rate.is_capacity_shortage());
+
+        let long = status(
+            400,
+            r#"{"message":"Input is too long.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#,
+        );
+        let api = long.to_api_error_in(&context);
+        assert!(
+            api.message.contains("context window (1000000 tokens)"),
+            "{}",
+            api.message
+        );
+        assert!(!long.to_api_error().message.contains("tokens)"));
     }
 
     #[test]

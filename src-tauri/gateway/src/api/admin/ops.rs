@@ -134,12 +134,13 @@ pub async fn models(state: &AppState) -> Value {
         .models
         .iter()
         .map(|m| {
+            let capabilities = catalog.capabilities(&m.id);
             json!({
                 "id": crate::api::client_model_id(&m.id),
                 "name": m.name,
                 "description": m.description,
-                "context_length": m.max_input_tokens,
-                "max_output_tokens": m.max_output_tokens,
+                "context_length": capabilities.context_window,
+                "max_output_tokens": capabilities.max_output_tokens,
             })
         })
         .collect();

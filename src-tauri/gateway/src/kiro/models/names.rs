@@ -1,10 +1,12 @@
-//! Client model name → Kiro upstream model id (protocol doc §7.4), plus the static
-//! context-window / output-limit table of §7.5 and "did you mean" suggestions.
+//! Client model name → Kiro upstream model id (protocol doc §7.4), the ids the Anthropic
+//! listing shows, and "did you mean" suggestions.
 //!
 //! Pipeline of [`resolve_model`]: trim → strip a trailing context-size marker (`[1m]`,
-//! `[200k]`) and a `-thinking` suffix (→ [`ResolvedModel::thinking`]) → alias table
-//! (case-insensitive) → JW's normaliser ([`normalize_model_name`]) → otherwise the name is
-//! passed through unchanged, original case preserved ("gateway, not gatekeeper": Kiro decides).
+//! `[200k]`; a 1M-or-more one sets [`ResolvedModel::long_context`]) and a `-thinking` suffix
+//! (→ [`ResolvedModel::thinking`]) → alias table (case-insensitive) → JW's normaliser
+//! ([`normalize_model_name`]) → otherwise the name is passed through unchanged, original case
+//! preserved ("gateway, not gatekeeper": Kiro decides). [`route_long_context`] then sends a
+//! `[1m]` name to the account's `-1m` SKU when the catalogue has one.
 //! Everything here is pure and total (never panics).
 
 use std::collections::HashMap;
@@ -18,6 +20,8 @@ pub struct ResolvedModel {
     pub upstream_id: String,
     /// The client asked for reasoning through the name (`…-thinking`).
     pub thinking: bool,
+    /// The name carried a context marker of a million tokens or more (`…[1m]`).
+    pub long_context: bool,
 }
 
 /// Built-in aliases (ZJ `MODEL_ALIASES`, §7.4). Keys are lower case.
@@ -51,48 +55,78 @@ pub fn resolve_model_with_aliases(
     client_name: &str,
     extra_aliases: &HashMap<String, String>,
 ) -> ResolvedModel {
-    let (base, thinking) = strip_markers(client_name.trim());
+    let (base, markers) = strip_markers(client_name.trim());
     let lower = base.to_ascii_lowercase();
-    if let Some(target) = extra_aliases
+    let upstream_id = if let Some(target) = extra_aliases
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(&lower))
         .map(|(_, v)| v.clone())
     {
-        return ResolvedModel {
-            upstream_id: target,
-            thinking,
-        };
-    }
-    if let Some((_, target)) = ALIASES.iter().find(|(k, _)| *k == lower) {
-        return ResolvedModel {
-            upstream_id: (*target).to_string(),
-            thinking,
-        };
-    }
+        target
+    } else if let Some((_, target)) = ALIASES.iter().find(|(k, _)| *k == lower) {
+        (*target).to_string()
+    } else {
+        normalize_model_name(base)
+    };
     ResolvedModel {
-        upstream_id: normalize_model_name(base),
-        thinking,
+        upstream_id,
+        thinking: markers.thinking,
+        long_context: markers.long_context,
     }
 }
 
+/// A window from this size on is a "long context" (`[1m]`).
+const ONE_MILLION: u64 = 1_000_000;
+
+/// The `-1m` SKU of a model (Sonnet 4.5 and 4.6 have one next to the 200k model).
+const ONE_MILLION_SKU: &str = "-1m";
+
+/// A `[1m]` name on an account whose catalogue has a separate `-1m` SKU goes to that SKU,
+/// unless the model itself already has a 1M window (then the marker is just dropped).
+/// `window_of` gives a listed model's context window, `None` for ids the catalogue lacks.
+pub fn route_long_context(
+    resolved: ResolvedModel,
+    window_of: impl Fn(&str) -> Option<u64>,
+) -> ResolvedModel {
+    if !resolved.long_context || window_of(&resolved.upstream_id) >= Some(ONE_MILLION) {
+        return resolved;
+    }
+    let sku = format!("{}{ONE_MILLION_SKU}", resolved.upstream_id);
+    if window_of(&sku).is_none() {
+        return resolved;
+    }
+    ResolvedModel {
+        upstream_id: sku,
+        ..resolved
+    }
+}
+
+/// What [`strip_markers`] found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Markers {
+    thinking: bool,
+    long_context: bool,
+}
+
 /// Strip trailing `[<digits>m|k]` markers and a `-thinking` suffix, in any order.
-/// Returns the remaining name (original case) and whether `-thinking` was present.
-fn strip_markers(name: &str) -> (&str, bool) {
+/// Returns the remaining name (original case) and what was stripped.
+fn strip_markers(name: &str) -> (&str, Markers) {
     let mut rest = name;
-    let mut thinking = false;
+    let mut markers = Markers::default();
     loop {
-        if let Some(stripped) = strip_context_marker(rest) {
+        if let Some((stripped, tokens)) = strip_context_marker(rest) {
             rest = stripped;
+            markers.long_context |= tokens >= ONE_MILLION;
             continue;
         }
         if let Some(stripped) = strip_suffix_ignore_case(rest, "-thinking") {
             if !stripped.is_empty() {
                 rest = stripped;
-                thinking = true;
+                markers.thinking = true;
                 continue;
             }
         }
-        return (rest, thinking);
+        return (rest, markers);
     }
 }
 
@@ -105,16 +139,25 @@ fn strip_suffix_ignore_case<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
     tail.eq_ignore_ascii_case(suffix).then_some(head)
 }
 
-/// `claude-sonnet-4-5[1m]` → `claude-sonnet-4-5`.
-fn strip_context_marker(s: &str) -> Option<&str> {
+/// `claude-sonnet-4-5[1m]` → (`claude-sonnet-4-5`, 1 000 000 tokens).
+fn strip_context_marker(s: &str) -> Option<(&str, u64)> {
     let body = s.strip_suffix(']')?;
     let open = body.rfind('[')?;
     let inner = &body[open + 1..];
-    let digits = inner.strip_suffix(['m', 'M', 'k', 'K'])?;
+    let unit = match inner.bytes().last()? {
+        b'm' | b'M' => 1_000_000,
+        b'k' | b'K' => 1_000,
+        _ => return None,
+    };
+    let digits = &inner[..inner.len() - 1];
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(&s[..open])
+    let tokens = digits
+        .parse::<u64>()
+        .unwrap_or(u64::MAX)
+        .saturating_mul(unit);
+    Some((&s[..open], tokens))
 }
 
 /// JW's normaliser (§7.4) on a name without markers. Returns the dot-form id for the
@@ -195,62 +238,38 @@ fn normalize_claude(lower: &str) -> Option<String> {
     }
 }
 
-/// Context window in tokens (§7.5); unknown ids → 200 000 (JW, KR).
-pub fn context_window(upstream_id: &str) -> u64 {
-    limits(upstream_id).map_or(200_000, |l| l.0)
-}
-
-/// Maximum output tokens (§7.5). Where PI (65 536) and KR (64 000) disagree the lower
-/// figure is used; Opus 4.6 uses KR's 64 000 (PI says 32 768). Unknown Claude ids → 64 000,
-/// other unknown ids → 8 192.
-pub fn max_output_tokens(upstream_id: &str) -> u64 {
-    match limits(upstream_id) {
-        Some(l) => l.1,
-        None if upstream_id.to_ascii_lowercase().starts_with("claude") => 64_000,
-        None => 8_192,
-    }
-}
-
-fn limits(upstream_id: &str) -> Option<(u64, u64)> {
-    let id = upstream_id.trim().to_ascii_lowercase();
-    Some(match id.as_str() {
-        "claude-opus-5" | "claude-opus-4.8" | "claude-opus-4.7" => (1_000_000, 128_000),
-        // Sonnet 5's output limit is unknown (§7.5): the unknown-Claude default.
-        "claude-sonnet-5" => (1_000_000, 64_000),
-        "claude-opus-4.6" => (1_000_000, 64_000),
-        "claude-sonnet-4.6" => (1_000_000, 65_536),
-        "claude-sonnet-4.5" | "claude-sonnet-4" | "claude-haiku-4.5" => (200_000, 64_000),
-        "auto" => (1_000_000, 65_536),
-        "deepseek-3.2" => (164_000, 8_192),
-        "minimax-m2.1" | "minimax-m2.5" => (196_000, 8_192),
-        "glm-5" => (200_000, 8_192),
-        "qwen3-coder-next" => (256_000, 8_192),
-        // 272k until an account is switched to 1M; the catalogue says which (§7.5).
-        "gpt-5.6-sol" | "gpt-5.6-terra" | "gpt-5.6-luna" => (272_000, 128_000),
-        _ => return None,
-    })
-}
-
-/// A window from this size on is advertised with the `[1m]` marker.
-const ONE_MILLION: u64 = 1_000_000;
-
 /// The id the Anthropic-shaped model listing gives a Kiro model whose context window is
-/// `context_window` tokens. Claude Code and the Anthropic SDKs know Claude models by dash
-/// ids, and Claude Code assumes a 200k window behind a custom base URL unless the id ends in
-/// `[1m]` (protocol doc §7.5), so:
+/// `context_window` tokens, on an account whose listed models' windows `window_of` gives.
+/// Claude Code and the Anthropic SDKs know Claude models by dash ids, and Claude Code
+/// assumes a 200k window behind a custom base URL unless the id ends in `[1m]` (protocol doc
+/// §7.5), so:
 ///
 /// * Claude dot-form ids take the dash form (`claude-sonnet-4.5` → `claude-sonnet-4-5`,
-///   `claude-opus-5` stays), but only when that form resolves back to the same Kiro id
-///   (a `-1m` SKU such as `claude-sonnet-4.6-1m` keeps its Kiro id);
+///   `claude-opus-5` stays), but only when that form resolves back to the same Kiro id;
+/// * a `-1m` SKU is its model's dash form with `[1m]` (`claude-sonnet-4.5-1m` →
+///   `claude-sonnet-4-5[1m]`, which [`route_long_context`] sends back to the SKU), unless
+///   its model already has a 1M window (then the SKU keeps its Kiro id, plus `[1m]`);
 /// * other ids are kept (`gpt-5.6-sol`, `deepseek-3.2`); `auto` is `auto-kiro`, as in the
 ///   OpenAI listing;
 /// * a window of 1 000 000 tokens or more adds `[1m]` (`claude-opus-4-8[1m]`); `auto` never
 ///   gets it (its window is the routed model's).
 ///
-/// Every id this returns resolves back to `upstream_id` through [`resolve_model`].
-pub fn anthropic_model_id(upstream_id: &str, context_window: u64) -> String {
+/// Every id this returns resolves back to `upstream_id` through [`resolve_model`] and
+/// [`route_long_context`] with the same `window_of`.
+pub fn anthropic_model_id(
+    upstream_id: &str,
+    context_window: u64,
+    window_of: impl Fn(&str) -> Option<u64>,
+) -> String {
     if upstream_id == "auto" {
         return "auto-kiro".into();
+    }
+    if let Some(model) = upstream_id.strip_suffix(ONE_MILLION_SKU) {
+        let model_is_1m = window_of(model) >= Some(ONE_MILLION);
+        let dashed = claude_dash_form(model).filter(|d| resolve_model(d).upstream_id == model);
+        if let (false, Some(dashed)) = (model_is_1m, dashed) {
+            return format!("{dashed}[1m]");
+        }
     }
     let dashed = claude_dash_form(upstream_id)
         .filter(|dashed| resolve_model(dashed).upstream_id == upstream_id)
@@ -377,40 +396,14 @@ mod tests {
             resolve_model_with_aliases("fast-thinking", &extra),
             ResolvedModel {
                 upstream_id: "claude-haiku-4.5".into(),
-                thinking: true
+                thinking: true,
+                long_context: false,
             }
         );
         assert_eq!(
             resolve_model_with_aliases("auto-kiro", &extra).upstream_id,
             "claude-sonnet-4"
         );
-    }
-
-    #[test]
-    fn limits_table() {
-        let cases: &[(&str, u64, u64)] = &[
-            ("claude-opus-4.7", 1_000_000, 128_000),
-            ("claude-opus-4.6", 1_000_000, 64_000),
-            ("claude-sonnet-4.6", 1_000_000, 65_536),
-            ("claude-sonnet-4.5", 200_000, 64_000),
-            ("claude-sonnet-4", 200_000, 64_000),
-            ("claude-haiku-4.5", 200_000, 64_000),
-            ("auto", 1_000_000, 65_536),
-            ("deepseek-3.2", 164_000, 8_192),
-            ("minimax-m2.5", 196_000, 8_192),
-            ("glm-5", 200_000, 8_192),
-            ("qwen3-coder-next", 256_000, 8_192),
-            ("claude-opus-4.8", 1_000_000, 128_000),
-            ("claude-opus-5", 1_000_000, 128_000),
-            ("claude-sonnet-5", 1_000_000, 64_000),
-            ("gpt-5.6-luna", 272_000, 128_000),
-            ("claude-opus-9.9", 200_000, 64_000),
-            ("something-new", 200_000, 8_192),
-        ];
-        for (id, ctx, out) in cases {
-            assert_eq!(context_window(id), *ctx, "{id}");
-            assert_eq!(max_output_tokens(id), *out, "{id}");
-        }
     }
 
     #[test]
@@ -435,8 +428,74 @@ mod tests {
         assert!(close_matches("", &Vec::<String>::new()).is_empty());
     }
 
+    /// A catalogue as `window_of` sees it.
+    fn listed<'a>(models: &'a [(&'a str, u64)]) -> impl Fn(&str) -> Option<u64> + 'a {
+        move |id| models.iter().find(|(m, _)| *m == id).map(|(_, w)| *w)
+    }
+
+    #[test]
+    fn long_context_markers_are_told_apart() {
+        let cases: &[(&str, bool)] = &[
+            ("claude-sonnet-4-5[1m]", true),
+            ("claude-sonnet-4-5[2M]", true),
+            ("claude-sonnet-4-5[1000k]", true),
+            ("claude-sonnet-4-5[200k]", false),
+            ("claude-sonnet-4-5", false),
+            ("claude-opus-4-8[1m]-thinking", true),
+            ("claude-opus-4-8[99999999999999999999m]", true),
+        ];
+        for (name, long) in cases {
+            assert_eq!(resolve_model(name).long_context, *long, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_1m_name_goes_to_the_1m_sku_only_where_the_catalogue_has_one() {
+        let two_skus = [
+            ("claude-sonnet-4.5", 200_000),
+            ("claude-sonnet-4.5-1m", 1_000_000),
+            ("claude-opus-4.8", 1_000_000),
+            ("claude-opus-4.8-1m", 1_000_000),
+        ];
+        let route = |name: &str, models: &[(&str, u64)]| {
+            route_long_context(resolve_model(name), listed(models)).upstream_id
+        };
+        assert_eq!(
+            route("claude-sonnet-4-5[1m]", &two_skus),
+            "claude-sonnet-4.5-1m"
+        );
+        assert_eq!(
+            route("claude-sonnet-4-5-20250929[1m]-thinking", &two_skus),
+            "claude-sonnet-4.5-1m"
+        );
+        assert_eq!(route("claude-sonnet-4-5", &two_skus), "claude-sonnet-4.5");
+        assert_eq!(
+            route("claude-sonnet-4-5[200k]", &two_skus),
+            "claude-sonnet-4.5"
+        );
+        // A model that already has 1M: the marker is dropped.
+        assert_eq!(route("claude-opus-4-8[1m]", &two_skus), "claude-opus-4.8");
+        // No SKU listed (or nothing listed at all): the marker is dropped.
+        assert_eq!(
+            route("claude-sonnet-4-5[1m]", &[("claude-sonnet-4.5", 200_000)]),
+            "claude-sonnet-4.5"
+        );
+        assert_eq!(route("claude-sonnet-4-5[1m]", &[]), "claude-sonnet-4.5");
+        let thinking = route_long_context(
+            resolve_model("claude-sonnet-4-5-thinking[1m]"),
+            listed(&two_skus),
+        );
+        assert!(thinking.thinking && thinking.long_context);
+    }
+
     #[test]
     fn anthropic_ids_are_dash_form_with_1m_and_resolve_back() {
+        let catalogue = [
+            ("claude-sonnet-4.5", 200_000),
+            ("claude-sonnet-4.5-1m", 1_000_000),
+            ("claude-sonnet-4.6", 1_000_000),
+            ("claude-sonnet-4.6-1m", 1_000_000),
+        ];
         let cases: &[(&str, u64, &str)] = &[
             ("claude-sonnet-4.5", 200_000, "claude-sonnet-4-5"),
             ("claude-sonnet-4", 200_000, "claude-sonnet-4"),
@@ -448,22 +507,20 @@ mod tests {
             ("claude-opus-5.5", 1_000_000, "claude-opus-5-5[1m]"),
             ("claude-sonnet-5", 2_000_000, "claude-sonnet-5[1m]"),
             ("claude-3.7-sonnet", 200_000, "claude-3-7-sonnet"),
-            // A separate 1M SKU: its dash form would not resolve back, so the Kiro id stays.
+            // The 1M SKU next to a 200k model: the model's id with `[1m]`.
+            ("claude-sonnet-4.5-1m", 1_000_000, "claude-sonnet-4-5[1m]"),
+            // Next to a model that is 1M itself, the SKU keeps its Kiro id.
             (
                 "claude-sonnet-4.6-1m",
                 1_000_000,
                 "claude-sonnet-4.6-1m[1m]",
-            ),
-            (
-                "claude-sonnet-4.5-1m",
-                1_000_000,
-                "claude-sonnet-4.5-1m[1m]",
             ),
             ("gpt-5.6-sol", 272_000, "gpt-5.6-sol"),
             ("gpt-5.6-sol", 1_000_000, "gpt-5.6-sol[1m]"),
             ("deepseek-3.2", 164_000, "deepseek-3.2"),
             ("minimax-m2.5", 196_000, "minimax-m2.5"),
             ("auto", 1_000_000, "auto-kiro"),
+            ("kimi-k3-1m", 1_000_000, "kimi-k3-1m[1m]"),
             (
                 "CLAUDE_SONNET_4_5_20250929_V1_0",
                 200_000,
@@ -471,32 +528,26 @@ mod tests {
             ),
         ];
         for (kiro, window, want) in cases {
-            let id = anthropic_model_id(kiro, *window);
+            let id = anthropic_model_id(kiro, *window, listed(&catalogue));
             assert_eq!(id, *want, "{kiro} ({window})");
-            assert_eq!(resolve_model(&id).upstream_id, *kiro, "{id} resolves back");
-            assert!(!resolve_model(&id).thinking);
+            let back = route_long_context(resolve_model(&id), listed(&catalogue));
+            assert_eq!(back.upstream_id, *kiro, "{id} resolves back");
+            assert!(!back.thinking);
         }
     }
 
     #[test]
     fn anthropic_ids_of_the_static_table_resolve_back() {
-        for kiro in [
-            "claude-opus-5",
-            "claude-opus-4.8",
-            "claude-opus-4.7",
-            "claude-opus-4.6",
-            "claude-sonnet-5",
-            "claude-sonnet-4.6",
-            "claude-sonnet-4.5",
-            "claude-sonnet-4",
-            "claude-haiku-4.5",
-            "deepseek-3.2",
-            "glm-5",
-            "qwen3-coder-next",
-            "gpt-5.6-terra",
-        ] {
-            let id = anthropic_model_id(kiro, context_window(kiro));
-            assert_eq!(resolve_model(&id).upstream_id, kiro, "{id}");
+        use super::super::limits::{context_window, fallback_list};
+        let window_of = |id: &str| {
+            fallback_list()
+                .find(|m| m.id == id)
+                .map(|m| context_window(m.id))
+        };
+        for kiro in fallback_list().map(|m| m.id).filter(|id| *id != "auto") {
+            let id = anthropic_model_id(kiro, context_window(kiro), window_of);
+            let back = route_long_context(resolve_model(&id), window_of);
+            assert_eq!(back.upstream_id, kiro, "{id}");
             assert_eq!(
                 id.ends_with("[1m]"),
                 context_window(kiro) >= 1_000_000,
