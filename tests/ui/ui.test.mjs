@@ -91,7 +91,8 @@ async function waitForHttp(url, timeoutMs = 15000) {
 }
 
 before(async () => {
-  if (skipReason) return;
+  // A missing browser or binary is an install step, never a silent skip.
+  if (skipReason) throw new Error(`cannot run the UI test: ${skipReason}`);
   home = mkdtempSync(path.join(tmpdir(), 'kgw-ui-'));
   mkdirSync(path.join(home, 'tokens'), { recursive: true });
   const fake = await start(FAKE, ['--port', '0', '--token-dir', path.join(home, 'tokens')], { env: { PATH: process.env.PATH } },
@@ -168,7 +169,7 @@ async function shot(page, name) {
 
 const mod = process.platform === 'darwin' ? 'Meta' : 'Control';
 
-test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => {
+test('the UI drives the gateway end to end', async (t) => {
   let base = `http://127.0.0.1:${gatewayPort}`;
   let key = KEY;
   const page = await newPage('light');
@@ -269,6 +270,9 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     const rows = await page.locator('#req-body').textContent();
     assert.match(rows, /\/v1\/chat\/completions/);
     assert.ok(!rows.includes(KEY));
+    // The chat request's row shows what Kiro charged (the fake meters 0.0148 credits).
+    const chatRow = page.locator('#req-body tr', { hasText: '/v1/chat/completions' }).first();
+    assert.match(await chatRow.textContent(), /0\.01/);
     await shot(page, 'logs-light');
     await page.click('[data-tab="logs"]');
     await page.locator('.log-line').first().waitFor();
@@ -294,6 +298,14 @@ test('the UI drives the gateway end to end', { skip: skipReason }, async (t) => 
     assert.ok(own.length >= 1 && own.every((l) => l.includes(id)), own.join('\n'));
     await page.fill('#log-search', '');
     await page.click('[data-tab="requests"]');
+
+    // The Overview adds today's spend up and draws it as today's bar.
+    await page.keyboard.press(`${mod}+1`);
+    await page.waitForFunction(() => Number(document.querySelector('#spent-today')?.textContent) > 0, null, { timeout: 10000 });
+    assert.ok((await page.locator('#spent-chart .spend-bar:not(.zero)').count()) >= 1);
+    await page.locator('#ov-spent').scrollIntoViewIfNeeded();
+    await shot(page, 'overview-credits-light');
+    await page.keyboard.press(`${mod}+3`);
   });
 
   await t.test('settings: a bad port names the field; a busy port offers a free one', async () => {

@@ -160,7 +160,7 @@ function spentBlock(spent) {
   const bars = days.map((d) => {
     const pct = max > 0 ? Math.max(2, Math.round((d.credits / max) * 100)) : 0;
     const label = `${new Date(`${d.date}T00:00:00`).toLocaleDateString([], { month: 'short', day: 'numeric' })}: ${formatCredits(d.credits)} credits`;
-    return `<span class="spend-bar${d.credits > 0 ? '' : ' empty'}" style="height:${d.credits > 0 ? pct : 0}%" title="${esc(label)}" aria-label="${esc(label)}"></span>`;
+    return `<span class="spend-bar${d.credits > 0 ? '' : ' zero'}" data-pct="${d.credits > 0 ? pct : 0}" title="${esc(label)}" aria-label="${esc(label)}"></span>`;
   }).join('');
   const models = Object.entries(spent.today?.by_model || {}).sort((a, b) => b[1] - a[1]).slice(0, 3)
     .map(([model, credits]) => `<span class="tag">${esc(model)} ${esc(formatCredits(credits))}</span>`).join(' ');
@@ -270,6 +270,8 @@ function render(status) {
     </dl>
     <p class="muted small creds-note">Tokens never leave this computer and are never shown here. To switch accounts, sign in again with the Kiro IDE or <code>kiro-cli login</code>; the gateway picks up the new token by itself.</p>`;
   root.querySelector('#ov-spent').innerHTML = spentBlock(status.credits_spent);
+  // Heights through the CSSOM: the page's CSP refuses inline style attributes.
+  root.querySelectorAll('#ov-spent .spend-bar:not(.zero)').forEach((bar) => { bar.style.height = `${bar.dataset.pct}%`; });
   root.querySelector('#ov-tools').innerHTML = `
     <div class="tabs" role="tablist">${TOOLS.map(([id, name]) => `<button type="button" role="tab" class="tab${tool === id ? ' active' : ''}" data-tool="${id}">${name}</button>`).join('')}</div>
     <div class="snippet">

@@ -257,7 +257,10 @@ mod tests {
         ledger.record_on(day("2026-12-05"), "claude-opus-4.8", f64::NAN);
         let summary = summarise(&ledger.lock(), day("2026-12-05"));
         assert_eq!(summary.today.credits, 1.25);
-        assert_eq!(summary.today.requests, 2, "free and unknown charges are not counted");
+        assert_eq!(
+            summary.today.requests, 2,
+            "free and unknown charges are not counted"
+        );
         assert_eq!(summary.today.by_model["claude-opus-4.8"], 1.0);
         assert_eq!(summary.month_credits, 1.75, "November is not this month");
         assert_eq!(summary.month_requests, 3);

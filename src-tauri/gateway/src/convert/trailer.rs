@@ -83,7 +83,11 @@ mod tests {
         let mut trailer = Trailer::default();
         let mut usage = serde_json::json!({"output_tokens": 3});
         trailer.add_credits_to(&mut usage);
-        assert_eq!(usage, serde_json::json!({"output_tokens": 3}), "nothing said");
+        assert_eq!(
+            usage,
+            serde_json::json!({"output_tokens": 3}),
+            "nothing said"
+        );
         for credits in [0.25, 0.5, f64::NAN] {
             trailer.record(&KiroEvent::Metering {
                 usage: credits,

@@ -65,6 +65,12 @@ fn metering() -> KiroEvent {
     }
 }
 
+/// `usage` with the credits of [`metering`] (the `kiro_credits` extension field).
+fn metered(mut usage: Value) -> Value {
+    usage["kiro_credits"] = json!(0.0148);
+    usage
+}
+
 fn ctx(percentage: f64) -> KiroEvent {
     KiroEvent::ContextUsage { percentage }
 }
@@ -131,7 +137,7 @@ fn text_in_many_chunks_keeps_repeated_identical_chunks() {
         completion_of(
             json!({"role": "assistant", "content": "Echo: 6666", "refusal": null}),
             "stop",
-            usage(1_997, 3)
+            metered(usage(1_997, 3))
         )
     );
 }
@@ -292,8 +298,10 @@ fn native_reasoning_becomes_reasoning_content() {
             json!({"role": "assistant", "content": "Answer", "refusal": null,
                 "reasoning_content": "Let me think more"}),
             "stop",
-            json!({"prompt_tokens": 42, "completion_tokens": 6, "total_tokens": 48,
+            metered(
+                json!({"prompt_tokens": 42, "completion_tokens": 6, "total_tokens": 48,
                 "completion_tokens_details": {"reasoning_tokens": 5}})
+            )
         )
     );
 }
@@ -429,7 +437,7 @@ fn include_usage_adds_null_usage_and_a_final_usage_chunk() {
         vec![
             chunk_u(json!({"role": "assistant", "content": "Hi"}), None),
             chunk_u(json!({}), Some("stop")),
-            usage_chunk(usage(24_999, 1)),
+            usage_chunk(metered(usage(24_999, 1))),
         ]
     );
     // Without a context-usage event the prompt estimate is used.
@@ -438,7 +446,7 @@ fn include_usage_adds_null_usage_and_a_final_usage_chunk() {
         vec![
             chunk_u(json!({"role": "assistant", "content": "Hi"}), None),
             chunk_u(json!({}), Some("stop")),
-            usage_chunk(usage(42, 1)),
+            usage_chunk(metered(usage(42, 1))),
         ]
     );
 }

@@ -20,9 +20,9 @@
 use serde_json::{json, Map, Value};
 
 use crate::convert::openai::{ChatOutput, ChatOutputOptions};
-use crate::convert::trailer::CREDITS_FIELD;
 use crate::convert::responses::request::Item;
 use crate::convert::responses::tools::{custom_input_from_arguments, ToolKind, ToolNames};
+use crate::convert::trailer::CREDITS_FIELD;
 use crate::error::ApiError;
 use crate::kiro::events::KiroEvent;
 
