@@ -45,7 +45,8 @@ async fn non_streaming_text_has_the_exact_message_shape_and_upstream_usage() {
     let total = (12.5 * window() as f64 / 100.0).floor() as u64;
     assert_eq!(
         message["usage"],
-        json!({"input_tokens": total - 3, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 3})
+        json!({"input_tokens": total - 3, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 3,
+            "kiro_credits": 0.0148})
     );
 }
 
@@ -68,7 +69,8 @@ async fn metadata_event_token_counts_and_cache_counters_are_passed_through() {
     let message = assemble(&events);
     assert_eq!(
         message["usage"],
-        json!({"input_tokens": 321, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 5000, "output_tokens": 9})
+        json!({"input_tokens": 321, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 5000, "output_tokens": 9,
+            "kiro_credits": 0.0148})
     );
 }
 

@@ -396,6 +396,17 @@ test('the UI drives the gateway end to end', async (t) => {
   assert.deepEqual(page.errors, [], 'no script errors');
   await page.context().close();
 
+  await t.test('/docs renders the OpenAPI document offline', async () => {
+    const docs = await newPage('light');
+    await docs.goto(`${base}/docs`);
+    await docs.locator('.docs-op').first().waitFor();
+    const text = await docs.locator('#docs-body').textContent();
+    assert.match(text, /\/v1\/chat\/completions/);
+    assert.match(text, /UsageAnswer/);
+    await shot(docs, 'api-docs-light');
+    await docs.close();
+  });
+
   await t.test('dark mode screenshots of every view', async () => {
     const dark = await newPage('dark');
     await unlock(dark, base, key);

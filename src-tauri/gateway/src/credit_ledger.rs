@@ -27,7 +27,7 @@ pub const SAVE_EVERY: Duration = Duration::from_millis(250);
 pub const CHART_DAYS: u32 = 30;
 
 /// One day's spend.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DayTotals {
     pub credits: f64,
     /// Requests Kiro charged for.
@@ -45,7 +45,7 @@ struct LedgerFile {
 }
 
 /// What the Overview, the tray and `/v1/usage` show.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CreditSummary {
     pub today: DayTotals,
     pub month_credits: f64,
@@ -54,7 +54,7 @@ pub struct CreditSummary {
     pub days: Vec<DaySpend>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DaySpend {
     pub date: NaiveDate,
     pub credits: f64,

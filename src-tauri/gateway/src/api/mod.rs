@@ -13,6 +13,7 @@ pub mod key_attempts;
 mod metrics;
 mod models;
 pub(crate) mod openai;
+pub mod openapi;
 mod pipeline;
 mod responses;
 mod sse;
@@ -63,6 +64,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(home::home))
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(ui::docs_page))
         .nest("/v1", v1)
         .nest("/admin", admin::router(state.clone()))
         .merge(ui::router())

@@ -41,6 +41,11 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// `GET /docs`: the page that renders `/openapi.json` (part of the embedded UI).
+pub async fn docs_page() -> Response {
+    file("docs.html")
+}
+
 fn file(path: &str) -> Response {
     let path = path.trim_start_matches('/');
     let Some(found) = UI.get_file(path) else {

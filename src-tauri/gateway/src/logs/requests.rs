@@ -24,7 +24,7 @@ use super::LogBuffer;
 use crate::request_id::RequestId;
 
 /// One finished HTTP request.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct RequestRecord {
     /// Assigned by the buffer (shared counter with log lines).
     pub seq: u64,
