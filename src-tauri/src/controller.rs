@@ -192,6 +192,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     settings.launch_at_login = crate::autostart::reconcile(app);
     *lock(&gw.close_to_tray) = settings.close_to_tray;
     let admin = AdminHandle::new(gw.controller.clone(), settings, saved.path.clone())
+        .with_shadowed(saved.shadowed_by(&gateway.state.config))
         .with_key_stores(write_stores)
         .with_key_file(FileStore::in_config_dir())
         .with_key_source(key_source)

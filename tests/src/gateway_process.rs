@@ -99,6 +99,17 @@ impl GatewayProcess {
         Self::start_command(Command::new(gateway_binary()), home, env, args)
     }
 
+    /// Start the gateway without giving it a port (it takes the one its saved settings
+    /// name) and wait until `/health` answers on `port`.
+    pub fn start_on(
+        home: &Path,
+        env: &[(&str, String)],
+        args: &[&str],
+        port: u16,
+    ) -> GatewayProcess {
+        Self::spawn(Command::new(gateway_binary()), home, env, args, port, false)
+    }
+
     /// [`GatewayProcess::start`] under an open-file limit (soft and hard) of `open_files`.
     #[cfg(unix)]
     pub fn start_with_open_file_limit(
@@ -116,17 +127,27 @@ impl GatewayProcess {
     }
 
     fn start_command(
-        mut command: Command,
+        command: Command,
         home: &Path,
         env: &[(&str, String)],
         args: &[&str],
     ) -> GatewayProcess {
-        let port = free_port();
+        Self::spawn(command, home, env, args, free_port(), true)
+    }
+
+    fn spawn(
+        mut command: Command,
+        home: &Path,
+        env: &[(&str, String)],
+        args: &[&str],
+        port: u16,
+        give_port: bool,
+    ) -> GatewayProcess {
         let api_key = "kgw_test_key_0123456789abcdef".to_owned();
-        let mut defaults = vec![
-            ("KIRO_GATEWAY_PORT", port.to_string()),
-            ("KIRO_GATEWAY_API_KEY", api_key.clone()),
-        ];
+        let mut defaults = vec![("KIRO_GATEWAY_API_KEY", api_key.clone())];
+        if give_port {
+            defaults.push(("KIRO_GATEWAY_PORT", port.to_string()));
+        }
         defaults.extend(env.iter().cloned());
         let vars = base_env(home, &defaults);
         let mut child = command

@@ -98,6 +98,14 @@ async function save() {
   }
 }
 
+// Settings a start option (flag, environment, config.toml) overrides in this run.
+function showShadowed(fields) {
+  for (const field of fields) {
+    const help = root.querySelector(`[data-field="${field}"] .setting-help`);
+    if (help) help.insertAdjacentHTML('beforeend', '<div class="tone-warn small shadowed-note">Set at start by a command-line flag, the environment or config.toml: that value is in force, not the saved one.</div>');
+  }
+}
+
 function fill() {
   const v = (id) => root.querySelector(`#${id}`);
   v('port').value = draft.port;
@@ -258,6 +266,7 @@ export async function mount(el, context) {
     showKeyringNote(keyAnswer?.source);
     el.querySelector('#settings-path').innerHTML = answer.path ? `Settings file: <code>${esc(answer.path)}</code>` : 'Settings are kept in memory only (no config folder).';
     fill();
+    showShadowed(answer.shadowed || []);
     renderKey();
     el.querySelector('#no-tray').hidden = !(desktop && ctx.currentStatus()?.tray === false);
   } catch (err) {

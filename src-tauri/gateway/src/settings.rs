@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::keys::Setting;
 use crate::config::{config_dir, Config};
 
 /// The file format version written by this build.
@@ -123,6 +124,14 @@ impl SavedSettings {
         }
     }
 
+    /// Saved settings that `config` overrides with an explicit, different value.
+    pub fn shadowed_by(&self, config: &Config) -> Vec<&'static str> {
+        self.settings
+            .as_ref()
+            .map(|saved| saved.shadowed_by(config))
+            .unwrap_or_default()
+    }
+
     /// The settings in force for a gateway started with `config`, keeping the saved
     /// desktop-only switches.
     pub fn in_force(&self, config: &Config) -> Settings {
@@ -151,29 +160,65 @@ impl Settings {
         }
     }
 
-    /// Copy settings into `config` only where `config` still has its built-in default (the
-    /// headless binary's way: flags, environment and `config.toml` win).
+    /// Copy settings into `config` where no flag, environment variable or `config.toml` gave
+    /// a value (the headless binary's way: an explicit value always wins, even one equal to
+    /// the built-in default, such as `--port 8000`).
     pub fn fill_defaults(&self, config: &mut Config) {
-        let defaults = Config::default();
-        if config.port == defaults.port {
+        let explicit = config.explicit.clone();
+        let given = |setting| explicit.0.contains(&setting);
+        if !given(Setting::Port) {
             config.port = self.port;
         }
         // `--no-auth` never leaves loopback, whatever was saved.
-        if config.host == defaults.host && (self.host.is_loopback() || !config.no_auth) {
+        if !given(Setting::Host) && (self.host.is_loopback() || !config.no_auth) {
             config.host = self.host;
         }
-        if config.log_level == defaults.log_level {
+        if !given(Setting::LogLevel) {
             config.log_level = self.log_level.clone();
         }
-        if config.proxy_url.is_none() {
+        if !given(Setting::ProxyUrl) {
             config.proxy_url = self.proxy_url.clone();
         }
-        if config.creds_file.is_none() {
+        if !given(Setting::CredsFile) {
             config.creds_file = self.creds_file.clone();
         }
-        if config.cli_db_file.is_none() {
+        if !given(Setting::CliDbFile) {
             config.cli_db_file = self.cli_db_file.clone();
         }
+    }
+
+    /// The saved settings a running gateway does not use because `config` was given another
+    /// value explicitly (for the UI: "set by --port / the environment").
+    pub fn shadowed_by(&self, config: &Config) -> Vec<&'static str> {
+        let mut shadowed = Vec::new();
+        let mut check = |setting, name, differs: bool| {
+            if config.is_explicit(setting) && differs {
+                shadowed.push(name);
+            }
+        };
+        check(Setting::Port, "port", config.port != self.port);
+        check(Setting::Host, "host", config.host != self.host);
+        check(
+            Setting::LogLevel,
+            "log_level",
+            config.log_level != self.log_level,
+        );
+        check(
+            Setting::ProxyUrl,
+            "proxy_url",
+            config.proxy_url != self.proxy_url,
+        );
+        check(
+            Setting::CredsFile,
+            "creds_file",
+            config.creds_file != self.creds_file,
+        );
+        check(
+            Setting::CliDbFile,
+            "cli_db_file",
+            config.cli_db_file != self.cli_db_file,
+        );
+        shadowed
     }
 
     /// Check every field; the error names the first bad one.
@@ -425,6 +470,7 @@ fn field_hint(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ExplicitSettings;
 
     #[test]
     fn settings_in_force_follow_the_config_and_keep_saved_desktop_switches() {
@@ -549,10 +595,34 @@ mod tests {
         assert_eq!(config.log_level, "debug");
         let mut explicit = Config {
             port: 7000,
+            explicit: ExplicitSettings([Setting::Port].into()),
             ..Config::default()
         };
         settings.fill_defaults(&mut explicit);
         assert_eq!(explicit.port, 7000);
+        assert_eq!(
+            explicit.log_level, "debug",
+            "what was not given still comes from the file"
+        );
+        assert_eq!(settings.shadowed_by(&explicit), ["port"]);
+    }
+
+    #[test]
+    fn an_explicit_value_equal_to_the_default_still_wins() {
+        let settings = Settings {
+            port: 9100,
+            log_level: "debug".into(),
+            ..Settings::default()
+        };
+        // `--port 8000 --log-level info`: both are the built-in defaults.
+        let mut config = Config {
+            explicit: ExplicitSettings([Setting::Port, Setting::LogLevel].into()),
+            ..Config::default()
+        };
+        settings.fill_defaults(&mut config);
+        assert_eq!(config.port, 8000);
+        assert_eq!(config.log_level, "info");
+        assert_eq!(settings.shadowed_by(&config), ["port", "log_level"]);
     }
 
     #[test]

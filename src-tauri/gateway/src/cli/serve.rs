@@ -75,6 +75,7 @@ pub async fn run(mut config: Config) -> ExitCode {
     let controller = Controller::new();
     let settings = saved.in_force(&gateway.state.config);
     let admin = AdminHandle::new(controller.clone(), settings, saved.path.clone())
+        .with_shadowed(saved.shadowed_by(&gateway.state.config))
         .with_key_stores(default_api_key_stores())
         .with_key_file(FileStore::in_config_dir())
         .with_key_source(key_source)

@@ -59,7 +59,7 @@
 //! - Errors name the key as spelled where it came from (`PROXY_API_KEY`, `api_key`,
 //!   `--api-key`); secret values are shown as `***`, proxy passwords as `user:***@`.
 
-mod keys;
+pub(crate) mod keys;
 mod layers;
 #[cfg(test)]
 mod tests;
@@ -157,6 +157,10 @@ pub struct Config {
     pub metrics_open: bool,
     /// Where the TOML file was read from, if one was.
     pub config_file: Option<PathBuf>,
+    /// Settings given explicitly (flag, environment, `.env` or `config.toml`), whatever their
+    /// value: the UI's saved settings never override these, even when the value given equals
+    /// the built-in default (`--port 8000`).
+    pub explicit: ExplicitSettings,
 }
 
 impl Default for Config {
@@ -194,6 +198,7 @@ impl Default for Config {
             allowed_hosts: Vec::new(),
             metrics_open: false,
             config_file: None,
+            explicit: Default::default(),
         }
     }
 }
@@ -290,6 +295,16 @@ impl<'a> ConfigSources<'a> {
 /// `<OS config dir>/kiro-gateway/config.toml` (e.g. `~/.config/kiro-gateway/config.toml`).
 pub fn default_config_file() -> Option<PathBuf> {
     config_dir().map(|d| d.join("config.toml"))
+}
+
+/// The settings a [`Config`] was given explicitly (see [`Config::explicit`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExplicitSettings(pub(crate) std::collections::BTreeSet<keys::Setting>);
+
+impl Config {
+    pub(crate) fn is_explicit(&self, setting: keys::Setting) -> bool {
+        self.explicit.0.contains(&setting)
+    }
 }
 
 /// `<OS data dir>/kiro-gateway/credits.json` (e.g. `~/.local/share/kiro-gateway/credits.json`).

@@ -48,6 +48,11 @@ const DESKTOP_FIELDS: &[&str] = &["launch_at_login", "close_to_tray"];
 pub struct AdminHandle {
     controller: Arc<Controller>,
     settings: Mutex<Settings>,
+    /// One settings edit at a time, from reading the settings to applying them: two edits
+    /// at once would each patch the same old settings and the last save would drop the
+    /// other's change.
+    editing: tokio::sync::Mutex<()>,
+    shadowed: Vec<&'static str>,
     settings_path: Option<PathBuf>,
     key_stores: Mutex<Vec<Arc<dyn SecretStore>>>,
     key_source: Mutex<String>,
@@ -76,6 +81,8 @@ impl AdminHandle {
         AdminHandle {
             controller,
             settings: Mutex::new(settings),
+            editing: tokio::sync::Mutex::new(()),
+            shadowed: Vec::new(),
             settings_path,
             key_stores: Mutex::new(Vec::new()),
             key_source: Mutex::new("configured".into()),
@@ -183,10 +190,17 @@ impl AdminHandle {
         })
     }
 
+    /// Saved settings this run does not use because a start option gave another value.
+    pub fn with_shadowed(mut self, fields: Vec<&'static str>) -> Self {
+        self.shadowed = fields;
+        self
+    }
+
     /// `GET /admin/settings` body.
     pub fn settings_json(&self) -> Value {
         json!({
             "settings": self.settings(),
+            "shadowed": self.shadowed,
             "path": self.settings_path,
             "desktop": self.desktop,
             "restart_fields": RESTART_FIELDS,
@@ -202,6 +216,7 @@ impl AdminHandle {
         state: &Arc<AppState>,
         patch: &Value,
     ) -> Result<Value, AdminError> {
+        let _one_editor = self.editing.lock().await;
         let (cur_host, cur_port) = match self.controller.status() {
             crate::server::GatewayStatus::Running { addr } => (addr.ip(), addr.port()),
             _ => (state.config.host, state.config.port),
