@@ -50,6 +50,7 @@ pub async fn prepare(
     if resolved.thinking && conversation.thinking.is_none() {
         conversation.thinking = Some(Thinking {
             budget_tokens: Some(MODEL_SUFFIX_THINKING_BUDGET),
+            effort: None,
         });
     }
     let model_id = resolved.upstream_id;
@@ -67,6 +68,8 @@ pub async fn prepare(
             .config
             .max_payload_bytes
             .unwrap_or_else(|| payload_limit(capabilities.context_window)),
+        reasoning: capabilities.reasoning.clone(),
+        reasoning_fields: None,
     };
     let kiro = kiro_request::build(&conversation, &options).map_err(preflight_error)?;
     Ok(Prepared {

@@ -128,10 +128,53 @@ pub enum ToolChoice {
     Named(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Thinking {
     /// Token budget for the reasoning; `None` = adaptive.
     pub budget_tokens: Option<u32>,
+    /// How hard the client asked the model to think (Anthropic `output_config.effort`, OpenAI
+    /// `reasoning_effort`), when it said.
+    pub effort: Option<Effort>,
+}
+
+/// Reasoning effort levels, lowest first (the union of the OpenAI and Claude scales).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+    XHigh,
+    Max,
+}
+
+impl Effort {
+    pub const ALL: [Effort; 7] = [
+        Effort::None,
+        Effort::Minimal,
+        Effort::Low,
+        Effort::Medium,
+        Effort::High,
+        Effort::XHigh,
+        Effort::Max,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effort::None => "none",
+            Effort::Minimal => "minimal",
+            Effort::Low => "low",
+            Effort::Medium => "medium",
+            Effort::High => "high",
+            Effort::XHigh => "xhigh",
+            Effort::Max => "max",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Effort> {
+        Effort::ALL.into_iter().find(|e| e.as_str() == text)
+    }
 }
 
 #[cfg(test)]

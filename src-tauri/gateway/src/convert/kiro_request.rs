@@ -71,10 +71,12 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::conversation::{Conversation, ToolChoice};
+use crate::kiro::models::ReasoningCapabilities;
 
 pub mod body;
 pub mod ids;
 pub mod images;
+pub mod native_reasoning;
 pub mod pairing;
 pub mod schema;
 pub mod thinking;
@@ -96,6 +98,11 @@ pub struct KiroRequestOptions {
     pub conversation_id: String,
     /// Refuse bodies larger than this many bytes (the upstream answers an opaque 400).
     pub max_payload_bytes: usize,
+    /// The model's native reasoning, as its catalogue entry describes it (default: none, so
+    /// thinking is emulated with tags).
+    pub reasoning: ReasoningCapabilities,
+    /// Set by [`build`]: the `additionalModelRequestFields` it sends, if any.
+    pub reasoning_fields: Option<Value>,
 }
 
 /// A ready Kiro request body plus what is needed to map the answer back.
@@ -150,13 +157,18 @@ pub fn build_with_policy(
     tool_choice::check(&conversation.tool_choice, &conversation.tools)?;
     let client_tools = tools::ToolSet::from_client(&conversation.tools, policy)?;
 
-    let thinking_on = conversation.thinking.is_some();
+    let native = options.reasoning.native;
+    let history = match (native, conversation.thinking.is_some()) {
+        (true, _) => turns::ReasoningHistory::Native,
+        (false, true) => turns::ReasoningHistory::Tags,
+        (false, false) => turns::ReasoningHistory::Drop,
+    };
     let mut image_count = 0;
     let mut turn_list = conversation
         .messages
         .iter()
         .enumerate()
-        .map(|(i, m)| turns::from_message(m, i, thinking_on, &mut image_count))
+        .map(|(i, m)| turns::from_message(m, i, history, &mut image_count))
         .collect::<Result<Vec<_>, _>>()?;
 
     let tool_traffic = turn_list
@@ -180,7 +192,7 @@ pub fn build_with_policy(
         }
     }
 
-    fold_system_text(conversation, &toolset, &mut turn_list);
+    fold_system_text(conversation, &toolset, native, &mut turn_list);
 
     let named = match &conversation.tool_choice {
         ToolChoice::Named(name) => toolset.lookup(name),
@@ -201,7 +213,12 @@ pub fn build_with_policy(
         append_instruction(&mut current.text, &instruction);
     }
 
-    let body = body::render(&turn_list, &current, &toolset.specs, options);
+    let mut options = options.clone();
+    options.reasoning_fields = conversation
+        .thinking
+        .as_ref()
+        .and_then(|t| native_reasoning::request_fields(t, &options.reasoning));
+    let body = body::render(&turn_list, &current, &toolset.specs, &options);
     let size = serde_json::to_vec(&body).map_or(usize::MAX, |b| b.len());
     if size > options.max_payload_bytes {
         return Err(PreflightError {
@@ -225,6 +242,7 @@ pub fn build_with_policy(
 fn fold_system_text(
     conversation: &Conversation,
     toolset: &tools::ToolSet,
+    native_reasoning: bool,
     turn_list: &mut [turns::Turn],
 ) {
     let mut system = String::new();
@@ -237,7 +255,7 @@ fn fold_system_text(
     let Some(first) = turn_list.first_mut() else {
         return;
     };
-    if let Some(t) = &conversation.thinking {
+    if let Some(t) = conversation.thinking.as_ref().filter(|_| !native_reasoning) {
         if !thinking::already_present(&first.text) {
             system = thinking::inject(&system, t);
         }

@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::convert::conversation::{
-    Conversation, Message, Part, Role, Thinking, ToolChoice, ToolSpec, LATE_SYSTEM_PREFIX,
+    Conversation, Effort, Message, Part, Role, Thinking, ToolChoice, ToolSpec, LATE_SYSTEM_PREFIX,
 };
 use crate::convert::images::image_from_base64;
 use crate::convert::json_at::At;
@@ -119,11 +119,14 @@ pub fn parse_messages_request(body: &[u8], purpose: Purpose) -> Result<MessagesR
         .map(|f| parse_tool_choice(&f, &tools))
         .transpose()?
         .unwrap_or_default();
-    let thinking = root
+    let mut thinking = root
         .get("thinking")
         .map(|f| parse_thinking(&f))
         .transpose()?
         .flatten();
+    if let Some(thinking) = &mut thinking {
+        thinking.effort = parse_effort(&root)?;
+    }
     let stop_sequences = match root.get("stop_sequences") {
         Some(field) => field
             .items()?
@@ -429,6 +432,23 @@ fn parse_tool_choice(field: &At<'_>, tools: &[ToolSpec]) -> Result<ToolChoice, A
     })
 }
 
+/// `output_config.effort` (`low`, `medium`, `high`, `xhigh`, `max`), when given.
+fn parse_effort(root: &At<'_>) -> Result<Option<Effort>, ApiError> {
+    let Some(config) = root.get("output_config") else {
+        return Ok(None);
+    };
+    let Some(field) = config.get("effort") else {
+        return Ok(None);
+    };
+    let text = field.str()?;
+    match Effort::parse(text) {
+        Some(effort) if effort >= Effort::Low => Ok(Some(effort)),
+        _ => Err(field.invalid(format!(
+            "unknown effort `{text}`; use low, medium, high, xhigh or max"
+        ))),
+    }
+}
+
 fn parse_thinking(field: &At<'_>) -> Result<Option<Thinking>, ApiError> {
     field.object()?;
     let kind_field = field.require("type")?;
@@ -441,10 +461,12 @@ fn parse_thinking(field: &At<'_>) -> Result<Option<Thinking>, ApiError> {
             }
             Ok(Some(Thinking {
                 budget_tokens: Some(tokens),
+                effort: None,
             }))
         }
         "adaptive" => Ok(Some(Thinking {
             budget_tokens: None,
+            effort: None,
         })),
         "disabled" => Ok(None),
         other => Err(kind_field.invalid(format!(
@@ -621,7 +643,8 @@ mod tests {
         assert_eq!(
             conv.thinking,
             Some(Thinking {
-                budget_tokens: Some(2048)
+                budget_tokens: Some(2048),
+                effort: None,
             })
         );
         assert_eq!(conv.stop_sequences, vec!["END".to_owned()]);
@@ -662,7 +685,8 @@ mod tests {
         assert_eq!(
             conv.thinking,
             Some(Thinking {
-                budget_tokens: None
+                budget_tokens: None,
+                effort: Some(Effort::High),
             })
         );
         assert_eq!(

@@ -66,6 +66,12 @@ pub fn assistant_message(turn: &Turn) -> Value {
             .collect();
         msg.insert("toolUses".into(), Value::Array(uses));
     }
+    if let Some((text, signature)) = &turn.reasoning {
+        msg.insert(
+            "reasoningContent".into(),
+            json!({"reasoningText": {"text": text, "signature": signature}}),
+        );
+    }
     json!({"assistantResponseMessage": msg})
 }
 
@@ -97,6 +103,9 @@ pub fn render(
         body.insert("profileArn".into(), json!(arn));
     }
     body.insert("conversationState".into(), Value::Object(state));
+    if let Some(fields) = &options.reasoning_fields {
+        body.insert("additionalModelRequestFields".into(), fields.clone());
+    }
     Value::Object(body)
 }
 

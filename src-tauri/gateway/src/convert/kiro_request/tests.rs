@@ -20,6 +20,8 @@ fn options(conversation_id: &str) -> KiroRequestOptions {
         profile_arn: Some(ARN.into()),
         conversation_id: conversation_id.into(),
         max_payload_bytes: 600_000,
+        reasoning: Default::default(),
+        reasoning_fields: None,
     }
 }
 
@@ -482,6 +484,7 @@ fn thinking_prefix_and_reasoning_reencoding() {
         ],
         thinking: Some(Thinking {
             budget_tokens: Some(16_000),
+            effort: None,
         }),
         ..Conversation::default()
     };
@@ -981,10 +984,12 @@ fn conversation_strategy() -> impl Strategy<Value = Conversation> {
         prop_oneof![
             Just(None),
             Just(Some(Thinking {
-                budget_tokens: Some(1000)
+                budget_tokens: Some(1000),
+                effort: None,
             })),
             Just(Some(Thinking {
-                budget_tokens: None
+                budget_tokens: None,
+                effort: None,
             })),
         ],
         prop_oneof![

@@ -48,6 +48,7 @@ mod tests {
     fn prefixes() {
         let enabled = Thinking {
             budget_tokens: Some(20_000),
+            effort: None,
         };
         assert_eq!(
             inject("Be brief.", &enabled),
@@ -55,6 +56,7 @@ mod tests {
         );
         let adaptive = Thinking {
             budget_tokens: None,
+            effort: None,
         };
         assert_eq!(
             inject("", &adaptive),

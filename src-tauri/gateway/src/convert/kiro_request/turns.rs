@@ -37,6 +37,20 @@ pub struct Turn {
     pub tool_uses: Vec<ToolUse>,
     /// User turns only.
     pub tool_results: Vec<ToolResult>,
+    /// Assistant turns of native-reasoning models: the last signed reasoning of the turn,
+    /// replayed as `reasoningContent` (text, signature).
+    pub reasoning: Option<(String, String)>,
+}
+
+/// What happens to reasoning from earlier assistant turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasoningHistory {
+    /// Dropped (thinking off on a model without native reasoning).
+    Drop,
+    /// Re-encoded as `<thinking>` text before the turn's text (tag emulation).
+    Tags,
+    /// Replayed as signed `reasoningContent`; unsigned reasoning is dropped.
+    Native,
 }
 
 impl Turn {
@@ -47,6 +61,7 @@ impl Turn {
             images: Vec::new(),
             tool_uses: Vec::new(),
             tool_results: Vec::new(),
+            reasoning: None,
         }
     }
 }
@@ -103,7 +118,7 @@ fn wrap(v: &Value) -> Value {
 pub fn from_message(
     message: &Message,
     index: usize,
-    thinking_on: bool,
+    history: ReasoningHistory,
     image_count: &mut usize,
 ) -> Result<Turn, PreflightError> {
     let mut turn = Turn::placeholder(message.role);
@@ -163,8 +178,15 @@ pub fn from_message(
                     push_text(&mut turn.text, &tool_result_as_text(&id, content), "\n");
                 }
             }
-            Part::Thinking { text, .. } if thinking_on && !is_user => {
+            Part::Thinking { text, .. } if history == ReasoningHistory::Tags && !is_user => {
                 push_text(&mut reasoning, text, "\n")
+            }
+            Part::Thinking {
+                text,
+                signature: Some(signature),
+            } if history == ReasoningHistory::Native && !is_user && !signature.is_empty() => {
+                // One reasoning slot per Kiro message: the last signed block wins.
+                turn.reasoning = Some((text.clone(), signature.clone()));
             }
             Part::Thinking { .. } => {}
         }
@@ -207,6 +229,9 @@ pub fn merge_neighbours(turns: Vec<Turn>) -> Vec<Turn> {
                 prev.images.extend(turn.images);
                 prev.tool_uses.extend(turn.tool_uses);
                 prev.tool_results.extend(turn.tool_results);
+                if turn.reasoning.is_some() {
+                    prev.reasoning = turn.reasoning;
+                }
             }
             _ => out.push(turn),
         }
@@ -297,12 +322,12 @@ mod tests {
             ],
         };
         let mut n = 0;
-        let t = from_message(&m, 0, true, &mut n).unwrap();
+        let t = from_message(&m, 0, ReasoningHistory::Tags, &mut n).unwrap();
         assert_eq!(
             t.text,
             "<thinking>hmm</thinking>\n\nanswer\n[Tool Result (t1)]\nr"
         );
-        let t = from_message(&m, 0, false, &mut n).unwrap();
+        let t = from_message(&m, 0, ReasoningHistory::Drop, &mut n).unwrap();
         assert_eq!(t.text, "answer\n[Tool Result (t1)]\nr");
     }
 
@@ -316,7 +341,7 @@ mod tests {
                 input: json!({}),
             }],
         };
-        let e = from_message(&m, 4, false, &mut 0).unwrap_err();
+        let e = from_message(&m, 4, ReasoningHistory::Drop, &mut 0).unwrap_err();
         assert_eq!((e.rule, e.message_index), ("tool_name", Some(4)));
     }
 }

@@ -47,7 +47,8 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use crate::convert::conversation::{
-    Conversation, Image, Message, Part, Role, Thinking, ToolChoice, ToolSpec, LATE_SYSTEM_PREFIX,
+    Conversation, Effort, Image, Message, Part, Role, Thinking, ToolChoice, ToolSpec,
+    LATE_SYSTEM_PREFIX,
 };
 use crate::convert::images::image_from_data_uri;
 use crate::convert::json_at::{At, StrOrItems, Wording};
@@ -232,6 +233,20 @@ pub enum ReasoningEffort {
     Medium,
     High,
     XHigh,
+}
+
+impl ReasoningEffort {
+    /// The same level on the neutral scale.
+    pub fn neutral(self) -> Effort {
+        match self {
+            ReasoningEffort::None => Effort::None,
+            ReasoningEffort::Minimal => Effort::Minimal,
+            ReasoningEffort::Low => Effort::Low,
+            ReasoningEffort::Medium => Effort::Medium,
+            ReasoningEffort::High => Effort::High,
+            ReasoningEffort::XHigh => Effort::XHigh,
+        }
+    }
 }
 
 /// Reasoning budget for an effort (protocol doc §5.9, JW's scheme):
@@ -940,9 +955,11 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
     let thinking = match req.reasoning_effort {
         Some(effort) => reasoning_budget(effort, req.max_tokens).map(|b| Thinking {
             budget_tokens: Some(b),
+            effort: Some(effort.neutral()),
         }),
         None if model_thinking => Some(Thinking {
             budget_tokens: Some(REASONING_BUDGET_CAP),
+            effort: None,
         }),
         None => None,
     };

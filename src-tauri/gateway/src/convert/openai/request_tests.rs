@@ -3,7 +3,9 @@
 use serde_json::{json, Value};
 
 use super::request::*;
-use crate::convert::conversation::{Image, Part, Role, Thinking, ToolChoice, LATE_SYSTEM_PREFIX};
+use crate::convert::conversation::{
+    Effort, Image, Part, Role, Thinking, ToolChoice, LATE_SYSTEM_PREFIX,
+};
 use crate::error::ErrorKind;
 
 fn body(v: Value) -> Vec<u8> {
@@ -908,7 +910,8 @@ fn reasoning_effort_budgets() {
         assert_eq!(
             conv.thinking,
             budget.map(|b| Thinking {
-                budget_tokens: Some(b)
+                budget_tokens: Some(b),
+                effort: Effort::parse(effort),
             }),
             "{effort}"
         );
@@ -931,7 +934,8 @@ fn model_thinking_suffix_enables_thinking_unless_effort_none() {
     assert_eq!(
         to_conversation(&req, true).unwrap().thinking,
         Some(Thinking {
-            budget_tokens: Some(REASONING_BUDGET_CAP)
+            budget_tokens: Some(REASONING_BUDGET_CAP),
+            effort: None,
         })
     );
     let req = parse(with(minimal(), "reasoning_effort", json!("none"))).unwrap();
@@ -940,7 +944,8 @@ fn model_thinking_suffix_enables_thinking_unless_effort_none() {
     assert_eq!(
         to_conversation(&req, true).unwrap().thinking,
         Some(Thinking {
-            budget_tokens: Some(2_000)
+            budget_tokens: Some(2_000),
+            effort: Some(Effort::Low),
         })
     );
 }
