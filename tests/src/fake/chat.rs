@@ -107,6 +107,9 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     if let Err(o) = validate::model_and_context(&v, &g.cfg.catalog, model_id, req.body.len()) {
         return reject(o);
     }
+    if let Err(o) = super::reasoning::check(root, &g.cfg.catalog, model_id) {
+        return reject(o);
+    }
 
     if v.quota && g.accounts[idx].credits_used >= g.accounts[idx].spec.credit_limit {
         return reject(Outcome::reject(
@@ -331,7 +334,13 @@ pub(crate) fn default_reply(
     let echo = user_text(current);
     let pct = ((raw_len as f64 / 4.0) / window as f64 * 100.0 * 1000.0).round() / 1000.0;
     let thinking = root.to_string().contains("<thinking_mode>");
-    let mut s = if thinking {
+    let mut s = if super::reasoning::asks_to_think(root) {
+        let (text, signature) = super::reasoning::reasoning_preamble();
+        Script::new().step(Step::Reasoning {
+            text: text.into(),
+            signature: Some(signature),
+        })
+    } else if thinking {
         Script::new().texts(&[
             "<thin",
             "king>",

@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod chat;
 pub mod eventstream;
 pub mod fixtures;
+pub mod reasoning;
 pub mod script;
 pub mod validate;
 

@@ -9,7 +9,9 @@ use axum::extract::Request;
 
 use crate::app::{AppState, Metrics};
 use crate::convert::conversation::{Conversation, Thinking};
-use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
+use crate::convert::kiro_request::{
+    self, native_reasoning, KiroRequest, KiroRequestOptions, PreflightError,
+};
 use crate::convert::usage::estimate_conversation_tokens;
 use crate::credit_ledger::CreditLedger;
 use crate::error::{ApiError, Dialect};
@@ -151,6 +153,13 @@ pub async fn open_upstream(
     prepared: &mut Prepared,
     dialect: Dialect,
 ) -> Result<EventStream, ApiError> {
+    // A copy without replayed reasoning, kept only when the body replays some: Kiro refuses
+    // signatures it no longer accepts, and then the request is resent once without them.
+    let without_reasoning = native_reasoning::replays_reasoning(&prepared.kiro.body).then(|| {
+        let mut body = prepared.kiro.body.clone();
+        native_reasoning::strip_replayed_reasoning(&mut body);
+        body
+    });
     let err = match state
         .kiro
         .generate(std::mem::take(&mut prepared.kiro.body))
@@ -158,6 +167,18 @@ pub async fn open_upstream(
     {
         Ok(stream) => return Ok(stream),
         Err(err) => err,
+    };
+    let err = match without_reasoning {
+        Some(body) if err.is_signature_invalid() => {
+            tracing::info!(
+                "Kiro refused a replayed reasoning signature; resending once without replayed reasoning"
+            );
+            match state.kiro.generate(body).await {
+                Ok(stream) => return Ok(stream),
+                Err(err) => err,
+            }
+        }
+        _ => err,
     };
     let mut context = ErrorContext {
         context_window: Some(prepared.context_window),

@@ -96,6 +96,9 @@ impl Exception {
     }
 }
 
+/// The 400 `reason` of a replayed reasoning signature Kiro does not accept.
+pub const THINKING_SIGNATURE_INVALID: &str = "THINKING_SIGNATURE_INVALID";
+
 /// The 429 `reason` of the credit burn-rate limit (§9.6): a window of minutes to an hour.
 const CREDIT_RATE_EXCEEDED: &str = "CREDIT_CONSUMPTION_RATE_EXCEEDED";
 
@@ -261,6 +264,12 @@ impl UpstreamError {
     /// minutes to an hour, so it is never retried (protocol doc §9.6).
     fn is_credit_rate_limited(&self) -> bool {
         matches!(self, UpstreamError::Status { reason: Some(r), .. } if r == CREDIT_RATE_EXCEEDED)
+    }
+
+    /// Kiro refused a replayed reasoning signature (`THINKING_SIGNATURE_INVALID`): resent
+    /// once with every `reasoningContent` stripped.
+    pub fn is_signature_invalid(&self) -> bool {
+        matches!(self, UpstreamError::Status { reason: Some(r), .. } if r == THINKING_SIGNATURE_INVALID)
     }
 
     /// The model asked for is short of capacity (429 `INSUFFICIENT_MODEL_CAPACITY`, 500

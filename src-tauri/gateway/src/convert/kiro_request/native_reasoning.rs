@@ -101,6 +101,40 @@ fn insert_at(fields: &mut Map<String, Value>, path: &[String], value: Value) {
     node.insert(last.clone(), value);
 }
 
+/// Whether a built body replays reasoning in its history.
+pub fn replays_reasoning(body: &Value) -> bool {
+    body.pointer("/conversationState/history")
+        .and_then(Value::as_array)
+        .is_some_and(|history| {
+            history.iter().any(|entry| {
+                entry
+                    .pointer("/assistantResponseMessage/reasoningContent")
+                    .is_some()
+            })
+        })
+}
+
+/// Remove every `reasoningContent` from a built body's history; `true` if there was one.
+/// Used once after Kiro refused a replayed signature (`THINKING_SIGNATURE_INVALID`).
+pub fn strip_replayed_reasoning(body: &mut Value) -> bool {
+    let Some(history) = body
+        .pointer_mut("/conversationState/history")
+        .and_then(Value::as_array_mut)
+    else {
+        return false;
+    };
+    let mut stripped = false;
+    for entry in history {
+        if let Some(message) = entry
+            .get_mut("assistantResponseMessage")
+            .and_then(Value::as_object_mut)
+        {
+            stripped |= message.remove("reasoningContent").is_some();
+        }
+    }
+    stripped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +215,28 @@ mod tests {
                 &ReasoningCapabilities::default()
             ),
             None
+        );
+    }
+
+    #[test]
+    fn replayed_reasoning_is_stripped_from_every_turn_and_only_there() {
+        let mut body = json!({"conversationState": {"history": [
+            {"userInputMessage": {"content": "q"}},
+            {"assistantResponseMessage": {"content": "a", "reasoningContent": {"reasoningText": {"text": "t", "signature": "s"}}}},
+            {"userInputMessage": {"content": "q2"}},
+            {"assistantResponseMessage": {"content": "b", "reasoningContent": {"redactedContent": "x"}}},
+        ], "currentMessage": {"userInputMessage": {"content": "now"}}}});
+        assert!(replays_reasoning(&body));
+        assert!(strip_replayed_reasoning(&mut body));
+        assert!(!replays_reasoning(&body));
+        assert!(!body.to_string().contains("reasoningContent"));
+        assert_eq!(
+            body["conversationState"]["history"][1]["assistantResponseMessage"]["content"],
+            "a"
+        );
+        assert!(
+            !strip_replayed_reasoning(&mut body),
+            "nothing left to strip"
         );
     }
 

@@ -1,0 +1,166 @@
+//! Native reasoning against the fake's December rules: models whose catalogue entry has a
+//! reasoning schema get `additionalModelRequestFields` (never thinking tags, never a value
+//! the schema lacks, never `disabled`), their signed reasoning reaches the client and is
+//! replayed as `reasoningContent`; a signature Kiro refuses is stripped and the request
+//! resent exactly once. Models without a schema keep tag emulation.
+
+mod anthropic_common;
+
+use anthropic_common::*;
+use kiro_gateway_tests::fake::reasoning::sign;
+use kiro_gateway_tests::fake::Endpoint;
+use serde_json::{json, Value};
+
+const NATIVE: &str = "claude-sonnet-4-6";
+
+fn chat_bodies(gw: &Gw) -> Vec<(u16, Value)> {
+    gw.fake
+        .requests_to(Endpoint::Chat)
+        .into_iter()
+        .map(|r| (r.status, r.json.unwrap_or(Value::Null)))
+        .collect()
+}
+
+fn ask(model: &str, thinking: Value, effort: Option<&str>, stream: bool) -> Value {
+    let mut body = json!({
+        "model": model, "max_tokens": 1024, "stream": stream, "thinking": thinking,
+        "messages": [{"role": "user", "content": "What is 6 times 7?"}],
+    });
+    if let Some(effort) = effort {
+        body["output_config"] = json!({"effort": effort});
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_native_model_gets_its_own_effort_and_answers_with_signed_reasoning() {
+    let gw = start().await;
+    // xhigh is not among Sonnet 4.6's levels: clamped to high. Not streamed, then streamed.
+    let (status, message) = gw
+        .message_json(&ask(
+            NATIVE,
+            json!({"type": "enabled", "budget_tokens": 20000}),
+            Some("xhigh"),
+            false,
+        ))
+        .await;
+    assert_eq!(status, 200, "{message}");
+    let (events, _) = read_sse(
+        gw.messages(&ask(NATIVE, json!({"type": "adaptive"}), None, true))
+            .await,
+    )
+    .await;
+    let streamed = assemble(&events);
+
+    let bodies = chat_bodies(&gw);
+    assert_eq!(bodies.len(), 2);
+    for (status, body) in &bodies {
+        assert_eq!(*status, 200, "the fake accepted it: {body}");
+        assert!(
+            !body.to_string().contains("<thinking_mode>"),
+            "no tags: {body}"
+        );
+        assert!(body.get("systemPrompt").is_none());
+    }
+    assert_eq!(
+        bodies[0].1["additionalModelRequestFields"],
+        json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "high"}})
+    );
+    // Nothing asked: the model's default effort.
+    assert_eq!(
+        bodies[1].1["additionalModelRequestFields"]["output_config"]["effort"],
+        "high"
+    );
+
+    for answer in [&message, &streamed] {
+        let thinking = &answer["content"][0];
+        assert_eq!(thinking["type"], "thinking", "{answer}");
+        assert_eq!(thinking["thinking"], "Let me think about this.");
+        assert_eq!(thinking["signature"], sign("Let me think about this."));
+        assert_eq!(answer["content"][1]["type"], "text");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_thinking_off_never_sends_disabled_and_old_models_keep_tags() {
+    let gw = start().await;
+    let (status, _) = gw
+        .message_json(&ask(NATIVE, json!({"type": "disabled"}), None, false))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = gw
+        .message_json(&ask(
+            MODEL,
+            json!({"type": "enabled", "budget_tokens": 4000}),
+            None,
+            false,
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let bodies = chat_bodies(&gw);
+    assert!(
+        bodies[0].1.get("additionalModelRequestFields").is_none(),
+        "{}",
+        bodies[0].1
+    );
+    assert!(bodies[1].1.get("additionalModelRequestFields").is_none());
+    assert!(
+        bodies[1]
+            .1
+            .to_string()
+            .contains("<thinking_mode>enabled</thinking_mode>"),
+        "a model without a schema is emulated with tags"
+    );
+}
+
+fn second_turn(signature: &str) -> Value {
+    json!({
+        "model": NATIVE, "max_tokens": 1024, "thinking": {"type": "adaptive"},
+        "messages": [
+            {"role": "user", "content": "What is 6 times 7?"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Let me think about this.", "signature": signature},
+                {"type": "text", "text": "42"},
+            ]},
+            {"role": "user", "content": "And times 2?"},
+        ],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_reasoning_is_replayed_and_a_refused_signature_is_stripped_and_resent_once() {
+    let gw = start().await;
+    // The signature the fake issued: replayed as reasoningContent and accepted.
+    let (status, answer) = gw
+        .message_json(&second_turn(&sign("Let me think about this.")))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let bodies = chat_bodies(&gw);
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(
+        bodies[0].1["conversationState"]["history"][1]["assistantResponseMessage"]
+            ["reasoningContent"],
+        json!({"reasoningText": {"text": "Let me think about this.", "signature": sign("Let me think about this.")}})
+    );
+    assert!(
+        !bodies[0].1["conversationState"]["history"][1]["assistantResponseMessage"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("<thinking>")
+    );
+
+    // A signature Kiro does not accept (say, from another session): one 400, then the same
+    // request without replayed reasoning, answered. Exactly two attempts.
+    gw.fake.clear_requests();
+    let (status, answer) = gw.message_json(&second_turn("forged-signature")).await;
+    assert_eq!(status, 200, "{answer}");
+    let bodies = chat_bodies(&gw);
+    assert_eq!(bodies.len(), 2, "one resend, never a loop");
+    assert_eq!(bodies[0].0, 400);
+    assert_eq!(bodies[1].0, 200);
+    assert!(!bodies[1].1.to_string().contains("reasoningContent"));
+    assert_eq!(
+        bodies[1].1["additionalModelRequestFields"],
+        bodies[0].1["additionalModelRequestFields"]
+    );
+}
