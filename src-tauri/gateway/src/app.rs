@@ -35,6 +35,8 @@ pub struct AppState {
     pub key_attempts: Arc<KeyAttempts>,
     /// Kiro credits spent per day (from each request's metering).
     pub credits: CreditLedger,
+    /// Answers Kiro cut off, waiting for their conversation's next request.
+    pub cut_offs: Arc<crate::cut_offs::CutOffs>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             admin: None,
             key_attempts: Arc::default(),
             credits,
+            cut_offs: Arc::default(),
         })
     }
 
@@ -83,6 +86,7 @@ impl AppState {
             admin: self.admin.clone(),
             key_attempts: self.key_attempts.clone(),
             credits: self.credits.clone(),
+            cut_offs: self.cut_offs.clone(),
         })
     }
 

@@ -131,6 +131,7 @@ async fn start(
     let max_tokens = conversation.max_output_tokens;
     let mut prepared = prepare(state, conversation).await?;
     log.set_metrics_model(&prepared.metrics_model);
+    log.watch_cut_off(state, &prepared.conversation_id);
     let upstream = open_upstream(state, &mut prepared, Dialect::Anthropic).await?;
     log.mark_first_byte();
     let output = MessageOutput::new(MessageOutputOptions {

@@ -14,6 +14,7 @@ use crate::convert::kiro_request::{
 };
 use crate::convert::usage::estimate_conversation_tokens;
 use crate::credit_ledger::CreditLedger;
+use crate::cut_offs::{CutOffWatch, CutOffs};
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::{Catalog, CatalogSource};
 use crate::kiro::models::{close_matches, payload_limit};
@@ -35,6 +36,8 @@ pub struct Prepared {
     /// The model's context window: the account's catalogue's, else the static table's.
     pub context_window: u64,
     pub reasoning: bool,
+    /// The Kiro conversation id the request was sent under.
+    pub conversation_id: String,
     /// The `model` label of the request's metrics: the Kiro model id when the catalogue
     /// lists it, else [`OTHER_MODEL`] (never the client's own spelling).
     pub metrics_model: String,
@@ -43,6 +46,20 @@ pub struct Prepared {
 /// Resolve the model and build the Kiro body. `conversation.model` is the client's name;
 /// a `-thinking` suffix on it turns reasoning on. The model's limits come from the account's
 /// catalogue ([`Catalog::capabilities`]).
+/// Adds `text` to the client's last user message (the one Kiro answers).
+fn add_to_current_message(conversation: &mut Conversation, text: &str) {
+    if let Some(message) = conversation
+        .messages
+        .iter_mut()
+        .rev()
+        .find(|m| m.role == crate::convert::conversation::Role::User)
+    {
+        message
+            .parts
+            .push(crate::convert::conversation::Part::Text(text.to_owned()));
+    }
+}
+
 pub async fn prepare(
     state: &Arc<AppState>,
     mut conversation: Conversation,
@@ -58,14 +75,20 @@ pub async fn prepare(
     let model_id = resolved.upstream_id;
     let listed = check_model(&catalog, &conversation.model, &model_id)?;
     let capabilities = catalog.capabilities(&model_id);
+    let conversation_id = conversation
+        .session_id
+        .clone()
+        .or_else(|| conversation.opening_id())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if state.config.cut_off_recovery {
+        if let Some(cut) = state.cut_offs.take(&conversation_id) {
+            add_to_current_message(&mut conversation, &crate::cut_offs::notice(&cut));
+        }
+    }
     let options = KiroRequestOptions {
         model_id: model_id.clone(),
         profile_arn: None,
-        conversation_id: conversation
-            .session_id
-            .clone()
-            .or_else(|| conversation.opening_id())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        conversation_id: conversation_id.clone(),
         max_payload_bytes: state
             .config
             .max_payload_bytes
@@ -77,6 +100,7 @@ pub async fn prepare(
     Ok(Prepared {
         prompt_tokens: estimate_conversation_tokens(&conversation),
         context_window: capabilities.context_window,
+        conversation_id,
         reasoning: conversation.thinking.is_some(),
         metrics_model: if listed {
             model_id.clone()
@@ -222,6 +246,9 @@ pub struct RequestLog {
     metrics: Option<Arc<Metrics>>,
     /// Where its credits are added up per day.
     ledger: Option<CreditLedger>,
+    /// Whether Kiro cut the answer off, and where to remember it (the conversation's id).
+    cut_watch: CutOffWatch,
+    cut_off_target: Option<(Arc<CutOffs>, String)>,
     finished: AtomicBool,
 }
 
@@ -242,6 +269,8 @@ impl RequestLog {
             credits: 0.0,
             metrics: Some(state.metrics.clone()),
             ledger: Some(state.credits.clone()),
+            cut_watch: CutOffWatch::default(),
+            cut_off_target: None,
             finished: AtomicBool::new(false),
         }
     }
@@ -249,6 +278,23 @@ impl RequestLog {
     /// The model as the metrics name it (see [`Prepared::metrics_model`]).
     pub fn set_metrics_model(&mut self, model: &str) {
         self.metrics_model = Some(model.to_owned());
+    }
+
+    /// Remember a cut-off answer of this request for the conversation's next request.
+    pub fn watch_cut_off(&mut self, state: &AppState, conversation_id: &str) {
+        if state.config.cut_off_recovery {
+            self.cut_off_target = Some((state.cut_offs.clone(), conversation_id.to_owned()));
+        }
+    }
+
+    /// Every upstream event of the answer (for cut-off detection).
+    pub fn observe(&mut self, event: &crate::kiro::events::KiroEvent) {
+        self.cut_watch.observe(event);
+    }
+
+    /// Kiro ended the stream itself.
+    pub fn upstream_ended(&mut self) {
+        self.cut_watch.upstream_ended();
     }
 
     /// Credits of one metering event.
@@ -307,6 +353,15 @@ impl RequestLog {
     ) {
         if status >= 400 {
             state.metrics.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if let (200, Some(cut), Some((cut_offs, conversation))) =
+            (status, self.cut_watch.cut_off(), &self.cut_off_target)
+        {
+            tracing::info!(
+                conversation = %conversation,
+                "Kiro cut the answer off; the conversation's next request will say so"
+            );
+            cut_offs.record(conversation, cut);
         }
         self.count(status, usage);
         let started = self.started.unwrap_or_else(Instant::now);

@@ -136,6 +136,7 @@ async fn start(
     conversation.session_id = Some(session_id.clone());
     let mut prepared = prepare(state, conversation).await.map_err(input_param)?;
     log.set_metrics_model(&prepared.metrics_model);
+    log.watch_cut_off(state, &prepared.conversation_id);
     let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi).await?;
     log.mark_first_byte();
     let echo = ResponseEcho {

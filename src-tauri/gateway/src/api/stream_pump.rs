@@ -60,6 +60,7 @@ pub(crate) use impl_output;
 
 /// Credits of a metering event go on the request's log (metrics).
 fn note(log: &mut RequestLog, event: &KiroEvent) {
+    log.observe(event);
     if let KiroEvent::Metering { usage, .. } = event {
         log.add_credits(*usage);
     }
@@ -77,7 +78,10 @@ pub async fn collect<O: Output>(output: &mut O, mut upstream: EventStream, log: 
             Some(Err(err)) => {
                 output.on_failure(err.to_api_error());
             }
-            None => break,
+            None => {
+                log.upstream_ended();
+                break;
+            }
         }
     }
 }
@@ -246,7 +250,10 @@ pub fn stream<O: Output, W: Wire<O>>(
                     let items = pump.output.on_failure(err.to_api_error());
                     pump.push(items);
                 }
-                Some(None) => pump.end(),
+                Some(None) => {
+                    pump.log.upstream_ended();
+                    pump.end()
+                }
             }
         }
     });

@@ -34,6 +34,7 @@ pub(crate) enum Setting {
     AllowedHosts,
     MetricsOpen,
     CreditsFile,
+    CutOffRecovery,
 }
 
 /// How a key is spelled in each layer.
@@ -103,6 +104,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
     flag(
         spec(Setting::CliDbFile, "cli_db_file", &["KIRO_CLI_DB_FILE"]),
         "--cli-db-file",
+    ),
+    spec(
+        Setting::CutOffRecovery,
+        "cut_off_recovery",
+        &["KIRO_GATEWAY_CUT_OFF_RECOVERY"],
     ),
     spec(
         Setting::CreditsFile,

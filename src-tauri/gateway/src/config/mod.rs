@@ -15,6 +15,7 @@
 //! | `no_auth` | `no_auth` | `KIRO_GATEWAY_NO_AUTH` | `--no-auth` | `false` | bool (`true/false/1/0/yes/no/on/off`); loopback host only |
 //! | `creds_file` | `creds_file` | `KIRO_CREDS_FILE` | `--creds-file` | discovery | path (`~` expanded) |
 //! | `cli_db_file` | `cli_db_file` | `KIRO_CLI_DB_FILE` | `--cli-db-file` | discovery | path (`~` expanded) |
+//! | `cut_off_recovery` | `cut_off_recovery` | `KIRO_GATEWAY_CUT_OFF_RECOVERY` | — | `true` | bool |
 //! | `credits_file` | `credits_file` | `KIRO_GATEWAY_CREDITS_FILE` | — | `<data dir>/kiro-gateway/credits.json` (`Config::default()`: none, kept in memory) | path (`~` expanded) |
 //! | `refresh_token` | `refresh_token` | `REFRESH_TOKEN` | — | none | visible ASCII (secret) |
 //! | `profile_arn` | `profile_arn` | `PROFILE_ARN` | — | none | `arn:aws:codewhisperer:<region>:<account>:profile/<id>` |
@@ -94,6 +95,9 @@ pub struct Config {
     pub cli_db_file: Option<PathBuf>,
     /// Credits spent per day (`crate::credit_ledger`); `None` keeps them in memory only.
     pub credits_file: Option<PathBuf>,
+    /// `KIRO_GATEWAY_CUT_OFF_RECOVERY` (default true): after Kiro cut an answer off, the
+    /// conversation's next request tells the model so (`crate::cut_offs`).
+    pub cut_off_recovery: bool,
     /// `REFRESH_TOKEN`
     pub refresh_token: Option<Secret<String>>,
     /// `PROFILE_ARN`
@@ -173,6 +177,7 @@ impl Default for Config {
             creds_file: None,
             cli_db_file: None,
             credits_file: None,
+            cut_off_recovery: true,
             refresh_token: None,
             profile_arn: None,
             region: None,
@@ -351,6 +356,7 @@ impl fmt::Debug for Config {
             .field("creds_file", &self.creds_file)
             .field("cli_db_file", &self.cli_db_file)
             .field("credits_file", &self.credits_file)
+            .field("cut_off_recovery", &self.cut_off_recovery)
             .field("refresh_token", &self.refresh_token)
             .field("profile_arn", &self.profile_arn)
             .field("region", &self.region)

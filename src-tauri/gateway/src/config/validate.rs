@@ -198,13 +198,13 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.api_key = Some(Secret::new(t.to_owned()));
             }
-            Setting::NoAuth | Setting::MetricsOpen => {
+            Setting::NoAuth | Setting::MetricsOpen | Setting::CutOffRecovery => {
                 let on = parse_bool(t)
                     .ok_or_else(|| error(r, key, "a boolean: true/false, 1/0, yes/no, on/off"))?;
-                if key == Setting::NoAuth {
-                    c.no_auth = on;
-                } else {
-                    c.metrics_open = on;
+                match key {
+                    Setting::NoAuth => c.no_auth = on,
+                    Setting::MetricsOpen => c.metrics_open = on,
+                    _ => c.cut_off_recovery = on,
                 }
             }
             Setting::CredsFile => c.creds_file = Some(path_of(r)),
