@@ -15,6 +15,9 @@ fn cut() -> Script {
     Script::new().text("Here is the first part of the file")
 }
 
+/// A conversation of so many user turns, in one API's request shape.
+type Turns = fn(&str, usize) -> Value;
+
 fn last_current_text(gw: &Gw) -> String {
     let chat = gw.fake.last_chat().expect("a chat call");
     chat.current_user_message()
@@ -52,7 +55,7 @@ async fn send(gw: &Gw, path: &str, body: &Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_request_after_a_cut_off_tells_the_model_once_in_every_api() {
     let gw = start().await;
-    let routes: [(&str, fn(&str, usize) -> Value); 3] = [
+    let routes: [(&str, Turns); 3] = [
         ("/v1/chat/completions", chat_turns),
         ("/v1/messages", message_turns),
         ("/v1/responses", response_turns),
