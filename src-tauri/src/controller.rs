@@ -90,13 +90,22 @@ impl DesktopGateway {
 
     /// "587 credits left · 12.5 today" (what is left once GetUsageLimits answered; what
     /// this gateway spent today).
+    /// A hold Kiro asked for comes first: "Kiro asked to wait · 4 min left · …".
     pub fn credits_label(&self) -> Option<String> {
         let state = self.state()?;
         state.usage.spawn_refresh_if_stale();
-        kiro_gateway::status_view::credits_label(
+        let hold = state
+            .kiro
+            .hold()
+            .map(|hold| kiro_gateway::status_view::hold_label(&hold));
+        let credits = kiro_gateway::status_view::credits_label(
             state.usage.cached().as_ref(),
             state.credits.summary().today.credits,
-        )
+        );
+        match (hold, credits) {
+            (Some(hold), Some(credits)) => Some(format!("{hold} · {credits}")),
+            (hold, credits) => hold.or(credits),
+        }
     }
 
     /// Start with the state in force (after Stop, or after a failed boot bind).

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::kiro::cooldown::{ActiveHold, CooldownCause};
 use crate::kiro::usage_limits::UsageSummary;
 use crate::server::GatewayStatus;
 
@@ -43,6 +44,21 @@ pub fn credits_label(left: Option<&UsageSummary>, spent_today: f64) -> Option<St
     match (left, today) {
         (Some(left), Some(today)) => Some(format!("{left} · {today}")),
         (left, today) => left.or(today),
+    }
+}
+
+/// The tray's note while Kiro holds requests back, with the time left (the tray refreshes
+/// every few seconds): "Kiro asked to wait · 4 min left", "Account suspended · 28 min left".
+pub fn hold_label(hold: &ActiveHold) -> String {
+    let secs = hold.remaining.as_secs();
+    let left = if secs >= 120 {
+        format!("{} min left", secs.div_ceil(60))
+    } else {
+        format!("{secs} s left")
+    };
+    match hold.cause {
+        CooldownCause::RateLimited => format!("Kiro asked to wait · {left}"),
+        CooldownCause::Suspended => format!("Account suspended by Kiro · {left}"),
     }
 }
 
@@ -119,6 +135,28 @@ mod tests {
             message: message.into(),
             hint: "Use port 8001".into(),
         }
+    }
+
+    #[test]
+    fn a_hold_says_why_and_how_long_is_left() {
+        let hold = |cause, secs| ActiveHold {
+            cause,
+            until: chrono::Utc::now(),
+            remaining: std::time::Duration::from_secs(secs),
+            message: String::new(),
+        };
+        assert_eq!(
+            hold_label(&hold(CooldownCause::RateLimited, 241)),
+            "Kiro asked to wait · 5 min left"
+        );
+        assert_eq!(
+            hold_label(&hold(CooldownCause::RateLimited, 42)),
+            "Kiro asked to wait · 42 s left"
+        );
+        assert_eq!(
+            hold_label(&hold(CooldownCause::Suspended, 1_800)),
+            "Account suspended by Kiro · 30 min left"
+        );
     }
 
     #[test]
