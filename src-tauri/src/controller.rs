@@ -12,7 +12,7 @@ use kiro_gateway::gateway::Gateway;
 use kiro_gateway::logs::{self, LogBuffer, Redactor};
 use kiro_gateway::loopback_chat::ChatClient;
 use kiro_gateway::secrets::{desktop_api_key_stores, resolve_api_key, ApiKeySource, FileStore};
-use kiro_gateway::server::{Controller, GatewayStatus, StartError};
+use kiro_gateway::server::{Controller, GatewayStatus, StartCode, StartError};
 use kiro_gateway::settings::SavedSettings;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
@@ -111,9 +111,10 @@ impl DesktopGateway {
     /// Start with the state in force (after Stop, or after a failed boot bind).
     pub async fn start(&self) -> Result<std::net::SocketAddr, StartError> {
         let state = self.state().ok_or_else(|| StartError {
-            code: "not_ready".into(),
+            code: StartCode::NotReady,
             message: "The gateway is not assembled yet.".into(),
             hint: "Wait a moment; if it persists, see the error in the window.".into(),
+            suggested_port: None,
         })?;
         self.controller.start(state).await
     }
@@ -133,6 +134,7 @@ pub fn boot<R: Runtime>(app: AppHandle<R>) {
                 code: err.code,
                 message: err.message,
                 hint: err.hint,
+                suggested_port: err.suggested_port,
             };
             *lock(&app.state::<DesktopGateway>().boot_error) = Some(status.clone());
             crate::tray::update(&app, &status, 0, None);
@@ -142,15 +144,16 @@ pub fn boot<R: Runtime>(app: AppHandle<R>) {
 }
 
 async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartError> {
-    let fail = |code: &str, message: String, hint: &str| StartError {
-        code: code.into(),
+    let fail = |code: StartCode, message: String, hint: &str| StartError {
+        code,
         message,
         hint: hint.into(),
+        suggested_port: None,
     };
     let mut config =
         Config::load(&ConfigSources::from_process(&CliOverrides::default())).map_err(|e| {
             fail(
-                "config",
+                StartCode::Config,
                 e.to_string(),
                 "Fix config.toml or the environment.",
             )
@@ -170,7 +173,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         &buffer,
         log_dir.as_deref(),
     )
-    .map_err(|e| fail("log_level", e, "Use a level such as info or debug."))?;
+    .map_err(|e| fail(StartCode::LogLevel, e, "Use a level such as info or debug."))?;
     if let Some(err) = &saved.ignored {
         tracing::warn!("ignoring the UI settings: {err} ({})", err.hint);
     }
@@ -183,7 +186,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
             .await
             .map_err(|e| {
                 fail(
-                    "api_key",
+                    StartCode::ApiKey,
                     format!("cannot obtain an API key: {e}"),
                     "Unlock the OS keyring, or set KIRO_GATEWAY_API_KEY.",
                 )

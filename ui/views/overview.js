@@ -184,7 +184,7 @@ function fixBlock(status) {
       <div><strong>The gateway is not answering at ${esc(location.host)}.</strong>
       <p>Start <code>kiro-gateway</code> again (the page reconnects by itself).</p></div></div>`;
   }
-  const port = fix.action === 'use_port' ? fix.port : (error.code === 'port_in_use' ? Number((error.hint || '').match(/port (\d+)/)?.[1]) || null : null);
+  const port = fix.action === 'use_port' ? fix.port : (error.code === 'port_in_use' ? error.suggested_port ?? null : null);
   let action = '';
   if (port) action = `<button class="btn primary" data-use-port="${port}" type="button">Use port ${port}</button>`;
   else if (fix.action === 'sign_in' || error.code === 'credentials') action = `<p class="banner-note">${esc(fix.text || 'Sign in with the Kiro IDE or run kiro-cli login, then start again.')}</p>`;

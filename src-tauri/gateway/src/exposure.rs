@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 
 use crate::config::Config;
 use crate::secrets::Secret;
-use crate::server::StartError;
+use crate::server::{StartCode, StartError};
 
 /// The shortest key accepted when the gateway listens beyond loopback (generated keys have
 /// 44 characters).
@@ -51,20 +51,22 @@ pub(crate) fn check_exposure(
     }
     match api_key {
         _ if config.no_auth => Err(StartError {
-            code: "no_auth_beyond_loopback".into(),
+            code: StartCode::NoAuthBeyondLoopback,
             message: format!(
                 "--no-auth only works on a loopback address, but the address is {}.",
                 config.host
             ),
             hint: "Use 127.0.0.1, or drop --no-auth so a key is required.".into(),
+            suggested_port: None,
         }),
         None => Err(StartError {
-            code: "no_key_beyond_loopback".into(),
+            code: StartCode::NoKeyBeyondLoopback,
             message: format!("Listening on {} needs an API key.", config.host),
             hint: "Drop --no-auth, or listen on 127.0.0.1.".into(),
+            suggested_port: None,
         }),
         Some(key) if key.expose().chars().count() < MIN_LAN_KEY_CHARS => Err(StartError {
-            code: "weak_key_beyond_loopback".into(),
+            code: StartCode::WeakKeyBeyondLoopback,
             message: format!(
                 "The API key is too short to listen on {}: other machines could guess it.",
                 config.host
@@ -72,6 +74,7 @@ pub(crate) fn check_exposure(
             hint: format!(
                 "Use a key of at least {MIN_LAN_KEY_CHARS} characters (unset KIRO_GATEWAY_API_KEY to use a generated one), or listen on 127.0.0.1."
             ),
+            suggested_port: None,
         }),
         Some(_) => Ok(()),
     }
@@ -107,21 +110,22 @@ mod tests {
     fn beyond_loopback_needs_a_strong_key() {
         let strong = Secret::new("kgw_0123456789abcdefghijklmnop".to_owned());
         let weak = Secret::new("k".to_owned());
-        let code =
-            |c: &Config, k: Option<&Secret<String>>| check_exposure(c, k).err().map(|e| e.code);
+        let code = |c: &Config, k: Option<&Secret<String>>| {
+            check_exposure(c, k).err().map(|e| e.code.as_str())
+        };
         assert_eq!(code(&config([127, 0, 0, 1], true), None), None);
         assert_eq!(code(&config([127, 0, 0, 1], false), Some(&weak)), None);
         assert_eq!(code(&config([0, 0, 0, 0], false), Some(&strong)), None);
         assert_eq!(
-            code(&config([0, 0, 0, 0], true), None).as_deref(),
+            code(&config([0, 0, 0, 0], true), None),
             Some("no_auth_beyond_loopback")
         );
         assert_eq!(
-            code(&config([192, 168, 1, 2], false), Some(&weak)).as_deref(),
+            code(&config([192, 168, 1, 2], false), Some(&weak)),
             Some("weak_key_beyond_loopback")
         );
         assert_eq!(
-            code(&config([0, 0, 0, 0], false), None).as_deref(),
+            code(&config([0, 0, 0, 0], false), None),
             Some("no_key_beyond_loopback")
         );
     }

@@ -14,7 +14,7 @@ use crate::kiro::usage_limits::{refresh_interval_from_env, UsageLimits};
 use crate::kiro::{ClientSettings, KiroClient};
 use crate::logs::Redactor;
 use crate::secrets::Secret;
-use crate::server::StartError;
+use crate::server::{StartCode, StartError};
 
 /// How long a fetched model list is served from cache.
 const MODEL_LIST_TTL: Duration = Duration::from_secs(15 * 60);
@@ -35,18 +35,20 @@ impl Gateway {
         check_exposure(&config, api_key.as_ref())?;
         let http = build_http_client(config.proxy_url.as_deref(), config.connect_timeout).map_err(
             |message| StartError {
-                code: "http_client".into(),
+                code: StartCode::HttpClient,
                 message,
                 hint: "Check VPN_PROXY_URL / HTTPS_PROXY.".into(),
+                suggested_port: None,
             },
         )?;
         let credentials =
             Credentials::discover(credential_settings(&config), http.clone(), redactor)
                 .await
                 .map_err(|err| StartError {
-                    code: "credentials".into(),
+                    code: StartCode::Credentials,
                     message: err.to_string(),
                     hint: err.hint().into(),
+                    suggested_port: None,
                 })?;
         let watch = match credentials.watch() {
             Ok(guard) => Some(guard),

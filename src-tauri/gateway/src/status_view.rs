@@ -122,6 +122,7 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::StartCode;
 
     fn running(addr: &str) -> GatewayStatus {
         GatewayStatus::Running {
@@ -131,9 +132,10 @@ mod tests {
 
     fn error(message: &str) -> GatewayStatus {
         GatewayStatus::Error {
-            code: "port_in_use".into(),
+            code: StartCode::PortInUse,
             message: message.into(),
             hint: "Use port 8001".into(),
+            suggested_port: Some(8001),
         }
     }
 

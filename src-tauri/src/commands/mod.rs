@@ -49,7 +49,7 @@ impl From<AdminError> for CommandError {
 
 impl From<StartError> for CommandError {
     fn from(e: StartError) -> Self {
-        CommandError::new(&e.code, e.message, e.hint)
+        CommandError::new(e.code.as_str(), e.message, e.hint)
     }
 }
 

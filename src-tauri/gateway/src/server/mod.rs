@@ -39,19 +39,64 @@ pub enum GatewayStatus {
         addr: SocketAddr,
     },
     Error {
-        code: String,
+        code: StartCode,
         message: String,
         hint: String,
+        /// A free port to use instead (`port_in_use`), when one was found.
+        suggested_port: Option<u16>,
     },
+}
+
+/// What kind of start-up failure: decisions (the UI's fix, the admin status) are taken on
+/// this, never on the message text. Serialised as the snake_case strings clients know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartCode {
+    PortInUse,
+    PermissionDenied,
+    AddressUnavailable,
+    BindFailed,
+    NotReady,
+    NoAuthBeyondLoopback,
+    NoKeyBeyondLoopback,
+    WeakKeyBeyondLoopback,
+    HttpClient,
+    Credentials,
+    Config,
+    ApiKey,
+    LogLevel,
+}
+
+impl StartCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartCode::PortInUse => "port_in_use",
+            StartCode::PermissionDenied => "permission_denied",
+            StartCode::AddressUnavailable => "address_unavailable",
+            StartCode::BindFailed => "bind_failed",
+            StartCode::NotReady => "not_ready",
+            StartCode::NoAuthBeyondLoopback => "no_auth_beyond_loopback",
+            StartCode::NoKeyBeyondLoopback => "no_key_beyond_loopback",
+            StartCode::WeakKeyBeyondLoopback => "weak_key_beyond_loopback",
+            StartCode::HttpClient => "http_client",
+            StartCode::Credentials => "credentials",
+            StartCode::Config => "config",
+            StartCode::ApiKey => "api_key",
+            StartCode::LogLevel => "log_level",
+        }
+    }
 }
 
 /// Why the server could not start, with a fix for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{message}")]
 pub struct StartError {
-    pub code: String,
+    pub code: StartCode,
     pub message: String,
     pub hint: String,
+    /// A free port to use instead (`port_in_use`), when one was found.
+    pub suggested_port: Option<u16>,
 }
 
 struct Running {
@@ -102,9 +147,10 @@ impl Controller {
     /// Start again with the last started state (after a Stop).
     pub async fn resume(&self) -> Result<SocketAddr, StartError> {
         let state = self.current_state().ok_or_else(|| StartError {
-            code: "not_ready".into(),
+            code: StartCode::NotReady,
             message: "The gateway has not been set up yet.".into(),
             hint: "Wait a moment; if it persists, see the error in the window.".into(),
+            suggested_port: None,
         })?;
         self.start(state).await
     }
@@ -122,17 +168,19 @@ impl Controller {
             Ok(listener) => listener,
             Err(err) => {
                 self.status.send_replace(GatewayStatus::Error {
-                    code: err.code.clone(),
+                    code: err.code,
                     message: err.message.clone(),
                     hint: err.hint.clone(),
+                    suggested_port: err.suggested_port,
                 });
                 return Err(err);
             }
         };
         let addr = listener.local_addr().map_err(|e| StartError {
-            code: "bind_failed".into(),
+            code: StartCode::BindFailed,
             message: format!("cannot read the bound address: {e}"),
             hint: String::new(),
+            suggested_port: None,
         })?;
         let cancel = CancellationToken::new();
         *self.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.clone());
@@ -186,32 +234,37 @@ pub(crate) async fn bind(host: IpAddr, port: u16) -> Result<TcpListener, StartEr
     match TcpListener::bind((host, port)).await {
         Ok(listener) => Ok(listener),
         Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
-            let hint = match free_port_near(host, port).await {
+            let free = free_port_near(host, port).await;
+            let hint = match free {
                 Some(free) => format!(
                     "Use port {free} (free): set KIRO_GATEWAY_PORT={free} or pass --port {free}."
                 ),
                 None => "Stop the program using it, or choose another port with --port.".into(),
             };
             Err(StartError {
-                code: "port_in_use".into(),
+                code: StartCode::PortInUse,
                 message: format!("Port {port} on {host} is already in use."),
                 hint,
+                suggested_port: free,
             })
         }
         Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => Err(StartError {
-            code: "permission_denied".into(),
+            code: StartCode::PermissionDenied,
             message: format!("Not allowed to listen on {host}:{port}."),
             hint: "Ports below 1024 need extra privileges; use a port such as 8000.".into(),
+            suggested_port: None,
         }),
         Err(err) if err.kind() == std::io::ErrorKind::AddrNotAvailable => Err(StartError {
-            code: "address_unavailable".into(),
+            code: StartCode::AddressUnavailable,
             message: format!("{host} is not an address of this machine."),
             hint: "Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).".into(),
+            suggested_port: None,
         }),
         Err(err) => Err(StartError {
-            code: "bind_failed".into(),
+            code: StartCode::BindFailed,
             message: format!("Cannot listen on {host}:{port}: {err}"),
             hint: "Choose another port or address.".into(),
+            suggested_port: None,
         }),
     }
 }
@@ -235,7 +288,7 @@ mod tests {
         let taken = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let port = taken.local_addr().unwrap().port();
         let err = bind(IpAddr::from([127, 0, 0, 1]), port).await.unwrap_err();
-        assert_eq!(err.code, "port_in_use");
+        assert_eq!(err.code, StartCode::PortInUse);
         assert!(err.message.contains(&port.to_string()));
         let suggested: u16 = err
             .hint

@@ -26,10 +26,11 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use super::{endpoints, suggested_port, AdminError};
+use super::{endpoints, AdminError};
 use crate::app::AppState;
 use crate::logs::LogControl;
 use crate::secrets::{FileStore, SecretStore};
+use crate::server::StartCode;
 use crate::server::{Controller, StartError};
 use crate::settings::Settings;
 
@@ -366,17 +367,20 @@ async fn check_bindable(settings: &Settings) -> Result<(), AdminError> {
             Ok(())
         }
         Err(err) => {
-            let field = if err.code == "address_unavailable" {
+            let field = if err.code == StartCode::AddressUnavailable {
                 "host"
             } else {
                 "port"
             };
             Err(AdminError {
                 field: Some(field.into()),
-                suggested_port: (err.code == "port_in_use")
-                    .then(|| suggested_port(&err.hint))
-                    .flatten(),
-                ..AdminError::new(StatusCode::CONFLICT, &err.code, err.message, err.hint)
+                suggested_port: err.suggested_port,
+                ..AdminError::new(
+                    StatusCode::CONFLICT,
+                    err.code.as_str(),
+                    err.message,
+                    err.hint,
+                )
             })
         }
     }

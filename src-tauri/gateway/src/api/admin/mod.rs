@@ -40,7 +40,7 @@ pub use handle::AdminHandle;
 use super::auth::{check_key, throttled, KeyCheck};
 use crate::app::AppState;
 use crate::logs::LogEvent;
-use crate::server::GatewayStatus;
+use crate::server::{GatewayStatus, StartCode};
 use crate::settings::SettingsError;
 
 /// An `/admin` failure: `{code, message, hint[, field]}` with `status`.
@@ -199,21 +199,14 @@ pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
     })
 }
 
-/// A port named in a `port_in_use` hint ("Use port 8001 (free) …").
-pub fn suggested_port(hint: &str) -> Option<u16> {
-    let rest = &hint[hint.find("port ")? + 5..];
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
-}
-
 /// What the UI can offer to fix an error status.
-fn fix_for(code: &str, hint: &str) -> Value {
+fn fix_for(code: StartCode, suggested_port: Option<u16>) -> Value {
     match code {
-        "port_in_use" => match suggested_port(hint) {
+        StartCode::PortInUse => match suggested_port {
             Some(port) => json!({ "action": "use_port", "port": port }),
             None => json!({ "action": "settings" }),
         },
-        "credentials" => json!({
+        StartCode::Credentials => json!({
             "action": "sign_in",
             "text": "Sign in with the Kiro IDE (or run `kiro-cli login`), then start again. Settings → Credential source can point at a token file.",
         }),
@@ -230,7 +223,11 @@ pub fn status_json(state: &AppState) -> Value {
             addr: (state.config.host, state.config.port).into(),
         });
     let fix = match &gateway {
-        GatewayStatus::Error { code, hint, .. } => fix_for(code, hint),
+        GatewayStatus::Error {
+            code,
+            suggested_port,
+            ..
+        } => fix_for(*code, *suggested_port),
         _ => Value::Null,
     };
     let (host, port) = match &gateway {

@@ -378,15 +378,6 @@ async fn lan_access_rebinds_on_all_interfaces_with_the_same_port() {
     gw.controller.stop(Duration::from_secs(1)).await;
 }
 
-#[test]
-fn suggested_port_is_read_from_the_hint() {
-    assert_eq!(
-        super::suggested_port("Use port 8001 (free): set KIRO_GATEWAY_PORT=8001"),
-        Some(8001)
-    );
-    assert_eq!(super::suggested_port("Stop the program using it"), None);
-}
-
 #[tokio::test]
 async fn without_a_keyring_the_key_can_be_kept_in_a_private_file_by_choice() {
     let files = tempfile::tempdir().unwrap();
