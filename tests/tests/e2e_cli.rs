@@ -8,16 +8,6 @@ use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
 use kiro_gateway_tests::gateway_process::{free_port, run_to_exit, GatewayProcess};
 use serde_json::Value;
 
-fn fake_env(fake: &FakeKiro, token_file: &std::path::Path) -> Vec<(&'static str, String)> {
-    vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-    ]
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -85,7 +75,7 @@ async fn a_port_in_use_names_a_free_port() {
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let mut env = fake_env(&fake, &token_file);
+    let mut env = fake.gateway_env(&token_file);
     env.push(("KIRO_GATEWAY_PORT", port.to_string()));
     env.push(("KIRO_GATEWAY_API_KEY", "kgw_x_0123456789".into()));
     let home_path = home.path().to_path_buf();
@@ -118,7 +108,7 @@ async fn doctor_passes_against_a_working_setup_and_fails_without_credentials() {
     let home = TempHome::new();
     let (token_file, _) =
         write_social_token_file(&fake, &home, "default", chrono::Duration::minutes(-1));
-    let mut env = fake_env(&fake, &token_file);
+    let mut env = fake.gateway_env(&token_file);
     env.push(("KIRO_GATEWAY_PORT", free_port().to_string()));
     let home_path = home.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
@@ -157,7 +147,7 @@ async fn models_lists_the_account_catalogue_with_client_ids() {
     let home = TempHome::new();
     let (token_file, _) =
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let env = fake_env(&fake, &token_file);
+    let env = fake.gateway_env(&token_file);
     let home_path = home.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         run_to_exit(&home_path, &env, &["models"], Duration::from_secs(20))
@@ -184,7 +174,7 @@ async fn health_needs_no_key_and_shows_no_token_while_v1_needs_the_key() {
     let home = TempHome::new();
     let (token_file, issued) =
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let env = fake_env(&fake, &token_file);
+    let env = fake.gateway_env(&token_file);
     let home_path = home.path().to_path_buf();
     let gateway = tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
         .await
@@ -255,7 +245,7 @@ async fn a_key_is_generated_on_first_run_kept_in_a_private_file_and_reused() {
     let home = TempHome::new();
     let (token_file, _) =
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let mut env = fake_env(&fake, &token_file);
+    let mut env = fake.gateway_env(&token_file);
     env.push(("KIRO_GATEWAY_API_KEY", String::new()));
     let home_path = home.path().to_path_buf();
     let first_env = env.clone();

@@ -24,16 +24,6 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(repo_file(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn fake_env(fake: &FakeKiro, token_file: &Path) -> Vec<(&'static str, String)> {
-    vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-    ]
-}
-
 /// A child process killed on drop.
 struct Running(Child);
 
@@ -164,7 +154,7 @@ async fn the_launchd_agent_starts_the_gateway_with_the_key_from_its_env_file() {
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
     let port = free_port();
     let mut env_file = format!("KIRO_GATEWAY_API_KEY={KEY}\nKIRO_GATEWAY_PORT={port}\n");
-    for (name, value) in fake_env(&fake, &token_file) {
+    for (name, value) in fake.gateway_env(&token_file) {
         env_file.push_str(&format!("{name}={value}\n"));
     }
     let config_dir = home.path().join(".config/kiro-gateway");
@@ -297,7 +287,7 @@ async fn the_container_settings_serve_with_a_key_and_its_health_check_tells_up_f
         .collect();
     vars.push(("KIRO_GATEWAY_PORT".into(), port.to_string()));
     vars.push(("KIRO_GATEWAY_API_KEY".into(), KEY.into()));
-    for (name, value) in fake_env(&fake, &token_file) {
+    for (name, value) in fake.gateway_env(&token_file) {
         vars.push((name.into(), value));
     }
     let command = |args: &[&str]| {

@@ -10,16 +10,6 @@ use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
 use kiro_gateway_tests::gateway_process::{free_port, GatewayProcess};
 use serde_json::{json, Value};
 
-fn fake_env(fake: &FakeKiro, token_file: &Path) -> Vec<(&'static str, String)> {
-    vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-    ]
-}
-
 fn settings_file(home: &Path) -> std::path::PathBuf {
     home.join(".config/kiro-gateway/settings.toml")
 }
@@ -55,7 +45,7 @@ async fn start(
 ) -> GatewayProcess {
     let (token_file, _) =
         write_social_token_file(fake, home, "default", chrono::Duration::hours(1));
-    let mut env = fake_env(fake, &token_file);
+    let mut env = fake.gateway_env(&token_file);
     env.extend(extra.iter().cloned());
     let path = home.path().to_path_buf();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
@@ -125,7 +115,7 @@ async fn a_start_option_beats_a_saved_setting_even_when_it_equals_the_default() 
     let home_path = home.path().to_path_buf();
     let (token_file, _) =
         write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let env = fake_env(&fake, &token_file);
+    let env = fake.gateway_env(&token_file);
     let plain = {
         let env = env.clone();
         let home_path = home_path.clone();

@@ -10,6 +10,7 @@
 //! count and age).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -85,6 +86,8 @@ impl CutOffWatch {
 #[derive(Default)]
 pub struct CutOffs {
     pending: Mutex<HashMap<String, (CutOff, Instant)>>,
+    /// Set while anything is pending, so a request takes no lock otherwise.
+    armed: AtomicBool,
 }
 
 impl CutOffs {
@@ -102,18 +105,23 @@ impl CutOffs {
             }
         }
         pending.insert(conversation_id.to_owned(), (cut, now));
+        self.armed.store(true, Ordering::Release);
     }
 
     /// The conversation's cut-off, once (it is forgotten when taken).
     pub fn take(&self, conversation_id: &str) -> Option<CutOff> {
-        let mut pending = self.lock();
-        if pending.is_empty() {
+        if !self.armed.load(Ordering::Acquire) {
             return None;
         }
-        pending
+        let mut pending = self.lock();
+        let cut = pending
             .remove(conversation_id)
             .filter(|(_, at)| at.elapsed() < REMEMBER_FOR)
-            .map(|(cut, _)| cut)
+            .map(|(cut, _)| cut);
+        if pending.is_empty() {
+            self.armed.store(false, Ordering::Release);
+        }
+        cut
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (CutOff, Instant)>> {

@@ -415,6 +415,18 @@ impl FakeKiro {
         ]
     }
 
+    /// The environment a gateway process needs to use this fake with the login in
+    /// `creds_file`.
+    pub fn gateway_env(&self, creds_file: &std::path::Path) -> Vec<(&'static str, String)> {
+        vec![
+            ("KIRO_CREDS_FILE", creds_file.display().to_string()),
+            ("KIRO_API_URL", self.runtime_url()),
+            ("KIRO_MANAGEMENT_URL", self.management_url()),
+            ("KIRO_REFRESH_URL", self.refresh_url()),
+            ("KIRO_OIDC_URL", self.oidc_url()),
+        ]
+    }
+
     /// Change switches while running.
     pub fn update(&self, f: impl FnOnce(&mut FakeConfig)) {
         f(&mut self.shared.lock().cfg);

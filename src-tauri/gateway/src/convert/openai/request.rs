@@ -225,29 +225,9 @@ pub fn strip_code_fence(text: &str) -> &str {
     t
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReasoningEffort {
-    None,
-    Minimal,
-    Low,
-    Medium,
-    High,
-    XHigh,
-}
-
-impl ReasoningEffort {
-    /// The same level on the neutral scale.
-    pub fn neutral(self) -> Effort {
-        match self {
-            ReasoningEffort::None => Effort::None,
-            ReasoningEffort::Minimal => Effort::Minimal,
-            ReasoningEffort::Low => Effort::Low,
-            ReasoningEffort::Medium => Effort::Medium,
-            ReasoningEffort::High => Effort::High,
-            ReasoningEffort::XHigh => Effort::XHigh,
-        }
-    }
-}
+/// `reasoning_effort` (and Responses' `reasoning.effort`): the neutral scale; `max` is never
+/// parsed from OpenAI input.
+pub type ReasoningEffort = Effort;
 
 /// Reasoning budget for an effort (protocol doc §5.9, JW's scheme):
 ///
@@ -270,7 +250,7 @@ pub fn reasoning_budget(effort: ReasoningEffort, max_tokens: Option<u32>) -> Opt
         ReasoningEffort::Low => 20,
         ReasoningEffort::Medium => 50,
         ReasoningEffort::High => 80,
-        ReasoningEffort::XHigh => 95,
+        ReasoningEffort::XHigh | ReasoningEffort::Max => 95,
     };
     let base = u64::from(max_tokens.unwrap_or(REASONING_DEFAULT_BASE));
     let budget = (base * percent / 100).clamp(1, u64::from(REASONING_BUDGET_CAP));
@@ -955,7 +935,7 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
     let thinking = match req.reasoning_effort {
         Some(effort) => reasoning_budget(effort, req.max_tokens).map(|b| Thinking {
             budget_tokens: Some(b),
-            effort: Some(effort.neutral()),
+            effort: Some(effort),
         }),
         None if model_thinking => Some(Thinking {
             budget_tokens: Some(REASONING_BUDGET_CAP),
