@@ -22,6 +22,13 @@ pub struct BackupEntry {
     pub copy: Option<String>,
     /// Unix permission bits of the original.
     pub mode: Option<u32>,
+    /// Whether the file's folder existed (undo removes a folder the connect made, if empty).
+    #[serde(default = "existed_by_default")]
+    pub dir_existed: bool,
+}
+
+fn existed_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -77,6 +84,7 @@ pub fn back_up(
             existed: original.is_some(),
             copy,
             mode: mode_of(path),
+            dir_existed: path.parent().is_none_or(Path::is_dir),
         });
         added = true;
     }
@@ -125,6 +133,12 @@ pub fn restore(dir: &Path) -> Result<Vec<Restored>, ConnectError> {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => return Err(ConnectError::io(&entry.path, "remove", e)),
+                }
+                if !entry.dir_existed {
+                    if let Some(parent) = entry.path.parent() {
+                        // Fails, as it should, when something else was put there since.
+                        let _ = fs::remove_dir(parent);
+                    }
                 }
                 None
             }
@@ -218,6 +232,7 @@ mod tests {
         let done = restore(&backups).unwrap();
         assert_eq!(fs::read(&kept).unwrap(), original);
         assert!(!fresh.exists());
+        assert!(!fresh.parent().unwrap().exists(), "the folder the connect made goes too");
         assert_eq!(done[0].current.as_deref(), Some(&b"new"[..]));
         assert_eq!(done[1].restored, None);
         assert!(!backups.exists(), "backups are dropped after undo");
