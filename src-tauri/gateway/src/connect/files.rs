@@ -232,7 +232,10 @@ mod tests {
         let done = restore(&backups).unwrap();
         assert_eq!(fs::read(&kept).unwrap(), original);
         assert!(!fresh.exists());
-        assert!(!fresh.parent().unwrap().exists(), "the folder the connect made goes too");
+        assert!(
+            !fresh.parent().unwrap().exists(),
+            "the folder the connect made goes too"
+        );
         assert_eq!(done[0].current.as_deref(), Some(&b"new"[..]));
         assert_eq!(done[1].restored, None);
         assert!(!backups.exists(), "backups are dropped after undo");
