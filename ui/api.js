@@ -122,6 +122,9 @@ export const TAURI_COMMANDS = {
   streamLogs: 'admin_stream_logs', // { channel } → LogEvent objects
   models: 'admin_models',
   restart: 'admin_restart',
+  connectOverview: 'admin_connect_overview', // { model }
+  connect: 'admin_connect', // { client, model }
+  connectUndo: 'admin_connect_undo', // { client }
   start: 'gateway_start',
   stop: 'gateway_stop',
   chat: 'chat_stream', // { id, body, channel } → {data} SSE items; resolves {end}
@@ -155,6 +158,16 @@ export const api = {
   clearLogs: () => (tauri ? invoke('clearLogs') : http('DELETE', '/admin/logs')),
   models: () => (tauri ? invoke('models') : http('GET', '/admin/models')),
   restart: () => (tauri ? invoke('restart') : http('POST', '/admin/restart')),
+  /** Connect a tool: every client, installed?, connected?, and the diff a connect with `model` makes. */
+  connectOverview: (model) => (tauri
+    ? invoke('connectOverview', { model: model || null })
+    : http('GET', `/admin/connect${model ? `?model=${encodeURIComponent(model)}` : ''}`)),
+  connect: (client, model) => (tauri
+    ? invoke('connect', { client, model: model || null })
+    : http('POST', `/admin/connect/${encodeURIComponent(client)}`, { model: model || null })),
+  connectUndo: (client) => (tauri
+    ? invoke('connectUndo', { client })
+    : http('POST', `/admin/connect/${encodeURIComponent(client)}/undo`)),
   /** Desktop only: called when a second launch brought this window forward. */
   onSecondLaunch(callback) {
     tauri?.event?.listen('second-instance', () => callback());

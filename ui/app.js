@@ -6,6 +6,7 @@ import * as models from './views/models.js';
 import * as logs from './views/logs.js';
 import * as chat from './views/chat.js';
 import * as settings from './views/settings.js';
+import * as connect from './views/connect.js';
 
 const VIEWS = [
   { id: 'overview', label: 'Overview', module: overview, icon: 'M3 12l9-8 9 8M5 10v10h5v-6h4v6h5V10' },
@@ -13,6 +14,7 @@ const VIEWS = [
   { id: 'logs', label: 'Logs', module: logs, icon: 'M4 6h16M4 12h10M4 18h13' },
   { id: 'chat', label: 'Chat', module: chat, icon: 'M4 5h16v11H9l-5 4V5z' },
   { id: 'settings', label: 'Settings', module: settings, icon: 'M12 8a4 4 0 100 8 4 4 0 000-8zM12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1' },
+  { id: 'connect', label: 'Connect', module: connect, icon: 'M9 7V3M15 7V3M6 7h12v4a6 6 0 01-12 0V7zM12 17v4' },
 ];
 
 const MOD = navigator.platform?.toLowerCase().includes('mac') ? '⌘' : 'Ctrl+';
@@ -315,7 +317,7 @@ function show(id) {
 function wireShortcuts() {
   document.addEventListener('keydown', (event) => {
     const mod = event.ctrlKey || event.metaKey;
-    if (mod && !event.shiftKey && !event.altKey && /^[1-5]$/.test(event.key)) {
+    if (mod && !event.shiftKey && !event.altKey && /^[1-6]$/.test(event.key)) {
       event.preventDefault();
       navigate(VIEWS[Number(event.key) - 1].id);
     } else if (mod && event.key === ',') {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use kiro_gateway::api::admin::AdminHandle;
 use kiro_gateway::app::AppState;
 use kiro_gateway::config::{CliOverrides, Config, ConfigSources};
+use kiro_gateway::connect::ConnectEnv;
 use kiro_gateway::gateway::Gateway;
 use kiro_gateway::logs::{self, LogBuffer, Redactor};
 use kiro_gateway::loopback_chat::ChatClient;
@@ -210,6 +211,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         .with_key_source(key_source)
         .with_log_control(log_control)
         .with_log_dir(log_dir)
+        .with_connect(ConnectEnv::from_process())
         .desktop(true);
     let state = gateway.state.with_admin(buffer, Some(Arc::new(admin)));
     *lock(&gw.assembled) = Some(state.clone());

@@ -112,6 +112,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
     )?;
     let copy_key = MenuItem::with_id(app, "copy_key", "Copy API key", true, None::<&str>)?;
     let open = MenuItem::with_id(app, "open", "Open Kiro Gateway", true, None::<&str>)?;
+    let connect = MenuItem::with_id(app, "connect", "Connect a tool…", true, None::<&str>)?;
     let login = CheckMenuItem::with_id(
         app,
         "login",
@@ -135,6 +136,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
             &copy_key,
             &sep2,
             &open,
+            &connect,
             &login,
             &sep3,
             &quit,
@@ -187,6 +189,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
             }
         }
         "open" => crate::window::show(app),
+        "connect" => crate::window::show_view(app, Some("connect")),
         "login" => {
             let want = login.is_checked().unwrap_or(false);
             if let Err(err) = crate::autostart::set_enabled(app, want) {

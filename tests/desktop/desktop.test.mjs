@@ -240,6 +240,7 @@ test('the app starts in a real window, the gateway answers and the tray menu exi
     'Copy Anthropic endpoint',
     'Copy API key',
     'Open Kiro Gateway',
+    'Connect a tool…',
     'Launch at login',
     'Quit',
   ]);

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -229,6 +229,43 @@ test('the UI drives the gateway end to end', async (t) => {
     await shot(page, 'models-light');
   });
 
+  await t.test('connect: preview the diff, connect Codex and Claude Code, undo byte for byte', async () => {
+    // A Codex config the user already has (so Codex counts as installed), and no Claude Code file.
+    const codexFile = path.join(home, '.codex', 'config.toml');
+    const codexBefore = '# my Codex\n[history]\npersistence = "none"\n';
+    mkdirSync(path.dirname(codexFile), { recursive: true });
+    writeFileSync(codexFile, codexBefore);
+    const claudeFile = path.join(home, '.claude', 'settings.json');
+    await page.keyboard.press(`${mod}+6`);
+    const codex = page.locator('.connect-card[data-client="codex"]');
+    await codex.waitFor();
+    assert.equal(await codex.locator('[data-badge="installed"]').count(), 1, 'the existing ~/.codex counts as installed');
+    assert.equal(await page.locator('.connect-card[data-client="cursor"] .copy-field').count(), 1, 'Cursor gets settings to copy');
+    await page.selectOption('#connect-model', 'claude-sonnet-4.5');
+    await codex.locator('[data-act="preview"]').click();
+    await codex.locator('pre.diff').waitFor();
+    const diff = await codex.locator('pre.diff').textContent();
+    assert.match(diff, /\+model_provider = "kiro"/);
+    assert.match(diff, /\+model = "claude-sonnet-4\.5"/);
+    assert.ok(!diff.includes(KEY), 'the key is never shown in a diff');
+    assert.equal(readFileSync(codexFile, 'utf8'), codexBefore, 'a preview writes nothing');
+    await shot(page, 'connect-light');
+    await codex.locator('[data-act="connect"]').click();
+    await codex.locator('[data-badge="connected"]').waitFor();
+    assert.match(readFileSync(codexFile, 'utf8'), /base_url = "http:\/\/127\.0\.0\.1:\d+\/v1"/);
+    const claude = page.locator('.connect-card[data-client="claude-code"]');
+    await claude.locator('[data-act="connect"]').click();
+    await claude.locator('[data-badge="connected"]').waitFor();
+    assert.match(readFileSync(claudeFile, 'utf8'), /"ANTHROPIC_MODEL": "claude-sonnet-4-5"/);
+    await codex.locator('[data-act="undo"]').click();
+    await codex.locator('[data-act="undo"]').waitFor({ state: 'detached' });
+    assert.equal(readFileSync(codexFile, 'utf8'), codexBefore, 'undo restores the file byte for byte');
+    await claude.locator('[data-act="undo"]').click();
+    await claude.locator('[data-act="undo"]').waitFor({ state: 'detached' });
+    assert.equal(existsSync(claudeFile), false, 'undo removes the file it created');
+    assert.deepEqual(page.errors, [], 'no script errors');
+  });
+
   await t.test('chat streams an answer', async (st) => {
     await page.keyboard.press(`${mod}+4`);
     await page.locator('#model-pick option[value]').first().waitFor({ state: 'attached' });
@@ -412,7 +449,7 @@ test('the UI drives the gateway end to end', async (t) => {
     await unlock(dark, base, key);
     await dark.locator('#openai-url').waitFor();
     await shot(dark, 'overview-dark');
-    for (const [n, name, ready] of [[2, 'models', '.model-row'], [3, 'logs', '#req-body td.mono'], [4, 'chat', '#model-pick option[value]'], [5, 'settings', '#port']]) {
+    for (const [n, name, ready] of [[2, 'models', '.model-row'], [3, 'logs', '#req-body td.mono'], [4, 'chat', '#model-pick option[value]'], [5, 'settings', '#port'], [6, 'connect', '.connect-card']]) {
       await dark.keyboard.press(`${mod}+${n}`);
       await dark.locator(ready).first().waitFor({ state: 'attached' });
       if (name === 'settings') await settingsLoaded(dark);

@@ -291,7 +291,9 @@ export async function mount(el, context) {
       <section class="card"><h2 class="card-title">Kiro credentials</h2><div id="ov-creds"></div></section>
     </div>
     <section class="card"><h2 class="card-title">Credits spent</h2><div id="ov-spent"></div></section>
-    <section class="card"><h2 class="card-title">Connect your tool</h2><div id="ov-tools"></div></section>`;
+    <section class="card"><h2 class="card-title">Connect your tool</h2>
+      <p class="muted small ov-connect-line">Let the gateway edit the tool's own settings (you see the change first, and can undo it): <a class="btn small" href="#connect" id="ov-connect">Connect in one click</a></p>
+      <div id="ov-tools"></div></section>`;
   wireCopyButtons(el);
   el.addEventListener('click', async (event) => {
     const t = event.target.closest('[data-tool]');

@@ -9,6 +9,7 @@ pub mod autostart;
 pub mod aws_ids;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod convert;
 pub mod credentials;
 pub mod credit_ledger;

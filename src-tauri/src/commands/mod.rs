@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kiro_gateway::api::admin::{ops, status_json, AdminError};
+use kiro_gateway::api::admin::{connect, ops, status_json, AdminError};
 use kiro_gateway::app::AppState;
 use kiro_gateway::loopback_chat::{CancellationToken, ChatError};
 use kiro_gateway::server::StartError;
@@ -87,6 +87,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         admin_stream_logs,
         admin_models,
         admin_restart,
+        admin_connect_overview,
+        admin_connect,
+        admin_connect_undo,
         gateway_start,
         gateway_stop,
         chat_stream,
@@ -208,6 +211,28 @@ async fn admin_models(gw: State<'_, DesktopGateway>) -> CmdResult {
 async fn admin_restart(gw: State<'_, DesktopGateway>) -> CmdResult {
     let state = state(&gw)?;
     Ok(ops::restart(&state)?)
+}
+
+#[tauri::command]
+async fn admin_connect_overview(gw: State<'_, DesktopGateway>, model: Option<String>) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(connect::overview(&state, model.as_deref()).await?)
+}
+
+#[tauri::command]
+async fn admin_connect(
+    gw: State<'_, DesktopGateway>,
+    client: String,
+    model: Option<String>,
+) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(connect::connect(&state, &client, model.as_deref()).await?)
+}
+
+#[tauri::command]
+async fn admin_connect_undo(gw: State<'_, DesktopGateway>, client: String) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(connect::undo(&state, &client).await?)
 }
 
 #[tauri::command]

@@ -388,6 +388,33 @@ pub const ROUTES: &[Route] = &[
         Body::None,
         Body::Json,
     ),
+    route(
+        Get,
+        "/admin/connect",
+        "admin",
+        Key,
+        "Connect a tool: each client installed?, connected?, and the diff a connect with `?model=` would make",
+        Body::None,
+        Body::Json,
+    ),
+    route(
+        Post,
+        "/admin/connect/{client}",
+        "admin",
+        Key,
+        "Point the client's own config at the gateway (`{\"model\"}`), backing up the original",
+        Body::Json,
+        Body::Json,
+    ),
+    route(
+        Post,
+        "/admin/connect/{client}/undo",
+        "admin",
+        Key,
+        "Restore the client's config files as they were before the first connect",
+        Body::None,
+        Body::Json,
+    ),
 ];
 
 fn operation_id(route: &Route) -> String {

@@ -1,9 +1,11 @@
-//! The headless command line: `serve` (default), `doctor`, `models`, `healthcheck`.
+//! The headless command line: `serve` (default), `doctor`, `models`, `healthcheck`,
+//! `api-key`.
 
 mod api_key;
 mod doctor;
 mod healthcheck;
 mod models;
+pub mod print_key;
 mod serve;
 
 use std::process::ExitCode;
@@ -35,6 +37,9 @@ pub enum Command {
     Models,
     /// Exit 0 if the gateway configured here answers `/health` (for containers and services).
     Healthcheck,
+    /// Print the API key clients must send (for Claude Code's `apiKeyHelper` and Codex's
+    /// provider `auth.command`); never creates one.
+    ApiKey,
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -50,6 +55,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Doctor => doctor::run(config).await,
         Command::Models => models::run(config).await,
         Command::Healthcheck => healthcheck::run(config).await,
+        Command::ApiKey => print_key::run(config).await,
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::api::admin::AdminHandle;
 use crate::config::Config;
+use crate::connect::ConnectEnv;
 use crate::exposure;
 use crate::gateway::Gateway;
 use crate::logs::{self, LogBuffer, Redactor};
@@ -79,7 +80,8 @@ pub async fn run(mut config: Config) -> ExitCode {
         .with_key_stores(default_api_key_stores())
         .with_key_file(FileStore::in_config_dir())
         .with_key_source(key_source)
-        .with_log_control(log_control);
+        .with_log_control(log_control)
+        .with_connect(ConnectEnv::from_process());
     let state = gateway.state.with_admin(buffer, Some(Arc::new(admin)));
     let addr = match controller.start(state).await {
         Ok(addr) => addr,

@@ -36,6 +36,17 @@ pub enum ApiKeySource {
 pub const SESSION_ONLY_SOURCE: &str = "this session only (no store accepted it)";
 
 impl ApiKeySource {
+    /// Whether the key was found (configured or in a store), not made up just now.
+    pub fn is_stored_or_configured(&self) -> bool {
+        matches!(
+            self,
+            ApiKeySource::Configured
+                | ApiKeySource::Keyring
+                | ApiKeySource::File
+                | ApiKeySource::Store(_)
+        )
+    }
+
     /// Where the key lives, for people (never the key).
     pub fn describe(&self) -> String {
         match self {

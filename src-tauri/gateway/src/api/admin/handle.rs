@@ -28,6 +28,7 @@ use tokio::sync::watch;
 
 use super::{endpoints, AdminError};
 use crate::app::AppState;
+use crate::connect::ConnectEnv;
 use crate::logs::LogControl;
 use crate::secrets::{FileStore, SecretStore};
 use crate::server::StartCode;
@@ -61,6 +62,8 @@ pub struct AdminHandle {
     key_file: Option<FileStore>,
     log_control: Option<LogControl>,
     log_dir: Option<PathBuf>,
+    /// Where "Connect a tool" finds the clients' files (`None`: not offered).
+    connect: Option<ConnectEnv>,
     desktop: bool,
     closing: watch::Sender<u64>,
     restarting: AtomicBool,
@@ -90,6 +93,7 @@ impl AdminHandle {
             key_file: None,
             log_control: None,
             log_dir: None,
+            connect: None,
             desktop: false,
             closing: watch::Sender::new(0),
             restarting: AtomicBool::new(false),
@@ -118,6 +122,16 @@ impl AdminHandle {
     pub fn with_log_control(mut self, control: LogControl) -> Self {
         self.log_control = Some(control);
         self
+    }
+
+    /// The user's folders for "Connect a tool" ([`ConnectEnv::from_process`]).
+    pub fn with_connect(mut self, env: Option<ConnectEnv>) -> Self {
+        self.connect = env;
+        self
+    }
+
+    pub fn connect_env(&self) -> Option<&ConnectEnv> {
+        self.connect.as_ref()
     }
 
     /// The folder holding log files (desktop app); `None` for stderr only.

@@ -16,7 +16,11 @@
 //! | `GET /admin/requests` | `{requests}` |
 //! | `GET /admin/models` | `{models, source}` |
 //! | `POST /admin/restart` | rebinds on the current address |
+//! | `GET /admin/connect?model=ID` | clients: installed?, connected?, the diff a connect makes ([`connect`]) |
+//! | `POST /admin/connect/{client}` | `{model}` → writes the client's config (backed up), `{files, backup_dir, key}` |
+//! | `POST /admin/connect/{client}/undo` | restores the client's files byte for byte |
 
+pub mod connect;
 mod handle;
 pub mod ops;
 
@@ -25,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -110,6 +114,9 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/requests", get(requests))
         .route("/models", get(models))
         .route("/restart", post(restart))
+        .route("/connect", get(connect_overview))
+        .route("/connect/{client}", post(connect_client))
+        .route("/connect/{client}/undo", post(undo_connect))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state, require_admin_key))
 }
@@ -326,6 +333,63 @@ async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
 
 async fn restart(State(state): State<Arc<AppState>>) -> AdminResult {
     ops::restart(&state).map(Json)
+}
+
+#[derive(serde::Deserialize)]
+struct ModelQuery {
+    model: Option<String>,
+}
+
+async fn connect_overview(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ModelQuery>,
+) -> AdminResult {
+    connect::overview(&state, q.model.as_deref())
+        .await
+        .map(Json)
+}
+
+async fn connect_client(
+    State(state): State<Arc<AppState>>,
+    Path(client): Path<String>,
+    body: Bytes,
+) -> AdminResult {
+    let model = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let body: Value = serde_json::from_slice(&body).map_err(|e| {
+            AdminError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The body is not JSON: {e}"),
+                "Send {\"model\": \"claude-sonnet-4.5\"} or no body.",
+            )
+        })?;
+        match body.get("model") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(m)) => Some(m.clone()),
+            Some(_) => {
+                let mut err = AdminError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_field",
+                    "`model` must be a string.",
+                    "Send {\"model\": \"claude-sonnet-4.5\"}.",
+                );
+                err.field = Some("model".into());
+                return Err(err);
+            }
+        }
+    };
+    connect::connect(&state, &client, model.as_deref())
+        .await
+        .map(Json)
+}
+
+async fn undo_connect(
+    State(state): State<Arc<AppState>>,
+    Path(client): Path<String>,
+) -> AdminResult {
+    connect::undo(&state, &client).await.map(Json)
 }
 
 /// Live log lines and request records as server-sent events. Ends when the server restarts
