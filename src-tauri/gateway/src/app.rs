@@ -8,6 +8,8 @@ use crate::api::admin::AdminHandle;
 use crate::api::key_attempts::KeyAttempts;
 use crate::config::Config;
 use crate::credit_ledger::CreditLedger;
+use crate::debug_dump::DebugDumps;
+use crate::drift::Drift;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::usage_limits::UsageLimits;
 use crate::kiro::KiroClient;
@@ -35,6 +37,10 @@ pub struct AppState {
     pub key_attempts: Arc<KeyAttempts>,
     /// Kiro credits spent per day (from each request's metering).
     pub credits: CreditLedger,
+    /// Per-request debug dumps (`DEBUG_MODE`).
+    pub dumps: Arc<DebugDumps>,
+    /// What Kiro sent that this version does not know.
+    pub drift: Arc<Drift>,
 }
 
 impl AppState {
@@ -44,6 +50,8 @@ impl AppState {
         models: Arc<ModelCatalog>,
         usage: Arc<UsageLimits>,
         api_key: Option<Secret<String>>,
+        dumps: Arc<DebugDumps>,
+        drift: Arc<Drift>,
     ) -> Arc<Self> {
         let metrics = Arc::new(Metrics::watching(&kiro));
         // Opening the file needs the runtime (its saver task); without one, memory only.
@@ -64,6 +72,8 @@ impl AppState {
             admin: None,
             key_attempts: Arc::default(),
             credits,
+            dumps,
+            drift,
         })
     }
 
@@ -83,6 +93,8 @@ impl AppState {
             admin: self.admin.clone(),
             key_attempts: self.key_attempts.clone(),
             credits: self.credits.clone(),
+            dumps: self.dumps.clone(),
+            drift: self.drift.clone(),
         })
     }
 

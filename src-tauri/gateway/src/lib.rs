@@ -12,6 +12,8 @@ pub mod config;
 pub mod convert;
 pub mod credentials;
 pub mod credit_ledger;
+pub mod debug_dump;
+pub mod drift;
 pub mod error;
 pub mod exposure;
 pub mod gateway;

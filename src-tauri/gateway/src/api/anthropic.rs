@@ -131,7 +131,7 @@ async fn start(
     let max_tokens = conversation.max_output_tokens;
     let mut prepared = prepare(state, conversation).await?;
     log.set_metrics_model(&prepared.metrics_model);
-    let upstream = open_upstream(state, &mut prepared, Dialect::Anthropic).await?;
+    let upstream = open_upstream(state, &mut prepared, Dialect::Anthropic, log).await?;
     log.mark_first_byte();
     let output = MessageOutput::new(MessageOutputOptions {
         id: format!("msg_{}", uuid::Uuid::new_v4().simple()),

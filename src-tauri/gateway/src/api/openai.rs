@@ -64,7 +64,7 @@ async fn start_chat(
     }
     let mut prepared = prepare(state, conversation).await?;
     log.set_metrics_model(&prepared.metrics_model);
-    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi).await?;
+    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi, log).await?;
     log.mark_first_byte();
     let output = ChatOutput::new(ChatOutputOptions {
         id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),

@@ -12,9 +12,11 @@ use crate::convert::conversation::{Conversation, Thinking};
 use crate::convert::kiro_request::{self, KiroRequest, KiroRequestOptions, PreflightError};
 use crate::convert::usage::estimate_conversation_tokens;
 use crate::credit_ledger::CreditLedger;
+use crate::debug_dump::DumpCapture;
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::{Catalog, CatalogSource};
 use crate::kiro::models::{close_matches, payload_limit};
+use crate::kiro::tap::UpstreamTap;
 use crate::kiro::upstream_error::ErrorContext;
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
@@ -136,7 +138,8 @@ fn preflight_error(err: PreflightError) -> ApiError {
 /// Models suggested when the one asked for is short of capacity.
 const ALTERNATIVES: usize = 3;
 
-/// Send the prepared request; every retry happens in here. The body moves out of `prepared`
+/// Send the prepared request (shown to the request's debug dump, when it has one); every
+/// retry happens in here. The body moves out of `prepared`
 /// (it can be hundreds of kilobytes); what maps the answer back stays.
 ///
 /// A spent allowance names its reset time from the cached usage limits (no I/O here; a
@@ -147,10 +150,11 @@ pub async fn open_upstream(
     state: &Arc<AppState>,
     prepared: &mut Prepared,
     dialect: Dialect,
+    log: &RequestLog,
 ) -> Result<EventStream, ApiError> {
     let err = match state
         .kiro
-        .generate(std::mem::take(&mut prepared.kiro.body))
+        .generate_tapped(std::mem::take(&mut prepared.kiro.body), log.upstream_tap())
         .await
     {
         Ok(stream) => return Ok(stream),
@@ -199,6 +203,8 @@ pub struct RequestLog {
     /// Where its credits are added up per day.
     ledger: Option<CreditLedger>,
     finished: AtomicBool,
+    /// The request's debug dump, when dumps are on.
+    dump: Option<DumpCapture>,
 }
 
 /// Status counted for a request that ended because the client went away (nginx's code).
@@ -219,7 +225,15 @@ impl RequestLog {
             metrics: Some(state.metrics.clone()),
             ledger: Some(state.credits.clone()),
             finished: AtomicBool::new(false),
+            dump: request.extensions().get::<DumpCapture>().cloned(),
         }
+    }
+
+    /// What shows the upstream call to this request's debug dump.
+    pub fn upstream_tap(&self) -> Option<Arc<dyn UpstreamTap>> {
+        self.dump
+            .clone()
+            .map(|dump| Arc::new(dump) as Arc<dyn UpstreamTap>)
     }
 
     /// The model as the metrics name it (see [`Prepared::metrics_model`]).
@@ -295,6 +309,9 @@ impl RequestLog {
                 trace.set_error(error);
             }
         }
+        if let Some(dump) = &self.dump {
+            dump.outcome(status, error);
+        }
         tracing::info!(
             route = self.route,
             model = %self.model,
@@ -313,6 +330,12 @@ impl Drop for RequestLog {
     fn drop(&mut self) {
         if self.metrics.is_some() && !self.finished.load(Ordering::Relaxed) {
             tracing::debug!(route = self.route, model = %self.model, "request dropped before it ended");
+            if let Some(dump) = &self.dump {
+                dump.outcome(
+                    CLIENT_CLOSED,
+                    Some("the client went away before the answer ended"),
+                );
+            }
             self.count(CLIENT_CLOSED, None);
         }
     }

@@ -136,7 +136,7 @@ async fn start(
     conversation.session_id = Some(session_id.clone());
     let mut prepared = prepare(state, conversation).await.map_err(input_param)?;
     log.set_metrics_model(&prepared.metrics_model);
-    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi).await?;
+    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi, log).await?;
     log.mark_first_byte();
     let echo = ResponseEcho {
         instructions: req.instructions.clone(),

@@ -16,7 +16,9 @@
 //! | `GET /admin/requests` | `{requests}` |
 //! | `GET /admin/models` | `{models, source}` |
 //! | `POST /admin/restart` | rebinds on the current address |
+//! | `/admin/dumps…`, `GET /admin/drift` | debug dumps and the drift report (see [`dumps`]) |
 
+pub mod dumps;
 mod handle;
 pub mod ops;
 
@@ -110,6 +112,12 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/requests", get(requests))
         .route("/models", get(models))
         .route("/restart", post(restart))
+        .route("/dumps", get(dumps::list_handler))
+        .route("/dumps/mode", axum::routing::put(dumps::mode_handler))
+        .route("/dumps/{id}", get(dumps::show_handler))
+        .route("/dumps/{id}/replay", post(dumps::replay_handler))
+        .route("/dumps/{id}/bundle", get(dumps::bundle_handler))
+        .route("/drift", get(dumps::drift_handler))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state, require_admin_key))
 }
@@ -270,6 +278,11 @@ pub fn status_json(state: &AppState) -> Value {
         "usage": state.usage.cached(),
         "credits_spent": state.credits.summary(),
         "upstream_hold": state.kiro.hold(),
+        "drift": state.drift.summary(),
+        "debug_dumps": {
+            "mode": state.dumps.mode(),
+            "dir": state.dumps.dir(),
+        },
     })
 }
 
