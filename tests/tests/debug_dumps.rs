@@ -124,7 +124,7 @@ async fn errors_mode_dumps_failures_only_with_five_files_and_no_secret() {
     let answer = failed.text().await.unwrap();
     assert!(answer.contains("Improperly formed request"), "{answer}");
 
-    assert_eq!(dump_folders(dir.path()), [id.clone()]);
+    assert_eq!(dump_folders(dir.path()), std::slice::from_ref(&id));
     let files = files_of(dir.path(), &id);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, FILES);

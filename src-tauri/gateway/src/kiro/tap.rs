@@ -19,40 +19,46 @@ pub trait UpstreamTap: Send + Sync {
     fn frame(&self, _frame: &Frame) {}
 }
 
-/// The taps of one call: the gateway's, plus the request's own.
+/// The taps of one call: the gateway's, plus the request's own. One pointer wide: it rides
+/// in every event stream.
 #[derive(Clone, Default)]
-pub struct Taps(Vec<Arc<dyn UpstreamTap>>);
+pub struct Taps(Arc<Vec<Arc<dyn UpstreamTap>>>);
 
 impl Taps {
     pub fn new(taps: Vec<Arc<dyn UpstreamTap>>) -> Self {
-        Taps(taps)
+        Taps(Arc::new(taps))
     }
 
     /// These taps and `extra`.
     pub fn with(&self, extra: Option<Arc<dyn UpstreamTap>>) -> Taps {
-        let mut taps = self.0.clone();
-        taps.extend(extra);
-        Taps(taps)
+        match extra {
+            None => self.clone(),
+            Some(extra) => {
+                let mut taps = self.0.as_ref().clone();
+                taps.push(extra);
+                Taps::new(taps)
+            }
+        }
     }
 
     pub fn push(&mut self, tap: Arc<dyn UpstreamTap>) {
-        self.0.push(tap);
+        Arc::make_mut(&mut self.0).push(tap);
     }
 
     pub fn request(&self, attempt: u32, url: &str, headers: &HeaderMap, body: &str) {
-        for tap in &self.0 {
+        for tap in self.0.iter() {
             tap.request(attempt, url, headers, body);
         }
     }
 
     pub fn http_error(&self, status: u16, body: &[u8]) {
-        for tap in &self.0 {
+        for tap in self.0.iter() {
             tap.http_error(status, body);
         }
     }
 
     pub fn frame(&self, frame: &Frame) {
-        for tap in &self.0 {
+        for tap in self.0.iter() {
             tap.frame(frame);
         }
     }
