@@ -303,22 +303,26 @@ async fn open_log_folder<R: Runtime>(
 
 #[tauri::command]
 async fn admin_dumps(gw: State<'_, DesktopGateway>) -> CmdResult {
-    Ok(dumps::list(&state(&gw)?)?)
+    let state = state(&gw)?;
+    Ok(dumps::list(&state)?)
 }
 
 #[tauri::command]
 async fn admin_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
-    Ok(dumps::show(&state(&gw)?, &id)?)
+    let state = state(&gw)?;
+    Ok(dumps::show(&state, &id)?)
 }
 
 #[tauri::command]
 async fn admin_set_dump_mode(gw: State<'_, DesktopGateway>, mode: String) -> CmdResult {
-    Ok(dumps::set_mode(&state(&gw)?, &json!({ "mode": mode }))?)
+    let state = state(&gw)?;
+    Ok(dumps::set_mode(&state, &json!({ "mode": mode }))?)
 }
 
 #[tauri::command]
 async fn admin_replay_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
-    Ok(dumps::replay(&state(&gw)?, &id).await?)
+    let state = state(&gw)?;
+    Ok(dumps::replay(&state, &id).await?)
 }
 
 /// The dump's debug bundle, saved to the Downloads folder (else beside the dumps).
@@ -336,7 +340,11 @@ async fn admin_save_dump_bundle<R: Runtime>(
         .ok()
         .or_else(|| state.dumps.dir().map(|d| d.to_path_buf()))
         .ok_or_else(|| {
-            CommandError::new("no_folder", "No folder to save the bundle in.", "Use the browser UI.")
+            CommandError::new(
+                "no_folder",
+                "No folder to save the bundle in.",
+                "Use the browser UI.",
+            )
         })?;
     let path = dir.join(name);
     std::fs::write(&path, zip).map_err(|e| {
