@@ -421,3 +421,48 @@ async fn off_writes_nothing_and_the_mode_switches_while_running() {
     response.text().await.unwrap();
     assert_eq!(dump_folders(dir.path()), [id]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_mid_stream_still_leaves_its_dump() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start_dumping(dir.path(), DumpMode::Errors, 50, 100 << 20).await;
+    gw.fake
+        .push_script(Script::new().text("The start of a long answer").stall());
+    let mut body = ask("a long one");
+    body["stream"] = json!(true);
+    let (id, response) = send(&gw, &body).await;
+    assert_eq!(response.status(), 200);
+    let mut stream = response.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("The start of a long answer") {
+        let chunk = stream.next().await.expect("a chunk").unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    drop(stream);
+
+    // Written in the background once the gateway notices; wait for it.
+    let summary_file = requests_dir(dir.path()).join(&id).join("error.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !summary_file.exists() {
+        assert!(std::time::Instant::now() < deadline, "no dump for {id}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary_file).unwrap()).unwrap();
+    assert_eq!(summary["status"], 499, "{summary}");
+    assert!(summary["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("client went away"));
+    let response = std::fs::read_to_string(
+        requests_dir(dir.path())
+            .join(&id)
+            .join("client-response.http"),
+    )
+    .unwrap();
+    assert!(
+        response.contains("The start of a long answer"),
+        "{response}"
+    );
+}
