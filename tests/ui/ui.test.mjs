@@ -365,7 +365,8 @@ test('the UI drives the gateway end to end', async (t) => {
     }));
     await page.keyboard.press(`${mod}+1`);
     await page.keyboard.press(`${mod}+3`);
-    await page.locator('#drift-banner').waitFor();
+    // The view is drawn anew; the banner it had before the switch may linger a moment.
+    await page.locator('#drift-banner', { hasText: 'sparkleEvent' }).waitFor();
     const banner = await page.textContent('#drift-banner');
     assert.match(banner, /Kiro sent something this version does not know/);
     assert.match(banner, /sparkleEvent/);

@@ -24,6 +24,7 @@ let query = '';
 let lastSeq = 0;
 let dumpIds = new Set();
 let diagnosticsTimer = null;
+let mounts = 0;
 
 function time(iso) {
   const d = new Date(iso);
@@ -168,9 +169,11 @@ async function connect() {
 /** Which requests have a dump, the dump mode, and the drift banner. */
 async function refreshDiagnostics() {
   if (!root) return;
+  const mine = mounts;
   try {
     const [dumps, drift] = await Promise.all([ctx.api.dumps(), ctx.api.drift()]);
-    if (!root) return;
+    // An answer for an earlier visit of this view is not shown in this one.
+    if (!root || mine !== mounts) return;
     dumpIds = new Set((dumps.dumps || []).map((d) => d.id));
     const select = root.querySelector('#dump-mode');
     select.value = dumps.mode || 'off';
@@ -203,6 +206,7 @@ function renderFolder(snap) {
 export function mount(el, context) {
   root = el;
   ctx = context;
+  mounts += 1;
   paused = false;
   pending = [];
   el.innerHTML = `
