@@ -130,6 +130,12 @@ export const TAURI_COMMANDS = {
   chat: 'chat_stream', // { id, body, channel } → {data} SSE items; resolves {end}
   chatCancel: 'chat_cancel', // { id }
   openLogFolder: 'open_log_folder',
+  dumps: 'admin_dumps',
+  dump: 'admin_dump', // { id }
+  setDumpMode: 'admin_set_dump_mode', // { mode }
+  replayDump: 'admin_replay_dump', // { id }
+  saveDumpBundle: 'admin_save_dump_bundle', // { id } → { path }
+  drift: 'admin_drift',
 };
 
 async function invoke(name, args) {
@@ -176,6 +182,36 @@ export const api = {
   start: () => invoke('start'),
   stop: () => invoke('stop'),
   openLogFolder: () => (tauri ? invoke('openLogFolder') : Promise.resolve(false)),
+  dumps: () => (tauri ? invoke('dumps') : http('GET', '/admin/dumps')),
+  dump: (id) => (tauri ? invoke('dump', { id }) : http('GET', `/admin/dumps/${encodeURIComponent(id)}`)),
+  setDumpMode: (mode) => (tauri ? invoke('setDumpMode', { mode }) : http('PUT', '/admin/dumps/mode', { mode })),
+  replayDump: (id) => (tauri ? invoke('replayDump', { id }) : http('POST', `/admin/dumps/${encodeURIComponent(id)}/replay`)),
+  drift: () => (tauri ? invoke('drift') : http('GET', '/admin/drift')),
+  /**
+   * The dump's debug bundle (a zip, redacted): downloaded in the browser; saved to the
+   * Downloads folder by the desktop app. Resolves with what to tell the user.
+   */
+  async saveDumpBundle(id) {
+    if (tauri) {
+      const saved = await invoke('saveDumpBundle', { id });
+      return `Debug bundle saved to ${saved.path}`;
+    }
+    const response = await fetch(`/admin/dumps/${encodeURIComponent(id)}/bundle`, {
+      headers: { Authorization: `Bearer ${getKey()}` },
+      cache: 'no-store',
+    });
+    if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+    const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') || '')?.[1] || `kiro-gateway-dump-${id}.zip`;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    return `Debug bundle downloaded: ${name}`;
+  },
 
   /** Live log lines and request records until `signal` aborts or the server restarts. */
   async streamLogs(onEvent, signal) {

@@ -113,6 +113,9 @@ before(async () => {
       KIRO_GATEWAY_PORT: String(gatewayPort),
       KIRO_GATEWAY_API_KEY: KEY,
       KIRO_GATEWAY_LOG_LEVEL: 'info',
+      // Every model request leaves a debug dump (the Logs view's dump viewer is tested).
+      DEBUG_MODE: 'all',
+      KIRO_GATEWAY_DEBUG_DUMP_DIR: path.join(home, 'dumps'),
     },
   }, (out) => out.includes('Press Ctrl-C'), 'kiro-gateway');
   await waitForHttp(`http://127.0.0.1:${gatewayPort}/health`);
@@ -343,6 +346,74 @@ test('the UI drives the gateway end to end', async (t) => {
     await page.locator('#ov-spent').scrollIntoViewIfNeeded();
     await shot(page, 'overview-credits-light');
     await page.keyboard.press(`${mod}+3`);
+  });
+
+  await t.test('logs: a request\'s debug dump opens, replays and downloads as a bundle', async () => {
+    await page.keyboard.press(`${mod}+3`);
+    await page.waitForFunction(() => document.querySelector('#dump-mode')?.value === 'all');
+    const chatRow = page.locator('#req-body tr', { hasText: '/v1/chat/completions' }).first();
+    const dumpButton = chatRow.locator('.dump-btn');
+    await dumpButton.waitFor();
+    const id = (await chatRow.locator('.req-id').textContent()).trim();
+    await dumpButton.click();
+    await page.locator('#dump-viewer').waitFor();
+    assert.deepEqual(
+      await page.locator('#dump-viewer [data-dump-file]').allTextContents(),
+      ['error.json', 'client-request.http', 'kiro-request.http', 'upstream-frames.jsonl', 'client-response.http'],
+    );
+    assert.match(await page.textContent('.dump-text'), new RegExp(`"request_id": "${id}"`));
+    await page.click('[data-dump-file="client-request.http"]');
+    const request = await page.textContent('.dump-text');
+    assert.match(request, /^POST \/v1\/chat\/completions HTTP\/1\.1/);
+    assert.match(request, /authorization: \*\*\*/);
+    assert.ok(!request.includes(KEY), 'the key is redacted');
+    await page.click('[data-dump-file="upstream-frames.jsonl"]');
+    assert.match(await page.textContent('.dump-text'), /assistantResponseEvent/);
+    await shot(page, 'logs-dump-light');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#dump-bundle')]);
+    assert.equal(download.suggestedFilename(), `kiro-gateway-dump-${id}.zip`);
+
+    await page.click('#dump-replay');
+    await page.waitForFunction((old) => {
+      const v = document.querySelector('#log-search').value;
+      return v.startsWith('req_') && v !== old;
+    }, id);
+    const replayed = await page.inputValue('#log-search');
+    await page.locator('#req-body tr', { hasText: replayed }).waitFor();
+    await page.fill('#log-search', '');
+    await page.click('#dump-close');
+    await page.locator('#dump-viewer').waitFor({ state: 'detached' });
+  });
+
+  await t.test('logs: the drift banner names what Kiro sent and copies a report', async () => {
+    const report = 'Kiro Gateway — upstream drift report\n\n- unknown event type: sparkleEvent — seen 2 time(s)\n';
+    await page.route('**/admin/drift', (route) => route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        version: '0.1.0',
+        report,
+        findings: [
+          { kind: 'event_type', name: 'sparkleEvent', context: null, count: 2, sample: '{"glitter":"<text, 36 chars>"}' },
+          { kind: 'event_field', name: 'mood', context: 'assistantResponseEvent', count: 2, sample: '{}' },
+        ],
+      }),
+    }));
+    await page.keyboard.press(`${mod}+1`);
+    await page.keyboard.press(`${mod}+3`);
+    // The view is drawn anew; the banner it had before the switch may linger a moment.
+    await page.locator('#drift-banner', { hasText: 'sparkleEvent' }).waitFor();
+    const banner = await page.textContent('#drift-banner');
+    assert.match(banner, /Kiro sent something this version does not know/);
+    assert.match(banner, /sparkleEvent/);
+    assert.match(banner, /mood/);
+    await page.evaluate(() => { window.__copied = []; });
+    await page.click('#drift-copy');
+    await page.waitForFunction(() => window.__copied.length > 0);
+    assert.deepEqual(await page.evaluate(() => window.__copied), [report]);
+    await shot(page, 'logs-drift-light');
+    await page.unroute('**/admin/drift');
   });
 
   await t.test('settings: a bad port names the field; a busy port offers a free one', async () => {

@@ -1,8 +1,10 @@
 // Logs: request rows and log lines, live; level filter, search (also by request id: click
-// an id to show only that request's row and lines), pause, clear.
+// an id to show only that request's row and lines), pause, clear; debug dumps (mode, viewer,
+// replay, bundle) and the upstream drift banner (see dumps.js).
 
 import { esc, icon, ICONS, copyButton, wireCopyButtons } from '../app.js';
 import { formatCredits } from '../lib/format.js';
+import { modeSelect, driftBanner, wire as wireDumps } from './dumps.js';
 
 export const subtitle = 'Live requests and gateway logs — secrets are redacted';
 
@@ -20,6 +22,9 @@ let tab = 'requests';
 let level = 'INFO';
 let query = '';
 let lastSeq = 0;
+let dumpIds = new Set();
+let diagnosticsTimer = null;
+let mounts = 0;
 
 function time(iso) {
   const d = new Date(iso);
@@ -61,7 +66,7 @@ function renderRequests() {
   body.innerHTML = rows.length ? rows.slice().reverse().map((r) => `
     <tr class="${r.status >= 400 ? 'row-error' : ''}">
       <td class="mono muted">${time(r.time)}</td>
-      <td class="req"><span class="method">${esc(r.method)}</span> <span class="mono">${esc(r.route)}</span>${r.stream ? ' <span class="tag">stream</span>' : ''}${ridButton(r.request_id, 'req-id')}</td>
+      <td class="req"><span class="method">${esc(r.method)}</span> <span class="mono">${esc(r.route)}</span>${r.stream ? ' <span class="tag">stream</span>' : ''}${dumpIds.has(r.request_id) ? ` <button type="button" class="btn small dump-btn" data-dump-open="${esc(r.request_id)}" title="Open this request's debug dump">Dump</button>` : ''}${ridButton(r.request_id, 'req-id')}</td>
       <td class="mono">${esc(r.model || '—')}</td>
       <td><span class="status-code ${statusClass(r.status)}">${r.status}</span></td>
       <td class="num">${ms(r.latency_ms)}</td>
@@ -108,6 +113,7 @@ function apply(event) {
   } else if (event.kind === 'request') {
     if (requests.some((r) => r.seq === event.seq)) return;
     requests.push(event);
+    refreshDiagnosticsSoon();
     if (requests.length > MAX_ROWS) requests.splice(0, requests.length - MAX_ROWS);
   } else if (event.kind === 'cleared') {
     logs = [];
@@ -136,6 +142,7 @@ async function connect() {
       requests = snap.requests || [];
       lastSeq = Math.max(0, ...logs.map((l) => l.seq), ...requests.map((r) => r.seq));
       renderFolder(snap);
+      refreshDiagnostics();
       if (snap.level && !root.dataset.levelSet) {
         const base = String(snap.level).split(',')[0].toUpperCase();
         if (LEVELS.includes(base)) {
@@ -159,6 +166,31 @@ async function connect() {
   }
 }
 
+/** Which requests have a dump, the dump mode, and the drift banner. */
+async function refreshDiagnostics() {
+  if (!root) return;
+  const mine = mounts;
+  try {
+    const [dumps, drift] = await Promise.all([ctx.api.dumps(), ctx.api.drift()]);
+    // An answer for an earlier visit of this view is not shown in this one.
+    if (!root || mine !== mounts) return;
+    dumpIds = new Set((dumps.dumps || []).map((d) => d.id));
+    const select = root.querySelector('#dump-mode');
+    select.value = dumps.mode || 'off';
+    select.disabled = !dumps.dir;
+    select.title = dumps.dir ? `Debug dumps are written to ${dumps.dir}` : 'Debug dumps have no folder (debug_dump_dir)';
+    root.querySelector('#drift-host').innerHTML = driftBanner(drift);
+    if (tab === 'requests') renderRequests();
+  } catch {
+    /* the next request event tries again */
+  }
+}
+
+function refreshDiagnosticsSoon() {
+  clearTimeout(diagnosticsTimer);
+  diagnosticsTimer = setTimeout(refreshDiagnostics, 300);
+}
+
 function renderFolder(snap) {
   const el = root.querySelector('#log-folder');
   if (ctx.isDesktop && snap.log_dir) {
@@ -174,9 +206,11 @@ function renderFolder(snap) {
 export function mount(el, context) {
   root = el;
   ctx = context;
+  mounts += 1;
   paused = false;
   pending = [];
   el.innerHTML = `
+    <div id="drift-host"></div>
     <div class="toolbar">
       <div class="seg" role="tablist">
         <button type="button" class="seg-btn" data-tab="requests">Requests <span class="count" id="req-count">0</span></button>
@@ -186,11 +220,13 @@ export function mount(el, context) {
         ${LEVELS.map((l) => `<option value="${l}">${l[0] + l.slice(1).toLowerCase()}</option>`).join('')}
       </select>
       <input class="input search" id="log-search" type="search" placeholder="Search or request id" spellcheck="false">
+      ${modeSelect()}
       <span class="spacer"></span>
       <span class="live" id="live-badge"><span class="dot"></span><span>Live</span></span>
       <button class="btn" type="button" id="pause-btn">${icon(ICONS.pause)}<span>Pause</span></button>
       <button class="btn" type="button" id="clear-btn">${icon(ICONS.trash)}<span>Clear</span></button>
     </div>
+    <div id="dump-host"></div>
     <div class="card flush" id="pane-requests">
       <div class="table-wrap">
         <table class="table">
@@ -202,6 +238,10 @@ export function mount(el, context) {
     <div class="card flush" id="pane-logs" hidden><div class="log-list" id="log-list"></div></div>
     <div class="foot-row" id="log-folder"></div>`;
   wireCopyButtons(el);
+  wireDumps(el, ctx, (id) => {
+    if (id) setQuery(id);
+    refreshDiagnosticsSoon();
+  });
   el.querySelector('#level-filter').value = level;
   el.addEventListener('click', (e) => {
     const t = e.target.closest('[data-tab]');
@@ -249,6 +289,7 @@ export function mount(el, context) {
 }
 
 export function unmount() {
+  clearTimeout(diagnosticsTimer);
   controller?.abort();
   controller = null;
   root = null;

@@ -8,6 +8,8 @@ use crate::api::admin::AdminHandle;
 use crate::api::key_attempts::KeyAttempts;
 use crate::config::Config;
 use crate::credit_ledger::CreditLedger;
+use crate::debug_dump::DebugDumps;
+use crate::drift::Drift;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::usage_limits::UsageLimits;
 use crate::kiro::KiroClient;
@@ -37,6 +39,10 @@ pub struct AppState {
     pub credits: CreditLedger,
     /// Answers Kiro cut off, waiting for their conversation's next request.
     pub cut_offs: Arc<crate::cut_offs::CutOffs>,
+    /// Per-request debug dumps (`DEBUG_MODE`).
+    pub dumps: Arc<DebugDumps>,
+    /// What Kiro sent that this version does not know.
+    pub drift: Arc<Drift>,
 }
 
 impl AppState {
@@ -46,6 +52,8 @@ impl AppState {
         models: Arc<ModelCatalog>,
         usage: Arc<UsageLimits>,
         api_key: Option<Secret<String>>,
+        dumps: Arc<DebugDumps>,
+        drift: Arc<Drift>,
     ) -> Arc<Self> {
         let metrics = Arc::new(Metrics::watching(&kiro));
         // Opening the file needs the runtime (its saver task); without one, memory only.
@@ -67,6 +75,8 @@ impl AppState {
             key_attempts: Arc::default(),
             credits,
             cut_offs: Arc::default(),
+            dumps,
+            drift,
         })
     }
 
@@ -87,6 +97,8 @@ impl AppState {
             key_attempts: self.key_attempts.clone(),
             credits: self.credits.clone(),
             cut_offs: self.cut_offs.clone(),
+            dumps: self.dumps.clone(),
+            drift: self.drift.clone(),
         })
     }
 

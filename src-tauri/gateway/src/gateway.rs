@@ -7,6 +7,8 @@ use std::time::Duration;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::credentials::{CredentialSettings, Credentials, WatchGuard};
+use crate::debug_dump::{DebugDumps, DumpSettings};
+use crate::drift::Drift;
 use crate::exposure::check_exposure;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::client::build_http_client;
@@ -33,6 +35,13 @@ impl Gateway {
         redactor: Redactor,
     ) -> Result<Gateway, StartError> {
         check_exposure(&config, api_key.as_ref())?;
+        // Dumps and drift samples are redacted with the same redactor as the logs, which
+        // must know the key too.
+        if let Some(key) = &api_key {
+            redactor.add(key.expose());
+        }
+        let dumps = Arc::new(DebugDumps::new(dump_settings(&config), redactor.clone()));
+        let drift = Arc::new(Drift::new(redactor.clone(), dumps.drift_file()));
         let http = build_http_client(config.proxy_url.as_deref(), config.connect_timeout).map_err(
             |message| StartError {
                 code: StartCode::HttpClient,
@@ -57,11 +66,13 @@ impl Gateway {
                 None
             }
         };
-        let models = ModelCatalog::new(
+        let catalogue_drift = drift.clone();
+        let models = ModelCatalog::observed(
             http.clone(),
             credentials.clone(),
             config.management_url.clone(),
             MODEL_LIST_TTL,
+            Some(Arc::new(move |models| catalogue_drift.catalogue(models))),
         );
         let usage = UsageLimits::new(
             http.clone(),
@@ -69,12 +80,22 @@ impl Gateway {
             config.management_url.clone(),
             refresh_interval_from_env(),
         );
-        let kiro = KiroClient::new(http, credentials, ClientSettings::from_config(&config));
+        let kiro = KiroClient::new(http, credentials, ClientSettings::from_config(&config))
+            .with_tap(drift.clone());
         let api_key = if config.no_auth { None } else { api_key };
         Ok(Gateway {
-            state: AppState::new(config, kiro, models, usage, api_key),
+            state: AppState::new(config, kiro, models, usage, api_key, dumps, drift),
             _watch: watch,
         })
+    }
+}
+
+pub fn dump_settings(config: &Config) -> DumpSettings {
+    DumpSettings {
+        mode: config.debug_mode,
+        dir: config.debug_dump_dir.clone(),
+        max_count: config.debug_dump_max_count,
+        max_bytes: config.debug_dump_max_bytes,
     }
 }
 

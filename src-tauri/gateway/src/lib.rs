@@ -14,6 +14,8 @@ pub mod convert;
 pub mod credentials;
 pub mod credit_ledger;
 pub mod cut_offs;
+pub mod debug_dump;
+pub mod drift;
 pub mod error;
 pub mod exposure;
 pub mod gateway;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kiro_gateway::api::admin::{connect, ops, status_json, AdminError};
+use kiro_gateway::api::admin::{connect, dumps, ops, status_json, AdminError};
 use kiro_gateway::app::AppState;
 use kiro_gateway::loopback_chat::{CancellationToken, ChatError};
 use kiro_gateway::server::StartError;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tauri::http::StatusCode;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::controller::DesktopGateway;
@@ -95,6 +95,12 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         chat_stream,
         chat_cancel,
         open_log_folder,
+        admin_dumps,
+        admin_dump,
+        admin_set_dump_mode,
+        admin_replay_dump,
+        admin_save_dump_bundle,
+        admin_drift,
     ]
 }
 
@@ -318,4 +324,65 @@ async fn open_log_folder<R: Runtime>(
     app.opener()
         .open_path(dir.to_string_lossy(), None::<&str>)
         .map_err(|e| CommandError::new("open_failed", e.to_string(), "Open the folder yourself."))
+}
+
+#[tauri::command]
+async fn admin_dumps(gw: State<'_, DesktopGateway>) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(dumps::list(&state)?)
+}
+
+#[tauri::command]
+async fn admin_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(dumps::show(&state, &id)?)
+}
+
+#[tauri::command]
+async fn admin_set_dump_mode(gw: State<'_, DesktopGateway>, mode: String) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(dumps::set_mode(&state, &json!({ "mode": mode }))?)
+}
+
+#[tauri::command]
+async fn admin_replay_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(dumps::replay(&state, &id).await?)
+}
+
+/// The dump's debug bundle, saved to the Downloads folder (else beside the dumps).
+#[tauri::command]
+async fn admin_save_dump_bundle<R: Runtime>(
+    app: AppHandle<R>,
+    gw: State<'_, DesktopGateway>,
+    id: String,
+) -> CmdResult {
+    let state = state(&gw)?;
+    let (name, zip) = dumps::bundle(&state, &id)?;
+    let dir = app
+        .path()
+        .download_dir()
+        .ok()
+        .or_else(|| state.dumps.dir().map(|d| d.to_path_buf()))
+        .ok_or_else(|| {
+            CommandError::new(
+                "no_folder",
+                "No folder to save the bundle in.",
+                "Use the browser UI.",
+            )
+        })?;
+    let path = dir.join(name);
+    std::fs::write(&path, zip).map_err(|e| {
+        CommandError::new(
+            "save_failed",
+            format!("Could not save {}: {e}", path.display()),
+            "Check the folder's permissions.",
+        )
+    })?;
+    Ok(json!({ "path": path }))
+}
+
+#[tauri::command]
+async fn admin_drift(gw: State<'_, DesktopGateway>) -> CmdResult {
+    Ok(state(&gw)?.drift.to_json())
 }

@@ -132,7 +132,7 @@ async fn start(
     let mut prepared = prepare(state, conversation).await?;
     log.set_metrics_model(&prepared.metrics_model);
     log.watch_cut_off(state, &prepared.conversation_id);
-    let upstream = open_upstream(state, &mut prepared, Dialect::Anthropic).await?;
+    let upstream = open_upstream(state, &mut prepared, Dialect::Anthropic, log).await?;
     log.mark_first_byte();
     let output = MessageOutput::new(MessageOutputOptions {
         id: format!("msg_{}", uuid::Uuid::new_v4().simple()),

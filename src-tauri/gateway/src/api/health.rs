@@ -1,5 +1,6 @@
 //! `GET /health`: no key needed for `{"status": "ok"}`; with the key (or with `--no-auth`)
-//! also version, credential source, token expiry, uptime and counters. Without the key it
+//! also version, credential source, token expiry, uptime, counters, what Kiro sent that this
+//! version does not know (`drift`) and the debug-dump mode. Without the key it
 //! says nothing about the machine (no paths, no counters).
 
 use std::sync::Arc;
@@ -34,5 +35,7 @@ pub async fn health(State(state): State<Arc<AppState>>, request: Request) -> Jso
         },
         "metrics": state.metrics.snapshot(),
         "upstream_hold": state.kiro.hold(),
+        "drift": state.drift.summary(),
+        "debug_dumps": state.dumps.mode(),
     }))
 }

@@ -53,6 +53,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/models/{id}", get(models::get_model))
         .route("/usage", get(usage::usage))
         .route_layer(middleware::from_fn_with_state(
+            state.dumps.clone(),
+            crate::debug_dump::capture_dumps,
+        ))
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
         ))

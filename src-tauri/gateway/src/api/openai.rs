@@ -65,7 +65,7 @@ async fn start_chat(
     let mut prepared = prepare(state, conversation).await?;
     log.set_metrics_model(&prepared.metrics_model);
     log.watch_cut_off(state, &prepared.conversation_id);
-    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi).await?;
+    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi, log).await?;
     log.mark_first_byte();
     let output = ChatOutput::new(ChatOutputOptions {
         id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),

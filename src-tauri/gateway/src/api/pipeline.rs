@@ -15,9 +15,11 @@ use crate::convert::kiro_request::{
 use crate::convert::usage::estimate_conversation_tokens;
 use crate::credit_ledger::CreditLedger;
 use crate::cut_offs::{CutOffWatch, CutOffs};
+use crate::debug_dump::DumpCapture;
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::{Catalog, CatalogSource};
 use crate::kiro::models::{close_matches, payload_limit};
+use crate::kiro::tap::UpstreamTap;
 use crate::kiro::upstream_error::ErrorContext;
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
@@ -165,7 +167,8 @@ fn preflight_error(err: PreflightError) -> ApiError {
 /// Models suggested when the one asked for is short of capacity.
 const ALTERNATIVES: usize = 3;
 
-/// Send the prepared request; every retry happens in here. The body moves out of `prepared`
+/// Send the prepared request (shown to the request's debug dump, when it has one); every
+/// retry happens in here. The body moves out of `prepared`
 /// (it can be hundreds of kilobytes); what maps the answer back stays.
 ///
 /// A spent allowance names its reset time from the cached usage limits (no I/O here; a
@@ -176,6 +179,7 @@ pub async fn open_upstream(
     state: &Arc<AppState>,
     prepared: &mut Prepared,
     dialect: Dialect,
+    log: &RequestLog,
 ) -> Result<EventStream, ApiError> {
     // A copy without replayed reasoning, kept only when the body replays some: Kiro refuses
     // signatures it no longer accepts, and then the request is resent once without them.
@@ -186,7 +190,7 @@ pub async fn open_upstream(
     });
     let err = match state
         .kiro
-        .generate(std::mem::take(&mut prepared.kiro.body))
+        .generate_tapped(std::mem::take(&mut prepared.kiro.body), log.upstream_tap())
         .await
     {
         Ok(stream) => return Ok(stream),
@@ -197,7 +201,7 @@ pub async fn open_upstream(
             tracing::info!(
                 "Kiro refused a replayed reasoning signature; resending once without replayed reasoning"
             );
-            match state.kiro.generate(body).await {
+            match state.kiro.generate_tapped(body, log.upstream_tap()).await {
                 Ok(stream) => return Ok(stream),
                 Err(err) => err,
             }
@@ -250,6 +254,8 @@ pub struct RequestLog {
     cut_watch: CutOffWatch,
     cut_off_target: Option<(Arc<CutOffs>, String)>,
     finished: AtomicBool,
+    /// The request's debug dump, when dumps are on.
+    dump: Option<DumpCapture>,
 }
 
 /// Status counted for a request that ended because the client went away (nginx's code).
@@ -272,7 +278,15 @@ impl RequestLog {
             cut_watch: CutOffWatch::default(),
             cut_off_target: None,
             finished: AtomicBool::new(false),
+            dump: request.extensions().get::<DumpCapture>().cloned(),
         }
+    }
+
+    /// What shows the upstream call to this request's debug dump.
+    pub fn upstream_tap(&self) -> Option<Arc<dyn UpstreamTap>> {
+        self.dump
+            .clone()
+            .map(|dump| Arc::new(dump) as Arc<dyn UpstreamTap>)
     }
 
     /// The model as the metrics name it (see [`Prepared::metrics_model`]).
@@ -374,6 +388,9 @@ impl RequestLog {
                 trace.set_error(error);
             }
         }
+        if let Some(dump) = &self.dump {
+            dump.outcome(status, error);
+        }
         tracing::info!(
             route = self.route,
             model = %self.model,
@@ -392,6 +409,12 @@ impl Drop for RequestLog {
     fn drop(&mut self) {
         if self.metrics.is_some() && !self.finished.load(Ordering::Relaxed) {
             tracing::debug!(route = self.route, model = %self.model, "request dropped before it ended");
+            if let Some(dump) = &self.dump {
+                dump.outcome(
+                    CLIENT_CLOSED,
+                    Some("the client went away before the answer ended"),
+                );
+            }
             self.count(CLIENT_CLOSED, None);
         }
     }

@@ -137,7 +137,7 @@ async fn start(
     let mut prepared = prepare(state, conversation).await.map_err(input_param)?;
     log.set_metrics_model(&prepared.metrics_model);
     log.watch_cut_off(state, &prepared.conversation_id);
-    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi).await?;
+    let upstream = open_upstream(state, &mut prepared, Dialect::OpenAi, log).await?;
     log.mark_first_byte();
     let echo = ResponseEcho {
         instructions: req.instructions.clone(),

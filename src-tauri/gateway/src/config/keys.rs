@@ -35,6 +35,10 @@ pub(crate) enum Setting {
     MetricsOpen,
     CreditsFile,
     CutOffRecovery,
+    DebugMode,
+    DebugDumpDir,
+    DebugDumpMaxCount,
+    DebugDumpMaxBytes,
 }
 
 /// How a key is spelled in each layer.
@@ -212,6 +216,26 @@ pub(crate) const KEYS: &[KeySpec] = &[
         Setting::MetricsOpen,
         "metrics_open",
         &["KIRO_GATEWAY_METRICS_OPEN"],
+    ),
+    spec(
+        Setting::DebugMode,
+        "debug_mode",
+        &["KIRO_GATEWAY_DEBUG_MODE", "DEBUG_MODE"],
+    ),
+    spec(
+        Setting::DebugDumpDir,
+        "debug_dump_dir",
+        &["KIRO_GATEWAY_DEBUG_DUMP_DIR"],
+    ),
+    spec(
+        Setting::DebugDumpMaxCount,
+        "debug_dump_max_count",
+        &["KIRO_GATEWAY_DEBUG_DUMP_MAX_COUNT"],
+    ),
+    spec(
+        Setting::DebugDumpMaxBytes,
+        "debug_dump_max_bytes",
+        &["KIRO_GATEWAY_DEBUG_DUMP_MAX_BYTES"],
     ),
 ];
 

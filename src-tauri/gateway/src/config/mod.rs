@@ -41,6 +41,10 @@
 //! | `log_level` | `log_level` | `KIRO_GATEWAY_LOG_LEVEL` | `--log-level` | `info` | `EnvFilter` directives; bare words must be levels |
 //! | `allowed_hosts` | `allowed_hosts` | `KIRO_GATEWAY_ALLOWED_HOSTS` | — | none | comma-separated host names (`*.` prefix for subdomains) accepted in `Host` besides loopback and IP addresses |
 //! | `metrics_open` | `metrics_open` | `KIRO_GATEWAY_METRICS_OPEN` | — | `false` | bool; `GET /metrics` without the API key; loopback host only |
+//! | `debug_mode` | `debug_mode` | `KIRO_GATEWAY_DEBUG_MODE`, alias `DEBUG_MODE` | — | `off` | `off`, `errors`, `all` |
+//! | `debug_dump_dir` | `debug_dump_dir` | `KIRO_GATEWAY_DEBUG_DUMP_DIR` | — | `<data dir>/kiro-gateway/debug-dumps` (`Config::default()`: none, no dumps) | path (`~` expanded) |
+//! | `debug_dump_max_count` | `debug_dump_max_count` | `KIRO_GATEWAY_DEBUG_DUMP_MAX_COUNT` | — | `50` | 1-10000 |
+//! | `debug_dump_max_bytes` | `debug_dump_max_bytes` | `KIRO_GATEWAY_DEBUG_DUMP_MAX_BYTES` | — | `104857600` | 65536-10737418240 |
 //! | `config_file` | — | — | `--config` | OS config dir `kiro-gateway/config.toml` | existing file if named explicitly |
 //!
 //! # Rules
@@ -75,6 +79,7 @@ pub use validate::{
     BODY_BYTES_RANGE, CONNECTIONS_RANGE, MAX_RETRIES, MAX_TIMEOUT_SECS, PAYLOAD_BYTES_RANGE,
 };
 
+use crate::debug_dump::DumpMode;
 use crate::secrets::Secret;
 
 /// The validated configuration. `Debug` shows secrets as `***` and masks a proxy password.
@@ -159,6 +164,14 @@ pub struct Config {
     /// `KIRO_GATEWAY_METRICS_OPEN` (default false): `GET /metrics` answers without the API
     /// key. Only allowed (and only honoured) on loopback binds.
     pub metrics_open: bool,
+    /// `DEBUG_MODE` (default off): which model requests leave a debug dump.
+    pub debug_mode: DumpMode,
+    /// Where debug dumps (and the drift report) are written; `None`: no dumps.
+    pub debug_dump_dir: Option<PathBuf>,
+    /// Dumps kept at most (the oldest are deleted).
+    pub debug_dump_max_count: usize,
+    /// Bytes all dumps may hold together (the oldest are deleted).
+    pub debug_dump_max_bytes: u64,
     /// Where the TOML file was read from, if one was.
     pub config_file: Option<PathBuf>,
     /// Settings given explicitly (flag, environment, `.env` or `config.toml`), whatever their
@@ -202,6 +215,10 @@ impl Default for Config {
             log_level: "info".into(),
             allowed_hosts: Vec::new(),
             metrics_open: false,
+            debug_mode: DumpMode::Off,
+            debug_dump_dir: None,
+            debug_dump_max_count: crate::debug_dump::DEFAULT_MAX_COUNT,
+            debug_dump_max_bytes: crate::debug_dump::DEFAULT_MAX_BYTES,
             config_file: None,
             explicit: Default::default(),
         }
@@ -317,6 +334,11 @@ pub fn default_credits_file() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("kiro-gateway").join("credits.json"))
 }
 
+/// `<OS data dir>/kiro-gateway/debug-dumps` (e.g. `~/.local/share/kiro-gateway/debug-dumps`).
+pub fn default_debug_dump_dir() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("kiro-gateway").join("debug-dumps"))
+}
+
 /// `<OS config dir>/kiro-gateway` (e.g. `~/.config/kiro-gateway`).
 pub fn config_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("kiro-gateway"))
@@ -384,6 +406,10 @@ impl fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("metrics_open", &self.metrics_open)
+            .field("debug_mode", &self.debug_mode)
+            .field("debug_dump_dir", &self.debug_dump_dir)
+            .field("debug_dump_max_count", &self.debug_dump_max_count)
+            .field("debug_dump_max_bytes", &self.debug_dump_max_bytes)
             .field("config_file", &self.config_file)
             .finish()
     }

@@ -794,3 +794,31 @@ fn validation_errors_table() {
         );
     }
 }
+
+#[test]
+fn debug_dumps_are_off_by_default_and_configurable() {
+    let c = Fixture::new().load().unwrap();
+    assert_eq!(c.debug_mode, DumpMode::Off);
+    assert_eq!(c.debug_dump_max_count, 50);
+    assert_eq!(c.debug_dump_max_bytes, 100 * 1024 * 1024);
+
+    let f = Fixture::new()
+        .env("DEBUG_MODE", "all")
+        .env("KIRO_GATEWAY_DEBUG_MODE", "errors")
+        .toml("debug_dump_dir = \"dumps\"\ndebug_dump_max_count = 7\n")
+        .env("KIRO_GATEWAY_DEBUG_DUMP_MAX_BYTES", "65536");
+    let c = f.load().unwrap();
+    assert_eq!(c.debug_mode, DumpMode::Errors, "the specific name wins");
+    assert_eq!(c.debug_dump_dir, Some(f.path().join("dumps")));
+    assert_eq!(c.debug_dump_max_count, 7);
+    assert_eq!(c.debug_dump_max_bytes, 65536);
+
+    let err = Fixture::new().env("DEBUG_MODE", "loud").load().unwrap_err();
+    assert_eq!(err.key, "DEBUG_MODE");
+    assert!(err.allowed.contains("off, errors or all"), "{err}");
+    let err = Fixture::new()
+        .env("KIRO_GATEWAY_DEBUG_DUMP_MAX_BYTES", "1000")
+        .load()
+        .unwrap_err();
+    assert_eq!(err.key, "KIRO_GATEWAY_DEBUG_DUMP_MAX_BYTES");
+}

@@ -20,6 +20,10 @@ pub const PAYLOAD_BYTES_RANGE: (u64, u64) = (1024, 100 * 1024 * 1024);
 pub const BODY_BYTES_RANGE: (u64, u64) = (1024, 1024 * 1024 * 1024);
 /// Bounds for `max_connections`.
 pub const CONNECTIONS_RANGE: (u64, u64) = (1, 100_000);
+/// Allowed `debug_dump_max_count`.
+pub const DUMP_COUNT_RANGE: (u64, u64) = (1, 10_000);
+/// Allowed `debug_dump_max_bytes` (64 KiB to 10 GiB).
+pub const DUMP_BYTES_RANGE: (u64, u64) = (64 * 1024, 10 * 1024 * 1024 * 1024);
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
 
@@ -210,6 +214,25 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
             Setting::CredsFile => c.creds_file = Some(path_of(r)),
             Setting::CliDbFile => c.cli_db_file = Some(path_of(r)),
             Setting::CreditsFile => c.credits_file = Some(path_of(r)),
+            Setting::DebugDumpDir => c.debug_dump_dir = Some(path_of(r)),
+            Setting::DebugMode => {
+                c.debug_mode = t
+                    .parse()
+                    .map_err(|()| error(r, key, crate::debug_dump::DumpMode::ALLOWED))?
+            }
+            Setting::DebugDumpMaxCount => {
+                let (min, max) = DUMP_COUNT_RANGE;
+                let n = parse_uint(t, min, max)
+                    .ok_or_else(|| error(r, key, format!("a whole number {min}-{max}")))?;
+                c.debug_dump_max_count = usize::try_from(n)
+                    .map_err(|_| error(r, key, "a number that fits this platform"))?;
+            }
+            Setting::DebugDumpMaxBytes => {
+                let (min, max) = DUMP_BYTES_RANGE;
+                c.debug_dump_max_bytes = parse_uint(t, min, max).ok_or_else(|| {
+                    error(r, key, format!("a whole number of bytes, {min}-{max}"))
+                })?;
+            }
             Setting::RefreshToken => {
                 if !is_token(t, 16 * 1024) {
                     return Err(error(r, key, "visible ASCII characters without spaces"));
@@ -374,6 +397,9 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
     }
     if c.credits_file.is_none() {
         c.credits_file = super::default_credits_file();
+    }
+    if c.debug_dump_dir.is_none() {
+        c.debug_dump_dir = super::default_debug_dump_dir();
     }
     Ok(c)
 }

@@ -115,6 +115,9 @@ fn next_catalog(
     }
 }
 
+/// Shown every model list fetched from Kiro (the drift detector).
+pub type CatalogObserver = Arc<dyn Fn(&[ModelInfo]) + Send + Sync>;
+
 pub struct ModelCatalog {
     http: reqwest::Client,
     credentials: Arc<Credentials>,
@@ -122,6 +125,7 @@ pub struct ModelCatalog {
     ttl: Duration,
     cache: RwLock<Option<Catalog>>,
     refreshing: tokio::sync::Mutex<()>,
+    observer: Option<CatalogObserver>,
 }
 
 impl ModelCatalog {
@@ -131,6 +135,17 @@ impl ModelCatalog {
         management_url: Option<String>,
         ttl: Duration,
     ) -> Arc<Self> {
+        Self::observed(http, credentials, management_url, ttl, None)
+    }
+
+    /// [`ModelCatalog::new`], showing `observer` every list fetched from Kiro.
+    pub fn observed(
+        http: reqwest::Client,
+        credentials: Arc<Credentials>,
+        management_url: Option<String>,
+        ttl: Duration,
+        observer: Option<CatalogObserver>,
+    ) -> Arc<Self> {
         Arc::new(ModelCatalog {
             http,
             credentials,
@@ -138,6 +153,7 @@ impl ModelCatalog {
             ttl,
             cache: RwLock::new(None),
             refreshing: tokio::sync::Mutex::new(()),
+            observer,
         })
     }
 
@@ -167,6 +183,9 @@ impl ModelCatalog {
             }
         }
         let fetched = self.fetch().await;
+        if let (Ok(models), Some(observer)) = (&fetched, &self.observer) {
+            observer(models);
+        }
         let previous = self.cache.read().unwrap_or_else(|e| e.into_inner()).clone();
         let catalog = next_catalog(previous.as_ref(), fetched, self.ttl, Instant::now());
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some(catalog.clone());

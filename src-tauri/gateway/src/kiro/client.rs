@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::cooldown::{ActiveHold, Cooldown, CooldownCause};
 use super::retries::{RetryCause, RetryCounts};
 use super::stream::EventStream;
+use super::tap::{Taps, UpstreamTap};
 use super::upstream_error::UpstreamError;
 use crate::config::Config;
 use crate::credentials::{AccessToken, AuthKind, Credentials, KIRO_IDE_VERSION};
@@ -97,6 +98,8 @@ pub struct KiroClient {
     /// Shared by every clone: a wait Kiro asked for holds back all requests.
     cooldown: Arc<Cooldown>,
     retries: Arc<RetryCounts>,
+    /// Shown every call (the drift detector).
+    taps: Taps,
 }
 
 impl KiroClient {
@@ -111,7 +114,14 @@ impl KiroClient {
             settings,
             cooldown: Arc::default(),
             retries: Arc::default(),
+            taps: Taps::default(),
         }
+    }
+
+    /// This client, showing `tap` every call it makes.
+    pub fn with_tap(mut self, tap: Arc<dyn UpstreamTap>) -> Self {
+        self.taps.push(tap);
+        self
     }
 
     /// The hold in force, if Kiro asked the gateway to wait (for `/health` and the UI).
@@ -143,7 +153,18 @@ impl KiroClient {
     /// Send a `generateAssistantResponse` body and return the event stream once its first
     /// event arrived. Every retry happens here, before anything reached the client.
     /// `profileArn` is set from the credential used for each attempt.
-    pub async fn generate(&self, mut body: Value) -> Result<EventStream, UpstreamError> {
+    pub async fn generate(&self, body: Value) -> Result<EventStream, UpstreamError> {
+        self.generate_tapped(body, None).await
+    }
+
+    /// [`KiroClient::generate`], also showing `tap` this call's attempts and frames.
+    pub async fn generate_tapped(
+        &self,
+        mut body: Value,
+        tap: Option<Arc<dyn UpstreamTap>>,
+    ) -> Result<EventStream, UpstreamError> {
+        let taps = self.taps.with(tap);
+        let mut attempt = 0u32;
         let mut refreshed = false;
         let mut failed_attempts = 0u32;
         let mut throttled = 0u32;
@@ -155,7 +176,8 @@ impl KiroClient {
             }
             let token = self.credentials.access_token().await?;
             set_profile_arn(&mut body, token.profile_arn.as_deref());
-            let outcome = self.attempt(&token, &body).await;
+            attempt += 1;
+            let outcome = self.attempt(&token, &body, &taps, attempt).await;
             let err = match outcome {
                 Ok(stream) => return Ok(stream),
                 Err(err) => err,
@@ -220,17 +242,17 @@ impl KiroClient {
         &self,
         token: &AccessToken,
         body: &Value,
+        taps: &Taps,
+        attempt: u32,
     ) -> Result<EventStream, UpstreamError> {
         let url = format!(
             "{}/generateAssistantResponse",
             self.runtime_base(&token.api_region)
         );
-        let send = self
-            .http
-            .post(&url)
-            .headers(kiro_headers(token))
-            .body(body.to_string())
-            .send();
+        let headers = kiro_headers(token);
+        let body = body.to_string();
+        taps.request(attempt, &url, &headers, &body);
+        let send = self.http.post(&url).headers(headers).body(body).send();
         let response = tokio::time::timeout(self.settings.headers_timeout, send)
             .await
             .map_err(|_| UpstreamError::HeadersTimeout {
@@ -246,11 +268,12 @@ impl KiroClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             let body = read_limited(response, MAX_ERROR_BODY).await;
+            taps.http_error(status.as_u16(), &body);
             let err = UpstreamError::from_response(status.as_u16(), retry_after.as_deref(), &body);
             tracing::debug!(status = status.as_u16(), error = %err, "Kiro error response");
             return Err(err);
         }
-        let mut stream = EventStream::new(response, self.settings.idle_timeout);
+        let mut stream = EventStream::new(response, self.settings.idle_timeout, taps.clone());
         stream
             .wait_first_event(self.settings.first_token_timeout)
             .await?;

@@ -333,7 +333,17 @@ impl EventDecoder {
 
     /// The next event, `Ok(None)` if more input is needed. See [`EventError::is_fatal`].
     pub fn next_event(&mut self) -> Result<Option<KiroEvent>, EventError> {
+        self.next_event_observed(|_| {})
+    }
+
+    /// [`EventDecoder::next_event`], showing `observe` every frame before it is parsed
+    /// (frames that make no event included).
+    pub fn next_event_observed(
+        &mut self,
+        mut observe: impl FnMut(&Frame),
+    ) -> Result<Option<KiroEvent>, EventError> {
         while let Some(frame) = self.frames.next_frame()? {
+            observe(&frame);
             match parse_frame(&frame)? {
                 KiroEvent::Text(text) if text.is_empty() => {}
                 event => return Ok(Some(event)),

@@ -8,6 +8,7 @@ pub mod eventstream;
 pub mod models;
 pub mod retries;
 pub mod stream;
+pub mod tap;
 pub mod upstream_error;
 pub mod usage_limits;
 

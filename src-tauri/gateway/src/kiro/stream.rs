@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::client::describe_reqwest_error;
 use super::events::EventDecoder;
 use super::events::KiroEvent;
+use super::tap::Taps;
 use super::upstream_error::UpstreamError;
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -30,10 +31,12 @@ pub struct EventStream {
     deferred_error: Option<UpstreamError>,
     /// `x-amzn-RequestId` of the response, for logs.
     pub request_id: Option<String>,
+    /// Shown every frame (debug dumps, drift detection).
+    taps: Taps,
 }
 
 impl EventStream {
-    pub fn new(response: reqwest::Response, idle_timeout: Duration) -> Self {
+    pub fn new(response: reqwest::Response, idle_timeout: Duration, taps: Taps) -> Self {
         let request_id = response
             .headers()
             .get("x-amzn-requestid")
@@ -47,6 +50,7 @@ impl EventStream {
             finished: false,
             deferred_error: None,
             request_id,
+            taps,
         }
     }
 
@@ -129,7 +133,8 @@ impl EventStream {
         };
         self.decoder.feed(&chunk);
         loop {
-            match self.decoder.next_event() {
+            let taps = &self.taps;
+            match self.decoder.next_event_observed(|frame| taps.frame(frame)) {
                 Ok(Some(event)) => self.pending.push_back(event),
                 Ok(None) => return Ok(()),
                 Err(e) if e.is_fatal() => return Err(Some(UpstreamError::Decode(e.to_string()))),

@@ -19,8 +19,10 @@
 //! | `GET /admin/connect?model=ID` | clients: installed?, connected?, the diff a connect makes ([`connect`]) |
 //! | `POST /admin/connect/{client}` | `{model}` → writes the client's config (backed up), `{files, backup_dir, key}` |
 //! | `POST /admin/connect/{client}/undo` | restores the client's files byte for byte |
+//! | `/admin/dumps…`, `GET /admin/drift` | debug dumps and the drift report (see [`dumps`]) |
 
 pub mod connect;
+pub mod dumps;
 mod handle;
 pub mod ops;
 
@@ -117,6 +119,12 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/connect", get(connect_overview))
         .route("/connect/{client}", post(connect_client))
         .route("/connect/{client}/undo", post(undo_connect))
+        .route("/dumps", get(dumps::list_handler))
+        .route("/dumps/mode", axum::routing::put(dumps::mode_handler))
+        .route("/dumps/{id}", get(dumps::show_handler))
+        .route("/dumps/{id}/replay", post(dumps::replay_handler))
+        .route("/dumps/{id}/bundle", get(dumps::bundle_handler))
+        .route("/drift", get(dumps::drift_handler))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state, require_admin_key))
 }
@@ -274,6 +282,11 @@ pub fn status_json(state: &AppState) -> Value {
         "usage": state.usage.cached(),
         "credits_spent": state.credits.summary(),
         "upstream_hold": state.kiro.hold(),
+        "drift": state.drift.summary(),
+        "debug_dumps": {
+            "mode": state.dumps.mode(),
+            "dir": state.dumps.dir(),
+        },
     })
 }
 
