@@ -264,8 +264,9 @@ async fn a_flood_over_the_cap_is_refused_cleanly_and_keyed_requests_still_get_th
         refusals += 1;
         assert!(
             started.elapsed() < header_timeout + MARGIN,
-            "keyed requests still refused after {:?}",
-            started.elapsed()
+            "keyed requests still refused after {:?}\n{}",
+            started.elapsed(),
+            r.gateway.stderr()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
@@ -302,7 +303,14 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
     let addr = addr_of(&r);
     let mut slow = Vec::new();
     for _ in 0..SLOW {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let connected = tokio::time::timeout(MARGIN, TcpStream::connect(addr)).await;
+        let Ok(Ok(mut stream)) = connected else {
+            panic!(
+                "slow connection {} not accepted in {MARGIN:?}: {connected:?}\n{}",
+                slow.len(),
+                r.gateway.stderr()
+            );
+        };
         let _ = stream.write_all(b"GET /v1/models HTTP/1.1\r\n").await;
         slow.push(stream);
     }
@@ -318,9 +326,11 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
             .post(r.url("/v1/chat/completions"))
             .bearer_auth(&r.gateway.api_key)
             .json(&chat(false, "hello"))
+            .timeout(header_timeout)
             .send()
             .await;
-        // Refused with a 503, or dropped unanswered while too many refusals are under way.
+        // Refused with a 503, or dropped unanswered while too many refusals are under way
+        // (an attempt that gets no answer at all is cut by its timeout and tried again).
         if let Ok(response) = sent {
             if response.status() == 200 {
                 break response.json().await.unwrap();
@@ -329,8 +339,9 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
         }
         assert!(
             started.elapsed() < header_timeout + MARGIN,
-            "keyed requests still refused after {:?}",
-            started.elapsed()
+            "keyed requests still refused after {:?}\n{}",
+            started.elapsed(),
+            r.gateway.stderr()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
