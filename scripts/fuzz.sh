@@ -2,7 +2,8 @@
 # Fuzzes the Kiro event-stream decoder for the given number of seconds (default 60).
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
 # New inputs go to src-tauri/gateway/fuzz/corpus/decode (ignored by git); the committed
-# seeds are the §12 vectors with a leading chunking byte (see fuzz_targets/decode.rs).
+# seeds are the test vectors of docs/kiro-protocol.md#test-vectors with a leading chunking
+# byte (see fuzz_targets/decode.rs).
 set -euo pipefail
 
 seconds="${1:-60}"
