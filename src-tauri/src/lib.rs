@@ -17,12 +17,10 @@ pub fn run() {
     // `kiro-gateway-desktop api-key`: the key command "Connect a tool" writes into Claude
     // Code's and Codex's settings; it prints the key and exits without any window.
     if std::env::args().nth(1).as_deref() == Some("api-key") {
-        std::process::exit(
-            match kiro_gateway::cli::print_key::run_blocking() {
-                c if c == std::process::ExitCode::SUCCESS => 0,
-                _ => 1,
-            },
-        );
+        std::process::exit(match kiro_gateway::cli::print_key::run_blocking() {
+            c if c == std::process::ExitCode::SUCCESS => 0,
+            _ => 1,
+        });
     }
     let minimized = std::env::args().any(|a| a == MINIMIZED_FLAG);
     if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {

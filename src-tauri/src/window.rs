@@ -32,9 +32,9 @@ pub fn show_view<R: Runtime>(app: &AppHandle<R>, view: Option<&str>) {
     }
     let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()));
     if let Some(view) = view {
-        builder = builder.initialization_script(
-            format!("if (!location.hash) history.replaceState(null, '', '#{view}');"),
-        );
+        builder = builder.initialization_script(format!(
+            "if (!location.hash) history.replaceState(null, '', '#{view}');"
+        ));
     }
     let built = builder
         .title("Kiro Gateway")

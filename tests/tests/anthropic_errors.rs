@@ -382,7 +382,8 @@ async fn upstream_faults_map_to_anthropic_types() {
         assert!(message.contains("context window"), "{message}");
     }
 
-    // Quota exhausted: 402 billing_error that Claude Code does not retry (protocol doc §9.6).
+    // Quota exhausted: 402 billing_error that Claude Code does not retry
+    // (docs/kiro-protocol.md#error-mapping).
     gw.fake.push_script(Script::http_error(
         402,
         r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,

@@ -305,7 +305,8 @@ async fn the_december_catalogue_has_the_new_models_their_limits_and_schemas() {
     let (status, list) = get(&fake, &t, "/List-Available-Models?origin=AI_EDITOR").await;
     assert_eq!(status, 200);
 
-    // (id, window, max output) of §7.5; GPT at 1M as on a switched account.
+    // (id, window, max output) of docs/kiro-protocol.md#model-limits; GPT at 1M as on a switched
+    // account.
     for (id, window, output) in [
         ("claude-opus-5", 1_000_000, 128_000),
         ("claude-opus-4.8", 1_000_000, 128_000),

@@ -1,4 +1,5 @@
-//! The fake's event-stream encoder against the §12 test vectors, byte for byte.
+//! The fake's event-stream encoder against the test vectors of docs/kiro-protocol.md#test-vectors,
+//! byte for byte.
 
 use kiro_gateway_tests::fake::eventstream::{
     self as es, decode_all, DecodeError, HeaderValue, Message,
@@ -94,7 +95,8 @@ fn v0_and_v10_byte_for_byte() {
 
 #[test]
 fn worked_example_script_is_v1_to_v6() {
-    // The §11.2 response body is the plain concatenation of V1..V6 (916 bytes).
+    // The response body of docs/kiro-protocol.md#worked-example-response is the plain concatenation
+    // of V1..V6 (916 bytes).
     let expected: Vec<u8> = [V1, V2, V3, V4, V5, V6].iter().flat_map(|v| h(v)).collect();
     assert_eq!(expected.len(), 916);
     let script = Script::worked_example();

@@ -1,4 +1,5 @@
-//! Every validation switch of §10.3 answers with its exact body, and can be switched off.
+//! Every validation switch of docs/kiro-protocol.md#fake-validation answers with its exact body,
+//! and can be switched off.
 
 use kiro_gateway_tests::fake::{chat_body, Endpoint, FakeConfig, FakeKiro, Validation};
 use serde_json::{json, Value};
@@ -151,7 +152,8 @@ async fn non_empty_content() {
     // whitespace is fine
     let b = with_history(c.base(), vec![user(" "), assistant(" ")]);
     assert_eq!(c.send(&b).await.0, 200);
-    // Disputed §5.3: empty content on a tool-result-only message is accepted (not in strict)
+    // Disputed in docs/kiro-protocol.md#empty-content: empty content on a tool-result-only message
+    // is accepted (not in strict)
     let mut b = with_history(
         chat_body(&c.arn, "", "auto"),
         vec![user("u"), tool_use_turn("t1", "get")],

@@ -1,9 +1,9 @@
 //! A spent Kiro allowance (402 `ServiceQuotaExceededException`, or a 429 declaring
 //! `DAILY_REQUEST_COUNT` / `MONTHLY_REQUEST_COUNT`) is never retried, by the gateway or by
-//! the client (protocol doc §9.6, "Allowance spent"): exactly one upstream attempt, then
-//! Anthropic's 402 `billing_error` or OpenAI's 429 `insufficient_quota` (chat completions and
-//! Responses), both with `x-should-retry: false` — for streamed requests too, since the
-//! status is decided before any byte of the stream.
+//! the client (docs/kiro-protocol.md#error-mapping, "Allowance spent"): exactly one upstream
+//! attempt, then Anthropic's 402 `billing_error` or OpenAI's 429 `insufficient_quota` (chat
+//! completions and Responses), both with `x-should-retry: false` — for streamed requests too, since
+//! the status is decided before any byte of the stream.
 
 mod anthropic_common;
 

@@ -1,5 +1,5 @@
-//! Remaining Kiro credits (`GetUsageLimits`, protocol doc §8.1) against the fake upstream:
-//! the cache in-process (request shape, caching, failures, token refresh), then the real
+//! Remaining Kiro credits (`GetUsageLimits`, docs/kiro-protocol.md#usage-limits) against the fake
+//! upstream: the cache in-process (request shape, caching, failures, token refresh), then the real
 //! `kiro-gateway` binary reporting `usage` in `/admin/status` after chats the fake charged.
 
 use std::sync::Arc;

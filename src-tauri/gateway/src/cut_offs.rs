@@ -2,8 +2,8 @@
 //! without its completion trailer, docs/kiro-protocol-notes.md "The completion trailer"), the
 //! next request of the same conversation carries a short notice to the model, so it splits
 //! the work instead of trying the same oversized output again (a whole file in one tool call
-//! is the usual case). Peers do the same (the research reference's §5.10); the wording and
-//! the one-notice-per-cut-off rule are ours.
+//! is the usual case). Peers do the same (the research reference's
+//! docs/kiro-protocol.md#truncation); the wording and the one-notice-per-cut-off rule are ours.
 //!
 //! [`CutOffWatch`] follows one answer's events; [`CutOffs`] remembers, per conversation id,
 //! an answer that was cut off until the conversation's next request takes it (bounded in

@@ -26,8 +26,8 @@ pub enum ErrorKind {
     RequestTooLarge,
     RateLimit,
     /// The Kiro plan's allowance is spent (credits, monthly or overage limit): retrying does
-    /// not help until it resets, so it is never retryable (protocol doc §9.6, "Allowance
-    /// spent"). 402 `billing_error` on Anthropic, 429 `insufficient_quota` on OpenAI.
+    /// not help until it resets, so it is never retryable (docs/kiro-protocol.md#error-mapping,
+    /// "Allowance spent"). 402 `billing_error` on Anthropic, 429 `insufficient_quota` on OpenAI.
     InsufficientQuota,
     /// Upstream fault or gateway fault that is not the caller's doing.
     Upstream,

@@ -9,7 +9,7 @@ use kiro_gateway_tests::fake::{fixtures, AccountSpec, FakeConfig, FakeKiro};
 #[derive(Parser, Debug)]
 #[command(
     name = "fake-kiro",
-    about = "Fake Kiro upstream (kiro-protocol.md §10)"
+    about = "Fake Kiro upstream (docs/kiro-protocol.md#fake-server)"
 )]
 struct Args {
     /// Port on 127.0.0.1 (0 = any free port).

@@ -1,4 +1,5 @@
-//! Accounts, token issuing, the two refresh endpoints and bearer checks (§3, §10.2).
+//! Accounts, token issuing, the two refresh endpoints and bearer checks
+//! (docs/kiro-protocol.md#token-refresh, #fake-auth).
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -181,7 +182,7 @@ fn refresh_success(g: &mut Inner, idx: usize) -> (IssuedToken, String, u64) {
     (issued, refresh, lifetime.as_secs())
 }
 
-/// `POST /refreshToken` (§3.1).
+/// `POST /refreshToken` (docs/kiro-protocol.md#refresh-social).
 pub(crate) fn social_refresh(shared: &Shared, req: &Req) -> Outcome {
     let Some(rt) = req
         .json
@@ -202,8 +203,8 @@ pub(crate) fn social_refresh(shared: &Shared, req: &Req) -> Outcome {
         .iter()
         .position(|a| a.spec.kind == AuthKind::Social && a.refresh_token == rt);
     let Some(idx) = idx else {
-        // Doc §3.1: exact social error body Unknown beyond the two substrings KR matches;
-        // we reuse the OIDC shape, which contains both.
+        // docs/kiro-protocol.md#refresh-social: exact social error body Unknown beyond the two
+        // substrings KR matches; we reuse the OIDC shape, which contains both.
         return oauth_error(
             400,
             "invalid_grant",
@@ -226,7 +227,8 @@ pub(crate) fn social_refresh(shared: &Shared, req: &Req) -> Outcome {
     .delayed(g.cfg.refresh_delay)
 }
 
-/// `POST /token` — AWS SSO OIDC CreateToken with `grantType: refresh_token` (§3.2).
+/// `POST /token` — AWS SSO OIDC CreateToken with `grantType: refresh_token`
+/// (docs/kiro-protocol.md#refresh-oidc).
 pub(crate) fn oidc_token(shared: &Shared, req: &Req) -> Outcome {
     let ct = req.header("content-type").unwrap_or("");
     let Some(body) = req

@@ -1,4 +1,5 @@
-//! Model catalog, profiles, usage limits and MCP web search (§7.2, §8.1–8.3).
+//! Model catalog, profiles, usage limits and MCP web search (docs/kiro-protocol.md#catalogue-shape,
+//! #usage-limits, #profiles, #mcp-web-search).
 
 use serde_json::{json, Value};
 
@@ -14,8 +15,9 @@ pub struct ModelInfo {
     pub max_output_tokens: u64,
     pub rate_multiplier: f64,
     pub supports_images: bool,
-    /// `additionalModelRequestFieldsSchema` (§7.2, §4.5): the JSON Schema of the native
-    /// reasoning fields; `None` for models without native reasoning (the key is left out).
+    /// `additionalModelRequestFieldsSchema` (docs/kiro-protocol.md#catalogue-shape,
+    /// #generation-controls): the JSON Schema of the native reasoning fields; `None` for models
+    /// without native reasoning (the key is left out).
     pub request_fields_schema: Option<Value>,
 }
 
@@ -38,7 +40,7 @@ impl ModelInfo {
         self
     }
 
-    /// The §7.2 JSON shape.
+    /// The JSON shape of docs/kiro-protocol.md#catalogue-shape.
     pub fn to_json(&self) -> Value {
         let types = if self.supports_images {
             json!(["TEXT", "IMAGE"])
@@ -65,9 +67,9 @@ impl ModelInfo {
     }
 }
 
-/// The Claude reasoning schema (§4.5, §5.9): `thinking.type` from `types`,
-/// `thinking.display`, `output_config.effort` from `efforts` with its `default`, and the
-/// `max_tokens` range a gateway must not send.
+/// The Claude reasoning schema (docs/kiro-protocol.md#generation-controls, #reasoning):
+/// `thinking.type` from `types`, `thinking.display`, `output_config.effort` from `efforts` with its
+/// `default`, and the `max_tokens` range a gateway must not send.
 pub fn claude_reasoning_schema(
     types: &[&str],
     efforts: &[&str],
@@ -99,8 +101,8 @@ pub fn claude_reasoning_schema(
     })
 }
 
-/// The GPT-5.6 reasoning schema (§4.5): `reasoning.effort`, `none` turning it off, service
-/// default `high`.
+/// The GPT-5.6 reasoning schema (docs/kiro-protocol.md#generation-controls): `reasoning.effort`,
+/// `none` turning it off, service default `high`.
 pub fn gpt_reasoning_schema() -> Value {
     json!({
         "type": "object",
@@ -142,11 +144,12 @@ fn native_claude(
     ))
 }
 
-/// The December 2026 catalogue: the ids of §7.3 with the windows of §7.5 and the reasoning
-/// schemas of §4.5 / §5.9, for an account switched to GPT's 1M window. Invented where the
-/// doc has no number: the windows and outputs of the 5.5 models and of Sonnet 5's output,
-/// and the whole `kimi-k3` entry (announced, id Unknown), which stands for a model the
-/// gateway has never heard of.
+/// The December 2026 catalogue: the ids of docs/kiro-protocol.md#model-ids with the windows of
+/// docs/kiro-protocol.md#model-limits and the reasoning schemas of
+/// docs/kiro-protocol.md#generation-controls, #reasoning, for an account switched to GPT's 1M
+/// window. Invented where the doc has no number: the windows and outputs of the 5.5 models and of
+/// Sonnet 5's output, and the whole `kimi-k3` entry (announced, id Unknown), which stands for a
+/// model the gateway has never heard of.
 pub fn default_catalog() -> Vec<ModelInfo> {
     let gpt = |id: &str, name: &str, rate: f64| {
         ModelInfo::new(id, name, 1_000_000, 128_000, rate).with_schema(gpt_reasoning_schema())
@@ -171,7 +174,8 @@ pub fn default_catalog() -> Vec<ModelInfo> {
         ),
         ModelInfo::new("claude-haiku-4.5", "Claude Haiku 4.5", 200_000, 64_000, 0.4),
         ModelInfo::new("claude-opus-4.5", "Claude Opus 4.5", 200_000, 64_000, 2.2),
-        // PI's output limit; the schema's `max_tokens` range is the one quoted in §5.9.
+        // PI's output limit; the schema's `max_tokens` range is the one quoted in
+        // docs/kiro-protocol.md#reasoning.
         ModelInfo::new("claude-opus-4.6", "Claude Opus 4.6", 1_000_000, 32_768, 2.2).with_schema(
             claude_reasoning_schema(ADAPTIVE_OR_DISABLED, FOUR_EFFORTS, "high", 64_000),
         ),
@@ -298,7 +302,7 @@ fn profile_json(spec: &auth::AccountSpec) -> Value {
     })
 }
 
-/// `ListAvailableProfiles` (§8.2).
+/// `ListAvailableProfiles` (docs/kiro-protocol.md#profiles).
 pub(crate) fn list_profiles(shared: &Shared, req: &Req) -> Outcome {
     let mut g = shared.lock();
     let idx = match auth::authenticate(&mut g, req) {
@@ -358,7 +362,7 @@ pub(crate) fn get_profile(shared: &Shared, req: &Req) -> Outcome {
     Outcome::ok(json_response(200, &body, &[]), Some(spec.name))
 }
 
-/// `GetUsageLimits` built from the account's credit counters (§8.1).
+/// `GetUsageLimits` built from the account's credit counters (docs/kiro-protocol.md#usage-limits).
 pub(crate) fn usage_limits(shared: &Shared, req: &Req) -> Outcome {
     let mut g = shared.lock();
     let idx = match auth::authenticate(&mut g, req) {
@@ -410,7 +414,7 @@ pub(crate) fn usage_limits(shared: &Shared, req: &Req) -> Outcome {
     Outcome::ok(json_response(200, &body, &[]), name)
 }
 
-/// `POST /mcp` JSON-RPC `tools/call` `web_search` (§8.3).
+/// `POST /mcp` JSON-RPC `tools/call` `web_search` (docs/kiro-protocol.md#mcp-web-search).
 pub(crate) fn mcp(shared: &Shared, req: &Req) -> Outcome {
     let idx = {
         let mut g = shared.lock();

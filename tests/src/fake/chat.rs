@@ -13,16 +13,17 @@ use super::{json_response, Outcome, Req, Shared, BODY_INVALID_400, GENERIC_400};
 
 pub(crate) const PROFILE_REQUIRED_400: &str =
     r#"{"message":"profileArn is required for this request.","reason":null}"#;
-// Doc §2.9/§10.2: a foreign ARN gives 403; its exact body is Unknown. We reuse a reported
-// 403 text that does not mention the bearer token (so gateways do not loop refreshing).
+// docs/kiro-protocol.md#profile-arn, #fake-auth: a foreign ARN gives 403; its exact body is
+// Unknown. We reuse a reported 403 text that does not mention the bearer token (so gateways do not
+// loop refreshing).
 pub(crate) const FOREIGN_PROFILE_403: &str =
     r#"{"message":"User is not authorized to access this feature","reason":null}"#;
-// Doc §9.1/§9.2: `ServiceQuotaExceededException` is the only exception sent with 402; the
-// message text was never captured, so KR's test fixture text is used.
+// docs/kiro-protocol.md#error-body, #error-catalogue: `ServiceQuotaExceededException` is the only
+// exception sent with 402; the message text was never captured, so KR's test fixture text is used.
 pub(crate) const QUOTA_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
-// Doc §9.1/§9.2: capacity shortages are `ThrottlingException`s with the reason
-// `INSUFFICIENT_MODEL_CAPACITY`; their message was never captured, so the throttling text of
-// §9.1 is used.
+// docs/kiro-protocol.md#error-body, #error-catalogue: capacity shortages are `ThrottlingException`s
+// with the reason `INSUFFICIENT_MODEL_CAPACITY`; their message was never captured, so the
+// throttling text of docs/kiro-protocol.md#error-body is used.
 pub(crate) const CAPACITY_429: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"INSUFFICIENT_MODEL_CAPACITY"}"#;
 
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
@@ -37,7 +38,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
 
     if let Some(limit) = v.payload_bytes {
         if req.body.len() > limit {
-            // No hint in the body: that is the point (§5.8).
+            // No hint in the body: that is the point (docs/kiro-protocol.md#payload-size).
             return reject(Outcome::reject(
                 400,
                 GENERIC_400,

@@ -1,11 +1,13 @@
 //! The fake's own AWS event-stream (`application/vnd.amazon.eventstream`) encoder, written
-//! from `kiro-protocol.md` §6.2–6.4 and deliberately independent of the gateway's decoder.
+//! from docs/kiro-protocol.md#eventstream-framing, #eventstream-headers, #message-types and
+//! deliberately independent of the gateway's decoder.
 //!
 //! A tiny strict reader ([`decode_all`]) is included so that the fake's own tests (and e2e
 //! tests that want to look at raw upstream bytes) can turn frames back into messages.
 
-/// A header value (§6.3). Kiro only uses [`HeaderValue::String`]; the other types exist so
-/// that decoder tests can be fed the synthetic vector V10.
+/// A header value (docs/kiro-protocol.md#eventstream-headers). Kiro only uses
+/// [`HeaderValue::String`]; the other types exist so that decoder tests can be fed the synthetic
+/// vector V10.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderValue {
     Bool(bool),
@@ -38,8 +40,9 @@ pub struct Message {
 }
 
 impl Message {
-    /// An `event` message; headers in the order observed on the wire (§6.3):
-    /// `:event-type`, `:content-type`, `:message-type`.
+    /// An `event` message; headers in the order observed on the wire
+    /// (docs/kiro-protocol.md#eventstream-headers): `:event-type`, `:content-type`,
+    /// `:message-type`.
     pub fn event(event_type: &str, payload: impl Into<Vec<u8>>) -> Message {
         Message {
             headers: vec![
@@ -54,7 +57,8 @@ impl Message {
         }
     }
 
-    /// An `exception` message (§6.5), e.g. `ThrottlingException` with `{"message":"..."}`.
+    /// An `exception` message (docs/kiro-protocol.md#events), e.g. `ThrottlingException` with
+    /// `{"message":"..."}`.
     pub fn exception(exception_type: &str, payload: impl Into<Vec<u8>>) -> Message {
         Message {
             headers: vec![
@@ -81,7 +85,8 @@ impl Message {
         Message::exception(exception_type, payload)
     }
 
-    /// A generic AWS `error` message: code and message in headers, empty payload (§6.4).
+    /// A generic AWS `error` message: code and message in headers, empty payload
+    /// (docs/kiro-protocol.md#message-types).
     pub fn error(code: &str, message: &str) -> Message {
         Message {
             headers: vec![
@@ -121,7 +126,7 @@ impl Message {
         serde_json::from_slice(&self.payload)
     }
 
-    /// Encode to wire bytes (§6.2).
+    /// Encode to wire bytes (docs/kiro-protocol.md#eventstream-framing).
     pub fn encode(&self) -> Vec<u8> {
         let mut headers = Vec::new();
         for (name, value) in &self.headers {
@@ -275,7 +280,8 @@ fn decode_headers(mut b: &[u8]) -> Option<Vec<(String, HeaderValue)>> {
     Some(out)
 }
 
-// ---- Payload builders with the key order seen on the wire (§11.2, §12) ----
+// ---- Payload builders with the key order seen on the wire ----
+// (docs/kiro-protocol.md#worked-example-response, #test-vectors)
 
 fn js(s: &str) -> String {
     serde_json::to_string(s).expect("string serialises")
@@ -337,7 +343,7 @@ pub fn context_usage_event(percentage: f64) -> Message {
     )
 }
 
-/// Native `reasoningContentEvent` (§6.5).
+/// Native `reasoningContentEvent` (docs/kiro-protocol.md#events).
 pub fn reasoning_event(text: &str, signature: Option<&str>) -> Message {
     let mut v = serde_json::json!({ "text": text });
     if let Some(sig) = signature {
@@ -346,7 +352,8 @@ pub fn reasoning_event(text: &str, signature: Option<&str>) -> Message {
     Message::event("reasoningContentEvent", v.to_string())
 }
 
-/// `metadataEvent` with token usage and a stop reason (§6.5; Disputed whether Kiro sends it).
+/// `metadataEvent` with token usage and a stop reason (docs/kiro-protocol.md#events; Disputed
+/// whether Kiro sends it).
 pub fn metadata_event(input_tokens: u64, output_tokens: u64, stop_reason: &str) -> Message {
     let v = serde_json::json!({
         "tokenUsage": {

@@ -1,5 +1,6 @@
-//! Credential fixtures (§10.6): IDE token files, IdC registration files and a kiro-cli
-//! SQLite database, written into a temporary home directory with tokens issued by the fake.
+//! Credential fixtures (docs/kiro-protocol.md#fake-credentials): IDE token files, IdC registration
+//! files and a kiro-cli SQLite database, written into a temporary home directory with tokens issued
+//! by the fake.
 
 use std::path::{Path, PathBuf};
 
@@ -51,7 +52,8 @@ impl TempHome {
     }
 }
 
-/// Lowercase hex SHA-1 of `{"startUrl":"<url>"}` (§2.2).
+/// Lowercase hex SHA-1 of `{"startUrl":"<url>"}`
+/// (docs/kiro-protocol.md#credentials-idc-registration).
 pub fn client_id_hash(start_url: &str) -> String {
     let text = json!({ "startUrl": start_url }).to_string();
     hex::encode(Sha1::digest(text.as_bytes()))
@@ -187,7 +189,8 @@ pub fn write_registration_file_in(fake: &FakeKiro, dir: &Path, account: &str) ->
 
 /// Create a kiro-cli `data.sqlite3` holding `kirocli:odic:token`,
 /// `kirocli:odic:device-registration` (for an OIDC account) and `api.codewhisperer.profile`.
-/// `expires_at` is written with a 9-digit fraction, as kiro-cli does (§2.4).
+/// `expires_at` is written with a 9-digit fraction, as kiro-cli does
+/// (docs/kiro-protocol.md#credentials-cli-db).
 pub fn write_kiro_cli_db(
     fake: &FakeKiro,
     home: &TempHome,

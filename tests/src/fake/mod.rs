@@ -1,4 +1,4 @@
-//! A fake Kiro upstream that follows `kiro-protocol.md` §10.
+//! A fake Kiro upstream that follows docs/kiro-protocol.md#fake-server.
 //!
 //! One listener on `127.0.0.1:0` serves every host personality (social auth, OIDC, runtime,
 //! management); requests are routed by path and, for the AWS JSON RPC style, by
@@ -59,7 +59,7 @@ pub enum Endpoint {
     Unknown,
 }
 
-/// How the chat call was addressed (§1.3).
+/// How the chat call was addressed (docs/kiro-protocol.md#addressing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestStyle {
     /// `POST /generateAssistantResponse` without `X-Amz-Target`.
@@ -109,7 +109,7 @@ pub type Responder = Arc<dyn Fn(&Value) -> Option<Script> + Send + Sync>;
 /// Everything that can be switched per test. Change it at run time with [`FakeKiro::update`].
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
-    /// Validation switches of §10.3.
+    /// Validation switches of docs/kiro-protocol.md#fake-validation.
     pub validation: Validation,
     /// Accounts known to the fake. Default: one social account named `default`.
     pub accounts: Vec<AccountSpec>,
@@ -117,12 +117,14 @@ pub struct FakeConfig {
     pub access_token_lifetime: Duration,
     /// Rotate the refresh token on every refresh (the old one stops working). Default off.
     pub rotate_refresh_tokens: bool,
-    /// Runtime-host rule: chat without `profileArn` → 400 (§2.9). Default on.
+    /// Runtime-host rule: chat without `profileArn` → 400 (docs/kiro-protocol.md#profile-arn).
+    /// Default on.
     pub require_profile_arn: bool,
     /// Check that the `profileArn` belongs to the caller's account (else 403). Default on.
     pub check_profile_owner: bool,
     /// "Runtime personality": ListAvailableModels answers 404, as JW observed on
-    /// `runtime.{region}.kiro.dev` (§7.1). Default off (the single listener acts as both).
+    /// `runtime.{region}.kiro.dev` (docs/kiro-protocol.md#model-catalogue). Default off (the single
+    /// listener acts as both).
     pub runtime_personality: bool,
     /// The model catalog (ids accepted by the `model_id` switch).
     pub catalog: Vec<ModelInfo>,
@@ -135,7 +137,8 @@ pub struct FakeConfig {
     /// Per-account throttling; `None` = off.
     pub throttle: Option<ThrottleConfig>,
     /// Model ids short of capacity: a chat call for one of them answers 429
-    /// `INSUFFICIENT_MODEL_CAPACITY` (§9.2), other models answer normally. Default empty.
+    /// `INSUFFICIENT_MODEL_CAPACITY` (docs/kiro-protocol.md#error-catalogue), other models answer
+    /// normally. Default empty.
     pub short_of_capacity: Vec<String>,
     /// Legacy `q.{region}.amazonaws.com` personality: `profileArn` optional, and an OIDC
     /// (Builder ID) token sent **with** a `profileArn` gets the bearer 403 (JW 5cb5abd).
@@ -928,7 +931,8 @@ impl FakeKiro {
     }
 }
 
-/// A minimal valid chat body (§4.4) for `profile_arn` with one user message.
+/// A minimal valid chat body (docs/kiro-protocol.md#request-body) for `profile_arn` with one user
+/// message.
 pub fn chat_body(profile_arn: &str, content: &str, model: &str) -> Value {
     serde_json::json!({
         "profileArn": profile_arn,

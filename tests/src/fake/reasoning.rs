@@ -1,10 +1,11 @@
-//! December's request rules for reasoning and the system prompt (kiro-protocol §4.4, §4.5,
-//! §5.9, §9.2): a top-level `systemPrompt` is refused; `additionalModelRequestFields` must
-//! fit the model's catalogue schema (a model without one takes none; `thinking.type` and the
-//! effort must be in its enums, so `disabled` is refused where the schema lacks it);
-//! replayed `reasoningContent` of a Claude model must carry a signature this fake issued
-//! (GPT signatures go unchecked, as Kiro's). Native models asked to think answer with a
-//! signed reasoning frame first ([`reasoning_preamble`]).
+//! December's request rules for reasoning and the system prompt (kiro-protocol
+//! docs/kiro-protocol.md#request-body, #generation-controls, docs/kiro-protocol.md#reasoning,
+//! #error-catalogue): a top-level `systemPrompt` is refused; `additionalModelRequestFields` must
+//! fit the model's catalogue schema (a model without one takes none; `thinking.type` and the effort
+//! must be in its enums, so `disabled` is refused where the schema lacks it); replayed
+//! `reasoningContent` of a Claude model must carry a signature this fake issued (GPT signatures go
+//! unchecked, as Kiro's). Native models asked to think answer with a signed reasoning frame first
+//! ([`reasoning_preamble`]).
 
 use base64::Engine;
 use serde_json::Value;

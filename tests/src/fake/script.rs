@@ -1,5 +1,5 @@
 //! Scripted replies: a list of steps turned into event-stream frames and transport actions
-//! (§10.4).
+//! (docs/kiro-protocol.md#fake-responses).
 
 use std::time::Duration;
 
@@ -12,9 +12,9 @@ use super::Trailers;
 /// How a tool call's argument JSON is cut into `toolUseEvent.input` fragments. The cut is on
 /// the *string value* (character boundaries of the argument text, which may fall inside the
 /// argument's own escape sequences such as `\n` or `\"`); each fragment is then serialised as
-/// its own JSON string, so every frame stays valid JSON/UTF-8. Doc §10.4 also mentions cuts
-/// "inside multi-byte UTF-8 characters"; a JSON string cannot carry half a UTF-8 sequence
-/// (and a lone `\uD83D` surrogate is rejected by strict decoders), so cuts here stay on
+/// its own JSON string, so every frame stays valid JSON/UTF-8. docs/kiro-protocol.md#fake-responses
+/// also mentions cuts "inside multi-byte UTF-8 characters"; a JSON string cannot carry half a UTF-8
+/// sequence (and a lone `\uD83D` surrogate is rejected by strict decoders), so cuts here stay on
 /// character boundaries of the value — the byte-level split is exercised on the *network*
 /// side instead ([`Step::TextSplitWrite`], [`Chunking::Random`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -364,7 +364,7 @@ impl Script {
         })
     }
 
-    /// 500 "high load" (§9.2).
+    /// 500 "high load" (docs/kiro-protocol.md#error-catalogue).
     pub fn server_error() -> Script {
         Script::http_error(
             500,
@@ -377,7 +377,8 @@ impl Script {
         Script::http_error(403, super::BEARER_403)
     }
 
-    /// `"6"` four times: legitimately repeated identical deltas (§6.7).
+    /// `"6"` four times: legitimately repeated identical deltas
+    /// (docs/kiro-protocol.md#duplicate-text).
     pub fn repeated_sixes() -> Script {
         Script::new().texts(&["6", "6", "6", "6"]).trailers()
     }
@@ -418,7 +419,8 @@ impl Script {
         s.text(answer).trailers()
     }
 
-    /// Tags quoted inside prose (must stay text: the parser's false-positive rules, §5.9).
+    /// Tags quoted inside prose (must stay text: the parser's false-positive rules,
+    /// docs/kiro-protocol.md#reasoning).
     pub fn thinking_tags_in_prose() -> Script {
         Script::new()
             .texts(&[
@@ -428,7 +430,7 @@ impl Script {
             .trailers()
     }
 
-    /// The Turn-1 response of §11.2 (vectors V1–V6).
+    /// The Turn-1 response of docs/kiro-protocol.md#worked-example-response (vectors V1–V6).
     pub fn worked_example() -> Script {
         Script::new()
             .text("Hello")

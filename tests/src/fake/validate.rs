@@ -1,4 +1,5 @@
-//! Request validation switches of §10.3, each answering with the exact body of the doc.
+//! Request validation switches of docs/kiro-protocol.md#fake-validation, each answering with the
+//! exact body of the doc.
 
 use std::collections::HashSet;
 
@@ -7,8 +8,8 @@ use serde_json::Value;
 
 use super::{catalog::ModelInfo, Outcome, BODY_INVALID_400, GENERIC_400};
 
-/// The validation switches. Defaults follow §10.3 (everything on except
-/// `tools_in_history`, `schema_strict_extra` and `non_empty_content_strict`).
+/// The validation switches. Defaults follow docs/kiro-protocol.md#fake-validation (everything on
+/// except `tools_in_history`, `schema_strict_extra` and `non_empty_content_strict`).
 #[derive(Debug, Clone)]
 pub struct Validation {
     /// History alternates user/assistant, starts with user, ends with assistant.
@@ -25,7 +26,8 @@ pub struct Validation {
     /// No `null`-valued keywords in `inputSchema.json`.
     pub schema_strict: bool,
     /// Also reject any `additionalProperties` and empty `required: []` (off by default:
-    /// Doc §5.4 Disputed — peers strip them as "safe", none proves the service rejects them).
+    /// Disputed in docs/kiro-protocol.md#tools — peers strip them as "safe", none proves the
+    /// service rejects them).
     pub schema_strict_extra: bool,
     /// `toolUseId` matches `^[A-Za-z0-9_-]{1,64}$` (400 `REQUEST_BODY_INVALID`).
     pub tool_use_id: bool,
@@ -39,8 +41,9 @@ pub struct Validation {
     pub tools_in_history: bool,
     /// Image format / base64 / count / size.
     pub images: bool,
-    /// Raw body size limit in bytes (`None` = off). Default 600 000 (Doc §5.8: exact limit
-    /// Unknown; 600 000 mirrors the most conservative peer guard).
+    /// Raw body size limit in bytes (`None` = off). Default 600 000
+    /// (docs/kiro-protocol.md#payload-size: exact limit Unknown; 600 000 mirrors the most
+    /// conservative peer guard).
     pub payload_bytes: Option<usize>,
     /// Estimated tokens (bytes / 4) above the model's window → `CONTENT_LENGTH_EXCEEDS_THRESHOLD`.
     pub context_tokens: bool,
@@ -217,8 +220,8 @@ pub(crate) fn rules(v: &Validation, msgs: &[Msg<'_>]) -> Result<(), Outcome> {
     if v.non_empty_content {
         for m in msgs {
             let empty = m.content().is_none_or(str::is_empty);
-            // Doc §5.3 Disputed: empty content accepted on tool-result-only user messages
-            // (KR/QCLI send it); strict mode rejects it everywhere.
+            // Disputed in docs/kiro-protocol.md#empty-content: empty content accepted on
+            // tool-result-only user messages (KR/QCLI send it); strict mode rejects it everywhere.
             let exempt = m.user && !m.tool_results().is_empty() && !v.non_empty_content_strict;
             if empty && !exempt {
                 return Err(generic("non_empty_content"));
@@ -406,7 +409,7 @@ pub(crate) fn model_and_context(
     Ok(())
 }
 
-/// `profileArn` format check (§2.9).
+/// `profileArn` format check (docs/kiro-protocol.md#profile-arn).
 pub(crate) fn arn_well_formed(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("arn:aws:codewhisperer:") else {
         return false;

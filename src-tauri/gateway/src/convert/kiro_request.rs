@@ -1,6 +1,6 @@
 //! Neutral [`Conversation`] → Kiro `generateAssistantResponse` body, applying the preflight
-//! rules of protocol doc §5. Anything that cannot be made valid is refused with a
-//! [`PreflightError`] naming the rule and the message index, before anything goes upstream.
+//! rules of docs/kiro-protocol.md#conversion-rules. Anything that cannot be made valid is refused
+//! with a [`PreflightError`] naming the rule and the message index, before anything goes upstream.
 //!
 //! # Pipeline ([`build`])
 //!
@@ -20,12 +20,12 @@
 //! # System prompt: prepended to the first user message (JW)
 //!
 //! `"{system}\n\n{content}"` on the first user turn (history or current). Chosen over KR's
-//! synthetic user/assistant pair because it is the layout of the worked examples (§11), adds
-//! no fabricated assistant text ("I will follow these instructions.") the model could echo,
-//! and keeps the first history message identical across turns of one conversation. A blank
-//! first user turn (e.g. the placeholder before a leading assistant message) is replaced by
-//! the system text. The thinking prefix (§5.9, KR style) goes at the very start of that
-//! system text.
+//! synthetic user/assistant pair because it is the layout of the worked examples
+//! (docs/kiro-protocol.md#worked-example), adds no fabricated assistant text ("I will follow these
+//! instructions.") the model could echo, and keeps the first history message identical across turns
+//! of one conversation. A blank first user turn (e.g. the placeholder before a leading assistant
+//! message) is replaced by the system text. The thinking prefix (docs/kiro-protocol.md#reasoning,
+//! KR style) goes at the very start of that system text.
 //!
 //! # Repaired silently vs refused
 //!
@@ -60,7 +60,7 @@
 //!
 //! Refused are the violations whose repair would silently change what the model is asked
 //! (an image it would not see, a trimmed conversation, an impossible `tool_choice`);
-//! everything the peers repair (§5) is repaired.
+//! everything the peers repair (docs/kiro-protocol.md#conversion-rules) is repaired.
 //!
 //! Not used from the conversation: `max_output_tokens` and `stop_sequences` (no wire
 //! field, enforced on the output stream), `session_id` (the caller picks

@@ -1,5 +1,6 @@
 //! Streaming parser for reasoning wrapped in tags at the start of a text answer
-//! (protocol doc §5.9). Dialect-neutral: it only splits text into reasoning and content.
+//! (docs/kiro-protocol.md#reasoning). Dialect-neutral: it only splits text into reasoning and
+//! content.
 //!
 //! Rules:
 //! * Only the **start** of the response is examined. Leading whitespace is skipped; up to

@@ -1,5 +1,6 @@
-//! Assembling Kiro `toolUseEvent` fragments into tool calls (protocol doc §6.6).
-//! Dialect-neutral: it reports what happened; the dialect converters render it.
+//! Assembling Kiro `toolUseEvent` fragments into tool calls
+//! (docs/kiro-protocol.md#tool-call-assembly). Dialect-neutral: it reports what happened; the
+//! dialect converters render it.
 //!
 //! * Each call is **held back until it is complete**: its `stop: true` frame arrived and its
 //!   arguments parse as JSON. Only then is it reported, all at once (start, the fragments as

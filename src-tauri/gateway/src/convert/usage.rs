@@ -1,6 +1,7 @@
 //! Token estimates shared by every client dialect.
 //!
-//! Kiro does not report token counts (protocol doc §6.9), so the gateway estimates them.
+//! Kiro does not report token counts (docs/kiro-protocol.md#token-usage), so the gateway estimates
+//! them.
 //!
 //! **Method.** Every character is weighted in twelfths of a token: a CJK character (Han,
 //! kana, Hangul, CJK punctuation, full-width forms) weighs 8/12 (≈ 1.5 characters per

@@ -1,5 +1,5 @@
-//! kiro-cli / Amazon Q CLI SQLite databases (protocol doc §2.4): `auth_kv` token and
-//! device-registration keys, the `state` profile, and write-back in one transaction.
+//! kiro-cli / Amazon Q CLI SQLite databases (docs/kiro-protocol.md#credentials-cli-db): `auth_kv`
+//! token and device-registration keys, the `state` profile, and write-back in one transaction.
 //!
 //! Every access waits at most the busy timeout its caller gives for kiro-cli's lock; a
 //! database still locked after it is [`CredentialError::SourceBusy`] /

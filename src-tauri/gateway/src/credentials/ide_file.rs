@@ -1,5 +1,6 @@
-//! The Kiro IDE token file (`kiro-auth-token.json`, protocol doc §2.1), its IdC client
-//! registration (`{clientIdHash}.json`, §2.2) and the read-merge-write write-back.
+//! The Kiro IDE token file (`kiro-auth-token.json`, docs/kiro-protocol.md#credentials-ide-file),
+//! its IdC client registration (`{clientIdHash}.json`,
+//! docs/kiro-protocol.md#credentials-idc-registration) and the read-merge-write write-back.
 
 use std::path::{Path, PathBuf};
 

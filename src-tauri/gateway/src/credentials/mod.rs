@@ -1,5 +1,6 @@
 //! Kiro credentials: discovery of every source, refresh (desktop + OIDC), adoption of tokens
-//! the IDE or kiro-cli wrote, atomic write-back (protocol doc §2–3, ARCHITECTURE.md §3).
+//! the IDE or kiro-cli wrote, atomic write-back (docs/kiro-protocol.md#credentials,
+//! #token-refresh).
 //!
 //! CONTRACT (used by `kiro::client`, `server`, `api::health`, `main`): the public items below
 //! keep their names and signatures; everything else in this module is free to change.
@@ -114,7 +115,7 @@ pub struct AccessToken {
     pub profile_arn: Option<String>,
     /// Region of the runtime / management hosts for this credential.
     pub api_region: String,
-    /// Stable 64-hex machine id for this credential (protocol doc §4.3).
+    /// Stable 64-hex machine id for this credential (docs/kiro-protocol.md#machine-id).
     pub machine_id: String,
     /// Increases every time the token changes (refresh or adoption); lets a caller that saw
     /// a 403 tell whether someone already replaced the token it used.
@@ -364,7 +365,7 @@ impl Credentials {
         }
     }
 
-    /// The stable 64-hex machine id of this credential (protocol doc §4.3).
+    /// The stable 64-hex machine id of this credential (docs/kiro-protocol.md#machine-id).
     pub fn machine_id(&self) -> &str {
         &self.machine_id
     }

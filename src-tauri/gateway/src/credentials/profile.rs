@@ -1,6 +1,6 @@
-//! `profileArn` sources that are not part of the token itself (protocol doc §2.3, §2.9, §8.2):
-//! the Kiro IDE `profile.json`, `ListAvailableProfiles` on the management host, and the
-//! shared social profile.
+//! `profileArn` sources that are not part of the token itself
+//! (docs/kiro-protocol.md#credentials-ide-profile, #profile-arn, #profiles): the Kiro IDE
+//! `profile.json`, `ListAvailableProfiles` on the management host, and the shared social profile.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

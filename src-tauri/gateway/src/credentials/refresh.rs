@@ -1,5 +1,5 @@
-//! Token refresh calls (protocol doc §3): social desktop endpoint, AWS SSO OIDC CreateToken,
-//! and the external IdP's OAuth token endpoint. Errors are classified into permanent
+//! Token refresh calls (docs/kiro-protocol.md#token-refresh): social desktop endpoint, AWS SSO OIDC
+//! CreateToken, and the external IdP's OAuth token endpoint. Errors are classified into permanent
 //! (`RefreshRejected`) and transient (`RefreshFailed`) and never carry a token.
 
 use std::time::Duration;

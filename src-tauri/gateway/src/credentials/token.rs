@@ -132,8 +132,8 @@ pub(crate) fn format_iso_millis(dt: DateTime<Utc>) -> String {
     dt.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Auth type per protocol doc §2.8. `key_hint` is the kind implied by where the token was
-/// stored (kiro-cli key name), used when the token itself does not say.
+/// Auth type per docs/kiro-protocol.md#credentials-auth-type. `key_hint` is the kind implied by
+/// where the token was stored (kiro-cli key name), used when the token itself does not say.
 pub(crate) fn detect_kind(
     obj: &Map<String, Value>,
     has_client_credentials: bool,

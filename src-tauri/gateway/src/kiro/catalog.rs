@@ -1,5 +1,6 @@
-//! The account's model catalogue (protocol doc §7.1–7.2): fetched from the management host,
-//! cached with a TTL, refreshed in the background, with a static fallback when upstream fails.
+//! The account's model catalogue (docs/kiro-protocol.md#model-catalogue, #catalogue-shape): fetched
+//! from the management host, cached with a TTL, refreshed in the background, with a static fallback
+//! when upstream fails.
 //!
 //! * A fresh entry is served from the cache; a stale one is served while one background
 //!   refresh runs; with nothing cached the caller waits for the fetch.

@@ -1,6 +1,6 @@
-//! The upstream client: headers (protocol doc §4.2), retries before the first byte reaches
-//! the client, and a bound on every phase of a call: connect (`KIRO_CONNECT_TIMEOUT`, on the
-//! HTTP client), response headers (`KIRO_HEADERS_TIMEOUT`), first event
+//! The upstream client: headers (docs/kiro-protocol.md#request-headers), retries before the first
+//! byte reaches the client, and a bound on every phase of a call: connect (`KIRO_CONNECT_TIMEOUT`,
+//! on the HTTP client), response headers (`KIRO_HEADERS_TIMEOUT`), first event
 //! (`FIRST_TOKEN_TIMEOUT`) and silence between events (`STREAMING_READ_TIMEOUT`, in
 //! [`EventStream`]). A headers or first-event timeout is resent at most
 //! `FIRST_TOKEN_MAX_RETRIES` times in all; a connect timeout counts as a network error.
@@ -294,8 +294,8 @@ fn set_profile_arn(body: &mut Value, arn: Option<&str>) {
     }
 }
 
-/// The IDE-style headers of protocol doc §4.2. `Connection: close` is deliberately not sent:
-/// keep-alive reuse is what makes the gateway fast.
+/// The IDE-style headers of docs/kiro-protocol.md#request-headers. `Connection: close` is
+/// deliberately not sent: keep-alive reuse is what makes the gateway fast.
 pub fn kiro_headers(token: &AccessToken) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let ide = format!("KiroIDE-{KIRO_IDE_VERSION}-{}", token.machine_id);

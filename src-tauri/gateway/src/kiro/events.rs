@@ -1,4 +1,5 @@
-//! Typed Kiro stream events (protocol doc §6.4–6.5), decoded from event-stream frames.
+//! Typed Kiro stream events (docs/kiro-protocol.md#message-types, #events), decoded from
+//! event-stream frames.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -103,7 +104,8 @@ impl EventError {
     }
 }
 
-/// Maps one frame to an event (§6.4–6.5). A missing `:message-type` means `event`.
+/// Maps one frame to an event (docs/kiro-protocol.md#message-types, #events). A missing
+/// `:message-type` means `event`.
 pub fn parse_frame(frame: &Frame) -> Result<KiroEvent, EventError> {
     match string_header(frame, MESSAGE_TYPE)?.unwrap_or("event") {
         "event" => parse_event(frame),
@@ -209,8 +211,9 @@ impl ToolUsePayload {
     }
 }
 
-/// A string is an argument fragment; `{}` means "fragments follow" (§6.6); any other JSON
-/// value is an argument object sent whole and becomes its JSON text.
+/// A string is an argument fragment; `{}` means "fragments follow"
+/// (docs/kiro-protocol.md#tool-call-assembly); any other JSON value is an argument object sent
+/// whole and becomes its JSON text.
 fn tool_input(input: Value) -> Option<String> {
     match input {
         Value::String(fragment) => Some(fragment),
@@ -310,7 +313,8 @@ struct MessagePayload {
 }
 
 /// Frames in, typed events out. Text deltas pass through unchanged, identical consecutive
-/// chunks included (§6.7); only zero-length text deltas are dropped.
+/// chunks included (docs/kiro-protocol.md#duplicate-text); only zero-length text deltas are
+/// dropped.
 #[derive(Debug, Default)]
 pub struct EventDecoder {
     frames: Decoder,

@@ -1,20 +1,21 @@
-//! Incremental AWS event-stream decoder (protocol doc §6.2–6.3) and an encoder for tests
-//! and the fake upstream.
+//! Incremental AWS event-stream decoder (docs/kiro-protocol.md#eventstream-framing,
+//! #eventstream-headers) and an encoder for tests and the fake upstream.
 //!
-//! Hand-written instead of `aws-smithy-eventstream` 0.61.6, on evidence (probed against §12):
-//! its `MessageFrameDecoder` has no frame-size limit and checks neither CRC before the whole
-//! declared frame is buffered, so the §12.3 prelude `0x7fffffff` stays `Incomplete` (still so
-//! after 1 MiB more input), and so does a bit flip in `total_length`. It needs Rust 1.94.1
-//! (workspace MSRV: 1.91) and pulls 25 crates (aws-smithy-types, http, time, base64-simd); it
-//! does decode V10 and catch the corrupted payload. This decoder needs only `crc32fast` and
-//! `bytes`, and checks the prelude CRC and the size bound as soon as 12 bytes are buffered.
+//! Hand-written instead of `aws-smithy-eventstream` 0.61.6, on evidence (probed against
+//! docs/kiro-protocol.md#test-vectors): its `MessageFrameDecoder` has no frame-size limit and
+//! checks neither CRC before the whole declared frame is buffered, so the prelude `0x7fffffff` of
+//! docs/kiro-protocol.md#test-vectors-negative stays `Incomplete` (still so after 1 MiB more
+//! input), and so does a bit flip in `total_length`. It needs Rust 1.94.1 (workspace MSRV: 1.91)
+//! and pulls 25 crates (aws-smithy-types, http, time, base64-simd); it does decode V10 and catch
+//! the corrupted payload. This decoder needs only `crc32fast` and `bytes`, and checks the prelude
+//! CRC and the size bound as soon as 12 bytes are buffered.
 //!
 //! The decoder is strict: after the first error it keeps returning that error (no resync).
 
 use bytes::{Bytes, BytesMut};
 use thiserror::Error;
 
-/// Default bound on `total_length`, as in the peers (§6.2).
+/// Default bound on `total_length`, as in the peers (docs/kiro-protocol.md#eventstream-framing).
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 * 1024 * 1024;
 /// `total_length`, `headers_length`, prelude CRC.
 const PRELUDE_LEN: usize = 12;
@@ -30,7 +31,8 @@ pub const ERROR_CODE: &str = ":error-code";
 pub const ERROR_MESSAGE: &str = ":error-message";
 const JSON: &str = "application/json";
 
-/// A header value; the wire has ten type tags (§6.3), bool true and false being two of them.
+/// A header value; the wire has ten type tags (docs/kiro-protocol.md#eventstream-headers), bool
+/// true and false being two of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderValue {
     Bool(bool),
@@ -363,7 +365,7 @@ fn to_usize(value: u32) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
-/// CRC-32/ISO-HDLC (zlib), the variant of §6.2.
+/// CRC-32/ISO-HDLC (zlib), the variant of docs/kiro-protocol.md#eventstream-framing.
 fn crc32(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
 }

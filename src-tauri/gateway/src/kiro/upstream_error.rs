@@ -1,4 +1,5 @@
-//! Upstream failures and how they reach the client (protocol doc §9.2, §9.6).
+//! Upstream failures and how they reach the client (docs/kiro-protocol.md#error-catalogue,
+//! #error-mapping).
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ pub enum UpstreamError {
         status: u16,
         message: String,
         reason: Option<String>,
-        /// The exception the body's `__type` names (protocol doc §9.1).
+        /// The exception the body's `__type` names (docs/kiro-protocol.md#error-body).
         exception: Option<Exception>,
         /// Seconds to wait: the larger of the `Retry-After` header and the body's
         /// `retryAfterMilliseconds` (rounded up).
@@ -62,11 +63,13 @@ pub enum UpstreamError {
 const BEARER_INVALID: &str = "The bearer token included in the request is invalid";
 
 /// The exception of a Kiro error body's `__type` (`<namespace>#<ExceptionName>`, protocol doc
-/// §9.1), told apart by the name after `#`: the namespace follows the service addressed and
-/// means nothing here. Kept as a small enum so that [`UpstreamError`] stays small.
+/// docs/kiro-protocol.md#error-body), told apart by the name after `#`: the namespace follows the
+/// service addressed and means nothing here. Kept as a small enum so that [`UpstreamError`] stays
+/// small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exception {
-    /// The only exception Kiro answers with 402: an allowance is spent (§9.2).
+    /// The only exception Kiro answers with 402: an allowance is spent
+    /// (docs/kiro-protocol.md#error-catalogue).
     ServiceQuotaExceeded,
     Throttling,
     Validation,
@@ -99,10 +102,12 @@ impl Exception {
 /// The 400 `reason` of a replayed reasoning signature Kiro does not accept.
 pub const THINKING_SIGNATURE_INVALID: &str = "THINKING_SIGNATURE_INVALID";
 
-/// The 429 `reason` of the credit burn-rate limit (§9.6): a window of minutes to an hour.
+/// The 429 `reason` of the credit burn-rate limit (docs/kiro-protocol.md#error-mapping): a window
+/// of minutes to an hour.
 const CREDIT_RATE_EXCEEDED: &str = "CREDIT_CONSUMPTION_RATE_EXCEEDED";
 
-/// The `reason`s of one model being short of capacity (429 and 500, §9.6 "Model capacity").
+/// The `reason`s of one model being short of capacity (429 and 500,
+/// docs/kiro-protocol.md#error-mapping "Model capacity").
 const CAPACITY_REASONS: &[&str] = &[
     "INSUFFICIENT_MODEL_CAPACITY",
     "MODEL_TEMPORARILY_UNAVAILABLE",
@@ -124,8 +129,8 @@ pub struct ErrorContext {
     pub alternatives: Vec<String>,
 }
 
-/// Which allowance of the Kiro plan is spent (protocol doc §9.2, the 402 row and the
-/// allowance reasons of the 429 row).
+/// Which allowance of the Kiro plan is spent (docs/kiro-protocol.md#error-catalogue, the 402 row
+/// and the allowance reasons of the 429 row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuotaReason {
     /// `MONTHLY_REQUEST_COUNT`
@@ -234,9 +239,9 @@ impl UpstreamError {
         }
     }
 
-    /// The spent allowance, if this is one (never retryable, protocol doc §9.6). Decided on
-    /// the declared `reason` and `__type` first: an allowance `reason` on any status, then any
-    /// 402 or `ServiceQuotaExceededException`. Only a body without both falls back to
+    /// The spent allowance, if this is one (never retryable, docs/kiro-protocol.md#error-mapping).
+    /// Decided on the declared `reason` and `__type` first: an allowance `reason` on any status,
+    /// then any 402 or `ServiceQuotaExceededException`. Only a body without both falls back to
     /// allowance reasons quoted in its text.
     pub fn quota_reason(&self) -> Option<QuotaReason> {
         let UpstreamError::Status {
@@ -261,7 +266,7 @@ impl UpstreamError {
     }
 
     /// The credit burn-rate limit (429 `CREDIT_CONSUMPTION_RATE_EXCEEDED`): its window is
-    /// minutes to an hour, so it is never retried (protocol doc §9.6).
+    /// minutes to an hour, so it is never retried (docs/kiro-protocol.md#error-mapping).
     fn is_credit_rate_limited(&self) -> bool {
         matches!(self, UpstreamError::Status { reason: Some(r), .. } if r == CREDIT_RATE_EXCEEDED)
     }
@@ -388,7 +393,7 @@ impl UpstreamError {
         }
     }
 
-    /// The client-facing error, per the mapping of protocol doc §9.6.
+    /// The client-facing error, per the mapping of docs/kiro-protocol.md#error-mapping.
     pub fn to_api_error(&self) -> ApiError {
         self.to_api_error_with_reset(None)
     }

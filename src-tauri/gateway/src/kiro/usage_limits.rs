@@ -1,6 +1,6 @@
-//! The account's remaining Kiro credits (protocol doc §8.1, `GetUsageLimits`): a pure parser
-//! of the response, one fetch with the catalogue's client / credentials / headers, and a
-//! small cache that the tray reads synchronously and `/admin/status` reports.
+//! The account's remaining Kiro credits (docs/kiro-protocol.md#usage-limits, `GetUsageLimits`): a
+//! pure parser of the response, one fetch with the catalogue's client / credentials / headers, and
+//! a small cache that the tray reads synchronously and `/admin/status` reports.
 //!
 //! * [`parse_usage_limits`] follows KR's rule: the limit is the plan's limit plus an
 //!   **active** free trial plus every **active** bonus; their usage is added to the used
@@ -331,12 +331,12 @@ impl UsageLimits {
         }
     }
 
-    /// The management host's REST style, `GET /Get-Usage-Limits` (protocol doc §8.1 "Management
-    /// REST"). The doc lists three styles; this is the one on the host the gateway already
-    /// uses for the model list (the legacy `q` host was announced as shut down on
-    /// 2026-05-15), with the same headers as that call, and the fake serves it.
-    /// `origin=AI_EDITOR` like the model-list call and the IDE identity in our headers (PI
-    /// sends `KIRO_CLI` on this host; both are valid origins); `resourceType=CREDIT` because
+    /// The management host's REST style, `GET /Get-Usage-Limits`
+    /// (docs/kiro-protocol.md#usage-limits "Management REST"). The doc lists three styles; this is
+    /// the one on the host the gateway already uses for the model list (the legacy `q` host was
+    /// announced as shut down on 2026-05-15), with the same headers as that call, and the fake
+    /// serves it. `origin=AI_EDITOR` like the model-list call and the IDE identity in our headers
+    /// (PI sends `KIRO_CLI` on this host; both are valid origins); `resourceType=CREDIT` because
     /// current plans count credits; `isEmailRequired=false` because the e-mail is not needed.
     async fn request(&self, token: &AccessToken) -> Result<Option<UsageSummary>, UpstreamError> {
         let base = match &self.management_url {
@@ -402,7 +402,7 @@ mod tests {
 
     use super::*;
 
-    /// The example of protocol doc §8.1, verbatim.
+    /// The example of docs/kiro-protocol.md#usage-limits, verbatim.
     fn doc_example() -> Value {
         json!({
           "daysUntilReset": 9,

@@ -1,6 +1,6 @@
 //! Shared fixtures for the credentials integration tests: temp homes, token files, kiro-cli
 //! databases, and a loopback fake of the refresh / OIDC / management endpoints that behaves
-//! as protocol doc §3 and §10.1 describe.
+//! as docs/kiro-protocol.md#token-refresh and #fake-endpoints describe.
 #![allow(dead_code)]
 
 use std::collections::HashSet;
@@ -251,7 +251,8 @@ async fn oidc(
     }
 }
 
-/// External IdP (protocol doc §2.7): form-encoded OAuth, snake_case response.
+/// External IdP (docs/kiro-protocol.md#credentials-external-idp): form-encoded OAuth, snake_case
+/// response.
 async fn external_idp(
     State(state): State<Arc<Mutex<FakeState>>>,
     headers: HeaderMap,

@@ -7,7 +7,7 @@
 //! | `text`, `image` (base64), `tool_use`, `tool_result`, `thinking` | the matching [`Part`] |
 //! | `tool_result` whose `tool_use_id` no earlier assistant `tool_use` issued | 400 naming `messages[i].content[j].tool_use_id` (as Anthropic) |
 //! | `redacted_thinking` | dropped (it cannot be replayed as text) |
-//! | `thinking` from earlier turns | re-encoded upstream as `<thinking>…</thinking>` before the turn's text when thinking is on, dropped otherwise (protocol doc §5.9; done by `kiro_request`); signatures are not checked |
+//! | `thinking` from earlier turns | re-encoded upstream as `<thinking>…</thinking>` before the turn's text when thinking is on, dropped otherwise (docs/kiro-protocol.md#reasoning; done by `kiro_request`); signatures are not checked |
 //! | `document` with text source | text part titled with the document title |
 //! | `document` with PDF source, `image` with URL source, server tools | 400 naming the field |
 //! | `server_tool_use` / `web_search_tool_result` from earlier turns | text parts |
@@ -354,7 +354,8 @@ fn parse_tool_result(block: &At<'_>) -> Result<Part, ApiError> {
 }
 
 /// Text documents become text; PDFs cannot be sent through the Kiro API reliably (protocol
-/// doc §5.7: only one peer reports a working document block), so they are refused clearly.
+/// docs/kiro-protocol.md#images: only one peer reports a working document block), so they are
+/// refused clearly.
 fn parse_document(block: &At<'_>) -> Result<Part, ApiError> {
     let source = block.require("source")?;
     let title = block

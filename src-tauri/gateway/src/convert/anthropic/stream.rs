@@ -12,7 +12,7 @@
 //! * Exactly one block is open at a time; a block of another kind closes it. Indices count
 //!   from 0 in emission order.
 //! * Text: `text_delta`s as they arrive; identical consecutive chunks are never dropped
-//!   (protocol doc §6.7); empty text events open no block.
+//!   (docs/kiro-protocol.md#duplicate-text); empty text events open no block.
 //! * Thinking: native `reasoningContentEvent` text, or (with `reasoning_tags`) reasoning
 //!   tagged at the start of the text ([`ReasoningTagParser`]; a partial tag never reaches a
 //!   text block), becomes `thinking_delta`s. A thinking block is always closed with a
@@ -35,8 +35,8 @@
 //!   `MAX_TOKENS` → `max_tokens`; `MODEL_CONTEXT_WINDOW_EXCEEDED` or context usage ≥ 100 % →
 //!   `model_context_window_exceeded`; `CONTENT_FILTERED` → `refusal`; a tool call whose input
 //!   is not valid JSON (truncated upstream) → `max_tokens`; any tool call → `tool_use`; text
-//!   produced but no trailer event at all (truncated stream, §5.10) → `max_tokens`; otherwise
-//!   `end_turn`.
+//!   produced but no trailer event at all (truncated stream, docs/kiro-protocol.md#truncation) →
+//!   `max_tokens`; otherwise `end_turn`.
 //!
 //! **Usage** (`input_tokens`, `cache_creation_input_tokens`, `cache_read_input_tokens`,
 //! `output_tokens`):

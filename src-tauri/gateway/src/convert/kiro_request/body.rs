@@ -1,11 +1,13 @@
-//! Rendering the final turn list into the `generateAssistantResponse` JSON (§4.4, §11).
+//! Rendering the final turn list into the `generateAssistantResponse` JSON
+//! (docs/kiro-protocol.md#request-body, #worked-example).
 
 use serde_json::{json, Map, Value};
 
 use super::turns::{ToolResult, Turn};
 use super::KiroRequestOptions;
 
-/// Placeholder for empty content: a single space, never readable text (§5.3).
+/// Placeholder for empty content: a single space, never readable text
+/// (docs/kiro-protocol.md#empty-content).
 pub const EMPTY_CONTENT: &str = " ";
 /// Replacement for an empty tool result (JW).
 pub const EMPTY_RESULT: &str = "(empty result)";

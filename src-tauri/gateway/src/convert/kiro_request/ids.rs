@@ -1,6 +1,6 @@
-//! Tool-use ids (§5.5): Kiro accepts `[A-Za-z0-9_-]{1,64}`. The sanitiser is a pure
-//! function of the client's id, so a `tool_use` and its `tool_result` stay paired without
-//! any map.
+//! Tool-use ids (docs/kiro-protocol.md#tool-use-ids): Kiro accepts `[A-Za-z0-9_-]{1,64}`. The
+//! sanitiser is a pure function of the client's id, so a `tool_use` and its `tool_result` stay
+//! paired without any map.
 
 use sha2::{Digest, Sha256};
 

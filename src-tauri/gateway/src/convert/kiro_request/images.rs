@@ -1,6 +1,6 @@
-//! Images (§5.7): inline base64 only, `png`/`jpeg`/`gif`/`webp`, at most 10 per request and
-//! 10 MiB each (QCLI limits). Violations are refused, never silently dropped: the user would
-//! otherwise get an answer about a picture the model never saw.
+//! Images (docs/kiro-protocol.md#images): inline base64 only, `png`/`jpeg`/`gif`/`webp`, at most 10
+//! per request and 10 MiB each (QCLI limits). Violations are refused, never silently dropped: the
+//! user would otherwise get an answer about a picture the model never saw.
 
 use base64::Engine as _;
 use serde_json::{json, Value};

@@ -1,4 +1,5 @@
-//! Tool-result pairing (§5.6), on the final alternating turn list (user first, user last):
+//! Tool-result pairing (docs/kiro-protocol.md#tool-results), on the final alternating turn list
+//! (user first, user last):
 //!
 //! * a result must answer a tool use of the immediately preceding assistant turn, else it
 //!   becomes text in its user turn (JW);

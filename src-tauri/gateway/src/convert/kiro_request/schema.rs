@@ -1,5 +1,5 @@
-//! Tool input-schema sanitising (§5.4, Disputed). The default is the doc's recommendation:
-//! KR's root normalisation plus removal of `null`-valued keywords, every
+//! Tool input-schema sanitising (docs/kiro-protocol.md#tools, Disputed). The default is the doc's
+//! recommendation: KR's root normalisation plus removal of `null`-valued keywords, every
 //! `additionalProperties` and every empty `required`. The walk is schema-aware: keys inside
 //! `properties` / `$defs` / … are property names, never keywords, so a property called
 //! `required` or `additionalProperties` survives.

@@ -1,5 +1,6 @@
-//! Whole-request tests: the §11 golden bodies, one test per §5 rule at `build` level, and a
-//! property test with an independent checker of every §5 rule.
+//! Whole-request tests: the golden bodies of docs/kiro-protocol.md#worked-example, one test per
+//! rule of docs/kiro-protocol.md#conversion-rules at `build` level, and a property test with an
+//! independent checker of every rule of docs/kiro-protocol.md#conversion-rules.
 
 use std::collections::HashSet;
 
@@ -110,7 +111,7 @@ fn tool_names_sent(req: &KiroRequest) -> Vec<String> {
         .unwrap_or_default()
 }
 
-// ---------------------------------------------------------------- golden (§11)
+// --------------------------------------------------- golden (docs/kiro-protocol.md#worked-example)
 
 #[test]
 fn golden_turn1_matches_doc_11_1() {
@@ -672,7 +673,7 @@ fn check_schema(v: &Value, path: &str) -> Result<(), String> {
     }
 }
 
-/// Independent validator of the §5 rules on a finished body.
+/// Independent validator of the rules of docs/kiro-protocol.md#conversion-rules on a finished body.
 fn check_body(body: &Value) -> Result<(), String> {
     let st = &body["conversationState"];
     if st["chatTriggerType"] != "MANUAL" || st["agentTaskType"] != "vibe" {

@@ -1,6 +1,6 @@
-//! Emulated extended reasoning (§5.9, KR style): a tag prefix at the very start of the
-//! system text, skipped when the text already carries one; earlier reasoning re-encoded
-//! into the assistant content.
+//! Emulated extended reasoning (docs/kiro-protocol.md#reasoning, KR style): a tag prefix at the
+//! very start of the system text, skipped when the text already carries one; earlier reasoning
+//! re-encoded into the assistant content.
 
 use super::super::conversation::Thinking;
 

@@ -1,4 +1,5 @@
-//! `tool_choice` emulation. Kiro has no field for it (§4.5), so:
+//! `tool_choice` emulation. Kiro has no field for it (docs/kiro-protocol.md#generation-controls),
+//! so:
 //!
 //! | choice | what is sent |
 //! |---|---|
@@ -6,7 +7,7 @@
 //! | `Required` | tools declared + [`REQUIRED`] appended to the current message |
 //! | `Named(n)` | tools declared + "call the tool `n`" appended to the current message |
 //! | `None`, no tool traffic in the messages | tools not declared at all (the model cannot call them) |
-//! | `None`, history has tool calls/results | tools declared (history tools must be, §5.4) + [`NONE`] appended |
+//! | `None`, history has tool calls/results | tools declared (history tools must be, docs/kiro-protocol.md#tools) + [`NONE`] appended |
 //!
 //! `Required` without tools and `Named` with an undeclared tool are refused (rule
 //! `tool_choice`), as the OpenAI and Anthropic APIs do.

@@ -1,5 +1,5 @@
-//! Tool declarations (§5.4): names ≤ 64 bytes (deterministic shortening + reverse map),
-//! descriptions 1…10 000 characters (long ones moved into the system text), sanitised
+//! Tool declarations (docs/kiro-protocol.md#tools): names ≤ 64 bytes (deterministic shortening +
+//! reverse map), descriptions 1…10 000 characters (long ones moved into the system text), sanitised
 //! schemas, and placeholder declarations for tools that only appear in history.
 
 use std::collections::HashMap;

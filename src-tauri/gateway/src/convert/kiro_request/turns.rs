@@ -10,7 +10,7 @@ use super::{images, thinking, PreflightError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolUse {
-    /// Sanitised id (§5.5).
+    /// Sanitised id (docs/kiro-protocol.md#tool-use-ids).
     pub id: String,
     /// The client's tool name (shortened only when rendering).
     pub name: String,
@@ -20,7 +20,7 @@ pub struct ToolUse {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolResult {
-    /// Sanitised id (§5.5).
+    /// Sanitised id (docs/kiro-protocol.md#tool-use-ids).
     pub tool_use_id: String,
     pub text: String,
     pub is_error: bool,
@@ -29,7 +29,7 @@ pub struct ToolResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
     pub role: Role,
-    /// May be empty here; rendered as `" "` (§5.3).
+    /// May be empty here; rendered as `" "` (docs/kiro-protocol.md#empty-content).
     pub text: String,
     /// Rendered Kiro ImageBlocks (user turns only).
     pub images: Vec<Value>,
@@ -198,7 +198,7 @@ pub fn from_message(
 }
 
 /// Every tool call and tool result becomes text (used when the request declares no tools,
-/// §5.4 / JW `strip_all_tool_content`).
+/// docs/kiro-protocol.md#tools / JW `strip_all_tool_content`).
 pub fn downgrade_tool_traffic(turns: &mut [Turn]) {
     for turn in turns {
         for u in std::mem::take(&mut turn.tool_uses) {
@@ -219,7 +219,7 @@ pub fn downgrade_tool_traffic(turns: &mut [Turn]) {
 }
 
 /// Merge adjacent same-role turns: texts joined with `\n`, images / tool uses / tool
-/// results concatenated (§5.1, JW).
+/// results concatenated (docs/kiro-protocol.md#message-sequence, JW).
 pub fn merge_neighbours(turns: Vec<Turn>) -> Vec<Turn> {
     let mut out: Vec<Turn> = Vec::with_capacity(turns.len());
     for turn in turns {

@@ -56,7 +56,7 @@ use crate::error::ApiError;
 
 /// Most stop sequences OpenAI accepts.
 pub const MAX_STOP_SEQUENCES: usize = 4;
-/// Upper bound of any reasoning budget (protocol doc §5.9, JW's cap).
+/// Upper bound of any reasoning budget (docs/kiro-protocol.md#reasoning, JW's cap).
 pub const REASONING_BUDGET_CAP: u32 = 10_000;
 /// Budget base when the request has no `max_tokens`.
 pub const REASONING_DEFAULT_BASE: u32 = 10_000;
@@ -229,7 +229,7 @@ pub fn strip_code_fence(text: &str) -> &str {
 /// parsed from OpenAI input.
 pub type ReasoningEffort = Effort;
 
-/// Reasoning budget for an effort (protocol doc §5.9, JW's scheme):
+/// Reasoning budget for an effort (docs/kiro-protocol.md#reasoning, JW's scheme):
 ///
 /// | effort  | budget                                  |
 /// |---------|-----------------------------------------|

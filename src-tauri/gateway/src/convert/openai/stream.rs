@@ -4,7 +4,7 @@
 //! Rules:
 //! * The first chunk carries `delta.role = "assistant"` together with the first real delta.
 //! * Text deltas go out as they arrive; identical consecutive chunks are **never** dropped
-//!   (protocol doc §6.7); empty text events are skipped.
+//!   (docs/kiro-protocol.md#duplicate-text); empty text events are skipped.
 //! * Tool calls are streamed incrementally: an opening delta (`index`, `id`, `type`,
 //!   `function.name` mapped back through `tool_names`, `arguments: ""`), then one delta per
 //!   non-empty Kiro argument fragment. Ids are `call_` + the Kiro `toolUseId` without its
@@ -21,7 +21,8 @@
 //!   `MODEL_CONTEXT_WINDOW_EXCEEDED` → `length`; `CONTENT_FILTERED` → `content_filter`; a
 //!   tool call whose arguments are not valid JSON (truncated upstream) → `length`; any tool
 //!   call → `tool_calls`; context usage ≥ 100 % → `length`; text produced but no trailer
-//!   event at all (truncated stream, §5.10) → `length`; otherwise `stop`.
+//!   event at all (truncated stream, docs/kiro-protocol.md#truncation) → `length`; otherwise
+//!   `stop`.
 //! * An exception (other than `ContentLengthExceededException`) or error event makes
 //!   [`ChatOutput::on_event`] release held text, then return an `{"error":{…}}` chunk; the
 //!   machine is finished, [`ChatOutput::finish`] returns nothing, and the caller sends

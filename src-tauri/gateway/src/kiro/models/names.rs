@@ -1,5 +1,5 @@
-//! Client model name → Kiro upstream model id (protocol doc §7.4), the ids the Anthropic
-//! listing shows, and "did you mean" suggestions.
+//! Client model name → Kiro upstream model id (docs/kiro-protocol.md#model-names), the ids the
+//! Anthropic listing shows, and "did you mean" suggestions.
 //!
 //! Pipeline of [`resolve_model`]: trim → strip a trailing context-size marker (`[1m]`,
 //! `[200k]`; a 1M-or-more one sets [`ResolvedModel::long_context`]) and a `-thinking` suffix
@@ -24,7 +24,7 @@ pub struct ResolvedModel {
     pub long_context: bool,
 }
 
-/// Built-in aliases (ZJ `MODEL_ALIASES`, §7.4). Keys are lower case.
+/// Built-in aliases (ZJ `MODEL_ALIASES`, docs/kiro-protocol.md#model-names). Keys are lower case.
 const ALIASES: &[(&str, &str)] = &[
     ("auto-kiro", "auto"),
     ("kiro-o-4.8", "claude-opus-4.8"),
@@ -160,8 +160,8 @@ fn strip_context_marker(s: &str) -> Option<(&str, u64)> {
     Some((&s[..open], tokens))
 }
 
-/// JW's normaliser (§7.4) on a name without markers. Returns the dot-form id for the
-/// recognised Claude spellings, otherwise `name` unchanged.
+/// JW's normaliser (docs/kiro-protocol.md#model-names) on a name without markers. Returns the
+/// dot-form id for the recognised Claude spellings, otherwise `name` unchanged.
 pub fn normalize_model_name(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
     normalize_claude(&lower).unwrap_or_else(|| name.to_string())
@@ -242,7 +242,7 @@ fn normalize_claude(lower: &str) -> Option<String> {
 /// `context_window` tokens, on an account whose listed models' windows `window_of` gives.
 /// Claude Code and the Anthropic SDKs know Claude models by dash ids, and Claude Code
 /// assumes a 200k window behind a custom base URL unless the id ends in `[1m]` (protocol doc
-/// §7.5), so:
+/// docs/kiro-protocol.md#model-limits), so:
 ///
 /// * Claude dot-form ids take the dash form (`claude-sonnet-4.5` → `claude-sonnet-4-5`,
 ///   `claude-opus-5` stays), but only when that form resolves back to the same Kiro id;
