@@ -338,7 +338,7 @@ async fn upstream_faults_map_to_anthropic_types() {
     .await;
 
     // High load: 503 overloaded_error.
-    gw.fake.push_script(Script::server_error());
+    gw.fake.push_script(Script::overloaded());
     let (status, body) = gw.message_json(&ok_request()).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(error_type(&body), "overloaded_error");

@@ -122,8 +122,12 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
     add(usage(
         &ok_json(&gw, "/v1/messages", &message("throttled once", false)).await["usage"],
     ));
-    // A transient 500, retried, then answered (Responses API).
-    gw.fake.push_script(Script::server_error());
+    // A transient 503, retried, then answered (Responses API). (A 500 "high load" would
+    // count as `capacity`.)
+    gw.fake.push_script(Script::http_error(
+        503,
+        r#"{"__type":"com.amazon.aws.codewhisperer#ServiceUnavailableException","message":"Service Unavailable"}"#,
+    ));
     let body = json!({"model": MODEL, "input": "after a 500"});
     add(usage(&ok_json(&gw, "/v1/responses", &body).await["usage"]));
     // The bearer token rejected once: one refresh, one retry, a 200.
@@ -192,6 +196,7 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
     let retries = series(&m, "kiro_gateway_upstream_retries_total", &["cause"]);
     let expected: BTreeMap<_, _> = [
         ("bearer_rejected", 1.0),
+        ("capacity", 0.0),
         ("first_token_timeout", 0.0),
         ("headers_timeout", 0.0),
         ("throttled", 1.0),

@@ -533,7 +533,7 @@ async fn every_gateway_error_parses_as_an_openai_error() {
         ),
         (
             "500 high load",
-            Script::server_error,
+            Script::overloaded,
             503,
             "server_error",
             None,

@@ -149,11 +149,32 @@ async fn server_errors_are_retried_up_to_three_attempts() {
         6,
         "three more attempts, then the error"
     );
-    assert_eq!(
-        err.to_api_error().status().as_u16(),
-        503,
-        "high load is reported as overloaded"
-    );
+    assert_eq!(err.to_api_error().status().as_u16(), 502);
+}
+
+#[tokio::test]
+async fn a_model_short_of_capacity_is_tried_twice_at_most() {
+    let s = setup(|_| {}).await;
+    for overloaded in [
+        Script::overloaded(),
+        Script::http_error(
+            429,
+            r#"{"__type":"com.amazon.aws.codewhisperer#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"INSUFFICIENT_MODEL_CAPACITY"}"#,
+        ),
+    ] {
+        let before = s.fake.chat_calls();
+        for _ in 0..3 {
+            s.fake.push_script(overloaded.clone());
+        }
+        let err = collect_text(&s.client).await.unwrap_err();
+        assert_eq!(s.fake.chat_calls(), before + 2, "one retry, then the error");
+        assert_eq!(
+            err.to_api_error().status().as_u16(),
+            503,
+            "reported as overloaded: {err:?}"
+        );
+        s.fake.clear_scripts();
+    }
 }
 
 #[tokio::test]

@@ -447,6 +447,11 @@ impl FakeKiro {
         self.shared.lock().scripts.push_back(script);
     }
 
+    /// Drop the scripts no call has taken.
+    pub fn clear_scripts(&self) {
+        self.shared.lock().scripts.clear();
+    }
+
     /// Answer chat calls that find no queued script with `responder(kiro_request_body)`
     /// (when it returns `None`, the default echo reply). Real clients make side requests
     /// (titles, summaries) in no fixed order; a responder looks at each request instead.

@@ -364,8 +364,16 @@ impl Script {
         })
     }
 
-    /// 500 "high load" (docs/kiro-protocol.md#error-catalogue).
+    /// A plain 500 (`InternalServerException`), worth another attempt.
     pub fn server_error() -> Script {
+        Script::http_error(
+            500,
+            r#"{"__type":"com.amazon.aws.codewhisperer#InternalServerException","message":"Internal server error."}"#,
+        )
+    }
+
+    /// 500 "high load": the model is short of capacity (docs/kiro-protocol.md#error-catalogue).
+    pub fn overloaded() -> Script {
         Script::http_error(
             500,
             r#"{"message":"Encountered unexpectedly high load when processing the request, please try again.","reason":"MODEL_TEMPORARILY_UNAVAILABLE"}"#,

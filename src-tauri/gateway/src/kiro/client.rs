@@ -170,6 +170,7 @@ impl KiroClient {
         let mut throttled = 0u32;
         let mut resends = 0u32;
         let mut empty_resent = false;
+        let mut capacity_retried = false;
         loop {
             if let Some(hold) = self.cooldown.active(Instant::now()) {
                 return Err(UpstreamError::Held(hold));
@@ -194,6 +195,28 @@ impl KiroClient {
                 tracing::info!("Kiro rejected the access token; refreshing once");
                 self.credentials.on_rejected(&token).await?;
                 self.retries.record(RetryCause::BearerRejected);
+                continue;
+            }
+            // A model short of capacity stays short for minutes; another model helps more
+            // than retries, so one more attempt at most, whatever the status (429 or 500).
+            if err.is_capacity_shortage() {
+                let wait = match err.retry_after() {
+                    Some(seconds) => Duration::from_secs(seconds),
+                    None => self.settings.backoff_base * 4,
+                };
+                if capacity_retried
+                    || self.settings.max_attempts < 2
+                    || wait > self.settings.max_retry_wait
+                {
+                    return Err(err);
+                }
+                capacity_retried = true;
+                self.retries.record(RetryCause::Capacity);
+                tracing::warn!(
+                    wait_ms = wait.as_millis() as u64,
+                    "Kiro has no capacity for the model; trying once more"
+                );
+                tokio::time::sleep(wait).await;
                 continue;
             }
             if err.is_throttled() && throttled < self.settings.max_429_retries {

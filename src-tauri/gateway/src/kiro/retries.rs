@@ -10,6 +10,8 @@ use super::UpstreamError;
 pub enum RetryCause {
     /// A 429 that passes (request-rate throttling), waited out.
     Throttled,
+    /// The model was short of capacity (retried once at most).
+    Capacity,
     /// A 5xx or a network / connect failure.
     Transient,
     /// No response headers within `KIRO_HEADERS_TIMEOUT`.
@@ -21,8 +23,9 @@ pub enum RetryCause {
 }
 
 impl RetryCause {
-    pub const ALL: [RetryCause; 5] = [
+    pub const ALL: [RetryCause; 6] = [
         RetryCause::Throttled,
+        RetryCause::Capacity,
         RetryCause::Transient,
         RetryCause::HeadersTimeout,
         RetryCause::FirstTokenTimeout,
@@ -33,6 +36,7 @@ impl RetryCause {
     pub fn label(self) -> &'static str {
         match self {
             RetryCause::Throttled => "throttled",
+            RetryCause::Capacity => "capacity",
             RetryCause::Transient => "transient",
             RetryCause::HeadersTimeout => "headers_timeout",
             RetryCause::FirstTokenTimeout => "first_token_timeout",
@@ -51,7 +55,7 @@ impl RetryCause {
 
 /// Retries so far, one counter per [`RetryCause`]; shared by every clone of the client.
 #[derive(Debug, Default)]
-pub struct RetryCounts([AtomicU64; 5]);
+pub struct RetryCounts([AtomicU64; 6]);
 
 impl RetryCounts {
     pub fn record(&self, cause: RetryCause) {
@@ -81,6 +85,7 @@ mod tests {
             got,
             [
                 ("throttled", 2),
+                ("capacity", 0),
                 ("transient", 0),
                 ("headers_timeout", 0),
                 ("first_token_timeout", 0),
