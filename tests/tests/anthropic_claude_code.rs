@@ -219,6 +219,16 @@ async fn claude_code_session_with_a_three_turn_tool_loop() {
         "tool-result image sent"
     );
     assert_eq!(
+        results[1]["content"][0]["text"], "src/ (12 files)\n\n[See images data supplied: image 1]",
+        "the result names the image it lost to the message"
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| !r.to_string().contains("\"image\"") && !r.to_string().contains(PNG)),
+        "no image left inside toolResults (Kiro drops those silently)"
+    );
+    assert_eq!(
         chat.conversation_state().unwrap()["conversationId"],
         SESSION
     );

@@ -7,12 +7,14 @@
 //! 1. `tool_choice` checked ([`tool_choice`]); client tools declared ([`tools`]: names
 //!    shortened, descriptions fixed, schemas sanitised by [`schema`]).
 //! 2. Each client message → one turn ([`turns::from_message`]): tool-use ids sanitised
-//!    ([`ids`]), images validated ([`images`]), tool-result images moved to the message,
+//!    ([`ids`]), images validated ([`images`]),
 //!    earlier reasoning re-encoded ([`thinking`]).
 //! 3. No tools declared upstream → all tool traffic becomes text.
 //! 4. Same-role neighbours merged, sequence made user-first/user-last ([`turns`]).
-//! 5. Pairing repaired on the final sequence ([`pairing`]); history tool names mapped to the
-//!    declared (possibly shortened) names, placeholder tools declared for the rest.
+//! 5. Pairing repaired on the final sequence ([`pairing`]); tool-result images placed in the
+//!    message's `images` in tool-call order, each result naming its own ([`result_images`]);
+//!    history tool names mapped to the declared (possibly shortened) names, placeholder tools
+//!    declared for the rest.
 //! 6. System text (system prompt + long tool docs, thinking prefix in front) folded into the
 //!    first user turn; `tool_choice` instruction appended to the current message.
 //! 7. Rendered ([`body`]) and size-checked.
@@ -78,6 +80,7 @@ pub mod ids;
 pub mod images;
 pub mod native_reasoning;
 pub mod pairing;
+mod result_images;
 pub mod schema;
 pub mod thinking;
 pub mod tool_choice;
@@ -186,6 +189,7 @@ pub fn build_with_policy(
     let mut turn_list = turns::merge_neighbours(turn_list);
     turns::fix_sequence(&mut turn_list);
     pairing::repair_pairing(&mut turn_list);
+    result_images::place(&mut turn_list);
     for turn in &mut turn_list {
         for tool_use in &mut turn.tool_uses {
             tool_use.name = toolset.name_for_history(&tool_use.name);

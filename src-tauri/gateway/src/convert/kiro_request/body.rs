@@ -123,6 +123,7 @@ mod tests {
             tool_use_id: "a".into(),
             text: "".into(),
             is_error: true,
+            images: vec![],
         });
         let v = user_message(&t, "m", &[]);
         assert_eq!(v["userInputMessage"]["content"], " ");

@@ -45,6 +45,7 @@ pub fn repair_pairing(turns: &mut [Turn]) {
                 &tool_result_as_text(&r.tool_use_id, &r.text),
                 "\n",
             );
+            turn.images.extend(r.images);
         }
     }
     for i in 0..turns.len() {
@@ -77,6 +78,7 @@ mod tests {
                 tool_use_id: id.to_string(),
                 text: format!("r-{id}"),
                 is_error: false,
+                images: vec![],
             })
             .collect();
         t

@@ -573,6 +573,11 @@ fn images_placed_and_limited() {
         current(&req)["userInputMessageContext"]["toolResults"][0]["status"],
         "error"
     );
+    assert_eq!(
+        current(&req)["userInputMessageContext"]["toolResults"][0]["content"][0]["text"],
+        "see image\n\n[See images data supplied: image 1]",
+        "the result says where its image went"
+    );
 
     let many = Conversation {
         messages: vec![

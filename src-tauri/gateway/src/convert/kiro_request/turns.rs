@@ -24,6 +24,9 @@ pub struct ToolResult {
     pub tool_use_id: String,
     pub text: String,
     pub is_error: bool,
+    /// Rendered ImageBlocks of the result; [`super::result_images::place`] moves them to
+    /// the message's `images` (Kiro drops images inside `toolResults`).
+    pub images: Vec<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -166,14 +169,17 @@ pub fn from_message(
             } => {
                 let id = sanitize_tool_use_id(tool_use_id);
                 if is_user {
-                    for image in result_images {
-                        add_image(&mut turn, image)?;
-                    }
-                    turn.tool_results.push(ToolResult {
+                    let mut result = ToolResult {
                         tool_use_id: id,
                         text: content.clone(),
                         is_error: *is_error,
-                    });
+                        images: Vec::new(),
+                    };
+                    for image in result_images {
+                        add_image(&mut turn, image)?;
+                        result.images.extend(turn.images.pop());
+                    }
+                    turn.tool_results.push(result);
                 } else {
                     push_text(&mut turn.text, &tool_result_as_text(&id, content), "\n");
                 }
@@ -214,6 +220,7 @@ pub fn downgrade_tool_traffic(turns: &mut [Turn]) {
                 &tool_result_as_text(&r.tool_use_id, &r.text),
                 "\n",
             );
+            turn.images.extend(r.images);
         }
     }
 }
@@ -280,6 +287,7 @@ mod tests {
             tool_use_id: "x".into(),
             text: "r".into(),
             is_error: false,
+            images: vec![],
         });
         let b = text_turn(Role::User, "two");
         let c = text_turn(Role::User, "");
