@@ -164,3 +164,132 @@ async fn signed_reasoning_is_replayed_and_a_refused_signature_is_stripped_and_re
         bodies[0].1["additionalModelRequestFields"]
     );
 }
+
+const THOUGHT: &str = "Let me think about this.";
+
+/// The `data:` objects of an SSE body, without `[DONE]`.
+fn sse_data(text: &str) -> Vec<Value> {
+    text.split("\n\n")
+        .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
+        .filter(|data| *data != "[DONE]")
+        .map(|data| serde_json::from_str(data).expect("data is JSON"))
+        .collect()
+}
+
+async fn answer(gw: &Gw, path: &str, body: &Value) -> (u16, String) {
+    let response = gw.post(path, body).await;
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The assistant message a Chat Completions client keeps: the non-streamed `message`, or
+/// the streamed deltas put together the way OpenAI-compatible SDKs do.
+fn chat_assistant(stream: bool, text: &str) -> Value {
+    if !stream {
+        let body: Value = serde_json::from_str(text).unwrap();
+        return body["choices"][0]["message"].clone();
+    }
+    let (mut content, mut reasoning, mut details) = (String::new(), String::new(), Vec::new());
+    for chunk in sse_data(text) {
+        let delta = &chunk["choices"][0]["delta"];
+        content.push_str(delta["content"].as_str().unwrap_or_default());
+        reasoning.push_str(delta["reasoning_content"].as_str().unwrap_or_default());
+        details.extend(
+            delta["reasoning_details"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    json!({"role": "assistant", "content": content, "reasoning_content": reasoning,
+           "reasoning_details": details})
+}
+
+/// The `output` items of a Responses answer, streamed (from `response.completed`) or not.
+fn responses_output(stream: bool, text: &str) -> Vec<Value> {
+    let response = if stream {
+        sse_data(text)
+            .into_iter()
+            .find(|e| e["type"] == "response.completed")
+            .expect("response.completed")["response"]
+            .clone()
+    } else {
+        serde_json::from_str(text).unwrap()
+    };
+    response["output"].as_array().unwrap().clone()
+}
+
+/// The reasoning the fake received on the second turn (history: user, assistant, …).
+fn replayed(gw: &Gw) -> Value {
+    let bodies = chat_bodies(gw);
+    assert_eq!(
+        bodies.len(),
+        1,
+        "accepted at once, no strip-and-resend: {bodies:?}"
+    );
+    assert_eq!(bodies[0].0, 200, "{}", bodies[0].1);
+    bodies[0].1["conversationState"]["history"][1]["assistantResponseMessage"]["reasoningContent"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_completions_and_responses_clients_carry_signed_reasoning_to_the_next_turn() {
+    let gw = start().await;
+    let signed = json!({"reasoningText": {"text": THOUGHT, "signature": sign(THOUGHT)}});
+    let question = json!({"role": "user", "content": "What is 6 times 7?"});
+    let follow_up = json!({"role": "user", "content": "And times 2?"});
+
+    for stream in [false, true] {
+        let first = json!({"model": NATIVE, "stream": stream, "reasoning_effort": "high",
+                           "messages": [question]});
+        let (status, text) = answer(&gw, "/v1/chat/completions", &first).await;
+        assert_eq!(status, 200, "{text}");
+        let assistant = chat_assistant(stream, &text);
+        assert_eq!(assistant["reasoning_content"], THOUGHT, "stream {stream}");
+        assert_eq!(
+            assistant["reasoning_details"],
+            json!([{"type": "reasoning.text", "text": THOUGHT, "signature": sign(THOUGHT),
+                    "format": "kiro", "index": 0}]),
+            "stream {stream}"
+        );
+
+        gw.fake.clear_requests();
+        let second = json!({"model": NATIVE, "reasoning_effort": "high",
+                            "messages": [question, assistant, follow_up]});
+        let (status, text) = answer(&gw, "/v1/chat/completions", &second).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(replayed(&gw), signed, "chat, stream {stream}");
+        gw.fake.clear_requests();
+    }
+
+    for stream in [false, true] {
+        let first = json!({"model": NATIVE, "stream": stream, "store": false,
+                           "reasoning": {"effort": "high"}, "input": [question]});
+        let (status, text) = answer(&gw, "/v1/responses", &first).await;
+        assert_eq!(status, 200, "{text}");
+        let output = responses_output(stream, &text);
+        let reasoning = output
+            .iter()
+            .find(|item| item["type"] == "reasoning")
+            .unwrap_or_else(|| panic!("a reasoning item: {output:?}"));
+        assert_eq!(reasoning["summary"][0]["text"], THOUGHT);
+        let sealed = reasoning["encrypted_content"].as_str().unwrap_or_default();
+        assert!(sealed.starts_with("kiro1."), "{reasoning}");
+        assert!(
+            !sealed.contains(THOUGHT),
+            "the client keeps it opaque: {sealed}"
+        );
+
+        // What Codex sends next: the earlier input, the output items as they came, the new
+        // message.
+        gw.fake.clear_requests();
+        let mut input = vec![question.clone()];
+        input.extend(output.iter().cloned());
+        input.push(follow_up.clone());
+        let second = json!({"model": NATIVE, "store": false, "reasoning": {"effort": "high"},
+                            "input": input});
+        let (status, text) = answer(&gw, "/v1/responses", &second).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(replayed(&gw), signed, "responses, stream {stream}");
+        gw.fake.clear_requests();
+    }
+}

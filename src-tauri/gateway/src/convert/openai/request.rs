@@ -95,6 +95,9 @@ pub enum ChatMessage {
         text: Option<String>,
         /// `reasoning_content` echoed back by some clients.
         reasoning: Option<String>,
+        /// Signed reasoning `(text, signature)` from `reasoning_details` (the gateway's own
+        /// or OpenRouter-style), replayed to Kiro; unsigned reasoning cannot be.
+        signed_reasoning: Vec<(String, String)>,
         tool_calls: Vec<AssistantToolCall>,
     },
     /// `tool`, or a legacy `function` message resolved to its call id.
@@ -714,6 +717,8 @@ fn parse_messages(messages: &At<'_>) -> Result<Vec<ChatMessage>, ApiError> {
                     .opt_str("reasoning_content")?
                     .filter(|s| !s.is_empty())
                     .map(str::to_string);
+                let signed_reasoning =
+                    signed_reasoning(m.value.get("reasoning_details"), reasoning.as_deref());
                 let mut tool_calls = Vec::new();
                 if let Some(calls) = m.get("tool_calls") {
                     for call in calls.items()? {
@@ -736,6 +741,7 @@ fn parse_messages(messages: &At<'_>) -> Result<Vec<ChatMessage>, ApiError> {
                 ChatMessage::Assistant {
                     text,
                     reasoning,
+                    signed_reasoning,
                     tool_calls,
                 }
             }
@@ -865,14 +871,23 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
             ChatMessage::Assistant {
                 text,
                 reasoning,
+                signed_reasoning,
                 tool_calls,
             } => {
                 started = true;
                 let mut parts = Vec::new();
-                if let Some(r) = reasoning {
+                if signed_reasoning.is_empty() {
+                    if let Some(r) = reasoning {
+                        parts.push(Part::Thinking {
+                            text: r.clone(),
+                            signature: None,
+                        });
+                    }
+                }
+                for (text, signature) in signed_reasoning {
                     parts.push(Part::Thinking {
-                        text: r.clone(),
-                        signature: None,
+                        text: text.clone(),
+                        signature: Some(signature.clone()),
                     });
                 }
                 if let Some(t) = text.as_ref().filter(|t| !t.is_empty()) {
@@ -955,4 +970,26 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
         stop_sequences: req.stop.clone(),
         session_id: None,
     })
+}
+
+/// The signed `reasoning.text` items of an assistant message's `reasoning_details`; an item
+/// without text takes the message's `reasoning_content`. Other items (another provider's
+/// encrypted reasoning, summaries) and malformed lists are ignored, not refused: they only
+/// ever help a later turn.
+fn signed_reasoning(details: Option<&Value>, reasoning: Option<&str>) -> Vec<(String, String)> {
+    let Some(items) = details.and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|item| item["type"] == "reasoning.text")
+        .filter_map(|item| {
+            let signature = item["signature"].as_str().filter(|s| !s.is_empty())?;
+            let text = match item["text"].as_str().filter(|t| !t.is_empty()) {
+                Some(text) => text,
+                None => reasoning?,
+            };
+            Some((text.to_owned(), signature.to_owned()))
+        })
+        .collect()
 }

@@ -1008,3 +1008,41 @@ fn check_answer_against_response_format() {
     assert!(schema.check_answer("3").is_err());
     assert_eq!(strip_code_fence("```\n[1]\n```"), "[1]");
 }
+
+#[test]
+fn signed_reasoning_details_go_back_as_signed_thinking() {
+    use crate::convert::conversation::Part;
+    let v = json!({"model": "m", "messages": [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "a", "reasoning_content": "all of it",
+         "reasoning_details": [
+            {"type": "reasoning.text", "text": "", "signature": "s1", "format": "kiro", "index": 0},
+            {"type": "reasoning.summary", "summary": "ignored"},
+            {"type": "reasoning.encrypted", "data": "other provider"},
+            {"type": "reasoning.text", "text": "unsigned"},
+            {"type": "reasoning.text", "text": "own text", "signature": "s2"},
+         ]},
+        {"role": "assistant", "content": "b", "reasoning_content": "no signature"},
+        {"role": "assistant", "content": "c", "reasoning_details": "not a list"},
+        {"role": "user", "content": "next"},
+    ]});
+    let conv = to_conversation(&parse(v).unwrap(), false).unwrap();
+    let thinking: Vec<(String, Option<String>)> = conv
+        .messages
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter_map(|p| match p {
+            Part::Thinking { text, signature } => Some((text.clone(), signature.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        thinking,
+        [
+            // An item without text takes the message's reasoning_content.
+            ("all of it".to_owned(), Some("s1".to_owned())),
+            ("own text".to_owned(), Some("s2".to_owned())),
+            ("no signature".to_owned(), None),
+        ]
+    );
+}

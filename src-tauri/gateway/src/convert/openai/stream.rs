@@ -11,6 +11,12 @@
 //!   `tooluse_` prefix (ids already starting with `call_` are kept).
 //! * Native reasoning and (with `reasoning_tags`) tagged reasoning at the start of the text
 //!   ([`crate::convert::reasoning_tags`]) become `delta.reasoning_content`.
+//! * Signed native reasoning, which Kiro must get back on a later turn, also goes out the
+//!   way OpenRouter sends it: once a stretch of reasoning ends (text, a tool call or the end
+//!   follows), one `delta.reasoning_details` item `{"type": "reasoning.text", "text",
+//!   "signature", "format": "kiro", "index"}` with the stretch's text and the last signature
+//!   Kiro sent for it; the non-streaming message lists them all. Clients hand the assistant
+//!   message back with it and the request side replays it ([`super::request`]).
 //! * `stop` sequences are enforced on content across chunk boundaries
 //!   ([`crate::convert::stop`]); `max_tokens` on content + reasoning with the same estimate as
 //!   `usage` ([`crate::convert::usage`]). Tool-call arguments count towards usage but are
@@ -52,6 +58,9 @@ use crate::kiro::events::KiroEvent;
 /// The exception Kiro sends when the output hit its length limit (finishes normally).
 pub const CONTENT_LENGTH_EXCEEDED: &str = "ContentLengthExceededException";
 
+/// `format` of the `reasoning_details` items the gateway writes.
+pub const REASONING_FORMAT: &str = "kiro";
+
 /// Per-response settings.
 #[derive(Debug, Clone, Default)]
 pub struct ChatOutputOptions {
@@ -84,6 +93,12 @@ pub struct ChatOutput {
     role_sent: bool,
     content: String,
     reasoning: String,
+    /// Reasoning text since the last `reasoning_details` item.
+    stretch: String,
+    /// The signature of that stretch, once Kiro sent one.
+    signature: Option<String>,
+    /// The `reasoning_details` items so far, for the non-streaming message.
+    details: Vec<Value>,
     trailer: Trailer,
     error: Option<ApiError>,
     finish_reason: Option<&'static str>,
@@ -138,6 +153,9 @@ impl ChatOutput {
             role_sent: false,
             content: String::new(),
             reasoning: String::new(),
+            stretch: String::new(),
+            signature: None,
+            details: Vec::new(),
             trailer: Trailer::default(),
             error: None,
             finish_reason: None,
@@ -186,10 +204,17 @@ impl ChatOutput {
                     self.tool_updates(updates, &mut out);
                 }
             }
-            KiroEvent::Reasoning { text, .. } => {
+            KiroEvent::Reasoning {
+                text, signature, ..
+            } => {
                 if let Some(text) = text.filter(|t| !t.is_empty()) {
                     let pieces = self.shaper.reasoning(&text);
                     self.emit(pieces, &mut out);
+                }
+                if let Some(signature) = signature.filter(|s| !s.is_empty()) {
+                    if self.shaper.ended().is_none() {
+                        self.signature = Some(signature);
+                    }
                 }
             }
             KiroEvent::Exception {
@@ -237,6 +262,7 @@ impl ChatOutput {
         }
         let updates = self.tools.finish(self.trailer.seen);
         self.tool_updates(updates, &mut out);
+        self.end_stretch(&mut out);
         if !self.role_sent {
             out.push(self.chunk(json!({"content": ""}), None));
         }
@@ -276,6 +302,9 @@ impl ChatOutput {
         message.insert("refusal".into(), Value::Null);
         if !self.reasoning.is_empty() {
             message.insert("reasoning_content".into(), json!(self.reasoning));
+        }
+        if !self.details.is_empty() {
+            message.insert("reasoning_details".into(), json!(self.details));
         }
         if !calls.is_empty() {
             let list: Vec<Value> = calls
@@ -419,16 +448,36 @@ impl ChatOutput {
         for piece in pieces {
             let delta = match piece {
                 Piece::Content(part) => {
+                    self.end_stretch(out);
                     self.content.push_str(&part);
                     json!({"content": part})
                 }
                 Piece::Reasoning(part) => {
                     self.reasoning.push_str(&part);
+                    self.stretch.push_str(&part);
                     json!({"reasoning_content": part})
                 }
             };
             out.push(self.chunk(delta, None));
         }
+    }
+
+    /// A stretch of reasoning ended: with a signature from Kiro, it goes out as a
+    /// `reasoning_details` item.
+    fn end_stretch(&mut self, out: &mut Vec<Value>) {
+        let text = std::mem::take(&mut self.stretch);
+        let Some(signature) = self.signature.take() else {
+            return;
+        };
+        let item = json!({
+            "type": "reasoning.text",
+            "text": text,
+            "signature": signature,
+            "format": REASONING_FORMAT,
+            "index": self.details.len(),
+        });
+        self.details.push(item.clone());
+        out.push(self.chunk(json!({"reasoning_details": [item]}), None));
     }
 
     fn tool_updates(&mut self, updates: Vec<ToolCallUpdate>, out: &mut Vec<Value>) {
@@ -439,6 +488,7 @@ impl ChatOutput {
                     upstream_id,
                     name,
                 } => {
+                    self.end_stretch(out);
                     self.shaper.add_unlimited(&name);
                     let delta = json!({"tool_calls": [{
                         "index": index,

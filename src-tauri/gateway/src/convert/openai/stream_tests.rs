@@ -278,6 +278,9 @@ fn native_reasoning_becomes_reasoning_content() {
         text("Answer"),
         metering(),
     ];
+    // Kiro's signature goes out once the reasoning ends, with the whole stretch's text.
+    let signed = json!({"type": "reasoning.text", "text": "Let me think more",
+                        "signature": "sig", "format": "kiro", "index": 0});
     assert_eq!(
         stream(opts(), &events),
         vec![
@@ -286,6 +289,7 @@ fn native_reasoning_becomes_reasoning_content() {
                 None
             ),
             chunk(json!({"reasoning_content": " more"}), None),
+            chunk(json!({"reasoning_details": [signed.clone()]}), None),
             chunk(json!({"content": "Answer"}), None),
             chunk(json!({}), Some("stop")),
         ]
@@ -296,7 +300,8 @@ fn native_reasoning_becomes_reasoning_content() {
         done,
         completion_of(
             json!({"role": "assistant", "content": "Answer", "refusal": null,
-                "reasoning_content": "Let me think more"}),
+                "reasoning_content": "Let me think more",
+                "reasoning_details": [signed]}),
             "stop",
             metered(
                 json!({"prompt_tokens": 42, "completion_tokens": 6, "total_tokens": 48,
@@ -728,4 +733,53 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&whole.1, &split.1);
         proptest::prop_assert_eq!(&whole.2, &split.2);
     }
+}
+
+#[test]
+fn a_signature_before_a_tool_call_or_the_end_still_goes_out() {
+    let reasoning = |text: &str, signature: Option<&str>| KiroEvent::Reasoning {
+        text: Some(text.into()),
+        signature: signature.map(str::to_owned),
+        redacted_content: None,
+    };
+    let signed = |text: &str, sig: &str, index: usize| {
+        json!({"type": "reasoning.text", "text": text, "signature": sig,
+               "format": "kiro", "index": index})
+    };
+    // Reasoning, a tool call, reasoning again, the end: two stretches, two items.
+    let events = [
+        reasoning("first", Some("s1")),
+        tool("tooluse_1", "a", Some("{}"), true),
+        reasoning("second", Some("s2")),
+        metering(),
+    ];
+    let chunks = stream(opts(), &events);
+    let details: Vec<&Value> = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["reasoning_details"].get(0))
+        .collect();
+    assert_eq!(
+        details,
+        [&signed("first", "s1", 0), &signed("second", "s2", 1)]
+    );
+    let detail_at = chunks
+        .iter()
+        .position(|c| c["choices"][0]["delta"].get("reasoning_details").is_some())
+        .unwrap();
+    let call_at = chunks
+        .iter()
+        .position(|c| c["choices"][0]["delta"].get("tool_calls").is_some())
+        .unwrap();
+    assert!(detail_at < call_at, "the stretch ends before the call");
+    let done = completion(opts(), &events).unwrap();
+    assert_eq!(
+        done["choices"][0]["message"]["reasoning_details"],
+        json!([signed("first", "s1", 0), signed("second", "s2", 1)])
+    );
+
+    // Unsigned reasoning has nothing to replay: no item.
+    let chunks = stream(opts(), &[reasoning("plain", None), text("x"), metering()]);
+    assert!(chunks
+        .iter()
+        .all(|c| c["choices"][0]["delta"].get("reasoning_details").is_none()));
 }

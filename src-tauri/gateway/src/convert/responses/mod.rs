@@ -4,9 +4,11 @@
 //!   [`crate::convert::openai::to_conversation`]) [`crate::convert::Conversation`].
 //! * [`stream`]: Kiro events → Responses events / `response` object ([`ResponsesOutput`]),
 //!   on top of the chat path's [`crate::convert::openai::ChatOutput`].
+//! * [`sealed`]: the `encrypted_content` that carries signed reasoning to the next turn.
 //! * [`tools`]: function, namespace and custom tool declarations ⇄ flat Kiro tools.
 
 pub mod request;
+pub mod sealed;
 pub mod stream;
 pub mod tools;
 

@@ -10,7 +10,9 @@
 //!   `refusal` / `input_image` parts or a plain string; `function_call`
 //!   (`call_id`, `name`, string `arguments`); `function_call_output` (`call_id`, `output` as a
 //!   string or a list of `input_text` / `input_image` parts); `reasoning` (its summary text
-//!   is replayed as the assistant's earlier reasoning; `encrypted_content` is ignored);
+//!   is replayed as the assistant's earlier reasoning; an `encrypted_content` the gateway
+//!   wrote ([`super::sealed`]) brings back the signed reasoning Kiro needs, any other is
+//!   ignored);
 //!   `custom_tool_call` (`call_id`, `name`, raw `input`) and `custom_tool_call_output`;
 //!   `additional_tools` (tool declarations, see **tools**);
 //!   `item_reference` is refused (nothing to resolve it against). Unknown item types → 400.
@@ -50,6 +52,7 @@ use crate::convert::openai::{
     to_conversation, AssistantToolCall, ChatMessage, ChatRequest, ReasoningEffort, ResponseFormat,
     UserPart,
 };
+use crate::convert::responses::sealed::Sealed;
 use crate::convert::responses::tools::{
     flat_name, parse_tool_choice, ToolNames, ToolsBuilder, CUSTOM_INPUT_FIELD,
 };
@@ -116,6 +119,8 @@ pub enum Item {
     },
     Reasoning {
         summary: String,
+        /// `encrypted_content` as the client sent it (or the gateway wrote it).
+        encrypted: Option<String>,
     },
     /// An `additional_tools` item: declarations only, no conversation content.
     AdditionalTools {
@@ -202,10 +207,18 @@ impl Item {
                 };
                 json!({"type": kind, "call_id": call_id, "output": output})
             }
-            Item::Reasoning { summary } => json!({
-                "type": "reasoning",
-                "summary": [{"type": "summary_text", "text": summary}],
-            }),
+            Item::Reasoning { summary, encrypted } => {
+                let summary = if summary.is_empty() {
+                    json!([])
+                } else {
+                    json!([{"type": "summary_text", "text": summary}])
+                };
+                let mut item = json!({"type": "reasoning", "summary": summary});
+                if let Some(encrypted) = encrypted {
+                    item["encrypted_content"] = json!(encrypted);
+                }
+                item
+            }
         }
     }
 }
@@ -521,7 +534,12 @@ pub fn parse_item(item: &At) -> Result<Item, ApiError> {
                     summary.push_str(text);
                 }
             }
-            Ok(Item::Reasoning { summary })
+            let encrypted = item
+                .get("encrypted_content")
+                .filter(|e| !e.value.is_null())
+                .map(|e| e.str().map(str::to_owned))
+                .transpose()?;
+            Ok(Item::Reasoning { summary, encrypted })
         }
         other => {
             let at = item.require("type")?;
@@ -644,7 +662,7 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                             UserPart::Image(_) => None,
                         })
                         .collect();
-                    let (slot, _, _) = assistant_slot(&mut out);
+                    let (slot, _, _, _) = assistant_slot(&mut out);
                     match slot {
                         Some(existing) if !existing.is_empty() => {
                             existing.push_str("\n\n");
@@ -663,7 +681,7 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                 name,
                 arguments,
             } => {
-                let (_, _, calls) = assistant_slot(&mut out);
+                let (_, _, _, calls) = assistant_slot(&mut out);
                 calls.push(AssistantToolCall {
                     id: call_id.clone(),
                     name: flat_name(namespace.as_deref(), name),
@@ -676,7 +694,7 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                 name,
                 input,
             } => {
-                let (_, _, calls) = assistant_slot(&mut out);
+                let (_, _, _, calls) = assistant_slot(&mut out);
                 calls.push(AssistantToolCall {
                     id: call_id.clone(),
                     name: flat_name(namespace.as_deref(), name),
@@ -694,11 +712,18 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                 content: output.clone(),
                 images: images.clone(),
             }),
-            Item::Reasoning { summary } => {
+            Item::Reasoning { summary, encrypted } => {
+                let sealed = encrypted.as_deref().and_then(Sealed::open);
+                if summary.is_empty() && sealed.is_none() {
+                    continue;
+                }
+                let (_, reasoning, signed, _) = assistant_slot(&mut out);
+                if let Some(Sealed { text, signature }) = sealed {
+                    signed.push((text, signature));
+                }
                 if summary.is_empty() {
                     continue;
                 }
-                let (_, reasoning, _) = assistant_slot(&mut out);
                 match reasoning {
                     Some(existing) => {
                         existing.push_str("\n\n");
@@ -713,17 +738,20 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
 }
 
 /// The assistant message being assembled (the last message, when it is an assistant one).
+#[allow(clippy::type_complexity)]
 fn assistant_slot(
     out: &mut Vec<ChatMessage>,
 ) -> (
     &mut Option<String>,
     &mut Option<String>,
+    &mut Vec<(String, String)>,
     &mut Vec<AssistantToolCall>,
 ) {
     if !matches!(out.last(), Some(ChatMessage::Assistant { .. })) {
         out.push(ChatMessage::Assistant {
             text: None,
             reasoning: None,
+            signed_reasoning: Vec::new(),
             tool_calls: Vec::new(),
         });
     }
@@ -731,8 +759,9 @@ fn assistant_slot(
         Some(ChatMessage::Assistant {
             text,
             reasoning,
+            signed_reasoning,
             tool_calls,
-        }) => (text, reasoning, tool_calls),
+        }) => (text, reasoning, signed_reasoning, tool_calls),
         _ => unreachable!("an assistant message was just pushed"),
     }
 }

@@ -16,11 +16,16 @@
 //! `response.completed`, `response.incomplete` (`max_output_tokens` / `content_filter`) or
 //! `response.failed` (an upstream error after the stream started). Items never overlap: an
 //! item is done before the next one is added.
+//!
+//! Signed native reasoning (the chat machine's `reasoning_details`) rides in the reasoning
+//! item's `encrypted_content` ([`Sealed`]), written when the item closes, whether or not the
+//! request's `include` asked for it: Codex hands it back on the next turn and Kiro needs it.
 
 use serde_json::{json, Map, Value};
 
 use crate::convert::openai::{ChatOutput, ChatOutputOptions};
 use crate::convert::responses::request::Item;
+use crate::convert::responses::sealed::Sealed;
 use crate::convert::responses::tools::{custom_input_from_arguments, ToolKind, ToolNames};
 use crate::convert::trailer::CREDITS_FIELD;
 use crate::error::ApiError;
@@ -66,6 +71,9 @@ enum Open {
     Reasoning {
         index: usize,
         text: String,
+        /// Signed reasoning from the chat machine's `reasoning_details`, sealed into the
+        /// item's `encrypted_content` when it closes.
+        sealed: Option<Sealed>,
     },
     Message {
         index: usize,
@@ -272,7 +280,11 @@ impl ResponsesOutput {
                     input: item["input"].as_str()?.to_owned(),
                 }),
                 "reasoning" => Some(Item::Reasoning {
-                    summary: item["summary"][0]["text"].as_str()?.to_owned(),
+                    summary: item["summary"][0]["text"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    encrypted: item["encrypted_content"].as_str().map(str::to_owned),
                 }),
                 _ => None,
             })
@@ -342,6 +354,9 @@ impl ResponsesOutput {
             if let Some(text) = delta["reasoning_content"].as_str() {
                 self.reasoning_delta(text, out);
             }
+            for detail in delta["reasoning_details"].as_array().into_iter().flatten() {
+                self.reasoning_signed(detail);
+            }
             if let Some(text) = delta["content"].as_str() {
                 if !text.is_empty() {
                     self.text_delta(text, out);
@@ -383,9 +398,13 @@ impl ResponsesOutput {
             self.open = Some(Open::Reasoning {
                 index,
                 text: String::new(),
+                sealed: None,
             });
         }
-        if let Some(Open::Reasoning { index, text: acc }) = &mut self.open {
+        if let Some(Open::Reasoning {
+            index, text: acc, ..
+        }) = &mut self.open
+        {
             acc.push_str(text);
             let index = *index;
             let id = self.item_id(index);
@@ -394,6 +413,20 @@ impl ResponsesOutput {
                 "response.reasoning_summary_text.delta",
                 json!({"item_id": id, "output_index": index, "summary_index": 0, "delta": text}),
             );
+        }
+    }
+
+    /// A signed stretch of reasoning (it comes before whatever closes the reasoning item).
+    fn reasoning_signed(&mut self, detail: &Value) {
+        let (Some(text), Some(signature)) = (detail["text"].as_str(), detail["signature"].as_str())
+        else {
+            return;
+        };
+        if let Some(Open::Reasoning { sealed, .. }) = &mut self.open {
+            *sealed = Some(Sealed {
+                text: text.to_owned(),
+                signature: signature.to_owned(),
+            });
         }
     }
 
@@ -521,7 +554,11 @@ impl ResponsesOutput {
             | Open::Call { index, .. } => *index,
         };
         match open {
-            Open::Reasoning { index, text } => {
+            Open::Reasoning {
+                index,
+                text,
+                sealed,
+            } => {
                 let id = self.item_id(index);
                 self.emit(
                     out,
@@ -535,6 +572,9 @@ impl ResponsesOutput {
                     json!({"item_id": id, "output_index": index, "summary_index": 0, "part": part}),
                 );
                 self.output[index]["summary"] = json!([part]);
+                if let Some(sealed) = sealed {
+                    self.output[index]["encrypted_content"] = json!(sealed.seal());
+                }
             }
             Open::Message { index, text } => {
                 let id = self.item_id(index);

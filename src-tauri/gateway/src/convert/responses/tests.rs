@@ -48,6 +48,7 @@ fn reasoning_message_and_calls_form_one_assistant_turn() {
             text,
             reasoning,
             tool_calls,
+            ..
         } => {
             assert_eq!(text.as_deref(), Some("ok"));
             assert_eq!(reasoning.as_deref(), Some("plan"));
@@ -403,4 +404,57 @@ fn custom_tools_round_trip_as_custom_tool_calls() {
     assert_eq!(item["name"], "exec");
     assert_eq!(item["input"], "text('a\\nb')");
     assert!(item["id"].as_str().unwrap().starts_with("ctc_"));
+}
+
+#[test]
+fn signed_reasoning_is_sealed_into_the_item_and_opens_on_the_next_turn() {
+    use crate::convert::openai::ChatMessage;
+    use crate::convert::responses::request::to_chat_messages;
+    let mut out = output();
+    let mut events = out.on_event(KiroEvent::Reasoning {
+        text: Some("think".into()),
+        signature: Some("sig".into()),
+        redacted_content: None,
+    });
+    events.extend(out.on_event(KiroEvent::Text("Hi".into())));
+    events.extend(out.finish());
+    let done: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_item.done")
+        .collect();
+    let reasoning = &done[0]["item"];
+    assert_eq!(reasoning["type"], "reasoning");
+    let sealed = reasoning["encrypted_content"].as_str().unwrap();
+    assert_eq!(
+        crate::convert::responses::sealed::Sealed::open(sealed),
+        Some(crate::convert::responses::sealed::Sealed {
+            text: "think".into(),
+            signature: "sig".into()
+        })
+    );
+    assert_eq!(out.response()["output"][0], *reasoning);
+
+    // The client returns the item: the assistant turn carries the signed reasoning.
+    let list = items(json!([
+        {"role": "user", "content": "q"},
+        reasoning.clone(),
+        {"type": "reasoning", "summary": [], "encrypted_content": "gAAAA-openai-blob"},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hi"}]},
+        {"role": "user", "content": "next"},
+    ]));
+    let messages = to_chat_messages(&list);
+    match &messages[1] {
+        ChatMessage::Assistant {
+            reasoning,
+            signed_reasoning,
+            ..
+        } => {
+            assert_eq!(reasoning.as_deref(), Some("think"));
+            assert_eq!(signed_reasoning, &[("think".to_owned(), "sig".to_owned())]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // And the item survives a store round trip (previous_response_id chains).
+    let json: Vec<Value> = list.iter().map(Item::to_json).collect();
+    assert_eq!(items(Value::Array(json)), list);
 }
