@@ -106,6 +106,7 @@ pub fn credential_settings(config: &Config) -> CredentialSettings {
         refresh_token: config.refresh_token.clone(),
         profile_arn: config.profile_arn.clone(),
         region: config.region.clone(),
+        api_region: config.api_region.clone(),
         refresh_url: config.refresh_url.clone(),
         oidc_url: config.oidc_url.clone(),
         management_url: config.management_url.clone(),

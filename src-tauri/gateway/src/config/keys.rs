@@ -12,6 +12,7 @@ pub(crate) enum Setting {
     RefreshToken,
     ProfileArn,
     Region,
+    ApiRegion,
     ApiUrl,
     ManagementUrl,
     RefreshUrl,
@@ -126,6 +127,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     )),
     spec(Setting::ProfileArn, "profile_arn", &["PROFILE_ARN"]),
     spec(Setting::Region, "region", &["KIRO_REGION"]),
+    spec(Setting::ApiRegion, "api_region", &["KIRO_API_REGION"]),
     spec(Setting::ApiUrl, "api_url", &["KIRO_API_URL"]),
     spec(
         Setting::ManagementUrl,

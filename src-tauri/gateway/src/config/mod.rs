@@ -20,6 +20,7 @@
 //! | `refresh_token` | `refresh_token` | `REFRESH_TOKEN` | — | none | visible ASCII (secret) |
 //! | `profile_arn` | `profile_arn` | `PROFILE_ARN` | — | none | `arn:aws:codewhisperer:<region>:<account>:profile/<id>` |
 //! | `region` | `region` | `KIRO_REGION` | — | none | `^[a-z]{2}(-[a-z]+)+-\d+$` |
+//! | `api_region` | `api_region` | `KIRO_API_REGION` | — | none | as `region`; pins the Kiro API region |
 //! | `api_url` | `api_url` | `KIRO_API_URL` | — | derived | `http(s)://` URL, trailing `/` dropped |
 //! | `management_url` | `management_url` | `KIRO_MANAGEMENT_URL` | — | derived | `http(s)://` URL, trailing `/` dropped |
 //! | `refresh_url` | `refresh_url` | `KIRO_REFRESH_URL` | — | derived | `http(s)://` URL |
@@ -109,6 +110,9 @@ pub struct Config {
     pub profile_arn: Option<String>,
     /// `KIRO_REGION`
     pub region: Option<String>,
+    /// `KIRO_API_REGION`: the region of the runtime and management hosts, whatever the
+    /// credentials say (e.g. GovCloud, or a stored region without Kiro hosts).
+    pub api_region: Option<String>,
 
     /// `KIRO_API_URL`: runtime base URL; `None` = `https://runtime.{apiRegion}.kiro.dev`.
     pub api_url: Option<String>,
@@ -194,6 +198,7 @@ impl Default for Config {
             refresh_token: None,
             profile_arn: None,
             region: None,
+            api_region: None,
             api_url: None,
             management_url: None,
             refresh_url: None,
@@ -382,6 +387,7 @@ impl fmt::Debug for Config {
             .field("refresh_token", &self.refresh_token)
             .field("profile_arn", &self.profile_arn)
             .field("region", &self.region)
+            .field("api_region", &self.api_region)
             .field("api_url", &self.api_url)
             .field("management_url", &self.management_url)
             .field("refresh_url", &self.refresh_url)

@@ -186,6 +186,7 @@ cli_db_file = "rel/data.sqlite3"
 refresh_token = "aorAAAA:tok"
 profile_arn = "arn:aws:codewhisperer:us-east-1:699475941385:profile/EHGA3GRVQMUK"
 region = "us-gov-west-1"
+api_region = "us-gov-east-1"
 api_url = "http://127.0.0.1:9000/"
 management_url = "https://m.example/"
 refresh_url = "https://r.example/refreshToken"
@@ -236,6 +237,7 @@ log_level = "warn,kiro_gateway=trace"
         (Some(1024), 2048)
     );
     assert_eq!(c.region.as_deref(), Some("us-gov-west-1"));
+    assert_eq!(c.api_region.as_deref(), Some("us-gov-east-1"));
     assert_eq!(c.max_connections, 100_000);
     assert_eq!(
         (
@@ -598,6 +600,13 @@ fn validation_errors_table() {
             "KIRO_REGION",
             "US-EAST-1",
             "us-east-1",
+        ),
+        (
+            "api region not a region",
+            |f| f.env("KIRO_API_REGION", "govcloud"),
+            "KIRO_API_REGION",
+            "govcloud",
+            "AWS region",
         ),
         (
             "region no number",

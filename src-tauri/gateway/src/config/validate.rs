@@ -255,6 +255,12 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.region = Some(t.to_owned());
             }
+            Setting::ApiRegion => {
+                if !is_region(t) {
+                    return Err(error(r, key, "an AWS region such as us-gov-west-1"));
+                }
+                c.api_region = Some(t.to_owned());
+            }
             Setting::ApiUrl | Setting::ManagementUrl | Setting::RefreshUrl | Setting::OidcUrl => {
                 if !is_url(t, &["http", "https"]) {
                     return Err(error(r, key, "an http:// or https:// URL"));

@@ -95,6 +95,8 @@ pub struct CredentialSettings {
     pub profile_arn: Option<String>,
     /// `KIRO_REGION`: fallback auth/API region (default `us-east-1`).
     pub region: Option<String>,
+    /// `KIRO_API_REGION`: the API region, pinned over everything the credentials say.
+    pub api_region: Option<String>,
     /// `KIRO_REFRESH_URL`: full social refresh URL; default from the auth region.
     pub refresh_url: Option<String>,
     /// `KIRO_OIDC_URL`: full OIDC token URL; default from the SSO region.
@@ -410,6 +412,7 @@ impl Credentials {
 
     fn api_region(&self, st: &State, profile_arn: Option<&str>) -> String {
         profile::api_region(
+            self.settings.api_region.as_deref(),
             profile_arn,
             st.tokens.region.as_deref(),
             self.settings.region.as_deref(),

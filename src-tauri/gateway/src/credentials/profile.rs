@@ -120,15 +120,18 @@ pub(crate) async fn list_available_profiles(
     }
 }
 
-/// API region: the profile ARN's region, else the token's region, else `KIRO_REGION`, else
-/// `us-east-1`.
+/// API region: `KIRO_API_REGION` when set (the operator knows best: GovCloud, or a stored
+/// region without Kiro hosts), else the profile ARN's region, else the token's region, else
+/// `KIRO_REGION`, else `us-east-1` (docs/kiro-protocol.md#regions).
 pub(crate) fn api_region(
+    pinned: Option<&str>,
     profile_arn: Option<&str>,
     token_region: Option<&str>,
     setting: Option<&str>,
 ) -> String {
-    profile_arn
-        .and_then(arn_region)
+    pinned
+        .map(str::to_owned)
+        .or_else(|| profile_arn.and_then(arn_region))
         .or_else(|| token_region.map(str::to_owned))
         .or_else(|| setting.map(str::to_owned))
         .unwrap_or_else(|| "us-east-1".to_owned())
@@ -214,11 +217,27 @@ mod tests {
     fn api_region_order() {
         let arn = "arn:aws:codewhisperer:eu-central-1:123:profile/ABC";
         assert_eq!(
-            api_region(Some(arn), Some("us-west-2"), None),
+            api_region(None, Some(arn), Some("us-west-2"), None),
             "eu-central-1"
         );
-        assert_eq!(api_region(None, Some("us-west-2"), Some("x")), "us-west-2");
-        assert_eq!(api_region(None, None, Some("eu-central-1")), "eu-central-1");
-        assert_eq!(api_region(None, None, None), "us-east-1");
+        assert_eq!(
+            api_region(None, None, Some("us-west-2"), Some("x")),
+            "us-west-2"
+        );
+        assert_eq!(
+            api_region(None, None, None, Some("eu-central-1")),
+            "eu-central-1"
+        );
+        assert_eq!(api_region(None, None, None, None), "us-east-1");
+        assert_eq!(
+            api_region(
+                Some("us-gov-west-1"),
+                Some(arn),
+                Some("us-west-2"),
+                Some("x")
+            ),
+            "us-gov-west-1",
+            "a pinned region wins over the ARN's and the token's"
+        );
     }
 }
