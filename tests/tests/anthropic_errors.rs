@@ -423,6 +423,34 @@ async fn kiro_context_limit_found_by_the_fake_is_a_400_that_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiro_refusing_a_large_body_without_a_reason_reads_as_too_large_in_both_dialects() {
+    // 720 KB: within the gateway's guard (1.25 MB, what Kiro was measured to accept) but
+    // over the fake's 600 000 bytes, the most conservative limit reported. Kiro answers
+    // such a body with its reasonless "Improperly formed request.".
+    let gw = start().await;
+    let text = "lorem ipsum ".repeat(60_000);
+    let (status, response) = gw.message_json(&msgs(json!(text))).await;
+    assert_eq!(status, 400, "{response}");
+    assert_eq!(error_type(&response), "invalid_request_error");
+    let message = response["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("prompt is too long: "),
+        "Claude Code compacts on these words: {message}"
+    );
+    assert!(message.contains("shorten the conversation"), "{message}");
+
+    let chat =
+        json!({"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": text}]});
+    let response = gw.post("/v1/chat/completions", &chat).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["x-should-retry"], "false");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "kiro_request_too_large", "{body}");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(gw.fake.chat_calls(), 2, "each sent once, never retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kiro_body_over_the_payload_limit_reads_as_prompt_too_long() {
     let gw = start().await;
     // 1.44 MB to a 200k-window model: over its default limit of 1 250 000 bytes.

@@ -66,12 +66,13 @@ pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> R
 
 /// Anthropic says "prompt is too long" when the context window is exceeded, and Claude Code
 /// looks for those words to compact the conversation; the gateway's explanation follows.
-/// Kiro's context limit and the gateway's refusal of a Kiro body over its size limit
-/// (`payload_size`) both read that way: compacting fixes either.
+/// Kiro's context limit, the gateway's refusal of a Kiro body over its size limit
+/// (`payload_size`) and Kiro's reasonless refusal of a large body all read that way:
+/// compacting fixes each.
 fn anthropic_wording(mut err: ApiError) -> ApiError {
     let too_long = matches!(
         err.code.as_deref(),
-        Some("context_length_exceeded" | "payload_size")
+        Some("context_length_exceeded" | "payload_size" | "kiro_request_too_large")
     );
     if too_long && !err.message.starts_with("prompt is too long") {
         err.message = format!("prompt is too long: {}", err.message);

@@ -210,6 +210,7 @@ pub async fn open_upstream(
     };
     let mut context = ErrorContext {
         context_window: Some(prepared.context_window),
+        request_bytes: Some(prepared.kiro.body_bytes),
         ..ErrorContext::default()
     };
     if err.quota_reason().is_some() {

@@ -112,6 +112,8 @@ pub struct KiroRequestOptions {
 #[derive(Debug, Clone)]
 pub struct KiroRequest {
     pub body: Value,
+    /// The body's size as JSON, in bytes (checked against `max_payload_bytes`).
+    pub body_bytes: usize,
     /// Shortened tool name sent upstream → the client's original name.
     pub tool_names: HashMap<String, String>,
 }
@@ -237,6 +239,7 @@ pub fn build_with_policy(
     }
     Ok(KiroRequest {
         body,
+        body_bytes: size,
         tool_names: std::mem::take(&mut toolset.reverse),
     })
 }

@@ -127,7 +127,14 @@ pub struct ErrorContext {
     /// Other models of the account (as clients spell them), named when the model is short
     /// of capacity.
     pub alternatives: Vec<String>,
+    /// The Kiro request body's size in bytes: Kiro refuses a body over its (unpublished,
+    /// changing) limit with a 400 that gives no reason.
+    pub request_bytes: Option<usize>,
 }
+
+/// The smallest body size Kiro has been reported to refuse without a reason
+/// (docs/kiro-protocol.md#payload-size: about 615 KB; 1.25 MB was also measured to pass).
+const REASONLESS_400_SIZE: usize = 600_000;
 
 /// Which allowance of the Kiro plan is spent (docs/kiro-protocol.md#error-catalogue, the 402 row
 /// and the allowance reasons of the 429 row).
@@ -458,6 +465,17 @@ impl UpstreamError {
                 ErrorKind::Upstream,
                 "Kiro needs a profile ARN for this account and the gateway could not find one; set PROFILE_ARN",
             ),
+            UpstreamError::Status { status: 400, reason: None, .. }
+                if context.request_bytes.is_some_and(|b| b > REASONLESS_400_SIZE) =>
+            {
+                ApiError::invalid_request(format!(
+                    "Kiro rejected the request without a reason (Kiro said: {}). It is {} KB as Kiro receives it, and Kiro has refused requests above about 600 KB: shorten the conversation (compact it, or drop large tool results and images) and try again.",
+                    text.trim(),
+                    context.request_bytes.unwrap_or_default() / 1000
+                ))
+                .with_code("kiro_request_too_large")
+                .with_no_retry()
+            }
             UpstreamError::Status { status: 400, .. } => ApiError::invalid_request(format!(
                 "Kiro rejected the request as invalid (Kiro said: {}). If your request is valid for the OpenAI/Anthropic API, the gateway built a request Kiro does not accept: please report it with a debug log.",
                 text.trim()
@@ -714,6 +732,39 @@ mod tests {
             Some(false),
             "a gateway bug: retrying repeats it"
         );
+    }
+
+    #[test]
+    fn a_reasonless_400_on_a_large_body_says_the_body_may_be_too_large() {
+        let generic = status(
+            400,
+            r#"{"message":"Improperly formed request.","reason":null}"#,
+        );
+        let large = generic.to_api_error_in(&ErrorContext {
+            request_bytes: Some(700_000),
+            ..ErrorContext::default()
+        });
+        assert_eq!(large.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(large.code.as_deref(), Some("kiro_request_too_large"));
+        assert!(large.message.contains("700 KB"), "{}", large.message);
+        assert!(large.message.contains("shorten the conversation"));
+        assert_eq!(large.should_retry(), Some(false));
+
+        let small = generic.to_api_error_in(&ErrorContext {
+            request_bytes: Some(50_000),
+            ..ErrorContext::default()
+        });
+        assert_eq!(small.code, None, "a small body: the gateway's own fault");
+        // A declared reason is Kiro's own account of the refusal, whatever the size.
+        let declared = status(
+            400,
+            r#"{"message":"Input is too long.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#,
+        )
+        .to_api_error_in(&ErrorContext {
+            request_bytes: Some(700_000),
+            ..ErrorContext::default()
+        });
+        assert_eq!(declared.code.as_deref(), Some("context_length_exceeded"));
     }
 
     const QUOTA_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
