@@ -63,3 +63,71 @@ async fn all_zero_counts_do_not_become_zero_usage() {
         "{anthropic}"
     );
 }
+
+/// How each API says "cut short" and "complete".
+async fn endings(gw: &anthropic_common::Gw, older_trailer: bool) -> [String; 3] {
+    for _ in 0..3 {
+        let script = Script::new().text("An answer that may have been cut");
+        gw.fake.push_script(if older_trailer {
+            script.trailers_as(Trailers::ContextThenMetering, 2.5, 0.02)
+        } else {
+            script.trailers()
+        });
+    }
+    let question = json!([{"role": "user", "content": "Explain"}]);
+    let chat = post(
+        gw,
+        "/v1/chat/completions",
+        json!({"model": "claude-sonnet-4.5", "messages": question}),
+    )
+    .await;
+    let messages = post(
+        gw,
+        "/v1/messages",
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 500, "messages": question}),
+    )
+    .await;
+    let responses = post(
+        gw,
+        "/v1/responses",
+        json!({"model": "claude-sonnet-4.5", "input": "Explain"}),
+    )
+    .await;
+    [
+        chat["choices"][0]["finish_reason"].to_string(),
+        messages["stop_reason"].to_string(),
+        format!(
+            "{} {}",
+            responses["status"], responses["incomplete_details"]["reason"]
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_metadata_event_an_answer_is_cut_short_unless_the_rule_is_tolerant() {
+    let complete = [
+        "\"stop\"".to_owned(),
+        "\"end_turn\"".to_owned(),
+        "\"completed\" null".to_owned(),
+    ];
+    let cut = [
+        "\"length\"".to_owned(),
+        "\"max_tokens\"".to_owned(),
+        "\"incomplete\" \"max_output_tokens\"".to_owned(),
+    ];
+    // The default, strict: only `metadataEvent` completes an answer.
+    let gw = start().await;
+    assert_eq!(endings(&gw, false).await, complete);
+    assert_eq!(
+        endings(&gw, true).await,
+        cut,
+        "context usage + metering only"
+    );
+
+    // completion_rule = "tolerant": any trailer event does.
+    let gw = anthropic_common::start_with(|c| {
+        c.completion_rule = kiro_gateway::convert::trailer::CompletionRule::Tolerant
+    })
+    .await;
+    assert_eq!(endings(&gw, true).await, complete);
+}

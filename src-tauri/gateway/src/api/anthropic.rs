@@ -142,6 +142,7 @@ async fn start(
         stop_sequences,
         max_tokens,
         reasoning_tags: prepared.reasoning,
+        completion: state.config.completion_rule,
         prompt_tokens_estimate: prepared.prompt_tokens,
         context_window: prepared.context_window,
         placeholder_signature: placeholder_signature(),

@@ -76,6 +76,7 @@ async fn start_chat(
         stop: chat.stop.clone(),
         max_tokens: chat.max_tokens,
         reasoning_tags: prepared.reasoning,
+        completion: state.config.completion_rule,
         prompt_tokens_estimate: prepared.prompt_tokens,
         context_window: prepared.context_window,
     });

@@ -164,6 +164,7 @@ async fn start(
             stop: Vec::new(),
             max_tokens: req.max_output_tokens,
             reasoning_tags: prepared.reasoning,
+            completion: state.config.completion_rule,
             prompt_tokens_estimate: prepared.prompt_tokens,
             context_window: prepared.context_window,
         },

@@ -36,6 +36,7 @@ pub(crate) enum Setting {
     MetricsOpen,
     CreditsFile,
     CutOffRecovery,
+    CompletionRule,
     DebugMode,
     DebugDumpDir,
     DebugDumpMaxCount,
@@ -114,6 +115,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         Setting::CutOffRecovery,
         "cut_off_recovery",
         &["KIRO_GATEWAY_CUT_OFF_RECOVERY"],
+    ),
+    spec(
+        Setting::CompletionRule,
+        "completion_rule",
+        &["KIRO_COMPLETION_RULE"],
     ),
     spec(
         Setting::CreditsFile,

@@ -16,6 +16,7 @@
 //! | `creds_file` | `creds_file` | `KIRO_CREDS_FILE` | `--creds-file` | discovery | path (`~` expanded) |
 //! | `cli_db_file` | `cli_db_file` | `KIRO_CLI_DB_FILE` | `--cli-db-file` | discovery | path (`~` expanded) |
 //! | `cut_off_recovery` | `cut_off_recovery` | `KIRO_GATEWAY_CUT_OFF_RECOVERY` | — | `true` | bool |
+//! | `completion_rule` | `completion_rule` | `KIRO_COMPLETION_RULE` | — | `strict` | `strict` / `tolerant` |
 //! | `credits_file` | `credits_file` | `KIRO_GATEWAY_CREDITS_FILE` | — | `<data dir>/kiro-gateway/credits.json` (`Config::default()`: none, kept in memory) | path (`~` expanded) |
 //! | `refresh_token` | `refresh_token` | `REFRESH_TOKEN` | — | none | visible ASCII (secret) |
 //! | `profile_arn` | `profile_arn` | `PROFILE_ARN` | — | none | `arn:aws:codewhisperer:<region>:<account>:profile/<id>` |
@@ -104,6 +105,8 @@ pub struct Config {
     /// `KIRO_GATEWAY_CUT_OFF_RECOVERY` (default true): after Kiro cut an answer off, the
     /// conversation's next request tells the model so (`crate::cut_offs`).
     pub cut_off_recovery: bool,
+    /// `KIRO_COMPLETION_RULE`: which trailer events mark an answer as complete.
+    pub completion_rule: crate::convert::trailer::CompletionRule,
     /// `REFRESH_TOKEN`
     pub refresh_token: Option<Secret<String>>,
     /// `PROFILE_ARN`
@@ -195,6 +198,7 @@ impl Default for Config {
             cli_db_file: None,
             credits_file: None,
             cut_off_recovery: true,
+            completion_rule: crate::convert::trailer::CompletionRule::Strict,
             refresh_token: None,
             profile_arn: None,
             region: None,
@@ -384,6 +388,7 @@ impl fmt::Debug for Config {
             .field("cli_db_file", &self.cli_db_file)
             .field("credits_file", &self.credits_file)
             .field("cut_off_recovery", &self.cut_off_recovery)
+            .field("completion_rule", &self.completion_rule)
             .field("refresh_token", &self.refresh_token)
             .field("profile_arn", &self.profile_arn)
             .field("region", &self.region)

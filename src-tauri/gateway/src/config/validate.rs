@@ -249,6 +249,10 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.profile_arn = Some(t.to_owned());
             }
+            Setting::CompletionRule => {
+                c.completion_rule = crate::convert::trailer::CompletionRule::parse(t)
+                    .ok_or_else(|| error(r, key, "strict or tolerant"))?;
+            }
             Setting::Region => {
                 if !is_region(t) {
                     return Err(error(r, key, "an AWS region such as us-east-1"));

@@ -4,9 +4,41 @@
 
 use crate::kiro::events::{KiroEvent, TokenUsage};
 
+/// What counts as the end of a completed answer (docs/kiro-protocol.md#termination). Kiro
+/// ends every completed answer with `metadataEvent`, `contextUsageEvent` and
+/// `meteringEvent`; an answer with content but without the trailer was cut short.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CompletionRule {
+    /// `metadataEvent` arrived (the recommendation: every completed answer has it).
+    #[default]
+    Strict,
+    /// Any of the three trailer events arrived (for an account or host found not to send
+    /// `metadataEvent`).
+    Tolerant,
+}
+
+impl CompletionRule {
+    /// `strict` / `tolerant`.
+    pub fn parse(text: &str) -> Option<CompletionRule> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "strict" => Some(CompletionRule::Strict),
+            "tolerant" => Some(CompletionRule::Tolerant),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CompletionRule::Strict => "strict",
+            CompletionRule::Tolerant => "tolerant",
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Trailer {
-    /// Any trailer event arrived (a stream without one was cut short).
+    rule: CompletionRule,
+    /// The answer completed by [`CompletionRule`] (without it, it was cut short).
     pub seen: bool,
     pub context_percentage: Option<f64>,
     pub usage: Option<TokenUsage>,
@@ -22,17 +54,25 @@ pub struct Trailer {
 pub const CREDITS_FIELD: &str = "kiro_credits";
 
 impl Trailer {
+    pub fn new(rule: CompletionRule) -> Self {
+        Trailer {
+            rule,
+            ..Trailer::default()
+        }
+    }
+
     /// Note what `event` says; other events are ignored. Applies even after the answer ended.
     pub fn record(&mut self, event: &KiroEvent) {
+        let tolerant = self.rule == CompletionRule::Tolerant;
         match event {
             KiroEvent::Metering { usage, .. } => {
-                self.seen = true;
+                self.seen |= tolerant;
                 if usage.is_finite() && *usage >= 0.0 {
                     *self.credits.get_or_insert(0.0) += usage;
                 }
             }
             KiroEvent::ContextUsage { percentage } => {
-                self.seen = true;
+                self.seen |= tolerant;
                 self.context_percentage = Some(*percentage);
             }
             KiroEvent::Metadata {
@@ -104,7 +144,6 @@ mod tests {
         let mut trailer = Trailer::default();
         assert_eq!(trailer.context_tokens(200_000), None);
         trailer.record(&KiroEvent::ContextUsage { percentage: 0.0 });
-        assert!(trailer.seen);
         assert_eq!(trailer.context_tokens(200_000), None);
         trailer.record(&KiroEvent::ContextUsage { percentage: 1.25 });
         assert_eq!(trailer.context_tokens(200_000), Some(2_500));
@@ -149,5 +188,35 @@ mod tests {
             stop_reason: None,
         });
         assert_eq!(trailer.stop_reason.as_deref(), Some("MAX_TOKENS"));
+    }
+
+    #[test]
+    fn strict_completion_needs_metadata_tolerant_any_trailer_event() {
+        let context = KiroEvent::ContextUsage { percentage: 3.0 };
+        let metering = KiroEvent::Metering {
+            usage: 0.1,
+            unit: None,
+        };
+        let metadata = KiroEvent::Metadata {
+            token_usage: None,
+            stop_reason: None,
+        };
+        let mut strict = Trailer::new(CompletionRule::Strict);
+        strict.record(&context);
+        strict.record(&metering);
+        assert!(!strict.seen, "the older trailer alone: cut short");
+        strict.record(&metadata);
+        assert!(strict.seen);
+
+        let mut tolerant = Trailer::new(CompletionRule::Tolerant);
+        tolerant.record(&metering);
+        assert!(tolerant.seen);
+
+        assert_eq!(Trailer::default().rule, CompletionRule::Strict);
+        assert_eq!(
+            CompletionRule::parse(" Tolerant "),
+            Some(CompletionRule::Tolerant)
+        );
+        assert_eq!(CompletionRule::parse("lenient"), None);
     }
 }

@@ -57,7 +57,7 @@ use serde_json::{json, Value};
 use crate::convert::openai::stream::{stream_error, CONTENT_LENGTH_EXCEEDED};
 use crate::convert::text_shaper::{Ended, Piece, TextShaper};
 use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
-use crate::convert::trailer::Trailer;
+use crate::convert::trailer::{CompletionRule, Trailer};
 use crate::error::{ApiError, Dialect};
 use crate::kiro::events::KiroEvent;
 
@@ -74,6 +74,8 @@ pub struct MessageOutputOptions {
     pub max_tokens: Option<u32>,
     /// Parse `<thinking>`-style tags at the start of the text into thinking blocks.
     pub reasoning_tags: bool,
+    /// What counts as a completed answer.
+    pub completion: CompletionRule,
     /// Local estimate of the prompt (also `message_start`'s `input_tokens`).
     pub prompt_tokens_estimate: u64,
     /// The model's context window, to turn `contextUsagePercentage` into tokens.
@@ -152,6 +154,7 @@ pub struct MessageOutput {
 
 impl MessageOutput {
     pub fn new(opts: MessageOutputOptions) -> Self {
+        let completion = opts.completion;
         MessageOutput {
             shaper: TextShaper::new(opts.reasoning_tags, &opts.stop_sequences, opts.max_tokens),
             tools: ToolCallAssembler::new(opts.tool_names.clone()),
@@ -159,7 +162,7 @@ impl MessageOutput {
             blocks: Vec::new(),
             open: None,
             produced_text: false,
-            trailer: Trailer::default(),
+            trailer: Trailer::new(completion),
             error: None,
             stop_reason: None,
         }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::stream::*;
+use crate::convert::trailer::CompletionRule;
 use crate::error::ErrorKind;
 use crate::kiro::events::{KiroEvent, TokenUsage};
 
@@ -19,6 +20,9 @@ fn opts() -> MessageOutputOptions {
         stop_sequences: vec![],
         max_tokens: None,
         reasoning_tags: false,
+        // The transcripts end with the older trailer (metering, context usage): complete
+        // under the tolerant rule. The strict rule has its own tests.
+        completion: CompletionRule::Tolerant,
         prompt_tokens_estimate: 42,
         context_window: 200_000,
         placeholder_signature: SIG.into(),
@@ -324,6 +328,36 @@ fn stop_reasons_from_upstream_signals() {
         let (_, out) = run(opts(), events.clone());
         assert_eq!(out.stop_reason(), Some(expected), "{events:?}");
     }
+}
+
+#[test]
+fn under_the_strict_rule_only_metadata_completes_an_answer() {
+    let strict = MessageOutputOptions {
+        completion: CompletionRule::Strict,
+        ..opts()
+    };
+    let older_trailer = vec![
+        text("a"),
+        KiroEvent::ContextUsage { percentage: 3.0 },
+        KiroEvent::Metering {
+            usage: 0.1,
+            unit: None,
+        },
+    ];
+    let (_, out) = run(strict.clone(), older_trailer.clone());
+    assert_eq!(out.stop_reason(), Some("max_tokens"), "cut short");
+    let (_, out) = run(opts(), older_trailer);
+    assert_eq!(out.stop_reason(), Some("end_turn"), "tolerant");
+    let december = vec![
+        text("a"),
+        KiroEvent::Metadata {
+            token_usage: None,
+            stop_reason: Some("END_TURN".into()),
+        },
+        KiroEvent::ContextUsage { percentage: 3.0 },
+    ];
+    let (_, out) = run(strict, december);
+    assert_eq!(out.stop_reason(), Some("end_turn"));
 }
 
 #[test]

@@ -50,7 +50,7 @@ use serde_json::{json, Map, Value};
 
 use crate::convert::text_shaper::{Ended, Piece, TextShaper};
 use crate::convert::tool_calls::{ToolCallAssembler, ToolCallUpdate};
-use crate::convert::trailer::Trailer;
+use crate::convert::trailer::{CompletionRule, Trailer};
 use crate::convert::usage::estimate_tokens;
 use crate::error::{ApiError, Dialect, ErrorKind};
 use crate::kiro::events::KiroEvent;
@@ -78,6 +78,8 @@ pub struct ChatOutputOptions {
     pub max_tokens: Option<u32>,
     /// Parse `<thinking>`-style tags at the start of the text into `reasoning_content`.
     pub reasoning_tags: bool,
+    /// What counts as a completed answer.
+    pub completion: CompletionRule,
     /// Local estimate of the prompt, used when upstream gives nothing better.
     pub prompt_tokens_estimate: u64,
     /// The model's context window, to turn `contextUsagePercentage` into tokens.
@@ -146,6 +148,7 @@ pub fn stream_error(name: &str, message: &str) -> ApiError {
 
 impl ChatOutput {
     pub fn new(opts: ChatOutputOptions) -> Self {
+        let completion = opts.completion;
         ChatOutput {
             shaper: TextShaper::new(opts.reasoning_tags, &opts.stop, opts.max_tokens),
             tools: ToolCallAssembler::new(opts.tool_names.clone()),
@@ -156,7 +159,7 @@ impl ChatOutput {
             stretch: String::new(),
             signature: None,
             details: Vec::new(),
-            trailer: Trailer::default(),
+            trailer: Trailer::new(completion),
             error: None,
             finish_reason: None,
         }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::stream::*;
+use crate::convert::trailer::CompletionRule;
 use crate::error::ErrorKind;
 use crate::kiro::events::{KiroEvent, TokenUsage};
 
@@ -22,6 +23,9 @@ fn opts() -> ChatOutputOptions {
         stop: vec![],
         max_tokens: None,
         reasoning_tags: false,
+        // The transcripts end with the older trailer (metering, context usage): complete
+        // under the tolerant rule. The strict rule has its own tests.
+        completion: CompletionRule::Tolerant,
         prompt_tokens_estimate: 42,
         context_window: 200_000,
     }
@@ -560,6 +564,28 @@ fn truncation_without_trailers_is_length() {
     assert_eq!(done["choices"][0]["finish_reason"], "length");
     // The same text with a trailer is a normal stop.
     let done = completion(opts(), &[text("Partial ans"), ctx(1.0)]).unwrap();
+    assert_eq!(done["choices"][0]["finish_reason"], "stop");
+}
+
+#[test]
+fn under_the_strict_rule_only_metadata_completes_an_answer() {
+    let strict = ChatOutputOptions {
+        completion: CompletionRule::Strict,
+        ..opts()
+    };
+    let older = [text("Partial ans"), ctx(1.0), metering()];
+    let done = completion(strict.clone(), &older).unwrap();
+    assert_eq!(done["choices"][0]["finish_reason"], "length");
+    let december = [
+        text("Partial ans"),
+        KiroEvent::Metadata {
+            token_usage: None,
+            stop_reason: None,
+        },
+        ctx(1.0),
+        metering(),
+    ];
+    let done = completion(strict, &december).unwrap();
     assert_eq!(done["choices"][0]["finish_reason"], "stop");
 }
 
