@@ -293,3 +293,114 @@ async fn chat_completions_and_responses_clients_carry_signed_reasoning_to_the_ne
         gw.fake.clear_requests();
     }
 }
+
+const GPT: &str = "gpt-5.6-sol";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpt_encrypted_reasoning_goes_back_to_kiro_as_it_came_in_every_dialect() {
+    use kiro_gateway_tests::fake::reasoning::GPT_REDACTED;
+    let gw = start().await;
+    let redacted = json!({"redactedContent": GPT_REDACTED});
+    let question = json!({"role": "user", "content": "What is 6 times 7?"});
+    let follow_up = json!({"role": "user", "content": "And times 2?"});
+
+    // Anthropic: a `redacted_thinking` block after the text, returned as it came.
+    for stream in [false, true] {
+        let first = json!({"model": GPT, "max_tokens": 1024, "stream": stream,
+                           "thinking": {"type": "adaptive"}, "messages": [question]});
+        let content = if stream {
+            let (events, _) = read_sse(gw.messages(&first).await).await;
+            assemble(&events)["content"].clone()
+        } else {
+            let (status, message) = gw.message_json(&first).await;
+            assert_eq!(status, 200, "{message}");
+            message["content"].clone()
+        };
+        let blocks = content.as_array().unwrap();
+        assert_eq!(
+            blocks[0]["type"], "text",
+            "GPT reasons after the text: {content}"
+        );
+        assert_eq!(
+            blocks.last().unwrap(),
+            &json!({"type": "redacted_thinking", "data": GPT_REDACTED})
+        );
+        gw.fake.clear_requests();
+        let second = json!({"model": GPT, "max_tokens": 1024, "thinking": {"type": "adaptive"},
+                            "messages": [question, {"role": "assistant", "content": content}, follow_up]});
+        let (status, answer) = gw.message_json(&second).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(replayed(&gw), redacted, "messages, stream {stream}");
+        gw.fake.clear_requests();
+    }
+
+    // Chat Completions: a `reasoning.encrypted` item.
+    for stream in [false, true] {
+        let first = json!({"model": GPT, "stream": stream, "reasoning_effort": "high",
+                           "messages": [question]});
+        let (status, text) = answer(&gw, "/v1/chat/completions", &first).await;
+        assert_eq!(status, 200, "{text}");
+        let assistant = chat_assistant(stream, &text);
+        assert_eq!(
+            assistant["reasoning_details"],
+            json!([{"type": "reasoning.encrypted", "data": GPT_REDACTED, "format": "kiro",
+                    "index": 0}])
+        );
+        gw.fake.clear_requests();
+        let second = json!({"model": GPT, "reasoning_effort": "high",
+                            "messages": [question, assistant, follow_up]});
+        let (status, text) = answer(&gw, "/v1/chat/completions", &second).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(replayed(&gw), redacted, "chat, stream {stream}");
+        gw.fake.clear_requests();
+    }
+
+    // Responses: a reasoning item of its own, its `encrypted_content` opaque to the client.
+    for stream in [false, true] {
+        let first = json!({"model": GPT, "stream": stream, "store": false,
+                           "reasoning": {"effort": "high"}, "input": [question]});
+        let (status, text) = answer(&gw, "/v1/responses", &first).await;
+        assert_eq!(status, 200, "{text}");
+        let output = responses_output(stream, &text);
+        let reasoning = output.last().unwrap();
+        assert_eq!(reasoning["type"], "reasoning", "{output:?}");
+        assert!(reasoning["encrypted_content"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("kiro1.")));
+        gw.fake.clear_requests();
+        let mut input = vec![question.clone()];
+        input.extend(output.iter().cloned());
+        input.push(follow_up.clone());
+        let second = json!({"model": GPT, "store": false, "reasoning": {"effort": "high"},
+                            "input": input});
+        let (status, text) = answer(&gw, "/v1/responses", &second).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(replayed(&gw), redacted, "responses, stream {stream}");
+        gw.fake.clear_requests();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpt_placeholder_reasoning_with_a_signature_goes_back_signed() {
+    use kiro_gateway_tests::fake::reasoning::gpt_placeholder;
+    use kiro_gateway_tests::fake::GptReasoning;
+    let gw = start().await;
+    gw.fake
+        .update(|c| c.gpt_reasoning = GptReasoning::Placeholder);
+    let (text, signature) = gpt_placeholder();
+    let question = json!({"role": "user", "content": "What is 6 times 7?"});
+    let first = json!({"model": GPT, "reasoning_effort": "high", "messages": [question]});
+    let (status, body) = answer(&gw, "/v1/chat/completions", &first).await;
+    assert_eq!(status, 200, "{body}");
+    let assistant = chat_assistant(false, &body);
+    assert_eq!(assistant["reasoning_details"][0]["signature"], signature);
+    gw.fake.clear_requests();
+    let second = json!({"model": GPT, "reasoning_effort": "high", "messages": [
+        question, assistant, {"role": "user", "content": "And times 2?"}]});
+    let (status, body) = answer(&gw, "/v1/chat/completions", &second).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        replayed(&gw),
+        json!({"reasoningText": {"text": text, "signature": signature}})
+    );
+}

@@ -171,6 +171,9 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
             req.body.len(),
             window,
             g.cfg.default_trailers,
+            model_id
+                .is_some_and(|id| id.starts_with("gpt"))
+                .then_some(g.cfg.gpt_reasoning),
         )
     });
 
@@ -331,11 +334,16 @@ pub(crate) fn default_reply(
     raw_len: usize,
     window: u64,
     trailers: super::Trailers,
+    gpt: Option<super::GptReasoning>,
 ) -> Script {
     let echo = user_text(current);
     let pct = ((raw_len as f64 / 4.0) / window as f64 * 100.0 * 1000.0).round() / 1000.0;
     let thinking = root.to_string().contains("<thinking_mode>");
-    let mut s = if super::reasoning::asks_to_think(root) {
+    let native = super::reasoning::asks_to_think(root);
+    let mut s = if native && gpt.is_some() {
+        // GPT's reasoning comes after the text and tool calls (added below).
+        Script::new()
+    } else if native {
         let (text, signature) = super::reasoning::reasoning_preamble();
         Script::new().step(Step::Reasoning {
             text: text.into(),
@@ -358,6 +366,21 @@ pub(crate) fn default_reply(
         if !piece.is_empty() {
             s = s.text(&piece);
         }
+    }
+    match gpt.filter(|_| native) {
+        Some(super::GptReasoning::Redacted) => {
+            s = s.step(Step::RedactedReasoning(
+                super::reasoning::GPT_REDACTED.into(),
+            ));
+        }
+        Some(super::GptReasoning::Placeholder) => {
+            let (text, signature) = super::reasoning::gpt_placeholder();
+            s = s.step(Step::Reasoning {
+                text: text.into(),
+                signature: Some(signature),
+            });
+        }
+        None => {}
     }
     s.trailers_as(trailers, pct.max(0.001), 0.0123)
 }

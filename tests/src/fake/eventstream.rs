@@ -352,6 +352,12 @@ pub fn reasoning_event(text: &str, signature: Option<&str>) -> Message {
     Message::event("reasoningContentEvent", v.to_string())
 }
 
+/// A `reasoningContentEvent` carrying only `redactedContent` (docs/kiro-protocol.md#events).
+pub fn redacted_reasoning_event(data: &str) -> Message {
+    let v = serde_json::json!({ "redactedContent": data });
+    Message::event("reasoningContentEvent", v.to_string())
+}
+
 /// `metadataEvent` with token usage and a stop reason (docs/kiro-protocol.md#events; Disputed
 /// whether Kiro sends it).
 pub fn metadata_event(input_tokens: u64, output_tokens: u64, stop_reason: &str) -> Message {

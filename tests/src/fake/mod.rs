@@ -151,6 +151,19 @@ pub struct FakeConfig {
     pub refresh_delay: Duration,
     /// Delay before the chat call's response headers (time-to-headers tests).
     pub chat_header_delay: Duration,
+    /// How GPT models' reasoning comes back (after the text, docs/kiro-protocol.md#reasoning):
+    /// Reported both ways, depending on the service target.
+    pub gpt_reasoning: GptReasoning,
+}
+
+/// The two reported shapes of GPT reasoning frames.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GptReasoning {
+    /// `{"redactedContent": <base64>}` (the older target). Default.
+    #[default]
+    Redacted,
+    /// Placeholder text with a signature (the V3 target).
+    Placeholder,
 }
 
 /// Answer of ListAvailableProfiles in a region where the account has no profile (PI: 403 or
@@ -181,6 +194,7 @@ impl Default for FakeConfig {
             wrong_region_profiles: WrongRegion::Forbidden,
             refresh_delay: Duration::ZERO,
             chat_header_delay: Duration::ZERO,
+            gpt_reasoning: GptReasoning::Redacted,
         }
     }
 }

@@ -124,6 +124,15 @@ pub(crate) fn asks_to_think(root: &Value) -> bool {
     thinking || effort
 }
 
+/// The encrypted reasoning a GPT model sends (older target): opaque, replayed as it came.
+pub const GPT_REDACTED: &str = "R1BULTUuNiByZWFzb25pbmcsIGVuY3J5cHRlZA==";
+
+/// The placeholder reasoning text a GPT model sends (V3 target), and its signature.
+pub fn gpt_placeholder() -> (&'static str, String) {
+    let text = "Reasoning is hidden.";
+    (text, sign(text))
+}
+
 /// The reasoning the fake "thinks" before answering, and its signature.
 pub fn reasoning_preamble() -> (&'static str, String) {
     let text = "Let me think about this.";

@@ -56,6 +56,8 @@ pub enum Step {
         text: String,
         signature: Option<String>,
     },
+    /// A `reasoningContentEvent` with only `redactedContent` (GPT's encrypted reasoning).
+    RedactedReasoning(String),
     /// `meteringEvent` with this many credits (also charged to the account).
     Metering(f64),
     /// `contextUsageEvent`.
@@ -536,6 +538,7 @@ fn frames_of(step: &Step) -> Vec<Vec<u8>> {
             out
         }
         Step::Reasoning { text, signature } => m(es::reasoning_event(text, signature.as_deref())),
+        Step::RedactedReasoning(data) => m(es::redacted_reasoning_event(data)),
         Step::Metering(c) => m(es::metering_event(*c)),
         Step::ContextUsage(p) => m(es::context_usage_event(*p)),
         Step::Metadata {

@@ -50,7 +50,10 @@ impl Conversation {
                     opening.extend_from_slice(b"\0image\0");
                     opening.extend_from_slice(image.data_base64.as_bytes());
                 }
-                Part::ToolUse { .. } | Part::ToolResult { .. } | Part::Thinking { .. } => {}
+                Part::ToolUse { .. }
+                | Part::ToolResult { .. }
+                | Part::Thinking { .. }
+                | Part::RedactedThinking { .. } => {}
             }
         }
         if opening.is_empty() {
@@ -99,6 +102,11 @@ pub enum Part {
     Thinking {
         text: String,
         signature: Option<String>,
+    },
+    /// Encrypted reasoning from an earlier assistant turn (Kiro's `redactedContent`, e.g.
+    /// GPT's), replayed only as it came.
+    RedactedThinking {
+        data: String,
     },
 }
 

@@ -92,6 +92,7 @@ pub fn estimate_conversation_tokens(conversation: &Conversation) -> u64 {
                     tokens += IMAGE_TOKENS * images.len() as u64;
                 }
                 Part::Thinking { text, .. } => units += text_units(text),
+                Part::RedactedThinking { .. } => {}
             }
         }
     }

@@ -6,7 +6,7 @@
 //! | `role: "system"` items in `messages` (newer Claude Code) | joined to `system` before the first turn; a user turn prefixed `[System message]` after it |
 //! | `text`, `image` (base64), `tool_use`, `tool_result`, `thinking` | the matching [`Part`] |
 //! | `tool_result` whose `tool_use_id` no earlier assistant `tool_use` issued | 400 naming `messages[i].content[j].tool_use_id` (as Anthropic) |
-//! | `redacted_thinking` | dropped (it cannot be replayed as text) |
+//! | `redacted_thinking` | [`Part::RedactedThinking`]: replayed as Kiro's `redactedContent` to native-reasoning models, dropped otherwise (it cannot be text) |
 //! | `thinking` from earlier turns | re-encoded upstream as `<thinking>…</thinking>` before the turn's text when thinking is on, dropped otherwise (docs/kiro-protocol.md#reasoning; done by `kiro_request`); signatures are not checked |
 //! | `document` with text source | text part titled with the document title |
 //! | `document` with PDF source, `image` with URL source, server tools | 400 naming the field |
@@ -281,7 +281,9 @@ fn parse_block(block: &At<'_>) -> Result<Option<Part>, ApiError> {
             text: block.require("thinking")?.str()?.to_owned(),
             signature: block.get("signature").map(|s| s.str().map(str::to_owned)).transpose()?,
         },
-        "redacted_thinking" => return Ok(None),
+        "redacted_thinking" => Part::RedactedThinking {
+            data: block.require("data")?.str()?.to_owned(),
+        },
         "document" => parse_document(block)?,
         "server_tool_use" => Part::Text(format!(
             "[Server tool call: {} {}]",
@@ -607,12 +609,12 @@ mod tests {
         ]);
         let conv = parse(v).unwrap().conversation;
         assert_eq!(
-            conv.messages[1].parts.len(),
-            2,
-            "redacted thinking is dropped"
+            conv.messages[1].parts[1],
+            Part::RedactedThinking { data: "xxx".into() },
+            "kept, for a native model to get back as it came"
         );
         assert_eq!(
-            conv.messages[1].parts[1],
+            conv.messages[1].parts[2],
             Part::ToolUse {
                 id: "toolu_1".into(),
                 name: "get_weather".into(),

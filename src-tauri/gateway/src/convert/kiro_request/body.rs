@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::turns::{ToolResult, Turn};
+use super::turns::{Replay, ToolResult, Turn};
 use super::KiroRequestOptions;
 
 /// Placeholder for empty content: a single space, never readable text
@@ -68,11 +68,17 @@ pub fn assistant_message(turn: &Turn) -> Value {
             .collect();
         msg.insert("toolUses".into(), Value::Array(uses));
     }
-    if let Some((text, signature)) = &turn.reasoning {
-        msg.insert(
-            "reasoningContent".into(),
-            json!({"reasoningText": {"text": text, "signature": signature}}),
-        );
+    match &turn.reasoning {
+        Some(Replay::Signed { text, signature }) => {
+            msg.insert(
+                "reasoningContent".into(),
+                json!({"reasoningText": {"text": text, "signature": signature}}),
+            );
+        }
+        Some(Replay::Redacted(data)) => {
+            msg.insert("reasoningContent".into(), json!({"redactedContent": data}));
+        }
+        None => {}
     }
     json!({"assistantResponseMessage": msg})
 }

@@ -41,8 +41,17 @@ pub struct Turn {
     /// User turns only.
     pub tool_results: Vec<ToolResult>,
     /// Assistant turns of native-reasoning models: the last signed reasoning of the turn,
-    /// replayed as `reasoningContent` (text, signature).
-    pub reasoning: Option<(String, String)>,
+    /// replayed as `reasoningContent`.
+    pub reasoning: Option<Replay>,
+}
+
+/// Reasoning Kiro gave an earlier assistant turn, sent back as it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// `reasoningText`: the text and its signature.
+    Signed { text: String, signature: String },
+    /// `redactedContent`: encrypted reasoning (GPT's).
+    Redacted(String),
 }
 
 /// What happens to reasoning from earlier assistant turns.
@@ -192,9 +201,17 @@ pub fn from_message(
                 signature: Some(signature),
             } if history == ReasoningHistory::Native && !is_user && !signature.is_empty() => {
                 // One reasoning slot per Kiro message: the last signed block wins.
-                turn.reasoning = Some((text.clone(), signature.clone()));
+                turn.reasoning = Some(Replay::Signed {
+                    text: text.clone(),
+                    signature: signature.clone(),
+                });
             }
-            Part::Thinking { .. } => {}
+            Part::RedactedThinking { data }
+                if history == ReasoningHistory::Native && !is_user && !data.is_empty() =>
+            {
+                turn.reasoning = Some(Replay::Redacted(data.clone()));
+            }
+            Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
         }
     }
     if !reasoning.trim().is_empty() {
@@ -337,6 +354,46 @@ mod tests {
         );
         let t = from_message(&m, 0, ReasoningHistory::Drop, &mut n).unwrap();
         assert_eq!(t.text, "answer\n[Tool Result (t1)]\nr");
+    }
+
+    #[test]
+    fn native_history_replays_the_last_signed_or_encrypted_reasoning_only() {
+        let signed = |text: &str, sig: Option<&str>| Part::Thinking {
+            text: text.into(),
+            signature: sig.map(str::to_owned),
+        };
+        let m = Message {
+            role: Role::Assistant,
+            parts: vec![
+                signed("first", Some("s1")),
+                Part::RedactedThinking {
+                    data: "ZW5j".into(),
+                },
+                signed("unsigned", None),
+                Part::Text("answer".into()),
+            ],
+        };
+        let t = from_message(&m, 1, ReasoningHistory::Native, &mut 0).unwrap();
+        assert_eq!(
+            t.reasoning,
+            Some(Replay::Redacted("ZW5j".into())),
+            "the last wins"
+        );
+        assert_eq!(t.text, "answer", "never stitched into the text");
+        let t = from_message(&m, 1, ReasoningHistory::Tags, &mut 0).unwrap();
+        assert_eq!(t.reasoning, None, "no replay without native reasoning");
+        assert!(
+            !t.text.contains("ZW5j"),
+            "encrypted reasoning is never text"
+        );
+        let body = super::super::body::assistant_message(&Turn {
+            reasoning: Some(Replay::Redacted("ZW5j".into())),
+            ..Turn::placeholder(Role::Assistant)
+        });
+        assert_eq!(
+            body["assistantResponseMessage"]["reasoningContent"],
+            serde_json::json!({"redactedContent": "ZW5j"})
+        );
     }
 
     #[test]

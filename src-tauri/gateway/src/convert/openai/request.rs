@@ -98,6 +98,8 @@ pub enum ChatMessage {
         /// Signed reasoning `(text, signature)` from `reasoning_details` (the gateway's own
         /// or OpenRouter-style), replayed to Kiro; unsigned reasoning cannot be.
         signed_reasoning: Vec<(String, String)>,
+        /// Encrypted reasoning the gateway gave out (`reasoning.encrypted`, format `kiro`).
+        redacted_reasoning: Vec<String>,
         tool_calls: Vec<AssistantToolCall>,
     },
     /// `tool`, or a legacy `function` message resolved to its call id.
@@ -717,8 +719,9 @@ fn parse_messages(messages: &At<'_>) -> Result<Vec<ChatMessage>, ApiError> {
                     .opt_str("reasoning_content")?
                     .filter(|s| !s.is_empty())
                     .map(str::to_string);
-                let signed_reasoning =
-                    signed_reasoning(m.value.get("reasoning_details"), reasoning.as_deref());
+                let details = m.value.get("reasoning_details");
+                let signed_reasoning = signed_reasoning(details, reasoning.as_deref());
+                let redacted_reasoning = redacted_reasoning(details);
                 let mut tool_calls = Vec::new();
                 if let Some(calls) = m.get("tool_calls") {
                     for call in calls.items()? {
@@ -742,6 +745,7 @@ fn parse_messages(messages: &At<'_>) -> Result<Vec<ChatMessage>, ApiError> {
                     text,
                     reasoning,
                     signed_reasoning,
+                    redacted_reasoning,
                     tool_calls,
                 }
             }
@@ -872,11 +876,12 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
                 text,
                 reasoning,
                 signed_reasoning,
+                redacted_reasoning,
                 tool_calls,
             } => {
                 started = true;
                 let mut parts = Vec::new();
-                if signed_reasoning.is_empty() {
+                if signed_reasoning.is_empty() && redacted_reasoning.is_empty() {
                     if let Some(r) = reasoning {
                         parts.push(Part::Thinking {
                             text: r.clone(),
@@ -889,6 +894,9 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
                         text: text.clone(),
                         signature: Some(signature.clone()),
                     });
+                }
+                for data in redacted_reasoning {
+                    parts.push(Part::RedactedThinking { data: data.clone() });
                 }
                 if let Some(t) = text.as_ref().filter(|t| !t.is_empty()) {
                     parts.push(Part::Text(t.clone()));
@@ -991,5 +999,20 @@ fn signed_reasoning(details: Option<&Value>, reasoning: Option<&str>) -> Vec<(St
             };
             Some((text.to_owned(), signature.to_owned()))
         })
+        .collect()
+}
+
+/// The `reasoning.encrypted` items of `reasoning_details` that the gateway wrote (format
+/// `kiro`): Kiro's encrypted reasoning. Another provider's encrypted blobs mean nothing to
+/// Kiro and are left out.
+fn redacted_reasoning(details: Option<&Value>) -> Vec<String> {
+    let Some(items) = details.and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|item| item["type"] == "reasoning.encrypted" && item["format"] == "kiro")
+        .filter_map(|item| item["data"].as_str().filter(|d| !d.is_empty()))
+        .map(str::to_owned)
         .collect()
 }

@@ -16,7 +16,9 @@
 //!   follows), one `delta.reasoning_details` item `{"type": "reasoning.text", "text",
 //!   "signature", "format": "kiro", "index"}` with the stretch's text and the last signature
 //!   Kiro sent for it; the non-streaming message lists them all. Clients hand the assistant
-//!   message back with it and the request side replays it ([`super::request`]).
+//!   message back with it and the request side replays it ([`super::request`]). Encrypted
+//!   reasoning (`redactedContent`, GPT's) goes out at once as `{"type":
+//!   "reasoning.encrypted", "data", "format": "kiro", "index"}`.
 //! * `stop` sequences are enforced on content across chunk boundaries
 //!   ([`crate::convert::stop`]); `max_tokens` on content + reasoning with the same estimate as
 //!   `usage` ([`crate::convert::usage`]). Tool-call arguments count towards usage but are
@@ -208,15 +210,24 @@ impl ChatOutput {
                 }
             }
             KiroEvent::Reasoning {
-                text, signature, ..
+                text,
+                signature,
+                redacted_content,
             } => {
                 if let Some(text) = text.filter(|t| !t.is_empty()) {
                     let pieces = self.shaper.reasoning(&text);
                     self.emit(pieces, &mut out);
                 }
-                if let Some(signature) = signature.filter(|s| !s.is_empty()) {
-                    if self.shaper.ended().is_none() {
+                if self.shaper.ended().is_none() {
+                    if let Some(signature) = signature.filter(|s| !s.is_empty()) {
                         self.signature = Some(signature);
+                    }
+                    if let Some(data) = redacted_content.filter(|d| !d.is_empty()) {
+                        self.end_stretch(&mut out);
+                        self.push_detail(
+                            json!({"type": "reasoning.encrypted", "data": data}),
+                            &mut out,
+                        );
                     }
                 }
             }
@@ -472,13 +483,17 @@ impl ChatOutput {
         let Some(signature) = self.signature.take() else {
             return;
         };
-        let item = json!({
-            "type": "reasoning.text",
-            "text": text,
-            "signature": signature,
-            "format": REASONING_FORMAT,
-            "index": self.details.len(),
-        });
+        self.push_detail(
+            json!({"type": "reasoning.text", "text": text, "signature": signature}),
+            out,
+        );
+    }
+
+    /// Stream one `reasoning_details` item (with its `format` and `index`) and keep it for
+    /// the non-streaming message.
+    fn push_detail(&mut self, mut item: Value, out: &mut Vec<Value>) {
+        item["format"] = json!(REASONING_FORMAT);
+        item["index"] = json!(self.details.len());
         self.details.push(item.clone());
         out.push(self.chunk(json!({"reasoning_details": [item]}), None));
     }

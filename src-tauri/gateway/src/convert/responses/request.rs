@@ -662,7 +662,7 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                             UserPart::Image(_) => None,
                         })
                         .collect();
-                    let (slot, _, _, _) = assistant_slot(&mut out);
+                    let slot = assistant_slot(&mut out).text;
                     match slot {
                         Some(existing) if !existing.is_empty() => {
                             existing.push_str("\n\n");
@@ -681,8 +681,7 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                 name,
                 arguments,
             } => {
-                let (_, _, _, calls) = assistant_slot(&mut out);
-                calls.push(AssistantToolCall {
+                assistant_slot(&mut out).tool_calls.push(AssistantToolCall {
                     id: call_id.clone(),
                     name: flat_name(namespace.as_deref(), name),
                     arguments: parse_arguments(arguments),
@@ -694,8 +693,7 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                 name,
                 input,
             } => {
-                let (_, _, _, calls) = assistant_slot(&mut out);
-                calls.push(AssistantToolCall {
+                assistant_slot(&mut out).tool_calls.push(AssistantToolCall {
                     id: call_id.clone(),
                     name: flat_name(namespace.as_deref(), name),
                     arguments: json!({ CUSTOM_INPUT_FIELD: input }),
@@ -717,19 +715,23 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
                 if summary.is_empty() && sealed.is_none() {
                     continue;
                 }
-                let (_, reasoning, signed, _) = assistant_slot(&mut out);
-                if let Some(Sealed { text, signature }) = sealed {
-                    signed.push((text, signature));
+                let slot = assistant_slot(&mut out);
+                match sealed {
+                    Some(Sealed::Signed { text, signature }) => {
+                        slot.signed.push((text, signature));
+                    }
+                    Some(Sealed::Redacted(data)) => slot.redacted.push(data),
+                    None => {}
                 }
                 if summary.is_empty() {
                     continue;
                 }
-                match reasoning {
+                match slot.reasoning {
                     Some(existing) => {
                         existing.push_str("\n\n");
                         existing.push_str(summary);
                     }
-                    None => *reasoning = Some(summary.clone()),
+                    None => *slot.reasoning = Some(summary.clone()),
                 }
             }
         }
@@ -738,20 +740,22 @@ pub fn to_chat_messages(items: &[Item]) -> Vec<ChatMessage> {
 }
 
 /// The assistant message being assembled (the last message, when it is an assistant one).
-#[allow(clippy::type_complexity)]
-fn assistant_slot(
-    out: &mut Vec<ChatMessage>,
-) -> (
-    &mut Option<String>,
-    &mut Option<String>,
-    &mut Vec<(String, String)>,
-    &mut Vec<AssistantToolCall>,
-) {
+/// The fields of the assistant message being assembled.
+struct Slot<'a> {
+    text: &'a mut Option<String>,
+    reasoning: &'a mut Option<String>,
+    signed: &'a mut Vec<(String, String)>,
+    redacted: &'a mut Vec<String>,
+    tool_calls: &'a mut Vec<AssistantToolCall>,
+}
+
+fn assistant_slot(out: &mut Vec<ChatMessage>) -> Slot<'_> {
     if !matches!(out.last(), Some(ChatMessage::Assistant { .. })) {
         out.push(ChatMessage::Assistant {
             text: None,
             reasoning: None,
             signed_reasoning: Vec::new(),
+            redacted_reasoning: Vec::new(),
             tool_calls: Vec::new(),
         });
     }
@@ -760,8 +764,15 @@ fn assistant_slot(
             text,
             reasoning,
             signed_reasoning,
+            redacted_reasoning,
             tool_calls,
-        }) => (text, reasoning, signed_reasoning, tool_calls),
+        }) => Slot {
+            text,
+            reasoning,
+            signed: signed_reasoning,
+            redacted: redacted_reasoning,
+            tool_calls,
+        },
         _ => unreachable!("an assistant message was just pushed"),
     }
 }

@@ -355,7 +355,7 @@ impl ResponsesOutput {
                 self.reasoning_delta(text, out);
             }
             for detail in delta["reasoning_details"].as_array().into_iter().flatten() {
-                self.reasoning_signed(detail);
+                self.reasoning_detail(detail, out);
             }
             if let Some(text) = delta["content"].as_str() {
                 if !text.is_empty() {
@@ -416,14 +416,29 @@ impl ResponsesOutput {
         }
     }
 
-    /// A signed stretch of reasoning (it comes before whatever closes the reasoning item).
-    fn reasoning_signed(&mut self, detail: &Value) {
+    /// A `reasoning_details` item of the chat machine: a signed stretch of reasoning (it
+    /// comes before whatever closes the reasoning item), or encrypted reasoning, which
+    /// becomes a reasoning item of its own.
+    fn reasoning_detail(&mut self, detail: &Value, out: &mut Vec<Value>) {
+        if let Some(data) = detail["data"].as_str() {
+            self.close(out);
+            let id = format!("rs_{}", uuid::Uuid::new_v4().simple());
+            let item = json!({"id": id, "type": "reasoning", "summary": [],
+                              "encrypted_content": Sealed::Redacted(data.to_owned()).seal()});
+            let index = self.add_item(item.clone(), out);
+            self.emit(
+                out,
+                "response.output_item.done",
+                json!({"output_index": index, "item": item}),
+            );
+            return;
+        }
         let (Some(text), Some(signature)) = (detail["text"].as_str(), detail["signature"].as_str())
         else {
             return;
         };
         if let Some(Open::Reasoning { sealed, .. }) = &mut self.open {
-            *sealed = Some(Sealed {
+            *sealed = Some(Sealed::Signed {
                 text: text.to_owned(),
                 signature: signature.to_owned(),
             });

@@ -427,7 +427,7 @@ fn signed_reasoning_is_sealed_into_the_item_and_opens_on_the_next_turn() {
     let sealed = reasoning["encrypted_content"].as_str().unwrap();
     assert_eq!(
         crate::convert::responses::sealed::Sealed::open(sealed),
-        Some(crate::convert::responses::sealed::Sealed {
+        Some(crate::convert::responses::sealed::Sealed::Signed {
             text: "think".into(),
             signature: "sig".into()
         })
