@@ -4,7 +4,7 @@
 
 use crate::kiro::events::{KiroEvent, TokenUsage};
 
-/// What counts as the end of a completed answer (docs/kiro-protocol.md#termination). Kiro
+/// What counts as the end of a completed answer (docs/kiro-protocol.md#completion-trailer). Kiro
 /// ends every completed answer with `metadataEvent`, `contextUsageEvent` and
 /// `meteringEvent`; an answer with content but without the trailer was cut short.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
