@@ -1,7 +1,7 @@
 //! The real Claude Code and Codex CLIs (pinned in `tests/clients/package.json`, installed
 //! by `npm ci --prefix tests/clients`) against an in-process gateway and the fake Kiro.
-//! Each client runs with a throwaway HOME and only the configuration the README's "Connect
-//! your tool" snippets give (read from README.md, so a snippet that stops working fails here);
+//! Each client runs with a throwaway HOME and only the configuration the "Connect your tool"
+//! snippets of docs/clients.md give (read from that file, so a snippet that stops working fails here);
 //! the fake plays the model with a scripted tool loop ([`ToolLoop`]), so a pass means the
 //! client really called its tool, got the result back through the gateway and finished.
 
@@ -90,26 +90,25 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.expect("client thread")
 }
 
-/// The gateway's defaults as the README writes them, and the key placeholder.
-const README_BASE: &str = "http://127.0.0.1:8000";
-const README_KEY: &str = "<your gateway key>";
+/// The gateway's defaults as docs/clients.md writes them, and the key placeholder.
+const GUIDE_BASE: &str = "http://127.0.0.1:8000";
+const GUIDE_KEY: &str = "<your gateway key>";
 
-/// The first fenced ```` ```lang ```` block after the README line that starts with `marker`,
-/// with the README's base URL and key placeholder replaced by the test gateway's.
+/// The first fenced ```` ```lang ```` block after the docs/clients.md line that starts with
+/// `marker`, with the guide's base URL and key placeholder replaced by the test gateway's.
 fn readme_snippet(marker: &str, lang: &str, gw: &Gw) -> String {
-    let readme =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("README.md");
+    let readme = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/clients.md"),
+    )
+    .expect("docs/clients.md");
     let after = &readme[readme
         .find(&format!("\n{marker}"))
-        .unwrap_or_else(|| panic!("README has no line starting with {marker:?}"))..];
+        .unwrap_or_else(|| panic!("docs/clients.md has no line starting with {marker:?}"))..];
     let fence = format!("```{lang}\n");
     let start = after.find(&fence).expect("a fenced block after the marker") + fence.len();
     let block = &after[start..];
     let block = &block[..block.find("```").expect("closing fence")];
-    block
-        .replace(README_BASE, &gw.base)
-        .replace(README_KEY, KEY)
+    block.replace(GUIDE_BASE, &gw.base).replace(GUIDE_KEY, KEY)
 }
 
 /// The Kiro request bodies the fake received for chat calls.
@@ -148,7 +147,7 @@ fn exhaust_quota(gw: &Gw) {
 
 // ---------------------------------------------------------------- Claude Code
 
-/// The environment of the README's Claude Code snippet (its `export` lines).
+/// The environment of the guide's Claude Code snippet (its `export` lines).
 fn claude_env(gw: &Gw) -> Vec<(String, String)> {
     let snippet = readme_snippet("**Claude Code**", "sh", gw);
     assert_eq!(snippet.lines().last(), Some("claude"), "{snippet}");
@@ -168,7 +167,7 @@ fn run_claude(gw: &Gw, home: &Path, prompt: &str, extra: &[&str]) -> Output {
     run_claude_with_model(gw, home, None, prompt, extra)
 }
 
-/// `model`: replaces the snippet's `ANTHROPIC_MODEL`, as the README tells 1 M-window users to.
+/// `model`: replaces the snippet's `ANTHROPIC_MODEL`, as the guide tells 1 M-window users to.
 fn run_claude_with_model(
     gw: &Gw,
     home: &Path,
@@ -295,7 +294,7 @@ async fn claude_code_stops_after_one_request_when_the_quota_is_used_up() {
 
 // ---------------------------------------------------------------- Codex
 
-/// `~/.codex/config.toml` as the README's Codex snippet writes it, plus the echo MCP server.
+/// `~/.codex/config.toml` as the guide's Codex snippet writes it, plus the echo MCP server.
 fn codex_config(gw: &Gw, mcp_log: &Path) -> String {
     let snippet = readme_snippet("**Codex**", "toml", gw);
     format!(

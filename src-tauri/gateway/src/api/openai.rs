@@ -133,7 +133,7 @@ async fn complete(
 pub const RESPONSE_FORMAT_HEADER: &str = "x-kiro-response-format";
 
 /// `response_format` `json_object` / `json_schema` on a finished non-streaming answer
-/// (README, "OpenAI API: accepted parameters"): a valid answer wrapped in a Markdown code
+/// (docs/openai.md): a valid answer wrapped in a Markdown code
 /// fence is unwrapped; an invalid one is kept as it is (the client's own parser reports it
 /// with the real text in hand) and flagged with `message.response_format_error` (the
 /// reason) plus the [`RESPONSE_FORMAT_HEADER`] header. Answers that are tool calls only are

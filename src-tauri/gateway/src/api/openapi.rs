@@ -3,7 +3,7 @@
 //!
 //! The routes are one table ([`ROUTES`]); schemas of the gateway's own answers come from
 //! their Rust types (`utoipa::ToSchema`). The OpenAI- and Anthropic-shaped bodies are
-//! described by their required fields and point at the README's tables of what is accepted;
+//! described by their required fields and point at the tables of docs/ that list what is accepted;
 //! their full schemas are OpenAI's and Anthropic's own.
 
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
@@ -94,9 +94,9 @@ pub struct Route {
     pub response: Body,
 }
 
-const OPENAI: &str = "README: OpenAI API: accepted parameters";
-const ANTHROPIC: &str = "README: Use with Claude Code / Anthropic API";
-const RESPONSES: &str = "README: Responses API: supported / unsupported";
+const OPENAI: &str = "docs/openai.md";
+const ANTHROPIC: &str = "docs/anthropic.md";
+const RESPONSES: &str = "docs/responses.md";
 
 const fn route(
     method: Method,

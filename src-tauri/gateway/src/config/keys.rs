@@ -257,3 +257,28 @@ pub(crate) fn spec_of(key: Setting) -> &'static KeySpec {
 pub(crate) fn known_toml_keys() -> Vec<&'static str> {
     KEYS.iter().map(|s| s.toml).collect()
 }
+
+#[cfg(test)]
+mod docs_tests {
+    use super::KEYS;
+
+    /// docs/configuration.md is the user's reference: every key has a row there, under its TOML
+    /// name and its environment variable.
+    #[test]
+    fn every_key_is_documented_in_the_configuration_reference() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md");
+        let doc = std::fs::read_to_string(path).expect("docs/configuration.md");
+        let missing: Vec<String> = KEYS
+            .iter()
+            .flat_map(|spec| {
+                let env = spec.env.first().copied().unwrap_or_default();
+                [format!("`{}`", spec.toml), format!("`{env}`")]
+            })
+            .filter(|needle| !doc.contains(needle.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in docs/configuration.md: {missing:?}"
+        );
+    }
+}

@@ -161,7 +161,7 @@ impl ClientId {
                 "Settings → Models: \"OpenAI API Key\" <your gateway key>, \"Override OpenAI Base URL\" {openai}, then add the model {model} by hand. Cursor calls from its own servers: the gateway must be reachable from the internet (a tunnel, its host in allowed_hosts)."
             ),
             _ => format!(
-                "{} settings: base URL {openai}, model {model}, key <your gateway key> (see the README's \"Connect your tool\").",
+                "{} settings: base URL {openai}, model {model}, key <your gateway key> (see docs/clients.md, \"Connect your tool\").",
                 self.name()
             ),
         }

@@ -62,7 +62,7 @@ impl ConnectError {
         ConnectError::new(
             ConnectErrorCode::UnreadableConfig,
             format!("{} cannot be edited safely: {why}", path.display()),
-            "Fix the file (or move it away) and try again, or copy the settings from the README's \"Connect your tool\".",
+            "Fix the file (or move it away) and try again, or copy the settings from docs/clients.md (\"Connect your tool\").",
         )
     }
 

@@ -26,7 +26,7 @@ use crate::server::GatewayStatus;
 /// How long the key helper may take to answer the check before it counts as unusable.
 const HELPER_CHECK: Duration = Duration::from_secs(10);
 
-/// The model a connect offers first: the one the README's snippets use, when the
+/// The model a connect offers first: the one the snippets of docs/clients.md use, when the
 /// catalogue has it.
 const PREFERRED_MODEL: &str = "claude-sonnet-4.5";
 
@@ -50,7 +50,7 @@ fn env(state: &AppState) -> Result<ConnectEnv, AdminError> {
         ConnectError::new(
             ConnectErrorCode::NoHome,
             "Connecting tools is not available here (no home folder).",
-            "Use the settings in the README's \"Connect your tool\".",
+            "Use the settings in docs/clients.md (\"Connect your tool\").",
         )
         .into()
     })
