@@ -138,3 +138,85 @@ async fn the_usage_endpoint_needs_the_key() {
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+async fn admin_status(gw: &Gw) -> Value {
+    let response = reqwest::Client::new()
+        .get(format!("{}/admin/status", gw.base))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn ask() -> Value {
+    json!({"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": "one"}]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_credit_cap_reports_its_thresholds_and_pauses_requests_only_when_asked() {
+    use kiro_gateway::credit_caps::CreditCaps;
+    for pause in [false, true] {
+        let gw = start_with(move |c| {
+            c.credit_caps = CreditCaps {
+                daily: Some(1.0),
+                monthly: None,
+                pause,
+            }
+        })
+        .await;
+        // 0.5 → 50 %, +0.4 → 90 % (80 crossed), +0.2 → 110 %.
+        for (credits, threshold) in [(0.5, json!(50)), (0.4, json!(80)), (0.2, json!(100))] {
+            gw.fake.push_script(charged(credits));
+            let answer = gw.post("/v1/chat/completions", &ask()).await;
+            assert_eq!(answer.status(), 200);
+            let caps = &admin_status(&gw).await["credit_caps"];
+            assert_eq!(caps["caps"][0]["period"], "daily");
+            assert_eq!(caps["caps"][0]["threshold"], threshold, "{caps}");
+        }
+        let caps = admin_status(&gw).await["credit_caps"].clone();
+        assert_eq!(caps["paused"], pause, "{caps}");
+
+        let calls = gw.fake.chat_calls();
+        let chat = gw.post("/v1/chat/completions", &ask()).await;
+        let messages = gw.messages(&ask()).await;
+        if !pause {
+            assert_eq!(chat.status(), 200, "reported, not enforced");
+            assert_eq!(messages.status(), 200);
+            assert_eq!(gw.fake.chat_calls(), calls + 2);
+            continue;
+        }
+        for response in [chat, messages] {
+            assert_eq!(response.status(), 429);
+            assert_eq!(response.headers()["x-should-retry"], "false");
+            let wait: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(
+                (1..=25 * 3600).contains(&wait),
+                "until local midnight: {wait}"
+            );
+            let body: Value = response.json().await.unwrap();
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("daily credit cap"),
+                "{body}"
+            );
+            assert!(
+                body["error"]["code"] == "credit_cap_reached"
+                    || body["error"]["type"] == "rate_limit_error",
+                "{body}"
+            );
+        }
+        assert_eq!(
+            gw.fake.chat_calls(),
+            calls,
+            "nothing reaches Kiro while paused"
+        );
+    }
+}

@@ -157,6 +157,18 @@ impl CreditLedger {
         self.shared.changed.notify_one();
     }
 
+    /// Credits spent today and this month (local time).
+    pub fn spent(&self) -> (f64, f64) {
+        let today = Local::now().date_naive();
+        let month_start = today.with_day(1).unwrap_or(today);
+        let days = self.lock();
+        let month = days
+            .range(month_start..=today)
+            .map(|(_, t)| t.credits)
+            .sum();
+        (days.get(&today).map_or(0.0, |t| t.credits), month)
+    }
+
     /// Today's and this month's totals (local time) and the chart's days.
     pub fn summary(&self) -> CreditSummary {
         summarise(&self.lock(), Local::now().date_naive())

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connect;
 pub mod convert;
 pub mod credentials;
+pub mod credit_caps;
 pub mod credit_ledger;
 pub mod cut_offs;
 pub mod debug_dump;

@@ -181,6 +181,11 @@ pub async fn open_upstream(
     dialect: Dialect,
     log: &RequestLog,
 ) -> Result<EventStream, ApiError> {
+    let caps = state.config.credit_caps;
+    if caps.pause {
+        let (today, month) = state.credits.spent();
+        caps.check(today, month, chrono::Local::now())?;
+    }
     // A copy without replayed reasoning, kept only when the body replays some: Kiro refuses
     // signatures it no longer accepts, and then the request is resent once without them.
     let without_reasoning = native_reasoning::replays_reasoning(&prepared.kiro.body).then(|| {

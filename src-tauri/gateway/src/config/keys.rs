@@ -37,6 +37,9 @@ pub(crate) enum Setting {
     CreditsFile,
     CutOffRecovery,
     CompletionRule,
+    DailyCreditCap,
+    MonthlyCreditCap,
+    PauseAtCap,
     DebugMode,
     DebugDumpDir,
     DebugDumpMaxCount,
@@ -120,6 +123,21 @@ pub(crate) const KEYS: &[KeySpec] = &[
         Setting::CompletionRule,
         "completion_rule",
         &["KIRO_COMPLETION_RULE"],
+    ),
+    spec(
+        Setting::DailyCreditCap,
+        "daily_credit_cap",
+        &["KIRO_GATEWAY_DAILY_CREDIT_CAP"],
+    ),
+    spec(
+        Setting::MonthlyCreditCap,
+        "monthly_credit_cap",
+        &["KIRO_GATEWAY_MONTHLY_CREDIT_CAP"],
+    ),
+    spec(
+        Setting::PauseAtCap,
+        "pause_at_cap",
+        &["KIRO_GATEWAY_PAUSE_AT_CAP"],
     ),
     spec(
         Setting::CreditsFile,

@@ -17,6 +17,9 @@
 //! | `cli_db_file` | `cli_db_file` | `KIRO_CLI_DB_FILE` | `--cli-db-file` | discovery | path (`~` expanded) |
 //! | `cut_off_recovery` | `cut_off_recovery` | `KIRO_GATEWAY_CUT_OFF_RECOVERY` | — | `true` | bool |
 //! | `completion_rule` | `completion_rule` | `KIRO_COMPLETION_RULE` | — | `strict` | `strict` / `tolerant` |
+//! | `daily_credit_cap` | `daily_credit_cap` | `KIRO_GATEWAY_DAILY_CREDIT_CAP` | — | none | credits > 0 |
+//! | `monthly_credit_cap` | `monthly_credit_cap` | `KIRO_GATEWAY_MONTHLY_CREDIT_CAP` | — | none | credits > 0 |
+//! | `pause_at_cap` | `pause_at_cap` | `KIRO_GATEWAY_PAUSE_AT_CAP` | — | `false` | bool |
 //! | `credits_file` | `credits_file` | `KIRO_GATEWAY_CREDITS_FILE` | — | `<data dir>/kiro-gateway/credits.json` (`Config::default()`: none, kept in memory) | path (`~` expanded) |
 //! | `refresh_token` | `refresh_token` | `REFRESH_TOKEN` | — | none | visible ASCII (secret) |
 //! | `profile_arn` | `profile_arn` | `PROFILE_ARN` | — | none | `arn:aws:codewhisperer:<region>:<account>:profile/<id>` |
@@ -107,6 +110,8 @@ pub struct Config {
     pub cut_off_recovery: bool,
     /// `KIRO_COMPLETION_RULE`: which trailer events mark an answer as complete.
     pub completion_rule: crate::convert::trailer::CompletionRule,
+    /// `daily_credit_cap`, `monthly_credit_cap`, `pause_at_cap`.
+    pub credit_caps: crate::credit_caps::CreditCaps,
     /// `REFRESH_TOKEN`
     pub refresh_token: Option<Secret<String>>,
     /// `PROFILE_ARN`
@@ -199,6 +204,7 @@ impl Default for Config {
             credits_file: None,
             cut_off_recovery: true,
             completion_rule: crate::convert::trailer::CompletionRule::Strict,
+            credit_caps: crate::credit_caps::CreditCaps::default(),
             refresh_token: None,
             profile_arn: None,
             region: None,
@@ -389,6 +395,7 @@ impl fmt::Debug for Config {
             .field("credits_file", &self.credits_file)
             .field("cut_off_recovery", &self.cut_off_recovery)
             .field("completion_rule", &self.completion_rule)
+            .field("credit_caps", &self.credit_caps)
             .field("refresh_token", &self.refresh_token)
             .field("profile_arn", &self.profile_arn)
             .field("region", &self.region)

@@ -202,13 +202,29 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                 }
                 c.api_key = Some(Secret::new(t.to_owned()));
             }
-            Setting::NoAuth | Setting::MetricsOpen | Setting::CutOffRecovery => {
+            Setting::NoAuth
+            | Setting::MetricsOpen
+            | Setting::CutOffRecovery
+            | Setting::PauseAtCap => {
                 let on = parse_bool(t)
                     .ok_or_else(|| error(r, key, "a boolean: true/false, 1/0, yes/no, on/off"))?;
                 match key {
                     Setting::NoAuth => c.no_auth = on,
                     Setting::MetricsOpen => c.metrics_open = on,
+                    Setting::PauseAtCap => c.credit_caps.pause = on,
                     _ => c.cut_off_recovery = on,
+                }
+            }
+            Setting::DailyCreditCap | Setting::MonthlyCreditCap => {
+                let cap = t
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v > 0.0)
+                    .ok_or_else(|| error(r, key, "a number of credits above 0, e.g. 25 or 12.5"))?;
+                if key == Setting::DailyCreditCap {
+                    c.credit_caps.daily = Some(cap);
+                } else {
+                    c.credit_caps.monthly = Some(cap);
                 }
             }
             Setting::CredsFile => c.creds_file = Some(path_of(r)),

@@ -259,6 +259,12 @@ pub fn status_json(state: &AppState) -> Value {
     // Older than the refresh interval (or never fetched): refresh in the background; this
     // answer carries the last known value.
     state.usage.spawn_refresh_if_stale();
+    let (spent_today, spent_month) = state.credits.spent();
+    let credit_caps =
+        state
+            .config
+            .credit_caps
+            .status(spent_today, spent_month, chrono::Local::now());
     json!({
         "gateway": gateway,
         "fix": fix,
@@ -281,6 +287,7 @@ pub fn status_json(state: &AppState) -> Value {
         "desktop": admin.is_some_and(|a| a.is_desktop()),
         "usage": state.usage.cached(),
         "credits_spent": state.credits.summary(),
+        "credit_caps": credit_caps,
         "upstream_hold": state.kiro.hold(),
         "drift": state.drift.summary(),
         "debug_dumps": {
