@@ -116,6 +116,8 @@ before(async () => {
       // Every model request leaves a debug dump (the Logs view's dump viewer is tested).
       DEBUG_MODE: 'all',
       KIRO_GATEWAY_DEBUG_DUMP_DIR: path.join(home, 'dumps'),
+      // A daily cap the first chat request passes (reported only: no pause_at_cap).
+      KIRO_GATEWAY_DAILY_CREDIT_CAP: '0.01',
     },
   }, (out) => out.includes('Press Ctrl-C'), 'kiro-gateway');
   await waitForHttp(`http://127.0.0.1:${gatewayPort}/health`);
@@ -202,20 +204,20 @@ test('the UI drives the gateway end to end', async (t) => {
     assert.match(await page.textContent('#tool-snippet'), new RegExp(`ANTHROPIC_AUTH_TOKEN=${KEY}`));
     await page.click('[data-tool="openai-sdk"]');
     assert.match(await page.textContent('#tool-snippet'), new RegExp(`api_key="${KEY}"`));
-    // The Claude Code and Codex snippets are the README's (which tests/tests/real_clients.rs
+    // The Claude Code and Codex snippets are docs/clients.md's (which tests/tests/real_clients.rs
     // runs with the real CLIs), with this gateway's URL and key filled in.
-    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-    const readmeBlock = (marker, lang) => {
-      const after = readme.slice(readme.indexOf(`\n${marker}`));
+    const guide = readFileSync(path.join(root, 'docs', 'clients.md'), 'utf8');
+    const guideBlock = (marker, lang) => {
+      const after = guide.slice(guide.indexOf(`\n${marker}`));
       const start = after.indexOf('```' + lang + '\n') + lang.length + 4;
       return after.slice(start, after.indexOf('```', start))
         .replaceAll('http://127.0.0.1:8000', base).replaceAll('<your gateway key>', KEY);
     };
     await page.click('[data-tool="codex"]');
     const codex = await page.textContent('#tool-snippet');
-    assert.ok(codex.startsWith(readmeBlock('**Codex**', 'toml')), codex);
+    assert.ok(codex.startsWith(guideBlock('**Codex**', 'toml')), codex);
     await page.click('[data-tool="claude-code"]');
-    assert.equal(`${await page.textContent('#tool-snippet')}\n`, readmeBlock('**Claude Code**', 'sh'));
+    assert.equal(`${await page.textContent('#tool-snippet')}\n`, guideBlock('**Claude Code**', 'sh'));
     assert.match(await page.textContent('#ov-creds'), /Token valid for/);
     // The credits left (GetUsageLimits, fetched at start): the fake's account has 1000.
     await page.locator('#ov-usage').waitFor();
@@ -343,6 +345,11 @@ test('the UI drives the gateway end to end', async (t) => {
     await page.keyboard.press(`${mod}+1`);
     await page.waitForFunction(() => Number(document.querySelector('#spent-today')?.textContent) > 0, null, { timeout: 10000 });
     assert.ok((await page.locator('#spent-chart .spend-bar:not(.zero)').count()) >= 1);
+    // The daily cap of 0.01 credits is passed, and only reported.
+    await page.waitForFunction(() => /Daily cap \d+ %/.test(document.querySelector('#ov-caps .cap-line[data-period="daily"]')?.textContent || ''), null, { timeout: 10000 });
+    const capLine = await page.textContent('#ov-caps .cap-line[data-period="daily"]');
+    assert.match(capLine, /Daily cap (\d{3,}) %/, capLine);
+    assert.equal(await page.locator('#cap-paused').count(), 0, 'not paused without pause_at_cap');
     await page.locator('#ov-spent').scrollIntoViewIfNeeded();
     await shot(page, 'overview-credits-light');
     await page.keyboard.press(`${mod}+3`);

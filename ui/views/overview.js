@@ -173,6 +173,23 @@ function spentBlock(spent) {
     <p class="muted small">${models ? `Today by model: ${models}. ` : ''}As Kiro reports each request's cost; kept on this computer.</p>`;
 }
 
+// The budget caps you set (`status.credit_caps`): how far each is used, and whether requests
+// are paused at a reached cap.
+function capsBlock(caps) {
+  if (!caps?.caps?.length) return '';
+  const lines = caps.caps.map((c) => {
+    const pct = c.cap > 0 ? Math.floor((c.spent / c.cap) * 100) : 0;
+    const reset = new Date(c.resets_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+    const tone = c.threshold === 100 ? 'tone-error' : c.threshold === 80 ? 'tone-warn' : '';
+    return `<li class="cap-line" data-period="${esc(c.period)}"><span class="tag ${tone}">${esc(c.period === 'daily' ? 'Daily cap' : 'Monthly cap')} ${pct} %</span>
+      ${esc(formatCredits(c.spent))} of ${esc(formatCredits(c.cap))} credits · starts over ${esc(reset)}</li>`;
+  }).join('');
+  const paused = caps.paused
+    ? '<p class="tone-error small" id="cap-paused">A cap is reached: requests are paused until it starts over (pause_at_cap). Raise the cap to go on.</p>'
+    : '';
+  return `<ul class="cap-lines" id="ov-caps">${lines}</ul>${paused}`;
+}
+
 function fixBlock(status) {
   const g = status.gateway || {};
   const fix = status.fix || {};
@@ -269,7 +286,7 @@ function render(status) {
       ${c.read_only ? '<dt>Write-back</dt><dd class="muted">Read-only source: refreshed tokens stay in memory</dd>' : ''}
     </dl>
     <p class="muted small creds-note">Tokens never leave this computer and are never shown here. To switch accounts, sign in again with the Kiro IDE or <code>kiro-cli login</code>; the gateway picks up the new token by itself.</p>`;
-  root.querySelector('#ov-spent').innerHTML = spentBlock(status.credits_spent);
+  root.querySelector('#ov-spent').innerHTML = spentBlock(status.credits_spent) + capsBlock(status.credit_caps);
   // Heights through the CSSOM: the page's CSP refuses inline style attributes.
   root.querySelectorAll('#ov-spent .spend-bar:not(.zero)').forEach((bar) => { bar.style.height = `${bar.dataset.pct}%`; });
   root.querySelector('#ov-tools').innerHTML = `
