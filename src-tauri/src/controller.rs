@@ -89,8 +89,8 @@ impl DesktopGateway {
             .unwrap_or(0)
     }
 
-    /// "587 credits left · 12.5 today" (what is left once GetUsageLimits answered; what
-    /// this gateway spent today).
+    /// "587 credits left · 12.5 today · daily cap 80 %" (what is left once GetUsageLimits
+    /// answered; what this gateway spent today; a credit cap once half used).
     /// A hold Kiro asked for comes first: "Kiro asked to wait · 4 min left · …".
     pub fn credits_label(&self) -> Option<String> {
         let state = self.state()?;
@@ -101,8 +101,13 @@ impl DesktopGateway {
             .map(|hold| kiro_gateway::status_view::hold_label(&hold));
         let credits = kiro_gateway::status_view::credits_label(
             state.usage.cached().as_ref(),
-            state.credits.summary().today.credits,
+            state.credits.spent().0,
         );
+        let caps = state.config.credit_caps.status_of(&state.credits);
+        let credits = match (credits, kiro_gateway::status_view::cap_label(&caps)) {
+            (Some(credits), Some(cap)) => Some(format!("{credits} · {cap}")),
+            (credits, cap) => credits.or(cap),
+        };
         match (hold, credits) {
             (Some(hold), Some(credits)) => Some(format!("{hold} · {credits}")),
             (hold, credits) => hold.or(credits),

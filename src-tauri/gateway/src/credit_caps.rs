@@ -79,6 +79,12 @@ impl CreditCaps {
         .collect()
     }
 
+    /// The status block for what `ledger` counted, now.
+    pub fn status_of(&self, ledger: &crate::credit_ledger::CreditLedger) -> CapsStatus {
+        let (today, month) = ledger.spent();
+        self.status(today, month, Local::now())
+    }
+
     /// The status block.
     pub fn status(&self, today: f64, month: f64, now: DateTime<Local>) -> CapsStatus {
         CapsStatus {

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::credit_caps::{CapPeriod, CapsStatus};
 use crate::kiro::cooldown::{ActiveHold, CooldownCause};
 use crate::kiro::usage_limits::UsageSummary;
 use crate::server::GatewayStatus;
@@ -45,6 +46,24 @@ pub fn credits_label(left: Option<&UsageSummary>, spent_today: f64) -> Option<St
         (Some(left), Some(today)) => Some(format!("{left} · {today}")),
         (left, today) => left.or(today),
     }
+}
+
+/// The tray's note on the credit caps, once one is at least half used: "daily cap 80 %",
+/// or "paused at the monthly cap" while `pause_at_cap` refuses requests.
+pub fn cap_label(caps: &CapsStatus) -> Option<String> {
+    let top = caps
+        .caps
+        .iter()
+        .filter(|c| c.threshold.is_some())
+        .max_by_key(|c| c.threshold)?;
+    let name = match top.period {
+        CapPeriod::Daily => "daily cap",
+        CapPeriod::Monthly => "monthly cap",
+    };
+    if caps.paused {
+        return Some(format!("paused at the {name}"));
+    }
+    Some(format!("{name} {} %", top.threshold?))
 }
 
 /// The tray's note while Kiro holds requests back, with the time left (the tray refreshes
@@ -158,6 +177,34 @@ mod tests {
         assert_eq!(
             hold_label(&hold(CooldownCause::Suspended, 1_800)),
             "Account suspended by Kiro · 30 min left"
+        );
+    }
+
+    #[test]
+    fn the_cap_label_names_the_most_used_cap_once_half_used() {
+        use crate::credit_caps::CreditCaps;
+        let now = chrono::Local::now();
+        let caps = CreditCaps {
+            daily: Some(10.0),
+            monthly: Some(100.0),
+            pause: false,
+        };
+        assert_eq!(cap_label(&caps.status(4.0, 4.0, now)), None);
+        assert_eq!(
+            cap_label(&caps.status(8.0, 60.0, now)).as_deref(),
+            Some("daily cap 80 %")
+        );
+        assert_eq!(
+            cap_label(&caps.status(1.0, 100.0, now)).as_deref(),
+            Some("monthly cap 100 %")
+        );
+        let pausing = CreditCaps {
+            pause: true,
+            ..caps
+        };
+        assert_eq!(
+            cap_label(&pausing.status(10.0, 10.0, now)).as_deref(),
+            Some("paused at the daily cap")
         );
     }
 

@@ -259,12 +259,7 @@ pub fn status_json(state: &AppState) -> Value {
     // Older than the refresh interval (or never fetched): refresh in the background; this
     // answer carries the last known value.
     state.usage.spawn_refresh_if_stale();
-    let (spent_today, spent_month) = state.credits.spent();
-    let credit_caps =
-        state
-            .config
-            .credit_caps
-            .status(spent_today, spent_month, chrono::Local::now());
+    let credit_caps = state.config.credit_caps.status_of(&state.credits);
     json!({
         "gateway": gateway,
         "fix": fix,
