@@ -17,15 +17,20 @@ fn charged(credits: f64) -> Script {
         .trailers_as(Trailers::December, 2.0, credits)
 }
 
-async fn usage_endpoint(gw: &Gw) -> Value {
+/// `GET path` with the key: the JSON of a 200.
+async fn get_json(gw: &Gw, path: &str) -> Value {
     let response = reqwest::Client::new()
-        .get(format!("{}/v1/usage", gw.base))
+        .get(format!("{}{path}", gw.base))
         .bearer_auth(KEY)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+async fn usage_endpoint(gw: &Gw) -> Value {
+    get_json(gw, "/v1/usage").await
 }
 
 fn credits_file(dir: &Path) -> std::path::PathBuf {
@@ -140,14 +145,7 @@ async fn the_usage_endpoint_needs_the_key() {
 }
 
 async fn admin_status(gw: &Gw) -> Value {
-    let response = reqwest::Client::new()
-        .get(format!("{}/admin/status", gw.base))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    get_json(gw, "/admin/status").await
 }
 
 fn ask() -> Value {

@@ -56,13 +56,12 @@ impl CreditCaps {
 
     /// Each cap's use, given today's and this month's spending at `now`.
     pub fn uses(&self, today: f64, month: f64, now: DateTime<Local>) -> Vec<CapUse> {
-        let date = now.date_naive();
         [
-            (CapPeriod::Daily, self.daily, today, next_day(date)),
-            (CapPeriod::Monthly, self.monthly, month, next_month(date)),
+            (CapPeriod::Daily, self.daily, today),
+            (CapPeriod::Monthly, self.monthly, month),
         ]
         .into_iter()
-        .filter_map(|(period, cap, spent, reset)| {
+        .filter_map(|(period, cap, spent)| {
             let cap = cap?;
             Some(CapUse {
                 period,
@@ -73,7 +72,7 @@ impl CreditCaps {
                     .rev()
                     .find(|t| spent >= cap * f64::from(**t) / 100.0)
                     .copied(),
-                resets_at: local_midnight(reset).to_rfc3339(),
+                resets_at: period.resets_at(now).to_rfc3339(),
             })
         })
         .collect()
@@ -87,10 +86,11 @@ impl CreditCaps {
 
     /// The status block.
     pub fn status(&self, today: f64, month: f64, now: DateTime<Local>) -> CapsStatus {
+        let caps = self.uses(today, month, now);
         CapsStatus {
             pause_at_cap: self.pause,
-            paused: self.check(today, month, now).is_err(),
-            caps: self.uses(today, month, now),
+            paused: self.pause && caps.iter().any(|u| u.threshold == Some(100)),
+            caps,
         }
     }
 
@@ -110,8 +110,7 @@ impl CreditCaps {
             CapPeriod::Daily => ("daily", "the day ends"),
             CapPeriod::Monthly => ("monthly", "the month ends"),
         };
-        let reset = DateTime::parse_from_rfc3339(&reached.resets_at).ok();
-        let wait = reset.map_or(0, |r| (r.timestamp() - now.timestamp()).max(1) as u64);
+        let wait = (reached.period.resets_at(now).timestamp() - now.timestamp()).max(1) as u64;
         Err(ApiError::new(
             ErrorKind::RateLimit,
             format!(
@@ -124,6 +123,17 @@ impl CreditCaps {
         .with_code("credit_cap_reached")
         .with_retry_after(wait)
         .with_no_retry())
+    }
+}
+
+impl CapPeriod {
+    /// When the period that holds `now` ends.
+    fn resets_at(self, now: DateTime<Local>) -> DateTime<Local> {
+        let date = now.date_naive();
+        local_midnight(match self {
+            CapPeriod::Daily => next_day(date),
+            CapPeriod::Monthly => next_month(date),
+        })
     }
 }
 

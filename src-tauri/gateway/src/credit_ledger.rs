@@ -160,12 +160,8 @@ impl CreditLedger {
     /// Credits spent today and this month (local time).
     pub fn spent(&self) -> (f64, f64) {
         let today = Local::now().date_naive();
-        let month_start = today.with_day(1).unwrap_or(today);
         let days = self.lock();
-        let month = days
-            .range(month_start..=today)
-            .map(|(_, t)| t.credits)
-            .sum();
+        let (month, _) = month_totals(&days, today);
         (days.get(&today).map_or(0.0, |t| t.credits), month)
     }
 
@@ -179,11 +175,15 @@ impl CreditLedger {
     }
 }
 
-fn summarise(days: &BTreeMap<NaiveDate, DayTotals>, today: NaiveDate) -> CreditSummary {
+/// Credits and requests from the first of `today`'s month through `today`.
+fn month_totals(days: &BTreeMap<NaiveDate, DayTotals>, today: NaiveDate) -> (f64, u64) {
     let month_start = today.with_day(1).unwrap_or(today);
-    let (month_credits, month_requests) = days
-        .range(month_start..=today)
-        .fold((0.0, 0), |(c, r), (_, t)| (c + t.credits, r + t.requests));
+    days.range(month_start..=today)
+        .fold((0.0, 0), |(c, r), (_, t)| (c + t.credits, r + t.requests))
+}
+
+fn summarise(days: &BTreeMap<NaiveDate, DayTotals>, today: NaiveDate) -> CreditSummary {
+    let (month_credits, month_requests) = month_totals(days, today);
     let chart = (0..CHART_DAYS)
         .rev()
         .filter_map(|back| today.checked_sub_days(chrono::Days::new(back.into())))

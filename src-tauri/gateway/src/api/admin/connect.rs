@@ -197,15 +197,7 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ConnectError> + Send + 'static,
 ) -> Result<T, AdminError> {
     tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| {
-            AdminError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                e.to_string(),
-                "Try again.",
-            )
-        })?
+        .await?
         .map_err(AdminError::from)
 }
 

@@ -63,6 +63,18 @@ pub struct AdminError {
     pub suggested_port: Option<u16>,
 }
 
+/// A blocking admin task that panicked or was cancelled.
+impl From<tokio::task::JoinError> for AdminError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            e.to_string(),
+            "Try again.",
+        )
+    }
+}
+
 impl AdminError {
     pub fn new(
         status: StatusCode,

@@ -92,15 +92,7 @@ pub async fn save_key_to_file(state: &AppState) -> Result<Value, AdminError> {
     })?;
     let path = file.path().to_path_buf();
     let written = tokio::task::spawn_blocking(move || file.set(&key).map(|()| file))
-        .await
-        .map_err(|e| {
-            AdminError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                e.to_string(),
-                "Try again.",
-            )
-        })?
+        .await?
         .map_err(|e| {
             AdminError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
