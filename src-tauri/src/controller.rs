@@ -103,7 +103,7 @@ impl DesktopGateway {
             state.usage.cached().as_ref(),
             state.credits.spent().0,
         );
-        let caps = state.config.credit_caps.status_of(&state.credits);
+        let caps = state.credit_caps.get().status_of(&state.credits);
         let credits = match (credits, kiro_gateway::status_view::cap_label(&caps)) {
             (Some(credits), Some(cap)) => Some(format!("{credits} · {cap}")),
             (credits, cap) => credits.or(cap),
@@ -229,16 +229,19 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
 }
 
 /// Every status change (and the stream count, every few seconds while running) goes to the
-/// tray and to the window as a `gateway-status` event.
+/// tray and to the window as a `gateway-status` event; due notifications go out on the same
+/// beat.
 fn forward_status<R: Runtime>(app: AppHandle<R>) {
     let mut rx = app.state::<DesktopGateway>().controller.subscribe();
     tauri::async_runtime::spawn(async move {
+        let mut announced = kiro_gateway::notices::NoticeTracker::default();
         loop {
             let status = rx.borrow_and_update().clone();
             let gw = app.state::<DesktopGateway>();
             let streams = gw.active_streams();
             let credits = gw.credits_label();
             crate::tray::update(&app, &status, streams, credits.as_deref());
+            crate::notify::announce_due(&app, &gw, &mut announced);
             let _ = app.emit("gateway-status", &status);
             let tick = tokio::time::sleep(Duration::from_secs(3));
             tokio::select! {

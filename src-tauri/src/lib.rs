@@ -5,6 +5,7 @@
 mod autostart;
 mod commands;
 mod controller;
+mod notify;
 mod tray;
 mod window;
 
@@ -37,6 +38,7 @@ pub fn run() {
     autostart::init(builder)
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(controller::DesktopGateway::default())
         .manage(commands::ChatStreams::default())
         .invoke_handler(commands::handler())

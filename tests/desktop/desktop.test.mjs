@@ -498,3 +498,72 @@ test('with a tray host and a window manager, closing the window hides it to the 
     wm.kill();
   }
 });
+
+test('credit caps are announced as desktop notifications once each, and the switch silences them', async () => {
+  assert.deepEqual(appPids(), [], 'no instance is running before this step');
+  const host = spawn('python3', [new URL('./notify_host.py', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let hostOut = '';
+  host.stdout.on('data', (d) => (hostOut += d));
+  const notices = () => hostOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const key = 'kgw_smoke_notifications_0123456789abcdef';
+  // The fake charges 0.0123 credits per answer: one answer is 61 % of this cap, two are 123 %.
+  const env = {
+    ...process.env,
+    KIRO_GATEWAY_API_KEY: key,
+    KIRO_GATEWAY_DAILY_CREDIT_CAP: '0.02',
+    KIRO_GATEWAY_CREDITS_FILE: join(HOME, 'notifications-credits.json'),
+  };
+  const ask = () => fetch(`${BASE}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  try {
+    await until('the notification server', () => hostOut.includes('ready'), 15000);
+    driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit', env });
+    await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
+    session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } })).sessionId;
+    await until('running', async () => (await pillState()) === 'running', 60000);
+    assert.deepEqual(notices(), [], 'nothing to announce at start');
+
+    assert.equal((await ask()).status, 200);
+    await until('the 50 % notification', () => notices().some((n) => n.summary === 'Daily credit cap 50 % used'), 15000);
+    assert.equal((await ask()).status, 200);
+    await until('the cap-reached notification', () => notices().some((n) => n.summary === 'Daily credit cap reached'), 15000);
+    await sleep(7000); // two more status beats (every 3 s)
+    assert.deepEqual(notices().map((n) => n.summary), ['Daily credit cap 50 % used', 'Daily credit cap reached'], 'each said once');
+    assert.equal(notices()[0].body, '0.01 of 0.02 credits spent today through Kiro Gateway.');
+    assert.match(notices()[1].body, /^0\.02 of 0\.02 credits spent today through Kiro Gateway\. Requests go on/);
+
+    // Settings shows the caps and the switch; turned off, the next threshold stays silent.
+    await showView('settings');
+    await until('the cap in Settings', async () => run(`return document.querySelector('#daily_credit_cap')?.value;`), 10000);
+    assert.equal(await run(`return document.querySelector('#daily_credit_cap').value;`), '0.02');
+    assert.equal(await run(`return document.querySelector('#desktop_notifications').checked && !document.querySelector('#desktop_notifications').disabled;`), true);
+    await run(`document.querySelector('[data-field="daily_credit_cap"]').closest('section').scrollIntoView({ block: 'start' });`);
+    await screenshot('settings-caps');
+    await run(`document.querySelector('#desktop_notifications').click();`);
+    await click('#save-btn');
+    await until('saved', async () => run(`return document.querySelector('#save-bar').hidden;`), 10000);
+    const raised = await fetch(`${BASE}/admin/settings`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ daily_credit_cap: 0.07 }),
+    });
+    assert.equal(raised.status, 200, await raised.text());
+    await sleep(3500);
+    // 0.0246 → 0.0492 of 0.07: 50 % is reached again, but notifications are off.
+    assert.equal((await ask()).status, 200);
+    assert.equal((await ask()).status, 200);
+    await sleep(7000);
+    assert.equal(notices().length, 2, `silenced: ${JSON.stringify(notices())}`);
+  } finally {
+    if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+    session = null;
+    driver?.kill('SIGTERM');
+    driver = null;
+    for (const pid of appPids()) process.kill(pid, 'SIGTERM');
+    await until('the app to exit', () => appPids().length === 0, 15000).catch(() => {});
+    host.kill();
+  }
+});

@@ -154,3 +154,66 @@ async fn a_start_option_beats_a_saved_setting_even_when_it_equals_the_default() 
         "the saved value is kept: {file}"
     );
 }
+
+async fn chat(gateway: &GatewayProcess) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gateway.base_url))
+        .bearer_auth(&gateway.api_key)
+        .json(
+            &json!({"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credit_caps_edited_in_settings_apply_at_once_and_after_a_restart() {
+    let fake = FakeKiro::start(FakeConfig::default()).await;
+    let home = TempHome::new();
+    let gateway = start(&home, &fake, &[], &[]).await;
+    assert_eq!(chat(&gateway).await.0, 200, "no cap yet");
+
+    // A cap below what one answer costs, with pause: the next request is refused at once.
+    let (status, answer) = put(
+        &gateway,
+        json!({"daily_credit_cap": "0.001", "pause_at_cap": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["settings"]["daily_credit_cap"], 0.001, "{answer}");
+    assert!(
+        answer["applied"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("daily_credit_cap")),
+        "{answer}"
+    );
+    let calls = fake.chat_calls();
+    let (status, body) = chat(&gateway).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "credit_cap_reached", "{body}");
+    assert_eq!(fake.chat_calls(), calls, "nothing reached Kiro");
+
+    // Lifting the pause lets requests through again, still reporting the cap.
+    let (status, answer) = put(&gateway, json!({"pause_at_cap": false})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(chat(&gateway).await.0, 200);
+    let (status, answer) = put(&gateway, json!({"daily_credit_cap": "none"})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["field"], "daily_credit_cap", "{answer}");
+
+    // The file keeps the cap, and the next start has it in force.
+    drop(gateway);
+    let file = std::fs::read_to_string(settings_file(home.path())).unwrap();
+    let saved: toml::Value = toml::from_str(&file).unwrap();
+    assert_eq!(saved["daily_credit_cap"].as_float(), Some(0.001), "{file}");
+    let again = start(&home, &fake, &[], &[]).await;
+    let in_force = admin_settings(&again).await;
+    assert_eq!(
+        in_force["settings"]["daily_credit_cap"], 0.001,
+        "{in_force}"
+    );
+    assert_eq!(in_force["settings"]["pause_at_cap"], false, "{in_force}");
+}

@@ -444,6 +444,47 @@ test('the UI drives the gateway end to end', async (t) => {
     await page.click('#discard-btn');
   });
 
+  await t.test('settings: credit caps apply at once; pause at cap refuses requests until lifted', async () => {
+    await settingsLoaded(page);
+    const ask = () => fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    // The daily cap came from the environment and shows as the one in force.
+    assert.equal(await page.inputValue('#daily_credit_cap'), '0.01');
+    assert.ok(await page.isDisabled('#desktop_notifications'), 'notifications are a desktop switch');
+    await page.fill('#monthly_credit_cap', 'lots');
+    await page.click('#save-btn');
+    await page.locator('#err-monthly_credit_cap').waitFor({ state: 'visible' });
+    await page.fill('#monthly_credit_cap', '0.005');
+    await page.click('label.switch:has(#pause_at_cap)');
+    await page.click('#save-btn');
+    await page.locator('#save-bar').waitFor({ state: 'hidden' });
+    await page.locator('[data-field="pause_at_cap"]').scrollIntoViewIfNeeded();
+    await shot(page, 'settings-caps-light');
+    const refused = await ask();
+    assert.equal(refused.status, 429);
+    assert.equal((await refused.json()).error.code, 'credit_cap_reached');
+    await page.keyboard.press(`${mod}+1`);
+    await page.locator('#cap-paused').waitFor();
+    assert.ok(await page.locator('#ov-caps .cap-line[data-period="monthly"]').count(), 'the new monthly cap is shown');
+    await page.locator('#ov-caps').scrollIntoViewIfNeeded();
+    await shot(page, 'overview-caps-paused-light');
+    // Lifted: the monthly cap removed and the pause off; requests go through again.
+    await page.keyboard.press(`${mod}+5`);
+    await settingsLoaded(page);
+    assert.equal(await page.inputValue('#monthly_credit_cap'), '0.005');
+    await page.fill('#monthly_credit_cap', '');
+    await page.click('label.switch:has(#pause_at_cap)');
+    await page.click('#save-btn');
+    await page.locator('#save-bar').waitFor({ state: 'hidden' });
+    assert.equal((await ask()).status, 200);
+    const saved = readFileSync(path.join(home, '.config', 'kiro-gateway', 'settings.toml'), 'utf8');
+    assert.match(saved, /^pause_at_cap = false$/m);
+    assert.ok(!/monthly_credit_cap/.test(saved), saved);
+  });
+
   await t.test('changing the port restarts the gateway and the UI follows', async () => {
     const newPort = await freePort();
     await page.fill('#port', String(newPort));

@@ -185,7 +185,7 @@ function capsBlock(caps) {
       ${esc(formatCredits(c.spent))} of ${esc(formatCredits(c.cap))} credits · starts over ${esc(reset)}</li>`;
   }).join('');
   const paused = caps.paused
-    ? '<p class="tone-error small" id="cap-paused">A cap is reached: requests are paused until it starts over (pause_at_cap). Raise the cap to go on.</p>'
+    ? '<p class="tone-error small" id="cap-paused">A cap is reached: requests are paused until it starts over. Raise the cap or turn off “Pause at cap” in Settings to go on.</p>'
     : '';
   return `<ul class="cap-lines" id="ov-caps">${lines}</ul>${paused}`;
 }

@@ -1,4 +1,4 @@
-// Settings: server address, API key, logging, network, credentials, desktop switches.
+// Settings: server address, API key, logging, network, credentials, credit caps, desktop switches.
 
 import { esc, icon, ICONS, copyText } from '../app.js';
 
@@ -13,6 +13,8 @@ let key = '';
 let revealed = false;
 
 const LEVELS = ['error', 'warn', 'info', 'debug', 'trace'];
+// Settings that may have no value (sent as '' to clear them).
+const OPTIONAL = ['proxy_url', 'creds_file', 'cli_db_file', 'daily_credit_cap', 'monthly_credit_cap'];
 
 function isLoopback(host) {
   return /^127\./.test(host) || host === '::1' || host === 'localhost';
@@ -119,8 +121,12 @@ function fill() {
   v('proxy_url').value = draft.proxy_url || '';
   v('creds_file').value = draft.creds_file || '';
   v('cli_db_file').value = draft.cli_db_file || '';
+  v('daily_credit_cap').value = draft.daily_credit_cap ?? '';
+  v('monthly_credit_cap').value = draft.monthly_credit_cap ?? '';
+  v('pause_at_cap').checked = Boolean(draft.pause_at_cap);
   v('launch_at_login').checked = Boolean(draft.launch_at_login);
   v('close_to_tray').checked = Boolean(draft.close_to_tray);
+  v('desktop_notifications').checked = Boolean(draft.desktop_notifications);
   renderDirty();
 }
 
@@ -167,9 +173,16 @@ export async function mount(el, context) {
         ${row('kiro-cli database', 'Or a kiro-cli / Amazon Q SQLite database.', '<input class="input mono" id="cli_db_file" placeholder="auto-detect" spellcheck="false">', 'cli_db_file')}
       </section>
       <section class="card">
+        <h2 class="card-title">Credit caps</h2>
+        ${row('Daily cap', 'Kiro credits this gateway may spend per day (local time). The Overview and the tray show it from half used on. Leave empty for no cap.', '<input class="input narrow mono" id="daily_credit_cap" inputmode="decimal" placeholder="none" autocomplete="off">', 'daily_credit_cap')}
+        ${row('Monthly cap', 'The same per calendar month.', '<input class="input narrow mono" id="monthly_credit_cap" inputmode="decimal" placeholder="none" autocomplete="off">', 'monthly_credit_cap')}
+        ${row('Pause at cap', 'Refuse requests (429, not retried by clients) once a cap is reached, until the day or month ends, you raise the cap or turn this off. Off: caps only warn.', toggle('pause_at_cap', false), 'pause_at_cap')}
+      </section>
+      <section class="card">
         <h2 class="card-title">Desktop ${desktopNote}</h2>
         ${row('Launch at login', desktop ? 'Start hidden in the tray when you log in.' : 'Available in the Kiro Gateway desktop app.', toggle('launch_at_login', false, !desktop), 'launch_at_login')}
         ${row('Close to tray', desktop ? 'Closing the window keeps the gateway running in the tray.' : 'Available in the Kiro Gateway desktop app.', toggle('close_to_tray', false, !desktop), 'close_to_tray')}
+        ${row('Notifications', desktop ? 'Tell me when a credit cap is half used, 80 % used or reached, and when Kiro holds requests back (with the time it ends).' : 'Available in the Kiro Gateway desktop app.', toggle('desktop_notifications', false, !desktop), 'desktop_notifications')}
         <div class="banner warn inline" id="no-tray" hidden>${icon(ICONS.warn)}<div><strong>No system tray found.</strong><p>Closing the window quits Kiro Gateway. On GNOME, install the AppIndicator extension; on Linux the tray also needs <code>libayatana-appindicator3-1</code>.</p></div></div>
       </section>
       <p class="muted small" id="settings-path"></p>
@@ -183,10 +196,11 @@ export async function mount(el, context) {
 
   const onInput = (e) => {
     const t = e.target;
-    if (!t.id || !draft || !(t.id in draft || ['proxy_url', 'creds_file', 'cli_db_file'].includes(t.id))) return;
+    if (!t.id || !draft || !(t.id in draft || OPTIONAL.includes(t.id))) return;
     let value = t.type === 'checkbox' ? t.checked : t.value;
     if (t.id === 'port') value = /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-    if (['proxy_url', 'creds_file', 'cli_db_file'].includes(t.id) && value === '') value = null;
+    if (/_credit_cap$/.test(t.id) && /^\d+(\.\d+)?$/.test(value.trim())) value = Number(value.trim());
+    if (OPTIONAL.includes(t.id) && value.trim?.() === '') value = null;
     draft[t.id] = value;
     if (t.id === 'allow_lan' && !value && !isLoopback(draft.host)) {
       draft.host = '127.0.0.1';
@@ -259,7 +273,7 @@ export async function mount(el, context) {
   try {
     const [answer, keyAnswer] = await Promise.all([ctx.api.getSettings(), ctx.api.revealKey().catch(() => null)]);
     meta = answer;
-    saved = { proxy_url: null, creds_file: null, cli_db_file: null, ...answer.settings };
+    saved = { ...Object.fromEntries(OPTIONAL.map((f) => [f, null])), ...answer.settings };
     draft = { ...saved };
     key = keyAnswer?.key || '';
     el.querySelector('#key-source').textContent = keyAnswer?.source ? `Source: ${keyAnswer.source}` : '';

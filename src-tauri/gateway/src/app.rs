@@ -37,6 +37,8 @@ pub struct AppState {
     pub key_attempts: Arc<KeyAttempts>,
     /// Kiro credits spent per day (from each request's metering).
     pub credits: CreditLedger,
+    /// The credit caps in force: `config`'s at start, then as the Settings view edits them.
+    pub credit_caps: Arc<crate::credit_caps::LiveCaps>,
     /// Answers Kiro cut off, waiting for their conversation's next request.
     pub cut_offs: Arc<crate::cut_offs::CutOffs>,
     /// Per-request debug dumps (`DEBUG_MODE`).
@@ -61,6 +63,7 @@ impl AppState {
             (Some(path), Ok(_)) => CreditLedger::open(path.clone()),
             _ => CreditLedger::in_memory(),
         };
+        let credit_caps = Arc::new(crate::credit_caps::LiveCaps::new(config.credit_caps));
         Arc::new(AppState {
             config,
             kiro,
@@ -74,6 +77,7 @@ impl AppState {
             admin: None,
             key_attempts: Arc::default(),
             credits,
+            credit_caps,
             cut_offs: Arc::default(),
             dumps,
             drift,
@@ -96,6 +100,7 @@ impl AppState {
             admin: self.admin.clone(),
             key_attempts: self.key_attempts.clone(),
             credits: self.credits.clone(),
+            credit_caps: self.credit_caps.clone(),
             cut_offs: self.cut_offs.clone(),
             dumps: self.dumps.clone(),
             drift: self.drift.clone(),

@@ -3,6 +3,8 @@
 //! the UI and tray to announce, and — only with `pause_at_cap` — a refusal before anything
 //! reaches Kiro once a cap is reached. Pure: the caller passes what was spent and the time.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use chrono::{DateTime, Datelike, Days, Local, Months, NaiveDate, TimeZone};
 use serde::Serialize;
 
@@ -126,6 +128,46 @@ impl CreditCaps {
     }
 }
 
+/// The caps in force, changed by the Settings view while requests read them: three atomics
+/// (an absent cap is stored as NaN), so the request path takes no lock. An edit that lands
+/// between two of a request's reads gives that one request a mix of old and new caps.
+#[derive(Debug)]
+pub struct LiveCaps {
+    daily: AtomicU64,
+    monthly: AtomicU64,
+    pause: AtomicBool,
+}
+
+impl LiveCaps {
+    pub fn new(caps: CreditCaps) -> Self {
+        let live = LiveCaps {
+            daily: AtomicU64::new(0),
+            monthly: AtomicU64::new(0),
+            pause: AtomicBool::new(false),
+        };
+        live.set(caps);
+        live
+    }
+
+    pub fn get(&self) -> CreditCaps {
+        let cap = |bits: &AtomicU64| {
+            Some(f64::from_bits(bits.load(Ordering::Relaxed))).filter(|v| !v.is_nan())
+        };
+        CreditCaps {
+            daily: cap(&self.daily),
+            monthly: cap(&self.monthly),
+            pause: self.pause.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn set(&self, caps: CreditCaps) {
+        let bits = |cap: Option<f64>| cap.unwrap_or(f64::NAN).to_bits();
+        self.daily.store(bits(caps.daily), Ordering::Relaxed);
+        self.monthly.store(bits(caps.monthly), Ordering::Relaxed);
+        self.pause.store(caps.pause, Ordering::Relaxed);
+    }
+}
+
 impl CapPeriod {
     /// When the period that holds `now` ends.
     fn resets_at(self, now: DateTime<Local>) -> DateTime<Local> {
@@ -159,6 +201,24 @@ fn local_midnight(date: NaiveDate) -> DateTime<Local> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn live_caps_give_back_what_was_set_including_no_cap() {
+        let caps = CreditCaps {
+            daily: Some(12.5),
+            monthly: None,
+            pause: true,
+        };
+        let live = LiveCaps::new(caps);
+        assert_eq!(live.get(), caps);
+        let lifted = CreditCaps {
+            daily: None,
+            monthly: Some(300.0),
+            pause: false,
+        };
+        live.set(lifted);
+        assert_eq!(live.get(), lifted);
+    }
 
     fn noon() -> DateTime<Local> {
         local_midnight(NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()) + chrono::Duration::hours(12)

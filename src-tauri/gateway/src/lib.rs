@@ -24,6 +24,7 @@ pub mod kiro;
 pub mod logs;
 pub mod loopback_chat;
 pub mod metrics;
+pub mod notices;
 pub mod request_id;
 pub mod responses_store;
 pub mod secrets;

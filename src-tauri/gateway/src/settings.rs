@@ -48,7 +48,28 @@ pub struct Settings {
     pub launch_at_login: bool,
     /// Desktop app only: closing the window hides it to the tray.
     pub close_to_tray: bool,
+    /// Kiro credits this gateway may spend per local day before it warns (and, with
+    /// `pause_at_cap`, refuses requests). `None`: no daily cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_credit_cap: Option<f64>,
+    /// The same per calendar month.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_credit_cap: Option<f64>,
+    /// Refuse requests (429 `credit_cap_reached`) while a cap is reached.
+    pub pause_at_cap: bool,
+    /// Desktop app only: notifications when a credit cap is half used, 80 % used and reached,
+    /// and when Kiro holds requests back.
+    pub desktop_notifications: bool,
 }
+
+/// Settings that may be absent (no value), cleared with `null` or an empty string.
+const OPTIONAL_FIELDS: &[&str] = &[
+    "proxy_url",
+    "creds_file",
+    "cli_db_file",
+    "daily_credit_cap",
+    "monthly_credit_cap",
+];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -64,6 +85,10 @@ impl Default for Settings {
             cli_db_file: None,
             launch_at_login: false,
             close_to_tray: true,
+            daily_credit_cap: config.credit_caps.daily,
+            monthly_credit_cap: config.credit_caps.monthly,
+            pause_at_cap: config.credit_caps.pause,
+            desktop_notifications: true,
         }
     }
 }
@@ -139,6 +164,7 @@ impl SavedSettings {
         if let Some(saved) = &self.settings {
             settings.launch_at_login = saved.launch_at_login;
             settings.close_to_tray = saved.close_to_tray;
+            settings.desktop_notifications = saved.desktop_notifications;
         }
         settings
     }
@@ -156,6 +182,9 @@ impl Settings {
             proxy_url: config.proxy_url.clone(),
             creds_file: config.creds_file.clone(),
             cli_db_file: config.cli_db_file.clone(),
+            daily_credit_cap: config.credit_caps.daily,
+            monthly_credit_cap: config.credit_caps.monthly,
+            pause_at_cap: config.credit_caps.pause,
             ..Settings::default()
         }
     }
@@ -184,6 +213,15 @@ impl Settings {
         }
         if !given(Setting::CliDbFile) {
             config.cli_db_file = self.cli_db_file.clone();
+        }
+        if !given(Setting::DailyCreditCap) {
+            config.credit_caps.daily = self.daily_credit_cap;
+        }
+        if !given(Setting::MonthlyCreditCap) {
+            config.credit_caps.monthly = self.monthly_credit_cap;
+        }
+        if !given(Setting::PauseAtCap) {
+            config.credit_caps.pause = self.pause_at_cap;
         }
     }
 
@@ -217,6 +255,21 @@ impl Settings {
             Setting::CliDbFile,
             "cli_db_file",
             config.cli_db_file != self.cli_db_file,
+        );
+        check(
+            Setting::DailyCreditCap,
+            "daily_credit_cap",
+            config.credit_caps.daily != self.daily_credit_cap,
+        );
+        check(
+            Setting::MonthlyCreditCap,
+            "monthly_credit_cap",
+            config.credit_caps.monthly != self.monthly_credit_cap,
+        );
+        check(
+            Setting::PauseAtCap,
+            "pause_at_cap",
+            config.credit_caps.pause != self.pause_at_cap,
         );
         shadowed
     }
@@ -273,6 +326,18 @@ impl Settings {
                     "proxy_url",
                     "the upstream proxy must be an http, https, socks5 or socks5h URL",
                     "For example http://127.0.0.1:3128 or socks5://127.0.0.1:1080; leave empty for none.",
+                ));
+            }
+        }
+        for (field, cap) in [
+            ("daily_credit_cap", self.daily_credit_cap),
+            ("monthly_credit_cap", self.monthly_credit_cap),
+        ] {
+            if cap.is_some_and(|c| !c.is_finite() || c <= 0.0) {
+                return Err(SettingsError::new(
+                    field,
+                    "a credit cap must be a number of credits above 0",
+                    "For example 25 or 12.5; leave empty for no cap.",
                 ));
             }
         }
@@ -392,8 +457,7 @@ impl Settings {
             if key == "version" {
                 continue;
             }
-            let known_key = known.contains_key(key)
-                || matches!(key.as_str(), "proxy_url" | "creds_file" | "cli_db_file");
+            let known_key = known.contains_key(key) || OPTIONAL_FIELDS.contains(&key.as_str());
             if !known_key {
                 return Err(SettingsError::new(
                     key,
@@ -404,10 +468,20 @@ impl Settings {
             // Empty strings clear optional paths and URLs.
             let value = match value {
                 serde_json::Value::String(s)
-                    if s.trim().is_empty()
-                        && matches!(key.as_str(), "proxy_url" | "creds_file" | "cli_db_file") =>
+                    if s.trim().is_empty() && OPTIONAL_FIELDS.contains(&key.as_str()) =>
                 {
                     serde_json::Value::Null
+                }
+                serde_json::Value::String(s)
+                    if matches!(key.as_str(), "daily_credit_cap" | "monthly_credit_cap") =>
+                {
+                    s.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(|v| {
+                            serde_json::Number::from_f64(v).map(serde_json::Value::Number)
+                        })
+                        .unwrap_or_else(|| value.clone())
                 }
                 serde_json::Value::String(s) if key == "port" => s
                     .trim()
@@ -444,6 +518,10 @@ impl Settings {
         "cli_db_file",
         "launch_at_login",
         "close_to_tray",
+        "daily_credit_cap",
+        "monthly_credit_cap",
+        "pause_at_cap",
+        "desktop_notifications",
     ];
 }
 
@@ -451,6 +529,9 @@ fn field_type_message(key: &str, serde_message: &str) -> String {
     match key {
         "port" => "the port must be a number between 1 and 65535".into(),
         "host" => "the bind address must be an IP address such as 127.0.0.1 or 0.0.0.0".into(),
+        "daily_credit_cap" | "monthly_credit_cap" => {
+            "a credit cap must be a number of credits above 0".into()
+        }
         _ => format!("invalid value: {serde_message}"),
     }
 }
@@ -462,7 +543,14 @@ fn field_hint(key: &str) -> String {
             "Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface, with LAN access on)."
                 .into()
         }
-        "allow_lan" | "launch_at_login" | "close_to_tray" => "Use true or false.".into(),
+        "allow_lan"
+        | "launch_at_login"
+        | "close_to_tray"
+        | "pause_at_cap"
+        | "desktop_notifications" => "Use true or false.".into(),
+        "daily_credit_cap" | "monthly_credit_cap" => {
+            "For example 25 or 12.5; leave empty for no cap.".into()
+        }
         _ => "Check the value.".into(),
     }
 }
@@ -580,6 +668,52 @@ mod tests {
         assert_eq!(ok.port, 8005);
         assert!(ok.allow_lan);
         assert_eq!(ok.proxy_url, None);
+    }
+
+    #[test]
+    fn credit_caps_are_numbers_above_zero_and_clear_when_empty() {
+        let base = Settings::default();
+        let set = base
+            .patched(&json!({"daily_credit_cap": "12.5", "monthly_credit_cap": 300, "pause_at_cap": true}))
+            .unwrap();
+        assert_eq!(set.daily_credit_cap, Some(12.5));
+        assert_eq!(set.monthly_credit_cap, Some(300.0));
+        assert!(set.pause_at_cap);
+        let cleared = set
+            .patched(&json!({"daily_credit_cap": "", "monthly_credit_cap": null}))
+            .unwrap();
+        assert_eq!(cleared.daily_credit_cap, None);
+        assert_eq!(cleared.monthly_credit_cap, None);
+        for bad in [json!(0), json!(-3), json!("lots"), json!("0")] {
+            let err = base.patched(&json!({"daily_credit_cap": bad})).unwrap_err();
+            assert_eq!(err.field, "daily_credit_cap", "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE_NAME);
+        set.save(&path).unwrap();
+        assert_eq!(Settings::load(&path).unwrap(), Some(set));
+    }
+
+    #[test]
+    fn saved_caps_fill_the_config_unless_given_at_start() {
+        let saved = Settings {
+            daily_credit_cap: Some(5.0),
+            pause_at_cap: true,
+            ..Settings::default()
+        };
+        let mut config = Config::default();
+        saved.fill_defaults(&mut config);
+        assert_eq!(config.credit_caps.daily, Some(5.0));
+        assert!(config.credit_caps.pause);
+        let mut from_env = Config {
+            explicit: ExplicitSettings([Setting::DailyCreditCap].into()),
+            ..Config::default()
+        };
+        from_env.credit_caps.daily = Some(9.0);
+        saved.fill_defaults(&mut from_env);
+        assert_eq!(from_env.credit_caps.daily, Some(9.0));
+        assert_eq!(saved.shadowed_by(&from_env), ["daily_credit_cap"]);
+        assert_eq!(Settings::from_config(&from_env).daily_credit_cap, Some(9.0));
     }
 
     #[test]

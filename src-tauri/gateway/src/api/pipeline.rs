@@ -181,7 +181,7 @@ pub async fn open_upstream(
     dialect: Dialect,
     log: &RequestLog,
 ) -> Result<EventStream, ApiError> {
-    let caps = state.config.credit_caps;
+    let caps = state.credit_caps.get();
     if caps.pause {
         let (today, month) = state.credits.spent();
         caps.check(today, month, chrono::Local::now())?;

@@ -29,6 +29,7 @@ use tokio::sync::watch;
 use super::{endpoints, AdminError};
 use crate::app::AppState;
 use crate::connect::ConnectEnv;
+use crate::credit_caps::CreditCaps;
 use crate::logs::LogControl;
 use crate::secrets::{FileStore, SecretStore};
 use crate::server::StartCode;
@@ -45,7 +46,7 @@ const RESTART_FIELDS: &[&str] = &["port", "host", "allow_lan"];
 /// Settings that take effect at the next launch (they rebuild the upstream client).
 const NEXT_START_FIELDS: &[&str] = &["proxy_url", "creds_file", "cli_db_file"];
 /// Settings only the desktop app acts on.
-const DESKTOP_FIELDS: &[&str] = &["launch_at_login", "close_to_tray"];
+const DESKTOP_FIELDS: &[&str] = &["launch_at_login", "close_to_tray", "desktop_notifications"];
 
 pub struct AdminHandle {
     controller: Arc<Controller>,
@@ -313,6 +314,15 @@ impl AdminHandle {
                     != serde_json::to_value(&old).ok().map(|v| v[f].clone())
             })
             .collect();
+        let caps = CreditCaps {
+            daily: new.daily_credit_cap,
+            monthly: new.monthly_credit_cap,
+            pause: new.pause_at_cap,
+        };
+        if caps != state.credit_caps.get() {
+            state.credit_caps.set(caps);
+            applied.extend(["daily_credit_cap", "monthly_credit_cap", "pause_at_cap"]);
+        }
         *lock(&self.settings) = new.clone();
         let mut config = state.config.clone();
         config.host = new.host;

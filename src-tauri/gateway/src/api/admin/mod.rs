@@ -271,7 +271,7 @@ pub fn status_json(state: &AppState) -> Value {
     // Older than the refresh interval (or never fetched): refresh in the background; this
     // answer carries the last known value.
     state.usage.spawn_refresh_if_stale();
-    let credit_caps = state.config.credit_caps.status_of(&state.credits);
+    let credit_caps = state.credit_caps.get().status_of(&state.credits);
     json!({
         "gateway": gateway,
         "fix": fix,

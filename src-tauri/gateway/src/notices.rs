@@ -1,0 +1,283 @@
+//! What the desktop app announces as notifications: a credit cap half used, 80 % used and
+//! reached, and Kiro holding requests back (rate limit or suspension) with the time it ends.
+//! Each is said once: [`NoticeTracker`] remembers what it announced and is fed the status
+//! every few seconds by the shell. Pure (the caller passes the status and the clock).
+
+use chrono::{DateTime, Local};
+
+use crate::credit_caps::{CapPeriod, CapUse, CapsStatus};
+use crate::kiro::cooldown::{ActiveHold, CooldownCause};
+use crate::status_view::format_credits;
+
+/// A local wall-clock time (what notices are worded in).
+pub type LocalTime = DateTime<Local>;
+
+/// The local time now.
+pub fn now() -> LocalTime {
+    Local::now()
+}
+
+/// One notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+/// What was announced so far.
+#[derive(Debug, Default)]
+pub struct NoticeTracker {
+    /// Per cap: the period it was counted in (its reset time) and the threshold reached then.
+    caps: Vec<(CapPeriod, String, u8)>,
+    /// The hold in force that was announced.
+    hold: Option<CooldownCause>,
+}
+
+impl NoticeTracker {
+    /// The notices due for this status: thresholds newly reached (the highest one only, when
+    /// several were crossed at once) and a hold that began. A threshold that falls back (the
+    /// cap was raised, or a new day began) is announced again when reached again.
+    pub fn observe(
+        &mut self,
+        caps: &CapsStatus,
+        hold: Option<&ActiveHold>,
+        now: DateTime<Local>,
+    ) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        for cap in &caps.caps {
+            let reached = cap.threshold.unwrap_or(0);
+            let before = self
+                .caps
+                .iter()
+                .position(|(period, _, _)| *period == cap.period);
+            let announced = match before {
+                Some(i) if self.caps[i].1 == cap.resets_at => self.caps[i].2,
+                _ => 0,
+            };
+            if reached > announced {
+                notices.push(cap_notice(cap, caps.pause_at_cap));
+            }
+            let entry = (cap.period, cap.resets_at.clone(), reached);
+            match before {
+                Some(i) => self.caps[i] = entry,
+                None => self.caps.push(entry),
+            }
+        }
+        self.caps
+            .retain(|(period, _, _)| caps.caps.iter().any(|c| c.period == *period));
+
+        match hold {
+            Some(hold) if self.hold != Some(hold.cause) => {
+                notices.push(hold_notice(hold, now));
+                self.hold = Some(hold.cause);
+            }
+            Some(_) => {}
+            None => self.hold = None,
+        }
+        notices
+    }
+}
+
+fn cap_notice(cap: &CapUse, pause_at_cap: bool) -> Notice {
+    let (name, spent_in, starts_over) = match cap.period {
+        CapPeriod::Daily => ("Daily", "today", "midnight"),
+        CapPeriod::Monthly => ("Monthly", "this month", "the 1st of next month"),
+    };
+    let spent = format!(
+        "{} of {} credits spent {spent_in} through Kiro Gateway.",
+        format_credits(cap.spent),
+        format_credits(cap.cap)
+    );
+    match cap.threshold {
+        Some(100) if pause_at_cap => Notice {
+            title: format!("{name} credit cap reached: requests paused"),
+            body: format!(
+                "{spent} Requests are refused until {starts_over}, or until you raise the cap \
+                 or turn off \"Pause at cap\" in Settings."
+            ),
+        },
+        Some(100) => Notice {
+            title: format!("{name} credit cap reached"),
+            body: format!("{spent} Requests go on: \"Pause at cap\" is off."),
+        },
+        threshold => {
+            let then = if pause_at_cap {
+                format!(" At the cap, requests pause until {starts_over}.")
+            } else {
+                String::new()
+            };
+            Notice {
+                title: format!("{name} credit cap {} % used", threshold.unwrap_or(0)),
+                body: format!("{spent}{then}"),
+            }
+        }
+    }
+}
+
+fn hold_notice(hold: &ActiveHold, now: DateTime<Local>) -> Notice {
+    let until = hold.until.with_timezone(&Local);
+    let at = until.format("%H:%M");
+    let minutes = ((until - now).num_seconds().max(0) as u64).div_ceil(60);
+    match hold.cause {
+        CooldownCause::RateLimited => Notice {
+            title: format!("Kiro asked to wait until {at}"),
+            body: format!(
+                "Kiro rate-limited this account. Requests are held back for {minutes} min \
+                 (until {at}); nothing is sent to Kiro meanwhile."
+            ),
+        },
+        CooldownCause::Suspended => {
+            let said: String = hold.message.chars().take(200).collect();
+            Notice {
+                title: format!("Kiro suspended the account; waiting until {at}"),
+                body: format!(
+                    "Kiro says: \"{said}\". The gateway sends nothing to Kiro until {at}, then \
+                     tries again. If it persists, check your account in the Kiro IDE."
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credit_caps::CreditCaps;
+    use chrono::TimeZone;
+    use std::time::Duration;
+
+    fn noon() -> DateTime<Local> {
+        Local
+            .with_ymd_and_hms(2026, 12, 6, 12, 0, 0)
+            .earliest()
+            .unwrap()
+    }
+
+    fn daily(cap: f64, pause: bool) -> CreditCaps {
+        CreditCaps {
+            daily: Some(cap),
+            monthly: None,
+            pause,
+        }
+    }
+
+    fn titles(notices: &[Notice]) -> Vec<&str> {
+        notices.iter().map(|n| n.title.as_str()).collect()
+    }
+
+    #[test]
+    fn each_threshold_is_announced_once_and_only_the_highest_of_a_jump() {
+        let caps = daily(10.0, false);
+        let mut tracker = NoticeTracker::default();
+        let mut see =
+            |spent: f64| tracker.observe(&caps.status(spent, spent, noon()), None, noon());
+        assert!(see(1.0).is_empty());
+        let half = see(5.0);
+        assert_eq!(titles(&half), ["Daily credit cap 50 % used"]);
+        assert_eq!(
+            half[0].body,
+            "5 of 10 credits spent today through Kiro Gateway."
+        );
+        assert!(see(6.0).is_empty(), "50 % is not said twice");
+        let jump = see(10.5);
+        assert_eq!(
+            titles(&jump),
+            ["Daily credit cap reached"],
+            "80 % is skipped"
+        );
+        assert!(jump[0].body.contains("Requests go on"), "{}", jump[0].body);
+        assert!(see(12.0).is_empty());
+    }
+
+    #[test]
+    fn a_paused_cap_says_requests_are_refused_and_how_to_lift_it() {
+        let caps = CreditCaps {
+            daily: None,
+            monthly: Some(100.0),
+            pause: true,
+        };
+        let mut tracker = NoticeTracker::default();
+        let eighty = tracker.observe(&caps.status(0.0, 81.0, noon()), None, noon());
+        assert_eq!(titles(&eighty), ["Monthly credit cap 80 % used"]);
+        assert!(eighty[0]
+            .body
+            .ends_with("At the cap, requests pause until the 1st of next month."));
+        let full = tracker.observe(&caps.status(0.0, 100.0, noon()), None, noon());
+        assert_eq!(
+            titles(&full),
+            ["Monthly credit cap reached: requests paused"]
+        );
+        assert!(
+            full[0].body.contains("turn off \"Pause at cap\""),
+            "{}",
+            full[0].body
+        );
+    }
+
+    #[test]
+    fn a_raised_cap_or_a_new_day_announces_again() {
+        let mut tracker = NoticeTracker::default();
+        assert_eq!(
+            tracker
+                .observe(&daily(10.0, false).status(9.0, 9.0, noon()), None, noon())
+                .len(),
+            1
+        );
+        // Raised to 20: 45 %, nothing; 80 % of the new cap is news.
+        assert!(tracker
+            .observe(&daily(20.0, false).status(9.0, 9.0, noon()), None, noon())
+            .is_empty());
+        let again = tracker.observe(&daily(20.0, false).status(16.0, 16.0, noon()), None, noon());
+        assert_eq!(titles(&again), ["Daily credit cap 80 % used"]);
+        // The next day counts from zero, so 80 % is announced again.
+        let tomorrow = noon() + chrono::Duration::days(1);
+        let next_day = tracker.observe(
+            &daily(20.0, false).status(16.0, 16.0, tomorrow),
+            None,
+            tomorrow,
+        );
+        assert_eq!(titles(&next_day), ["Daily credit cap 80 % used"]);
+    }
+
+    fn hold(cause: CooldownCause, minutes: i64) -> ActiveHold {
+        ActiveHold {
+            cause,
+            until: (noon() + chrono::Duration::minutes(minutes)).with_timezone(&chrono::Utc),
+            remaining: Duration::from_secs(minutes as u64 * 60),
+            message: "Your account temporarily is suspended.".into(),
+        }
+    }
+
+    #[test]
+    fn a_hold_is_announced_when_it_begins_with_the_time_it_ends() {
+        let none = CreditCaps::default().status(0.0, 0.0, noon());
+        let mut tracker = NoticeTracker::default();
+        let limited = hold(CooldownCause::RateLimited, 12);
+        let at = (noon() + chrono::Duration::minutes(12))
+            .format("%H:%M")
+            .to_string();
+        let first = tracker.observe(&none, Some(&limited), noon());
+        assert_eq!(
+            titles(&first),
+            [format!("Kiro asked to wait until {at}").as_str()]
+        );
+        assert!(
+            first[0].body.contains("held back for 12 min"),
+            "{}",
+            first[0].body
+        );
+        assert!(tracker.observe(&none, Some(&limited), noon()).is_empty());
+        let suspended = tracker.observe(&none, Some(&hold(CooldownCause::Suspended, 30)), noon());
+        assert!(suspended[0].title.starts_with("Kiro suspended the account"));
+        assert!(suspended[0].body.contains("temporarily is suspended"));
+        assert!(
+            tracker.observe(&none, None, noon()).is_empty(),
+            "the end is not announced"
+        );
+        assert_eq!(
+            tracker.observe(&none, Some(&limited), noon()).len(),
+            1,
+            "a new hold is"
+        );
+    }
+}
