@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::credentials::{CredentialSettings, Credentials, WatchGuard};
+use crate::credentials::{CredentialSettings, Credentials};
 use crate::debug_dump::{DebugDumps, DumpSettings};
 use crate::drift::Drift;
 use crate::exposure::check_exposure;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::client::build_http_client;
+use crate::kiro::login::ActiveLogin;
 use crate::kiro::usage_limits::{refresh_interval_from_env, UsageLimits};
 use crate::kiro::{ClientSettings, KiroClient};
 use crate::logs::Redactor;
@@ -21,10 +22,9 @@ use crate::server::{StartCode, StartError};
 /// How long a fetched model list is served from cache.
 const MODEL_LIST_TTL: Duration = Duration::from_secs(15 * 60);
 
-/// A ready gateway: shared state plus what must live as long as it.
+/// A ready gateway: the shared state (the login in use watches its own source).
 pub struct Gateway {
     pub state: Arc<AppState>,
-    _watch: Option<WatchGuard>,
 }
 
 impl Gateway {
@@ -59,33 +59,26 @@ impl Gateway {
                     hint: err.hint().into(),
                     suggested_port: None,
                 })?;
-        let watch = match credentials.watch() {
-            Ok(guard) => Some(guard),
-            Err(err) => {
-                tracing::warn!("not watching the credential source for changes: {err}");
-                None
-            }
-        };
+        let login = ActiveLogin::watched(credentials);
         let catalogue_drift = drift.clone();
         let models = ModelCatalog::observed(
             http.clone(),
-            credentials.clone(),
+            login.clone(),
             config.management_url.clone(),
             MODEL_LIST_TTL,
             Some(Arc::new(move |models| catalogue_drift.catalogue(models))),
         );
         let usage = UsageLimits::new(
             http.clone(),
-            credentials.clone(),
+            login.clone(),
             config.management_url.clone(),
             refresh_interval_from_env(),
         );
-        let kiro = KiroClient::new(http, credentials, ClientSettings::from_config(&config))
+        let kiro = KiroClient::with_login(http, login, ClientSettings::from_config(&config))
             .with_tap(drift.clone());
         let api_key = if config.no_auth { None } else { api_key };
         Ok(Gateway {
             state: AppState::new(config, kiro, models, usage, api_key, dumps, drift),
-            _watch: watch,
         })
     }
 }
@@ -110,6 +103,7 @@ pub fn credential_settings(config: &Config) -> CredentialSettings {
         refresh_url: config.refresh_url.clone(),
         oidc_url: config.oidc_url.clone(),
         management_url: config.management_url.clone(),
+        login: config.kiro_login.clone(),
         home_dir: None,
         data_local_dir: None,
     }

@@ -60,6 +60,10 @@ pub struct Settings {
     /// Desktop app only: notifications when a credit cap is half used, 80 % used and reached,
     /// and when Kiro holds requests back.
     pub desktop_notifications: bool,
+    /// The Kiro login chosen in the app (an id from `GET /admin/logins`); changed by switching
+    /// logins, not by a settings edit. Explicit credential settings win over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kiro_login: Option<String>,
 }
 
 /// Settings that may be absent (no value), cleared with `null` or an empty string.
@@ -89,6 +93,7 @@ impl Default for Settings {
             monthly_credit_cap: config.credit_caps.monthly,
             pause_at_cap: config.credit_caps.pause,
             desktop_notifications: true,
+            kiro_login: None,
         }
     }
 }
@@ -165,6 +170,7 @@ impl SavedSettings {
             settings.launch_at_login = saved.launch_at_login;
             settings.close_to_tray = saved.close_to_tray;
             settings.desktop_notifications = saved.desktop_notifications;
+            settings.kiro_login = saved.kiro_login.clone();
         }
         settings
     }
@@ -223,6 +229,7 @@ impl Settings {
         if !given(Setting::PauseAtCap) {
             config.credit_caps.pause = self.pause_at_cap;
         }
+        config.kiro_login = self.kiro_login.clone();
     }
 
     /// The saved settings a running gateway does not use because `config` was given another
@@ -456,6 +463,13 @@ impl Settings {
         for (key, value) in patch {
             if key == "version" {
                 continue;
+            }
+            if key == "kiro_login" {
+                return Err(SettingsError::new(
+                    key,
+                    "the Kiro login is switched, not edited",
+                    "Use POST /admin/logins/switch with the login's id (the Overview's Kiro logins list).",
+                ));
             }
             let known_key = known.contains_key(key) || OPTIONAL_FIELDS.contains(&key.as_str());
             if !known_key {

@@ -469,6 +469,24 @@ pub const ROUTES: &[Route] = &[
         Body::None,
         Body::Json,
     ),
+    route(
+        Get,
+        "/admin/logins",
+        "admin",
+        Key,
+        "The Kiro logins on this machine (source, sign-in kind, region; plan and credits as last seen in use), the one in use marked",
+        Body::None,
+        Body::Json,
+    ),
+    route(
+        Post,
+        "/admin/logins/switch",
+        "admin",
+        Key,
+        "Use another Kiro login for the requests that start from now on (`{id}`), and remember it; logins are never pooled or rotated",
+        Body::Json,
+        Body::Json,
+    ),
 ];
 
 fn operation_id(route: &Route) -> String {

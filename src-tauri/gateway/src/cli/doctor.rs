@@ -97,7 +97,7 @@ pub async fn run(config: Config) -> ExitCode {
 
     let catalog = ModelCatalog::new(
         http,
-        credentials,
+        crate::kiro::login::ActiveLogin::new(credentials),
         config.management_url.clone(),
         std::time::Duration::from_secs(1),
     );

@@ -103,6 +103,8 @@ pub struct Config {
     pub creds_file: Option<PathBuf>,
     /// `KIRO_CLI_DB_FILE`
     pub cli_db_file: Option<PathBuf>,
+    /// The Kiro login chosen in the app (`settings.toml` only; explicit sources win).
+    pub kiro_login: Option<String>,
     /// Credits spent per day (`crate::credit_ledger`); `None` keeps them in memory only.
     pub credits_file: Option<PathBuf>,
     /// `KIRO_GATEWAY_CUT_OFF_RECOVERY` (default true): after Kiro cut an answer off, the
@@ -200,6 +202,7 @@ impl Default for Config {
             api_key: None,
             no_auth: false,
             creds_file: None,
+            kiro_login: None,
             cli_db_file: None,
             credits_file: None,
             cut_off_recovery: true,
@@ -391,6 +394,7 @@ impl fmt::Debug for Config {
             .field("api_key", &self.api_key)
             .field("no_auth", &self.no_auth)
             .field("creds_file", &self.creds_file)
+            .field("kiro_login", &self.kiro_login)
             .field("cli_db_file", &self.cli_db_file)
             .field("credits_file", &self.credits_file)
             .field("cut_off_recovery", &self.cut_off_recovery)

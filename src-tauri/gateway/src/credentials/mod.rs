@@ -103,6 +103,9 @@ pub struct CredentialSettings {
     pub oidc_url: Option<String>,
     /// `KIRO_MANAGEMENT_URL`: management base URL (ListAvailableProfiles); default from the API region.
     pub management_url: Option<String>,
+    /// The login chosen in the app (a [`LoginInfo::id`]), used while it is still found and no
+    /// source above was given explicitly.
+    pub login: Option<String>,
     /// Home directory used for discovery (tests point it at a temp dir). `None` = the real one.
     pub home_dir: Option<PathBuf>,
     /// `data_local_dir` used to find kiro-cli databases. `None` = the platform's.
@@ -172,6 +175,38 @@ impl CredentialError {
             CredentialError::SourceBusy(_) => "kiro-cli is writing its login database; try again in a moment.",
         }
     }
+}
+
+/// One login found on this machine, as the UI lists it. Never contains a token.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoginInfo {
+    /// Stable identity: the source's file (and database key), never a token.
+    pub id: String,
+    /// Human description of the source.
+    pub source: String,
+    pub auth_kind: AuthKind,
+    /// The token issuer's region, when the source says.
+    pub region: Option<String>,
+    /// When the stored access token expires (a refresh renews it).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Given by a setting (`KIRO_CREDS_FILE`, `KIRO_CLI_DB_FILE`, `REFRESH_TOKEN`).
+    pub explicit: bool,
+}
+
+/// Every login on this machine (explicit settings, the Kiro IDE's token file, kiro-cli and
+/// Amazon Q databases with each of their logins), in discovery order. Reads files only.
+pub fn list_logins(settings: &CredentialSettings) -> Vec<LoginInfo> {
+    source::all_logins(settings)
+        .into_iter()
+        .map(|(source, loaded)| LoginInfo {
+            id: source.identity(),
+            explicit: source.is_explicit(),
+            source: source.describe(),
+            auth_kind: loaded.tokens.auth_kind,
+            region: loaded.tokens.region.clone(),
+            expires_at: loaded.tokens.expires_at,
+        })
+        .collect()
 }
 
 /// Proactive refresh window: a token this close to its expiry is refreshed first.
@@ -344,6 +379,40 @@ impl Credentials {
             self.refresh_count.load(Ordering::Relaxed),
             self.refresh_failures.load(Ordering::Relaxed),
         )
+    }
+
+    /// Open the login `id` (a [`LoginInfo::id`] from [`list_logins`]).
+    pub async fn open_login(
+        settings: CredentialSettings,
+        http: reqwest::Client,
+        redactor: Redactor,
+        id: &str,
+    ) -> Result<Arc<Self>, CredentialError> {
+        let wanted = id.to_owned();
+        let lookup = settings.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            source::all_logins(&lookup)
+                .into_iter()
+                .find(|(source, _)| source.identity() == wanted)
+        })
+        .await
+        .map_err(|e| CredentialError::Invalid(format!("listing the logins failed: {e}")))?;
+        let Some((source, loaded)) = found else {
+            return Err(CredentialError::NotFound(format!(
+                "the login {id} is no longer on this machine"
+            )));
+        };
+        if let Some(rt) = &settings.refresh_token {
+            redactor.add(rt.expose());
+        }
+        Ok(Arc::new_cyclic(|me| {
+            Self::from_loaded(settings, http, redactor, source, loaded, me.clone())
+        }))
+    }
+
+    /// Which login this is ([`LoginInfo::id`]).
+    pub fn login_id(&self) -> String {
+        self.source.identity()
     }
 
     /// Start watching the source's parent directory (debounced). The watch ends when the

@@ -86,6 +86,14 @@ impl Source {
         }
     }
 
+    /// Given by a setting rather than found.
+    pub fn is_explicit(&self) -> bool {
+        match self {
+            Source::TokenFile { explicit, .. } | Source::CliDb { explicit, .. } => *explicit,
+            Source::RefreshTokenSetting => true,
+        }
+    }
+
     /// The file whose directory is watched.
     pub fn file(&self) -> Option<&Path> {
         match self {
@@ -170,8 +178,90 @@ fn freshest_first(dirs: &[PathBuf], program: &str) -> Vec<PathBuf> {
     found.into_iter().map(|(path, _)| path).collect()
 }
 
-/// The explicit source, else the first discovered one, loaded.
+/// Every login this machine holds, in discovery order: the explicit settings, the IDE token
+/// file, then each kiro-cli / Amazon Q database and each of its token keys. One identity is
+/// listed once; sources that cannot be read are left out (with a warning).
+pub(crate) fn all_logins(settings: &CredentialSettings) -> Vec<(Source, Loaded)> {
+    let mut sources = Vec::new();
+    if let Some(path) = &settings.creds_file {
+        sources.push(Source::TokenFile {
+            path: path.clone(),
+            explicit: true,
+        });
+    }
+    if let Some(path) = &settings.cli_db_file {
+        sources.extend(cli_db_sources(path, true));
+    }
+    if settings.refresh_token.is_some() {
+        sources.push(Source::RefreshTokenSetting);
+    }
+    if let Some(cache) = sso_cache_dir(settings) {
+        let path = cache.join("kiro-auth-token.json");
+        if path.is_file() {
+            sources.push(Source::TokenFile {
+                path,
+                explicit: false,
+            });
+        }
+    }
+    let data_dirs = cli_data_dirs(settings);
+    for program in ["kiro-cli", "amazon-q"] {
+        for path in freshest_first(&data_dirs, program) {
+            sources.extend(cli_db_sources(&path, false));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    sources
+        .into_iter()
+        .filter(|source| seen.insert(source.identity()))
+        .filter_map(
+            |source| match load(&source, settings, DISCOVERY_BUSY_WAIT) {
+                Ok(loaded) => Some((source, loaded)),
+                Err(CredentialError::NotFound(_)) => None,
+                Err(e) => {
+                    tracing::warn!("leaving out a login that cannot be read: {e}");
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
+/// One source per token key a database holds.
+fn cli_db_sources(path: &Path, explicit: bool) -> Vec<Source> {
+    cli_db::TOKEN_KEYS
+        .iter()
+        .filter(|key| cli_db::load(path, Some(key), DISCOVERY_BUSY_WAIT).is_ok())
+        .map(|key| Source::CliDb {
+            path: path.to_path_buf(),
+            key: (*key).to_owned(),
+            explicit,
+        })
+        .collect()
+}
+
+/// The explicit source, else the saved choice ([`CredentialSettings::login`]) while it is
+/// still found, else the first discovered one, loaded.
 pub(crate) fn discover(settings: &CredentialSettings) -> Result<(Source, Loaded), CredentialError> {
+    let explicit = settings.creds_file.is_some()
+        || settings.cli_db_file.is_some()
+        || settings.refresh_token.is_some();
+    if let (Some(wanted), false) = (&settings.login, explicit) {
+        match all_logins(settings)
+            .into_iter()
+            .find(|(source, _)| source.identity() == *wanted)
+        {
+            Some(found) => return Ok(found),
+            None => tracing::warn!(
+                "the Kiro login chosen earlier ({wanted}) is no longer found; using the first one found"
+            ),
+        }
+    }
+    discover_first(settings)
+}
+
+/// The explicit source, else the first discovered one, loaded.
+fn discover_first(settings: &CredentialSettings) -> Result<(Source, Loaded), CredentialError> {
     if let Some(path) = &settings.creds_file {
         if !path.exists() {
             return Err(CredentialError::NotFound(format!(

@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::client::kiro_headers;
+use super::login::ActiveLogin;
 use super::models::{limits, reasoning_schema, ReasoningCapabilities};
-use crate::credentials::Credentials;
 
 pub mod lookup;
 
@@ -121,7 +121,7 @@ pub type CatalogObserver = Arc<dyn Fn(&[ModelInfo]) + Send + Sync>;
 
 pub struct ModelCatalog {
     http: reqwest::Client,
-    credentials: Arc<Credentials>,
+    login: Arc<ActiveLogin>,
     management_url: Option<String>,
     ttl: Duration,
     cache: RwLock<Option<Catalog>>,
@@ -132,24 +132,24 @@ pub struct ModelCatalog {
 impl ModelCatalog {
     pub fn new(
         http: reqwest::Client,
-        credentials: Arc<Credentials>,
+        login: Arc<ActiveLogin>,
         management_url: Option<String>,
         ttl: Duration,
     ) -> Arc<Self> {
-        Self::observed(http, credentials, management_url, ttl, None)
+        Self::observed(http, login, management_url, ttl, None)
     }
 
     /// [`ModelCatalog::new`], showing `observer` every list fetched from Kiro.
     pub fn observed(
         http: reqwest::Client,
-        credentials: Arc<Credentials>,
+        login: Arc<ActiveLogin>,
         management_url: Option<String>,
         ttl: Duration,
         observer: Option<CatalogObserver>,
     ) -> Arc<Self> {
         Arc::new(ModelCatalog {
             http,
-            credentials,
+            login,
             management_url,
             ttl,
             cache: RwLock::new(None),
@@ -175,6 +175,11 @@ impl ModelCatalog {
         }
     }
 
+    /// Drop the cached list (another login is in use: its catalogue may differ).
+    pub fn forget(&self) {
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// Fetch now (one fetch at a time) and cache the result.
     pub async fn refresh(&self) -> Catalog {
         let _one_at_a_time = self.refreshing.lock().await;
@@ -195,7 +200,8 @@ impl ModelCatalog {
 
     async fn fetch(&self) -> Result<Vec<ModelInfo>, String> {
         let token = self
-            .credentials
+            .login
+            .credentials()
             .access_token()
             .await
             .map_err(|e| e.to_string())?;

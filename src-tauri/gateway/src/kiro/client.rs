@@ -12,7 +12,8 @@ use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use serde_json::Value;
 
-use super::cooldown::{ActiveHold, Cooldown, CooldownCause};
+use super::cooldown::{ActiveHold, CooldownCause};
+use super::login::ActiveLogin;
 use super::retries::{RetryCause, RetryCounts};
 use super::stream::EventStream;
 use super::tap::{Taps, UpstreamTap};
@@ -93,10 +94,10 @@ pub fn build_http_client(
 #[derive(Clone)]
 pub struct KiroClient {
     http: reqwest::Client,
-    credentials: Arc<Credentials>,
+    /// The login in use (switchable); its hold, shared by every clone, holds back all of
+    /// its requests.
+    login: Arc<ActiveLogin>,
     settings: ClientSettings,
-    /// Shared by every clone: a wait Kiro asked for holds back all requests.
-    cooldown: Arc<Cooldown>,
     retries: Arc<RetryCounts>,
     /// Shown every call (the drift detector).
     taps: Taps,
@@ -108,11 +109,19 @@ impl KiroClient {
         credentials: Arc<Credentials>,
         settings: ClientSettings,
     ) -> Self {
+        Self::with_login(http, ActiveLogin::new(credentials), settings)
+    }
+
+    /// A client sending with whichever login `login` holds.
+    pub fn with_login(
+        http: reqwest::Client,
+        login: Arc<ActiveLogin>,
+        settings: ClientSettings,
+    ) -> Self {
         KiroClient {
             http,
-            credentials,
+            login,
             settings,
-            cooldown: Arc::default(),
             retries: Arc::default(),
             taps: Taps::default(),
         }
@@ -126,7 +135,7 @@ impl KiroClient {
 
     /// The hold in force, if Kiro asked the gateway to wait (for `/health` and the UI).
     pub fn hold(&self) -> Option<ActiveHold> {
-        self.cooldown.active(Instant::now())
+        self.login.get().cooldown.active(Instant::now())
     }
 
     /// Calls sent again so far, by cause (`GET /metrics`).
@@ -134,8 +143,14 @@ impl KiroClient {
         &self.retries
     }
 
-    pub fn credentials(&self) -> &Arc<Credentials> {
-        &self.credentials
+    /// The credentials of the login in use now.
+    pub fn credentials(&self) -> Arc<Credentials> {
+        self.login.credentials()
+    }
+
+    /// The switchable login (shared with the model catalogue and the usage limits).
+    pub fn login(&self) -> &Arc<ActiveLogin> {
+        &self.login
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -171,11 +186,13 @@ impl KiroClient {
         let mut resends = 0u32;
         let mut empty_resent = false;
         let mut capacity_retried = false;
+        // One login for the whole call, retries included, even if the user switches meanwhile.
+        let login = self.login.get();
         loop {
-            if let Some(hold) = self.cooldown.active(Instant::now()) {
+            if let Some(hold) = login.cooldown.active(Instant::now()) {
                 return Err(UpstreamError::Held(hold));
             }
-            let token = self.credentials.access_token().await?;
+            let token = login.credentials.access_token().await?;
             set_profile_arn(&mut body, token.profile_arn.as_deref());
             attempt += 1;
             let outcome = self.attempt(&token, &body, &taps, attempt).await;
@@ -184,7 +201,8 @@ impl KiroClient {
                 Err(err) => err,
             };
             if let Some((cause, wait)) = err.hold() {
-                self.cooldown
+                login
+                    .cooldown
                     .hold(cause, wait, err.message_for_hold(), Instant::now());
                 if cause == CooldownCause::Suspended || err.wait_declared_in_body() {
                     return Err(err);
@@ -193,7 +211,7 @@ impl KiroClient {
             if err.is_bearer_rejected() && !refreshed {
                 refreshed = true;
                 tracing::info!("Kiro rejected the access token; refreshing once");
-                self.credentials.on_rejected(&token).await?;
+                login.credentials.on_rejected(&token).await?;
                 self.retries.record(RetryCause::BearerRejected);
                 continue;
             }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod cooldown;
 pub mod events;
 pub mod eventstream;
+pub mod login;
 pub mod models;
 pub mod retries;
 pub mod stream;

@@ -19,8 +19,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::client::{describe_reqwest_error, kiro_headers};
+use super::login::ActiveLogin;
 use super::upstream_error::UpstreamError;
-use crate::credentials::{AccessToken, Credentials};
+use crate::credentials::AccessToken;
 
 /// How long a fetched summary is served before it is fetched again.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
@@ -217,7 +218,7 @@ struct Entry {
 /// The cached usage summary of the gateway's credential. Share it with `Arc`.
 pub struct UsageLimits {
     http: reqwest::Client,
-    credentials: Arc<Credentials>,
+    login: Arc<ActiveLogin>,
     management_url: Option<String>,
     refresh_every: Duration,
     entry: RwLock<Entry>,
@@ -230,13 +231,13 @@ pub struct UsageLimits {
 impl UsageLimits {
     pub fn new(
         http: reqwest::Client,
-        credentials: Arc<Credentials>,
+        login: Arc<ActiveLogin>,
         management_url: Option<String>,
         refresh_every: Duration,
     ) -> Arc<Self> {
         Arc::new(UsageLimits {
             http,
-            credentials,
+            login,
             management_url,
             refresh_every,
             entry: RwLock::new(Entry::default()),
@@ -248,6 +249,11 @@ impl UsageLimits {
     /// The last known summary, without any I/O (`None` until a fetch succeeded).
     pub fn cached(&self) -> Option<UsageSummary> {
         self.read().summary.clone()
+    }
+
+    /// Drop what is known (another login is in use); the next look fetches again.
+    pub fn forget(&self) {
+        *self.entry.write().unwrap_or_else(|e| e.into_inner()) = Entry::default();
     }
 
     /// Whether a fetch is due: never tried, the last success is older than the refresh
@@ -305,13 +311,14 @@ impl UsageLimits {
     /// are logged (never with the token) and give `None`.
     async fn fetch(&self) -> Option<UsageSummary> {
         let outcome = async {
-            let token = self.credentials.access_token().await?;
+            let credentials = self.login.credentials();
+            let token = credentials.access_token().await?;
             match self.request(&token).await {
                 Err(err) if err.is_bearer_rejected() => {
                     tracing::info!(
                         "Kiro rejected the access token for the usage call; refreshing once"
                     );
-                    let token = self.credentials.on_rejected(&token).await?;
+                    let token = credentials.on_rejected(&token).await?;
                     self.request(&token).await
                 }
                 other => other,

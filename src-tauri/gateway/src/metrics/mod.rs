@@ -141,7 +141,7 @@ impl Prometheus {
             .registry
             .register_collector(Box::new(upstream::UpstreamCollector::new(
                 kiro.retries().clone(),
-                kiro.credentials().clone(),
+                kiro.login().clone(),
             )));
         metrics
     }

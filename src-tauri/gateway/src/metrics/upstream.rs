@@ -9,7 +9,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::MetricType;
 
-use crate::credentials::Credentials;
+use crate::kiro::login::ActiveLogin;
 use crate::kiro::retries::{RetryCause, RetryCounts};
 
 pub const RETRIES: &str = "kiro_gateway_upstream_retries";
@@ -17,15 +17,13 @@ pub const REFRESHES: &str = "kiro_gateway_token_refreshes";
 
 pub struct UpstreamCollector {
     retries: Arc<RetryCounts>,
-    credentials: Arc<Credentials>,
+    /// The login in use: its refresh counts start from 0 after a switch (a counter reset).
+    login: Arc<ActiveLogin>,
 }
 
 impl UpstreamCollector {
-    pub fn new(retries: Arc<RetryCounts>, credentials: Arc<Credentials>) -> Self {
-        UpstreamCollector {
-            retries,
-            credentials,
-        }
+    pub fn new(retries: Arc<RetryCounts>, login: Arc<ActiveLogin>) -> Self {
+        UpstreamCollector { retries, login }
     }
 }
 
@@ -49,7 +47,7 @@ impl Collector for UpstreamCollector {
             let labels = [("cause", cause.label())];
             ConstCounter::new(self.retries.get(cause)).encode(family.encode_family(&labels)?)?;
         }
-        let (ok, failed) = self.credentials.refresh_outcomes();
+        let (ok, failed) = self.login.credentials().refresh_outcomes();
         let mut family = encoder.encode_descriptor(
             REFRESHES,
             "Kiro access-token refresh calls, by outcome.",

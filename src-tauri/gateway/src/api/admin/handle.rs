@@ -343,6 +343,28 @@ impl AdminHandle {
         }))
     }
 
+    /// Save `id` as the Kiro login to use at the next start (one settings writer at a time).
+    pub async fn remember_login(&self, id: &str) -> Result<(), AdminError> {
+        let _one_editor = self.editing.lock().await;
+        let mut settings = self.settings();
+        if settings.kiro_login.as_deref() == Some(id) {
+            return Ok(());
+        }
+        settings.kiro_login = Some(id.to_owned());
+        if let Some(path) = &self.settings_path {
+            settings.save(path).map_err(|e| {
+                AdminError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "settings_write",
+                    format!("Cannot save {}: {e}", path.display()),
+                    "Check that the config folder is writable.",
+                )
+            })?;
+        }
+        *lock(&self.settings) = settings;
+        Ok(())
+    }
+
     /// Stop the server and start it with `next` (see the module docs). Returns at once.
     pub fn restart(self: &Arc<Self>, current: Arc<AppState>, next: Arc<AppState>) {
         let this = self.clone();

@@ -19,11 +19,14 @@
 //! | `GET /admin/connect?model=ID` | clients: installed?, connected?, the diff a connect makes ([`connect`]) |
 //! | `POST /admin/connect/{client}` | `{model}` → writes the client's config (backed up), `{files, backup_dir, key}` |
 //! | `POST /admin/connect/{client}/undo` | restores the client's files byte for byte |
+//! | `GET /admin/logins` | the Kiro logins found, the one in use marked ([`logins`]) |
+//! | `POST /admin/logins/switch` | `{id}` → the requests that start from now use that login; remembered |
 //! | `/admin/dumps…`, `GET /admin/drift` | debug dumps and the drift report (see [`dumps`]) |
 
 pub mod connect;
 pub mod dumps;
 mod handle;
+pub mod logins;
 pub mod ops;
 
 use std::convert::Infallible;
@@ -131,6 +134,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/connect", get(connect_overview))
         .route("/connect/{client}", post(connect_client))
         .route("/connect/{client}/undo", post(undo_connect))
+        .route("/logins", get(list_logins))
+        .route("/logins/switch", post(switch_login))
         .route("/dumps", get(dumps::list_handler))
         .route("/dumps/mode", axum::routing::put(dumps::mode_handler))
         .route("/dumps/{id}", get(dumps::show_handler))
@@ -360,6 +365,28 @@ async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
 
 async fn restart(State(state): State<Arc<AppState>>) -> AdminResult {
     ops::restart(&state).map(Json)
+}
+
+async fn list_logins(State(state): State<Arc<AppState>>) -> AdminResult {
+    Ok(Json(serde_json::to_value(logins::view(&state).await?)?))
+}
+
+async fn switch_login(State(state): State<Arc<AppState>>, body: Bytes) -> AdminResult {
+    let id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
+        .ok_or_else(|| AdminError {
+            field: Some("id".into()),
+            ..AdminError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "Send the login's id: {\"id\": \"…\"} (from GET /admin/logins).",
+                "Pick a login from the list.",
+            )
+        })?;
+    Ok(Json(serde_json::to_value(
+        logins::switch(&state, &id).await?,
+    )?))
 }
 
 #[derive(serde::Deserialize)]
