@@ -125,6 +125,8 @@ export const TAURI_COMMANDS = {
   connectOverview: 'admin_connect_overview', // { model }
   connect: 'admin_connect', // { client, model }
   connectUndo: 'admin_connect_undo', // { client }
+  logins: 'admin_logins',
+  switchLogin: 'admin_switch_login', // { id }
   start: 'gateway_start',
   stop: 'gateway_stop',
   chat: 'chat_stream', // { id, body, channel } → {data} SSE items; resolves {end}
@@ -174,6 +176,10 @@ export const api = {
   connectUndo: (client) => (tauri
     ? invoke('connectUndo', { client })
     : http('POST', `/admin/connect/${encodeURIComponent(client)}/undo`)),
+  /** The Kiro logins on this machine, the one in use marked. */
+  logins: () => (tauri ? invoke('logins') : http('GET', '/admin/logins')),
+  /** Use another Kiro login for the requests that start from now on. */
+  switchLogin: (id) => (tauri ? invoke('switchLogin', { id }) : http('POST', '/admin/logins/switch', { id })),
   /** Desktop only: called when a second launch brought this window forward. */
   onSecondLaunch(callback) {
     tauri?.event?.listen('second-instance', () => callback());

@@ -224,6 +224,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     let models = state.models.clone();
     state.usage.spawn_refresh_if_stale();
     gw.controller.start(state).await?;
+    crate::tray::refresh_logins(app);
     tauri::async_runtime::spawn(async move { models.get().await });
     Ok(())
 }

@@ -5,10 +5,13 @@
 
 use std::sync::Mutex;
 
+use kiro_gateway::api::admin::logins::{self, LoginsView};
 use kiro_gateway::server::GatewayStatus;
-use kiro_gateway::status_view::{endpoints, icon_kind, status_line, toggle_label, TrayIconKind};
+use kiro_gateway::status_view::{
+    endpoints, icon_kind, login_label, status_line, toggle_label, TrayIconKind,
+};
 use tauri::image::Image;
-use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -25,6 +28,10 @@ pub struct TrayHandles<R: Runtime> {
     status: MenuItem<R>,
     toggle: MenuItem<R>,
     login: CheckMenuItem<R>,
+    /// "Kiro login ▸": one check item per login found.
+    kiro_logins: Submenu<R>,
+    /// The login ids of the submenu's items, in order (`kiro-login:<index>`).
+    kiro_login_ids: Mutex<Vec<String>>,
     last_kind: Mutex<Option<TrayIconKind>>,
 }
 
@@ -113,6 +120,15 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
     let copy_key = MenuItem::with_id(app, "copy_key", "Copy API key", true, None::<&str>)?;
     let open = MenuItem::with_id(app, "open", "Open Kiro Gateway", true, None::<&str>)?;
     let connect = MenuItem::with_id(app, "connect", "Connect a tool…", true, None::<&str>)?;
+    let looking = MenuItem::with_id(
+        app,
+        "kiro-login-none",
+        "Looking for logins…",
+        false,
+        None::<&str>,
+    )?;
+    let kiro_logins =
+        Submenu::with_id_and_items(app, "kiro-logins", "Kiro login", true, &[&looking])?;
     let login = CheckMenuItem::with_id(
         app,
         "login",
@@ -137,6 +153,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
             &sep2,
             &open,
             &connect,
+            &kiro_logins,
             &login,
             &sep3,
             &quit,
@@ -154,6 +171,8 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
         status,
         toggle,
         login,
+        kiro_logins,
+        kiro_login_ids: Mutex::new(Vec::new()),
         last_kind: Mutex::new(None),
     })
 }
@@ -210,7 +229,105 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
             }
         }
         "quit" => crate::controller::quit(app.clone()),
-        _ => {}
+        other => {
+            if let Some(index) = other
+                .strip_prefix("kiro-login:")
+                .and_then(|i| i.parse::<usize>().ok())
+            {
+                switch_login(app, index);
+            }
+        }
+    }
+}
+
+/// The tray's "Kiro login" item `index` was clicked: switch to it (a failure is logged and
+/// the ticks go back to the login in use).
+fn switch_login<R: Runtime>(app: &AppHandle<R>, index: usize) {
+    let Some(tray) = app.try_state::<Tray<R>>() else {
+        return;
+    };
+    let Some(id) = tray.0.as_ref().and_then(|h| {
+        h.kiro_login_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(index)
+            .cloned()
+    }) else {
+        return;
+    };
+    let Some(state) = app.state::<DesktopGateway>().state() else {
+        return;
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        match logins::switch(&state, &id).await {
+            Ok(view) => show_logins(&app, &view),
+            Err(err) => {
+                tracing::warn!(
+                    "could not switch the Kiro login: {} ({})",
+                    err.message,
+                    err.hint
+                );
+                refresh_logins(&app);
+            }
+        }
+    });
+}
+
+/// List the logins again (after boot, or a failed switch) and show them in the tray.
+pub fn refresh_logins<R: Runtime>(app: &AppHandle<R>) {
+    let Some(state) = app.state::<DesktopGateway>().state() else {
+        return;
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        match logins::view(&state).await {
+            Ok(view) => show_logins(&app, &view),
+            Err(err) => tracing::warn!("could not list the Kiro logins: {}", err.message),
+        }
+    });
+}
+
+/// Fill the "Kiro login" submenu: one check item per login, the one in use ticked, and a
+/// note that logins are switched, never pooled.
+pub fn show_logins<R: Runtime>(app: &AppHandle<R>, view: &LoginsView) {
+    let Some(tray) = app.try_state::<Tray<R>>() else {
+        return;
+    };
+    let Some(h) = tray.0.as_ref() else {
+        return;
+    };
+    let mut ids = h.kiro_login_ids.lock().unwrap_or_else(|e| e.into_inner());
+    if let Ok(items) = h.kiro_logins.items() {
+        for item in items {
+            let _ = h.kiro_logins.remove(&item);
+        }
+    }
+    ids.clear();
+    for (index, row) in view.logins.iter().enumerate() {
+        let plan = row.usage.as_ref().and_then(|u| u.subscription.as_deref());
+        if let Ok(item) = CheckMenuItem::with_id(
+            app,
+            format!("kiro-login:{index}"),
+            login_label(&row.info, plan),
+            true,
+            row.active,
+            None::<&str>,
+        ) {
+            let _ = h.kiro_logins.append(&item);
+            ids.push(row.info.id.clone());
+        }
+    }
+    let note = MenuItem::with_id(
+        app,
+        "kiro-login-note",
+        "Switched by you, never pooled or rotated",
+        false,
+        None::<&str>,
+    );
+    if let (Ok(separator), Ok(note)) = (PredefinedMenuItem::separator(app), note) {
+        let _ = h.kiro_logins.append(&separator);
+        let _ = h.kiro_logins.append(&note);
     }
 }
 

@@ -241,9 +241,17 @@ test('the app starts in a real window, the gateway answers and the tray menu exi
     'Copy API key',
     'Open Kiro Gateway',
     'Connect a tool…',
+    'Kiro login',
     'Launch at login',
     'Quit',
   ]);
+  // The "Kiro login" submenu lists the login in use, ticked (here the fake's token file).
+  const loginMenu = trayItems(tray).find((i) => i.label === 'Kiro login');
+  await until('the logins in the tray', () => {
+    const reply = busctl('call', tray.name, tray.path, 'com.canonical.dbusmenu', 'GetLayout', 'iias', String(loginMenu.id), '-1', '0');
+    const children = reply.data[1][2].map(({ data: [, props] }) => ({ label: props.label?.data ?? '', checked: props['toggle-state']?.data === 1 }));
+    return children.some((c) => c.label === 'Token file · Google/GitHub' && c.checked) && children.some((c) => /never pooled/.test(c.label));
+  }, 15000);
   const all = trayItems(tray);
   assert.equal(all[0].enabled, false, 'the status line is not clickable');
   const login = all.find((i) => i.label === 'Launch at login');

@@ -12,7 +12,12 @@ use kiro_gateway_tests::upstream::social_credentials;
 
 async fn catalog(fake: &FakeKiro, home: &TempHome, ttl: Duration) -> Arc<ModelCatalog> {
     let (http, credentials) = social_credentials(fake, home).await;
-    ModelCatalog::new(http, credentials, Some(fake.management_url()), ttl)
+    ModelCatalog::new(
+        http,
+        kiro_gateway::kiro::login::ActiveLogin::new(credentials),
+        Some(fake.management_url()),
+        ttl,
+    )
 }
 
 fn ids(models: &[kiro_gateway::kiro::catalog::ModelInfo]) -> Vec<String> {

@@ -27,7 +27,12 @@ async fn fake_with_credits(limit: f64, used: f64) -> FakeKiro {
 
 async fn usage_limits(fake: &FakeKiro, home: &TempHome, every: Duration) -> Arc<UsageLimits> {
     let (http, credentials) = social_credentials(fake, home).await;
-    UsageLimits::new(http, credentials, Some(fake.management_url()), every)
+    UsageLimits::new(
+        http,
+        kiro_gateway::kiro::login::ActiveLogin::new(credentials),
+        Some(fake.management_url()),
+        every,
+    )
 }
 
 fn close(a: f64, b: f64) -> bool {

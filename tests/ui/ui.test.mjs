@@ -225,6 +225,37 @@ test('the UI drives the gateway end to end', async (t) => {
     await shot(page, 'overview-light');
   });
 
+  await t.test('overview: the real single login is listed alone; with two, the other one is a click away', async () => {
+    // The real gateway here has one login (the fake's token file): no list to choose from.
+    const real = await (await fetch(`${base}/admin/logins`, { headers: { Authorization: `Bearer ${KEY}` } })).json();
+    assert.equal(real.logins.length, 1, JSON.stringify(real));
+    assert.equal(real.logins[0].active, true);
+    assert.equal(await page.locator('#login-list').count(), 0, 'one login: nothing to switch');
+    // Two logins (the switch itself is tested against the real binary in kiro_logins.rs):
+    // the list, the button, and what the UI sends.
+    const ide = { ...real.logins[0], id: 'file:/home/me/.aws/sso/cache/kiro-auth-token.json', store: 'kiro_ide', source: 'Kiro IDE token file ~/.aws/sso/cache/kiro-auth-token.json', region: 'us-east-1', usage: { subscription: 'KIRO PRO', used: 412, limit: 1000, remaining: 588, unit_plural: 'Credits', resets_at: null } };
+    const work = { ...real.logins[0], id: 'sqlite:/home/me/.local/share/kiro-cli/data.sqlite3#kirocli:odic:token', store: 'kiro_cli', auth_kind: 'oidc', source: 'kiro-cli database ~/.local/share/kiro-cli/data.sqlite3 (key kirocli:odic:token)', region: 'eu-central-1', active: false, usage: null };
+    const two = (active) => ({ active, logins: [{ ...ide, active: active === ide.id }, { ...work, active: active === work.id }] });
+    let sent = null;
+    await page.route('**/admin/logins', (route) => route.fulfill({ json: two(ide.id) }));
+    await page.route('**/admin/logins/switch', async (route) => {
+      sent = route.request().postDataJSON();
+      await route.fulfill({ json: two(work.id) });
+    });
+    await page.keyboard.press(`${mod}+2`);
+    await page.keyboard.press(`${mod}+1`);
+    await page.locator('#login-list .login-row').nth(1).waitFor();
+    assert.match(await page.textContent('#login-list .login-row.active'), /Kiro IDE · Google\/GitHub · us-east-1[\s\S]*KIRO PRO · 588 of 1000 credits left/);
+    assert.match(await page.textContent('#ov-logins'), /never pools logins or rotates/);
+    await page.locator('#ov-logins').scrollIntoViewIfNeeded();
+    await shot(page, 'overview-logins-light');
+    await page.click('[data-use-login]');
+    await page.waitForFunction(() => /kiro-cli · Builder ID/.test(document.querySelector('#login-list .login-row.active')?.textContent || ''));
+    assert.deepEqual(sent, { id: work.id });
+    await page.unroute('**/admin/logins/switch');
+    await page.unroute('**/admin/logins');
+  });
+
   await t.test('models: the catalogue with copyable ids', async () => {
     await page.keyboard.press(`${mod}+2`);
     await page.locator('.model-row').first().waitFor();

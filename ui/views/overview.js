@@ -137,6 +137,34 @@ function expiryText(credentials) {
 }
 
 // "KIRO PRO · 587 of 1000 credits left · resets in 9 days" from `status.usage` (GetUsageLimits).
+const LOGIN_STORES = { kiro_ide: 'Kiro IDE', token_file: 'Token file', kiro_cli: 'kiro-cli', amazon_q: 'Amazon Q CLI', refresh_token: 'REFRESH_TOKEN' };
+const SIGN_IN_KINDS = { social: 'Google/GitHub', oidc: 'Builder ID / Identity Center', external_idp: 'company sign-in', api_key: 'API key' };
+
+// The Kiro logins found on this computer, the one in use marked, the others switchable.
+function loginsBlock(view) {
+  const rows = (view?.logins || []).map((l) => {
+    const usage = usageText(l.usage);
+    const seen = usage ? ` · ${esc(usage.text)}${l.active ? '' : ' (when last used)'}` : '';
+    return `<li class="login-row${l.active ? ' active' : ''}">
+      <div class="login-text"><div class="login-name">${esc(LOGIN_STORES[l.store] || l.store)} · ${esc(SIGN_IN_KINDS[l.auth_kind] || l.auth_kind)}${l.region ? ` · ${esc(l.region)}` : ''}</div>
+      <div class="muted small">${esc(l.source)}${seen}</div></div>
+      ${l.active ? '<span class="tag ok">In use</span>' : `<button class="btn small" type="button" data-use-login="${esc(l.id)}">Use this login</button>`}
+    </li>`;
+  });
+  if (rows.length < 2) return '';
+  return `<h3 class="sub-title">Kiro logins on this computer</h3><ul class="login-list" id="login-list">${rows.join('')}</ul>
+    <p class="muted small">Only the login in use talks to Kiro; requests already running finish on the one they began with. You choose the login; the gateway never pools logins or rotates between them.</p>`;
+}
+
+async function loadLogins() {
+  try {
+    const view = await ctx.api.logins();
+    if (root) root.querySelector('#ov-logins').innerHTML = loginsBlock(view);
+  } catch {
+    /* older gateway or no admin API: nothing to show */
+  }
+}
+
 function usageText(u) {
   if (!u || u.remaining == null || u.limit == null) return null;
   const left = Math.floor(Math.max(0, u.remaining));
@@ -285,7 +313,7 @@ function render(status) {
       ${c.last_refresh_error ? `<dt>Last refresh</dt><dd class="tone-error">${esc(c.last_refresh_error)}</dd>` : ''}
       ${c.read_only ? '<dt>Write-back</dt><dd class="muted">Read-only source: refreshed tokens stay in memory</dd>' : ''}
     </dl>
-    <p class="muted small creds-note">Tokens never leave this computer and are never shown here. To switch accounts, sign in again with the Kiro IDE or <code>kiro-cli login</code>; the gateway picks up the new token by itself.</p>`;
+    <p class="muted small creds-note">Tokens never leave this computer and are never shown here. When the Kiro IDE or <code>kiro-cli</code> signs in again, the gateway picks up the new token by itself.</p>`;
   root.querySelector('#ov-spent').innerHTML = spentBlock(status.credits_spent) + capsBlock(status.credit_caps);
   // Heights through the CSSOM: the page's CSP refuses inline style attributes.
   root.querySelectorAll('#ov-spent .spend-bar:not(.zero)').forEach((bar) => { bar.style.height = `${bar.dataset.pct}%`; });
@@ -305,7 +333,7 @@ export async function mount(el, context) {
     <div class="card hero" id="ov-hero"><div class="skeleton"></div></div>
     <div class="grid-2">
       <section class="card"><h2 class="card-title">Endpoints</h2><div id="ov-endpoints" class="endpoints"></div></section>
-      <section class="card"><h2 class="card-title">Kiro credentials</h2><div id="ov-creds"></div></section>
+      <section class="card"><h2 class="card-title">Kiro credentials</h2><div id="ov-creds"></div><div id="ov-logins"></div></section>
     </div>
     <section class="card"><h2 class="card-title">Credits spent</h2><div id="ov-spent"></div></section>
     <section class="card"><h2 class="card-title">Connect your tool</h2>
@@ -327,6 +355,21 @@ export async function mount(el, context) {
     }
     const go = event.target.closest('[data-goto]');
     if (go) ctx.navigate(go.dataset.goto);
+    const pick = event.target.closest('[data-use-login]');
+    if (pick) {
+      pick.disabled = true;
+      try {
+        const view = await ctx.api.switchLogin(pick.dataset.useLogin);
+        root.querySelector('#ov-logins').innerHTML = loginsBlock(view);
+        const now = view.logins.find((l) => l.active);
+        ctx.toast(`Now using ${LOGIN_STORES[now?.store] || 'the login'} · ${SIGN_IN_KINDS[now?.auth_kind] || ''} for new requests`, 'success');
+        ctx.refreshStatus?.();
+      } catch (err) {
+        ctx.toast(`${err.message} ${err.hint || ''}`, 'error');
+        pick.disabled = false;
+      }
+      return;
+    }
     const use = event.target.closest('[data-use-port]');
     if (use) {
       use.disabled = true;
@@ -347,6 +390,7 @@ export async function mount(el, context) {
     key = '';
   }
   render(ctx.currentStatus());
+  loadLogins();
 }
 
 export function unmount() {

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::credentials::{AuthKind, LoginInfo, LoginStore};
 use crate::credit_caps::{CapPeriod, CapsStatus};
 use crate::kiro::cooldown::{ActiveHold, CooldownCause};
 use crate::kiro::usage_limits::UsageSummary;
@@ -81,6 +82,27 @@ pub fn hold_label(hold: &ActiveHold) -> String {
     }
 }
 
+/// A login as the tray lists it: "Kiro IDE · Google/GitHub · KIRO PRO".
+pub fn login_label(info: &LoginInfo, plan: Option<&str>) -> String {
+    let store = match info.store {
+        LoginStore::KiroIde => "Kiro IDE",
+        LoginStore::TokenFile => "Token file",
+        LoginStore::KiroCli => "kiro-cli",
+        LoginStore::AmazonQ => "Amazon Q CLI",
+        LoginStore::RefreshToken => "REFRESH_TOKEN",
+    };
+    let kind = match info.auth_kind {
+        AuthKind::Social => "Google/GitHub",
+        AuthKind::Oidc => "Builder ID / Identity Center",
+        AuthKind::ExternalIdp => "company sign-in",
+        AuthKind::ApiKey => "API key",
+    };
+    match plan {
+        Some(plan) => format!("{store} · {kind} · {plan}"),
+        None => format!("{store} · {kind}"),
+    }
+}
+
 /// Credits with at most two decimals, trailing zeros dropped (`12.5`, `0.37`, `3`).
 pub fn format_credits(credits: f64) -> String {
     let text = format!("{credits:.2}");
@@ -141,6 +163,29 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_login_reads_as_its_program_sign_in_kind_and_plan() {
+        let info = LoginInfo {
+            id: "sqlite:/h/.local/share/kiro-cli/data.sqlite3#kirocli:odic:token".into(),
+            source: "kiro-cli database …".into(),
+            store: LoginStore::KiroCli,
+            auth_kind: AuthKind::Oidc,
+            region: Some("eu-central-1".into()),
+            expires_at: None,
+            explicit: false,
+        };
+        assert_eq!(
+            login_label(&info, Some("KIRO PRO")),
+            "kiro-cli · Builder ID / Identity Center · KIRO PRO"
+        );
+        let ide = LoginInfo {
+            store: LoginStore::KiroIde,
+            auth_kind: AuthKind::Social,
+            ..info
+        };
+        assert_eq!(login_label(&ide, None), "Kiro IDE · Google/GitHub");
+    }
     use crate::server::StartCode;
 
     fn running(addr: &str) -> GatewayStatus {

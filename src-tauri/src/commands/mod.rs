@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kiro_gateway::api::admin::{connect, dumps, ops, status_json, AdminError};
+use kiro_gateway::api::admin::{connect, dumps, logins, ops, status_json, AdminError};
 use kiro_gateway::app::AppState;
 use kiro_gateway::loopback_chat::{CancellationToken, ChatError};
 use kiro_gateway::server::StartError;
@@ -90,6 +90,8 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         admin_connect_overview,
         admin_connect,
         admin_connect_undo,
+        admin_logins,
+        admin_switch_login,
         gateway_start,
         gateway_stop,
         chat_stream,
@@ -239,6 +241,24 @@ async fn admin_connect(
 async fn admin_connect_undo(gw: State<'_, DesktopGateway>, client: String) -> CmdResult {
     let state = state(&gw)?;
     Ok(connect::undo(&state, &client).await?)
+}
+
+#[tauri::command]
+async fn admin_logins(gw: State<'_, DesktopGateway>) -> CmdResult {
+    let state = state(&gw)?;
+    Ok(serde_json::to_value(logins::view(&state).await?).map_err(AdminError::from)?)
+}
+
+#[tauri::command]
+async fn admin_switch_login<R: Runtime>(
+    app: AppHandle<R>,
+    gw: State<'_, DesktopGateway>,
+    id: String,
+) -> CmdResult {
+    let state = state(&gw)?;
+    let view = logins::switch(&state, &id).await?;
+    crate::tray::show_logins(&app, &view);
+    Ok(serde_json::to_value(view).map_err(AdminError::from)?)
 }
 
 #[tauri::command]

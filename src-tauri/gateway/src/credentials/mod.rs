@@ -184,6 +184,8 @@ pub struct LoginInfo {
     pub id: String,
     /// Human description of the source.
     pub source: String,
+    /// Which program's store it is.
+    pub store: LoginStore,
     pub auth_kind: AuthKind,
     /// The token issuer's region, when the source says.
     pub region: Option<String>,
@@ -191,6 +193,20 @@ pub struct LoginInfo {
     pub expires_at: Option<DateTime<Utc>>,
     /// Given by a setting (`KIRO_CREDS_FILE`, `KIRO_CLI_DB_FILE`, `REFRESH_TOKEN`).
     pub explicit: bool,
+}
+
+/// Where a login is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginStore {
+    /// The Kiro IDE's token file.
+    KiroIde,
+    /// A token file named by `KIRO_CREDS_FILE`.
+    TokenFile,
+    KiroCli,
+    AmazonQ,
+    /// The `REFRESH_TOKEN` setting.
+    RefreshToken,
 }
 
 /// Every login on this machine (explicit settings, the Kiro IDE's token file, kiro-cli and
@@ -202,6 +218,7 @@ pub fn list_logins(settings: &CredentialSettings) -> Vec<LoginInfo> {
             id: source.identity(),
             explicit: source.is_explicit(),
             source: source.describe(),
+            store: source.store(),
             auth_kind: loaded.tokens.auth_kind,
             region: loaded.tokens.region.clone(),
             expires_at: loaded.tokens.expires_at,

@@ -86,6 +86,20 @@ impl Source {
         }
     }
 
+    /// Which program's store this is.
+    pub fn store(&self) -> super::LoginStore {
+        use super::LoginStore;
+        match self {
+            Source::TokenFile {
+                explicit: false, ..
+            } => LoginStore::KiroIde,
+            Source::TokenFile { explicit: true, .. } => LoginStore::TokenFile,
+            Source::CliDb { key, .. } if key.starts_with("codewhisperer:") => LoginStore::AmazonQ,
+            Source::CliDb { .. } => LoginStore::KiroCli,
+            Source::RefreshTokenSetting => LoginStore::RefreshToken,
+        }
+    }
+
     /// Given by a setting rather than found.
     pub fn is_explicit(&self) -> bool {
         match self {

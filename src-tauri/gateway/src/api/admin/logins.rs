@@ -65,6 +65,7 @@ pub async fn view(state: &AppState) -> Result<LoginsView, AdminError> {
                 info: LoginInfo {
                     id: active.clone(),
                     source: status.source,
+                    store: crate::credentials::LoginStore::TokenFile,
                     auth_kind: status.auth_kind,
                     region: None,
                     expires_at: status.expires_at,
