@@ -11,7 +11,7 @@
 
 mod anthropic_common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anthropic_common::{start, Gw, KEY};
@@ -203,6 +203,25 @@ fn aider_snippet(gw: &Gw) -> (Vec<(String, String)>, Vec<String>) {
     (env, words.collect())
 }
 
+/// `model_prices_and_context_window_backup.json` of the litellm in aider's venv.
+fn litellm_model_list() -> PathBuf {
+    let lib = venv_client("aider", "aider")
+        .parent()
+        .and_then(Path::parent)
+        .expect("the venv")
+        .join("lib");
+    std::fs::read_dir(&lib)
+        .expect("the venv's lib folder")
+        .filter_map(Result::ok)
+        .map(|python| {
+            python
+                .path()
+                .join("site-packages/litellm/model_prices_and_context_window_backup.json")
+        })
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("litellm's model list under {}", lib.display()))
+}
+
 const AIDER_TASK: &str = "In app.py, change the greeting to 'goodbye from kiro'.";
 
 /// The scripted model's answer to aider's edit request, in the edit format aider's system
@@ -235,6 +254,15 @@ async fn aider_edit_run(extra: &'static [&'static str]) -> (Arc<Gw>, String, Str
     let work = home.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
     std::fs::write(work.join("app.py"), "greeting = \"hello\"\n").unwrap();
+    // aider downloads litellm's model list from GitHub (unreachable here) unless its cache
+    // has one: the copy litellm ships.
+    let caches = home.path().join(".aider/caches");
+    std::fs::create_dir_all(&caches).unwrap();
+    std::fs::copy(
+        litellm_model_list(),
+        caches.join("model_prices_and_context_window.json"),
+    )
+    .unwrap();
     let g = gw.clone();
     let w = work.clone();
     let out = blocking(move || {
