@@ -239,13 +239,14 @@ fn aider_edit(body: &Value) -> Script {
     } else {
         "I cannot tell which edit format aider wants."
     };
-    // Streamed in pieces, the fence split across deltas as a model's would be.
+    // Streamed in two deltas, as a model's answer comes.
     let (a, b) = answer.split_at(answer.len() / 2);
     Script::new().text(a).text(b).trailers()
 }
 
 /// Run aider as the snippet says, plus `extra` and the flags of a non-interactive run, on a
-/// one-line `app.py`; returns aider's output and the file afterwards.
+/// one-line `app.py`, and check the model's edit landed in it; returns the gateway and aider's
+/// stdout and stderr.
 async fn aider_edit_run(extra: &'static [&'static str]) -> (Arc<Gw>, String, String) {
     let gw = Arc::new(start().await);
     gw.fake.set_responder(|body| Some(aider_edit(body)));
