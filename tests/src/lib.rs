@@ -2,5 +2,6 @@
 
 pub mod fake;
 pub mod gateway_process;
+pub mod real_client;
 pub mod tool_loop;
 pub mod upstream;

@@ -8,126 +8,32 @@
 mod anthropic_common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anthropic_common::{start, Gw, KEY};
 use kiro_gateway_tests::fake::fixtures::TempHome;
 use kiro_gateway_tests::fake::Script;
-use kiro_gateway_tests::tool_loop::{tool_results, Call, ToolLoop};
+use kiro_gateway_tests::real_client::{self, blocking, clients_dir, npm_client, run_client, text};
+use kiro_gateway_tests::tool_loop::{Call, ToolLoop};
 use serde_json::{json, Value};
 
-/// How long a client may run before the test gives up on it (a client that retries an
-/// error for minutes is a failure, not a slow pass).
-const CLIENT_DEADLINE: Duration = Duration::from_secs(120);
-
-fn clients_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
-}
-
-/// A pinned client binary; a missing one fails the test with the command that installs it.
+/// A pinned npm client binary; a missing one fails the test with the command that installs it.
 fn client_bin(name: &str) -> PathBuf {
-    let path = clients_dir().join("node_modules/.bin").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: install the pinned clients with `npm ci --prefix tests/clients` \
-         (scripts/test.sh and CI do this)",
-        path.display()
-    );
-    path
+    npm_client(name)
 }
 
-/// Run a client to completion with exactly `env` (plus PATH), killing it after
-/// [`CLIENT_DEADLINE`].
-fn run_client(
-    bin: &Path,
-    args: &[&str],
-    home: &Path,
-    cwd: &Path,
-    env: &[(&str, String)],
-) -> Output {
-    let mut cmd = Command::new(bin);
-    cmd.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TERM", "dumb")
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn client");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        if started.elapsed() > CLIENT_DEADLINE {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "{} ran longer than {CLIENT_DEADLINE:?}\nstdout:\n{}\nstderr:\n{}",
-                bin.display(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("output")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Run a blocking client from an async test.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.expect("client thread")
-}
-
-/// The gateway's defaults as docs/clients.md writes them, and the key placeholder.
-const GUIDE_BASE: &str = "http://127.0.0.1:8000";
-const GUIDE_KEY: &str = "<your gateway key>";
-
-/// The first fenced ```` ```lang ```` block after the docs/clients.md line that starts with
-/// `marker`, with the guide's base URL and key placeholder replaced by the test gateway's.
+/// The docs/clients.md snippet after `marker`, for the test gateway.
 fn readme_snippet(marker: &str, lang: &str, gw: &Gw) -> String {
-    let readme = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/clients.md"),
-    )
-    .expect("docs/clients.md");
-    let after = &readme[readme
-        .find(&format!("\n{marker}"))
-        .unwrap_or_else(|| panic!("docs/clients.md has no line starting with {marker:?}"))..];
-    let fence = format!("```{lang}\n");
-    let start = after.find(&fence).expect("a fenced block after the marker") + fence.len();
-    let block = &after[start..];
-    let block = &block[..block.find("```").expect("closing fence")];
-    block.replace(GUIDE_BASE, &gw.base).replace(GUIDE_KEY, KEY)
+    real_client::readme_snippet(marker, lang, &gw.base, KEY)
 }
 
-/// The Kiro request bodies the fake received for chat calls.
 fn chat_bodies(gw: &Gw) -> Vec<Value> {
-    gw.fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.conversation_state().is_some())
-        .filter_map(|r| r.json.clone())
-        .collect()
+    real_client::chat_bodies(&gw.fake)
 }
 
-/// Every tool result text the fake saw, over all chat calls.
 fn all_tool_result_texts(gw: &Gw) -> Vec<String> {
-    chat_bodies(gw)
-        .iter()
-        .flat_map(tool_results)
-        .filter_map(|r| r["text"].as_str().map(str::to_owned))
-        .collect()
+    real_client::all_tool_result_texts(&gw.fake)
 }
 
 fn record_responder(gw: &Gw, tool_loop: ToolLoop) {

@@ -216,6 +216,17 @@ test('the UI drives the gateway end to end', async (t) => {
     await page.click('[data-tool="codex"]');
     const codex = await page.textContent('#tool-snippet');
     assert.ok(codex.startsWith(guideBlock('**Codex**', 'toml')), codex);
+    // So are OpenCode's (the same JSON), Continue's, aider's and llm's (tests/tests/real_clients_more.rs).
+    await page.click('[data-tool="opencode"]');
+    assert.deepEqual(JSON.parse(await page.textContent('#tool-snippet')),
+      JSON.parse(guideBlock('**OpenCode**', 'json')));
+    await page.click('[data-tool="continue"]');
+    assert.equal(`${await page.textContent('#tool-snippet')}\n`, guideBlock('**Continue**', 'yaml'));
+    await page.click('[data-tool="aider"]');
+    assert.equal(`${await page.textContent('#tool-snippet')}\n`, guideBlock('**aider**', 'sh'));
+    await page.click('[data-tool="llm"]');
+    const llm = await page.textContent('#tool-snippet');
+    assert.ok(llm.startsWith(guideBlock('**llm**', 'yaml')), llm);
     await page.click('[data-tool="claude-code"]');
     assert.equal(`${await page.textContent('#tool-snippet')}\n`, guideBlock('**Claude Code**', 'sh'));
     assert.match(await page.textContent('#ov-creds'), /Token valid for/);

@@ -94,7 +94,7 @@ function snippet(id, e, k) {
       return {
         lang: 'yaml',
         note: 'Add to extra-openai-models.yaml in llm\'s config folder (dirname "$(llm logs path)"), run `llm keys set kiro` with the key, then `llm -m kiro-sonnet "Hello"`.',
-        code: `- model_id: kiro-sonnet\n  model_name: ${MODEL}\n  api_base: ${openai}\n  api_key_name: kiro\n\n# llm keys set kiro  →  ${k}`,
+        code: `- model_id: kiro-sonnet\n  model_name: ${MODEL}\n  api_base: ${openai}\n  api_key_name: kiro\n  supports_tools: true\n\n# llm keys set kiro  →  ${k}`,
       };
     case 'openai-sdk':
       return {

@@ -1,8 +1,8 @@
 //! Simon Willison's `llm`: three files in its folder (`$LLM_USER_PATH`, else
 //! `io.datasette.llm` in the OS config folder).
 //!
-//! - `extra-openai-models.yaml`: one entry per catalogue model, `kiro-<id>`, between
-//!   marker comments (the file is a top-level list);
+//! - `extra-openai-models.yaml`: one entry per catalogue model, `kiro-<id>` with
+//!   `supports_tools: true`, between marker comments (the file is a top-level list);
 //! - `keys.json`: the key under the name `kiro` (llm's own key store);
 //! - `default_model.txt`: the chosen model, so plain `llm "…"` uses it.
 
@@ -47,6 +47,8 @@ pub fn edit_models(
         entries.push(format!("  model_name: {}", quoted(&m.id)));
         entries.push(format!("  api_base: {}", quoted(&target.openai_base())));
         entries.push(format!("  api_key_name: {KEY_NAME}"));
+        // Without it llm refuses tools (`--functions`, `-T`) for the model.
+        entries.push("  supports_tools: true".to_owned());
     }
     let block: Vec<String> = yaml_block::block("", &entries)
         .lines()
@@ -105,7 +107,7 @@ mod tests {
         let text = edit_models(path(), Some(before), &target()).unwrap();
         assert!(text.starts_with(before), "{text}");
         assert!(
-            text.contains("- model_id: \"kiro-claude-opus-4.8\"\n  model_name: \"claude-opus-4.8\"\n  api_base: \"http://127.0.0.1:8000/v1\"\n  api_key_name: kiro\n"),
+            text.contains("- model_id: \"kiro-claude-opus-4.8\"\n  model_name: \"claude-opus-4.8\"\n  api_base: \"http://127.0.0.1:8000/v1\"\n  api_key_name: kiro\n  supports_tools: true\n"),
             "{text}"
         );
         assert!(text.contains("kiro-claude-haiku-4.5"), "{text}");
