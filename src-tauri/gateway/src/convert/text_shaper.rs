@@ -212,6 +212,33 @@ mod tests {
     }
 
     #[test]
+    fn identity_sanitising_runs_before_stop_sequences_and_flushes_at_the_end() {
+        use crate::convert::identity::IdentityPolicy;
+        // Held across chunks, released on flush.
+        let mut shaper =
+            TextShaper::new(true, &[], None).with_identity(Some(IdentityPolicy::all()));
+        let mut pieces = shaper.text("<thinking>I'm Kiro</thinking>I'm Ki");
+        pieces.extend(shaper.text("ro"));
+        pieces.extend(shaper.flush());
+        let (reasoning, content) = joined(&pieces);
+        assert_eq!(reasoning, "I'm Kiro", "reasoning is never sanitised");
+        assert_eq!(content.trim_start(), "I'm an AI assistant");
+        assert_eq!(shaper.identity_changes(), 1);
+        // Stop sequences see the text the client sees.
+        let mut shaper =
+            TextShaper::new(false, &["AI".into()], None).with_identity(Some(IdentityPolicy::all()));
+        let mut pieces = shaper.text("I'm Kiro, hi");
+        pieces.extend(shaper.flush());
+        assert_eq!(joined(&pieces), (String::new(), "I'm an ".into()));
+        assert_eq!(shaper.ended(), Some(Ended::StopSequence));
+        // Off (or nothing to rewrite): unchanged.
+        let mut shaper = TextShaper::new(false, &[], None).with_identity(None);
+        let mut pieces = shaper.text("I'm Kiro");
+        pieces.extend(shaper.flush());
+        assert_eq!(joined(&pieces), (String::new(), "I'm Kiro".into()));
+    }
+
+    #[test]
     fn max_tokens_cuts_reasoning_and_content_alike() {
         let long = "word ".repeat(50);
         for native in [true, false] {
