@@ -12,8 +12,8 @@
 //!   becomes "I'm an AI assistant" / "I am an AI assistant". Exact case; a word boundary on
 //!   both sides ("I'm Kirov" stays). The list is [`SPEAKERS`], [`SUBJECTS`], [`DESCRIPTIONS`],
 //!   [`MAKERS`].
-//! * **IDE tool list items**: a Markdown list item whose head is an IDE-only tool name
-//!   ([`IDE_TOOLS`]), bare or in bold (`- fsWrite: creates files`, `1. **executeBash** – …`),
+//! * **IDE tool list items**: a Markdown bullet item whose head is an IDE-only tool name
+//!   ([`IDE_TOOLS`]), bare or in bold (`- fsWrite: creates files`, `* **executeBash** – …`),
 //!   is removed with the more-indented lines under it. Names that are also ordinary
 //!   identifiers (`readFile`, `listDirectory`, …) only once the same answer already introduced
 //!   the IDE (a self-introduction was rewritten or a distinctive tool item removed).
@@ -29,7 +29,8 @@
 //!
 //! Streaming: [`IdentityFilter::push`] releases text as soon as it cannot be the start of
 //! something the filter rewrites. It holds back only an undecided line start (indentation,
-//! a fence, a list item's head) or a possible self-introduction, at most [`MAX_HOLD`] bytes;
+//! a fence, a bullet item's head) or a possible self-introduction, at most [`MAX_HOLD`] bytes;
+//! an ordinary line (one starting with a letter other than `I`, a digit, …) is never held.
 //! [`IdentityFilter::flush`] releases the rest at the end of the text or before a tool call.
 //! The result does not depend on how the text was cut into chunks.
 
@@ -539,20 +540,11 @@ impl IdentityFilter {
             Decision::Hold
         };
         let b = s.as_bytes();
+        // Bullets only: a numbered item would mean holding back every line that starts with
+        // a number ("2024 was …") until its first word ends.
         let mut k = match b.first() {
             None => return need,
             Some(b'-' | b'*' | b'+') => 1,
-            Some(c) if c.is_ascii_digit() => {
-                let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-                if digits > 9 {
-                    return Decision::Done(None);
-                }
-                match b.get(digits) {
-                    None => return need,
-                    Some(b'.' | b')') => digits + 1,
-                    Some(_) => return Decision::Done(None),
-                }
-            }
             Some(_) => return Decision::Done(None),
         };
         let spaces = b[k..].iter().take_while(|c| **c == b' ').count();

@@ -120,10 +120,10 @@ fn an_unclosed_backtick_protects_until_the_paragraph_ends() {
 
 #[test]
 fn ide_tool_list_items_are_removed_with_their_sub_lines() {
-    let text = "I'm Kiro. My tools:\n- readFile: read a file\n- **fsWrite** \u{2013} create files\n  - Parameters: path, text\n  - Usage: small files\n1. executeBash (run commands)\n- `strReplace`: edit\n- get_weather: yours\n\nDone.";
+    let text = "I'm Kiro. My tools:\n- readFile: read a file\n- **fsWrite** \u{2013} create files\n  - Parameters: path, text\n  - Usage: small files\n+ executeBash (run commands)\n1. fsAppend: numbered items stay\n- `strReplace`: edit\n- get_weather: yours\n\nDone.";
     every_split(
         text,
-        "I'm an AI assistant. My tools:\n- `strReplace`: edit\n- get_weather: yours\n\nDone.",
+        "I'm an AI assistant. My tools:\n1. fsAppend: numbered items stay\n- `strReplace`: edit\n- get_weather: yours\n\nDone.",
     );
 }
 
@@ -147,7 +147,8 @@ fn items_that_only_look_like_tools_stay() {
         "**fsWrite**: bold paragraph\n",
         "    - fsWrite: indented code\n",
         "- see fsWrite\n",
-        "1234567890. fsWrite\n",
+        "1. fsWrite\n",
+        "2024 fsWrite\n",
     ] {
         every_split(text, text);
     }
@@ -161,6 +162,14 @@ fn a_dropped_item_ends_at_a_blank_line_or_a_less_indented_line() {
         "- fsWrite: x\n  more\n\n  not the item\n- fileSearch: y\nafter\n",
         "\n  not the item\nafter\n",
     );
+}
+
+#[test]
+fn ordinary_lines_are_never_held() {
+    let mut f = IdentityFilter::new(IdentityPolicy::all());
+    for chunk in ["6", "6", "6", "6", "\n2024", " was", "\nHello"] {
+        assert_eq!(f.push(chunk), chunk);
+    }
 }
 
 #[test]
