@@ -146,6 +146,7 @@ async fn start(
         prompt_tokens_estimate: prepared.prompt_tokens,
         context_window: prepared.context_window,
         placeholder_signature: placeholder_signature(),
+        identity: prepared.identity.clone(),
     });
     if parsed.stream {
         let first = vec![output.message_start()];

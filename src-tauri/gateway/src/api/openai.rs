@@ -79,6 +79,7 @@ async fn start_chat(
         completion: state.config.completion_rule,
         prompt_tokens_estimate: prepared.prompt_tokens,
         context_window: prepared.context_window,
+        identity: prepared.identity.clone(),
     });
     if chat.stream {
         Ok(Started::Stream(stream_pump::stream(

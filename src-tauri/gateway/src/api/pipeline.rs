@@ -9,6 +9,7 @@ use axum::extract::Request;
 
 use crate::app::{AppState, Metrics};
 use crate::convert::conversation::{Conversation, Thinking};
+use crate::convert::identity::IdentityPolicy;
 use crate::convert::kiro_request::{
     self, native_reasoning, KiroRequest, KiroRequestOptions, PreflightError,
 };
@@ -43,6 +44,8 @@ pub struct Prepared {
     /// The `model` label of the request's metrics: the Kiro model id when the catalogue
     /// lists it, else [`OTHER_MODEL`] (never the client's own spelling).
     pub metrics_model: String,
+    /// What the answer's identity sanitising may rewrite (`None`: sanitising is off).
+    pub identity: Option<IdentityPolicy>,
 }
 
 /// Resolve the model and build the Kiro body. `conversation.model` is the client's name;
@@ -97,9 +100,15 @@ pub async fn prepare(
             .unwrap_or_else(|| payload_limit(capabilities.context_window)),
         reasoning: capabilities.reasoning.clone(),
         reasoning_fields: None,
+        identity_precedence: state.config.identity_sanitising,
     };
     let kiro = kiro_request::build(&conversation, &options).map_err(preflight_error)?;
+    let identity = state
+        .config
+        .identity_sanitising
+        .then(|| IdentityPolicy::for_conversation(&conversation));
     Ok(Prepared {
+        identity,
         prompt_tokens: estimate_conversation_tokens(&conversation),
         context_window: capabilities.context_window,
         conversation_id,

@@ -167,6 +167,7 @@ async fn start(
             completion: state.config.completion_rule,
             prompt_tokens_estimate: prepared.prompt_tokens,
             context_window: prepared.context_window,
+            identity: prepared.identity.clone(),
         },
     )
     .with_tool_names(req.tool_names.clone());

@@ -37,6 +37,7 @@ pub(crate) enum Setting {
     CreditsFile,
     CutOffRecovery,
     CompletionRule,
+    IdentitySanitising,
     DailyCreditCap,
     MonthlyCreditCap,
     PauseAtCap,
@@ -123,6 +124,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         Setting::CompletionRule,
         "completion_rule",
         &["KIRO_COMPLETION_RULE"],
+    ),
+    spec(
+        Setting::IdentitySanitising,
+        "identity_sanitising",
+        &["KIRO_GATEWAY_IDENTITY_SANITISING"],
     ),
     spec(
         Setting::DailyCreditCap,

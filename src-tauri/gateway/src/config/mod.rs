@@ -17,6 +17,7 @@
 //! | `cli_db_file` | `cli_db_file` | `KIRO_CLI_DB_FILE` | `--cli-db-file` | discovery | path (`~` expanded) |
 //! | `cut_off_recovery` | `cut_off_recovery` | `KIRO_GATEWAY_CUT_OFF_RECOVERY` | — | `true` | bool |
 //! | `completion_rule` | `completion_rule` | `KIRO_COMPLETION_RULE` | — | `strict` | `strict` / `tolerant` |
+//! | `identity_sanitising` | `identity_sanitising` | `KIRO_GATEWAY_IDENTITY_SANITISING` | — | `true` | bool (`on` / `off`) |
 //! | `daily_credit_cap` | `daily_credit_cap` | `KIRO_GATEWAY_DAILY_CREDIT_CAP` | — | none | credits > 0 |
 //! | `monthly_credit_cap` | `monthly_credit_cap` | `KIRO_GATEWAY_MONTHLY_CREDIT_CAP` | — | none | credits > 0 |
 //! | `pause_at_cap` | `pause_at_cap` | `KIRO_GATEWAY_PAUSE_AT_CAP` | — | `false` | bool |
@@ -112,6 +113,10 @@ pub struct Config {
     pub cut_off_recovery: bool,
     /// `KIRO_COMPLETION_RULE`: which trailer events mark an answer as complete.
     pub completion_rule: crate::convert::trailer::CompletionRule,
+    /// `KIRO_GATEWAY_IDENTITY_SANITISING` (default true): answers do not introduce the model
+    /// as the Kiro IDE nor list the IDE's tools, and a client system prompt is said to take
+    /// precedence (`crate::convert::identity`, docs/identity.md).
+    pub identity_sanitising: bool,
     /// `daily_credit_cap`, `monthly_credit_cap`, `pause_at_cap`.
     pub credit_caps: crate::credit_caps::CreditCaps,
     /// `REFRESH_TOKEN`
@@ -207,6 +212,7 @@ impl Default for Config {
             credits_file: None,
             cut_off_recovery: true,
             completion_rule: crate::convert::trailer::CompletionRule::Strict,
+            identity_sanitising: true,
             credit_caps: crate::credit_caps::CreditCaps::default(),
             refresh_token: None,
             profile_arn: None,
@@ -399,6 +405,7 @@ impl fmt::Debug for Config {
             .field("credits_file", &self.credits_file)
             .field("cut_off_recovery", &self.cut_off_recovery)
             .field("completion_rule", &self.completion_rule)
+            .field("identity_sanitising", &self.identity_sanitising)
             .field("credit_caps", &self.credit_caps)
             .field("refresh_token", &self.refresh_token)
             .field("profile_arn", &self.profile_arn)

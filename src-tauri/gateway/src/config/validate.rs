@@ -205,6 +205,7 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
             Setting::NoAuth
             | Setting::MetricsOpen
             | Setting::CutOffRecovery
+            | Setting::IdentitySanitising
             | Setting::PauseAtCap => {
                 let on = parse_bool(t)
                     .ok_or_else(|| error(r, key, "a boolean: true/false, 1/0, yes/no, on/off"))?;
@@ -212,6 +213,7 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                     Setting::NoAuth => c.no_auth = on,
                     Setting::MetricsOpen => c.metrics_open = on,
                     Setting::PauseAtCap => c.credit_caps.pause = on,
+                    Setting::IdentitySanitising => c.identity_sanitising = on,
                     _ => c.cut_off_recovery = on,
                 }
             }

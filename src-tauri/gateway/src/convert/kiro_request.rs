@@ -15,8 +15,9 @@
 //!    message's `images` in tool-call order, each result naming its own ([`result_images`]);
 //!    history tool names mapped to the declared (possibly shortened) names, placeholder tools
 //!    declared for the rest.
-//! 6. System text (system prompt + long tool docs, thinking prefix in front) folded into the
-//!    first user turn; `tool_choice` instruction appended to the current message.
+//! 6. System text (system prompt, long tool docs and, with identity sanitising on, the
+//!    [`identity::precedence_note`] after a client system prompt; thinking prefix in front)
+//!    folded into the first user turn; `tool_choice` instruction appended to the current message.
 //! 7. Rendered ([`body`]) and size-checked.
 //!
 //! # System prompt: prepended to the first user message (JW)
@@ -76,6 +77,7 @@ use super::conversation::{Conversation, ToolChoice};
 use crate::kiro::models::ReasoningCapabilities;
 
 pub mod body;
+pub mod identity;
 pub mod ids;
 pub mod images;
 pub mod native_reasoning;
@@ -106,6 +108,8 @@ pub struct KiroRequestOptions {
     pub reasoning: ReasoningCapabilities,
     /// Set by [`build`]: the `additionalModelRequestFields` it sends, if any.
     pub reasoning_fields: Option<Value>,
+    /// After a client system prompt, add [`identity::precedence_note`] (identity sanitising).
+    pub identity_precedence: bool,
 }
 
 /// A ready Kiro request body plus what is needed to map the answer back.
@@ -198,7 +202,13 @@ pub fn build_with_policy(
         }
     }
 
-    fold_system_text(conversation, &toolset, native, &mut turn_list);
+    fold_system_text(
+        conversation,
+        &toolset,
+        native,
+        options.identity_precedence,
+        &mut turn_list,
+    );
 
     let named = match &conversation.tool_choice {
         ToolChoice::Named(name) => toolset.lookup(name),
@@ -244,12 +254,13 @@ pub fn build_with_policy(
     })
 }
 
-/// System prompt + long tool docs, with the thinking prefix in front, prepended to the first
-/// (user) turn.
+/// System prompt + long tool docs (+ the identity precedence sentence after a client system
+/// prompt), with the thinking prefix in front, prepended to the first (user) turn.
 fn fold_system_text(
     conversation: &Conversation,
     toolset: &tools::ToolSet,
     native_reasoning: bool,
+    identity_precedence: bool,
     turn_list: &mut [turns::Turn],
 ) {
     let mut system = String::new();
@@ -258,7 +269,15 @@ fn fold_system_text(
             system.push_str(s);
         }
     }
+    let client_system = !system.is_empty();
     turns::push_text(&mut system, &toolset.documentation(), "\n\n");
+    if identity_precedence && client_system {
+        turns::push_text(
+            &mut system,
+            identity::precedence_note(!toolset.is_empty()),
+            "\n\n",
+        );
+    }
     let Some(first) = turn_list.first_mut() else {
         return;
     };

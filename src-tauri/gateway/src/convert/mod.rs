@@ -3,6 +3,7 @@
 
 pub mod anthropic;
 pub mod conversation;
+pub mod identity;
 pub mod images;
 pub mod json_at;
 pub mod kiro_request;

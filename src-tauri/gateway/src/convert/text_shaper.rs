@@ -1,8 +1,11 @@
 //! The text path every output state machine shares: reasoning tags at the start of the
-//! text ([`crate::convert::reasoning_tags`]) → stop sequences on content
-//! ([`crate::convert::stop`]) → the `max_tokens` budget on content + reasoning
-//! ([`TokenMeter`]). The machine emits the [`Piece`]s in its own dialect.
+//! text ([`crate::convert::reasoning_tags`]) → IDE-identity sanitising on content, when on
+//! ([`crate::convert::identity`]) → stop sequences on content ([`crate::convert::stop`]) →
+//! the `max_tokens` budget on content + reasoning ([`TokenMeter`]). The machine emits the
+//! [`Piece`]s in its own dialect. Stop sequences and the budget apply to the text the client
+//! sees, after sanitising.
 
+use crate::convert::identity::{IdentityFilter, IdentityPolicy};
 use crate::convert::reasoning_tags::{ReasoningTagParser, Segment};
 use crate::convert::stop::StopMatcher;
 use crate::convert::usage::TokenMeter;
@@ -24,6 +27,7 @@ pub enum Piece {
 #[derive(Debug)]
 pub struct TextShaper {
     tags: Option<ReasoningTagParser>,
+    identity: Option<IdentityFilter>,
     stop: StopMatcher,
     meter: TokenMeter,
     ended: Option<Ended>,
@@ -33,10 +37,22 @@ impl TextShaper {
     pub fn new(reasoning_tags: bool, stop: &[String], max_tokens: Option<u32>) -> Self {
         TextShaper {
             tags: reasoning_tags.then(ReasoningTagParser::new),
+            identity: None,
             stop: StopMatcher::new(stop),
             meter: TokenMeter::new(max_tokens),
             ended: None,
         }
+    }
+
+    /// Sanitise IDE identity in the content with `policy` (`None`: off).
+    pub fn with_identity(mut self, policy: Option<IdentityPolicy>) -> Self {
+        self.identity = policy.filter(|p| !p.is_empty()).map(IdentityFilter::new);
+        self
+    }
+
+    /// Self-introductions rewritten and IDE tool list items removed so far.
+    pub fn identity_changes(&self) -> usize {
+        self.identity.as_ref().map_or(0, IdentityFilter::changes)
     }
 
     /// Set once a stop sequence or `max_tokens` ended the text; nothing more comes out.
@@ -88,6 +104,12 @@ impl TextShaper {
             self.segments(segments, &mut out);
         }
         if self.ended.is_none() {
+            if let Some(filter) = &mut self.identity {
+                let held = filter.flush();
+                self.stopped_content(&held, &mut out);
+            }
+        }
+        if self.ended.is_none() {
             let held = self.stop.flush();
             self.content(&held, &mut out);
         }
@@ -102,13 +124,25 @@ impl TextShaper {
             match segment {
                 Segment::Reasoning(t) => self.take(&t, Piece::Reasoning, out),
                 Segment::Content(t) => {
-                    let result = self.stop.push(&t);
-                    self.content(&result.text, out);
-                    if result.stopped_by.is_some() && self.ended.is_none() {
-                        self.ended = Some(Ended::StopSequence);
-                    }
+                    let t = match &mut self.identity {
+                        Some(filter) => filter.push(&t),
+                        None => t,
+                    };
+                    self.stopped_content(&t, out);
                 }
             }
+        }
+    }
+
+    /// Content through the stop matcher and the budget.
+    fn stopped_content(&mut self, text: &str, out: &mut Vec<Piece>) {
+        if text.is_empty() {
+            return;
+        }
+        let result = self.stop.push(text);
+        self.content(&result.text, out);
+        if result.stopped_by.is_some() && self.ended.is_none() {
+            self.ended = Some(Ended::StopSequence);
         }
     }
 
@@ -175,6 +209,33 @@ mod tests {
         assert_eq!(shaper.text("abc ST"), vec![Piece::Content("abc ".into())]);
         assert_eq!(shaper.flush(), vec![Piece::Content("ST".into())]);
         assert_eq!(shaper.stop_sequence(), None);
+    }
+
+    #[test]
+    fn identity_sanitising_runs_before_stop_sequences_and_flushes_at_the_end() {
+        use crate::convert::identity::IdentityPolicy;
+        // Held across chunks, released on flush.
+        let mut shaper =
+            TextShaper::new(true, &[], None).with_identity(Some(IdentityPolicy::all()));
+        let mut pieces = shaper.text("<thinking>I'm Kiro</thinking>I'm Ki");
+        pieces.extend(shaper.text("ro"));
+        pieces.extend(shaper.flush());
+        let (reasoning, content) = joined(&pieces);
+        assert_eq!(reasoning, "I'm Kiro", "reasoning is never sanitised");
+        assert_eq!(content.trim_start(), "I'm an AI assistant");
+        assert_eq!(shaper.identity_changes(), 1);
+        // Stop sequences see the text the client sees.
+        let mut shaper =
+            TextShaper::new(false, &["AI".into()], None).with_identity(Some(IdentityPolicy::all()));
+        let mut pieces = shaper.text("I'm Kiro, hi");
+        pieces.extend(shaper.flush());
+        assert_eq!(joined(&pieces), (String::new(), "I'm an ".into()));
+        assert_eq!(shaper.ended(), Some(Ended::StopSequence));
+        // Off (or nothing to rewrite): unchanged.
+        let mut shaper = TextShaper::new(false, &[], None).with_identity(None);
+        let mut pieces = shaper.text("I'm Kiro");
+        pieces.extend(shaper.flush());
+        assert_eq!(joined(&pieces), (String::new(), "I'm Kiro".into()));
     }
 
     #[test]

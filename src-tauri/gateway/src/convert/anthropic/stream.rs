@@ -82,6 +82,8 @@ pub struct MessageOutputOptions {
     pub context_window: u64,
     /// Signature for thinking blocks upstream did not sign (`sig_<32 hex>`).
     pub placeholder_signature: String,
+    /// IDE-identity sanitising of the text (`None`: off; [`crate::convert::identity`]).
+    pub identity: Option<crate::convert::identity::IdentityPolicy>,
 }
 
 /// A `sig_<32 hex>` placeholder signature.
@@ -156,7 +158,8 @@ impl MessageOutput {
     pub fn new(opts: MessageOutputOptions) -> Self {
         let completion = opts.completion;
         MessageOutput {
-            shaper: TextShaper::new(opts.reasoning_tags, &opts.stop_sequences, opts.max_tokens),
+            shaper: TextShaper::new(opts.reasoning_tags, &opts.stop_sequences, opts.max_tokens)
+                .with_identity(opts.identity.clone()),
             tools: ToolCallAssembler::new(opts.tool_names.clone()),
             opts,
             blocks: Vec::new(),

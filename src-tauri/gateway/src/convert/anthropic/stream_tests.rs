@@ -26,6 +26,7 @@ fn opts() -> MessageOutputOptions {
         prompt_tokens_estimate: 42,
         context_window: 200_000,
         placeholder_signature: SIG.into(),
+        identity: None,
     }
 }
 

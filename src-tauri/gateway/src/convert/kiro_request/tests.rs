@@ -23,6 +23,7 @@ fn options(conversation_id: &str) -> KiroRequestOptions {
         max_payload_bytes: 600_000,
         reasoning: Default::default(),
         reasoning_fields: None,
+        identity_precedence: false,
     }
 }
 
@@ -242,6 +243,46 @@ fn leading_assistant_gets_placeholder_and_system_replaces_it() {
     };
     let req = build(&conv, &opts()).unwrap();
     assert_eq!(history(&req)[0]["userInputMessage"]["content"], " ");
+}
+
+#[test]
+fn identity_precedence_follows_a_client_system_prompt_only() {
+    let on = KiroRequestOptions {
+        identity_precedence: true,
+        ..opts()
+    };
+    // With tools: after the system prompt, before the user's text.
+    let req = build(&weather_turn1(), &on).unwrap();
+    assert_eq!(
+        current(&req)["content"],
+        format!(
+            "You are a concise assistant.\n\n{}\n\nWhat is the weather in Paris?",
+            identity::precedence_note(true)
+        )
+    );
+    // Without tools the sentence says so.
+    let conv = Conversation {
+        tools: vec![],
+        ..weather_turn1()
+    };
+    let req = build(&conv, &on).unwrap();
+    assert!(current(&req)["content"]
+        .as_str()
+        .unwrap()
+        .contains(identity::precedence_note(false)));
+    // No client system prompt: nothing added.
+    let conv = Conversation {
+        system: None,
+        ..weather_turn1()
+    };
+    let req = build(&conv, &on).unwrap();
+    assert_eq!(current(&req)["content"], "What is the weather in Paris?");
+    // Off: the body is as before.
+    let off = build(&weather_turn1(), &opts()).unwrap();
+    assert_eq!(
+        current(&off)["content"],
+        "You are a concise assistant.\n\nWhat is the weather in Paris?"
+    );
 }
 
 #[test]

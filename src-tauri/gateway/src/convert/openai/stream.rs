@@ -86,6 +86,8 @@ pub struct ChatOutputOptions {
     pub prompt_tokens_estimate: u64,
     /// The model's context window, to turn `contextUsagePercentage` into tokens.
     pub context_window: u64,
+    /// IDE-identity sanitising of the content (`None`: off; [`crate::convert::identity`]).
+    pub identity: Option<crate::convert::identity::IdentityPolicy>,
 }
 
 /// See the module documentation.
@@ -152,7 +154,8 @@ impl ChatOutput {
     pub fn new(opts: ChatOutputOptions) -> Self {
         let completion = opts.completion;
         ChatOutput {
-            shaper: TextShaper::new(opts.reasoning_tags, &opts.stop, opts.max_tokens),
+            shaper: TextShaper::new(opts.reasoning_tags, &opts.stop, opts.max_tokens)
+                .with_identity(opts.identity.clone()),
             tools: ToolCallAssembler::new(opts.tool_names.clone()),
             opts,
             role_sent: false,

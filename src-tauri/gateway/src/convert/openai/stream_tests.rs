@@ -28,6 +28,7 @@ fn opts() -> ChatOutputOptions {
         completion: CompletionRule::Tolerant,
         prompt_tokens_estimate: 42,
         context_window: 200_000,
+        identity: None,
     }
 }
 
