@@ -145,7 +145,7 @@ async function newPage(colorScheme) {
   });
   const page = await context.newPage();
   page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('pageerror', (e) => page.errors.push(String(e)) && process.env.UI_DEBUG && console.error('PAGEERROR', e.stack));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource|net::ERR_/.test(m.text())) page.errors.push(m.text());
   });

@@ -49,13 +49,17 @@ export async function mount(el, ctx) {
     <div class="card flush"><div id="model-list" class="model-list"><div class="empty">Loading models…</div></div></div>`;
   wireCopyButtons(el);
   let list = [];
+  // The answer can arrive after the view was left (the container then holds another view).
+  const left = () => !el.querySelector('#model-list');
   const load = async () => {
     try {
       const answer = await ctx.api.models();
+      if (left()) return;
       list = answer.models || [];
       el.querySelector('#model-source').textContent = `${list.length} models · ${answer.source === 'upstream' ? 'live from Kiro' : 'built-in list (Kiro did not answer)'}`;
       render(list, el.querySelector('#model-filter').value);
     } catch (err) {
+      if (left()) return;
       el.querySelector('#model-list').innerHTML = `<div class="empty tone-error">${esc(err.message)}</div>`;
     }
   };

@@ -156,10 +156,16 @@ function loginsBlock(view) {
     <p class="muted small">Only the login in use talks to Kiro; requests already running finish on the one they began with. You choose the login; the gateway never pools logins or rotates between them.</p>`;
 }
 
+// The list, if the Overview is still on screen (answers can arrive after it was left).
+function showLogins(view) {
+  const target = root?.querySelector('#ov-logins');
+  if (target) target.innerHTML = loginsBlock(view);
+}
+
 async function loadLogins() {
   try {
     const view = await ctx.api.logins();
-    if (root) root.querySelector('#ov-logins').innerHTML = loginsBlock(view);
+    showLogins(view);
   } catch {
     /* older gateway or no admin API: nothing to show */
   }
@@ -360,7 +366,7 @@ export async function mount(el, context) {
       pick.disabled = true;
       try {
         const view = await ctx.api.switchLogin(pick.dataset.useLogin);
-        root.querySelector('#ov-logins').innerHTML = loginsBlock(view);
+        showLogins(view);
         const now = view.logins.find((l) => l.active);
         ctx.toast(`Now using ${LOGIN_STORES[now?.store] || 'the login'} · ${SIGN_IN_KINDS[now?.auth_kind] || ''} for new requests`, 'success');
         ctx.refreshStatus?.();
