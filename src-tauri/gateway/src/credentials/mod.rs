@@ -432,6 +432,11 @@ impl Credentials {
         self.source.identity()
     }
 
+    /// Where this login is kept.
+    pub fn login_store(&self) -> LoginStore {
+        self.source.store()
+    }
+
     /// Start watching the source's parent directory (debounced). The watch ends when the
     /// returned guard is dropped.
     pub fn watch(self: &Arc<Self>) -> Result<WatchGuard, CredentialError> {

@@ -58,16 +58,17 @@ pub async fn view(state: &AppState) -> Result<LoginsView, AdminError> {
         })
         .collect();
     if !logins.iter().any(|row| row.active) {
-        let status = login.credentials().status();
+        let credentials = login.credentials();
+        let status = credentials.status();
         logins.insert(
             0,
             LoginRow {
                 info: LoginInfo {
                     id: active.clone(),
                     source: status.source,
-                    store: crate::credentials::LoginStore::TokenFile,
+                    store: credentials.login_store(),
                     auth_kind: status.auth_kind,
-                    region: None,
+                    region: Some(status.api_region),
                     expires_at: status.expires_at,
                     explicit: false,
                 },
