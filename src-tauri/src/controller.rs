@@ -223,7 +223,9 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     *lock(&gw.gateway) = Some(gateway);
     let models = state.models.clone();
     state.usage.spawn_refresh_if_stale();
+    let updates = state.updates.clone();
     gw.controller.start(state).await?;
+    updates.spawn_checks();
     crate::tray::refresh_logins(app);
     tauri::async_runtime::spawn(async move { models.get().await });
     Ok(())

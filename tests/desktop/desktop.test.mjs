@@ -245,13 +245,19 @@ test('the app starts in a real window, the gateway answers and the tray menu exi
     'Launch at login',
     'Quit',
   ]);
-  // The "Kiro login" submenu lists the login in use, ticked (here the fake's token file).
+  // The "Kiro login" submenu lists the login in use, ticked (here the fake's token file);
+  // its plan is added to the label once the account's usage is known, which may or may not
+  // have happened by the time the submenu is first filled.
   const loginMenu = trayItems(tray).find((i) => i.label === 'Kiro login');
+  let loginLabels = [];
   await until('the logins in the tray', () => {
     const reply = busctl('call', tray.name, tray.path, 'com.canonical.dbusmenu', 'GetLayout', 'iias', String(loginMenu.id), '-1', '0');
     const children = reply.data[1][2].map(({ data: [, props] }) => ({ label: props.label?.data ?? '', checked: props['toggle-state']?.data === 1 }));
-    return children.some((c) => c.label === 'Token file · Google/GitHub' && c.checked) && children.some((c) => /never pooled/.test(c.label));
-  }, 15000);
+    loginLabels = children.map((c) => `${c.checked ? '[x] ' : ''}${c.label}`);
+    return children.some((c) => /^Token file · Google\/GitHub( · .+)?$/.test(c.label) && c.checked) && children.some((c) => /never pooled/.test(c.label));
+  }, 15000).catch((err) => {
+    throw new Error(`${err.message}; the submenu held ${JSON.stringify(loginLabels)}`);
+  });
   const all = trayItems(tray);
   assert.equal(all[0].enabled, false, 'the status line is not clickable');
   const login = all.find((i) => i.label === 'Launch at login');

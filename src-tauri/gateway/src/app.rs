@@ -45,6 +45,8 @@ pub struct AppState {
     pub dumps: Arc<DebugDumps>,
     /// What Kiro sent that this version does not know.
     pub drift: Arc<Drift>,
+    /// Whether a newer Kiro Gateway was published (the release feed).
+    pub updates: Arc<crate::updates::UpdateChecker>,
 }
 
 impl AppState {
@@ -64,6 +66,14 @@ impl AppState {
             _ => CreditLedger::in_memory(),
         };
         let credit_caps = Arc::new(crate::credit_caps::LiveCaps::new(config.credit_caps));
+        let updates = crate::updates::UpdateChecker::new(
+            kiro.http().clone(),
+            crate::updates::UpdateSettings {
+                enabled: config.check_updates,
+                feed: config.update_feed.clone(),
+                public_key: config.update_public_key.clone(),
+            },
+        );
         Arc::new(AppState {
             config,
             kiro,
@@ -81,6 +91,7 @@ impl AppState {
             cut_offs: Arc::default(),
             dumps,
             drift,
+            updates,
         })
     }
 
@@ -104,6 +115,7 @@ impl AppState {
             cut_offs: self.cut_offs.clone(),
             dumps: self.dumps.clone(),
             drift: self.drift.clone(),
+            updates: self.updates.clone(),
         })
     }
 

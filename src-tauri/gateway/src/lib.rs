@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod status_view;
+pub mod updates;
 
 pub use config::Config;
 pub use error::{ApiError, Dialect};

@@ -64,6 +64,11 @@ pub struct Settings {
     /// logins, not by a settings edit. Explicit credential settings win over it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kiro_login: Option<String>,
+    /// Ask the release feed for a newer version at start and once a day.
+    pub check_updates: bool,
+    /// The release manifest's URL; `None`: the build's own feed (none in a build from source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_feed: Option<String>,
 }
 
 /// Settings that may be absent (no value), cleared with `null` or an empty string.
@@ -73,6 +78,7 @@ const OPTIONAL_FIELDS: &[&str] = &[
     "cli_db_file",
     "daily_credit_cap",
     "monthly_credit_cap",
+    "update_feed",
 ];
 
 impl Default for Settings {
@@ -94,6 +100,8 @@ impl Default for Settings {
             pause_at_cap: config.credit_caps.pause,
             desktop_notifications: true,
             kiro_login: None,
+            check_updates: config.check_updates,
+            update_feed: None,
         }
     }
 }
@@ -191,6 +199,11 @@ impl Settings {
             daily_credit_cap: config.credit_caps.daily,
             monthly_credit_cap: config.credit_caps.monthly,
             pause_at_cap: config.credit_caps.pause,
+            check_updates: config.check_updates,
+            update_feed: config
+                .update_feed
+                .clone()
+                .filter(|feed| Some(feed) != Config::default().update_feed.as_ref()),
             ..Settings::default()
         }
     }
@@ -228,6 +241,13 @@ impl Settings {
         }
         if !given(Setting::PauseAtCap) {
             config.credit_caps.pause = self.pause_at_cap;
+        }
+        if !given(Setting::CheckUpdates) {
+            config.check_updates = self.check_updates;
+        }
+        // No saved feed means the build's own, which `config` already holds.
+        if !given(Setting::UpdateFeed) && self.update_feed.is_some() {
+            config.update_feed = self.update_feed.clone();
         }
         config.kiro_login = self.kiro_login.clone();
     }
@@ -277,6 +297,16 @@ impl Settings {
             Setting::PauseAtCap,
             "pause_at_cap",
             config.credit_caps.pause != self.pause_at_cap,
+        );
+        check(
+            Setting::CheckUpdates,
+            "check_updates",
+            config.check_updates != self.check_updates,
+        );
+        check(
+            Setting::UpdateFeed,
+            "update_feed",
+            self.update_feed.is_some() && config.update_feed != self.update_feed,
         );
         shadowed
     }
@@ -345,6 +375,20 @@ impl Settings {
                     field,
                     "a credit cap must be a number of credits above 0",
                     "For example 25 or 12.5; leave empty for no cap.",
+                ));
+            }
+        }
+        if let Some(feed) = &self.update_feed {
+            let lower = feed.to_ascii_lowercase();
+            let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+            let host_ok = feed.split_once("://").is_some_and(|(_, rest)| {
+                !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
+            });
+            if !scheme_ok || !host_ok {
+                return Err(SettingsError::new(
+                    "update_feed",
+                    "the release feed must be an http:// or https:// URL",
+                    "For example https://example.com/kiro-gateway/latest.json; leave empty for the build's own feed.",
                 ));
             }
         }
@@ -536,6 +580,8 @@ impl Settings {
         "monthly_credit_cap",
         "pause_at_cap",
         "desktop_notifications",
+        "check_updates",
+        "update_feed",
     ];
 }
 
@@ -561,6 +607,7 @@ fn field_hint(key: &str) -> String {
         | "launch_at_login"
         | "close_to_tray"
         | "pause_at_cap"
+        | "check_updates"
         | "desktop_notifications" => "Use true or false.".into(),
         "daily_credit_cap" | "monthly_credit_cap" => {
             "For example 25 or 12.5; leave empty for no cap.".into()

@@ -31,6 +31,10 @@ struct Args {
     /// `<clientIdHash>.json` registration next to it).
     #[arg(long, default_value = "social")]
     auth: String,
+    /// Also serve a signed release feed announcing this version (prints `FAKE_RELEASE_FEED`
+    /// and the `KIRO_GATEWAY_UPDATE_PUBLIC_KEY` to trust it with).
+    #[arg(long)]
+    release_version: Option<String>,
 }
 
 #[tokio::main]
@@ -78,6 +82,20 @@ async fn main() -> std::io::Result<()> {
         }
         None => println!("REFRESH_TOKEN={}", account.refresh_token),
     }
+    let _feed = match &args.release_version {
+        Some(version) => {
+            let feed = kiro_gateway_tests::release_feed::ReleaseFeed::start_on(
+                version,
+                "Faster streams and a new model list.",
+                0,
+            )
+            .await?;
+            println!("FAKE_RELEASE_FEED={}", feed.url());
+            println!("KIRO_GATEWAY_UPDATE_PUBLIC_KEY={}", feed.public_key());
+            Some(feed)
+        }
+        None => None,
+    };
     tokio::signal::ctrl_c().await?;
     eprintln!("fake-kiro: stopping");
     Ok(())

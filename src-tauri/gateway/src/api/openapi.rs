@@ -487,6 +487,24 @@ pub const ROUTES: &[Route] = &[
         Body::Json,
         Body::Json,
     ),
+    route(
+        Get,
+        "/admin/update",
+        "admin",
+        Key,
+        "Whether a newer Kiro Gateway was published on the release feed (the last check's result; no I/O)",
+        Body::None,
+        Body::Json,
+    ),
+    route(
+        Post,
+        "/admin/update/check",
+        "admin",
+        Key,
+        "Ask the release feed now; the manifest counts only if its minisign signature verifies",
+        Body::None,
+        Body::Json,
+    ),
 ];
 
 fn operation_id(route: &Route) -> String {

@@ -97,6 +97,8 @@ pub async fn run(mut config: Config) -> ExitCode {
     // And learn the remaining credits soon after start (the tray and `/admin/status` read
     // the cached value).
     gateway.state.usage.spawn_refresh_if_stale();
+    // Ask the release feed (when one is set and checks are on) now and once a day.
+    gateway.state.updates.spawn_checks();
     wait_for_shutdown_signal().await;
     eprintln!(
         "shutting down: letting open requests finish (up to {}s)…",

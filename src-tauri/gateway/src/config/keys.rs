@@ -45,6 +45,9 @@ pub(crate) enum Setting {
     DebugDumpDir,
     DebugDumpMaxCount,
     DebugDumpMaxBytes,
+    CheckUpdates,
+    UpdateFeed,
+    UpdatePublicKey,
 }
 
 /// How a key is spelled in each layer.
@@ -268,6 +271,21 @@ pub(crate) const KEYS: &[KeySpec] = &[
         Setting::DebugDumpMaxBytes,
         "debug_dump_max_bytes",
         &["KIRO_GATEWAY_DEBUG_DUMP_MAX_BYTES"],
+    ),
+    spec(
+        Setting::CheckUpdates,
+        "check_updates",
+        &["KIRO_GATEWAY_CHECK_UPDATES"],
+    ),
+    spec(
+        Setting::UpdateFeed,
+        "update_feed",
+        &["KIRO_GATEWAY_UPDATE_FEED"],
+    ),
+    spec(
+        Setting::UpdatePublicKey,
+        "update_public_key",
+        &["KIRO_GATEWAY_UPDATE_PUBLIC_KEY"],
     ),
 ];
 

@@ -51,6 +51,9 @@
 //! | `debug_dump_dir` | `debug_dump_dir` | `KIRO_GATEWAY_DEBUG_DUMP_DIR` | — | `<data dir>/kiro-gateway/debug-dumps` (`Config::default()`: none, no dumps) | path (`~` expanded) |
 //! | `debug_dump_max_count` | `debug_dump_max_count` | `KIRO_GATEWAY_DEBUG_DUMP_MAX_COUNT` | — | `50` | 1-10000 |
 //! | `debug_dump_max_bytes` | `debug_dump_max_bytes` | `KIRO_GATEWAY_DEBUG_DUMP_MAX_BYTES` | — | `104857600` | 65536-10737418240 |
+//! | `check_updates` | `check_updates` | `KIRO_GATEWAY_CHECK_UPDATES` | — | `true` | bool; asks `update_feed` at start and daily |
+//! | `update_feed` | `update_feed` | `KIRO_GATEWAY_UPDATE_FEED` | — | the build's (`KIRO_GATEWAY_RELEASE_FEED` at build time; none from source) | `http(s)://` URL of a release manifest |
+//! | `update_public_key` | `update_public_key` | `KIRO_GATEWAY_UPDATE_PUBLIC_KEY` | — | the build's (`KIRO_GATEWAY_RELEASE_PUBLIC_KEY` at build time) | minisign public key |
 //! | `config_file` | — | — | `--config` | OS config dir `kiro-gateway/config.toml` | existing file if named explicitly |
 //!
 //! # Rules
@@ -191,6 +194,12 @@ pub struct Config {
     pub debug_dump_max_count: usize,
     /// Bytes all dumps may hold together (the oldest are deleted).
     pub debug_dump_max_bytes: u64,
+    /// `KIRO_GATEWAY_CHECK_UPDATES` (default true): ask the release feed for a newer version.
+    pub check_updates: bool,
+    /// `KIRO_GATEWAY_UPDATE_FEED`: the release manifest's URL (`crate::updates`).
+    pub update_feed: Option<String>,
+    /// `KIRO_GATEWAY_UPDATE_PUBLIC_KEY`: the minisign key the manifest must be signed with.
+    pub update_public_key: Option<String>,
     /// Where the TOML file was read from, if one was.
     pub config_file: Option<PathBuf>,
     /// Settings given explicitly (flag, environment, `.env` or `config.toml`), whatever their
@@ -198,6 +207,10 @@ pub struct Config {
     /// the built-in default (`--port 8000`).
     pub explicit: ExplicitSettings,
 }
+
+/// The release feed and key a packager built in (none in a build from source).
+const BUILD_RELEASE_FEED: Option<&str> = option_env!("KIRO_GATEWAY_RELEASE_FEED");
+const BUILD_RELEASE_PUBLIC_KEY: Option<&str> = option_env!("KIRO_GATEWAY_RELEASE_PUBLIC_KEY");
 
 impl Default for Config {
     fn default() -> Self {
@@ -243,6 +256,13 @@ impl Default for Config {
             debug_dump_dir: None,
             debug_dump_max_count: crate::debug_dump::DEFAULT_MAX_COUNT,
             debug_dump_max_bytes: crate::debug_dump::DEFAULT_MAX_BYTES,
+            check_updates: true,
+            update_feed: BUILD_RELEASE_FEED
+                .filter(|feed| !feed.is_empty())
+                .map(str::to_owned),
+            update_public_key: BUILD_RELEASE_PUBLIC_KEY
+                .filter(|key| !key.is_empty())
+                .map(str::to_owned),
             config_file: None,
             explicit: Default::default(),
         }

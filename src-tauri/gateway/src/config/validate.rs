@@ -206,6 +206,7 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
             | Setting::MetricsOpen
             | Setting::CutOffRecovery
             | Setting::IdentitySanitising
+            | Setting::CheckUpdates
             | Setting::PauseAtCap => {
                 let on = parse_bool(t)
                     .ok_or_else(|| error(r, key, "a boolean: true/false, 1/0, yes/no, on/off"))?;
@@ -214,6 +215,7 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                     Setting::MetricsOpen => c.metrics_open = on,
                     Setting::PauseAtCap => c.credit_caps.pause = on,
                     Setting::IdentitySanitising => c.identity_sanitising = on,
+                    Setting::CheckUpdates => c.check_updates = on,
                     _ => c.cut_off_recovery = on,
                 }
             }
@@ -282,6 +284,26 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
                     return Err(error(r, key, "an AWS region such as us-gov-west-1"));
                 }
                 c.api_region = Some(t.to_owned());
+            }
+            Setting::UpdateFeed => {
+                if !is_url(t, &["http", "https"]) {
+                    return Err(error(
+                        r,
+                        key,
+                        "the http:// or https:// URL of a release manifest (latest.json)",
+                    ));
+                }
+                c.update_feed = Some(t.to_owned());
+            }
+            Setting::UpdatePublicKey => {
+                if crate::updates::check_public_key(t).is_err() {
+                    return Err(error(
+                        r,
+                        key,
+                        "a minisign public key (the base64 line of the .pub file, or the file's text)",
+                    ));
+                }
+                c.update_public_key = Some(t.to_owned());
             }
             Setting::ApiUrl | Setting::ManagementUrl | Setting::RefreshUrl | Setting::OidcUrl => {
                 if !is_url(t, &["http", "https"]) {

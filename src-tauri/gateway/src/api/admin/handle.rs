@@ -323,6 +323,15 @@ impl AdminHandle {
             state.credit_caps.set(caps);
             applied.extend(["daily_credit_cap", "monthly_credit_cap", "pause_at_cap"]);
         }
+        let update_feed = new
+            .update_feed
+            .clone()
+            .or_else(|| crate::config::Config::default().update_feed);
+        let updates = state.updates.settings();
+        if updates.enabled != new.check_updates || updates.feed != update_feed {
+            state.updates.set(new.check_updates, update_feed);
+            applied.extend(["check_updates", "update_feed"]);
+        }
         *lock(&self.settings) = new.clone();
         let mut config = state.config.clone();
         config.host = new.host;

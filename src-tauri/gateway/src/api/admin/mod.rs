@@ -21,6 +21,8 @@
 //! | `POST /admin/connect/{client}/undo` | restores the client's files byte for byte |
 //! | `GET /admin/logins` | the Kiro logins found, the one in use marked ([`logins`]) |
 //! | `POST /admin/logins/switch` | `{id}` → the requests that start from now use that login; remembered |
+//! | `GET /admin/update` | the last release-feed check ([`crate::updates::UpdateView`]) |
+//! | `POST /admin/update/check` | asks the release feed now, answers the new view |
 //! | `/admin/dumps…`, `GET /admin/drift` | debug dumps and the drift report (see [`dumps`]) |
 
 pub mod connect;
@@ -136,6 +138,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/connect/{client}/undo", post(undo_connect))
         .route("/logins", get(list_logins))
         .route("/logins/switch", post(switch_login))
+        .route("/update", get(update_view))
+        .route("/update/check", post(check_update))
         .route("/dumps", get(dumps::list_handler))
         .route("/dumps/mode", axum::routing::put(dumps::mode_handler))
         .route("/dumps/{id}", get(dumps::show_handler))
@@ -369,6 +373,14 @@ async fn restart(State(state): State<Arc<AppState>>) -> AdminResult {
 
 async fn list_logins(State(state): State<Arc<AppState>>) -> AdminResult {
     Ok(Json(serde_json::to_value(logins::view(&state).await?)?))
+}
+
+async fn update_view(State(state): State<Arc<AppState>>) -> Json<crate::updates::UpdateView> {
+    Json(state.updates.view())
+}
+
+async fn check_update(State(state): State<Arc<AppState>>) -> Json<crate::updates::UpdateView> {
+    Json(state.updates.check_now().await)
 }
 
 async fn switch_login(State(state): State<Arc<AppState>>, body: Bytes) -> AdminResult {
