@@ -67,7 +67,7 @@ mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
 eval "$(printf 'smoke' | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 
-"$ROOT_TARGET_DIR/debug/fake-kiro" --port "$FAKE_PORT" --token-dir "$WORK/tokens" > "$WORK/fake.env" 2>&1 &
+"$ROOT_TARGET_DIR/debug/fake-kiro" --port "$FAKE_PORT" --token-dir "$WORK/tokens" --release-version 99.0.0 > "$WORK/fake.env" 2>&1 &
 FAKE=$!
 for _ in $(seq 100); do grep -q '^KIRO_CREDS_FILE=' "$WORK/fake.env" && break; sleep 0.1; done
 set -a

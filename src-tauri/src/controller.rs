@@ -244,6 +244,9 @@ fn forward_status<R: Runtime>(app: AppHandle<R>) {
             let streams = gw.active_streams();
             let credits = gw.credits_label();
             crate::tray::update(&app, &status, streams, credits.as_deref());
+            if let Some(state) = gw.state() {
+                crate::tray::show_update(&app, &state.updates.view());
+            }
             crate::notify::announce_due(&app, &gw, &mut announced);
             let _ = app.emit("gateway-status", &status);
             let tick = tokio::time::sleep(Duration::from_secs(3));

@@ -1,5 +1,5 @@
 //! Desktop notifications for what the gateway's status announces once (credit-cap thresholds,
-//! Kiro's holds): [`kiro_gateway::notices`] decides what is due, this sends it through the OS
+//! Kiro's holds, a newer release): [`kiro_gateway::notices`] decides what is due, this sends it through the OS
 //! (the `org.freedesktop.Notifications` service on Linux) unless the user turned
 //! notifications off in Settings.
 
@@ -16,11 +16,12 @@ pub fn announce_due<R: Runtime>(app: &AppHandle<R>, gw: &DesktopGateway, seen: &
         return;
     };
     let caps = state.credit_caps.get().status_of(&state.credits);
-    let due = seen.observe(
+    let mut due = seen.observe(
         &caps,
         state.kiro.hold().as_ref(),
         kiro_gateway::notices::now(),
     );
+    due.extend(seen.observe_update(&state.updates.view()));
     let enabled = state
         .admin
         .as_ref()

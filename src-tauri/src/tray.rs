@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use kiro_gateway::api::admin::logins::{self, LoginsView};
 use kiro_gateway::server::GatewayStatus;
 use kiro_gateway::status_view::{
-    endpoints, icon_kind, login_label, status_line, toggle_label, TrayIconKind,
+    endpoints, icon_kind, login_label, status_line, toggle_label, update_item, TrayIconKind,
 };
+use kiro_gateway::updates::{UpdateState, UpdateView};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -32,6 +33,9 @@ pub struct TrayHandles<R: Runtime> {
     kiro_logins: Submenu<R>,
     /// The login ids of the submenu's items, in order (`kiro-login:<index>`).
     kiro_login_ids: Mutex<Vec<String>>,
+    /// "Check for updates" / "Download Kiro Gateway X…", and the label it shows.
+    update: MenuItem<R>,
+    update_label: Mutex<String>,
     last_kind: Mutex<Option<TrayIconKind>>,
 }
 
@@ -137,6 +141,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
         crate::autostart::is_enabled(app),
         None::<&str>,
     )?;
+    let update = MenuItem::with_id(app, "update", "Check for updates", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let sep1 = PredefinedMenuItem::separator(app)?;
     let sep2 = PredefinedMenuItem::separator(app)?;
@@ -155,6 +160,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
             &connect,
             &kiro_logins,
             &login,
+            &update,
             &sep3,
             &quit,
         ],
@@ -173,6 +179,8 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayHandles<R>> {
         login,
         kiro_logins,
         kiro_login_ids: Mutex::new(Vec::new()),
+        update,
+        update_label: Mutex::new("Check for updates".into()),
         last_kind: Mutex::new(None),
     })
 }
@@ -228,6 +236,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
                 });
             }
         }
+        "update" => on_update_click(app),
         "quit" => crate::controller::quit(app.clone()),
         other => {
             if let Some(index) = other
@@ -237,6 +246,47 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
                 switch_login(app, index);
             }
         }
+    }
+}
+
+/// "Download Kiro Gateway X…" opens the package (or release page) in the browser; otherwise
+/// the item asks the feed again.
+fn on_update_click<R: Runtime>(app: &AppHandle<R>) {
+    use tauri_plugin_opener::OpenerExt;
+    let Some(state) = app.state::<DesktopGateway>().state() else {
+        return;
+    };
+    let view = state.updates.view();
+    if let (UpdateState::Available, Some(url)) = (
+        view.state,
+        view.latest.as_ref().and_then(|l| l.download_url.clone()),
+    ) {
+        if let Err(err) = app.opener().open_url(url, None::<&str>) {
+            tracing::warn!("cannot open the download: {err}");
+        }
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let view = state.updates.check_now().await;
+        show_update(&app, &view);
+    });
+}
+
+/// Show the update check's result in the tray (only touches the menu when it changed).
+pub fn show_update<R: Runtime>(app: &AppHandle<R>, view: &UpdateView) {
+    let Some(tray) = app.try_state::<Tray<R>>() else {
+        return;
+    };
+    let Some(h) = tray.0.as_ref() else {
+        return;
+    };
+    let (label, enabled) = update_item(view);
+    let mut shown = h.update_label.lock().unwrap_or_else(|e| e.into_inner());
+    if *shown != label {
+        let _ = h.update.set_text(&label);
+        let _ = h.update.set_enabled(enabled);
+        *shown = label;
     }
 }
 

@@ -243,6 +243,7 @@ test('the app starts in a real window, the gateway answers and the tray menu exi
     'Connect a tool…',
     'Kiro login',
     'Launch at login',
+    'No release feed to check',
     'Quit',
   ]);
   // The "Kiro login" submenu lists the login in use, ticked (here the fake's token file);
@@ -571,6 +572,47 @@ test('credit caps are announced as desktop notifications once each, and the swit
     assert.equal((await ask()).status, 200);
     await sleep(7000);
     assert.equal(notices().length, 2, `silenced: ${JSON.stringify(notices())}`);
+  } finally {
+    if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+    session = null;
+    driver?.kill('SIGTERM');
+    driver = null;
+    for (const pid of appPids()) process.kill(pid, 'SIGTERM');
+    await until('the app to exit', () => appPids().length === 0, 15000).catch(() => {});
+    host.kill();
+  }
+});
+
+test('a newer release on the feed shows in the tray and the window and is announced once', async () => {
+  assert.deepEqual(appPids(), [], 'no instance is running before this step');
+  assert.ok(process.env.FAKE_RELEASE_FEED && process.env.KIRO_GATEWAY_UPDATE_PUBLIC_KEY, 'the fake serves a signed release feed');
+  const host = spawn('python3', [new URL('./notify_host.py', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let hostOut = '';
+  host.stdout.on('data', (d) => (hostOut += d));
+  const notices = () => hostOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const env = { ...process.env, KIRO_GATEWAY_UPDATE_FEED: process.env.FAKE_RELEASE_FEED };
+  try {
+    await until('the notification server', () => hostOut.includes('ready'), 15000);
+    driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit', env });
+    await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
+    session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } })).sessionId;
+    await until('running', async () => (await pillState()) === 'running', 60000);
+
+    await until('the release notification', () => notices().some((n) => n.summary === 'Kiro Gateway 99.0.0 is available'), 15000);
+    const pid = appPids()[0];
+    const menu = await until('the tray menu on D-Bus', () => findTrayMenu(pid), 15000);
+    const item = await until('the download item in the tray', () => trayItems(menu).find((i) => i.label === 'Download Kiro Gateway 99.0.0…'), 15000);
+    assert.equal(item.enabled, true);
+
+    await showView('overview');
+    await until('the update banner in the Overview', async () => /Kiro Gateway 99\.0\.0 is available/.test(await run('return document.body.innerText;')), 10000);
+    assert.match(await run('return document.body.innerText;'), /Faster streams and a new model list\./);
+    await screenshot('overview-update');
+
+    await sleep(7000); // two more status beats (every 3 s)
+    const said = notices().filter((n) => /is available/.test(n.summary));
+    assert.equal(said.length, 1, `announced once: ${JSON.stringify(said)}`);
+    assert.match(said[0].body, /^Faster streams and a new model list\. \(You have \d+\.\d+\.\d+\.\)/);
   } finally {
     if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
     session = null;

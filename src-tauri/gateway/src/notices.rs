@@ -1,5 +1,6 @@
 //! What the desktop app announces as notifications: a credit cap half used, 80 % used and
-//! reached, and Kiro holding requests back (rate limit or suspension) with the time it ends.
+//! reached, Kiro holding requests back (rate limit or suspension) with the time it ends, and
+//! a newer Kiro Gateway on the release feed.
 //! Each is said once: [`NoticeTracker`] remembers what it announced and is fed the status
 //! every few seconds by the shell. Pure (the caller passes the status and the clock).
 
@@ -8,6 +9,7 @@ use chrono::{DateTime, Local};
 use crate::credit_caps::{CapPeriod, CapUse, CapsStatus};
 use crate::kiro::cooldown::{ActiveHold, CooldownCause};
 use crate::status_view::format_credits;
+use crate::updates::{UpdateState, UpdateView};
 
 /// A local wall-clock time (what notices are worded in).
 pub type LocalTime = DateTime<Local>;
@@ -31,6 +33,8 @@ pub struct NoticeTracker {
     caps: Vec<(CapPeriod, String, u8)>,
     /// The hold in force that was announced.
     hold: Option<CooldownCause>,
+    /// The newer version that was announced.
+    release: Option<String>,
 }
 
 impl NoticeTracker {
@@ -75,6 +79,35 @@ impl NoticeTracker {
             None => self.hold = None,
         }
         notices
+    }
+}
+
+impl NoticeTracker {
+    /// A notice when the release feed names a newer version not announced yet (once per
+    /// version for as long as the app runs).
+    pub fn observe_update(&mut self, update: &UpdateView) -> Option<Notice> {
+        let latest = update
+            .latest
+            .as_ref()
+            .filter(|_| update.state == UpdateState::Available)?;
+        if self.release.as_deref() == Some(latest.version.as_str()) {
+            return None;
+        }
+        self.release = Some(latest.version.clone());
+        let notes: String = latest.notes.chars().take(200).collect();
+        let install = "Download it from Settings → Updates or the tray, and install it with your package manager.";
+        Some(Notice {
+            title: format!("Kiro Gateway {} is available", latest.version),
+            body: if notes.trim().is_empty() {
+                format!("You have {}. {install}", update.current_version)
+            } else {
+                format!(
+                    "{} (You have {}.) {install}",
+                    notes.trim(),
+                    update.current_version
+                )
+            },
+        })
     }
 }
 
@@ -159,6 +192,49 @@ mod tests {
             monthly: None,
             pause,
         }
+    }
+
+    fn update(state: UpdateState, version: &str) -> UpdateView {
+        UpdateView {
+            current_version: "0.1.0".into(),
+            check_updates: true,
+            feed: Some("https://example.test/latest.json".into()),
+            state,
+            latest: (state == UpdateState::Available).then(|| crate::updates::ReleaseView {
+                version: version.into(),
+                notes: "Faster streams.".into(),
+                pub_date: None,
+                download_url: None,
+            }),
+            checked_at: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_newer_release_is_announced_once_per_version() {
+        let mut tracker = NoticeTracker::default();
+        assert_eq!(
+            tracker.observe_update(&update(UpdateState::UpToDate, "")),
+            None
+        );
+        let first = tracker
+            .observe_update(&update(UpdateState::Available, "0.2.0"))
+            .expect("announced");
+        assert_eq!(first.title, "Kiro Gateway 0.2.0 is available");
+        assert!(
+            first.body.starts_with("Faster streams. (You have 0.1.0.)"),
+            "{}",
+            first.body
+        );
+        assert_eq!(
+            tracker.observe_update(&update(UpdateState::Available, "0.2.0")),
+            None
+        );
+        assert!(tracker
+            .observe_update(&update(UpdateState::Available, "0.3.0"))
+            .is_some());
+        assert_eq!(tracker.observe_update(&update(UpdateState::Off, "")), None);
     }
 
     fn titles(notices: &[Notice]) -> Vec<&str> {

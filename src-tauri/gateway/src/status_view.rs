@@ -103,6 +103,25 @@ pub fn login_label(info: &LoginInfo, plan: Option<&str>) -> String {
     }
 }
 
+/// The tray's update item: its label, and whether clicking it does something (downloads the
+/// newer version, or checks again).
+pub fn update_item(update: &crate::updates::UpdateView) -> (String, bool) {
+    use crate::updates::UpdateState;
+    match (update.state, &update.latest) {
+        (UpdateState::Available, Some(latest)) => {
+            (format!("Download Kiro Gateway {}…", latest.version), true)
+        }
+        (UpdateState::Off, _) => ("Update checks are off".into(), false),
+        (UpdateState::NotConfigured, _) => ("No release feed to check".into(), false),
+        (UpdateState::UpToDate, _) => (
+            format!("Up to date ({}) · Check again", update.current_version),
+            true,
+        ),
+        (UpdateState::Failed, _) => ("Update check failed · Try again".into(), true),
+        _ => ("Check for updates".into(), true),
+    }
+}
+
 /// Credits with at most two decimals, trailing zeros dropped (`12.5`, `0.37`, `3`).
 pub fn format_credits(credits: f64) -> String {
     let text = format!("{credits:.2}");
@@ -187,6 +206,45 @@ mod tests {
         assert_eq!(login_label(&ide, None), "Kiro IDE · Google/GitHub");
     }
     use crate::server::StartCode;
+
+    #[test]
+    fn the_update_item_offers_the_download_or_a_new_check() {
+        use crate::updates::{ReleaseView, UpdateState, UpdateView};
+        let view = |state, latest: Option<&str>| UpdateView {
+            current_version: "0.1.0".into(),
+            check_updates: state != UpdateState::Off,
+            feed: None,
+            state,
+            latest: latest.map(|v| ReleaseView {
+                version: v.into(),
+                notes: String::new(),
+                pub_date: None,
+                download_url: None,
+            }),
+            checked_at: None,
+            error: None,
+        };
+        assert_eq!(
+            update_item(&view(UpdateState::Available, Some("0.2.0"))),
+            ("Download Kiro Gateway 0.2.0…".into(), true)
+        );
+        assert_eq!(
+            update_item(&view(UpdateState::UpToDate, None)),
+            ("Up to date (0.1.0) · Check again".into(), true)
+        );
+        assert_eq!(
+            update_item(&view(UpdateState::Off, None)),
+            ("Update checks are off".into(), false)
+        );
+        assert_eq!(
+            update_item(&view(UpdateState::NotConfigured, None)),
+            ("No release feed to check".into(), false)
+        );
+        assert!(
+            update_item(&view(UpdateState::Failed, None)).1,
+            "a failed check can be retried"
+        );
+    }
 
     fn running(addr: &str) -> GatewayStatus {
         GatewayStatus::Running {

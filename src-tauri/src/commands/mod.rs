@@ -103,6 +103,8 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         admin_replay_dump,
         admin_save_dump_bundle,
         admin_drift,
+        admin_update,
+        admin_check_update,
     ]
 }
 
@@ -400,6 +402,21 @@ async fn admin_save_dump_bundle<R: Runtime>(
         )
     })?;
     Ok(json!({ "path": path }))
+}
+
+#[tauri::command]
+async fn admin_update(gw: State<'_, DesktopGateway>) -> CmdResult {
+    Ok(serde_json::to_value(state(&gw)?.updates.view()).map_err(AdminError::from)?)
+}
+
+#[tauri::command]
+async fn admin_check_update<R: Runtime>(
+    app: AppHandle<R>,
+    gw: State<'_, DesktopGateway>,
+) -> CmdResult {
+    let view = state(&gw)?.updates.check_now().await;
+    crate::tray::show_update(&app, &view);
+    Ok(serde_json::to_value(view).map_err(AdminError::from)?)
 }
 
 #[tauri::command]
