@@ -5,9 +5,11 @@
 mod autostart;
 mod commands;
 mod controller;
+mod desktop_gateway;
 mod notify;
 mod tray;
 mod window;
+mod window_close;
 
 use tauri::Emitter;
 
@@ -39,10 +41,10 @@ pub fn run() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(controller::DesktopGateway::default())
+        .manage(desktop_gateway::DesktopGateway::default())
         .manage(commands::ChatStreams::default())
         .invoke_handler(commands::handler())
-        .on_window_event(window::on_event)
+        .on_window_event(window_close::on_event)
         .setup(move |app| {
             let handle = app.handle().clone();
             tray::install(&handle);

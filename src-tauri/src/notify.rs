@@ -7,7 +7,7 @@ use kiro_gateway::notices::NoticeTracker;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::controller::DesktopGateway;
+use crate::desktop_gateway::DesktopGateway;
 
 /// Announce what became due since the last call. Due notices are consumed even while
 /// notifications are off, so turning them on later does not replay old news.

@@ -17,7 +17,7 @@ use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
-use crate::controller::DesktopGateway;
+use crate::desktop_gateway::DesktopGateway;
 
 const RUNNING_ICON: &[u8] = include_bytes!("../../icons/tray-running.png");
 const STOPPED_ICON: &[u8] = include_bytes!("../../icons/tray-stopped.png");
@@ -237,7 +237,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
             }
         }
         "update" => on_update_click(app),
-        "quit" => crate::controller::quit(app.clone()),
+        "quit" => crate::desktop_gateway::quit(app.clone()),
         other => {
             if let Some(index) = other
                 .strip_prefix("kiro-login:")

@@ -6,9 +6,7 @@
 //! WebKit's processes go; the next "Open" builds a fresh one (docs/benchmarks.md measures
 //! both).
 
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
-
-use crate::controller::DesktopGateway;
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
@@ -45,23 +43,5 @@ pub fn show_view<R: Runtime>(app: &AppHandle<R>, view: Option<&str>) {
         .build();
     if let Err(err) = built {
         tracing::error!("cannot open the window: {err}");
-    }
-}
-
-/// Closing the window destroys it when "close to tray" is on and a tray exists (the app
-/// keeps running); otherwise the close is a Quit.
-pub fn on_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
-    if window.label() != MAIN {
-        return;
-    }
-    if let WindowEvent::CloseRequested { api, .. } = event {
-        let app = window.app_handle();
-        let to_tray = app.state::<DesktopGateway>().close_to_tray() && crate::tray::available(app);
-        api.prevent_close();
-        if to_tray {
-            let _ = window.destroy();
-        } else {
-            crate::controller::quit(app.clone());
-        }
     }
 }

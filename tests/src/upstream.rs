@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use kiro_gateway::credentials::{CredentialSettings, Credentials};
-use kiro_gateway::kiro::client::build_http_client;
+use kiro_gateway::kiro::wire::build_http_client;
 use kiro_gateway::logs::Redactor;
 
 use crate::fake::fixtures::{write_social_token_file, TempHome};

@@ -279,7 +279,7 @@ async fn a_connection_that_is_never_established_is_a_bounded_504() {
     let home = TempHome::new();
     let (_, credentials) = social_credentials(&fake, &home).await;
     let (port, _listener, _held) = port_that_never_accepts().await;
-    let http = kiro_gateway::kiro::client::build_http_client(None, Duration::from_millis(500))
+    let http = kiro_gateway::kiro::wire::build_http_client(None, Duration::from_millis(500))
         .expect("HTTP client");
     let mut client_settings = settings(&fake);
     client_settings.api_url = Some(format!("http://127.0.0.1:{port}"));

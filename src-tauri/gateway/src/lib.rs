@@ -25,6 +25,7 @@ pub mod logs;
 pub mod loopback_chat;
 pub mod metrics;
 pub mod notices;
+pub mod paths;
 pub mod request_id;
 pub mod responses_store;
 pub mod secrets;

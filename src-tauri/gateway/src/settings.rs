@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::keys::Setting;
-use crate::config::{config_dir, Config};
+use crate::config::Config;
+use crate::paths::config_dir;
 
 /// The file format version written by this build.
 pub const SETTINGS_VERSION: u32 = 1;
@@ -397,7 +398,7 @@ impl Settings {
             ("cli_db_file", &self.cli_db_file),
         ] {
             if let Some(path) = path {
-                let path = crate::config::expand_tilde(path);
+                let path = crate::paths::expand_tilde(path);
                 if !path.is_file() {
                     return Err(SettingsError::new(
                         field,

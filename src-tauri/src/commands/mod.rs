@@ -17,7 +17,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
-use crate::controller::DesktopGateway;
+use crate::desktop_gateway::DesktopGateway;
 
 /// A command error as the UI expects it: the `/admin` error shape (`{code, message, hint,
 /// field?, suggested_port?}`) plus the HTTP status the same failure has there (0: none).

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::gateway::credential_settings;
 use crate::kiro::catalog::{CatalogSource, ModelCatalog};
-use crate::kiro::client::build_http_client;
+use crate::kiro::wire::build_http_client;
 use crate::logs::Redactor;
 
 struct Report {

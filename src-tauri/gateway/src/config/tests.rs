@@ -303,23 +303,23 @@ fn metrics_open_is_off_by_default_and_loopback_only() {
 fn tilde_expansion() {
     let home = Path::new("/home/u");
     assert_eq!(
-        expand_tilde_with(Path::new("~"), Some(home)),
+        crate::paths::expand_tilde_with(Path::new("~"), Some(home)),
         PathBuf::from("/home/u")
     );
     assert_eq!(
-        expand_tilde_with(Path::new("~/a/b.json"), Some(home)),
+        crate::paths::expand_tilde_with(Path::new("~/a/b.json"), Some(home)),
         PathBuf::from("/home/u/a/b.json")
     );
     assert_eq!(
-        expand_tilde_with(Path::new("~bob/x"), Some(home)),
+        crate::paths::expand_tilde_with(Path::new("~bob/x"), Some(home)),
         PathBuf::from("~bob/x")
     );
     assert_eq!(
-        expand_tilde_with(Path::new("/a/~/b"), Some(home)),
+        crate::paths::expand_tilde_with(Path::new("/a/~/b"), Some(home)),
         PathBuf::from("/a/~/b")
     );
     assert_eq!(
-        expand_tilde_with(Path::new("~/x"), None),
+        crate::paths::expand_tilde_with(Path::new("~/x"), None),
         PathBuf::from("~/x")
     );
 

@@ -446,10 +446,10 @@ pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config
         });
     }
     if c.credits_file.is_none() {
-        c.credits_file = super::default_credits_file();
+        c.credits_file = crate::paths::default_credits_file();
     }
     if c.debug_dump_dir.is_none() {
-        c.debug_dump_dir = super::default_debug_dump_dir();
+        c.debug_dump_dir = crate::paths::default_debug_dump_dir();
     }
     Ok(c)
 }

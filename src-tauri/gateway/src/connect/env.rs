@@ -36,7 +36,7 @@ impl ConnectEnv {
                 .map(PathBuf::from)
         };
         let config_dir = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
-        let backups_dir = crate::config::config_dir()
+        let backups_dir = crate::paths::config_dir()
             .unwrap_or_else(|| home.join(".config/kiro-gateway"))
             .join("connect-backups");
         let mut env = ConnectEnv::under(&home, config_dir, backups_dir);

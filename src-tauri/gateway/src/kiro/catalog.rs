@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::kiro_headers;
 use super::login::ActiveLogin;
 use super::models::{limits, reasoning_schema, ReasoningCapabilities};
+use super::wire::kiro_headers;
 
 pub mod lookup;
 
@@ -229,7 +229,7 @@ impl ModelCatalog {
                 .timeout(Duration::from_secs(10))
                 .send()
                 .await
-                .map_err(|e| super::client::describe_reqwest_error(&e))?;
+                .map_err(|e| super::wire::describe_reqwest_error(&e))?;
             let status = response.status();
             if !status.is_success() {
                 return Err(format!("HTTP {status}"));

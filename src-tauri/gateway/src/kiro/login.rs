@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::cooldown::Cooldown;
-use super::usage_limits::UsageSummary;
+use super::usage_summary::UsageSummary;
 use crate::credentials::{Credentials, WatchGuard};
 
 /// One login and what belongs to it.

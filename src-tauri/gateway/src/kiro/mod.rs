@@ -12,6 +12,8 @@ pub mod stream;
 pub mod tap;
 pub mod upstream_error;
 pub mod usage_limits;
+pub mod usage_summary;
+pub mod wire;
 
 pub use client::{ClientSettings, KiroClient};
 pub use stream::EventStream;

@@ -12,11 +12,11 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::time::Instant;
 
-use super::client::describe_reqwest_error;
 use super::events::EventDecoder;
 use super::events::KiroEvent;
 use super::tap::Taps;
 use super::upstream_error::UpstreamError;
+use super::wire::describe_reqwest_error;
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 

@@ -201,7 +201,7 @@ impl QuotaReason {
 impl UpstreamError {
     /// A failed `send()`: a connect timeout is told apart from other network failures.
     pub fn from_reqwest(err: &reqwest::Error) -> Self {
-        let detail = super::client::describe_reqwest_error(err);
+        let detail = super::wire::describe_reqwest_error(err);
         if err.is_connect() && err.is_timeout() {
             UpstreamError::ConnectTimeout(detail)
         } else {

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::client::{describe_reqwest_error, kiro_headers};
 use super::login::ActiveLogin;
 use super::upstream_error::UpstreamError;
+pub use super::usage_summary::UsageSummary;
+use super::wire::{describe_reqwest_error, kiro_headers};
 use crate::credentials::AccessToken;
 
 /// How long a fetched summary is served before it is fetched again.
@@ -29,41 +30,6 @@ pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
 pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
 /// Longest error body read from upstream.
 const MAX_BODY: usize = 256 * 1024;
-
-/// The remaining credits of the signed-in Kiro account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct UsageSummary {
-    /// `subscriptionInfo.subscriptionTitle`, e.g. `KIRO PRO`.
-    pub subscription: Option<String>,
-    /// Used this period, including active free-trial and bonus usage.
-    pub used: f64,
-    /// The period's limit, including active free-trial and bonus limits.
-    pub limit: f64,
-    /// `limit − used`, never below 0.
-    pub remaining: f64,
-    /// `displayNamePlural` of the bucket, e.g. `Credits`.
-    pub unit_plural: String,
-    /// When the period resets (RFC 3339 in JSON).
-    pub resets_at: Option<DateTime<Utc>>,
-}
-
-impl UsageSummary {
-    /// `587 credits left` (whole units, rounded down; `0 credits left` when used up).
-    pub fn short_label(&self) -> String {
-        let whole = if self.remaining.is_finite() {
-            self.remaining.max(0.0).floor() as u64
-        } else {
-            0
-        };
-        let unit = self.unit_plural.to_lowercase();
-        // One left: "1 credit left", not "1 credits left".
-        let unit = match unit.strip_suffix('s') {
-            Some(singular) if whole == 1 && !singular.is_empty() => singular.to_owned(),
-            _ => unit,
-        };
-        format!("{whole} {unit} left")
-    }
-}
 
 /// Read a `GetUsageLimits` answer. Uses, in this order: the `CREDIT` entry (else the first)
 /// of `usageBreakdownList`, else the legacy single `usageBreakdown`; then, if that entry lacks
@@ -576,27 +542,6 @@ mod tests {
         assert_eq!(s.subscription, None);
         assert_eq!(s.resets_at, None);
         assert_eq!(s.unit_plural, "Credits");
-    }
-
-    fn summary(remaining: f64, unit: &str) -> UsageSummary {
-        UsageSummary {
-            subscription: None,
-            used: 0.0,
-            limit: remaining.max(0.0),
-            remaining,
-            unit_plural: unit.into(),
-            resets_at: None,
-        }
-    }
-
-    #[test]
-    fn short_label_rounds_down_and_never_goes_negative() {
-        assert_eq!(summary(587.99, "Credits").short_label(), "587 credits left");
-        assert_eq!(summary(0.4, "Credits").short_label(), "0 credits left");
-        assert_eq!(summary(0.0, "Credits").short_label(), "0 credits left");
-        assert_eq!(summary(1.5, "Credits").short_label(), "1 credit left");
-        assert_eq!(summary(2.0, "Requests").short_label(), "2 requests left");
-        assert_eq!(summary(f64::NAN, "Credits").short_label(), "0 credits left");
     }
 
     #[test]

@@ -26,7 +26,7 @@ impl FileStore {
 
     /// `<OS config dir>/kiro-gateway/api-key`, e.g. `~/.config/kiro-gateway/api-key`.
     pub fn in_config_dir() -> Option<Self> {
-        crate::config::config_dir().map(|d| FileStore::new(d.join(API_KEY_FILE_NAME)))
+        crate::paths::config_dir().map(|d| FileStore::new(d.join(API_KEY_FILE_NAME)))
     }
 
     pub fn path(&self) -> &Path {
