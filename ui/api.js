@@ -138,6 +138,8 @@ export const TAURI_COMMANDS = {
   replayDump: 'admin_replay_dump', // { id }
   saveDumpBundle: 'admin_save_dump_bundle', // { id } → { path }
   drift: 'admin_drift',
+  update: 'admin_update',
+  checkUpdate: 'admin_check_update',
 };
 
 async function invoke(name, args) {
@@ -193,6 +195,10 @@ export const api = {
   setDumpMode: (mode) => (tauri ? invoke('setDumpMode', { mode }) : http('PUT', '/admin/dumps/mode', { mode })),
   replayDump: (id) => (tauri ? invoke('replayDump', { id }) : http('POST', `/admin/dumps/${encodeURIComponent(id)}/replay`)),
   drift: () => (tauri ? invoke('drift') : http('GET', '/admin/drift')),
+  /** The update check: this version, the feed, the last check's state and what it found. */
+  update: () => (tauri ? invoke('update') : http('GET', '/admin/update')),
+  /** Ask the release feed now; resolves with the same view once it answered. */
+  checkUpdate: () => (tauri ? invoke('checkUpdate') : http('POST', '/admin/update/check')),
   /**
    * The dump's debug bundle (a zip, redacted): downloaded in the browser; saved to the
    * Downloads folder by the desktop app. Resolves with what to tell the user.

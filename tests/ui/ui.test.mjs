@@ -38,6 +38,7 @@ let home;
 let browser;
 let gatewayPort;
 let env = {};
+let releaseFeed; // the fake's signed release feed, announcing 99.0.0
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -95,12 +96,15 @@ before(async () => {
   if (skipReason) throw new Error(`cannot run the UI test: ${skipReason}`);
   home = mkdtempSync(path.join(tmpdir(), 'kgw-ui-'));
   mkdirSync(path.join(home, 'tokens'), { recursive: true });
-  const fake = await start(FAKE, ['--port', '0', '--token-dir', path.join(home, 'tokens')], { env: { PATH: process.env.PATH } },
-    (out) => /KIRO_CREDS_FILE=.+\n/.test(out), 'fake-kiro');
+  const fake = await start(FAKE, ['--port', '0', '--token-dir', path.join(home, 'tokens'), '--release-version', '99.0.0'], { env: { PATH: process.env.PATH } },
+    (out) => /KIRO_GATEWAY_UPDATE_PUBLIC_KEY=.+\n/.test(out), 'fake-kiro');
   for (const line of fake.out().split('\n')) {
     const m = line.match(/^([A-Z_]+)=(.*)$/);
     if (m) env[m[1]] = m[2];
   }
+  // The gateway gets the release public key only: no feed is set until the updates test sets one.
+  releaseFeed = env.FAKE_RELEASE_FEED;
+  delete env.FAKE_RELEASE_FEED;
   gatewayPort = await freePort();
   await start(GATEWAY, ['serve'], {
     cwd: home,
@@ -525,6 +529,78 @@ test('the UI drives the gateway end to end', async (t) => {
     const saved = readFileSync(path.join(home, '.config', 'kiro-gateway', 'settings.toml'), 'utf8');
     assert.match(saved, /^pause_at_cap = false$/m);
     assert.ok(!/monthly_credit_cap/.test(saved), saved);
+  });
+
+  await t.test('updates: a feed set in Settings finds a newer version; the Overview shows it with its notes', async () => {
+    const updateView = async () => (await fetch(`${base}/admin/update`, { headers: { Authorization: `Bearer ${key}` } })).json();
+    const before = await updateView();
+    // The release key alone (every test runs with it) sets no feed: nothing is checked.
+    assert.equal(before.state, 'not_configured', JSON.stringify(before));
+    const current = before.current_version;
+    const setFeed = async (feed) => {
+      await page.fill('#update_feed', feed);
+      await page.click('#save-btn');
+      await page.locator('#save-bar').waitFor({ state: 'hidden' });
+    };
+    const state = page.locator('#update-state');
+
+    await page.keyboard.press(`${mod}+5`);
+    await settingsLoaded(page);
+    await page.locator('#update-state', { hasText: 'No release feed is set' }).waitFor();
+    assert.equal(await page.textContent('#update-version'), `Kiro Gateway ${current}`);
+    assert.ok(await page.isChecked('#check_updates'), 'checks are on by default');
+    assert.ok(await page.isDisabled('#update-check'), 'no feed: nothing to check');
+
+    await setFeed(releaseFeed);
+    await page.locator('#update-state', { hasText: '99.0.0 is available' }).waitFor({ timeout: 30000 });
+    assert.match(await state.textContent(), /^Version 99\.0\.0 is available \(released .*2026\)\.$/);
+    assert.equal(await page.textContent('#update-hint'), 'Download it, then install it with your package manager or run the installer.');
+    assert.match(await page.getAttribute('#update-download', 'href'), /_amd64\.deb$/);
+    const [asked] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/admin/update/check')),
+      page.click('#update-check'),
+    ]);
+    assert.equal((await asked.json()).state, 'available');
+    await page.waitForFunction(() => !document.querySelector('#update-check').disabled);
+    assert.match(await state.textContent(), /99\.0\.0 is available/, 'checking again finds the same release');
+    await page.locator('#updates-card').scrollIntoViewIfNeeded();
+    await shot(page, 'settings-updates-light');
+
+    await page.keyboard.press(`${mod}+1`);
+    const banner = page.locator('#ov-update-banner');
+    await banner.waitFor();
+    assert.equal(await banner.locator('strong').textContent(), `Kiro Gateway 99.0.0 is available (you have ${current})`);
+    assert.equal(await banner.locator('.update-notes').textContent(), 'Faster streams and a new model list.');
+    assert.match(await banner.locator('.update-meta').textContent(), /^Released .*2026\. Kiro Gateway does not install updates itself: install the package with your package manager, or run the installer\.$/);
+    const download = banner.getByRole('link', { name: 'Download' });
+    assert.match(await download.getAttribute('href'), /_amd64\.deb$/);
+    assert.equal(await download.getAttribute('target'), '_blank');
+    await banner.scrollIntoViewIfNeeded();
+    await shot(page, 'overview-update-light');
+
+    // The same signature over a changed manifest: the check fails and nothing from it is offered.
+    await page.keyboard.press(`${mod}+5`);
+    await settingsLoaded(page);
+    await setFeed(releaseFeed.replace(/\/latest\.json$/, '/tampered/latest.json'));
+    await page.locator('#update-state', { hasText: 'Check failed' }).waitFor({ timeout: 30000 });
+    assert.match(await state.textContent(), /signature does not verify/);
+    assert.match(await page.textContent('#update-hint'), /do not install from it/);
+    assert.equal(await page.locator('#update-download').count(), 0);
+    await page.keyboard.press(`${mod}+1`);
+    const warning = page.locator('#ov-update-banner');
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /The release feed's manifest did not verify and was ignored\./);
+    assert.doesNotMatch(await warning.textContent(), /99\.0\.0/);
+    assert.equal(await warning.locator('a').count(), 0, 'no Download link');
+
+    // Cleared: the build's own feed, none here, as every other test sees it.
+    await page.keyboard.press(`${mod}+5`);
+    await settingsLoaded(page);
+    await setFeed('');
+    await page.locator('#update-state', { hasText: 'No release feed is set' }).waitFor();
+    assert.equal((await updateView()).state, 'not_configured');
+    const saved = readFileSync(path.join(home, '.config', 'kiro-gateway', 'settings.toml'), 'utf8');
+    assert.ok(!/update_feed/.test(saved), saved);
   });
 
   await t.test('changing the port restarts the gateway and the UI follows', async () => {

@@ -1,7 +1,7 @@
-// Overview: status with the fix for an error, endpoints, counters, credentials, snippets.
+// Overview: status with the fix for an error, a newer release, endpoints, counters, credentials, snippets.
 
 import { esc, icon, ICONS, copyButton, wireCopyButtons, formatDuration, uiState } from '../app.js';
-import { formatCredits } from '../lib/format.js';
+import { formatCredits, formatDay, httpUrl } from '../lib/format.js';
 
 export const subtitle = 'Your Kiro subscription as a local OpenAI- and Anthropic-compatible API';
 
@@ -171,6 +171,79 @@ async function loadLogins() {
   }
 }
 
+// Update check failures meaning the feed's manifest did not verify.
+const UNVERIFIED_FEED = ['signature_invalid', 'signature_missing'];
+const DOWNLOAD_ICON = 'M12 4v11M7 10l5 5 5-5M5 20h14';
+
+/** An element from fixed markup; what the server sent goes in afterwards as text. */
+function element(html) {
+  const template = document.createElement('template');
+  template.innerHTML = html.trim();
+  return template.content.firstElementChild;
+}
+
+function setText(parent, selector, text) {
+  const el = parent.querySelector(selector);
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+// A link the desktop shell opens in the browser (its opener plugin takes `_blank` links).
+function downloadLink(href) {
+  const link = element(`<a class="btn primary" id="ov-update-download" target="_blank" rel="noopener noreferrer">${icon(ICONS.external)}<span>Download</span></a>`);
+  link.href = href;
+  return link;
+}
+
+// A newer Kiro Gateway on the release feed (`GET /admin/update`, state `available`).
+function availableBanner(update) {
+  const { latest } = update;
+  const banner = element(`<div class="banner info" role="status" id="ov-update-banner">${icon(DOWNLOAD_ICON)}
+    <div class="banner-body"><strong class="update-title"></strong><p class="update-notes"></p>
+    <p class="small update-meta"></p></div>
+    <div class="banner-actions"></div></div>`);
+  setText(banner, '.update-title', `Kiro Gateway ${latest.version} is available (you have ${update.current_version})`);
+  setText(banner, '.update-notes', latest.notes || '');
+  const released = formatDay(latest.pub_date);
+  setText(banner, '.update-meta', `${released ? `Released ${released}. ` : ''}Kiro Gateway does not install updates itself: install the package with your package manager, or run the installer.`);
+  const href = httpUrl(latest.download_url);
+  if (href) banner.querySelector('.banner-actions').append(downloadLink(href));
+  return banner;
+}
+
+// The feed answered, but its manifest's signature did not verify: nothing from it is shown.
+function unverifiedBanner(update) {
+  const banner = element(`<div class="banner warn" role="alert" id="ov-update-banner">${icon(ICONS.warn)}
+    <div class="banner-body"><strong>The release feed's manifest did not verify and was ignored.</strong>
+    <p class="update-hint"></p><p class="small update-meta"></p></div>
+    <div class="banner-actions"><button class="btn" data-goto="settings" type="button">Open settings</button></div></div>`);
+  setText(banner, '.update-hint', update.error.hint || '');
+  setText(banner, '.update-meta', update.feed ? `Feed: ${update.feed}` : '');
+  return banner;
+}
+
+function updateBanner(update) {
+  if (update?.state === 'available' && update.latest) return availableBanner(update);
+  if (update?.state === 'failed' && UNVERIFIED_FEED.includes(update.error?.code)) return unverifiedBanner(update);
+  return null;
+}
+
+// The banner, if the Overview is still on screen (answers can arrive after it was left).
+function showUpdate(update) {
+  const target = root?.querySelector('#ov-update');
+  if (!target) return;
+  const banner = updateBanner(update);
+  target.replaceChildren(...(banner ? [banner] : []));
+}
+
+async function loadUpdate() {
+  try {
+    showUpdate(await ctx.api.update());
+  } catch {
+    /* older gateway: nothing to show */
+  }
+}
+
 function usageText(u) {
   if (!u || u.remaining == null || u.limit == null) return null;
   const left = Math.floor(Math.max(0, u.remaining));
@@ -336,6 +409,7 @@ export async function mount(el, context) {
   root = el;
   el.innerHTML = `
     <div id="ov-fix"></div>
+    <div id="ov-update"></div>
     <div class="card hero" id="ov-hero"><div class="skeleton"></div></div>
     <div class="grid-2">
       <section class="card"><h2 class="card-title">Endpoints</h2><div id="ov-endpoints" class="endpoints"></div></section>
@@ -397,6 +471,7 @@ export async function mount(el, context) {
   }
   render(ctx.currentStatus());
   loadLogins();
+  loadUpdate();
 }
 
 export function unmount() {

@@ -1,6 +1,8 @@
-// Settings: server address, API key, logging, network, credentials, credit caps, desktop switches.
+// Settings: server address, API key, logging, network, credentials, credit caps, desktop switches,
+// update checks.
 
 import { esc, icon, ICONS, copyText } from '../app.js';
+import { formatDay, formatMoment, httpUrl } from '../lib/format.js';
 
 export const subtitle = 'Saved to settings.toml — the API key stays in the OS keyring';
 
@@ -11,10 +13,17 @@ let draft = null;
 let meta = {};
 let key = '';
 let revealed = false;
+let update = null; // the update check as last seen (GET /admin/update)
+let checking = false; // "Check now" is waiting for the feed
+let updateRound = 0; // a newer wait for the update check ends the older one
 
 const LEVELS = ['error', 'warn', 'info', 'debug', 'trace'];
 // Settings that may have no value (sent as '' to clear them).
-const OPTIONAL = ['proxy_url', 'creds_file', 'cli_db_file', 'daily_credit_cap', 'monthly_credit_cap'];
+const OPTIONAL = ['proxy_url', 'creds_file', 'cli_db_file', 'daily_credit_cap', 'monthly_credit_cap', 'update_feed'];
+// How long a changed feed may take to answer (the gateway gives up on it after 20 s).
+const UPDATE_WAIT_MS = 25000;
+// Update states in which there is a feed to ask.
+const CHECKABLE = ['not_checked', 'up_to_date', 'available', 'failed'];
 
 function isLoopback(host) {
   return /^127\./.test(host) || host === '::1' || host === 'localhost';
@@ -76,6 +85,87 @@ function showFieldError(err) {
   el.closest('.setting').scrollIntoView({ block: 'center', behavior: 'smooth' });
 }
 
+// The update check's state in words, and a second line: what to do about it.
+function updateWords(view, asking) {
+  if (asking) return { text: 'Checking the release feed…' };
+  switch (view.state) {
+    case 'off': return { text: 'Update checks are off.' };
+    case 'not_configured': return { text: 'No release feed is set: there is nothing to check.' };
+    case 'not_checked': return { text: 'Checking the release feed…' };
+    case 'up_to_date': return { text: `Up to date as of ${formatMoment(view.checked_at) || 'the last check'}.` };
+    case 'available': {
+      const released = formatDay(view.latest?.pub_date);
+      return {
+        text: `Version ${view.latest?.version} is available${released ? ` (released ${released})` : ''}.`,
+        hint: 'Download it, then install it with your package manager or run the installer.',
+      };
+    }
+    case 'failed': return { text: `Check failed: ${view.error?.message || 'no answer'}`, hint: view.error?.hint };
+    default: return { text: '' };
+  }
+}
+
+// A link the desktop shell opens in the browser (its opener plugin takes `_blank` links).
+function downloadLink(href) {
+  const link = document.createElement('a');
+  link.className = 'btn primary';
+  link.id = 'update-download';
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  link.href = href;
+  link.innerHTML = `${icon(ICONS.external)}<span>Download</span>`;
+  return link;
+}
+
+function renderUpdate() {
+  const state = root?.querySelector('#update-state');
+  if (!state || !update) return;
+  const words = updateWords(update, checking);
+  root.querySelector('#update-version').textContent = `Kiro Gateway ${update.current_version}`;
+  state.textContent = words.text;
+  state.dataset.update = checking ? 'not_checked' : update.state;
+  const hint = root.querySelector('#update-hint');
+  hint.textContent = words.hint || '';
+  hint.hidden = !words.hint;
+  const href = update.state === 'available' ? httpUrl(update.latest?.download_url) : null;
+  root.querySelector('#update-download-slot').replaceChildren(...(href ? [downloadLink(href)] : []));
+  root.querySelector('#update-check').disabled = checking || !CHECKABLE.includes(update.state);
+}
+
+// Show the update check, asking again while the gateway is still checking a changed feed.
+async function followUpdate() {
+  const round = ++updateRound;
+  const until = Date.now() + UPDATE_WAIT_MS;
+  for (;;) {
+    let view;
+    try {
+      view = await ctx.api.update();
+    } catch {
+      return; // an older gateway: the card keeps its last words
+    }
+    if (round !== updateRound || !root) return;
+    update = view;
+    renderUpdate();
+    if (view.state !== 'not_checked' || Date.now() > until) return;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+}
+
+async function checkNow() {
+  updateRound += 1; // a wait still running would overwrite the answer
+  checking = true;
+  renderUpdate();
+  try {
+    const view = await ctx.api.checkUpdate();
+    update = view;
+  } catch (err) {
+    ctx.toast(`${err.message} ${err.hint || ''}`, 'error');
+  } finally {
+    checking = false;
+    renderUpdate();
+  }
+}
+
 async function save() {
   clearErrors();
   const patch = {};
@@ -87,6 +177,7 @@ async function save() {
     saved = { ...answer.settings };
     draft = { ...answer.settings };
     fill();
+    if (answer.applied?.includes('update_feed')) followUpdate();
     if (answer.restarting) {
       ctx.toast(`Restarting on ${answer.endpoints.base}`, 'success');
       ctx.followTo(answer.endpoints, 'settings');
@@ -127,6 +218,8 @@ function fill() {
   v('launch_at_login').checked = Boolean(draft.launch_at_login);
   v('close_to_tray').checked = Boolean(draft.close_to_tray);
   v('desktop_notifications').checked = Boolean(draft.desktop_notifications);
+  v('check_updates').checked = Boolean(draft.check_updates);
+  v('update_feed').value = draft.update_feed || '';
   renderDirty();
 }
 
@@ -134,6 +227,8 @@ export async function mount(el, context) {
   root = el;
   ctx = context;
   revealed = false;
+  update = null;
+  checking = false;
   const desktop = ctx.isDesktop;
   const desktopNote = desktop ? '' : '<span class="tag">desktop app only</span>';
   el.innerHTML = `
@@ -185,6 +280,12 @@ export async function mount(el, context) {
         ${row('Notifications', desktop ? 'Tell me when a credit cap is half used, 80 % used or reached, and when Kiro holds requests back (with the time it ends).' : 'Available in the Kiro Gateway desktop app.', toggle('desktop_notifications', false, !desktop), 'desktop_notifications')}
         <div class="banner warn inline" id="no-tray" hidden>${icon(ICONS.warn)}<div><strong>No system tray found.</strong><p>Closing the window quits Kiro Gateway. On GNOME, install the AppIndicator extension; on Linux the tray also needs <code>libayatana-appindicator3-1</code>.</p></div></div>
       </section>
+      <section class="card" id="updates-card">
+        <h2 class="card-title">Updates</h2>
+        ${row('Check for updates', 'Ask the release feed for a newer Kiro Gateway at start and once a day. The app never downloads or installs anything by itself.', toggle('check_updates', false), 'check_updates')}
+        ${row('Release feed', 'The release manifest (<code>latest.json</code>) to ask; trusted only when its signature verifies. Leave empty for this build\'s own feed (a build from source has none).', '<input class="input mono" id="update_feed" placeholder="this build\'s feed, if any" spellcheck="false" autocomplete="off">', 'update_feed')}
+        ${row('<span id="update-version">Kiro Gateway</span>', '<span class="update-state" id="update-state"></span><span class="update-hint" id="update-hint" hidden></span>', `<span id="update-download-slot"></span><button class="btn" type="button" id="update-check" disabled>${icon(ICONS.refresh)}<span>Check now</span></button>`, 'update_state')}
+      </section>
       <p class="muted small" id="settings-path"></p>
     </div>
     <div class="save-bar" id="save-bar" hidden>
@@ -229,6 +330,7 @@ export async function mount(el, context) {
     }
   });
   el.querySelector('#save-btn').addEventListener('click', save);
+  el.querySelector('#update-check').addEventListener('click', checkNow);
   el.querySelector('#discard-btn').addEventListener('click', () => {
     draft = { ...saved };
     clearErrors();
@@ -283,6 +385,7 @@ export async function mount(el, context) {
     showShadowed(answer.shadowed || []);
     renderKey();
     el.querySelector('#no-tray').hidden = !(desktop && ctx.currentStatus()?.tray === false);
+    followUpdate();
   } catch (err) {
     el.querySelector('.settings').innerHTML = `<div class="banner error">${icon(ICONS.warn)}<div><strong>${esc(err.message)}</strong><p>${esc(err.hint || '')}</p></div></div>`;
   }
