@@ -1,6 +1,6 @@
 // Chat: a streaming test chat through the running gateway, with the key a tool uses.
 
-import { esc, icon, ICONS } from '../app.js';
+import { esc, icon, ICONS } from '../lib/dom.js';
 
 export const subtitle = 'Test the gateway end to end — the same route and key your tools use';
 

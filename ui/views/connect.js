@@ -1,7 +1,7 @@
 // Connect: point a coding tool's own config file at the gateway in one click, after showing
 // the exact diff; undo puts the original back. Cursor and Cline get settings to copy.
 
-import { esc, copyButton, wireCopyButtons, icon, ICONS } from '../app.js';
+import { esc, copyButton, wireCopyButtons, icon, ICONS } from '../lib/dom.js';
 
 export const subtitle = 'Point your coding tools at the gateway — see the change, then connect or undo';
 

@@ -2,7 +2,7 @@
 // on request rows that have one, the dump viewer (five files, Replay, debug bundle) and the
 // drift banner ("Kiro sent something this version does not know").
 
-import { esc, icon, ICONS, copyText } from '../app.js';
+import { esc, icon, ICONS, copyText } from '../lib/dom.js';
 
 const KIND_LABELS = {
   event_type: 'event type',

@@ -2,7 +2,7 @@
 // an id to show only that request's row and lines), pause, clear; debug dumps (mode, viewer,
 // replay, bundle) and the upstream drift banner (see dumps.js).
 
-import { esc, icon, ICONS, copyButton, wireCopyButtons } from '../app.js';
+import { esc, icon, ICONS, copyButton, wireCopyButtons } from '../lib/dom.js';
 import { formatCredits } from '../lib/format.js';
 import { modeSelect, driftBanner, wire as wireDumps } from './dumps.js';
 

@@ -1,6 +1,6 @@
 // Models: the same list as GET /v1/models, with copyable ids.
 
-import { esc, copyButton, wireCopyButtons, icon, ICONS } from '../app.js';
+import { esc, copyButton, wireCopyButtons, icon, ICONS } from '../lib/dom.js';
 
 export const subtitle = 'Models your Kiro account offers — use the id in your tool';
 

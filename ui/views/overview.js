@@ -1,6 +1,7 @@
 // Overview: status with the fix for an error, a newer release, endpoints, counters, credentials, snippets.
 
-import { esc, icon, ICONS, copyButton, wireCopyButtons, formatDuration, uiState } from '../app.js';
+import { esc, icon, ICONS, copyButton, wireCopyButtons, formatDuration } from '../lib/dom.js';
+import { uiState } from '../lib/status.js';
 import { formatCredits, formatDay, httpUrl } from '../lib/format.js';
 
 export const subtitle = 'Your Kiro subscription as a local OpenAI- and Anthropic-compatible API';

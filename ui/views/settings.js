@@ -1,7 +1,7 @@
 // Settings: server address, API key, logging, network, credentials, credit caps, desktop switches,
 // update checks.
 
-import { esc, icon, ICONS, copyText } from '../app.js';
+import { esc, icon, ICONS, copyText } from '../lib/dom.js';
 import { formatDay, formatMoment, httpUrl } from '../lib/format.js';
 
 export const subtitle = 'Saved to settings.toml — the API key stays in the OS keyring';
