@@ -572,6 +572,13 @@ test('credit caps are announced as desktop notifications once each, and the swit
     assert.equal((await ask()).status, 200);
     await sleep(7000);
     assert.equal(notices().length, 2, `silenced: ${JSON.stringify(notices())}`);
+    // Back on for the next step (the setting is saved in the shared HOME).
+    const restored = await fetch(`${BASE}/admin/settings`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ desktop_notifications: true }),
+    });
+    assert.equal(restored.status, 200, await restored.text());
   } finally {
     if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
     session = null;

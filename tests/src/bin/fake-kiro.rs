@@ -65,6 +65,21 @@ async fn main() -> std::io::Result<()> {
     for (k, v) in fake.env_lines() {
         println!("{k}={v}");
     }
+    // Printed before KIRO_CREDS_FILE, the line scripts wait for.
+    let _feed = match &args.release_version {
+        Some(version) => {
+            let feed = kiro_gateway_tests::release_feed::ReleaseFeed::start_on(
+                version,
+                "Faster streams and a new model list.",
+                0,
+            )
+            .await?;
+            println!("FAKE_RELEASE_FEED={}", feed.url());
+            println!("KIRO_GATEWAY_UPDATE_PUBLIC_KEY={}", feed.public_key());
+            Some(feed)
+        }
+        None => None,
+    };
     let name = if idc { "idc" } else { "default" };
     let account = fake.account(name);
     println!("PROFILE_ARN={}", account.profile_arn);
@@ -82,20 +97,6 @@ async fn main() -> std::io::Result<()> {
         }
         None => println!("REFRESH_TOKEN={}", account.refresh_token),
     }
-    let _feed = match &args.release_version {
-        Some(version) => {
-            let feed = kiro_gateway_tests::release_feed::ReleaseFeed::start_on(
-                version,
-                "Faster streams and a new model list.",
-                0,
-            )
-            .await?;
-            println!("FAKE_RELEASE_FEED={}", feed.url());
-            println!("KIRO_GATEWAY_UPDATE_PUBLIC_KEY={}", feed.public_key());
-            Some(feed)
-        }
-        None => None,
-    };
     tokio::signal::ctrl_c().await?;
     eprintln!("fake-kiro: stopping");
     Ok(())
