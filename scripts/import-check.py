@@ -88,6 +88,8 @@ def use_paths(text):
     """Every path named by `use` trees and inline `crate::`/`super::` paths."""
     paths = []
     for m in PATH_REF.finditer(text):
+        if text.startswith("::{", m.end()):
+            continue  # a group: its members are taken below
         paths.append([m.group(1)] + m.group(2).strip(":").split("::"))
     # Expand `use x::{a, b::c}` groups one level deep (enough for this code base).
     for m in re.finditer(r"\b(crate|super|kiro_gateway)((?:::[A-Za-z_][A-Za-z0-9_]*)*)::\{([^{}]*)\}", text):
@@ -99,46 +101,101 @@ def use_paths(text):
     return paths
 
 
+REEXPORT = re.compile(r"^\s*pub(?:\([^)]*\))?\s+use\s+([^;]+);", re.M)
+
+
+def expand_use_tree(tree):
+    """`a::b::{c, d::e as f}` -> [(["a","b","c"], "c"), (["a","b","d","e"], "f")] (one level)."""
+    tree = " ".join(tree.split())
+    m = re.match(r"^([A-Za-z_][\w:]*)::\{(.*)\}$", tree)
+    items = []
+    if m:
+        head = m.group(1).split("::")
+        for item in m.group(2).split(","):
+            item = item.strip()
+            if not item or item in ("self", "*") or "{" in item:
+                continue
+            path, _, alias = item.partition(" as ")
+            segs = head + path.strip().split("::")
+            items.append((segs, (alias.strip() or segs[-1])))
+    else:
+        path, _, alias = tree.partition(" as ")
+        segs = path.strip().split("::")
+        if segs[-1] != "*":
+            items.append((segs, alias.strip() or segs[-1]))
+    return items
+
+
 def rust_edges():
-    edges = {}
-    modules = {}
     gateway = RUST_CRATES[0]
+    modules = {}
+    files = []
     for crate in RUST_CRATES:
         for path in rust_files(crate):
             modules[(crate, tuple(module_of(crate, path)))] = path
-    for crate in RUST_CRATES:
-        for path in rust_files(crate):
-            here = module_of(crate, path)
-            is_mod_file = path.endswith("/mod.rs") or path.endswith("lib.rs") or path.endswith("main.rs")
-            text = "".join(code_lines(path))
-            targets = set()
-            for p in use_paths(text):
-                root, rest = p[0], p[1:]
-                if root == "crate":
-                    target_crate, segs = crate, rest
-                elif root == "kiro_gateway":
-                    target_crate, segs = gateway, rest
-                elif root in ("super", "self"):
-                    base = list(here) if is_mod_file else list(here[:-1]) if root == "super" else list(here)
-                    if root == "super" and is_mod_file:
-                        base = list(here[:-1])
-                    if root == "self":
-                        base = list(here)
-                    while rest and rest[0] == "super":
-                        base, rest = base[:-1], rest[1:]
-                    target_crate, segs = crate, base + rest
-                else:
-                    continue
-                for n in range(len(segs), 0, -1):
-                    found = modules.get((target_crate, tuple(segs[:n])))
-                    if found:
-                        # A module re-exporting its own submodules is its facade, not a layer
-                        # above them: only imports outside a module's own subtree count.
-                        own_child = target_crate == crate and tuple(segs[:n])[: len(here)] == tuple(here)
-                        if found != path and not own_child:
-                            targets.add(found)
-                        break
-            edges[path] = targets
+            files.append((crate, path))
+    texts = {path: "".join(code_lines(path)) for _, path in files}
+
+    def absolute(crate, path, segs):
+        """A path as written in `path` -> (crate, module segments from the crate root)."""
+        here = module_of(crate, path)
+        root, rest = segs[0], list(segs[1:])
+        if root == "crate":
+            return crate, rest
+        if root == "kiro_gateway":
+            return gateway, rest
+        if root in ("super", "self"):
+            base = list(here) if root == "self" else list(here[:-1])
+            while rest and rest[0] == "super":
+                base, rest = base[:-1], rest[1:]
+            return crate, base + rest
+        if (crate, tuple(here) + (root,)) in modules:  # a child module, named bare
+            return crate, list(here) + list(segs)
+        return None
+
+    # Names each file re-exports (`pub use x::Y`): importing `file::Y` depends on x.
+    reexports = {path: {} for _, path in files}
+
+    def file_for(crate, segs, depth=0):
+        for n in range(len(segs), 0, -1):
+            found = modules.get((crate, tuple(segs[:n])))
+            if found:
+                if n < len(segs) and depth < 5:
+                    target = reexports.get(found, {}).get(segs[n])
+                    if target:
+                        return target
+                return found
+        return None
+
+    for _ in range(3):  # re-exports of re-exports
+        for crate, path in files:
+            for m in REEXPORT.finditer(texts[path]):
+                for segs, name in expand_use_tree(m.group(1)):
+                    resolved = absolute(crate, path, segs)
+                    if resolved:
+                        target = file_for(*resolved)
+                        if target and target != path:
+                            reexports[path][name] = target
+
+    edges = {}
+    for crate, path in files:
+        here = tuple(module_of(crate, path))
+        targets = set()
+        for segs in use_paths(texts[path]) + [
+            segs for m in REEXPORT.finditer(texts[path]) for segs, _ in expand_use_tree(m.group(1))
+        ]:
+            resolved = absolute(crate, path, segs)
+            if not resolved:
+                continue
+            target = file_for(*resolved)
+            if not target or target == path:
+                continue
+            # A module naming its own submodules (its facade) is not a layer above them.
+            target_module = next(m for (c, m), f in modules.items() if f == target)
+            own_child = resolved[0] == crate and target_module[: len(here)] == here
+            if not own_child:
+                targets.add(target)
+        edges[path] = targets
     return edges
 
 

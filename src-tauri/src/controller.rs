@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kiro_gateway::api::admin::AdminHandle;
+use kiro_gateway::admin::AdminHandle;
 use kiro_gateway::config::{CliOverrides, Config, ConfigSources};
 use kiro_gateway::connect::ConnectEnv;
 use kiro_gateway::gateway::Gateway;

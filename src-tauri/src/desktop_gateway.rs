@@ -32,7 +32,7 @@ pub struct DesktopGateway {
 impl Default for DesktopGateway {
     fn default() -> Self {
         DesktopGateway {
-            controller: Controller::new(),
+            controller: Controller::new(kiro_gateway::routes()),
             assembled: Mutex::new(None),
             gateway: Mutex::new(None),
             close_to_tray: Mutex::new(true),

@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use kiro_gateway::api::admin::logins::{self, LoginsView};
+use kiro_gateway::admin::logins::{self, LoginsView};
 use kiro_gateway::server::GatewayStatus;
 use kiro_gateway::status_view::{
     endpoints, icon_kind, login_label, status_line, toggle_label, update_item, TrayIconKind,
@@ -229,7 +229,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
                 tauri::async_runtime::spawn(async move {
                     let patch = serde_json::json!({ "launch_at_login": want });
                     if let Err(err) =
-                        kiro_gateway::api::admin::ops::update_settings(&state, &patch).await
+                        kiro_gateway::admin::ops::update_settings(&state, &patch).await
                     {
                         tracing::warn!("could not save launch at login: {}", err.message);
                     }

@@ -4,12 +4,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use crate::api::admin::AdminHandle;
-use crate::api::key_attempts::KeyAttempts;
+use crate::admin::AdminHandle;
 use crate::config::Config;
 use crate::credit_ledger::CreditLedger;
 use crate::debug_dump::DebugDumps;
 use crate::drift::Drift;
+use crate::key_attempts::KeyAttempts;
 use crate::kiro::catalog::ModelCatalog;
 use crate::kiro::usage_limits::UsageLimits;
 use crate::kiro::KiroClient;

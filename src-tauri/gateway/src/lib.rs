@@ -3,6 +3,7 @@
 //! The crate has no Tauri dependency; the desktop shell and the headless binary both drive
 //! it through [`server::Controller`].
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod autostart;
@@ -20,6 +21,7 @@ pub mod drift;
 pub mod error;
 pub mod exposure;
 pub mod gateway;
+pub mod key_attempts;
 pub mod kiro;
 pub mod logs;
 pub mod loopback_chat;
@@ -38,3 +40,8 @@ pub use config::Config;
 pub use error::{ApiError, Dialect};
 pub use logs::{LogBuffer, RequestRecord, RequestTrace};
 pub use secrets::{Secret, SecretStore};
+
+/// The routes a gateway serves (`/v1`, `/admin`, the UI, …), for [`server::Controller::new`].
+pub fn routes() -> server::Routes {
+    std::sync::Arc::new(api::router)
+}

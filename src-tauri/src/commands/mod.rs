@@ -1,11 +1,11 @@
 //! The commands `ui/api.js` invokes (see its `TAURI_COMMANDS`). Each calls the same
-//! `kiro_gateway::api::admin::ops` function as the matching `/admin` route and fails with
+//! `kiro_gateway::admin::ops` function as the matching `/admin` route and fails with
 //! `{code, message, hint}`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kiro_gateway::api::admin::{connect, dumps, logins, ops, status_json, AdminError};
+use kiro_gateway::admin::{connect, dumps, logins, ops, status_json, AdminError};
 use kiro_gateway::app::AppState;
 use kiro_gateway::loopback_chat::{CancellationToken, ChatError};
 use kiro_gateway::server::StartError;
@@ -369,7 +369,8 @@ async fn admin_set_dump_mode(gw: State<'_, DesktopGateway>, mode: String) -> Cmd
 #[tauri::command]
 async fn admin_replay_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
     let state = state(&gw)?;
-    Ok(dumps::replay(&state, &id).await?)
+    let routes = kiro_gateway::routes()(state.clone());
+    Ok(dumps::replay(&state, routes, &id).await?)
 }
 
 /// The dump's debug bundle, saved to the Downloads folder (else beside the dumps).

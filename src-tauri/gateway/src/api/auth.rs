@@ -23,7 +23,7 @@ pub(crate) enum KeyCheck {
     Accepted,
     Missing,
     Wrong,
-    /// Too many wrong keys from this address (see [`super::key_attempts`]); not compared.
+    /// Too many wrong keys from this address (see [`crate::key_attempts`]); not compared.
     Throttled(Duration),
 }
 

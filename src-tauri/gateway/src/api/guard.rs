@@ -18,8 +18,8 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::admin::AdminError;
 use super::dialect_of;
+use crate::admin::AdminError;
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorKind};
 

@@ -9,7 +9,6 @@ mod body;
 mod guard;
 mod health;
 mod home;
-pub mod key_attempts;
 mod metrics;
 mod models;
 pub(crate) mod openai;
@@ -29,7 +28,6 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 
 pub use guard::HostPolicy;
-pub(crate) use models::client_model_id;
 
 use crate::app::AppState;
 use crate::error::{ApiError, Dialect, ErrorKind};

@@ -26,21 +26,13 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::{Catalog, ModelInfo};
+use crate::kiro::models::names::client_model_id;
 
 /// The header that selects Anthropic's shape.
 const ANTHROPIC_VERSION: &str = "anthropic-version";
 /// Anthropic's page size: default and maximum.
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 1000;
-
-/// Kiro's `auto` collides with Cursor's own "auto"; clients see it as `auto-kiro`.
-pub(crate) fn client_model_id(upstream_id: &str) -> String {
-    if upstream_id == "auto" {
-        "auto-kiro".into()
-    } else {
-        upstream_id.into()
-    }
-}
 
 fn dialect_of(headers: &HeaderMap) -> Dialect {
     if headers.contains_key(ANTHROPIC_VERSION) {

@@ -147,7 +147,7 @@ fn check_model(catalog: &Catalog, client_name: &str, model_id: &str) -> Result<b
     let known: Vec<String> = catalog
         .models
         .iter()
-        .map(|m| crate::api::client_model_id(&m.id))
+        .map(|m| crate::kiro::models::names::client_model_id(&m.id))
         .collect();
     let suggestions = close_matches(client_name, &known);
     let hint = if suggestions.is_empty() {
@@ -239,7 +239,7 @@ pub async fn open_upstream(
             .filter_map(|id| catalog.find(id))
             .map(|model| match dialect {
                 Dialect::Anthropic => catalog.anthropic_id(model),
-                Dialect::OpenAi => crate::api::client_model_id(&model.id),
+                Dialect::OpenAi => crate::kiro::models::names::client_model_id(&model.id),
             })
             .collect();
     }

@@ -24,7 +24,7 @@ pub async fn run(config: Config) -> ExitCode {
         let capabilities = catalog.capabilities(&model.id);
         println!(
             "{:<28} {:>9} {:>7}  {}",
-            crate::api::client_model_id(&model.id),
+            crate::kiro::models::names::client_model_id(&model.id),
             capabilities.context_window,
             capabilities.max_output_tokens,
             model.name

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use crate::api::admin::AdminHandle;
+use crate::admin::AdminHandle;
 use crate::config::Config;
 use crate::connect::ConnectEnv;
 use crate::exposure;
@@ -73,7 +73,7 @@ pub async fn run(mut config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let controller = Controller::new();
+    let controller = Controller::new(Arc::new(crate::api::router));
     let settings = saved.in_force(&gateway.state.config);
     let admin = AdminHandle::new(controller.clone(), settings, saved.path.clone())
         .with_shadowed(saved.shadowed_by(&gateway.state.config))

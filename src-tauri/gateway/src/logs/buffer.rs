@@ -15,7 +15,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use super::requests::RequestRecord;
+use super::record::RequestRecord;
 use super::Redactor;
 
 /// Default number of log lines kept.

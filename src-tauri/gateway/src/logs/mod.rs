@@ -3,6 +3,7 @@
 //! [`LogBuffer`] the UI reads (log lines and [`RequestRecord`]s, live via broadcast).
 
 mod buffer;
+mod record;
 mod requests;
 
 use std::io::{IsTerminal, Write};
@@ -17,7 +18,8 @@ use tracing_subscriber::{reload, EnvFilter, Registry};
 pub use buffer::{
     LogBuffer, LogBufferLayer, LogEvent, LogRecord, DEFAULT_LOG_CAPACITY, DEFAULT_REQUEST_CAPACITY,
 };
-pub use requests::{trace_requests, RequestRecord, RequestTrace};
+pub use record::RequestRecord;
+pub use requests::{trace_requests, RequestTrace};
 
 /// Scrubs known secret values (and `Bearer …` credentials) out of text.
 ///

@@ -13,6 +13,7 @@ mod connection;
 mod limits;
 mod refusal;
 mod request_clock;
+mod status;
 mod write_stall;
 
 use std::net::{IpAddr, SocketAddr};
@@ -24,80 +25,12 @@ use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::api;
 use crate::app::AppState;
 use crate::config::Config;
+pub use status::{GatewayStatus, StartCode, StartError};
+
 use accept::ServeLimits;
 use connection::ConnectionTimeouts;
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum GatewayStatus {
-    Stopped,
-    Starting,
-    Running {
-        addr: SocketAddr,
-    },
-    Error {
-        code: StartCode,
-        message: String,
-        hint: String,
-        /// A free port to use instead (`port_in_use`), when one was found.
-        suggested_port: Option<u16>,
-    },
-}
-
-/// What kind of start-up failure: decisions (the UI's fix, the admin status) are taken on
-/// this, never on the message text. Serialised as the snake_case strings clients know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StartCode {
-    PortInUse,
-    PermissionDenied,
-    AddressUnavailable,
-    BindFailed,
-    NotReady,
-    NoAuthBeyondLoopback,
-    NoKeyBeyondLoopback,
-    WeakKeyBeyondLoopback,
-    HttpClient,
-    Credentials,
-    Config,
-    ApiKey,
-    LogLevel,
-}
-
-impl StartCode {
-    /// The code as it appears on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StartCode::PortInUse => "port_in_use",
-            StartCode::PermissionDenied => "permission_denied",
-            StartCode::AddressUnavailable => "address_unavailable",
-            StartCode::BindFailed => "bind_failed",
-            StartCode::NotReady => "not_ready",
-            StartCode::NoAuthBeyondLoopback => "no_auth_beyond_loopback",
-            StartCode::NoKeyBeyondLoopback => "no_key_beyond_loopback",
-            StartCode::WeakKeyBeyondLoopback => "weak_key_beyond_loopback",
-            StartCode::HttpClient => "http_client",
-            StartCode::Credentials => "credentials",
-            StartCode::Config => "config",
-            StartCode::ApiKey => "api_key",
-            StartCode::LogLevel => "log_level",
-        }
-    }
-}
-
-/// Why the server could not start, with a fix for the user.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[error("{message}")]
-pub struct StartError {
-    pub code: StartCode,
-    pub message: String,
-    pub hint: String,
-    /// A free port to use instead (`port_in_use`), when one was found.
-    pub suggested_port: Option<u16>,
-}
 
 struct Running {
     addr: SocketAddr,
@@ -105,7 +38,12 @@ struct Running {
     task: JoinHandle<()>,
 }
 
+/// What the server serves for a state: the program's routes (`api::router` in both binaries).
+/// Given by the caller, so the server knows nothing of the routes it serves.
+pub type Routes = Arc<dyn Fn(Arc<AppState>) -> axum::Router + Send + Sync>;
+
 pub struct Controller {
+    routes: Routes,
     status: watch::Sender<GatewayStatus>,
     running: Mutex<Option<Running>>,
     /// The state last started (kept after a stop): what [`Controller::resume`] serves and
@@ -113,19 +51,15 @@ pub struct Controller {
     last_state: std::sync::Mutex<Option<Arc<AppState>>>,
 }
 
-impl Default for Controller {
-    fn default() -> Self {
-        Controller {
+impl Controller {
+    /// A stopped controller that serves `routes`.
+    pub fn new(routes: Routes) -> Arc<Self> {
+        Arc::new(Controller {
+            routes,
             status: watch::Sender::new(GatewayStatus::Stopped),
             running: Mutex::new(None),
             last_state: std::sync::Mutex::new(None),
-        }
-    }
-}
-
-impl Controller {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+        })
     }
 
     pub fn subscribe(&self) -> watch::Receiver<GatewayStatus> {
@@ -185,7 +119,7 @@ impl Controller {
         let cancel = CancellationToken::new();
         *self.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.clone());
         let limits = serve_limits(&state.config, limits::raise_open_file_limit());
-        let router = api::router(state);
+        let router = (self.routes)(state);
         let task = tokio::spawn(accept::serve(listener, router, limits, cancel.clone()));
         tracing::info!(
             "listening on http://{addr} (up to {} connections)",

@@ -1,6 +1,7 @@
-//! `/admin/*`: the JSON API the web UI (and, through the same functions, the desktop shell's
-//! commands) uses. Every route needs the proxy API key; errors are `{code, message, hint}`
-//! (plus `field` for a bad setting) with a fitting status.
+//! `/admin/*`: the HTTP adapter of the control plane ([`crate::admin`]), the JSON API the web
+//! UI uses (the desktop shell's commands call the same functions). Every route needs the proxy
+//! API key; errors are `{code, message, hint}` (plus `field` for a bad setting) with a fitting
+//! status.
 //!
 //! | Route | Answer |
 //! |---|---|
@@ -16,20 +17,16 @@
 //! | `GET /admin/requests` | `{requests}` |
 //! | `GET /admin/models` | `{models, source}` |
 //! | `POST /admin/restart` | rebinds on the current address |
-//! | `GET /admin/connect?model=ID` | clients: installed?, connected?, the diff a connect makes ([`connect`]) |
+//! | `GET /admin/connect?model=ID` | clients: installed?, connected?, the diff a connect makes ([`crate::admin::connect`]) |
 //! | `POST /admin/connect/{client}` | `{model}` → writes the client's config (backed up), `{files, backup_dir, key}` |
 //! | `POST /admin/connect/{client}/undo` | restores the client's files byte for byte |
-//! | `GET /admin/logins` | the Kiro logins found, the one in use marked ([`logins`]) |
+//! | `GET /admin/logins` | the Kiro logins found, the one in use marked ([`crate::admin::logins`]) |
 //! | `POST /admin/logins/switch` | `{id}` → the requests that start from now use that login; remembered |
 //! | `GET /admin/update` | the last release-feed check ([`crate::updates::UpdateView`]) |
 //! | `POST /admin/update/check` | asks the release feed now, answers the new view |
 //! | `/admin/dumps…`, `GET /admin/drift` | debug dumps and the drift report (see [`dumps`]) |
 
-pub mod connect;
-pub mod dumps;
-mod handle;
-pub mod logins;
-pub mod ops;
+mod dumps;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -42,75 +39,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-pub use handle::AdminHandle;
-
 use super::auth::{check_key, throttled, KeyCheck};
+use crate::admin::{admin, connect, logins, ops, status_json, AdminError};
 use crate::app::AppState;
 use crate::logs::LogEvent;
-use crate::server::{GatewayStatus, StartCode};
-use crate::settings::SettingsError;
-
-/// An `/admin` failure: `{code, message, hint[, field]}` with `status`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AdminError {
-    #[serde(skip)]
-    pub status: StatusCode,
-    pub code: String,
-    pub message: String,
-    pub hint: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suggested_port: Option<u16>,
-}
-
-/// A blocking admin task that panicked or was cancelled.
-impl From<tokio::task::JoinError> for AdminError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        AdminError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            e.to_string(),
-            "Try again.",
-        )
-    }
-}
-
-impl AdminError {
-    pub fn new(
-        status: StatusCode,
-        code: &str,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Self {
-        AdminError {
-            status,
-            code: code.into(),
-            message: message.into(),
-            hint: hint.into(),
-            field: None,
-            suggested_port: None,
-        }
-    }
-}
-
-impl From<SettingsError> for AdminError {
-    fn from(e: SettingsError) -> Self {
-        AdminError {
-            field: Some(e.field.clone()),
-            ..AdminError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_setting",
-                e.to_string(),
-                e.hint,
-            )
-        }
-    }
-}
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
@@ -198,119 +133,6 @@ async fn require_admin_key(
         "Paste the key printed by `kiro-gateway` at start-up (or run `kiro-gateway` with --api-key).",
     )
     .into_response()
-}
-
-pub(crate) fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
-    state.admin.as_ref().ok_or_else(|| {
-        AdminError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "admin_unavailable",
-            "This gateway was started without the admin API.",
-            "Start it with `kiro-gateway serve`.",
-        )
-    })
-}
-
-/// The base URLs a tool on this machine should use for `addr`.
-pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
-    let base = crate::status_view::local_base_url(host, port);
-    // What other machines use: the bound address, or for "all interfaces" this machine's
-    // address on its default route.
-    let lan_base = if host.is_loopback() {
-        None
-    } else if host.is_unspecified() {
-        crate::exposure::default_route_ip().map(|ip| format!("http://{ip}:{port}"))
-    } else {
-        Some(base.clone())
-    };
-    json!({
-        "host": host.to_string(),
-        "port": port,
-        "base": base,
-        "openai": format!("{base}/v1"),
-        "anthropic": base,
-        "lan": !host.is_loopback(),
-        "lan_base": lan_base,
-        "lan_warning": crate::exposure::lan_warning(std::net::SocketAddr::new(host, port)),
-    })
-}
-
-/// What the UI can offer to fix an error status.
-fn fix_for(code: StartCode, suggested_port: Option<u16>) -> Value {
-    match code {
-        StartCode::PortInUse => match suggested_port {
-            Some(port) => json!({ "action": "use_port", "port": port }),
-            None => json!({ "action": "settings" }),
-        },
-        StartCode::Credentials => json!({
-            "action": "sign_in",
-            "text": "Sign in with the Kiro IDE (or run `kiro-cli login`), then start again. Settings → Credential source can point at a token file.",
-        }),
-        _ => json!({ "action": "settings" }),
-    }
-}
-
-/// `GET /admin/status` body (also for the desktop shell).
-pub fn status_json(state: &AppState) -> Value {
-    let admin = state.admin.as_ref();
-    let gateway = admin
-        .map(|a| a.controller().status())
-        .unwrap_or(GatewayStatus::Running {
-            addr: (state.config.host, state.config.port).into(),
-        });
-    let fix = match &gateway {
-        GatewayStatus::Error {
-            code,
-            suggested_port,
-            ..
-        } => fix_for(*code, *suggested_port),
-        _ => Value::Null,
-    };
-    let (host, port) = match &gateway {
-        GatewayStatus::Running { addr } => (addr.ip(), addr.port()),
-        _ => (state.config.host, state.config.port),
-    };
-    let credentials = state.kiro.credentials().status();
-    let expires_in = credentials
-        .expires_at
-        .map(|at| (at - Utc::now()).num_seconds());
-    let restart = admin.map(|a| a.restart_state()).unwrap_or(json!({
-        "pending": false, "last_error": null
-    }));
-    // Older than the refresh interval (or never fetched): refresh in the background; this
-    // answer carries the last known value.
-    state.usage.spawn_refresh_if_stale();
-    let credit_caps = state.credit_caps.get().status_of(&state.credits);
-    json!({
-        "gateway": gateway,
-        "fix": fix,
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_seconds": state.started_at.elapsed().as_secs(),
-        "credentials": {
-            "source": credentials.source,
-            "auth_kind": credentials.auth_kind,
-            "expires_at": credentials.expires_at,
-            "expires_in_seconds": expires_in,
-            "api_region": credentials.api_region,
-            "last_refresh_error": credentials.last_refresh_error,
-            "read_only": credentials.read_only,
-            "refresh_count": credentials.refresh_count,
-        },
-        "metrics": state.metrics.snapshot(),
-        "endpoints": endpoints(host, port),
-        "auth_required": !state.api_key.is_none(),
-        "restart": restart,
-        "desktop": admin.is_some_and(|a| a.is_desktop()),
-        "usage": state.usage.cached(),
-        "credits_spent": state.credits.summary(),
-        "credit_caps": credit_caps,
-        "upstream_hold": state.kiro.hold(),
-        "drift": state.drift.summary(),
-        "debug_dumps": {
-            "mode": state.dumps.mode(),
-            "dir": state.dumps.dir(),
-        },
-    })
 }
 
 async fn status(State(state): State<Arc<AppState>>) -> Json<Value> {

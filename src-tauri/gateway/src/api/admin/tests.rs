@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::AdminHandle;
+use crate::admin::AdminHandle;
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::logs::{LogBuffer, Redactor};
@@ -45,7 +45,7 @@ impl Running {
         let gateway = Gateway::assemble(config, Some(Secret::new(KEY.into())), redactor.clone())
             .await
             .expect("assemble");
-        let controller = Controller::new();
+        let controller = Controller::new(Arc::new(crate::api::router));
         let settings = Settings::from_config(&gateway.state.config);
         let admin = AdminHandle::new(
             controller.clone(),

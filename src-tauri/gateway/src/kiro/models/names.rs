@@ -325,6 +325,15 @@ pub fn close_matches<S: AsRef<str>>(name: &str, known_ids: &[S]) -> Vec<String> 
     scored.into_iter().take(3).map(|(_, id)| id).collect()
 }
 
+/// Kiro's `auto` collides with Cursor's own "auto"; clients see it as `auto-kiro`.
+pub fn client_model_id(upstream_id: &str) -> String {
+    if upstream_id == "auto" {
+        "auto-kiro".into()
+    } else {
+        upstream_id.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,7 +85,7 @@ async fn models(state: &AppState) -> Vec<ModelChoice> {
         .map(|m| {
             let capabilities = catalog.capabilities(&m.id);
             ModelChoice {
-                id: crate::api::client_model_id(&m.id),
+                id: crate::kiro::models::names::client_model_id(&m.id),
                 anthropic_id: catalog.anthropic_id(m),
                 name: m.name.clone(),
                 context_window: capabilities.context_window,

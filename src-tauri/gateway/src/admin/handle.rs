@@ -26,7 +26,8 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use super::{endpoints, AdminError};
+use super::endpoints::endpoints;
+use super::AdminError;
 use crate::app::AppState;
 use crate::connect::ConnectEnv;
 use crate::credit_caps::CreditCaps;

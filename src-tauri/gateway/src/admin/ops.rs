@@ -128,7 +128,7 @@ pub async fn models(state: &AppState) -> Value {
         .map(|m| {
             let capabilities = catalog.capabilities(&m.id);
             json!({
-                "id": crate::api::client_model_id(&m.id),
+                "id": crate::kiro::models::names::client_model_id(&m.id),
                 "name": m.name,
                 "description": m.description,
                 "context_length": capabilities.context_window,

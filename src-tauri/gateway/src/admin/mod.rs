@@ -1,0 +1,18 @@
+//! The control plane: settings, the API key, logs, restarts, "connect a tool", Kiro logins,
+//! debug dumps and the status, as operations on a running gateway. The `/admin` HTTP routes
+//! (`api::admin`) and the desktop shell's commands are two adapters over these same functions.
+
+pub mod connect;
+pub mod dumps;
+mod endpoints;
+mod error;
+mod handle;
+pub mod logins;
+pub mod ops;
+mod status;
+
+pub use endpoints::endpoints;
+pub use error::AdminError;
+pub use handle::AdminHandle;
+pub(crate) use status::admin;
+pub use status::status_json;

@@ -1,0 +1,102 @@
+//! What the control plane reports: `GET /admin/status` (and the desktop's status command),
+//! the base URLs tools use, and the admin handle of a running gateway.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::endpoints::endpoints;
+use super::{AdminError, AdminHandle};
+use crate::app::AppState;
+use crate::server::{GatewayStatus, StartCode};
+
+pub(crate) fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
+    state.admin.as_ref().ok_or_else(|| {
+        AdminError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "admin_unavailable",
+            "This gateway was started without the admin API.",
+            "Start it with `kiro-gateway serve`.",
+        )
+    })
+}
+
+/// What the UI can offer to fix an error status.
+fn fix_for(code: StartCode, suggested_port: Option<u16>) -> Value {
+    match code {
+        StartCode::PortInUse => match suggested_port {
+            Some(port) => json!({ "action": "use_port", "port": port }),
+            None => json!({ "action": "settings" }),
+        },
+        StartCode::Credentials => json!({
+            "action": "sign_in",
+            "text": "Sign in with the Kiro IDE (or run `kiro-cli login`), then start again. Settings → Credential source can point at a token file.",
+        }),
+        _ => json!({ "action": "settings" }),
+    }
+}
+
+/// `GET /admin/status` body (also for the desktop shell).
+pub fn status_json(state: &AppState) -> Value {
+    let admin = state.admin.as_ref();
+    let gateway = admin
+        .map(|a| a.controller().status())
+        .unwrap_or(GatewayStatus::Running {
+            addr: (state.config.host, state.config.port).into(),
+        });
+    let fix = match &gateway {
+        GatewayStatus::Error {
+            code,
+            suggested_port,
+            ..
+        } => fix_for(*code, *suggested_port),
+        _ => Value::Null,
+    };
+    let (host, port) = match &gateway {
+        GatewayStatus::Running { addr } => (addr.ip(), addr.port()),
+        _ => (state.config.host, state.config.port),
+    };
+    let credentials = state.kiro.credentials().status();
+    let expires_in = credentials
+        .expires_at
+        .map(|at| (at - Utc::now()).num_seconds());
+    let restart = admin.map(|a| a.restart_state()).unwrap_or(json!({
+        "pending": false, "last_error": null
+    }));
+    // Older than the refresh interval (or never fetched): refresh in the background; this
+    // answer carries the last known value.
+    state.usage.spawn_refresh_if_stale();
+    let credit_caps = state.credit_caps.get().status_of(&state.credits);
+    json!({
+        "gateway": gateway,
+        "fix": fix,
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": state.started_at.elapsed().as_secs(),
+        "credentials": {
+            "source": credentials.source,
+            "auth_kind": credentials.auth_kind,
+            "expires_at": credentials.expires_at,
+            "expires_in_seconds": expires_in,
+            "api_region": credentials.api_region,
+            "last_refresh_error": credentials.last_refresh_error,
+            "read_only": credentials.read_only,
+            "refresh_count": credentials.refresh_count,
+        },
+        "metrics": state.metrics.snapshot(),
+        "endpoints": endpoints(host, port),
+        "auth_required": !state.api_key.is_none(),
+        "restart": restart,
+        "desktop": admin.is_some_and(|a| a.is_desktop()),
+        "usage": state.usage.cached(),
+        "credits_spent": state.credits.summary(),
+        "credit_caps": credit_caps,
+        "upstream_hold": state.kiro.hold(),
+        "drift": state.drift.summary(),
+        "debug_dumps": {
+            "mode": state.dumps.mode(),
+            "dir": state.dumps.dir(),
+        },
+    })
+}
