@@ -433,6 +433,20 @@ async fn body_above_the_configured_limit_is_413() {
     );
 }
 
+/// The client is still sending when the gateway knows the answer: the rest of the body is read
+/// and dropped, so the client reads the 413 instead of a broken pipe (it did, now and then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_oversized_body_always_gets_its_413_not_a_broken_connection() {
+    let r = start(&[("KIRO_GATEWAY_MAX_BODY_BYTES", "65536")]).await;
+    let body = with(json!({"messages": user(&"x".repeat(32 * 1024 * 1024))}));
+    for round in 0..20 {
+        let (status, err, raw) =
+            openai_error(r.post_raw("/v1/chat/completions", body.clone()).await).await;
+        assert_eq!(status, 413, "round {round}: {raw}");
+        assert!(err.message.contains("KIRO_GATEWAY_MAX_BODY_BYTES"), "{raw}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_gateway_error_parses_as_an_openai_error() {
     let r = start(&[
