@@ -198,6 +198,36 @@ async function screenshot(name) {
   writeFileSync(join(SHOT_DIR, `desktop-${name}.png`), Buffer.from(png, 'base64'));
 }
 
+/** The stand-in notification service (tests/desktop/notify_host.py) and what it was sent. */
+function startNotificationHost() {
+  const process_ = spawn('python3', [new URL('./notify_host.py', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  process_.stdout.on('data', (d) => (out += d));
+  return {
+    ready: () => out.includes('ready'),
+    notices: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
+    kill: () => process_.kill(),
+  };
+}
+
+/** Start the app through tauri-driver with `env` and wait until its gateway runs. */
+async function launchApp(env) {
+  driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit', env });
+  await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
+  session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } })).sessionId;
+  await until('running', async () => (await pillState()) === 'running', 60000);
+}
+
+/** End the WebDriver session, tauri-driver and every app process. */
+async function endApp() {
+  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+  session = null;
+  driver?.kill('SIGTERM');
+  driver = null;
+  for (const pid of appPids()) process.kill(pid, 'SIGTERM');
+  await until('the app to exit', () => appPids().length === 0, 15000).catch(() => {});
+}
+
 async function showView(id) {
   await run(`location.hash = arguments[0];`, id);
   await until(`view ${id}`, async () => (await run(`return document.body.dataset.view;`)) === id, 5000);
@@ -516,10 +546,8 @@ test('with a tray host and a window manager, closing the window hides it to the 
 
 test('credit caps are announced as desktop notifications once each, and the switch silences them', async () => {
   assert.deepEqual(appPids(), [], 'no instance is running before this step');
-  const host = spawn('python3', [new URL('./notify_host.py', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let hostOut = '';
-  host.stdout.on('data', (d) => (hostOut += d));
-  const notices = () => hostOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const host = startNotificationHost();
+  const notices = host.notices;
   const key = 'kgw_smoke_notifications_0123456789abcdef';
   // The fake charges 0.0123 credits per answer: one answer is 61 % of this cap, two are 123 %.
   const env = {
@@ -534,11 +562,8 @@ test('credit caps are announced as desktop notifications once each, and the swit
     body: JSON.stringify({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'hi' }] }),
   });
   try {
-    await until('the notification server', () => hostOut.includes('ready'), 15000);
-    driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit', env });
-    await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
-    session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } })).sessionId;
-    await until('running', async () => (await pillState()) === 'running', 60000);
+    await until('the notification server', host.ready, 15000);
+    await launchApp(env);
     assert.deepEqual(notices(), [], 'nothing to announce at start');
 
     assert.equal((await ask()).status, 200);
@@ -580,12 +605,7 @@ test('credit caps are announced as desktop notifications once each, and the swit
     });
     assert.equal(restored.status, 200, await restored.text());
   } finally {
-    if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-    session = null;
-    driver?.kill('SIGTERM');
-    driver = null;
-    for (const pid of appPids()) process.kill(pid, 'SIGTERM');
-    await until('the app to exit', () => appPids().length === 0, 15000).catch(() => {});
+    await endApp();
     host.kill();
   }
 });
@@ -593,17 +613,12 @@ test('credit caps are announced as desktop notifications once each, and the swit
 test('a newer release on the feed shows in the tray and the window and is announced once', async () => {
   assert.deepEqual(appPids(), [], 'no instance is running before this step');
   assert.ok(process.env.FAKE_RELEASE_FEED && process.env.KIRO_GATEWAY_UPDATE_PUBLIC_KEY, 'the fake serves a signed release feed');
-  const host = spawn('python3', [new URL('./notify_host.py', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let hostOut = '';
-  host.stdout.on('data', (d) => (hostOut += d));
-  const notices = () => hostOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const host = startNotificationHost();
+  const notices = host.notices;
   const env = { ...process.env, KIRO_GATEWAY_UPDATE_FEED: process.env.FAKE_RELEASE_FEED };
   try {
-    await until('the notification server', () => hostOut.includes('ready'), 15000);
-    driver = spawn('tauri-driver', ['--port', '4444'], { stdio: 'inherit', env });
-    await until('tauri-driver', async () => (await fetch(`${WD}/status`)).ok, 15000);
-    session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } })).sessionId;
-    await until('running', async () => (await pillState()) === 'running', 60000);
+    await until('the notification server', host.ready, 15000);
+    await launchApp(env);
 
     await until('the release notification', () => notices().some((n) => n.summary === 'Kiro Gateway 99.0.0 is available'), 15000);
     const pid = appPids()[0];
@@ -621,12 +636,7 @@ test('a newer release on the feed shows in the tray and the window and is announ
     assert.equal(said.length, 1, `announced once: ${JSON.stringify(said)}`);
     assert.match(said[0].body, /^Faster streams and a new model list\. \(You have \d+\.\d+\.\d+\.\)/);
   } finally {
-    if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-    session = null;
-    driver?.kill('SIGTERM');
-    driver = null;
-    for (const pid of appPids()) process.kill(pid, 'SIGTERM');
-    await until('the app to exit', () => appPids().length === 0, 15000).catch(() => {});
+    await endApp();
     host.kill();
   }
 });

@@ -204,7 +204,7 @@ impl Settings {
             update_feed: config
                 .update_feed
                 .clone()
-                .filter(|feed| Some(feed) != Config::default().update_feed.as_ref()),
+                .filter(|feed| Some(feed) != crate::config::build_release_feed().as_ref()),
             ..Settings::default()
         }
     }
@@ -353,13 +353,7 @@ impl Settings {
             ));
         }
         if let Some(proxy) = &self.proxy_url {
-            let scheme_ok = ["http://", "https://", "socks5://", "socks5h://"]
-                .iter()
-                .any(|s| proxy.to_ascii_lowercase().starts_with(s));
-            let host_ok = proxy.split_once("://").is_some_and(|(_, rest)| {
-                !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
-            });
-            if !scheme_ok || !host_ok {
+            if !is_url(proxy, &["http", "https", "socks5", "socks5h"]) {
                 return Err(SettingsError::new(
                     "proxy_url",
                     "the upstream proxy must be an http, https, socks5 or socks5h URL",
@@ -380,12 +374,7 @@ impl Settings {
             }
         }
         if let Some(feed) = &self.update_feed {
-            let lower = feed.to_ascii_lowercase();
-            let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
-            let host_ok = feed.split_once("://").is_some_and(|(_, rest)| {
-                !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
-            });
-            if !scheme_ok || !host_ok {
+            if !is_url(feed, &["http", "https"]) {
                 return Err(SettingsError::new(
                     "update_feed",
                     "the release feed must be an http:// or https:// URL",
@@ -584,6 +573,16 @@ impl Settings {
         "check_updates",
         "update_feed",
     ];
+}
+
+/// `value` is `<scheme>://<host>…` with one of `schemes` and no whitespace.
+fn is_url(value: &str, schemes: &[&str]) -> bool {
+    value.split_once("://").is_some_and(|(scheme, rest)| {
+        schemes.iter().any(|s| scheme.eq_ignore_ascii_case(s))
+            && !rest.is_empty()
+            && !rest.starts_with('/')
+            && !rest.contains(char::is_whitespace)
+    })
 }
 
 fn field_type_message(key: &str, serde_message: &str) -> String {

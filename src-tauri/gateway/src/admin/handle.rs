@@ -282,16 +282,7 @@ impl AdminHandle {
         if moves && new.port != cur_port {
             check_bindable(&new).await?;
         }
-        if let Some(path) = &self.settings_path {
-            new.save(path).map_err(|e| {
-                AdminError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "settings_write",
-                    format!("Cannot save {}: {e}", path.display()),
-                    "Check that the config folder is writable.",
-                )
-            })?;
-        }
+        self.save(&new)?;
         let mut applied = Vec::new();
         if new.log_level != old.log_level {
             if let Some(control) = &self.log_control {
@@ -327,7 +318,7 @@ impl AdminHandle {
         let update_feed = new
             .update_feed
             .clone()
-            .or_else(|| crate::config::Config::default().update_feed);
+            .or_else(crate::config::build_release_feed);
         let updates = state.updates.settings();
         if updates.enabled != new.check_updates || updates.feed != update_feed {
             state.updates.set(new.check_updates, update_feed);
@@ -361,18 +352,24 @@ impl AdminHandle {
             return Ok(());
         }
         settings.kiro_login = Some(id.to_owned());
-        if let Some(path) = &self.settings_path {
-            settings.save(path).map_err(|e| {
-                AdminError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "settings_write",
-                    format!("Cannot save {}: {e}", path.display()),
-                    "Check that the config folder is writable.",
-                )
-            })?;
-        }
+        self.save(&settings)?;
         *lock(&self.settings) = settings;
         Ok(())
+    }
+
+    /// Write `settings` to the settings file (none: kept in memory only).
+    fn save(&self, settings: &Settings) -> Result<(), AdminError> {
+        let Some(path) = &self.settings_path else {
+            return Ok(());
+        };
+        settings.save(path).map_err(|e| {
+            AdminError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "settings_write",
+                format!("Cannot save {}: {e}", path.display()),
+                "Check that the config folder is writable.",
+            )
+        })
     }
 
     /// Stop the server and start it with `next` (see the module docs). Returns at once.

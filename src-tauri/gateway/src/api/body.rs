@@ -25,9 +25,9 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
             ApiError::invalid_request(format!("Could not read the request body: {err}"))
         })?;
         if collected.len() + chunk.len() > limit {
-            let drained = chunk.len() + collected.len();
+            let seen = collected.len() + chunk.len();
             drop(collected);
-            drain(stream, drained).await;
+            drain(stream, seen).await;
             return Err(ApiError::new(
                 ErrorKind::RequestTooLarge,
                 format!("Request body is larger than the gateway's limit of {limit} bytes (KIRO_GATEWAY_MAX_BODY_BYTES)."),

@@ -208,9 +208,19 @@ pub struct Config {
     pub explicit: ExplicitSettings,
 }
 
-/// The release feed and key a packager built in (none in a build from source).
-const BUILD_RELEASE_FEED: Option<&str> = option_env!("KIRO_GATEWAY_RELEASE_FEED");
-const BUILD_RELEASE_PUBLIC_KEY: Option<&str> = option_env!("KIRO_GATEWAY_RELEASE_PUBLIC_KEY");
+/// The release feed a packager built in (`KIRO_GATEWAY_RELEASE_FEED`; none from source).
+pub fn build_release_feed() -> Option<String> {
+    option_env!("KIRO_GATEWAY_RELEASE_FEED")
+        .filter(|feed| !feed.is_empty())
+        .map(str::to_owned)
+}
+
+/// The release public key a packager built in (`KIRO_GATEWAY_RELEASE_PUBLIC_KEY`).
+fn build_release_public_key() -> Option<String> {
+    option_env!("KIRO_GATEWAY_RELEASE_PUBLIC_KEY")
+        .filter(|key| !key.is_empty())
+        .map(str::to_owned)
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -257,12 +267,8 @@ impl Default for Config {
             debug_dump_max_count: crate::debug_dump::DEFAULT_MAX_COUNT,
             debug_dump_max_bytes: crate::debug_dump::DEFAULT_MAX_BYTES,
             check_updates: true,
-            update_feed: BUILD_RELEASE_FEED
-                .filter(|feed| !feed.is_empty())
-                .map(str::to_owned),
-            update_public_key: BUILD_RELEASE_PUBLIC_KEY
-                .filter(|key| !key.is_empty())
-                .map(str::to_owned),
+            update_feed: build_release_feed(),
+            update_public_key: build_release_public_key(),
             config_file: None,
             explicit: Default::default(),
         }

@@ -200,7 +200,7 @@ impl UpdateChecker {
         Self::for_version(http, settings, current, platform_key())
     }
 
-    pub fn for_version(
+    fn for_version(
         http: reqwest::Client,
         settings: UpdateSettings,
         current: semver::Version,
