@@ -4,8 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use kiro_gateway::admin::{AdminHandle, AdminSlot, ControlPlane};
 use kiro_gateway::app::AppState;
-use kiro_gateway::gateway::Gateway;
+use kiro_gateway::boot::Booted;
 use kiro_gateway::loopback_chat::ChatClient;
 use kiro_gateway::server::{Controller, GatewayStatus, StartCode, StartError};
 use tauri::{AppHandle, Manager, Runtime};
@@ -18,11 +19,13 @@ const QUIT_BOUND: Duration = Duration::from_secs(8);
 /// The shell's managed state.
 pub struct DesktopGateway {
     pub controller: Arc<Controller>,
+    /// The admin handle, once boot made it (the controller's `/admin` routes read it too).
+    pub admin: AdminSlot,
     /// The state assembled at boot; the controller's current state supersedes it once an
     /// `/admin` restart moved the server (its config holds the new address).
     pub(crate) assembled: Mutex<Option<Arc<AppState>>>,
-    /// Keeps the credential watcher alive.
-    pub(crate) gateway: Mutex<Option<Gateway>>,
+    /// What boot assembled; keeps the credential watcher alive.
+    pub(crate) booted: Mutex<Option<Booted>>,
     pub(crate) close_to_tray: Mutex<bool>,
     /// Why assembling failed (shown instead of "Stopped" until a start succeeds).
     pub(crate) boot_error: Mutex<Option<GatewayStatus>>,
@@ -31,10 +34,12 @@ pub struct DesktopGateway {
 
 impl Default for DesktopGateway {
     fn default() -> Self {
+        let admin = AdminSlot::default();
         DesktopGateway {
-            controller: Controller::new(kiro_gateway::routes()),
+            controller: Controller::new(kiro_gateway::routes(admin.clone())),
+            admin,
             assembled: Mutex::new(None),
-            gateway: Mutex::new(None),
+            booted: Mutex::new(None),
             close_to_tray: Mutex::new(true),
             boot_error: Mutex::new(None),
             chat: ChatClient::new(),
@@ -52,6 +57,16 @@ impl DesktopGateway {
         self.controller
             .current_state()
             .or_else(|| lock(&self.assembled).clone())
+    }
+
+    /// The admin handle (`None` until boot made it).
+    pub fn admin(&self) -> Option<Arc<AdminHandle>> {
+        self.admin.get().cloned()
+    }
+
+    /// The state in force with the admin handle, for the control plane's operations.
+    pub fn plane(&self) -> Option<ControlPlane> {
+        Some(ControlPlane::new(self.state()?, Some(self.admin()?)))
     }
 
     /// The controller's status, or the boot error while nothing is assembled.

@@ -22,9 +22,8 @@ pub fn announce_due<R: Runtime>(app: &AppHandle<R>, gw: &DesktopGateway, seen: &
         kiro_gateway::notices::now(),
     );
     due.extend(seen.observe_update(&state.updates.view()));
-    let enabled = state
-        .admin
-        .as_ref()
+    let enabled = gw
+        .admin()
         .is_none_or(|admin| admin.settings().desktop_notifications);
     if !enabled {
         return;

@@ -225,11 +225,11 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
                 return;
             }
             // Keep the saved setting (and the window's switch) in step with the OS entry.
-            if let Some(state) = gw.state() {
+            if let Some(plane) = gw.plane() {
                 tauri::async_runtime::spawn(async move {
                     let patch = serde_json::json!({ "launch_at_login": want });
                     if let Err(err) =
-                        kiro_gateway::admin::ops::update_settings(&state, &patch).await
+                        kiro_gateway::admin::ops::update_settings(&plane, &patch).await
                     {
                         tracing::warn!("could not save launch at login: {}", err.message);
                     }
@@ -305,12 +305,12 @@ fn switch_login<R: Runtime>(app: &AppHandle<R>, index: usize) {
     }) else {
         return;
     };
-    let Some(state) = app.state::<DesktopGateway>().state() else {
+    let Some(plane) = app.state::<DesktopGateway>().plane() else {
         return;
     };
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        match logins::switch(&state, &id).await {
+        match logins::switch(&plane, &id).await {
             Ok(view) => show_logins(&app, &view),
             Err(err) => {
                 tracing::warn!(

@@ -48,7 +48,7 @@ async fn start(
     let gateway = Gateway::assemble(config, Some(Secret::new(KEY.to_owned())), Redactor::new())
         .await
         .expect("gateway assembles");
-    let controller = Controller::new(kiro_gateway::routes());
+    let controller = Controller::new(kiro_gateway::routes(Default::default()));
     let addr = controller
         .start(gateway.state.clone())
         .await

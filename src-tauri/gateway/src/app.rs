@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use crate::admin::AdminHandle;
 use crate::config::Config;
 use crate::credit_ledger::CreditLedger;
 use crate::debug_dump::DebugDumps;
@@ -31,8 +30,6 @@ pub struct AppState {
     pub responses: Arc<crate::responses_store::ResponseStore>,
     /// Recent log lines and request records for the UI.
     pub logs: LogBuffer,
-    /// Settings, key regeneration and restarts for `/admin`; `None` = `/admin` answers 503.
-    pub admin: Option<Arc<AdminHandle>>,
     /// Wrong keys per peer address (slows down guessing from the LAN).
     pub key_attempts: Arc<KeyAttempts>,
     /// Kiro credits spent per day (from each request's metering).
@@ -84,7 +81,6 @@ impl AppState {
             metrics,
             responses: Default::default(),
             logs: LogBuffer::default(),
-            admin: None,
             key_attempts: Arc::default(),
             credits,
             credit_caps,
@@ -108,7 +104,6 @@ impl AppState {
             metrics: self.metrics.clone(),
             responses: self.responses.clone(),
             logs: self.logs.clone(),
-            admin: self.admin.clone(),
             key_attempts: self.key_attempts.clone(),
             credits: self.credits.clone(),
             credit_caps: self.credit_caps.clone(),
@@ -119,12 +114,11 @@ impl AppState {
         })
     }
 
-    /// The same gateway feeding `logs` and answering `/admin` through `admin`.
-    pub fn with_admin(&self, logs: LogBuffer, admin: Option<Arc<AdminHandle>>) -> Arc<Self> {
+    /// The same gateway keeping its log lines and request records in `logs`.
+    pub fn with_logs(&self, logs: LogBuffer) -> Arc<Self> {
         let mut state = Arc::into_inner(self.with_config(self.config.clone()))
             .expect("a fresh Arc has one owner");
         state.logs = logs;
-        state.admin = admin;
         Arc::new(state)
     }
 }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod autostart;
 pub mod aws_ids;
+pub mod boot;
 pub mod cli;
 pub mod config;
 pub mod connect;
@@ -41,7 +42,10 @@ pub use error::{ApiError, Dialect};
 pub use logs::{LogBuffer, RequestRecord, RequestTrace};
 pub use secrets::{Secret, SecretStore};
 
-/// The routes a gateway serves (`/v1`, `/admin`, the UI, …), for [`server::Controller::new`].
-pub fn routes() -> server::Routes {
-    std::sync::Arc::new(api::router)
+/// The routes a gateway serves (`/v1`, `/admin`, the UI, …), for [`server::Controller::new`];
+/// `/admin` answers through the handle in `admin` once the program put one there.
+pub fn routes(admin: admin::AdminSlot) -> server::Routes {
+    std::sync::Arc::new(move |state| {
+        api::router(admin::ControlPlane::new(state, admin.get().cloned()))
+    })
 }

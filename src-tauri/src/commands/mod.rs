@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kiro_gateway::admin::{connect, dumps, logins, ops, status_json, AdminError};
+use kiro_gateway::admin::{connect, dumps, logins, ops, status_json, AdminError, ControlPlane};
 use kiro_gateway::app::AppState;
 use kiro_gateway::loopback_chat::{CancellationToken, ChatError};
 use kiro_gateway::server::StartError;
@@ -108,20 +108,26 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
     ]
 }
 
+fn not_ready() -> CommandError {
+    CommandError::new(
+        "not_ready",
+        "The gateway is still starting or failed to start.",
+        "See the status; fix the error it shows and press Start.",
+    )
+}
+
 fn state(gw: &DesktopGateway) -> CmdResult<Arc<AppState>> {
-    gw.state().ok_or_else(|| {
-        CommandError::new(
-            "not_ready",
-            "The gateway is still starting or failed to start.",
-            "See the status; fix the error it shows and press Start.",
-        )
-    })
+    gw.state().ok_or_else(not_ready)
+}
+
+fn plane(gw: &DesktopGateway) -> CmdResult<ControlPlane> {
+    gw.plane().ok_or_else(not_ready)
 }
 
 #[tauri::command]
 async fn admin_status<R: Runtime>(app: AppHandle<R>, gw: State<'_, DesktopGateway>) -> CmdResult {
-    let mut status = match gw.state() {
-        Some(state) => status_json(&state),
+    let mut status = match gw.plane() {
+        Some(plane) => status_json(&plane),
         None => json!({ "gateway": gw.status(), "desktop": true }),
     };
     status["tray"] = json!(crate::tray::available(&app));
@@ -130,8 +136,8 @@ async fn admin_status<R: Runtime>(app: AppHandle<R>, gw: State<'_, DesktopGatewa
 
 #[tauri::command]
 async fn admin_get_settings(gw: State<'_, DesktopGateway>) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(ops::settings(&state)?)
+    let plane = plane(&gw)?;
+    Ok(ops::settings(&plane)?)
 }
 
 #[tauri::command]
@@ -140,7 +146,7 @@ async fn admin_put_settings<R: Runtime>(
     gw: State<'_, DesktopGateway>,
     patch: Value,
 ) -> CmdResult {
-    let state = state(&gw)?;
+    let plane = plane(&gw)?;
     // The OS entry first: if it cannot be written the setting must not claim it was.
     if let Some(enabled) = patch.get("launch_at_login").and_then(Value::as_bool) {
         crate::autostart::set_enabled(&app, enabled).map_err(|e| {
@@ -154,7 +160,7 @@ async fn admin_put_settings<R: Runtime>(
         })?;
         crate::tray::set_launch_at_login(&app, enabled);
     }
-    let result = ops::update_settings(&state, &patch).await?;
+    let result = ops::update_settings(&plane, &patch).await?;
     if let Some(on) = patch.get("close_to_tray").and_then(Value::as_bool) {
         gw.set_close_to_tray(on);
     }
@@ -163,26 +169,26 @@ async fn admin_put_settings<R: Runtime>(
 
 #[tauri::command]
 async fn admin_reveal_key(gw: State<'_, DesktopGateway>) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(ops::reveal_key(&state)?)
+    let plane = plane(&gw)?;
+    Ok(ops::reveal_key(&plane)?)
 }
 
 #[tauri::command]
 async fn admin_regenerate_key(gw: State<'_, DesktopGateway>) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(ops::regenerate_key(&state).await?)
+    let plane = plane(&gw)?;
+    Ok(ops::regenerate_key(&plane).await?)
 }
 
 #[tauri::command]
 async fn admin_save_key_to_file(gw: State<'_, DesktopGateway>) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(ops::save_key_to_file(&state).await?)
+    let plane = plane(&gw)?;
+    Ok(ops::save_key_to_file(&plane).await?)
 }
 
 #[tauri::command]
 async fn admin_logs(gw: State<'_, DesktopGateway>, since: Option<u64>) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(ops::logs(&state, since)?)
+    let plane = plane(&gw)?;
+    Ok(ops::logs(&plane, since)?)
 }
 
 #[tauri::command]
@@ -219,14 +225,14 @@ async fn admin_models(gw: State<'_, DesktopGateway>) -> CmdResult {
 
 #[tauri::command]
 async fn admin_restart(gw: State<'_, DesktopGateway>) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(ops::restart(&state)?)
+    let plane = plane(&gw)?;
+    Ok(ops::restart(&plane)?)
 }
 
 #[tauri::command]
 async fn admin_connect_overview(gw: State<'_, DesktopGateway>, model: Option<String>) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(connect::overview(&state, model.as_deref()).await?)
+    let plane = plane(&gw)?;
+    Ok(connect::overview(&plane, model.as_deref()).await?)
 }
 
 #[tauri::command]
@@ -235,14 +241,14 @@ async fn admin_connect(
     client: String,
     model: Option<String>,
 ) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(connect::connect(&state, &client, model.as_deref()).await?)
+    let plane = plane(&gw)?;
+    Ok(connect::connect(&plane, &client, model.as_deref()).await?)
 }
 
 #[tauri::command]
 async fn admin_connect_undo(gw: State<'_, DesktopGateway>, client: String) -> CmdResult {
-    let state = state(&gw)?;
-    Ok(connect::undo(&state, &client).await?)
+    let plane = plane(&gw)?;
+    Ok(connect::undo(&plane, &client).await?)
 }
 
 #[tauri::command]
@@ -257,8 +263,8 @@ async fn admin_switch_login<R: Runtime>(
     gw: State<'_, DesktopGateway>,
     id: String,
 ) -> CmdResult {
-    let state = state(&gw)?;
-    let view = logins::switch(&state, &id).await?;
+    let plane = plane(&gw)?;
+    let view = logins::switch(&plane, &id).await?;
     crate::tray::show_logins(&app, &view);
     Ok(serde_json::to_value(view).map_err(AdminError::from)?)
 }
@@ -331,10 +337,8 @@ async fn open_log_folder<R: Runtime>(
     app: AppHandle<R>,
     gw: State<'_, DesktopGateway>,
 ) -> CmdResult<()> {
-    let state = state(&gw)?;
-    let dir = state
-        .admin
-        .as_ref()
+    let dir = gw
+        .admin()
         .and_then(|admin| admin.log_dir().cloned())
         .ok_or_else(|| {
             CommandError::new(
@@ -369,7 +373,7 @@ async fn admin_set_dump_mode(gw: State<'_, DesktopGateway>, mode: String) -> Cmd
 #[tauri::command]
 async fn admin_replay_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
     let state = state(&gw)?;
-    let routes = kiro_gateway::routes()(state.clone());
+    let routes = kiro_gateway::routes(gw.admin.clone())(state.clone());
     Ok(dumps::replay(&state, routes, &id).await?)
 }
 

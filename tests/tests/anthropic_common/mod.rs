@@ -50,7 +50,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Gw {
     let gateway = Gateway::assemble(config, Some(Secret::new(KEY.to_owned())), Redactor::new())
         .await
         .expect("gateway assembles");
-    let controller = Controller::new(kiro_gateway::routes());
+    let controller = Controller::new(kiro_gateway::routes(Default::default()));
     let addr = controller
         .start(gateway.state.clone())
         .await

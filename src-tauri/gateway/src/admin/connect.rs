@@ -8,13 +8,12 @@
 //! | `POST /admin/connect/{client}` `{model}` | writes: `{client, files[{path, diff}], backup_dir, key}` |
 //! | `POST /admin/connect/{client}/undo` | restores: `{client, files[{path, diff}]}` |
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::{admin, AdminError};
+use super::{AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::connect::{
     self, ClientId, ConnectEnv, ConnectError, ConnectErrorCode, KeyHelper, KeyMode, ModelChoice,
@@ -45,8 +44,8 @@ impl From<ConnectError> for AdminError {
     }
 }
 
-fn env(state: &AppState) -> Result<ConnectEnv, AdminError> {
-    admin(state)?.connect_env().cloned().ok_or_else(|| {
+fn env(plane: &ControlPlane) -> Result<ConnectEnv, AdminError> {
+    plane.handle()?.connect_env().cloned().ok_or_else(|| {
         ConnectError::new(
             ConnectErrorCode::NoHome,
             "Connecting tools is not available here (no home folder).",
@@ -69,9 +68,10 @@ fn client(slug: &str) -> Result<ClientId, AdminError> {
 }
 
 /// The base URL a tool on this machine uses.
-fn base_url(state: &AppState) -> String {
-    let (host, port) = match admin(state).map(|a| a.controller().status()) {
-        Ok(GatewayStatus::Running { addr }) => (addr.ip(), addr.port()),
+fn base_url(plane: &ControlPlane) -> String {
+    let state = &plane.state;
+    let (host, port) = match plane.has_handle().map(|a| a.controller().status()) {
+        Some(GatewayStatus::Running { addr }) => (addr.ip(), addr.port()),
         _ => (state.config.host, state.config.port),
     };
     crate::status_view::local_base_url(host, port)
@@ -170,14 +170,15 @@ async fn key_mode(state: &AppState, env: &ConnectEnv) -> KeyMode {
 }
 
 async fn target(
-    state: &AppState,
+    plane: &ControlPlane,
     env: &ConnectEnv,
     wanted: Option<&str>,
 ) -> Result<Target, AdminError> {
+    let state = &plane.state;
     let models = models(state).await;
     let model = pick(&models, wanted)?;
     Ok(Target {
-        base_url: base_url(state),
+        base_url: base_url(plane),
         model,
         models,
         key: key_mode(state, env).await,
@@ -202,9 +203,9 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Every client with what a connect with `model` would change.
-pub async fn overview(state: &Arc<AppState>, model: Option<&str>) -> Result<Value, AdminError> {
-    let env = env(state)?;
-    let target = target(state, &env, model).await?;
+pub async fn overview(plane: &ControlPlane, model: Option<&str>) -> Result<Value, AdminError> {
+    let env = env(plane)?;
+    let target = target(plane, &env, model).await?;
     let key = key_name(&target.key);
     let answer = json!({
         "model": target.model,
@@ -220,22 +221,22 @@ pub async fn overview(state: &Arc<AppState>, model: Option<&str>) -> Result<Valu
 
 /// Point `client`'s files at the gateway with `model` (default: the preferred one).
 pub async fn connect(
-    state: &Arc<AppState>,
+    plane: &ControlPlane,
     client_slug: &str,
     model: Option<&str>,
 ) -> Result<Value, AdminError> {
     let client = client(client_slug)?;
-    let env = env(state)?;
-    let target = target(state, &env, model).await?;
+    let env = env(plane)?;
+    let target = target(plane, &env, model).await?;
     let done = blocking(move || connect::connect(client, &env, &target)).await?;
     Ok(json!(done))
 }
 
 /// Restore `client`'s files as they were before the first connect.
-pub async fn undo(state: &Arc<AppState>, client_slug: &str) -> Result<Value, AdminError> {
+pub async fn undo(plane: &ControlPlane, client_slug: &str) -> Result<Value, AdminError> {
     let client = client(client_slug)?;
-    let env = env(state)?;
-    let key = state.api_key.get().map(|k| k.expose().clone());
+    let env = env(plane)?;
+    let key = plane.state.api_key.get().map(|k| k.expose().clone());
     let done = blocking(move || connect::undo(client, &env, key.as_deref())).await?;
     Ok(json!(done))
 }

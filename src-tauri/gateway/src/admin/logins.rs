@@ -11,12 +11,10 @@
 //! in this run. Switching is the user's act, for the requests that start afterwards; the
 //! gateway never pools logins or rotates between them.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::{admin, AdminError};
+use super::{AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::credentials::{list_logins, Credentials, LoginInfo};
 use crate::kiro::usage_limits::UsageSummary;
@@ -83,8 +81,8 @@ pub async fn view(state: &AppState) -> Result<LoginsView, AdminError> {
 /// Use the login `id` for the requests that start from now on (open streams finish on the
 /// old one), and remember it for the next start. The login must give a token first: a
 /// login that cannot (signed out, refresh rejected) is not switched to.
-pub async fn switch(state: &Arc<AppState>, id: &str) -> Result<LoginsView, AdminError> {
-    let handle = admin(state)?.clone();
+pub async fn switch(plane: &ControlPlane, id: &str) -> Result<LoginsView, AdminError> {
+    let (state, handle) = (&plane.state, plane.handle()?);
     let login = state.kiro.login();
     let previous = login.credentials().login_id();
     if id != previous {

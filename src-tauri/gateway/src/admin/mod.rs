@@ -9,10 +9,11 @@ mod error;
 mod handle;
 pub mod logins;
 pub mod ops;
+mod plane;
 mod status;
 
 pub use endpoints::endpoints;
 pub use error::AdminError;
 pub use handle::AdminHandle;
-pub(crate) use status::admin;
+pub use plane::{AdminSlot, ControlPlane};
 pub use status::status_json;

@@ -6,24 +6,22 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::{admin, endpoints, AdminError};
-use crate::app::AppState;
+use super::{endpoints, AdminError, ControlPlane};
 use crate::secrets::{regenerate_api_key, SecretStore};
 
 /// `{settings, path, desktop, ...}`.
-pub fn settings(state: &AppState) -> Result<Value, AdminError> {
-    Ok(admin(state)?.settings_json())
+pub fn settings(plane: &ControlPlane) -> Result<Value, AdminError> {
+    Ok(plane.handle()?.settings_json())
 }
 
 /// Validate, save and apply a partial settings object; a new address restarts the server.
-pub async fn update_settings(state: &Arc<AppState>, patch: &Value) -> Result<Value, AdminError> {
-    let handle = admin(state)?.clone();
-    handle.update_settings(state, patch).await
+pub async fn update_settings(plane: &ControlPlane, patch: &Value) -> Result<Value, AdminError> {
+    plane.handle()?.update_settings(&plane.state, patch).await
 }
 
 /// `{key, source}`.
-pub fn reveal_key(state: &AppState) -> Result<Value, AdminError> {
-    let handle = admin(state)?;
+pub fn reveal_key(plane: &ControlPlane) -> Result<Value, AdminError> {
+    let (state, handle) = (&plane.state, plane.handle()?);
     Ok(json!({
         "key": state.api_key.get().map(|k| k.expose().clone()),
         "source": handle.key_source(),
@@ -31,8 +29,8 @@ pub fn reveal_key(state: &AppState) -> Result<Value, AdminError> {
 }
 
 /// A new key, stored like the first one; the old key stops working at once.
-pub async fn regenerate_key(state: &AppState) -> Result<Value, AdminError> {
-    let handle = admin(state)?;
+pub async fn regenerate_key(plane: &ControlPlane) -> Result<Value, AdminError> {
+    let (state, handle) = (&plane.state, plane.handle()?);
     if state.api_key.is_none() {
         return Err(AdminError::new(
             StatusCode::CONFLICT,
@@ -72,8 +70,8 @@ pub async fn regenerate_key(state: &AppState) -> Result<Value, AdminError> {
 
 /// Opt-in when no OS keyring keeps the key: write the current key to the 0600 key file, and
 /// keep it there when regenerated, so it survives a restart.
-pub async fn save_key_to_file(state: &AppState) -> Result<Value, AdminError> {
-    let handle = admin(state)?;
+pub async fn save_key_to_file(plane: &ControlPlane) -> Result<Value, AdminError> {
+    let (state, handle) = (&plane.state, plane.handle()?);
     let key = state.api_key.get().ok_or_else(|| {
         AdminError::new(
             StatusCode::CONFLICT,
@@ -109,8 +107,8 @@ pub async fn save_key_to_file(state: &AppState) -> Result<Value, AdminError> {
 }
 
 /// `{logs, requests, log_dir, level}`: log lines after `since` and the request rows.
-pub fn logs(state: &AppState, since: Option<u64>) -> Result<Value, AdminError> {
-    let handle = admin(state)?;
+pub fn logs(plane: &ControlPlane, since: Option<u64>) -> Result<Value, AdminError> {
+    let (state, handle) = (&plane.state, plane.handle()?);
     Ok(json!({
         "logs": state.logs.logs(since),
         "requests": state.logs.requests(),
@@ -120,7 +118,7 @@ pub fn logs(state: &AppState, since: Option<u64>) -> Result<Value, AdminError> {
 }
 
 /// `{models, source}` with the ids clients send.
-pub async fn models(state: &AppState) -> Value {
+pub async fn models(state: &crate::app::AppState) -> Value {
     let catalog = state.models.get().await;
     let models: Vec<Value> = catalog
         .models
@@ -143,8 +141,8 @@ pub async fn models(state: &AppState) -> Value {
 }
 
 /// Rebind on the current address (returns at once; see [`super::AdminHandle::restart`]).
-pub fn restart(state: &Arc<AppState>) -> Result<Value, AdminError> {
-    let handle = admin(state)?.clone();
+pub fn restart(plane: &ControlPlane) -> Result<Value, AdminError> {
+    let (state, handle) = (&plane.state, plane.handle()?);
     let next = state.with_config(state.config.clone());
     handle.restart(state.clone(), next);
     Ok(json!({

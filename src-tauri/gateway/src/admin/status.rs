@@ -1,27 +1,12 @@
 //! What the control plane reports: `GET /admin/status` (and the desktop's status command),
-//! the base URLs tools use, and the admin handle of a running gateway.
+//! the base URLs tools use,
 
-use std::sync::Arc;
-
-use axum::http::StatusCode;
 use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::endpoints::endpoints;
-use super::{AdminError, AdminHandle};
-use crate::app::AppState;
+use super::ControlPlane;
 use crate::server::{GatewayStatus, StartCode};
-
-pub(crate) fn admin(state: &AppState) -> Result<&Arc<AdminHandle>, AdminError> {
-    state.admin.as_ref().ok_or_else(|| {
-        AdminError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "admin_unavailable",
-            "This gateway was started without the admin API.",
-            "Start it with `kiro-gateway serve`.",
-        )
-    })
-}
 
 /// What the UI can offer to fix an error status.
 fn fix_for(code: StartCode, suggested_port: Option<u16>) -> Value {
@@ -39,8 +24,9 @@ fn fix_for(code: StartCode, suggested_port: Option<u16>) -> Value {
 }
 
 /// `GET /admin/status` body (also for the desktop shell).
-pub fn status_json(state: &AppState) -> Value {
-    let admin = state.admin.as_ref();
+pub fn status_json(plane: &ControlPlane) -> Value {
+    let state = &plane.state;
+    let admin = plane.has_handle();
     let gateway = admin
         .map(|a| a.controller().status())
         .unwrap_or(GatewayStatus::Running {

@@ -29,11 +29,14 @@ use axum::{middleware, Router};
 
 pub use guard::HostPolicy;
 
+use crate::admin::ControlPlane;
 use crate::app::AppState;
 use crate::error::{ApiError, Dialect, ErrorKind};
 
-/// The whole HTTP surface of the gateway.
-pub fn router(state: Arc<AppState>) -> Router {
+/// The whole HTTP surface of the gateway: `plane`'s state serves every route, its admin
+/// handle answers `/admin`.
+pub fn router(plane: ControlPlane) -> Router {
+    let state = plane.state.clone();
     let v1 = Router::new()
         .route("/chat/completions", post(openai::chat_completions))
         .route("/messages", post(anthropic::messages))
@@ -69,7 +72,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(ui::docs_page))
         .nest("/v1", v1)
-        .nest("/admin", admin::router(state.clone()))
+        .nest("/admin", admin::router(plane))
         .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

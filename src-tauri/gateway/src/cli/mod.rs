@@ -1,7 +1,6 @@
 //! The headless command line: `serve` (default), `doctor`, `models`, `healthcheck`,
 //! `api-key`.
 
-mod api_key;
 mod doctor;
 mod healthcheck;
 mod models;

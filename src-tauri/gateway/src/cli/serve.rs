@@ -3,102 +3,32 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use std::sync::Arc;
-
-use crate::admin::AdminHandle;
+use crate::admin::AdminSlot;
+use crate::boot::{self, Program};
 use crate::config::Config;
-use crate::connect::ConnectEnv;
 use crate::exposure;
 use crate::gateway::Gateway;
-use crate::logs::{self, LogBuffer, Redactor};
-use crate::secrets::{default_api_key_stores, FileStore};
-use crate::server::Controller;
-use crate::settings::SavedSettings;
+use crate::secrets::{ApiKeyResolution, ApiKeySource};
+use crate::server::{Controller, StartCode, StartError};
 
 /// How long open requests may take to finish after Ctrl-C.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
-pub async fn run(mut config: Config) -> ExitCode {
-    // Settings saved by the UI fill in whatever flags, environment and config.toml left at
-    // the built-in defaults.
-    let saved = SavedSettings::load();
-    if let Some(err) = &saved.ignored {
-        eprintln!("warning: ignoring the UI settings: {err} ({})", err.hint);
-    }
-    saved.fill_defaults(&mut config);
-    if config.no_auth
-        && saved
-            .settings
-            .as_ref()
-            .is_some_and(|s| !s.host.is_loopback())
-    {
-        eprintln!(
-            "warning: the saved address is not loopback; --no-auth listens on {} only",
-            config.host
-        );
-    }
-    let redactor = Redactor::new();
-    let buffer = LogBuffer::new(
-        logs::DEFAULT_LOG_CAPACITY,
-        logs::DEFAULT_REQUEST_CAPACITY,
-        redactor.clone(),
-    );
-    let log_control =
-        match logs::init_with_buffer(&config.log_level, redactor.clone(), &buffer, None) {
-            Ok(control) => control,
-            Err(err) => {
-                eprintln!("error: {err}");
-                return ExitCode::from(2);
-            }
-        };
-    let key_source = if config.api_key.is_some() {
-        "configured (--api-key, KIRO_GATEWAY_API_KEY or config.toml)"
-    } else {
-        "OS keyring or key file"
+pub async fn run(config: Config) -> ExitCode {
+    let admin = AdminSlot::default();
+    let controller = Controller::new(crate::routes(admin.clone()));
+    let booted = match boot::assemble(config, Program::Headless, controller.clone(), admin).await {
+        Ok(booted) => booted,
+        Err(err) => return fail(&err),
     };
-    let api_key = match super::api_key::resolve(&config).await {
-        Ok(key) => key,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Some(key) = &api_key {
-        redactor.add(key.expose());
+    if let Some(key) = &booted.key {
+        announce_key(key);
     }
-    let gateway = match Gateway::assemble(config, api_key, redactor).await {
-        Ok(gateway) => gateway,
-        Err(err) => {
-            eprintln!("error: {}\n  fix: {}", err.message, err.hint);
-            return ExitCode::FAILURE;
-        }
-    };
-    let controller = Controller::new(Arc::new(crate::api::router));
-    let settings = saved.in_force(&gateway.state.config);
-    let admin = AdminHandle::new(controller.clone(), settings, saved.path.clone())
-        .with_shadowed(saved.shadowed_by(&gateway.state.config))
-        .with_key_stores(default_api_key_stores())
-        .with_key_file(FileStore::in_config_dir())
-        .with_key_source(key_source)
-        .with_log_control(log_control)
-        .with_connect(ConnectEnv::from_process());
-    let state = gateway.state.with_admin(buffer, Some(Arc::new(admin)));
-    let addr = match controller.start(state).await {
+    let addr = match booted.start().await {
         Ok(addr) => addr,
-        Err(err) => {
-            eprintln!("error: {}\n  fix: {}", err.message, err.hint);
-            return ExitCode::FAILURE;
-        }
+        Err(err) => return fail(&err),
     };
-    print_banner(&gateway, addr);
-    // Warm the model catalogue so the first request does not wait for it.
-    let models = gateway.state.models.clone();
-    tokio::spawn(async move { models.get().await });
-    // And learn the remaining credits soon after start (the tray and `/admin/status` read
-    // the cached value).
-    gateway.state.usage.spawn_refresh_if_stale();
-    // Ask the release feed (when one is set and checks are on) now and once a day.
-    gateway.state.updates.spawn_checks();
+    print_banner(&booted.gateway, addr);
     wait_for_shutdown_signal().await;
     eprintln!(
         "shutting down: letting open requests finish (up to {}s)…",
@@ -106,6 +36,28 @@ pub async fn run(mut config: Config) -> ExitCode {
     );
     controller.stop(DRAIN_GRACE).await;
     ExitCode::SUCCESS
+}
+
+/// A bad log level is a usage error (2), like a bad setting; anything else is 1.
+fn fail(err: &StartError) -> ExitCode {
+    eprintln!("error: {}\n  fix: {}", err.message, err.hint);
+    match err.code {
+        StartCode::LogLevel => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+/// A newly generated key is printed once to stdout (never to the log), with where it is kept.
+fn announce_key(key: &ApiKeyResolution) {
+    if let Some(message) = &key.message_for_user {
+        println!("{message}");
+    }
+    if matches!(
+        key.source,
+        ApiKeySource::Generated { .. } | ApiKeySource::SessionOnly
+    ) {
+        println!("  API key: {}", key.key.expose());
+    }
 }
 
 fn print_banner(gateway: &Gateway, addr: std::net::SocketAddr) {

@@ -44,7 +44,7 @@ pub(super) async fn replay_handler(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> AdminResult {
-    let routes = crate::api::router(state.clone());
+    let routes = crate::api::router(crate::admin::ControlPlane::new(state.clone(), None));
     replay(&state, routes, &id).await.map(Json)
 }
 

@@ -43,7 +43,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{check_key, throttled, KeyCheck};
-use crate::admin::{admin, connect, logins, ops, status_json, AdminError};
+use crate::admin::{connect, logins, ops, status_json, AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::logs::LogEvent;
 
@@ -55,8 +55,14 @@ impl IntoResponse for AdminError {
 
 type AdminResult = Result<Json<Value>, AdminError>;
 
+impl axum::extract::FromRef<ControlPlane> for Arc<AppState> {
+    fn from_ref(plane: &ControlPlane) -> Self {
+        plane.state.clone()
+    }
+}
+
 /// The `/admin` routes, key-protected. Nest under `/admin`.
-pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
+pub fn router<S>(plane: ControlPlane) -> Router<S> {
     Router::new()
         .route("/status", get(status))
         .route("/settings", get(get_settings).put(put_settings))
@@ -82,7 +88,11 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/dumps/{id}/bundle", get(dumps::bundle_handler))
         .route("/drift", get(dumps::drift_handler))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state, require_admin_key))
+        .layer(middleware::from_fn_with_state(
+            plane.state.clone(),
+            require_admin_key,
+        ))
+        .with_state(plane)
 }
 
 async fn not_found(request: Request) -> AdminError {
@@ -135,15 +145,15 @@ async fn require_admin_key(
     .into_response()
 }
 
-async fn status(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(status_json(&state))
+async fn status(State(plane): State<ControlPlane>) -> Json<Value> {
+    Json(status_json(&plane))
 }
 
-async fn get_settings(State(state): State<Arc<AppState>>) -> AdminResult {
-    ops::settings(&state).map(Json)
+async fn get_settings(State(plane): State<ControlPlane>) -> AdminResult {
+    ops::settings(&plane).map(Json)
 }
 
-async fn put_settings(State(state): State<Arc<AppState>>, body: Bytes) -> AdminResult {
+async fn put_settings(State(plane): State<ControlPlane>, body: Bytes) -> AdminResult {
     let patch: Value = serde_json::from_slice(&body).map_err(|e| {
         AdminError::new(
             StatusCode::BAD_REQUEST,
@@ -152,19 +162,19 @@ async fn put_settings(State(state): State<Arc<AppState>>, body: Bytes) -> AdminR
             "Send a JSON object such as {\"port\": 8001}.",
         )
     })?;
-    ops::update_settings(&state, &patch).await.map(Json)
+    ops::update_settings(&plane, &patch).await.map(Json)
 }
 
-async fn reveal_key(State(state): State<Arc<AppState>>) -> AdminResult {
-    ops::reveal_key(&state).map(Json)
+async fn reveal_key(State(plane): State<ControlPlane>) -> AdminResult {
+    ops::reveal_key(&plane).map(Json)
 }
 
-async fn regenerate_key(State(state): State<Arc<AppState>>) -> AdminResult {
-    ops::regenerate_key(&state).await.map(Json)
+async fn regenerate_key(State(plane): State<ControlPlane>) -> AdminResult {
+    ops::regenerate_key(&plane).await.map(Json)
 }
 
-async fn save_key_to_file(State(state): State<Arc<AppState>>) -> AdminResult {
-    ops::save_key_to_file(&state).await.map(Json)
+async fn save_key_to_file(State(plane): State<ControlPlane>) -> AdminResult {
+    ops::save_key_to_file(&plane).await.map(Json)
 }
 
 #[derive(serde::Deserialize)]
@@ -172,8 +182,8 @@ struct Since {
     since: Option<u64>,
 }
 
-async fn logs(State(state): State<Arc<AppState>>, Query(q): Query<Since>) -> AdminResult {
-    ops::logs(&state, q.since).map(Json)
+async fn logs(State(plane): State<ControlPlane>, Query(q): Query<Since>) -> AdminResult {
+    ops::logs(&plane, q.since).map(Json)
 }
 
 async fn clear_logs(State(state): State<Arc<AppState>>) -> StatusCode {
@@ -189,8 +199,8 @@ async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(ops::models(&state).await)
 }
 
-async fn restart(State(state): State<Arc<AppState>>) -> AdminResult {
-    ops::restart(&state).map(Json)
+async fn restart(State(plane): State<ControlPlane>) -> AdminResult {
+    ops::restart(&plane).map(Json)
 }
 
 async fn list_logins(State(state): State<Arc<AppState>>) -> AdminResult {
@@ -205,7 +215,7 @@ async fn check_update(State(state): State<Arc<AppState>>) -> Json<crate::updates
     Json(state.updates.check_now().await)
 }
 
-async fn switch_login(State(state): State<Arc<AppState>>, body: Bytes) -> AdminResult {
+async fn switch_login(State(plane): State<ControlPlane>, body: Bytes) -> AdminResult {
     let id = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
@@ -219,7 +229,7 @@ async fn switch_login(State(state): State<Arc<AppState>>, body: Bytes) -> AdminR
             )
         })?;
     Ok(Json(serde_json::to_value(
-        logins::switch(&state, &id).await?,
+        logins::switch(&plane, &id).await?,
     )?))
 }
 
@@ -229,16 +239,16 @@ struct ModelQuery {
 }
 
 async fn connect_overview(
-    State(state): State<Arc<AppState>>,
+    State(plane): State<ControlPlane>,
     Query(q): Query<ModelQuery>,
 ) -> AdminResult {
-    connect::overview(&state, q.model.as_deref())
+    connect::overview(&plane, q.model.as_deref())
         .await
         .map(Json)
 }
 
 async fn connect_client(
-    State(state): State<Arc<AppState>>,
+    State(plane): State<ControlPlane>,
     Path(client): Path<String>,
     body: Bytes,
 ) -> AdminResult {
@@ -268,23 +278,23 @@ async fn connect_client(
             }
         }
     };
-    connect::connect(&state, &client, model.as_deref())
+    connect::connect(&plane, &client, model.as_deref())
         .await
         .map(Json)
 }
 
 async fn undo_connect(
-    State(state): State<Arc<AppState>>,
+    State(plane): State<ControlPlane>,
     Path(client): Path<String>,
 ) -> AdminResult {
-    connect::undo(&state, &client).await.map(Json)
+    connect::undo(&plane, &client).await.map(Json)
 }
 
 /// Live log lines and request records as server-sent events. Ends when the server restarts
 /// (the UI reconnects to the new address).
-async fn log_stream(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
-    let handle = admin(&state)?;
-    let events = state.logs.subscribe();
+async fn log_stream(State(plane): State<ControlPlane>) -> Result<Response, AdminError> {
+    let handle = plane.handle()?;
+    let events = plane.state.logs.subscribe();
     let closing = handle.closing();
     let stream = futures::stream::unfold(
         (events, closing),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::admin::AdminHandle;
+use crate::admin::{AdminHandle, AdminSlot};
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::logs::{LogBuffer, Redactor};
@@ -45,7 +45,8 @@ impl Running {
         let gateway = Gateway::assemble(config, Some(Secret::new(KEY.into())), redactor.clone())
             .await
             .expect("assemble");
-        let controller = Controller::new(Arc::new(crate::api::router));
+        let slot = AdminSlot::default();
+        let controller = Controller::new(crate::routes(slot.clone()));
         let settings = Settings::from_config(&gateway.state.config);
         let admin = AdminHandle::new(
             controller.clone(),
@@ -54,9 +55,8 @@ impl Running {
         )
         .with_key_stores(stores)
         .with_key_file(key_file);
-        let state = gateway
-            .state
-            .with_admin(LogBuffer::new(100, 100, redactor), Some(Arc::new(admin)));
+        slot.set(Arc::new(admin)).ok().expect("one admin handle");
+        let state = gateway.state.with_logs(LogBuffer::new(100, 100, redactor));
         let addr = controller.start(state).await.expect("start");
         std::mem::forget(gateway); // keep its credential watcher for the test's life
         Running {
@@ -361,9 +361,17 @@ async fn lan_access_rebinds_on_all_interfaces_with_the_same_port() {
     assert_eq!(body["endpoints"]["lan"], true);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (status, body) = gw
-            .call(reqwest::Method::GET, "/admin/status", Some(KEY), None)
+        // While the server moves, the port refuses connections for a moment.
+        let answered = gw
+            .http
+            .get(format!("{}/admin/status", gw.base))
+            .bearer_auth(KEY)
+            .send()
             .await;
+        let (status, body) = match answered {
+            Ok(response) => (response.status(), response.json().await.unwrap_or_default()),
+            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Value::Null),
+        };
         if status == StatusCode::OK && body["endpoints"]["host"] == "0.0.0.0" {
             assert_eq!(body["endpoints"]["port"].to_string(), port);
             assert_eq!(
