@@ -84,7 +84,7 @@ async fn a_wrong_key_and_an_unknown_model_come_back_as_typed_errors() {
     .await
     .unwrap_err();
     assert_eq!(err.status, 404, "{err:?}");
-    assert_eq!(err.code, "model_not_found");
+    assert_eq!(err.code.as_str(), "model_not_found");
     assert_eq!(gw.fake.chat_calls(), 0, "nothing went upstream");
 }
 

@@ -20,11 +20,38 @@ pub enum ChatEnd {
     Closed,
 }
 
+/// Why a chat failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatCode {
+    /// The gateway did not answer.
+    Unreachable,
+    /// The stream broke off mid-way.
+    StreamBroken,
+    /// The gateway answered with an error: its own code (or type), passed through as sent.
+    Gateway(String),
+}
+
+impl ChatCode {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ChatCode::Unreachable => "unreachable",
+            ChatCode::StreamBroken => "stream_broken",
+            ChatCode::Gateway(code) => code,
+        }
+    }
+}
+
+impl Serialize for ChatCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// A failed chat: the gateway's own error (`status` > 0) or no answer (`status` 0).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatError {
     pub status: u16,
-    pub code: String,
+    pub code: ChatCode,
     pub message: String,
     pub hint: String,
 }
@@ -82,7 +109,7 @@ pub async fn stream_chat(
         _ = cancel.cancelled() => return Ok(ChatEnd::Cancelled),
         sent = request.send() => sent.map_err(|e| ChatError {
             status: 0,
-            code: "unreachable".into(),
+            code: ChatCode::Unreachable,
             message: format!("The gateway is not answering at {base}."),
             hint: if e.is_connect() { "Start the gateway, then try again." } else { "Try again." }.into(),
         })?,
@@ -104,7 +131,7 @@ pub async fn stream_chat(
         };
         let chunk = chunk.map_err(|e| ChatError {
             status: 0,
-            code: "stream_broken".into(),
+            code: ChatCode::StreamBroken,
             message: format!("The stream broke off: {e}"),
             hint: "Try again; the Logs view shows what happened.".into(),
         })?;
@@ -131,9 +158,11 @@ fn error_from_body(status: u16, text: &str) -> ChatError {
     };
     ChatError {
         status,
-        code: field("code")
-            .or_else(|| field("type"))
-            .unwrap_or_else(|| "error".into()),
+        code: ChatCode::Gateway(
+            field("code")
+                .or_else(|| field("type"))
+                .unwrap_or_else(|| "error".into()),
+        ),
         message: field("message").unwrap_or_else(|| format!("The gateway answered {status}.")),
         hint: match status {
             401 => "The key was rejected; regenerate it in Settings.".into(),
@@ -210,11 +239,11 @@ mod tests {
             404,
             r#"{"error":{"message":"The model `x` does not exist","type":"invalid_request_error","code":"model_not_found"}}"#,
         );
-        assert_eq!(e.code, "model_not_found");
+        assert_eq!(e.code.as_str(), "model_not_found");
         assert_eq!(e.message, "The model `x` does not exist");
         assert_eq!(e.status, 404);
         let e = error_from_body(502, "<html>bad gateway</html>");
-        assert_eq!(e.code, "error");
+        assert_eq!(e.code.as_str(), "error");
         assert_eq!(e.message, "The gateway answered 502.");
     }
 }

@@ -5,14 +5,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kiro_gateway::admin::{connect, dumps, logins, ops, status_json, AdminError, ControlPlane};
+use kiro_gateway::admin::{
+    connect, dumps, logins, ops, status_json, AdminCode, AdminError, ControlPlane,
+};
 use kiro_gateway::app::AppState;
-use kiro_gateway::loopback_chat::{CancellationToken, ChatError};
+use kiro_gateway::loopback_chat::{CancellationToken, ChatCode, ChatError};
 use kiro_gateway::server::StartError;
 use kiro_gateway::status_view::endpoints;
 use serde::Serialize;
 use serde_json::{json, Value};
-use tauri::http::StatusCode;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -23,16 +24,32 @@ use crate::desktop_gateway::DesktopGateway;
 /// field?, suggested_port?}`) plus the HTTP status the same failure has there (0: none).
 #[derive(Debug, Clone, Serialize)]
 pub struct CommandError {
-    #[serde(flatten)]
-    error: AdminError,
+    code: CommandCode,
+    message: String,
+    hint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggested_port: Option<u16>,
     status: u16,
 }
 
+/// The code of a failed command: the control plane's, or the test chat's.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+enum CommandCode {
+    Admin(AdminCode),
+    Chat(ChatCode),
+}
+
 impl CommandError {
-    fn new(code: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    fn new(code: AdminCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
         CommandError {
-            // `status` is the field the UI reads; the HTTP one is never sent.
-            error: AdminError::new(StatusCode::OK, code, message, hint),
+            code: CommandCode::Admin(code),
+            message: message.into(),
+            hint: hint.into(),
+            field: None,
+            suggested_port: None,
             status: 0,
         }
     }
@@ -41,23 +58,34 @@ impl CommandError {
 impl From<AdminError> for CommandError {
     fn from(error: AdminError) -> Self {
         CommandError {
+            code: CommandCode::Admin(error.code),
+            message: error.message,
+            hint: error.hint,
+            field: error.field,
+            suggested_port: error.suggested_port,
             status: error.status.as_u16(),
-            error,
         }
     }
 }
 
 impl From<StartError> for CommandError {
     fn from(e: StartError) -> Self {
-        CommandError::new(e.code.as_str(), e.message, e.hint)
+        CommandError {
+            suggested_port: e.suggested_port,
+            ..CommandError::new(AdminCode::Start(e.code), e.message, e.hint)
+        }
     }
 }
 
 impl From<ChatError> for CommandError {
     fn from(e: ChatError) -> Self {
         CommandError {
+            code: CommandCode::Chat(e.code),
+            message: e.message,
+            hint: e.hint,
+            field: None,
+            suggested_port: None,
             status: e.status,
-            ..CommandError::new(&e.code, e.message, e.hint)
         }
     }
 }
@@ -110,7 +138,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
 
 fn not_ready() -> CommandError {
     CommandError::new(
-        "not_ready",
+        AdminCode::NotReady,
         "The gateway is still starting or failed to start.",
         "See the status; fix the error it shows and press Start.",
     )
@@ -151,11 +179,11 @@ async fn admin_put_settings<R: Runtime>(
     if let Some(enabled) = patch.get("launch_at_login").and_then(Value::as_bool) {
         crate::autostart::set_enabled(&app, enabled).map_err(|e| {
             let mut error = CommandError::new(
-                "autostart",
+                AdminCode::Autostart,
                 format!("Could not change launch at login: {e}"),
                 "Check that your desktop supports autostart entries.",
             );
-            error.error.field = Some("launch_at_login".into());
+            error.field = Some("launch_at_login".into());
             error
         })?;
         crate::tray::set_launch_at_login(&app, enabled);
@@ -295,7 +323,7 @@ async fn chat_stream(
     let state = state(&gw)?;
     let Some((_, base)) = endpoints(&gw.status()) else {
         return Err(CommandError::new(
-            "not_running",
+            AdminCode::NotRunning,
             "The gateway is not running.",
             "Press Start, then send again.",
         ));
@@ -342,14 +370,20 @@ async fn open_log_folder<R: Runtime>(
         .and_then(|admin| admin.log_dir().cloned())
         .ok_or_else(|| {
             CommandError::new(
-                "no_log_folder",
+                AdminCode::NoLogFolder,
                 "Logs are kept in memory only.",
                 "Use the Logs view.",
             )
         })?;
     app.opener()
         .open_path(dir.to_string_lossy(), None::<&str>)
-        .map_err(|e| CommandError::new("open_failed", e.to_string(), "Open the folder yourself."))
+        .map_err(|e| {
+            CommandError::new(
+                AdminCode::OpenFailed,
+                e.to_string(),
+                "Open the folder yourself.",
+            )
+        })
 }
 
 #[tauri::command]
@@ -393,7 +427,7 @@ async fn admin_save_dump_bundle<R: Runtime>(
         .or_else(|| state.dumps.dir().map(|d| d.to_path_buf()))
         .ok_or_else(|| {
             CommandError::new(
-                "no_folder",
+                AdminCode::NoFolder,
                 "No folder to save the bundle in.",
                 "Use the browser UI.",
             )
@@ -401,7 +435,7 @@ async fn admin_save_dump_bundle<R: Runtime>(
     let path = dir.join(name);
     std::fs::write(&path, zip).map_err(|e| {
         CommandError::new(
-            "save_failed",
+            AdminCode::SaveFailed,
             format!("Could not save {}: {e}", path.display()),
             "Check the folder's permissions.",
         )

@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::{AdminError, ControlPlane};
+use super::{AdminCode, AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::connect::{
     self, ClientId, ConnectEnv, ConnectError, ConnectErrorCode, KeyHelper, KeyMode, ModelChoice,
@@ -31,13 +31,9 @@ const PREFERRED_MODEL: &str = "claude-sonnet-4.5";
 
 impl From<ConnectError> for AdminError {
     fn from(e: ConnectError) -> Self {
-        let code = serde_json::to_value(e.code)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "connect".into());
         AdminError::new(
             StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            &code,
+            AdminCode::Connect(e.code),
             e.message,
             e.hint,
         )
@@ -276,7 +272,7 @@ mod tests {
     #[test]
     fn connect_errors_keep_their_code_and_status() {
         let err: AdminError = ConnectError::unreadable(std::path::Path::new("x"), "bad").into();
-        assert_eq!(err.code, "unreadable_config");
+        assert_eq!(err.code.as_str(), "unreadable_config");
         assert_eq!(err.status, StatusCode::CONFLICT);
     }
 }

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderValue, Request, StatusCode};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use super::AdminError;
+use super::{AdminCode, AdminError};
 use crate::app::AppState;
 use crate::debug_dump::{bundle, files, store::folder_name, DumpMode, DumpStore};
 use crate::request_id;
@@ -42,7 +42,7 @@ fn store(state: &AppState) -> Result<&DumpStore, AdminError> {
     state.dumps.store().ok_or_else(|| {
         AdminError::new(
             StatusCode::CONFLICT,
-            "dumps_unavailable",
+            AdminCode::DumpsUnavailable,
             "Debug dumps have no folder to write to.",
             "Set debug_dump_dir (KIRO_GATEWAY_DEBUG_DUMP_DIR).",
         )
@@ -52,7 +52,7 @@ fn store(state: &AppState) -> Result<&DumpStore, AdminError> {
 fn not_found(id: &str) -> AdminError {
     AdminError::new(
         StatusCode::NOT_FOUND,
-        "dump_not_found",
+        AdminCode::DumpNotFound,
         format!("There is no debug dump for request {id}."),
         "Dumps are kept for failed requests (DEBUG_MODE=errors) or all of them (all); the oldest are deleted.",
     )
@@ -61,7 +61,7 @@ fn not_found(id: &str) -> AdminError {
 fn io_error(err: std::io::Error) -> AdminError {
     AdminError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "dump_io",
+        AdminCode::DumpIo,
         format!("Could not read the debug dumps: {err}"),
         "Check the dump folder's permissions.",
     )
@@ -93,7 +93,7 @@ pub fn set_mode(state: &AppState, body: &Value) -> Result<Value, AdminError> {
         .ok_or_else(|| {
             let mut err = AdminError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_setting",
+                AdminCode::InvalidSetting,
                 format!("mode must be {}", DumpMode::ALLOWED),
                 "Send {\"mode\": \"errors\"}.",
             );
@@ -103,7 +103,7 @@ pub fn set_mode(state: &AppState, body: &Value) -> Result<Value, AdminError> {
     state.dumps.set_mode(mode).map_err(|e| {
         AdminError::new(
             StatusCode::CONFLICT,
-            "dumps_unavailable",
+            AdminCode::DumpsUnavailable,
             e.to_string(),
             "Set debug_dump_dir (KIRO_GATEWAY_DEBUG_DUMP_DIR) and restart.",
         )
@@ -160,7 +160,7 @@ pub async fn replay(
     if summary["truncated"]["client_request"] == true {
         return Err(AdminError::new(
             StatusCode::CONFLICT,
-            "dump_truncated",
+            AdminCode::DumpTruncated,
             "This dump kept only the beginning of the request body, so it cannot be sent again.",
             "Raise debug_dump_max_bytes (each part keeps an eighth of it) and capture the request again.",
         ));
@@ -168,7 +168,7 @@ pub async fn replay(
     let stored = files::parse_request(&text(files::CLIENT_REQUEST)).ok_or_else(|| {
         AdminError::new(
             StatusCode::CONFLICT,
-            "dump_unreadable",
+            AdminCode::DumpUnreadable,
             "The dump's client-request.http cannot be read back.",
             "Capture the request again.",
         )
@@ -192,7 +192,7 @@ pub async fn replay(
     let request = request.body(Body::from(stored.body)).map_err(|e| {
         AdminError::new(
             StatusCode::CONFLICT,
-            "dump_unreadable",
+            AdminCode::DumpUnreadable,
             format!("The stored request cannot be sent again: {e}"),
             "Capture the request again.",
         )

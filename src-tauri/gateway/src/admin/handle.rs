@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::endpoints::endpoints;
-use super::AdminError;
+use super::{AdminCode, AdminError};
 use crate::app::AppState;
 use crate::connect::ConnectEnv;
 use crate::credit_caps::CreditCaps;
@@ -249,7 +249,7 @@ impl AdminHandle {
                 field: Some("host".into()),
                 ..AdminError::new(
                     StatusCode::FORBIDDEN,
-                    "no_auth_loopback_only",
+                    AdminCode::NoAuthLoopbackOnly,
                     format!(
                         "The gateway runs without a key (--no-auth), so it cannot listen on {}.",
                         new.host
@@ -267,7 +267,7 @@ impl AdminHandle {
                         field: Some((*field).to_owned()),
                         ..AdminError::new(
                             StatusCode::BAD_REQUEST,
-                            "desktop_only",
+                            AdminCode::DesktopOnly,
                             format!("`{field}` is a desktop app setting."),
                             "Use the Kiro Gateway desktop app to change it.",
                         )
@@ -290,7 +290,7 @@ impl AdminHandle {
                     field: Some("log_level".into()),
                     ..AdminError::new(
                         StatusCode::BAD_REQUEST,
-                        "invalid_setting",
+                        AdminCode::InvalidSetting,
                         e,
                         "Use error, warn, info, debug or trace.",
                     )
@@ -365,7 +365,7 @@ impl AdminHandle {
         settings.save(path).map_err(|e| {
             AdminError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "settings_write",
+                AdminCode::SettingsWrite,
                 format!("Cannot save {}: {e}", path.display()),
                 "Check that the config folder is writable.",
             )
@@ -405,7 +405,7 @@ impl From<serde_json::Error> for AdminError {
     fn from(e: serde_json::Error) -> Self {
         AdminError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            AdminCode::Internal,
             e.to_string(),
             "This is a bug; please report it.",
         )
@@ -430,7 +430,7 @@ async fn check_bindable(settings: &Settings) -> Result<(), AdminError> {
                 suggested_port: err.suggested_port,
                 ..AdminError::new(
                     StatusCode::CONFLICT,
-                    err.code.as_str(),
+                    AdminCode::Start(err.code),
                     err.message,
                     err.hint,
                 )

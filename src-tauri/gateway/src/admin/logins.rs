@@ -14,7 +14,7 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::{AdminError, ControlPlane};
+use super::{AdminCode, AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::credentials::{list_logins, Credentials, LoginInfo};
 use crate::kiro::usage_limits::UsageSummary;
@@ -98,7 +98,7 @@ pub async fn switch(plane: &ControlPlane, id: &str) -> Result<LoginsView, AdminE
             .map_err(|e| {
                 AdminError::new(
                     StatusCode::NOT_FOUND,
-                    "login_not_found",
+                    AdminCode::LoginNotFound,
                     e.to_string(),
                     "Refresh the list: the login may have been signed out.",
                 )
@@ -107,7 +107,7 @@ pub async fn switch(plane: &ControlPlane, id: &str) -> Result<LoginsView, AdminE
         credentials.access_token().await.map_err(|e| {
             AdminError::new(
                 StatusCode::CONFLICT,
-                "login_unusable",
+                AdminCode::LoginUnusable,
                 format!("That login cannot be used now: {e}"),
                 e.hint(),
             )

@@ -13,7 +13,7 @@ mod plane;
 mod status;
 
 pub use endpoints::endpoints;
-pub use error::AdminError;
+pub use error::{AdminCode, AdminError};
 pub use handle::AdminHandle;
 pub use plane::{AdminSlot, ControlPlane};
 pub use status::status_json;

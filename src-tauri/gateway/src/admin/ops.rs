@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::{endpoints, AdminError, ControlPlane};
+use super::{endpoints, AdminCode, AdminError, ControlPlane};
 use crate::secrets::{regenerate_api_key, SecretStore};
 
 /// `{settings, path, desktop, ...}`.
@@ -34,7 +34,7 @@ pub async fn regenerate_key(plane: &ControlPlane) -> Result<Value, AdminError> {
     if state.api_key.is_none() {
         return Err(AdminError::new(
             StatusCode::CONFLICT,
-            "no_auth",
+            AdminCode::NoAuth,
             "The gateway runs without an API key (--no-auth).",
             "Restart it without --no-auth to use a key.",
         ));
@@ -45,7 +45,7 @@ pub async fn regenerate_key(plane: &ControlPlane) -> Result<Value, AdminError> {
         .map_err(|e| {
             AdminError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "key_generation",
+                AdminCode::KeyGeneration,
                 e.to_string(),
                 "Try again; if it keeps failing the OS random source is broken.",
             )
@@ -75,7 +75,7 @@ pub async fn save_key_to_file(plane: &ControlPlane) -> Result<Value, AdminError>
     let key = state.api_key.get().ok_or_else(|| {
         AdminError::new(
             StatusCode::CONFLICT,
-            "no_auth",
+            AdminCode::NoAuth,
             "The gateway runs without an API key (--no-auth).",
             "Restart it without --no-auth to use a key.",
         )
@@ -83,7 +83,7 @@ pub async fn save_key_to_file(plane: &ControlPlane) -> Result<Value, AdminError>
     let file = handle.key_file().cloned().ok_or_else(|| {
         AdminError::new(
             StatusCode::CONFLICT,
-            "no_config_dir",
+            AdminCode::NoConfigDir,
             "There is no config folder to keep the key file in.",
             "Set KIRO_GATEWAY_API_KEY instead.",
         )
@@ -94,7 +94,7 @@ pub async fn save_key_to_file(plane: &ControlPlane) -> Result<Value, AdminError>
         .map_err(|e| {
             AdminError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "key_file_write",
+                AdminCode::KeyFileWrite,
                 format!("Cannot write {}: {e}", path.display()),
                 "Check that the config folder is writable.",
             )

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::http::StatusCode;
 
-use super::{AdminError, AdminHandle};
+use super::{AdminCode, AdminError, AdminHandle};
 use crate::app::AppState;
 
 /// Where a program keeps its admin handle once boot made it. The server's routes read it
@@ -31,7 +31,7 @@ impl ControlPlane {
         self.handle.as_ref().ok_or_else(|| {
             AdminError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "admin_unavailable",
+                AdminCode::AdminUnavailable,
                 "This gateway was started without the admin API.",
                 "Start it with `kiro-gateway serve`.",
             )

@@ -19,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::dialect_of;
-use crate::admin::AdminError;
+use crate::admin::{AdminCode, AdminError};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorKind};
 
@@ -173,11 +173,11 @@ impl Refusal {
         }
     }
 
-    fn code(self) -> &'static str {
+    fn code(self) -> AdminCode {
         match self {
-            Refusal::Host => "host_not_allowed",
-            Refusal::Origin => "origin_not_allowed",
-            Refusal::ContentType => "unsupported_media_type",
+            Refusal::Host => AdminCode::HostNotAllowed,
+            Refusal::Origin => AdminCode::OriginNotAllowed,
+            Refusal::ContentType => AdminCode::UnsupportedMediaType,
         }
     }
 
@@ -207,7 +207,7 @@ impl Refusal {
             Refusal::Host | Refusal::ContentType => ErrorKind::InvalidRequest,
         };
         let mut err = ApiError::new(kind, format!("{} {}", self.message(), self.hint()))
-            .with_code(self.code());
+            .with_code(self.code().as_str());
         err.status = Some(self.status());
         err.into_response_for(dialect_of(path, headers))
     }

@@ -24,6 +24,19 @@ pub enum ConnectErrorCode {
 }
 
 impl ConnectErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectErrorCode::UnknownClient => "unknown_client",
+            ConnectErrorCode::ManualOnly => "manual_only",
+            ConnectErrorCode::UnknownModel => "unknown_model",
+            ConnectErrorCode::UnreadableConfig => "unreadable_config",
+            ConnectErrorCode::NotConnected => "not_connected",
+            ConnectErrorCode::Io => "io",
+            ConnectErrorCode::NoHome => "no_home",
+        }
+    }
+
     pub fn status(self) -> u16 {
         match self {
             ConnectErrorCode::UnknownClient => 404,

@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::Value;
 
 use crate::admin::dumps::{bundle, list, replay, set_mode, show};
-use crate::admin::AdminError;
+use crate::admin::{AdminCode, AdminError};
 use crate::app::AppState;
 
 type AdminResult = Result<Json<Value>, AdminError>;
@@ -25,7 +25,7 @@ pub(super) async fn mode_handler(
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         AdminError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            AdminCode::InvalidJson,
             format!("The body is not JSON: {e}"),
             "Send {\"mode\": \"errors\"}.",
         )

@@ -43,7 +43,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{check_key, throttled, KeyCheck};
-use crate::admin::{connect, logins, ops, status_json, AdminError, ControlPlane};
+use crate::admin::{connect, logins, ops, status_json, AdminCode, AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::logs::LogEvent;
 
@@ -98,7 +98,7 @@ pub fn router<S>(plane: ControlPlane) -> Router<S> {
 async fn not_found(request: Request) -> AdminError {
     AdminError::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        AdminCode::NotFound,
         format!(
             "Unknown admin route {} {}",
             request.method(),
@@ -121,7 +121,7 @@ async fn require_admin_key(
             let err = throttled(wait);
             let mut response = AdminError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_wrong_keys",
+                AdminCode::TooManyWrongKeys,
                 err.message,
                 "Check the key, then wait before trying again.",
             )
@@ -138,7 +138,7 @@ async fn require_admin_key(
     };
     AdminError::new(
         StatusCode::UNAUTHORIZED,
-        "invalid_api_key",
+        AdminCode::InvalidApiKey,
         message,
         "Paste the key printed by `kiro-gateway` at start-up (or run `kiro-gateway` with --api-key).",
     )
@@ -157,7 +157,7 @@ async fn put_settings(State(plane): State<ControlPlane>, body: Bytes) -> AdminRe
     let patch: Value = serde_json::from_slice(&body).map_err(|e| {
         AdminError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            AdminCode::InvalidJson,
             format!("The body is not JSON: {e}"),
             "Send a JSON object such as {\"port\": 8001}.",
         )
@@ -223,7 +223,7 @@ async fn switch_login(State(plane): State<ControlPlane>, body: Bytes) -> AdminRe
             field: Some("id".into()),
             ..AdminError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_field",
+                AdminCode::InvalidField,
                 "Send the login's id: {\"id\": \"…\"} (from GET /admin/logins).",
                 "Pick a login from the list.",
             )
@@ -258,7 +258,7 @@ async fn connect_client(
         let body: Value = serde_json::from_slice(&body).map_err(|e| {
             AdminError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_json",
+                AdminCode::InvalidJson,
                 format!("The body is not JSON: {e}"),
                 "Send {\"model\": \"claude-sonnet-4.5\"} or no body.",
             )
@@ -269,7 +269,7 @@ async fn connect_client(
             Some(_) => {
                 let mut err = AdminError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_field",
+                    AdminCode::InvalidField,
                     "`model` must be a string.",
                     "Send {\"model\": \"claude-sonnet-4.5\"}.",
                 );
