@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use kiro_gateway::boot::{self, Program};
-use kiro_gateway::config::{CliOverrides, Config, ConfigSources};
+use kiro_gateway::config::CliOverrides;
+use kiro_gateway::settings::load_config;
 use kiro_gateway::server::{GatewayStatus, StartCode, StartError};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
@@ -32,21 +33,18 @@ pub fn boot<R: Runtime>(app: AppHandle<R>) {
 }
 
 async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartError> {
-    let config =
-        Config::load(&ConfigSources::from_process(&CliOverrides::default())).map_err(|e| {
-            StartError {
-                code: StartCode::Config,
-                message: e.to_string(),
-                hint: "Fix config.toml or the environment.".into(),
-                suggested_port: None,
-            }
-        })?;
+    let (config, saved) = load_config(&CliOverrides::default()).map_err(|e| StartError {
+        code: StartCode::Config,
+        message: e.to_string(),
+        hint: "Fix config.toml, settings.toml or the environment.".into(),
+        suggested_port: None,
+    })?;
     let program = Program::Desktop {
         log_dir: app.path().app_log_dir().ok(),
         launch_at_login: crate::autostart::reconcile(app),
     };
     let gw = app.state::<DesktopGateway>();
-    let booted = boot::assemble(config, program, gw.controller.clone(), gw.admin.clone()).await?;
+    let booted = boot::assemble(config, saved, program, gw.controller.clone(), gw.admin.clone()).await?;
     if let Some(message) = booted
         .key
         .as_ref()

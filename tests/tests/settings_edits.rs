@@ -4,10 +4,11 @@
 //! while the saved setting still applies where nothing was given.
 
 use std::path::Path;
+use std::time::Duration;
 
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
 use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
-use kiro_gateway_tests::gateway_process::{free_port, GatewayProcess};
+use kiro_gateway_tests::gateway_process::{free_port, run_to_exit, GatewayProcess};
 use serde_json::{json, Value};
 
 fn settings_file(home: &Path) -> std::path::PathBuf {
@@ -129,7 +130,28 @@ async fn a_start_option_beats_a_saved_setting_even_when_it_equals_the_default() 
     assert_eq!(in_force["settings"]["port"], saved_port, "{in_force}");
     assert_eq!(in_force["settings"]["log_level"], "debug", "{in_force}");
     assert_eq!(in_force["shadowed"], json!([]));
+    // The other commands read the saved settings too: `healthcheck` finds the gateway on
+    // the saved port, not on the built-in 8000.
+    let checked = {
+        let env = env.clone();
+        let home_path = home_path.clone();
+        tokio::task::spawn_blocking(move || {
+            run_to_exit(&home_path, &env, &["healthcheck"], Duration::from_secs(10))
+        })
+        .await
+        .unwrap()
+    };
+    assert!(
+        checked.status.success(),
+        "healthcheck on the saved port: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
     drop(plain);
+    let stopped = run_to_exit(&home_path, &env, &["healthcheck"], Duration::from_secs(10));
+    assert!(
+        !stopped.status.success(),
+        "nothing serves on the saved port now"
+    );
 
     // `--log-level info` is the built-in default, and still beats the saved `debug`; the
     // environment's port beats the saved one. The admin API says which saved values are

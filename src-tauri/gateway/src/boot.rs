@@ -44,17 +44,16 @@ pub struct Booted {
     controller: Arc<Controller>,
 }
 
-/// Assemble the gateway `config` describes, with the settings the UI saved filling in what
-/// was not given explicitly. Puts the admin handle in `admin` (the slot `controller`'s
-/// routes read). Nothing is bound yet.
+/// Assemble the gateway `config` describes (loaded with `saved` as its lowest layer:
+/// [`crate::settings::load_config`]). Puts the admin handle in `admin` (the slot
+/// `controller`'s routes read). Nothing is bound yet.
 pub async fn assemble(
-    mut config: Config,
+    config: Config,
+    saved: SavedSettings,
     program: Program,
     controller: Arc<Controller>,
     admin: AdminSlot,
 ) -> Result<Booted, StartError> {
-    let saved = SavedSettings::load();
-    saved.fill_defaults(&mut config);
     let redactor = Redactor::new();
     let buffer = LogBuffer::new(
         logs::DEFAULT_LOG_CAPACITY,

@@ -2,10 +2,10 @@
 //! [`config_dir`]). Written atomically; never holds the API key (that lives in the
 //! [`SecretStore`](crate::SecretStore)).
 //!
-//! How they meet [`Config`]: the desktop shell builds its `Config` from these settings. The
-//! headless binary reads its `config.toml` / environment / flags as before, and a value in
-//! `settings.toml` only replaces a value that was left at its built-in default
-//! ([`Settings::fill_defaults`]), so an explicit flag or variable always wins.
+//! How they meet [`Config`]: the file is the lowest layer of [`Config::load`]
+//! ([`SavedSettings::layer`]), validated like every other layer, so a flag, variable, `.env`
+//! or `config.toml` value always wins, even one equal to the built-in default (`--port
+//! 8000`). Every program starts from [`load_config`].
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::keys::Setting;
-use crate::config::Config;
+use crate::config::{CliOverrides, Config, ConfigError, ConfigSources, SavedLayer};
 use crate::paths::config_dir;
 
 /// The file format version written by this build.
@@ -126,6 +126,14 @@ impl SettingsError {
     }
 }
 
+/// Flags, environment, `.env`, `config.toml` and the saved settings, layered and validated:
+/// what every command of the binary and the desktop app start from.
+pub fn load_config(cli: &CliOverrides) -> Result<(Config, SavedSettings), ConfigError> {
+    let saved = SavedSettings::load();
+    let config = Config::load(&ConfigSources::from_process(cli, saved.layer()))?;
+    Ok((config, saved))
+}
+
 /// `<config dir>/settings.toml`.
 pub fn settings_file() -> Option<PathBuf> {
     config_dir().map(|d| d.join(SETTINGS_FILE_NAME))
@@ -156,11 +164,21 @@ impl SavedSettings {
         }
     }
 
-    /// Fill in what flags, environment and `config.toml` left at the built-in defaults.
-    pub fn fill_defaults(&self, config: &mut Config) {
-        if let Some(saved) = &self.settings {
-            saved.fill_defaults(config);
+    #[cfg(test)]
+    fn of(settings: Settings) -> Self {
+        SavedSettings {
+            path: None,
+            settings: Some(settings),
+            ignored: None,
         }
+    }
+
+    /// The file as the lowest layer of [`Config::load`] (empty without a file).
+    pub fn layer(&self) -> SavedLayer {
+        self.settings
+            .as_ref()
+            .map(Settings::layer)
+            .unwrap_or_default()
     }
 
     /// Saved settings that `config` overrides with an explicit, different value.
@@ -209,48 +227,37 @@ impl Settings {
         }
     }
 
-    /// Copy settings into `config` where no flag, environment variable or `config.toml` gave
-    /// a value (the headless binary's way: an explicit value always wins, even one equal to
-    /// the built-in default, such as `--port 8000`).
-    pub fn fill_defaults(&self, config: &mut Config) {
-        let explicit = config.explicit.clone();
-        let given = |setting| explicit.0.contains(&setting);
-        if !given(Setting::Port) {
-            config.port = self.port;
+    /// These settings as a configuration layer: `(TOML key, value)` pairs, the way
+    /// `config.toml` would spell them.
+    pub fn layer(&self) -> SavedLayer {
+        let mut values = vec![
+            ("port", self.port.to_string()),
+            ("host", self.host.to_string()),
+            ("log_level", self.log_level.clone()),
+            ("pause_at_cap", self.pause_at_cap.to_string()),
+            ("check_updates", self.check_updates.to_string()),
+        ];
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
+        let optional = [
+            ("proxy_url", self.proxy_url.clone()),
+            ("creds_file", path(&self.creds_file)),
+            ("cli_db_file", path(&self.cli_db_file)),
+            (
+                "daily_credit_cap",
+                self.daily_credit_cap.map(|c| c.to_string()),
+            ),
+            (
+                "monthly_credit_cap",
+                self.monthly_credit_cap.map(|c| c.to_string()),
+            ),
+            // No saved feed means the build's own, which is the default.
+            ("update_feed", self.update_feed.clone()),
+        ];
+        values.extend(optional.into_iter().filter_map(|(key, v)| Some((key, v?))));
+        SavedLayer {
+            values,
+            kiro_login: self.kiro_login.clone(),
         }
-        // `--no-auth` never leaves loopback, whatever was saved.
-        if !given(Setting::Host) && (self.host.is_loopback() || !config.no_auth) {
-            config.host = self.host;
-        }
-        if !given(Setting::LogLevel) {
-            config.log_level = self.log_level.clone();
-        }
-        if !given(Setting::ProxyUrl) {
-            config.proxy_url = self.proxy_url.clone();
-        }
-        if !given(Setting::CredsFile) {
-            config.creds_file = self.creds_file.clone();
-        }
-        if !given(Setting::CliDbFile) {
-            config.cli_db_file = self.cli_db_file.clone();
-        }
-        if !given(Setting::DailyCreditCap) {
-            config.credit_caps.daily = self.daily_credit_cap;
-        }
-        if !given(Setting::MonthlyCreditCap) {
-            config.credit_caps.monthly = self.monthly_credit_cap;
-        }
-        if !given(Setting::PauseAtCap) {
-            config.credit_caps.pause = self.pause_at_cap;
-        }
-        if !given(Setting::CheckUpdates) {
-            config.check_updates = self.check_updates;
-        }
-        // No saved feed means the build's own, which `config` already holds.
-        if !given(Setting::UpdateFeed) && self.update_feed.is_some() {
-            config.update_feed = self.update_feed.clone();
-        }
-        config.kiro_login = self.kiro_login.clone();
     }
 
     /// The saved settings a running gateway does not use because `config` was given another
@@ -619,7 +626,6 @@ fn field_hint(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ExplicitSettings;
 
     #[test]
     fn settings_in_force_follow_the_config_and_keep_saved_desktop_switches() {
@@ -755,6 +761,24 @@ mod tests {
         assert_eq!(Settings::load(&path).unwrap(), Some(set));
     }
 
+    /// `Config::load` with `saved` as its settings layer, `cli` flags and `env` variables
+    /// (no `.env`, no `config.toml`).
+    fn load_with(saved: &Settings, cli: CliOverrides, env: &[(&str, &str)]) -> Config {
+        let env: std::collections::HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |k: &str| env.get(k).cloned();
+        Config::load(&ConfigSources {
+            cli: &cli,
+            env: &lookup,
+            dotenv_dir: None,
+            default_config_file: None,
+            saved: saved.layer(),
+        })
+        .expect("valid configuration")
+    }
+
     #[test]
     fn saved_caps_fill_the_config_unless_given_at_start() {
         let saved = Settings {
@@ -762,18 +786,20 @@ mod tests {
             pause_at_cap: true,
             ..Settings::default()
         };
-        let mut config = Config::default();
-        saved.fill_defaults(&mut config);
+        let config = load_with(&saved, CliOverrides::default(), &[]);
         assert_eq!(config.credit_caps.daily, Some(5.0));
         assert!(config.credit_caps.pause);
-        let mut from_env = Config {
-            explicit: ExplicitSettings([Setting::DailyCreditCap].into()),
-            ..Config::default()
-        };
-        from_env.credit_caps.daily = Some(9.0);
-        saved.fill_defaults(&mut from_env);
+        assert!(!config.is_explicit(Setting::DailyCreditCap));
+        let from_env = load_with(
+            &saved,
+            CliOverrides::default(),
+            &[("KIRO_GATEWAY_DAILY_CREDIT_CAP", "9")],
+        );
         assert_eq!(from_env.credit_caps.daily, Some(9.0));
-        assert_eq!(saved.shadowed_by(&from_env), ["daily_credit_cap"]);
+        assert_eq!(
+            SavedSettings::of(saved.clone()).shadowed_by(&from_env),
+            ["daily_credit_cap"]
+        );
         assert_eq!(Settings::from_config(&from_env).daily_credit_cap, Some(9.0));
     }
 
@@ -784,22 +810,23 @@ mod tests {
             log_level: "debug".into(),
             ..Settings::default()
         };
-        let mut config = Config::default();
-        settings.fill_defaults(&mut config);
+        let config = load_with(&settings, CliOverrides::default(), &[]);
         assert_eq!(config.port, 9100);
         assert_eq!(config.log_level, "debug");
-        let mut explicit = Config {
-            port: 7000,
-            explicit: ExplicitSettings([Setting::Port].into()),
-            ..Config::default()
-        };
-        settings.fill_defaults(&mut explicit);
+        let explicit = load_with(
+            &settings,
+            CliOverrides {
+                port: Some("7000".into()),
+                ..CliOverrides::default()
+            },
+            &[],
+        );
         assert_eq!(explicit.port, 7000);
         assert_eq!(
             explicit.log_level, "debug",
             "what was not given still comes from the file"
         );
-        assert_eq!(settings.shadowed_by(&explicit), ["port"]);
+        assert_eq!(SavedSettings::of(settings).shadowed_by(&explicit), ["port"]);
     }
 
     #[test]
@@ -810,14 +837,21 @@ mod tests {
             ..Settings::default()
         };
         // `--port 8000 --log-level info`: both are the built-in defaults.
-        let mut config = Config {
-            explicit: ExplicitSettings([Setting::Port, Setting::LogLevel].into()),
-            ..Config::default()
-        };
-        settings.fill_defaults(&mut config);
+        let config = load_with(
+            &settings,
+            CliOverrides {
+                port: Some("8000".into()),
+                log_level: Some("info".into()),
+                ..CliOverrides::default()
+            },
+            &[],
+        );
         assert_eq!(config.port, 8000);
         assert_eq!(config.log_level, "info");
-        assert_eq!(settings.shadowed_by(&config), ["port", "log_level"]);
+        assert_eq!(
+            SavedSettings::of(settings).shadowed_by(&config),
+            ["port", "log_level"]
+        );
     }
 
     #[test]
@@ -827,14 +861,44 @@ mod tests {
             allow_lan: true,
             ..Settings::default()
         };
-        let mut keyless = Config {
-            no_auth: true,
-            ..Config::default()
-        };
-        lan.fill_defaults(&mut keyless);
+        let keyless = load_with(
+            &lan,
+            CliOverrides {
+                no_auth: true,
+                ..CliOverrides::default()
+            },
+            &[],
+        );
         assert!(keyless.host.is_loopback());
-        let mut keyed = Config::default();
-        lan.fill_defaults(&mut keyed);
+        let keyed = load_with(&lan, CliOverrides::default(), &[]);
         assert_eq!(keyed.host, lan.host);
+    }
+
+    #[test]
+    fn a_saved_value_is_validated_like_any_other_layer_and_named_as_such() {
+        let mut layer = Settings::default().layer();
+        layer.values.retain(|(key, _)| *key != "port");
+        layer.values.push(("port", "eighty".into()));
+        let cli = CliOverrides::default();
+        let err = Config::load(&ConfigSources {
+            cli: &cli,
+            env: &|_: &str| None,
+            dotenv_dir: None,
+            default_config_file: None,
+            saved: layer,
+        })
+        .unwrap_err();
+        assert_eq!(err.key, "port in settings.toml");
+        assert_eq!(err.value, "eighty");
+    }
+
+    #[test]
+    fn the_saved_login_comes_only_from_the_file() {
+        let saved = Settings {
+            kiro_login: Some("kiro-cli:default".into()),
+            ..Settings::default()
+        };
+        let config = load_with(&saved, CliOverrides::default(), &[]);
+        assert_eq!(config.kiro_login.as_deref(), Some("kiro-cli:default"));
     }
 }

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{CliOverrides, Config, ConfigSources};
+use crate::config::CliOverrides;
+pub(crate) use crate::settings::load_config;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,22 +43,18 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    let config = match load_config(&cli.overrides) {
-        Ok(config) => config,
-        Err(message) => {
-            eprintln!("error: {message}");
+    let (config, saved) = match load_config(&cli.overrides) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("error: {err}");
             return ExitCode::from(2);
         }
     };
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve::run(config).await,
+        Command::Serve => serve::run(config, saved).await,
         Command::Doctor => doctor::run(config).await,
         Command::Models => models::run(config).await,
         Command::Healthcheck => healthcheck::run(config).await,
         Command::ApiKey => print_key::run(config).await,
     }
-}
-
-fn load_config(cli: &CliOverrides) -> Result<Config, String> {
-    Config::load(&ConfigSources::from_process(cli)).map_err(|e| e.to_string())
 }

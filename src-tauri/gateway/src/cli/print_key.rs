@@ -43,7 +43,7 @@ pub async fn run(config: Config) -> ExitCode {
 /// `kiro-gateway-desktop api-key` behaves like `kiro-gateway api-key`.
 pub fn run_blocking() -> ExitCode {
     let config = match super::load_config(&crate::config::CliOverrides::default()) {
-        Ok(config) => config,
+        Ok((config, _saved)) => config,
         Err(message) => {
             eprintln!("error: {message}");
             return ExitCode::from(2);

@@ -10,17 +10,19 @@ use crate::exposure;
 use crate::gateway::Gateway;
 use crate::secrets::{ApiKeyResolution, ApiKeySource};
 use crate::server::{Controller, StartCode, StartError};
+use crate::settings::SavedSettings;
 
 /// How long open requests may take to finish after Ctrl-C.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
-pub async fn run(config: Config) -> ExitCode {
+pub async fn run(config: Config, saved: SavedSettings) -> ExitCode {
     let admin = AdminSlot::default();
     let controller = Controller::new(crate::routes(admin.clone()));
-    let booted = match boot::assemble(config, Program::Headless, controller.clone(), admin).await {
-        Ok(booted) => booted,
-        Err(err) => return fail(&err),
-    };
+    let booted =
+        match boot::assemble(config, saved, Program::Headless, controller.clone(), admin).await {
+            Ok(booted) => booted,
+            Err(err) => return fail(&err),
+        };
     if let Some(key) = &booted.key {
         announce_key(key);
     }

@@ -11,6 +11,8 @@ use crate::aws_ids::edit_distance;
 /// Which layer a raw value came from (for relative paths and messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Layer {
+    /// `settings.toml`, written by the UI: the lowest layer, never explicit.
+    Saved,
     /// `HTTPS_PROXY` & co.: below the TOML file.
     FallbackEnv,
     /// The TOML file; relative paths are resolved against its directory.
@@ -52,7 +54,37 @@ fn put(map: &mut RawMap, key: Setting, text: String, origin: &str, layer: Layer)
     );
 }
 
-/// Conventional proxy variables, lowest layer: environment first, then `.env`.
+/// The UI's saved settings, below everything else. Keys are TOML names.
+pub(crate) fn apply_saved(map: &mut RawMap, values: &[(&'static str, String)]) {
+    for (name, value) in values {
+        if let Some(spec) = KEYS.iter().find(|spec| spec.toml == *name) {
+            let origin = format!("{name} in settings.toml");
+            put(map, spec.key, value.clone(), &origin, Layer::Saved);
+        }
+    }
+}
+
+/// `--no-auth` never leaves loopback: a saved non-loopback address is dropped then (an
+/// explicit one stays, and validation refuses it).
+pub(crate) fn keep_keyless_on_loopback(map: &mut RawMap) {
+    let no_auth = map
+        .get(&Setting::NoAuth)
+        .and_then(|raw| super::validate::parse_bool(&raw.text))
+        .unwrap_or(false);
+    let saved_lan = map.get(&Setting::Host).is_some_and(|raw| {
+        raw.layer == Layer::Saved
+            && raw
+                .text
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+    });
+    if no_auth && saved_lan {
+        map.remove(&Setting::Host);
+    }
+}
+
+/// Conventional proxy variables, just above the saved settings: environment first, then
+/// `.env`.
 pub(crate) fn apply_fallback_env(
     map: &mut RawMap,
     env: &dyn Fn(&str) -> Option<String>,

@@ -323,12 +323,26 @@ pub struct ConfigSources<'a> {
     pub dotenv_dir: Option<PathBuf>,
     /// Default TOML path when `--config` is not given (normally the OS config dir).
     pub default_config_file: Option<PathBuf>,
+    /// The settings the UI saved: the lowest layer (see [`SavedLayer`]).
+    pub saved: SavedLayer,
+}
+
+/// The settings file (`settings.toml`, written by the UI) as the lowest configuration layer:
+/// its values are validated like every other layer's, fill in whatever no flag, variable,
+/// `.env` or `config.toml` gave, and never count as given explicitly.
+#[derive(Debug, Clone, Default)]
+pub struct SavedLayer {
+    /// `(TOML key, value)` pairs.
+    pub values: Vec<(&'static str, String)>,
+    /// The Kiro login chosen in the app (the settings file is its only source).
+    pub kiro_login: Option<String>,
 }
 
 impl Config {
     /// Layer every source and validate the result.
     pub fn load(sources: &ConfigSources<'_>) -> Result<Config, ConfigError> {
         let mut raw = layers::RawMap::new();
+        layers::apply_saved(&mut raw, &sources.saved.values);
         let dotenv = layers::read_dotenv(sources.dotenv_dir.as_deref())?;
         layers::apply_fallback_env(&mut raw, sources.env, &dotenv);
         let config_file = layers::apply_toml_file(
@@ -343,7 +357,10 @@ impl Config {
             sources.dotenv_dir.as_deref(),
         );
         layers::apply_cli(&mut raw, sources.cli);
-        validate::build(&raw, config_file)
+        layers::keep_keyless_on_loopback(&mut raw);
+        let mut config = validate::build(&raw, config_file)?;
+        config.kiro_login = sources.saved.kiro_login.clone();
+        Ok(config)
     }
 }
 
@@ -352,14 +369,15 @@ fn process_env(name: &str) -> Option<String> {
 }
 
 impl<'a> ConfigSources<'a> {
-    /// The real process: `std::env::var`, `.env` in the working directory, and
-    /// [`default_config_file`].
-    pub fn from_process(cli: &'a CliOverrides) -> Self {
+    /// The real process: `std::env::var`, `.env` in the working directory,
+    /// [`default_config_file`], and `saved` (the settings file, read by the caller).
+    pub fn from_process(cli: &'a CliOverrides, saved: SavedLayer) -> Self {
         ConfigSources {
             cli,
             env: &process_env,
             dotenv_dir: std::env::current_dir().ok(),
             default_config_file: default_config_file(),
+            saved,
         }
     }
 }

@@ -44,6 +44,7 @@ impl Fixture {
             env: &env,
             dotenv_dir: Some(self.dir.path().to_path_buf()),
             default_config_file: Some(self.dir.path().join("config.toml")),
+            saved: Default::default(),
         })
     }
     fn path(&self) -> &Path {

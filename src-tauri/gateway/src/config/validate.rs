@@ -169,7 +169,12 @@ fn path_of(raw: &RawValue) -> PathBuf {
 pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config, ConfigError> {
     let mut c = Config {
         config_file,
-        explicit: super::ExplicitSettings(raw.keys().copied().collect()),
+        explicit: super::ExplicitSettings(
+            raw.iter()
+                .filter(|(_, value)| value.layer != Layer::Saved)
+                .map(|(&key, _)| key)
+                .collect(),
+        ),
         ..Config::default()
     };
     let allowed_secs = format!("a whole number of seconds, 1-{MAX_TIMEOUT_SECS}");
