@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drives the gateway with the official `anthropic` Python SDK (run by
-tests/tests/anthropic_sdk.rs, which queues the matching fake Kiro scripts first).
+tests/tests/anthropic/anthropic_sdk.rs, which queues the matching fake Kiro scripts first).
 Usage: anthropic_sdk_check.py BASE_URL API_KEY"""
 import sys
 

@@ -1,4 +1,4 @@
-//! Running the real client programs of `tests/tests/real_clients*.rs`: the pinned binaries
+//! Running the real client programs of `tests/tests/clients/real_clients*.rs`: the pinned binaries
 //! under `tests/clients/` (npm CLIs in `node_modules`, Python CLIs in their own venvs, all
 //! installed by `scripts/test.sh`), the docs/clients.md snippets they are configured from,
 //! and what the fake Kiro saw of them.

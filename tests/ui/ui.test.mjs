@@ -208,7 +208,7 @@ test('the UI drives the gateway end to end', async (t) => {
     assert.match(await page.textContent('#tool-snippet'), new RegExp(`ANTHROPIC_AUTH_TOKEN=${KEY}`));
     await page.click('[data-tool="openai-sdk"]');
     assert.match(await page.textContent('#tool-snippet'), new RegExp(`api_key="${KEY}"`));
-    // The Claude Code and Codex snippets are docs/clients.md's (which tests/tests/real_clients.rs
+    // The Claude Code and Codex snippets are docs/clients.md's (which tests/tests/clients/real_clients.rs
     // runs with the real CLIs), with this gateway's URL and key filled in.
     const guide = readFileSync(path.join(root, 'docs', 'clients.md'), 'utf8');
     const guideBlock = (marker, lang) => {
@@ -220,7 +220,7 @@ test('the UI drives the gateway end to end', async (t) => {
     await page.click('[data-tool="codex"]');
     const codex = await page.textContent('#tool-snippet');
     assert.ok(codex.startsWith(guideBlock('**Codex**', 'toml')), codex);
-    // So are OpenCode's (the same JSON), Continue's, aider's and llm's (tests/tests/real_clients_more.rs).
+    // So are OpenCode's (the same JSON), Continue's, aider's and llm's (tests/tests/clients/real_clients_more.rs).
     await page.click('[data-tool="opencode"]');
     assert.deepEqual(JSON.parse(await page.textContent('#tool-snippet')),
       JSON.parse(guideBlock('**OpenCode**', 'json')));
