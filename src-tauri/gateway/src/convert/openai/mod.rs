@@ -1,8 +1,11 @@
 //! OpenAI Chat Completions ⇄ neutral conversation / Kiro events.
 //!
 //! * [`request`]: body → [`ChatRequest`] → [`crate::convert::Conversation`].
-//! * [`stream`]: Kiro events → `chat.completion.chunk`s / `chat.completion` ([`ChatOutput`]).
+//! * [`stream`]: output events ([`crate::convert::output`]) → `chat.completion.chunk`s /
+//!   `chat.completion` ([`ChatOutput`]).
+//! * [`details`]: signed and encrypted reasoning as `reasoning_details` items.
 
+pub mod details;
 pub mod request;
 pub mod stream;
 
