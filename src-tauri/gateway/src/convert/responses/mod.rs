@@ -2,8 +2,8 @@
 //!
 //! * [`request`]: body → [`ResponsesRequest`] → (through the chat path's
 //!   [`crate::convert::openai::to_conversation`]) [`crate::convert::Conversation`].
-//! * [`stream`]: Kiro events → Responses events / `response` object ([`ResponsesOutput`]),
-//!   on top of the chat path's [`crate::convert::openai::ChatOutput`].
+//! * [`stream`]: output events ([`crate::convert::output`]) → Responses events / `response`
+//!   object ([`ResponsesOutput`]).
 //! * [`sealed`]: the `encrypted_content` that carries signed reasoning to the next turn.
 //! * [`tools`]: function, namespace and custom tool declarations ⇄ flat Kiro tools.
 

@@ -1,8 +1,8 @@
-//! Kiro events → Responses streaming events, or one `response` object.
+//! [`OutputEvent`]s → Responses streaming events, or one `response` object.
 //!
-//! The chat path's [`ChatOutput`] does the real work (reasoning tags, stop handling,
-//! `max_output_tokens`, tool-call assembly, usage, finish reasons, upstream errors); this
-//! module re-renders its chunks as Responses output items. One machine serves both modes:
+//! The [`OutputMachine`] does the real work (reasoning tags, `max_output_tokens`, tool-call
+//! assembly, usage, finish reasons, upstream errors: see [`crate::convert::output`]); this
+//! module renders its events as Responses output items. One renderer serves both modes:
 //! non-streaming callers feed the events, ignore what comes out and take
 //! [`ResponsesOutput::response`].
 //!
@@ -17,17 +17,28 @@
 //! `response.failed` (an upstream error after the stream started). Items never overlap: an
 //! item is done before the next one is added.
 //!
-//! Signed native reasoning (the chat machine's `reasoning_details`) rides in the reasoning
-//! item's `encrypted_content` ([`Sealed`]), written when the item closes, whether or not the
-//! request's `include` asked for it: Codex hands it back on the next turn and Kiro needs it.
+//! Signed native reasoning (a stretch as the chat path's `reasoning_details` would carry it,
+//! [`crate::convert::openai::details`]) rides in the reasoning item's `encrypted_content`
+//! ([`Sealed`]), written when the item closes, whether or not the request's `include` asked
+//! for it: Codex hands it back on the next turn and Kiro needs it. Encrypted reasoning
+//! becomes a reasoning item of its own.
+//!
+//! `incomplete_details.reason`: `max_output_tokens` when the answer ran out of length or
+//! context window, `content_filter` for Kiro's content filter.
+//!
+//! **Usage**: `input_tokens` = the whole prompt ([`Usage::prompt_tokens`]), with the cache
+//! reads upstream reported as `input_tokens_details.cached_tokens` (else 0);
+//! `output_tokens_details.reasoning_tokens` = the reasoning estimate (else 0).
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::convert::openai::{ChatOutput, ChatOutputOptions};
+use crate::convert::openai::details::{ReasoningDetail, ReasoningDetails};
+use crate::convert::openai::{openai_call_id, ChatOutputOptions};
+use crate::convert::output::{FinishReason, OutputEvent, OutputMachine, Usage};
 use crate::convert::responses::request::Item;
 use crate::convert::responses::sealed::Sealed;
 use crate::convert::responses::tools::{custom_input_from_arguments, ToolKind, ToolNames};
-use crate::convert::trailer::CREDITS_FIELD;
 use crate::error::ApiError;
 use crate::kiro::events::KiroEvent;
 
@@ -71,8 +82,7 @@ enum Open {
     Reasoning {
         index: usize,
         text: String,
-        /// Signed reasoning from the chat machine's `reasoning_details`, sealed into the
-        /// item's `encrypted_content` when it closes.
+        /// The signed stretch, sealed into the item's `encrypted_content` when it closes.
         sealed: Option<Sealed>,
     },
     Message {
@@ -93,13 +103,15 @@ pub struct ResponsesOutput {
     model: String,
     created_at: i64,
     echo: ResponseEcho,
-    chat: ChatOutput,
+    machine: OutputMachine,
+    /// Signed reasoning stretches.
+    details: ReasoningDetails,
     seq: u64,
     started: bool,
     output: Vec<Value>,
     open: Option<Open>,
-    /// Chat tool-call index → output index.
-    calls: Vec<(u64, usize)>,
+    /// Tool-call index → output index.
+    calls: Vec<(usize, usize)>,
     /// Flat Kiro tool name → namespaced / custom client tool.
     tool_names: ToolNames,
     /// Output index → the JSON arguments Kiro produced, for closed custom tool calls.
@@ -110,18 +122,15 @@ pub struct ResponsesOutput {
 }
 
 impl ResponsesOutput {
-    /// `chat` options as for the chat path (`id`, `model`, `include_usage` are ignored).
+    /// `chat` options as for the chat path (`id`, `created`, `include_usage` are ignored).
     pub fn new(id: String, created_at: i64, echo: ResponseEcho, chat: ChatOutputOptions) -> Self {
-        let model = chat.model.clone();
         ResponsesOutput {
             id,
-            model,
+            model: chat.model.clone(),
             created_at,
             echo,
-            chat: ChatOutput::new(ChatOutputOptions {
-                include_usage: false,
-                ..chat
-            }),
+            machine: OutputMachine::new(chat.output_options()),
+            details: ReasoningDetails::default(),
             seq: 0,
             started: false,
             output: Vec::new(),
@@ -148,7 +157,7 @@ impl ResponsesOutput {
     /// True once the answer ended (the caller should stop reading upstream and call
     /// [`finish`](Self::finish)).
     pub fn is_finished(&self) -> bool {
-        self.chat.is_finished() || self.status != Status::InProgress
+        self.machine.is_finished() || self.status != Status::InProgress
     }
 
     pub fn status(&self) -> Status {
@@ -181,8 +190,8 @@ impl ResponsesOutput {
         if self.status != Status::InProgress {
             return out;
         }
-        let chunks = self.chat.on_event(event);
-        self.chunks(chunks, &mut out);
+        let events = self.machine.on_event(event);
+        self.render(events, &mut out);
         out
     }
 
@@ -192,8 +201,8 @@ impl ResponsesOutput {
         if self.status != Status::InProgress {
             return out;
         }
-        let chunks = self.chat.on_failure(error);
-        self.chunks(chunks, &mut out);
+        let events = self.machine.on_failure(error);
+        self.render(events, &mut out);
         out
     }
 
@@ -204,11 +213,14 @@ impl ResponsesOutput {
         if self.status != Status::InProgress {
             return out;
         }
-        let chunks = self.chat.finish();
-        self.chunks(chunks, &mut out);
+        let events = self.machine.finish();
+        self.render(events, &mut out);
         if self.status == Status::InProgress {
-            // The chat machine had already failed or finished without a finish chunk.
-            let reason = self.chat.finish_reason().unwrap_or("stop");
+            // The machine had already failed or finished without a finish event.
+            let reason = self
+                .machine
+                .finish_reason()
+                .unwrap_or(FinishReason::EndTurn);
             self.terminate(reason, &mut out);
         }
         out
@@ -291,28 +303,9 @@ impl ResponsesOutput {
             .collect()
     }
 
-    /// The Responses `usage` (from the chat machine's usage).
+    /// The Responses `usage` (see the module documentation).
     pub fn usage(&self) -> Value {
-        let chat = self.chat.usage();
-        let input = chat["prompt_tokens"].as_u64().unwrap_or(0);
-        let output = chat["completion_tokens"].as_u64().unwrap_or(0);
-        let cached = chat["prompt_tokens_details"]["cached_tokens"]
-            .as_u64()
-            .unwrap_or(0);
-        let reasoning = chat["completion_tokens_details"]["reasoning_tokens"]
-            .as_u64()
-            .unwrap_or(0);
-        let mut usage = json!({
-            "input_tokens": input,
-            "input_tokens_details": {"cached_tokens": cached},
-            "output_tokens": output,
-            "output_tokens_details": {"reasoning_tokens": reasoning},
-            "total_tokens": input.saturating_add(output),
-        });
-        if let Some(credits) = chat.get(CREDITS_FIELD) {
-            usage[CREDITS_FIELD] = credits.clone();
-        }
-        usage
+        serde_json::to_value(ResponsesUsage::from(&self.machine.usage())).unwrap_or(Value::Null)
     }
 
     // -----------------------------------------------------------------------------------
@@ -335,40 +328,41 @@ impl ResponsesOutput {
             .to_owned()
     }
 
-    fn chunks(&mut self, chunks: Vec<Value>, out: &mut Vec<Value>) {
-        for chunk in chunks {
-            if chunk.get("error").is_some() {
-                let err = self.chat.error().cloned().unwrap_or_else(|| {
-                    ApiError::new(
-                        crate::error::ErrorKind::Upstream,
-                        chunk["error"]["message"]
-                            .as_str()
-                            .unwrap_or("upstream error"),
-                    )
-                });
-                self.fail(err, out);
-                continue;
-            }
-            let choice = &chunk["choices"][0];
-            let delta = &choice["delta"];
-            if let Some(text) = delta["reasoning_content"].as_str() {
-                self.reasoning_delta(text, out);
-            }
-            for detail in delta["reasoning_details"].as_array().into_iter().flatten() {
-                self.reasoning_detail(detail, out);
-            }
-            if let Some(text) = delta["content"].as_str() {
-                if !text.is_empty() {
-                    self.text_delta(text, out);
+    fn render(&mut self, events: Vec<OutputEvent>, out: &mut Vec<Value>) {
+        for event in events {
+            match event {
+                OutputEvent::Text(part) => {
+                    self.end_stretch();
+                    self.text_delta(&part, out);
                 }
-            }
-            if let Some(calls) = delta["tool_calls"].as_array() {
-                for call in calls {
-                    self.call_delta(call, out);
+                OutputEvent::Reasoning(part) => {
+                    self.details.reasoning(&part);
+                    self.reasoning_delta(&part, out);
                 }
-            }
-            if let Some(reason) = choice["finish_reason"].as_str() {
-                self.terminate(reason, out);
+                OutputEvent::ReasoningSignature(signature) => {
+                    if self.machine.cut().is_none() {
+                        self.details.signature(signature);
+                    }
+                }
+                OutputEvent::EncryptedReasoning(data) => {
+                    if self.machine.cut().is_none() {
+                        self.end_stretch();
+                        self.details.encrypted(data.clone());
+                        self.encrypted_reasoning(data, out);
+                    }
+                }
+                OutputEvent::ToolCallStart { index, id, name } => {
+                    self.end_stretch();
+                    self.call_start(index, &openai_call_id(&id), &name, out);
+                }
+                OutputEvent::ToolCallArguments { index, fragment } => {
+                    self.call_arguments(index, &fragment, out);
+                }
+                OutputEvent::Finish(finish) => {
+                    self.end_stretch();
+                    self.terminate(finish.reason, out);
+                }
+                OutputEvent::Failure(error) => self.fail(error, out),
             }
         }
     }
@@ -416,32 +410,30 @@ impl ResponsesOutput {
         }
     }
 
-    /// A `reasoning_details` item of the chat machine: a signed stretch of reasoning (it
-    /// comes before whatever closes the reasoning item), or encrypted reasoning, which
-    /// becomes a reasoning item of its own.
-    fn reasoning_detail(&mut self, detail: &Value, out: &mut Vec<Value>) {
-        if let Some(data) = detail["data"].as_str() {
-            self.close(out);
-            let id = format!("rs_{}", uuid::Uuid::new_v4().simple());
-            let item = json!({"id": id, "type": "reasoning", "summary": [],
-                              "encrypted_content": Sealed::Redacted(data.to_owned()).seal()});
-            let index = self.add_item(item.clone(), out);
-            self.emit(
-                out,
-                "response.output_item.done",
-                json!({"output_index": index, "item": item}),
-            );
-            return;
-        }
-        let (Some(text), Some(signature)) = (detail["text"].as_str(), detail["signature"].as_str())
+    /// Encrypted reasoning: a reasoning item of its own.
+    fn encrypted_reasoning(&mut self, data: String, out: &mut Vec<Value>) {
+        self.close(out);
+        let id = format!("rs_{}", uuid::Uuid::new_v4().simple());
+        let item = json!({"id": id, "type": "reasoning", "summary": [],
+                          "encrypted_content": Sealed::Redacted(data).seal()});
+        let index = self.add_item(item.clone(), out);
+        self.emit(
+            out,
+            "response.output_item.done",
+            json!({"output_index": index, "item": item}),
+        );
+    }
+
+    /// A stretch of reasoning ended: signed, it is sealed into the open reasoning item.
+    fn end_stretch(&mut self) {
+        let Some(ReasoningDetail::Text {
+            text, signature, ..
+        }) = self.details.end_stretch()
         else {
             return;
         };
         if let Some(Open::Reasoning { sealed, .. }) = &mut self.open {
-            *sealed = Some(Sealed::Signed {
-                text: text.to_owned(),
-                signature: signature.to_owned(),
-            });
+            *sealed = Some(Sealed::Signed { text, signature });
         }
     }
 
@@ -478,46 +470,38 @@ impl ResponsesOutput {
         }
     }
 
-    fn call_delta(&mut self, call: &Value, out: &mut Vec<Value>) {
-        let chat_index = call["index"].as_u64().unwrap_or(0);
-        if let Some(call_id) = call["id"].as_str() {
-            self.close(out);
-            let flat = call["function"]["name"].as_str().unwrap_or_default();
-            let origin = self.tool_names.origin(flat);
-            let kind = origin.map_or(ToolKind::Function, |o| o.kind);
-            let name = origin.map_or(flat, |o| o.name.as_str());
-            let mut item = match kind {
-                ToolKind::Function => json!({
-                    "id": format!("fc_{}", uuid::Uuid::new_v4().simple()),
-                    "type": "function_call", "status": "in_progress",
-                    "arguments": "", "call_id": call_id, "name": name}),
-                ToolKind::Custom => json!({
-                    "id": format!("ctc_{}", uuid::Uuid::new_v4().simple()),
-                    "type": "custom_tool_call", "status": "in_progress",
-                    "input": "", "call_id": call_id, "name": name}),
-            };
-            if let Some(ns) = origin.and_then(|o| o.namespace.as_deref()) {
-                item["namespace"] = json!(ns);
-            }
-            let index = self.add_item(item, out);
-            self.calls.push((chat_index, index));
-            self.open = Some(Open::Call {
-                index,
-                arguments: String::new(),
-                kind,
-            });
-        }
-        let Some(fragment) = call["function"]["arguments"].as_str() else {
-            return;
+    fn call_start(&mut self, call: usize, call_id: &str, flat: &str, out: &mut Vec<Value>) {
+        self.close(out);
+        let origin = self.tool_names.origin(flat);
+        let kind = origin.map_or(ToolKind::Function, |o| o.kind);
+        let name = origin.map_or(flat, |o| o.name.as_str());
+        let mut item = match kind {
+            ToolKind::Function => json!({
+                "id": format!("fc_{}", uuid::Uuid::new_v4().simple()),
+                "type": "function_call", "status": "in_progress",
+                "arguments": "", "call_id": call_id, "name": name}),
+            ToolKind::Custom => json!({
+                "id": format!("ctc_{}", uuid::Uuid::new_v4().simple()),
+                "type": "custom_tool_call", "status": "in_progress",
+                "input": "", "call_id": call_id, "name": name}),
         };
+        if let Some(ns) = origin.and_then(|o| o.namespace.as_deref()) {
+            item["namespace"] = json!(ns);
+        }
+        let index = self.add_item(item, out);
+        self.calls.push((call, index));
+        self.open = Some(Open::Call {
+            index,
+            arguments: String::new(),
+            kind,
+        });
+    }
+
+    fn call_arguments(&mut self, call: usize, fragment: &str, out: &mut Vec<Value>) {
         if fragment.is_empty() {
             return;
         }
-        let target = self
-            .calls
-            .iter()
-            .find(|(c, _)| *c == chat_index)
-            .map(|(_, i)| *i);
+        let target = self.calls.iter().find(|(c, _)| *c == call).map(|(_, i)| *i);
         match (&mut self.open, target) {
             (
                 Some(Open::Call {
@@ -652,10 +636,10 @@ impl ResponsesOutput {
         );
     }
 
-    fn terminate(&mut self, finish_reason: &str, out: &mut Vec<Value>) {
-        self.incomplete_reason = match finish_reason {
-            "length" => Some("max_output_tokens"),
-            "content_filter" => Some("content_filter"),
+    fn terminate(&mut self, reason: FinishReason, out: &mut Vec<Value>) {
+        self.incomplete_reason = match reason {
+            FinishReason::MaxTokens | FinishReason::ContextWindow => Some("max_output_tokens"),
+            FinishReason::ContentFilter => Some("content_filter"),
             _ => None,
         };
         self.close(out);
@@ -679,5 +663,45 @@ impl ResponsesOutput {
         self.error = Some(error);
         let response = self.response();
         self.emit(out, "response.failed", json!({"response": response}));
+    }
+}
+
+/// The Responses `usage` object.
+#[derive(Serialize)]
+struct ResponsesUsage {
+    input_tokens: u64,
+    input_tokens_details: CachedTokens,
+    output_tokens: u64,
+    output_tokens_details: ReasoningTokens,
+    total_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kiro_credits: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct CachedTokens {
+    cached_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct ReasoningTokens {
+    reasoning_tokens: u64,
+}
+
+impl From<&Usage> for ResponsesUsage {
+    fn from(usage: &Usage) -> Self {
+        let input = usage.prompt_tokens();
+        ResponsesUsage {
+            input_tokens: input,
+            input_tokens_details: CachedTokens {
+                cached_tokens: usage.cache_read_input_tokens.unwrap_or(0),
+            },
+            output_tokens: usage.output_tokens,
+            output_tokens_details: ReasoningTokens {
+                reasoning_tokens: usage.reasoning_tokens.unwrap_or(0),
+            },
+            total_tokens: input.saturating_add(usage.output_tokens),
+            kiro_credits: usage.credits,
+        }
     }
 }
