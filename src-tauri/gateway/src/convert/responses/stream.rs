@@ -25,20 +25,21 @@
 //!
 //! `incomplete_details.reason`: `max_output_tokens` when the answer ran out of length or
 //! context window, `content_filter` for Kiro's content filter.
-//!
-//! **Usage**: `input_tokens` = the whole prompt ([`Usage::prompt_tokens`]), with the cache
-//! reads upstream reported as `input_tokens_details.cached_tokens` (else 0);
-//! `output_tokens_details.reasoning_tokens` = the reasoning estimate (else 0).
+//! Usage: [`ResponsesUsage`]. The wire structs are in [`super::wire`].
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::convert::openai::details::{ReasoningDetail, ReasoningDetails};
-use crate::convert::openai::{openai_call_id, ChatOutputOptions};
-use crate::convert::output::{FinishReason, OutputEvent, OutputMachine, Usage};
+use crate::convert::openai::{openai_call_id, ChatOutputOptions, UserPart};
+use crate::convert::output::{FinishReason, OutputEvent, OutputMachine};
 use crate::convert::responses::request::Item;
 use crate::convert::responses::sealed::Sealed;
 use crate::convert::responses::tools::{custom_input_from_arguments, ToolKind, ToolNames};
+use crate::convert::responses::wire::{
+    Event, IncompleteDetails, OutputItem, OutputText, ResponseError, ResponseObject,
+    ResponsesUsage, SummaryText,
+};
 use crate::error::ApiError;
 use crate::kiro::events::KiroEvent;
 
@@ -77,6 +78,7 @@ impl Status {
     }
 }
 
+/// The item being streamed: its output index and what it gathered so far.
 #[derive(Debug)]
 enum Open {
     Reasoning {
@@ -108,7 +110,7 @@ pub struct ResponsesOutput {
     details: ReasoningDetails,
     seq: u64,
     started: bool,
-    output: Vec<Value>,
+    output: Vec<OutputItem>,
     open: Option<Open>,
     /// Tool-call index → output index.
     calls: Vec<(usize, usize)>,
@@ -174,12 +176,13 @@ impl ResponsesOutput {
         if !self.started {
             self.started = true;
             let response = self.response();
-            self.emit(&mut out, "response.created", json!({"response": response}));
             self.emit(
                 &mut out,
-                "response.in_progress",
-                json!({"response": response}),
+                Event::Created {
+                    response: response.clone(),
+                },
             );
+            self.emit(&mut out, Event::InProgress { response });
         }
         out
     }
@@ -228,43 +231,42 @@ impl ResponsesOutput {
 
     /// The `response` object in its current state.
     pub fn response(&self) -> Value {
-        let usage = if self.status == Status::InProgress {
-            Value::Null
-        } else {
-            self.usage()
-        };
-        let error = match &self.error {
-            Some(e) => json!({
-                "code": e.code.clone().unwrap_or_else(|| "server_error".into()),
-                "message": e.message,
+        let empty = json!({});
+        to_json(ResponseObject {
+            id: &self.id,
+            object: "response",
+            created_at: self.created_at,
+            status: self.status.as_str(),
+            background: false,
+            error: self.error.as_ref().map(|e| ResponseError {
+                code: e.code.as_deref().unwrap_or("server_error"),
+                message: &e.message,
             }),
-            None => Value::Null,
-        };
-        json!({
-            "id": self.id,
-            "object": "response",
-            "created_at": self.created_at,
-            "status": self.status.as_str(),
-            "background": false,
-            "error": error,
-            "incomplete_details": self.incomplete_reason.map(|r| json!({"reason": r})),
-            "instructions": self.echo.instructions,
-            "max_output_tokens": self.echo.max_output_tokens,
-            "model": self.model,
-            "output": self.output,
-            "parallel_tool_calls": self.echo.parallel_tool_calls,
-            "previous_response_id": self.echo.previous_response_id,
-            "reasoning": self.echo.reasoning,
-            "store": self.echo.store,
-            "temperature": 1.0,
-            "text": self.echo.text,
-            "tool_choice": self.echo.tool_choice,
-            "tools": self.echo.tools,
-            "top_p": 1.0,
-            "truncation": "disabled",
-            "usage": usage,
-            "user": null,
-            "metadata": if self.echo.metadata.is_null() { json!({}) } else { self.echo.metadata.clone() },
+            incomplete_details: self
+                .incomplete_reason
+                .map(|reason| IncompleteDetails { reason }),
+            instructions: self.echo.instructions.as_deref(),
+            max_output_tokens: self.echo.max_output_tokens,
+            model: &self.model,
+            output: &self.output,
+            parallel_tool_calls: self.echo.parallel_tool_calls,
+            previous_response_id: self.echo.previous_response_id.as_deref(),
+            reasoning: &self.echo.reasoning,
+            store: self.echo.store,
+            temperature: 1.0,
+            text: &self.echo.text,
+            tool_choice: &self.echo.tool_choice,
+            tools: &self.echo.tools,
+            top_p: 1.0,
+            truncation: "disabled",
+            usage: (self.status != Status::InProgress)
+                .then(|| ResponsesUsage::from(&self.machine.usage())),
+            user: (),
+            metadata: if self.echo.metadata.is_null() {
+                &empty
+            } else {
+                &self.echo.metadata
+            },
         })
     }
 
@@ -272,60 +274,62 @@ impl ResponsesOutput {
     pub fn output_items(&self) -> Vec<Item> {
         self.output
             .iter()
-            .filter_map(|item| match item["type"].as_str()? {
-                "message" => Some(Item::Message {
+            .filter_map(|item| match item {
+                OutputItem::Message { content, .. } => Some(Item::Message {
                     role: "assistant".into(),
-                    parts: vec![crate::convert::openai::UserPart::Text(
-                        item["content"][0]["text"].as_str()?.to_owned(),
-                    )],
+                    parts: vec![UserPart::Text(content.first()?.text.clone())],
                 }),
-                "function_call" => Some(Item::FunctionCall {
-                    call_id: item["call_id"].as_str()?.to_owned(),
-                    namespace: item["namespace"].as_str().map(str::to_owned),
-                    name: item["name"].as_str()?.to_owned(),
-                    arguments: item["arguments"].as_str()?.to_owned(),
+                OutputItem::FunctionCall {
+                    call_id,
+                    namespace,
+                    name,
+                    arguments,
+                    ..
+                } => Some(Item::FunctionCall {
+                    call_id: call_id.clone(),
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                    arguments: arguments.clone(),
                 }),
-                "custom_tool_call" => Some(Item::CustomToolCall {
-                    call_id: item["call_id"].as_str()?.to_owned(),
-                    namespace: item["namespace"].as_str().map(str::to_owned),
-                    name: item["name"].as_str()?.to_owned(),
-                    input: item["input"].as_str()?.to_owned(),
+                OutputItem::CustomToolCall {
+                    call_id,
+                    namespace,
+                    name,
+                    input,
+                    ..
+                } => Some(Item::CustomToolCall {
+                    call_id: call_id.clone(),
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                    input: input.clone(),
                 }),
-                "reasoning" => Some(Item::Reasoning {
-                    summary: item["summary"][0]["text"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    encrypted: item["encrypted_content"].as_str().map(str::to_owned),
+                OutputItem::Reasoning {
+                    summary,
+                    encrypted_content,
+                    ..
+                } => Some(Item::Reasoning {
+                    summary: summary.first().map(|s| s.text.clone()).unwrap_or_default(),
+                    encrypted: encrypted_content.clone(),
                 }),
-                _ => None,
             })
             .collect()
     }
 
-    /// The Responses `usage` (see the module documentation).
+    /// The Responses `usage` ([`ResponsesUsage`]).
     pub fn usage(&self) -> Value {
-        serde_json::to_value(ResponsesUsage::from(&self.machine.usage())).unwrap_or(Value::Null)
+        to_json(ResponsesUsage::from(&self.machine.usage()))
     }
 
     // -----------------------------------------------------------------------------------
 
-    fn emit(&mut self, out: &mut Vec<Value>, kind: &str, fields: Value) {
-        let mut event = Map::new();
-        event.insert("type".into(), json!(kind));
-        event.insert("sequence_number".into(), json!(self.seq));
-        self.seq += 1;
-        if let Value::Object(map) = fields {
-            event.extend(map);
+    /// Number `event` and add it to `out`.
+    fn emit(&mut self, out: &mut Vec<Value>, event: Event) {
+        let mut event = to_json(event);
+        if let Value::Object(map) = &mut event {
+            map.insert("sequence_number".into(), json!(self.seq));
         }
-        out.push(Value::Object(event));
-    }
-
-    fn item_id(&self, index: usize) -> String {
-        self.output[index]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.seq += 1;
+        out.push(event);
     }
 
     fn render(&mut self, events: Vec<OutputEvent>, out: &mut Vec<Value>) {
@@ -353,7 +357,7 @@ impl ResponsesOutput {
                 }
                 OutputEvent::ToolCallStart { index, id, name } => {
                     self.end_stretch();
-                    self.call_start(index, &openai_call_id(&id), &name, out);
+                    self.call_start(index, openai_call_id(&id), &name, out);
                 }
                 OutputEvent::ToolCallArguments { index, fragment } => {
                     self.call_arguments(index, &fragment, out);
@@ -367,27 +371,56 @@ impl ResponsesOutput {
         }
     }
 
-    fn add_item(&mut self, item: Value, out: &mut Vec<Value>) -> usize {
+    fn add_item(&mut self, item: OutputItem, out: &mut Vec<Value>) -> usize {
         let index = self.output.len();
-        self.output.push(item.clone());
-        self.emit(
-            out,
-            "response.output_item.added",
-            json!({"output_index": index, "item": item}),
-        );
+        self.output.push(item);
+        let added = to_json(Event::ItemAdded {
+            output_index: index,
+            item: &self.output[index],
+        });
+        self.emit_value(out, added);
         index
+    }
+
+    /// [`emit`](Self::emit) for an event already rendered (it borrowed `self`).
+    fn emit_value(&mut self, out: &mut Vec<Value>, mut event: Value) {
+        if let Value::Object(map) = &mut event {
+            map.insert("sequence_number".into(), json!(self.seq));
+        }
+        self.seq += 1;
+        out.push(event);
+    }
+
+    fn item_done(&mut self, index: usize, out: &mut Vec<Value>) {
+        let done = to_json(Event::ItemDone {
+            output_index: index,
+            item: &self.output[index],
+        });
+        self.emit_value(out, done);
     }
 
     fn reasoning_delta(&mut self, text: &str, out: &mut Vec<Value>) {
         if !matches!(self.open, Some(Open::Reasoning { .. })) {
             self.close(out);
             let id = format!("rs_{}", uuid::Uuid::new_v4().simple());
-            let index = self.add_item(json!({"id": id, "type": "reasoning", "summary": []}), out);
+            let index = self.add_item(
+                OutputItem::Reasoning {
+                    id: id.clone(),
+                    summary: Vec::new(),
+                    encrypted_content: None,
+                },
+                out,
+            );
             self.emit(
                 out,
-                "response.reasoning_summary_part.added",
-                json!({"item_id": id, "output_index": index, "summary_index": 0,
-                       "part": {"type": "summary_text", "text": ""}}),
+                Event::SummaryPartAdded {
+                    item_id: &id,
+                    output_index: index,
+                    summary_index: 0,
+                    part: SummaryText {
+                        text: String::new(),
+                    },
+                },
             );
             self.open = Some(Open::Reasoning {
                 index,
@@ -401,11 +434,15 @@ impl ResponsesOutput {
         {
             acc.push_str(text);
             let index = *index;
-            let id = self.item_id(index);
+            let id = self.output[index].id().to_owned();
             self.emit(
                 out,
-                "response.reasoning_summary_text.delta",
-                json!({"item_id": id, "output_index": index, "summary_index": 0, "delta": text}),
+                Event::SummaryTextDelta {
+                    item_id: &id,
+                    output_index: index,
+                    summary_index: 0,
+                    delta: text,
+                },
             );
         }
     }
@@ -413,15 +450,15 @@ impl ResponsesOutput {
     /// Encrypted reasoning: a reasoning item of its own.
     fn encrypted_reasoning(&mut self, data: String, out: &mut Vec<Value>) {
         self.close(out);
-        let id = format!("rs_{}", uuid::Uuid::new_v4().simple());
-        let item = json!({"id": id, "type": "reasoning", "summary": [],
-                          "encrypted_content": Sealed::Redacted(data).seal()});
-        let index = self.add_item(item.clone(), out);
-        self.emit(
+        let index = self.add_item(
+            OutputItem::Reasoning {
+                id: format!("rs_{}", uuid::Uuid::new_v4().simple()),
+                summary: Vec::new(),
+                encrypted_content: Some(Sealed::Redacted(data).seal()),
+            },
             out,
-            "response.output_item.done",
-            json!({"output_index": index, "item": item}),
         );
+        self.item_done(index, out);
     }
 
     /// A stretch of reasoning ended: signed, it is sealed into the open reasoning item.
@@ -442,15 +479,22 @@ impl ResponsesOutput {
             self.close(out);
             let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
             let index = self.add_item(
-                json!({"id": id, "type": "message", "status": "in_progress", "role": "assistant",
-                       "content": []}),
+                OutputItem::Message {
+                    id: id.clone(),
+                    status: "in_progress",
+                    role: "assistant",
+                    content: Vec::new(),
+                },
                 out,
             );
             self.emit(
                 out,
-                "response.content_part.added",
-                json!({"item_id": id, "output_index": index, "content_index": 0,
-                       "part": {"type": "output_text", "text": "", "annotations": []}}),
+                Event::ContentPartAdded {
+                    item_id: &id,
+                    output_index: index,
+                    content_index: 0,
+                    part: OutputText::new(String::new()),
+                },
             );
             self.open = Some(Open::Message {
                 index,
@@ -460,34 +504,44 @@ impl ResponsesOutput {
         if let Some(Open::Message { index, text: acc }) = &mut self.open {
             acc.push_str(text);
             let index = *index;
-            let id = self.item_id(index);
+            let id = self.output[index].id().to_owned();
             self.emit(
                 out,
-                "response.output_text.delta",
-                json!({"item_id": id, "output_index": index, "content_index": 0, "delta": text,
-                       "logprobs": []}),
+                Event::OutputTextDelta {
+                    item_id: &id,
+                    output_index: index,
+                    content_index: 0,
+                    delta: text,
+                    logprobs: [],
+                },
             );
         }
     }
 
-    fn call_start(&mut self, call: usize, call_id: &str, flat: &str, out: &mut Vec<Value>) {
+    fn call_start(&mut self, call: usize, call_id: String, flat: &str, out: &mut Vec<Value>) {
         self.close(out);
         let origin = self.tool_names.origin(flat);
         let kind = origin.map_or(ToolKind::Function, |o| o.kind);
-        let name = origin.map_or(flat, |o| o.name.as_str());
-        let mut item = match kind {
-            ToolKind::Function => json!({
-                "id": format!("fc_{}", uuid::Uuid::new_v4().simple()),
-                "type": "function_call", "status": "in_progress",
-                "arguments": "", "call_id": call_id, "name": name}),
-            ToolKind::Custom => json!({
-                "id": format!("ctc_{}", uuid::Uuid::new_v4().simple()),
-                "type": "custom_tool_call", "status": "in_progress",
-                "input": "", "call_id": call_id, "name": name}),
+        let name = origin.map_or(flat, |o| o.name.as_str()).to_owned();
+        let namespace = origin.and_then(|o| o.namespace.clone());
+        let item = match kind {
+            ToolKind::Function => OutputItem::FunctionCall {
+                id: format!("fc_{}", uuid::Uuid::new_v4().simple()),
+                status: "in_progress",
+                arguments: String::new(),
+                call_id,
+                name,
+                namespace,
+            },
+            ToolKind::Custom => OutputItem::CustomToolCall {
+                id: format!("ctc_{}", uuid::Uuid::new_v4().simple()),
+                status: "in_progress",
+                input: String::new(),
+                call_id,
+                name,
+                namespace,
+            },
         };
-        if let Some(ns) = origin.and_then(|o| o.namespace.as_deref()) {
-            item["namespace"] = json!(ns);
-        }
         let index = self.add_item(item, out);
         self.calls.push((call, index));
         self.open = Some(Open::Call {
@@ -501,39 +555,41 @@ impl ResponsesOutput {
         if fragment.is_empty() {
             return;
         }
-        let target = self.calls.iter().find(|(c, _)| *c == call).map(|(_, i)| *i);
-        match (&mut self.open, target) {
-            (
-                Some(Open::Call {
-                    index,
-                    arguments,
-                    kind,
-                }),
-                Some(t),
-            ) if *index == t => {
+        let Some(target) = self.calls.iter().find(|(c, _)| *c == call).map(|(_, i)| *i) else {
+            return;
+        };
+        if let Some(Open::Call {
+            index,
+            arguments,
+            kind,
+        }) = &mut self.open
+        {
+            if *index == target {
                 arguments.push_str(fragment);
                 if *kind == ToolKind::Custom {
                     // The raw input is only known once the JSON around it is complete.
                     return;
                 }
-                let id = self.item_id(t);
+                let id = self.output[target].id().to_owned();
                 self.emit(
                     out,
-                    "response.function_call_arguments.delta",
-                    json!({"item_id": id, "output_index": t, "delta": fragment}),
+                    Event::ArgumentsDelta {
+                        item_id: &id,
+                        output_index: target,
+                        delta: fragment,
+                    },
                 );
+                return;
             }
-            (_, Some(t)) => {
-                // A late fragment for a call already closed: keep it in the final item only.
-                if let Some((_, raw)) = self.custom_arguments.iter_mut().find(|(i, _)| *i == t) {
-                    raw.push_str(fragment);
-                    self.output[t]["input"] = json!(custom_input_from_arguments(raw));
-                } else if let Some(args) = self.output[t].get_mut("arguments") {
-                    let joined = format!("{}{fragment}", args.as_str().unwrap_or_default());
-                    *args = json!(joined);
-                }
+        }
+        // A late fragment for a call already closed: keep it in the final item only.
+        if let Some((_, raw)) = self.custom_arguments.iter_mut().find(|(i, _)| *i == target) {
+            raw.push_str(fragment);
+            if let OutputItem::CustomToolCall { input, .. } = &mut self.output[target] {
+                *input = custom_input_from_arguments(raw);
             }
-            _ => {}
+        } else if let OutputItem::FunctionCall { arguments, .. } = &mut self.output[target] {
+            arguments.push_str(fragment);
         }
     }
 
@@ -552,88 +608,112 @@ impl ResponsesOutput {
             | Open::Message { index, .. }
             | Open::Call { index, .. } => *index,
         };
+        let id = self.output[index].id().to_owned();
         match open {
-            Open::Reasoning {
-                index,
-                text,
-                sealed,
-            } => {
-                let id = self.item_id(index);
+            Open::Reasoning { text, sealed, .. } => {
                 self.emit(
                     out,
-                    "response.reasoning_summary_text.done",
-                    json!({"item_id": id, "output_index": index, "summary_index": 0, "text": text}),
+                    Event::SummaryTextDone {
+                        item_id: &id,
+                        output_index: index,
+                        summary_index: 0,
+                        text: &text,
+                    },
                 );
-                let part = json!({"type": "summary_text", "text": text});
+                let part = SummaryText { text };
                 self.emit(
                     out,
-                    "response.reasoning_summary_part.done",
-                    json!({"item_id": id, "output_index": index, "summary_index": 0, "part": part}),
+                    Event::SummaryPartDone {
+                        item_id: &id,
+                        output_index: index,
+                        summary_index: 0,
+                        part: part.clone(),
+                    },
                 );
-                self.output[index]["summary"] = json!([part]);
-                if let Some(sealed) = sealed {
-                    self.output[index]["encrypted_content"] = json!(sealed.seal());
+                if let OutputItem::Reasoning {
+                    summary,
+                    encrypted_content,
+                    ..
+                } = &mut self.output[index]
+                {
+                    *summary = vec![part];
+                    if let Some(sealed) = sealed {
+                        *encrypted_content = Some(sealed.seal());
+                    }
                 }
             }
-            Open::Message { index, text } => {
-                let id = self.item_id(index);
+            Open::Message { text, .. } => {
                 self.emit(
                     out,
-                    "response.output_text.done",
-                    json!({"item_id": id, "output_index": index, "content_index": 0, "text": text,
-                           "logprobs": []}),
+                    Event::OutputTextDone {
+                        item_id: &id,
+                        output_index: index,
+                        content_index: 0,
+                        text: &text,
+                        logprobs: [],
+                    },
                 );
-                let part = json!({"type": "output_text", "text": text, "annotations": []});
+                let part = OutputText::new(text);
                 self.emit(
                     out,
-                    "response.content_part.done",
-                    json!({"item_id": id, "output_index": index, "content_index": 0, "part": part}),
+                    Event::ContentPartDone {
+                        item_id: &id,
+                        output_index: index,
+                        content_index: 0,
+                        part: part.clone(),
+                    },
                 );
-                self.output[index]["content"] = json!([part]);
-                self.output[index]["status"] = json!(status);
+                if let OutputItem::Message { content, .. } = &mut self.output[index] {
+                    *content = vec![part];
+                }
             }
             Open::Call {
-                index,
                 arguments,
                 kind: ToolKind::Function,
+                ..
             } => {
-                let id = self.item_id(index);
                 self.emit(
                     out,
-                    "response.function_call_arguments.done",
-                    json!({"item_id": id, "output_index": index, "arguments": arguments}),
+                    Event::ArgumentsDone {
+                        item_id: &id,
+                        output_index: index,
+                        arguments: &arguments,
+                    },
                 );
-                self.output[index]["arguments"] = json!(arguments);
-                self.output[index]["status"] = json!(status);
+                if let OutputItem::FunctionCall { arguments: a, .. } = &mut self.output[index] {
+                    *a = arguments;
+                }
             }
             Open::Call {
-                index,
                 arguments,
                 kind: ToolKind::Custom,
+                ..
             } => {
-                let id = self.item_id(index);
                 let input = custom_input_from_arguments(&arguments);
                 self.emit(
                     out,
-                    "response.custom_tool_call_input.delta",
-                    json!({"item_id": id, "output_index": index, "delta": input}),
+                    Event::CustomInputDelta {
+                        item_id: &id,
+                        output_index: index,
+                        delta: &input,
+                    },
                 );
                 self.emit(
                     out,
-                    "response.custom_tool_call_input.done",
-                    json!({"item_id": id, "output_index": index, "input": input}),
+                    Event::CustomInputDone {
+                        item_id: &id,
+                        output_index: index,
+                        input: &input,
+                    },
                 );
-                self.output[index]["input"] = json!(input);
-                self.output[index]["status"] = json!(status);
+                if let OutputItem::CustomToolCall { input: i, .. } = &mut self.output[index] {
+                    *i = input;
+                }
                 self.custom_arguments.push((index, arguments));
             }
         }
-        let item = self.output[index].clone();
-        self.emit(
-            out,
-            "response.output_item.done",
-            json!({"output_index": index, "item": item}),
-        );
+        self.output[index].set_status(status);
+        self.item_done(index, out);
     }
 
     fn terminate(&mut self, reason: FinishReason, out: &mut Vec<Value>) {
@@ -649,12 +729,12 @@ impl ResponsesOutput {
             Status::Completed
         };
         let response = self.response();
-        let kind = if self.status == Status::Incomplete {
-            "response.incomplete"
+        let event = if self.status == Status::Incomplete {
+            Event::Incomplete { response }
         } else {
-            "response.completed"
+            Event::Completed { response }
         };
-        self.emit(out, kind, json!({"response": response}));
+        self.emit(out, event);
     }
 
     fn fail(&mut self, error: ApiError, out: &mut Vec<Value>) {
@@ -662,46 +742,11 @@ impl ResponsesOutput {
         self.close(out);
         self.error = Some(error);
         let response = self.response();
-        self.emit(out, "response.failed", json!({"response": response}));
+        self.emit(out, Event::Failed { response });
     }
 }
 
-/// The Responses `usage` object.
-#[derive(Serialize)]
-struct ResponsesUsage {
-    input_tokens: u64,
-    input_tokens_details: CachedTokens,
-    output_tokens: u64,
-    output_tokens_details: ReasoningTokens,
-    total_tokens: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kiro_credits: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct CachedTokens {
-    cached_tokens: u64,
-}
-
-#[derive(Serialize)]
-struct ReasoningTokens {
-    reasoning_tokens: u64,
-}
-
-impl From<&Usage> for ResponsesUsage {
-    fn from(usage: &Usage) -> Self {
-        let input = usage.prompt_tokens();
-        ResponsesUsage {
-            input_tokens: input,
-            input_tokens_details: CachedTokens {
-                cached_tokens: usage.cache_read_input_tokens.unwrap_or(0),
-            },
-            output_tokens: usage.output_tokens,
-            output_tokens_details: ReasoningTokens {
-                reasoning_tokens: usage.reasoning_tokens.unwrap_or(0),
-            },
-            total_tokens: input.saturating_add(usage.output_tokens),
-            kiro_credits: usage.credits,
-        }
-    }
+/// A wire struct as JSON (they have string keys only, so this cannot fail).
+fn to_json(wire: impl Serialize) -> Value {
+    serde_json::to_value(wire).unwrap_or(Value::Null)
 }
