@@ -27,15 +27,15 @@
 //! `output_tokens`): `message_start` carries the local prompt estimate (the same number
 //! `/v1/messages/count_tokens` returns for the request) and `output_tokens: 0`; the final
 //! numbers (in `message_delta` and the non-streaming `message`) are the uncached prompt
-//! ([`Usage::uncached_prompt_tokens`]), the cache fields upstream reported (else 0) and the
-//! output.
+//! ([`crate::convert::output::Usage::uncached_prompt_tokens`]), the cache fields upstream
+//! reported (else 0) and the output. The wire structs are in [`super::wire`].
 
 use std::collections::HashMap;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::convert::output::{FinishReason, OutputEvent, OutputMachine, OutputOptions, Usage};
+use super::wire::{BlockDelta, ContentBlock, MessageObject, MessageUsage, StopDelta, StreamEvent};
+use crate::convert::output::{FinishReason, OutputEvent, OutputMachine, OutputOptions};
 use crate::convert::trailer::CompletionRule;
 use crate::error::{ApiError, Dialect};
 use crate::kiro::events::KiroEvent;
@@ -128,123 +128,6 @@ impl SseEvent {
         SseEvent {
             name: "error",
             data: error.body(Dialect::Anthropic),
-        }
-    }
-}
-
-// --- wire structs ----------------------------------------------------------------------
-
-/// The `data` of one stream event (its `type` is also the event name).
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum StreamEvent<'a> {
-    MessageStart {
-        message: MessageObject<'a>,
-    },
-    ContentBlockStart {
-        index: usize,
-        content_block: ContentBlock<'a>,
-    },
-    ContentBlockDelta {
-        index: usize,
-        delta: BlockDelta,
-    },
-    ContentBlockStop {
-        index: usize,
-    },
-    MessageDelta {
-        delta: StopDelta<'a>,
-        usage: MessageUsage,
-    },
-    MessageStop,
-    Ping,
-}
-
-impl StreamEvent<'_> {
-    fn name(&self) -> &'static str {
-        match self {
-            StreamEvent::MessageStart { .. } => "message_start",
-            StreamEvent::ContentBlockStart { .. } => "content_block_start",
-            StreamEvent::ContentBlockDelta { .. } => "content_block_delta",
-            StreamEvent::ContentBlockStop { .. } => "content_block_stop",
-            StreamEvent::MessageDelta { .. } => "message_delta",
-            StreamEvent::MessageStop => "message_stop",
-            StreamEvent::Ping => "ping",
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct MessageObject<'a> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    role: &'static str,
-    model: &'a str,
-    content: Vec<ContentBlock<'a>>,
-    stop_reason: Option<&'static str>,
-    stop_sequence: Option<&'a str>,
-    usage: MessageUsage,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ContentBlock<'a> {
-    Text {
-        text: &'a str,
-    },
-    Thinking {
-        thinking: &'a str,
-        signature: &'a str,
-    },
-    RedactedThinking {
-        data: &'a str,
-    },
-    ToolUse {
-        id: &'a str,
-        name: &'a str,
-        input: Value,
-    },
-}
-
-/// A block delta; its `type` is the variant's name + `_delta`.
-#[derive(Serialize)]
-#[serde(tag = "type")]
-enum BlockDelta {
-    #[serde(rename = "text_delta")]
-    Text { text: String },
-    #[serde(rename = "thinking_delta")]
-    Thinking { thinking: String },
-    #[serde(rename = "signature_delta")]
-    Signature { signature: String },
-    #[serde(rename = "input_json_delta")]
-    InputJson { partial_json: String },
-}
-
-#[derive(Serialize)]
-struct StopDelta<'a> {
-    stop_reason: &'static str,
-    stop_sequence: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct MessageUsage {
-    input_tokens: u64,
-    cache_creation_input_tokens: u64,
-    cache_read_input_tokens: u64,
-    output_tokens: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kiro_credits: Option<f64>,
-}
-
-impl From<&Usage> for MessageUsage {
-    fn from(usage: &Usage) -> Self {
-        MessageUsage {
-            input_tokens: usage.uncached_prompt_tokens(),
-            cache_creation_input_tokens: usage.cache_write_input_tokens.unwrap_or(0),
-            cache_read_input_tokens: usage.cache_read_input_tokens.unwrap_or(0),
-            output_tokens: usage.output_tokens,
-            kiro_credits: usage.credits,
         }
     }
 }

@@ -3,11 +3,13 @@
 //! * [`request`]: body → [`ChatRequest`] → [`crate::convert::Conversation`].
 //! * [`stream`]: output events ([`crate::convert::output`]) → `chat.completion.chunk`s /
 //!   `chat.completion` ([`ChatOutput`]).
+//! * [`wire`]: the typed chunk, completion and usage structs.
 //! * [`details`]: signed and encrypted reasoning as `reasoning_details` items.
 
 pub mod details;
 pub mod request;
 pub mod stream;
+pub mod wire;
 
 #[cfg(test)]
 mod request_tests;

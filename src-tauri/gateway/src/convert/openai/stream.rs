@@ -21,17 +21,21 @@
 //! * An upstream error after the stream started becomes an `{"error":{…}}` chunk; the
 //!   caller then sends `data: [DONE]`.
 //!
-//! **Usage**: `prompt_tokens` ([`Usage::prompt_tokens`]), `completion_tokens`,
-//! `total_tokens`, plus `prompt_tokens_details.cached_tokens` when upstream reported cache
-//! reads and `completion_tokens_details.reasoning_tokens` when there was reasoning.
+//! **Usage** ([`super::wire::ChatUsage`]): `prompt_tokens` (the whole prompt,
+//! [`crate::convert::output::Usage::prompt_tokens`]), `completion_tokens`, `total_tokens`,
+//! plus `prompt_tokens_details.cached_tokens` when upstream reported cache reads and
+//! `completion_tokens_details.reasoning_tokens` when there was reasoning.
 
 use std::collections::HashMap;
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::details::{ReasoningDetail, ReasoningDetails};
-use crate::convert::output::{FinishReason, OutputEvent, OutputMachine, OutputOptions, Usage};
+use super::wire::{
+    to_json, ChatUsage, Chunk, ChunkChoice, Completion, CompletionChoice, Delta, FunctionDelta,
+    Message, MessageFunction, MessageToolCall, ToolCallDelta,
+};
+use crate::convert::output::{FinishReason, OutputEvent, OutputMachine, OutputOptions};
 use crate::convert::trailer::CompletionRule;
 use crate::error::{ApiError, Dialect};
 use crate::kiro::events::KiroEvent;
@@ -107,152 +111,6 @@ pub fn finish_reason_name(reason: FinishReason) -> &'static str {
         FinishReason::ContentFilter => "content_filter",
         FinishReason::ToolCalls => "tool_calls",
     }
-}
-
-// --- wire structs ----------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct Chunk<'a> {
-    id: &'a str,
-    object: &'static str,
-    created: i64,
-    model: &'a str,
-    choices: Vec<ChunkChoice>,
-    /// Absent, `null` (every chunk with `include_usage`) or the usage (the last one).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<Option<ChatUsage>>,
-}
-
-#[derive(Serialize)]
-struct ChunkChoice {
-    index: u32,
-    delta: Delta,
-    logprobs: (),
-    finish_reason: Option<&'static str>,
-}
-
-#[derive(Serialize, Default)]
-struct Delta {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_content: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_details: Option<Vec<ReasoningDetail>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_calls: Option<Vec<ToolCallDelta>>,
-}
-
-#[derive(Serialize)]
-struct ToolCallDelta {
-    index: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-    function: FunctionDelta,
-}
-
-#[derive(Serialize)]
-struct FunctionDelta {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    arguments: String,
-}
-
-#[derive(Serialize)]
-struct Completion<'a> {
-    id: &'a str,
-    object: &'static str,
-    created: i64,
-    model: &'a str,
-    choices: [CompletionChoice<'a>; 1],
-    usage: ChatUsage,
-}
-
-#[derive(Serialize)]
-struct CompletionChoice<'a> {
-    index: u32,
-    message: Message<'a>,
-    logprobs: (),
-    finish_reason: &'static str,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    /// `null` for an answer that is tool calls only.
-    content: Option<&'a str>,
-    refusal: (),
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_content: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    reasoning_details: &'a [ReasoningDetail],
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tool_calls: Vec<MessageToolCall<'a>>,
-}
-
-#[derive(Serialize)]
-struct MessageToolCall<'a> {
-    id: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    function: MessageFunction<'a>,
-}
-
-#[derive(Serialize)]
-struct MessageFunction<'a> {
-    name: &'a str,
-    arguments: &'a str,
-}
-
-/// The chat `usage` object.
-#[derive(Serialize)]
-struct ChatUsage {
-    prompt_tokens: u64,
-    completion_tokens: u64,
-    total_tokens: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prompt_tokens_details: Option<CachedTokens>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    completion_tokens_details: Option<ReasoningTokens>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kiro_credits: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct CachedTokens {
-    cached_tokens: u64,
-}
-
-#[derive(Serialize)]
-struct ReasoningTokens {
-    reasoning_tokens: u64,
-}
-
-impl From<&Usage> for ChatUsage {
-    fn from(usage: &Usage) -> Self {
-        let prompt = usage.prompt_tokens();
-        ChatUsage {
-            prompt_tokens: prompt,
-            completion_tokens: usage.output_tokens,
-            total_tokens: prompt.saturating_add(usage.output_tokens),
-            prompt_tokens_details: usage
-                .cache_read_input_tokens
-                .map(|cached_tokens| CachedTokens { cached_tokens }),
-            completion_tokens_details: usage
-                .reasoning_tokens
-                .map(|reasoning_tokens| ReasoningTokens { reasoning_tokens }),
-            kiro_credits: usage.credits,
-        }
-    }
-}
-
-/// A wire struct as JSON (they have string keys only, so this cannot fail).
-fn to_json(wire: impl Serialize) -> Value {
-    serde_json::to_value(wire).unwrap_or(Value::Null)
 }
 
 // --- the renderer ----------------------------------------------------------------------
