@@ -31,7 +31,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::convert::openai::details::{ReasoningDetail, ReasoningDetails};
-use crate::convert::openai::{openai_call_id, ChatOutputOptions, UserPart};
+use crate::convert::openai::{openai_call_id, ChatOutputOptions};
 use crate::convert::output::{FinishReason, OutputEvent, OutputMachine};
 use crate::convert::responses::request::Item;
 use crate::convert::responses::sealed::Sealed;
@@ -272,47 +272,7 @@ impl ResponsesOutput {
 
     /// The output as conversation items (for the store), in order.
     pub fn output_items(&self) -> Vec<Item> {
-        self.output
-            .iter()
-            .filter_map(|item| match item {
-                OutputItem::Message { content, .. } => Some(Item::Message {
-                    role: "assistant".into(),
-                    parts: vec![UserPart::Text(content.first()?.text.clone())],
-                }),
-                OutputItem::FunctionCall {
-                    call_id,
-                    namespace,
-                    name,
-                    arguments,
-                    ..
-                } => Some(Item::FunctionCall {
-                    call_id: call_id.clone(),
-                    namespace: namespace.clone(),
-                    name: name.clone(),
-                    arguments: arguments.clone(),
-                }),
-                OutputItem::CustomToolCall {
-                    call_id,
-                    namespace,
-                    name,
-                    input,
-                    ..
-                } => Some(Item::CustomToolCall {
-                    call_id: call_id.clone(),
-                    namespace: namespace.clone(),
-                    name: name.clone(),
-                    input: input.clone(),
-                }),
-                OutputItem::Reasoning {
-                    summary,
-                    encrypted_content,
-                    ..
-                } => Some(Item::Reasoning {
-                    summary: summary.first().map(|s| s.text.clone()).unwrap_or_default(),
-                    encrypted: encrypted_content.clone(),
-                }),
-            })
-            .collect()
+        self.output.iter().filter_map(OutputItem::to_item).collect()
     }
 
     /// The Responses `usage` ([`ResponsesUsage`]).

@@ -3,7 +3,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::convert::openai::UserPart;
 use crate::convert::output::Usage;
+use crate::convert::responses::request::Item;
 
 /// One output item, as `response.output` and the item events show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,6 +52,48 @@ impl OutputItem {
             | OutputItem::FunctionCall { id, .. }
             | OutputItem::CustomToolCall { id, .. } => id,
         }
+    }
+
+    /// The item as a conversation item (for the store); `None` for a message not closed.
+    pub fn to_item(&self) -> Option<Item> {
+        Some(match self {
+            OutputItem::Message { content, .. } => Item::Message {
+                role: "assistant".into(),
+                parts: vec![UserPart::Text(content.first()?.text.clone())],
+            },
+            OutputItem::FunctionCall {
+                call_id,
+                namespace,
+                name,
+                arguments,
+                ..
+            } => Item::FunctionCall {
+                call_id: call_id.clone(),
+                namespace: namespace.clone(),
+                name: name.clone(),
+                arguments: arguments.clone(),
+            },
+            OutputItem::CustomToolCall {
+                call_id,
+                namespace,
+                name,
+                input,
+                ..
+            } => Item::CustomToolCall {
+                call_id: call_id.clone(),
+                namespace: namespace.clone(),
+                name: name.clone(),
+                input: input.clone(),
+            },
+            OutputItem::Reasoning {
+                summary,
+                encrypted_content,
+                ..
+            } => Item::Reasoning {
+                summary: summary.first().map(|s| s.text.clone()).unwrap_or_default(),
+                encrypted: encrypted_content.clone(),
+            },
+        })
     }
 
     /// Mark a message or call `completed` / `incomplete` (reasoning has no status).
