@@ -1,5 +1,5 @@
 //! Pure converters: client dialect → neutral [`Conversation`] → Kiro request, and Kiro
-//! events → client dialect. No I/O in here.
+//! events → neutral output events ([`output`]) → client dialect. No I/O in here.
 
 pub mod anthropic;
 pub mod conversation;
@@ -8,6 +8,7 @@ pub mod images;
 pub mod json_at;
 pub mod kiro_request;
 pub mod openai;
+pub mod output;
 pub mod reasoning_tags;
 pub mod responses;
 pub mod stop;

@@ -2,6 +2,7 @@
 
 pub mod request;
 pub mod stream;
+pub mod wire;
 
 #[cfg(test)]
 mod stream_tests;

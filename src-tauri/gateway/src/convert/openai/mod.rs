@@ -1,10 +1,15 @@
 //! OpenAI Chat Completions ⇄ neutral conversation / Kiro events.
 //!
 //! * [`request`]: body → [`ChatRequest`] → [`crate::convert::Conversation`].
-//! * [`stream`]: Kiro events → `chat.completion.chunk`s / `chat.completion` ([`ChatOutput`]).
+//! * [`stream`]: output events ([`crate::convert::output`]) → `chat.completion.chunk`s /
+//!   `chat.completion` ([`ChatOutput`]).
+//! * [`wire`]: the typed chunk, completion and usage structs.
+//! * [`details`]: signed and encrypted reasoning as `reasoning_details` items.
 
+pub mod details;
 pub mod request;
 pub mod stream;
+pub mod wire;
 
 #[cfg(test)]
 mod request_tests;

@@ -1,8 +1,8 @@
-//! Kiro events → Responses streaming events, or one `response` object.
+//! [`OutputEvent`]s → Responses streaming events, or one `response` object.
 //!
-//! The chat path's [`ChatOutput`] does the real work (reasoning tags, stop handling,
-//! `max_output_tokens`, tool-call assembly, usage, finish reasons, upstream errors); this
-//! module re-renders its chunks as Responses output items. One machine serves both modes:
+//! The [`OutputMachine`] does the real work (reasoning tags, `max_output_tokens`, tool-call
+//! assembly, usage, finish reasons, upstream errors: see [`crate::convert::output`]); this
+//! module renders its events as Responses output items. One renderer serves both modes:
 //! non-streaming callers feed the events, ignore what comes out and take
 //! [`ResponsesOutput::response`].
 //!
@@ -17,17 +17,29 @@
 //! `response.failed` (an upstream error after the stream started). Items never overlap: an
 //! item is done before the next one is added.
 //!
-//! Signed native reasoning (the chat machine's `reasoning_details`) rides in the reasoning
-//! item's `encrypted_content` ([`Sealed`]), written when the item closes, whether or not the
-//! request's `include` asked for it: Codex hands it back on the next turn and Kiro needs it.
+//! Signed native reasoning (a stretch as the chat path's `reasoning_details` would carry it,
+//! [`crate::convert::openai::details`]) rides in the reasoning item's `encrypted_content`
+//! ([`Sealed`]), written when the item closes, whether or not the request's `include` asked
+//! for it: Codex hands it back on the next turn and Kiro needs it. Encrypted reasoning
+//! becomes a reasoning item of its own.
+//!
+//! `incomplete_details.reason`: `max_output_tokens` when the answer ran out of length or
+//! context window, `content_filter` for Kiro's content filter.
+//! Usage: [`ResponsesUsage`]. The wire structs are in [`super::wire`].
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
 
-use crate::convert::openai::{ChatOutput, ChatOutputOptions};
+use crate::convert::openai::details::{ReasoningDetail, ReasoningDetails};
+use crate::convert::openai::{openai_call_id, ChatOutputOptions};
+use crate::convert::output::{FinishReason, OutputEvent, OutputMachine};
 use crate::convert::responses::request::Item;
 use crate::convert::responses::sealed::Sealed;
 use crate::convert::responses::tools::{custom_input_from_arguments, ToolKind, ToolNames};
-use crate::convert::trailer::CREDITS_FIELD;
+use crate::convert::responses::wire::{
+    Event, IncompleteDetails, OutputItem, OutputText, ResponseError, ResponseObject,
+    ResponsesUsage, SummaryText,
+};
 use crate::error::ApiError;
 use crate::kiro::events::KiroEvent;
 
@@ -66,13 +78,13 @@ impl Status {
     }
 }
 
+/// The item being streamed: its output index and what it gathered so far.
 #[derive(Debug)]
 enum Open {
     Reasoning {
         index: usize,
         text: String,
-        /// Signed reasoning from the chat machine's `reasoning_details`, sealed into the
-        /// item's `encrypted_content` when it closes.
+        /// The signed stretch, sealed into the item's `encrypted_content` when it closes.
         sealed: Option<Sealed>,
     },
     Message {
@@ -93,13 +105,15 @@ pub struct ResponsesOutput {
     model: String,
     created_at: i64,
     echo: ResponseEcho,
-    chat: ChatOutput,
+    machine: OutputMachine,
+    /// Signed reasoning stretches.
+    details: ReasoningDetails,
     seq: u64,
     started: bool,
-    output: Vec<Value>,
+    output: Vec<OutputItem>,
     open: Option<Open>,
-    /// Chat tool-call index → output index.
-    calls: Vec<(u64, usize)>,
+    /// Tool-call index → output index.
+    calls: Vec<(usize, usize)>,
     /// Flat Kiro tool name → namespaced / custom client tool.
     tool_names: ToolNames,
     /// Output index → the JSON arguments Kiro produced, for closed custom tool calls.
@@ -110,18 +124,15 @@ pub struct ResponsesOutput {
 }
 
 impl ResponsesOutput {
-    /// `chat` options as for the chat path (`id`, `model`, `include_usage` are ignored).
+    /// `chat` options as for the chat path (`id`, `created`, `include_usage` are ignored).
     pub fn new(id: String, created_at: i64, echo: ResponseEcho, chat: ChatOutputOptions) -> Self {
-        let model = chat.model.clone();
         ResponsesOutput {
             id,
-            model,
+            model: chat.model.clone(),
             created_at,
             echo,
-            chat: ChatOutput::new(ChatOutputOptions {
-                include_usage: false,
-                ..chat
-            }),
+            machine: OutputMachine::new(chat.output_options()),
+            details: ReasoningDetails::default(),
             seq: 0,
             started: false,
             output: Vec::new(),
@@ -148,7 +159,7 @@ impl ResponsesOutput {
     /// True once the answer ended (the caller should stop reading upstream and call
     /// [`finish`](Self::finish)).
     pub fn is_finished(&self) -> bool {
-        self.chat.is_finished() || self.status != Status::InProgress
+        self.machine.is_finished() || self.status != Status::InProgress
     }
 
     pub fn status(&self) -> Status {
@@ -165,12 +176,13 @@ impl ResponsesOutput {
         if !self.started {
             self.started = true;
             let response = self.response();
-            self.emit(&mut out, "response.created", json!({"response": response}));
             self.emit(
                 &mut out,
-                "response.in_progress",
-                json!({"response": response}),
+                Event::Created {
+                    response: response.clone(),
+                },
             );
+            self.emit(&mut out, Event::InProgress { response });
         }
         out
     }
@@ -181,8 +193,8 @@ impl ResponsesOutput {
         if self.status != Status::InProgress {
             return out;
         }
-        let chunks = self.chat.on_event(event);
-        self.chunks(chunks, &mut out);
+        let events = self.machine.on_event(event);
+        self.render(events, &mut out);
         out
     }
 
@@ -192,8 +204,8 @@ impl ResponsesOutput {
         if self.status != Status::InProgress {
             return out;
         }
-        let chunks = self.chat.on_failure(error);
-        self.chunks(chunks, &mut out);
+        let events = self.machine.on_failure(error);
+        self.render(events, &mut out);
         out
     }
 
@@ -204,11 +216,14 @@ impl ResponsesOutput {
         if self.status != Status::InProgress {
             return out;
         }
-        let chunks = self.chat.finish();
-        self.chunks(chunks, &mut out);
+        let events = self.machine.finish();
+        self.render(events, &mut out);
         if self.status == Status::InProgress {
-            // The chat machine had already failed or finished without a finish chunk.
-            let reason = self.chat.finish_reason().unwrap_or("stop");
+            // The machine had already failed or finished without a finish event.
+            let reason = self
+                .machine
+                .finish_reason()
+                .unwrap_or(FinishReason::EndTurn);
             self.terminate(reason, &mut out);
         }
         out
@@ -216,184 +231,156 @@ impl ResponsesOutput {
 
     /// The `response` object in its current state.
     pub fn response(&self) -> Value {
-        let usage = if self.status == Status::InProgress {
-            Value::Null
-        } else {
-            self.usage()
-        };
-        let error = match &self.error {
-            Some(e) => json!({
-                "code": e.code.clone().unwrap_or_else(|| "server_error".into()),
-                "message": e.message,
+        let empty = json!({});
+        to_json(ResponseObject {
+            id: &self.id,
+            object: "response",
+            created_at: self.created_at,
+            status: self.status.as_str(),
+            background: false,
+            error: self.error.as_ref().map(|e| ResponseError {
+                code: e.code.as_deref().unwrap_or("server_error"),
+                message: &e.message,
             }),
-            None => Value::Null,
-        };
-        json!({
-            "id": self.id,
-            "object": "response",
-            "created_at": self.created_at,
-            "status": self.status.as_str(),
-            "background": false,
-            "error": error,
-            "incomplete_details": self.incomplete_reason.map(|r| json!({"reason": r})),
-            "instructions": self.echo.instructions,
-            "max_output_tokens": self.echo.max_output_tokens,
-            "model": self.model,
-            "output": self.output,
-            "parallel_tool_calls": self.echo.parallel_tool_calls,
-            "previous_response_id": self.echo.previous_response_id,
-            "reasoning": self.echo.reasoning,
-            "store": self.echo.store,
-            "temperature": 1.0,
-            "text": self.echo.text,
-            "tool_choice": self.echo.tool_choice,
-            "tools": self.echo.tools,
-            "top_p": 1.0,
-            "truncation": "disabled",
-            "usage": usage,
-            "user": null,
-            "metadata": if self.echo.metadata.is_null() { json!({}) } else { self.echo.metadata.clone() },
+            incomplete_details: self
+                .incomplete_reason
+                .map(|reason| IncompleteDetails { reason }),
+            instructions: self.echo.instructions.as_deref(),
+            max_output_tokens: self.echo.max_output_tokens,
+            model: &self.model,
+            output: &self.output,
+            parallel_tool_calls: self.echo.parallel_tool_calls,
+            previous_response_id: self.echo.previous_response_id.as_deref(),
+            reasoning: &self.echo.reasoning,
+            store: self.echo.store,
+            temperature: 1.0,
+            text: &self.echo.text,
+            tool_choice: &self.echo.tool_choice,
+            tools: &self.echo.tools,
+            top_p: 1.0,
+            truncation: "disabled",
+            usage: (self.status != Status::InProgress)
+                .then(|| ResponsesUsage::from(&self.machine.usage())),
+            user: (),
+            metadata: if self.echo.metadata.is_null() {
+                &empty
+            } else {
+                &self.echo.metadata
+            },
         })
     }
 
     /// The output as conversation items (for the store), in order.
     pub fn output_items(&self) -> Vec<Item> {
-        self.output
-            .iter()
-            .filter_map(|item| match item["type"].as_str()? {
-                "message" => Some(Item::Message {
-                    role: "assistant".into(),
-                    parts: vec![crate::convert::openai::UserPart::Text(
-                        item["content"][0]["text"].as_str()?.to_owned(),
-                    )],
-                }),
-                "function_call" => Some(Item::FunctionCall {
-                    call_id: item["call_id"].as_str()?.to_owned(),
-                    namespace: item["namespace"].as_str().map(str::to_owned),
-                    name: item["name"].as_str()?.to_owned(),
-                    arguments: item["arguments"].as_str()?.to_owned(),
-                }),
-                "custom_tool_call" => Some(Item::CustomToolCall {
-                    call_id: item["call_id"].as_str()?.to_owned(),
-                    namespace: item["namespace"].as_str().map(str::to_owned),
-                    name: item["name"].as_str()?.to_owned(),
-                    input: item["input"].as_str()?.to_owned(),
-                }),
-                "reasoning" => Some(Item::Reasoning {
-                    summary: item["summary"][0]["text"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    encrypted: item["encrypted_content"].as_str().map(str::to_owned),
-                }),
-                _ => None,
-            })
-            .collect()
+        self.output.iter().filter_map(OutputItem::to_item).collect()
     }
 
-    /// The Responses `usage` (from the chat machine's usage).
+    /// The Responses `usage` ([`ResponsesUsage`]).
     pub fn usage(&self) -> Value {
-        let chat = self.chat.usage();
-        let input = chat["prompt_tokens"].as_u64().unwrap_or(0);
-        let output = chat["completion_tokens"].as_u64().unwrap_or(0);
-        let cached = chat["prompt_tokens_details"]["cached_tokens"]
-            .as_u64()
-            .unwrap_or(0);
-        let reasoning = chat["completion_tokens_details"]["reasoning_tokens"]
-            .as_u64()
-            .unwrap_or(0);
-        let mut usage = json!({
-            "input_tokens": input,
-            "input_tokens_details": {"cached_tokens": cached},
-            "output_tokens": output,
-            "output_tokens_details": {"reasoning_tokens": reasoning},
-            "total_tokens": input.saturating_add(output),
-        });
-        if let Some(credits) = chat.get(CREDITS_FIELD) {
-            usage[CREDITS_FIELD] = credits.clone();
-        }
-        usage
+        to_json(ResponsesUsage::from(&self.machine.usage()))
     }
 
     // -----------------------------------------------------------------------------------
 
-    fn emit(&mut self, out: &mut Vec<Value>, kind: &str, fields: Value) {
-        let mut event = Map::new();
-        event.insert("type".into(), json!(kind));
-        event.insert("sequence_number".into(), json!(self.seq));
+    /// Number `event` and add it to `out`.
+    fn emit(&mut self, out: &mut Vec<Value>, event: Event) {
+        let mut event = to_json(event);
+        if let Value::Object(map) = &mut event {
+            map.insert("sequence_number".into(), json!(self.seq));
+        }
         self.seq += 1;
-        if let Value::Object(map) = fields {
-            event.extend(map);
-        }
-        out.push(Value::Object(event));
+        out.push(event);
     }
 
-    fn item_id(&self, index: usize) -> String {
-        self.output[index]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    fn chunks(&mut self, chunks: Vec<Value>, out: &mut Vec<Value>) {
-        for chunk in chunks {
-            if chunk.get("error").is_some() {
-                let err = self.chat.error().cloned().unwrap_or_else(|| {
-                    ApiError::new(
-                        crate::error::ErrorKind::Upstream,
-                        chunk["error"]["message"]
-                            .as_str()
-                            .unwrap_or("upstream error"),
-                    )
-                });
-                self.fail(err, out);
-                continue;
-            }
-            let choice = &chunk["choices"][0];
-            let delta = &choice["delta"];
-            if let Some(text) = delta["reasoning_content"].as_str() {
-                self.reasoning_delta(text, out);
-            }
-            for detail in delta["reasoning_details"].as_array().into_iter().flatten() {
-                self.reasoning_detail(detail, out);
-            }
-            if let Some(text) = delta["content"].as_str() {
-                if !text.is_empty() {
-                    self.text_delta(text, out);
+    fn render(&mut self, events: Vec<OutputEvent>, out: &mut Vec<Value>) {
+        for event in events {
+            match event {
+                OutputEvent::Text(part) => {
+                    self.end_stretch();
+                    self.text_delta(&part, out);
                 }
-            }
-            if let Some(calls) = delta["tool_calls"].as_array() {
-                for call in calls {
-                    self.call_delta(call, out);
+                OutputEvent::Reasoning(part) => {
+                    self.details.reasoning(&part);
+                    self.reasoning_delta(&part, out);
                 }
-            }
-            if let Some(reason) = choice["finish_reason"].as_str() {
-                self.terminate(reason, out);
+                OutputEvent::ReasoningSignature(signature) => {
+                    if self.machine.cut().is_none() {
+                        self.details.signature(signature);
+                    }
+                }
+                OutputEvent::EncryptedReasoning(data) => {
+                    if self.machine.cut().is_none() {
+                        self.end_stretch();
+                        self.details.encrypted(data.clone());
+                        self.encrypted_reasoning(data, out);
+                    }
+                }
+                OutputEvent::ToolCallStart { index, id, name } => {
+                    self.end_stretch();
+                    self.call_start(index, openai_call_id(&id), &name, out);
+                }
+                OutputEvent::ToolCallArguments { index, fragment } => {
+                    self.call_arguments(index, &fragment, out);
+                }
+                OutputEvent::Finish(finish) => {
+                    self.end_stretch();
+                    self.terminate(finish.reason, out);
+                }
+                OutputEvent::Failure(error) => self.fail(error, out),
             }
         }
     }
 
-    fn add_item(&mut self, item: Value, out: &mut Vec<Value>) -> usize {
+    fn add_item(&mut self, item: OutputItem, out: &mut Vec<Value>) -> usize {
         let index = self.output.len();
-        self.output.push(item.clone());
-        self.emit(
-            out,
-            "response.output_item.added",
-            json!({"output_index": index, "item": item}),
-        );
+        self.output.push(item);
+        let added = to_json(Event::ItemAdded {
+            output_index: index,
+            item: &self.output[index],
+        });
+        self.emit_value(out, added);
         index
+    }
+
+    /// [`emit`](Self::emit) for an event already rendered (it borrowed `self`).
+    fn emit_value(&mut self, out: &mut Vec<Value>, mut event: Value) {
+        if let Value::Object(map) = &mut event {
+            map.insert("sequence_number".into(), json!(self.seq));
+        }
+        self.seq += 1;
+        out.push(event);
+    }
+
+    fn item_done(&mut self, index: usize, out: &mut Vec<Value>) {
+        let done = to_json(Event::ItemDone {
+            output_index: index,
+            item: &self.output[index],
+        });
+        self.emit_value(out, done);
     }
 
     fn reasoning_delta(&mut self, text: &str, out: &mut Vec<Value>) {
         if !matches!(self.open, Some(Open::Reasoning { .. })) {
             self.close(out);
             let id = format!("rs_{}", uuid::Uuid::new_v4().simple());
-            let index = self.add_item(json!({"id": id, "type": "reasoning", "summary": []}), out);
+            let index = self.add_item(
+                OutputItem::Reasoning {
+                    id: id.clone(),
+                    summary: Vec::new(),
+                    encrypted_content: None,
+                },
+                out,
+            );
             self.emit(
                 out,
-                "response.reasoning_summary_part.added",
-                json!({"item_id": id, "output_index": index, "summary_index": 0,
-                       "part": {"type": "summary_text", "text": ""}}),
+                Event::SummaryPartAdded {
+                    item_id: &id,
+                    output_index: index,
+                    summary_index: 0,
+                    part: SummaryText {
+                        text: String::new(),
+                    },
+                },
             );
             self.open = Some(Open::Reasoning {
                 index,
@@ -407,41 +394,43 @@ impl ResponsesOutput {
         {
             acc.push_str(text);
             let index = *index;
-            let id = self.item_id(index);
+            let id = self.output[index].id().to_owned();
             self.emit(
                 out,
-                "response.reasoning_summary_text.delta",
-                json!({"item_id": id, "output_index": index, "summary_index": 0, "delta": text}),
+                Event::SummaryTextDelta {
+                    item_id: &id,
+                    output_index: index,
+                    summary_index: 0,
+                    delta: text,
+                },
             );
         }
     }
 
-    /// A `reasoning_details` item of the chat machine: a signed stretch of reasoning (it
-    /// comes before whatever closes the reasoning item), or encrypted reasoning, which
-    /// becomes a reasoning item of its own.
-    fn reasoning_detail(&mut self, detail: &Value, out: &mut Vec<Value>) {
-        if let Some(data) = detail["data"].as_str() {
-            self.close(out);
-            let id = format!("rs_{}", uuid::Uuid::new_v4().simple());
-            let item = json!({"id": id, "type": "reasoning", "summary": [],
-                              "encrypted_content": Sealed::Redacted(data.to_owned()).seal()});
-            let index = self.add_item(item.clone(), out);
-            self.emit(
-                out,
-                "response.output_item.done",
-                json!({"output_index": index, "item": item}),
-            );
-            return;
-        }
-        let (Some(text), Some(signature)) = (detail["text"].as_str(), detail["signature"].as_str())
+    /// Encrypted reasoning: a reasoning item of its own.
+    fn encrypted_reasoning(&mut self, data: String, out: &mut Vec<Value>) {
+        self.close(out);
+        let index = self.add_item(
+            OutputItem::Reasoning {
+                id: format!("rs_{}", uuid::Uuid::new_v4().simple()),
+                summary: Vec::new(),
+                encrypted_content: Some(Sealed::Redacted(data).seal()),
+            },
+            out,
+        );
+        self.item_done(index, out);
+    }
+
+    /// A stretch of reasoning ended: signed, it is sealed into the open reasoning item.
+    fn end_stretch(&mut self) {
+        let Some(ReasoningDetail::Text {
+            text, signature, ..
+        }) = self.details.end_stretch()
         else {
             return;
         };
         if let Some(Open::Reasoning { sealed, .. }) = &mut self.open {
-            *sealed = Some(Sealed::Signed {
-                text: text.to_owned(),
-                signature: signature.to_owned(),
-            });
+            *sealed = Some(Sealed::Signed { text, signature });
         }
     }
 
@@ -450,15 +439,22 @@ impl ResponsesOutput {
             self.close(out);
             let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
             let index = self.add_item(
-                json!({"id": id, "type": "message", "status": "in_progress", "role": "assistant",
-                       "content": []}),
+                OutputItem::Message {
+                    id: id.clone(),
+                    status: "in_progress",
+                    role: "assistant",
+                    content: Vec::new(),
+                },
                 out,
             );
             self.emit(
                 out,
-                "response.content_part.added",
-                json!({"item_id": id, "output_index": index, "content_index": 0,
-                       "part": {"type": "output_text", "text": "", "annotations": []}}),
+                Event::ContentPartAdded {
+                    item_id: &id,
+                    output_index: index,
+                    content_index: 0,
+                    part: OutputText::new(String::new()),
+                },
             );
             self.open = Some(Open::Message {
                 index,
@@ -468,88 +464,92 @@ impl ResponsesOutput {
         if let Some(Open::Message { index, text: acc }) = &mut self.open {
             acc.push_str(text);
             let index = *index;
-            let id = self.item_id(index);
+            let id = self.output[index].id().to_owned();
             self.emit(
                 out,
-                "response.output_text.delta",
-                json!({"item_id": id, "output_index": index, "content_index": 0, "delta": text,
-                       "logprobs": []}),
+                Event::OutputTextDelta {
+                    item_id: &id,
+                    output_index: index,
+                    content_index: 0,
+                    delta: text,
+                    logprobs: [],
+                },
             );
         }
     }
 
-    fn call_delta(&mut self, call: &Value, out: &mut Vec<Value>) {
-        let chat_index = call["index"].as_u64().unwrap_or(0);
-        if let Some(call_id) = call["id"].as_str() {
-            self.close(out);
-            let flat = call["function"]["name"].as_str().unwrap_or_default();
-            let origin = self.tool_names.origin(flat);
-            let kind = origin.map_or(ToolKind::Function, |o| o.kind);
-            let name = origin.map_or(flat, |o| o.name.as_str());
-            let mut item = match kind {
-                ToolKind::Function => json!({
-                    "id": format!("fc_{}", uuid::Uuid::new_v4().simple()),
-                    "type": "function_call", "status": "in_progress",
-                    "arguments": "", "call_id": call_id, "name": name}),
-                ToolKind::Custom => json!({
-                    "id": format!("ctc_{}", uuid::Uuid::new_v4().simple()),
-                    "type": "custom_tool_call", "status": "in_progress",
-                    "input": "", "call_id": call_id, "name": name}),
-            };
-            if let Some(ns) = origin.and_then(|o| o.namespace.as_deref()) {
-                item["namespace"] = json!(ns);
-            }
-            let index = self.add_item(item, out);
-            self.calls.push((chat_index, index));
-            self.open = Some(Open::Call {
-                index,
+    fn call_start(&mut self, call: usize, call_id: String, flat: &str, out: &mut Vec<Value>) {
+        self.close(out);
+        let origin = self.tool_names.origin(flat);
+        let kind = origin.map_or(ToolKind::Function, |o| o.kind);
+        let name = origin.map_or(flat, |o| o.name.as_str()).to_owned();
+        let namespace = origin.and_then(|o| o.namespace.clone());
+        let item = match kind {
+            ToolKind::Function => OutputItem::FunctionCall {
+                id: format!("fc_{}", uuid::Uuid::new_v4().simple()),
+                status: "in_progress",
                 arguments: String::new(),
-                kind,
-            });
-        }
-        let Some(fragment) = call["function"]["arguments"].as_str() else {
-            return;
+                call_id,
+                name,
+                namespace,
+            },
+            ToolKind::Custom => OutputItem::CustomToolCall {
+                id: format!("ctc_{}", uuid::Uuid::new_v4().simple()),
+                status: "in_progress",
+                input: String::new(),
+                call_id,
+                name,
+                namespace,
+            },
         };
+        let index = self.add_item(item, out);
+        self.calls.push((call, index));
+        self.open = Some(Open::Call {
+            index,
+            arguments: String::new(),
+            kind,
+        });
+    }
+
+    fn call_arguments(&mut self, call: usize, fragment: &str, out: &mut Vec<Value>) {
         if fragment.is_empty() {
             return;
         }
-        let target = self
-            .calls
-            .iter()
-            .find(|(c, _)| *c == chat_index)
-            .map(|(_, i)| *i);
-        match (&mut self.open, target) {
-            (
-                Some(Open::Call {
-                    index,
-                    arguments,
-                    kind,
-                }),
-                Some(t),
-            ) if *index == t => {
+        let Some(target) = self.calls.iter().find(|(c, _)| *c == call).map(|(_, i)| *i) else {
+            return;
+        };
+        if let Some(Open::Call {
+            index,
+            arguments,
+            kind,
+        }) = &mut self.open
+        {
+            if *index == target {
                 arguments.push_str(fragment);
                 if *kind == ToolKind::Custom {
                     // The raw input is only known once the JSON around it is complete.
                     return;
                 }
-                let id = self.item_id(t);
+                let id = self.output[target].id().to_owned();
                 self.emit(
                     out,
-                    "response.function_call_arguments.delta",
-                    json!({"item_id": id, "output_index": t, "delta": fragment}),
+                    Event::ArgumentsDelta {
+                        item_id: &id,
+                        output_index: target,
+                        delta: fragment,
+                    },
                 );
+                return;
             }
-            (_, Some(t)) => {
-                // A late fragment for a call already closed: keep it in the final item only.
-                if let Some((_, raw)) = self.custom_arguments.iter_mut().find(|(i, _)| *i == t) {
-                    raw.push_str(fragment);
-                    self.output[t]["input"] = json!(custom_input_from_arguments(raw));
-                } else if let Some(args) = self.output[t].get_mut("arguments") {
-                    let joined = format!("{}{fragment}", args.as_str().unwrap_or_default());
-                    *args = json!(joined);
-                }
+        }
+        // A late fragment for a call already closed: keep it in the final item only.
+        if let Some((_, raw)) = self.custom_arguments.iter_mut().find(|(i, _)| *i == target) {
+            raw.push_str(fragment);
+            if let OutputItem::CustomToolCall { input, .. } = &mut self.output[target] {
+                *input = custom_input_from_arguments(raw);
             }
-            _ => {}
+        } else if let OutputItem::FunctionCall { arguments, .. } = &mut self.output[target] {
+            arguments.push_str(fragment);
         }
     }
 
@@ -568,94 +568,118 @@ impl ResponsesOutput {
             | Open::Message { index, .. }
             | Open::Call { index, .. } => *index,
         };
+        let id = self.output[index].id().to_owned();
         match open {
-            Open::Reasoning {
-                index,
-                text,
-                sealed,
-            } => {
-                let id = self.item_id(index);
+            Open::Reasoning { text, sealed, .. } => {
                 self.emit(
                     out,
-                    "response.reasoning_summary_text.done",
-                    json!({"item_id": id, "output_index": index, "summary_index": 0, "text": text}),
+                    Event::SummaryTextDone {
+                        item_id: &id,
+                        output_index: index,
+                        summary_index: 0,
+                        text: &text,
+                    },
                 );
-                let part = json!({"type": "summary_text", "text": text});
+                let part = SummaryText { text };
                 self.emit(
                     out,
-                    "response.reasoning_summary_part.done",
-                    json!({"item_id": id, "output_index": index, "summary_index": 0, "part": part}),
+                    Event::SummaryPartDone {
+                        item_id: &id,
+                        output_index: index,
+                        summary_index: 0,
+                        part: part.clone(),
+                    },
                 );
-                self.output[index]["summary"] = json!([part]);
-                if let Some(sealed) = sealed {
-                    self.output[index]["encrypted_content"] = json!(sealed.seal());
+                if let OutputItem::Reasoning {
+                    summary,
+                    encrypted_content,
+                    ..
+                } = &mut self.output[index]
+                {
+                    *summary = vec![part];
+                    if let Some(sealed) = sealed {
+                        *encrypted_content = Some(sealed.seal());
+                    }
                 }
             }
-            Open::Message { index, text } => {
-                let id = self.item_id(index);
+            Open::Message { text, .. } => {
                 self.emit(
                     out,
-                    "response.output_text.done",
-                    json!({"item_id": id, "output_index": index, "content_index": 0, "text": text,
-                           "logprobs": []}),
+                    Event::OutputTextDone {
+                        item_id: &id,
+                        output_index: index,
+                        content_index: 0,
+                        text: &text,
+                        logprobs: [],
+                    },
                 );
-                let part = json!({"type": "output_text", "text": text, "annotations": []});
+                let part = OutputText::new(text);
                 self.emit(
                     out,
-                    "response.content_part.done",
-                    json!({"item_id": id, "output_index": index, "content_index": 0, "part": part}),
+                    Event::ContentPartDone {
+                        item_id: &id,
+                        output_index: index,
+                        content_index: 0,
+                        part: part.clone(),
+                    },
                 );
-                self.output[index]["content"] = json!([part]);
-                self.output[index]["status"] = json!(status);
+                if let OutputItem::Message { content, .. } = &mut self.output[index] {
+                    *content = vec![part];
+                }
             }
             Open::Call {
-                index,
                 arguments,
                 kind: ToolKind::Function,
+                ..
             } => {
-                let id = self.item_id(index);
                 self.emit(
                     out,
-                    "response.function_call_arguments.done",
-                    json!({"item_id": id, "output_index": index, "arguments": arguments}),
+                    Event::ArgumentsDone {
+                        item_id: &id,
+                        output_index: index,
+                        arguments: &arguments,
+                    },
                 );
-                self.output[index]["arguments"] = json!(arguments);
-                self.output[index]["status"] = json!(status);
+                if let OutputItem::FunctionCall { arguments: a, .. } = &mut self.output[index] {
+                    *a = arguments;
+                }
             }
             Open::Call {
-                index,
                 arguments,
                 kind: ToolKind::Custom,
+                ..
             } => {
-                let id = self.item_id(index);
                 let input = custom_input_from_arguments(&arguments);
                 self.emit(
                     out,
-                    "response.custom_tool_call_input.delta",
-                    json!({"item_id": id, "output_index": index, "delta": input}),
+                    Event::CustomInputDelta {
+                        item_id: &id,
+                        output_index: index,
+                        delta: &input,
+                    },
                 );
                 self.emit(
                     out,
-                    "response.custom_tool_call_input.done",
-                    json!({"item_id": id, "output_index": index, "input": input}),
+                    Event::CustomInputDone {
+                        item_id: &id,
+                        output_index: index,
+                        input: &input,
+                    },
                 );
-                self.output[index]["input"] = json!(input);
-                self.output[index]["status"] = json!(status);
+                if let OutputItem::CustomToolCall { input: i, .. } = &mut self.output[index] {
+                    *i = input;
+                }
                 self.custom_arguments.push((index, arguments));
             }
         }
-        let item = self.output[index].clone();
-        self.emit(
-            out,
-            "response.output_item.done",
-            json!({"output_index": index, "item": item}),
-        );
+        self.output[index].set_status(status);
+        self.item_done(index, out);
     }
 
-    fn terminate(&mut self, finish_reason: &str, out: &mut Vec<Value>) {
-        self.incomplete_reason = match finish_reason {
-            "length" => Some("max_output_tokens"),
-            "content_filter" => Some("content_filter"),
+    fn terminate(&mut self, reason: FinishReason, out: &mut Vec<Value>) {
+        self.incomplete_reason = match reason {
+            FinishReason::MaxTokens | FinishReason::ContextWindow => Some("max_output_tokens"),
+            FinishReason::ContentFilter => Some("content_filter"),
             _ => None,
         };
         self.close(out);
@@ -665,12 +689,12 @@ impl ResponsesOutput {
             Status::Completed
         };
         let response = self.response();
-        let kind = if self.status == Status::Incomplete {
-            "response.incomplete"
+        let event = if self.status == Status::Incomplete {
+            Event::Incomplete { response }
         } else {
-            "response.completed"
+            Event::Completed { response }
         };
-        self.emit(out, kind, json!({"response": response}));
+        self.emit(out, event);
     }
 
     fn fail(&mut self, error: ApiError, out: &mut Vec<Value>) {
@@ -678,6 +702,11 @@ impl ResponsesOutput {
         self.close(out);
         self.error = Some(error);
         let response = self.response();
-        self.emit(out, "response.failed", json!({"response": response}));
+        self.emit(out, Event::Failed { response });
     }
+}
+
+/// A wire struct as JSON (they have string keys only, so this cannot fail).
+fn to_json(wire: impl Serialize) -> Value {
+    serde_json::to_value(wire).unwrap_or(Value::Null)
 }
