@@ -376,7 +376,9 @@ async fn reasoning_arrives_as_reasoning_content() {
         sent.current_user_message().unwrap()["modelId"],
         "claude-sonnet-4.5"
     );
-    assert!(String::from_utf8_lossy(&sent.body).contains("<thinking_mode>"));
+    assert!(String::from_utf8_lossy(&sent.body).contains(
+        "<thinking_mode>enabled</thinking_mode><max_thinking_length>10000</max_thinking_length>"
+    ));
 
     // Without either, no reasoning and no prefix.
     let (reasoning, content, _) = reasoning_stream(

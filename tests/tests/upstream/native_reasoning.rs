@@ -404,3 +404,44 @@ async fn gpt_placeholder_reasoning_with_a_signature_goes_back_signed() {
         json!({"reasoningText": {"text": text, "signature": signature}})
     );
 }
+
+/// A `-thinking` model name means the same reasoning budget from every dialect, and an
+/// explicit "off" (Anthropic `thinking.type: "disabled"`, OpenAI `reasoning_effort: "none"`)
+/// wins over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thinking_model_name_means_one_budget_in_every_dialect() {
+    let gw = start().await;
+    let name = format!("{MODEL}-thinking");
+    let chat = json!({"model": name, "messages": [{"role": "user", "content": "q"}]});
+    let mut chat_off = chat.clone();
+    chat_off["reasoning_effort"] = json!("none");
+    assert_eq!(gw.post("/v1/chat/completions", &chat).await.status(), 200);
+    let (status, message) = gw
+        .message_json(&json!({"model": name, "max_tokens": 1024,
+            "messages": [{"role": "user", "content": "q"}]}))
+        .await;
+    assert_eq!(status, 200, "{message}");
+    assert_eq!(
+        gw.post("/v1/chat/completions", &chat_off).await.status(),
+        200
+    );
+    let (status, message) = gw
+        .message_json(&ask(&name, json!({"type": "disabled"}), None, false))
+        .await;
+    assert_eq!(status, 200, "{message}");
+
+    let bodies: Vec<String> = chat_bodies(&gw)
+        .into_iter()
+        .map(|(_, body)| body.to_string())
+        .collect();
+    assert_eq!(bodies.len(), 4);
+    for body in &bodies[..2] {
+        assert!(
+            body.contains("<max_thinking_length>10000</max_thinking_length>"),
+            "the one budget: {body}"
+        );
+    }
+    for body in &bodies[2..] {
+        assert!(!body.contains("<thinking_mode>"), "turned off: {body}");
+    }
+}

@@ -15,10 +15,9 @@ use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
 use crate::app::AppState;
 use crate::convert::openai::{
     parse_chat_request, strip_code_fence, to_conversation, ChatOutput, ChatOutputOptions,
-    ReasoningEffort, ResponseFormat,
+    ResponseFormat,
 };
 use crate::error::{ApiError, Dialect};
-use crate::kiro::models::resolve_model;
 use crate::kiro::EventStream;
 
 /// `POST /v1/chat/completions`
@@ -55,13 +54,7 @@ async fn start_chat(
     let body = read_body(request.into_body(), state.config.max_request_body_bytes).await?;
     let chat = parse_chat_request(&body)?;
     log.set_model(&chat.model);
-    let resolved = resolve_model(&chat.model);
-    let mut conversation = to_conversation(&chat, resolved.thinking)?;
-    if resolved.thinking && chat.reasoning_effort == Some(ReasoningEffort::None) {
-        // An explicit `reasoning_effort: "none"` wins over a `-thinking` suffix; the
-        // pipeline would otherwise turn reasoning back on from the name.
-        conversation.model = resolved.upstream_id;
-    }
+    let conversation = to_conversation(&chat)?;
     let mut prepared = prepare(state, conversation).await?;
     log.set_metrics_model(&prepared.metrics_model);
     log.watch_cut_off(state, &prepared.conversation_id);

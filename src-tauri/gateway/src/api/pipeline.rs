@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::extract::Request;
 
 use crate::app::{AppState, Metrics};
-use crate::convert::conversation::{Conversation, Thinking};
+use crate::convert::conversation::Conversation;
 use crate::convert::identity::IdentityPolicy;
 use crate::convert::kiro_request::{
     self, native_reasoning, KiroRequest, KiroRequestOptions, PreflightError,
@@ -25,9 +25,6 @@ use crate::kiro::upstream_error::ErrorContext;
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
 use crate::metrics::{Finished, OTHER_MODEL};
-
-/// Reasoning budget when a `-thinking` model name turns reasoning on without a budget.
-const MODEL_SUFFIX_THINKING_BUDGET: u32 = 20_000;
 
 /// A request ready to go upstream.
 pub struct Prepared {
@@ -71,12 +68,7 @@ pub async fn prepare(
 ) -> Result<Prepared, ApiError> {
     let catalog = state.models.get().await;
     let resolved = catalog.resolve(&conversation.model);
-    if resolved.thinking && conversation.thinking.is_none() {
-        conversation.thinking = Some(Thinking {
-            budget_tokens: Some(MODEL_SUFFIX_THINKING_BUDGET),
-            effort: None,
-        });
-    }
+    conversation.apply_model_name_thinking(resolved.thinking);
     let model_id = resolved.upstream_id;
     let listed = check_model(&catalog, &conversation.model, &model_id)?;
     let capabilities = catalog.capabilities(&model_id);

@@ -22,7 +22,6 @@ use crate::convert::responses::{
     parse_responses_request, to_conversation_from, Item, ResponseEcho, ResponsesOutput, Status,
 };
 use crate::error::{ApiError, Dialect};
-use crate::kiro::models::resolve_model;
 use crate::kiro::EventStream;
 use crate::responses_store::StoredResponse;
 
@@ -123,8 +122,7 @@ async fn start(
             (stored.conversation.clone(), Some(stored.session_id.clone()))
         }
     };
-    let model_thinking = resolve_model(&req.model).thinking;
-    let mut conversation = to_conversation_from(&req, &history, model_thinking)?;
+    let mut conversation = to_conversation_from(&req, &history)?;
     // One Kiro conversation id per chain: the client's prompt_cache_key, else the one the
     // previous response used, else one derived from how the conversation opened.
     let session_id = conversation

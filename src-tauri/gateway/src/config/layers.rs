@@ -64,25 +64,6 @@ pub(crate) fn apply_saved(map: &mut RawMap, values: &[(&'static str, String)]) {
     }
 }
 
-/// `--no-auth` never leaves loopback: a saved non-loopback address is dropped then (an
-/// explicit one stays, and validation refuses it).
-pub(crate) fn keep_keyless_on_loopback(map: &mut RawMap) {
-    let no_auth = map
-        .get(&Setting::NoAuth)
-        .and_then(|raw| super::validate::parse_bool(&raw.text))
-        .unwrap_or(false);
-    let saved_lan = map.get(&Setting::Host).is_some_and(|raw| {
-        raw.layer == Layer::Saved
-            && raw
-                .text
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| !ip.is_loopback())
-    });
-    if no_auth && saved_lan {
-        map.remove(&Setting::Host);
-    }
-}
-
 /// Conventional proxy variables, just above the saved settings: environment first, then
 /// `.env`.
 pub(crate) fn apply_fallback_env(

@@ -357,7 +357,7 @@ impl Config {
             sources.dotenv_dir.as_deref(),
         );
         layers::apply_cli(&mut raw, sources.cli);
-        layers::keep_keyless_on_loopback(&mut raw);
+        validate::keep_keyless_on_loopback(&mut raw);
         let mut config = validate::build(&raw, config_file)?;
         config.kiro_login = sources.saved.kiro_login.clone();
         Ok(config)

@@ -166,6 +166,25 @@ fn path_of(raw: &RawValue) -> PathBuf {
     }
 }
 
+/// `--no-auth` never leaves loopback: a saved non-loopback address is dropped then (an
+/// explicit one stays, and validation refuses it).
+pub(crate) fn keep_keyless_on_loopback(map: &mut RawMap) {
+    let no_auth = map
+        .get(&Setting::NoAuth)
+        .and_then(|raw| parse_bool(&raw.text))
+        .unwrap_or(false);
+    let saved_lan = map.get(&Setting::Host).is_some_and(|raw| {
+        raw.layer == Layer::Saved
+            && raw
+                .text
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+    });
+    if no_auth && saved_lan {
+        map.remove(&Setting::Host);
+    }
+}
+
 pub(crate) fn build(raw: &RawMap, config_file: Option<PathBuf>) -> Result<Config, ConfigError> {
     let mut c = Config {
         config_file,

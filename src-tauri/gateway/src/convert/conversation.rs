@@ -19,6 +19,9 @@ pub struct Conversation {
     pub tool_choice: ToolChoice,
     /// Reasoning requested by the client (`None` = off).
     pub thinking: Option<Thinking>,
+    /// The client turned reasoning off explicitly (`reasoning_effort: "none"`), which a
+    /// `-thinking` model name does not undo.
+    pub reasoning_off: bool,
     /// Output cap requested by the client; enforced by the gateway on the output stream.
     pub max_output_tokens: Option<u32>,
     /// Stop sequences; enforced by the gateway on the output stream.
@@ -27,7 +30,23 @@ pub struct Conversation {
     pub session_id: Option<String>,
 }
 
+/// The reasoning budget a `-thinking` model name turns on when the request names none, the
+/// same in every dialect: the cap OpenAI efforts map to (docs/kiro-protocol.md "Budgets").
+pub const MODEL_NAME_THINKING_BUDGET: u32 = 10_000;
+
 impl Conversation {
+    /// A `-thinking` model name (`model_thinking`) turns reasoning on with
+    /// [`MODEL_NAME_THINKING_BUDGET`], unless the request asked for reasoning itself (its
+    /// budget and effort win) or turned it off.
+    pub fn apply_model_name_thinking(&mut self, model_thinking: bool) {
+        if model_thinking && self.thinking.is_none() && !self.reasoning_off {
+            self.thinking = Some(Thinking {
+                budget_tokens: Some(MODEL_NAME_THINKING_BUDGET),
+                effort: None,
+            });
+        }
+    }
+
     /// A Kiro conversation id that stays the same for every turn of one conversation when the
     /// client names no session: derived from how the conversation opened (the system prompt
     /// and the first message's text and images). Kiro's prompt cache for GPT models is keyed
@@ -188,6 +207,38 @@ impl Effort {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thinking_model_name_fills_in_only_what_the_request_left_open() {
+        let mut open = Conversation::default();
+        open.apply_model_name_thinking(true);
+        assert_eq!(
+            open.thinking,
+            Some(Thinking {
+                budget_tokens: Some(MODEL_NAME_THINKING_BUDGET),
+                effort: None,
+            })
+        );
+        let mut plain = Conversation::default();
+        plain.apply_model_name_thinking(false);
+        assert_eq!(plain.thinking, None);
+        let asked = Some(Thinking {
+            budget_tokens: Some(2048),
+            effort: Some(Effort::Low),
+        });
+        let mut given = Conversation {
+            thinking: asked.clone(),
+            ..Conversation::default()
+        };
+        given.apply_model_name_thinking(true);
+        assert_eq!(given.thinking, asked);
+        let mut off = Conversation {
+            reasoning_off: true,
+            ..Conversation::default()
+        };
+        off.apply_model_name_thinking(true);
+        assert_eq!(off.thinking, None);
+    }
 
     fn conversation(system: Option<&str>, turns: &[(Role, &str)]) -> Conversation {
         Conversation {

@@ -119,11 +119,13 @@ pub fn parse_messages_request(body: &[u8], purpose: Purpose) -> Result<MessagesR
         .map(|f| parse_tool_choice(&f, &tools))
         .transpose()?
         .unwrap_or_default();
-    let mut thinking = root
+    let thinking_field = root
         .get("thinking")
         .map(|f| parse_thinking(&f))
-        .transpose()?
-        .flatten();
+        .transpose()?;
+    // `{"type": "disabled"}` is an explicit off, which a `-thinking` model name does not undo.
+    let reasoning_off = matches!(thinking_field, Some(None));
+    let mut thinking = thinking_field.flatten();
     if let Some(thinking) = &mut thinking {
         thinking.effort = parse_effort(&root)?;
     }
@@ -157,6 +159,7 @@ pub fn parse_messages_request(body: &[u8], purpose: Purpose) -> Result<MessagesR
             tools,
             tool_choice,
             thinking,
+            reasoning_off,
             max_output_tokens,
             stop_sequences,
             session_id,
@@ -630,6 +633,16 @@ mod tests {
                 is_error: true
             }
         );
+    }
+
+    #[test]
+    fn thinking_disabled_is_an_explicit_off() {
+        let mut v = minimal();
+        v["thinking"] = json!({"type": "disabled"});
+        let conv = parse(v).unwrap().conversation;
+        assert_eq!((conv.thinking, conv.reasoning_off), (None, true));
+        let conv = parse(minimal()).unwrap().conversation;
+        assert_eq!((conv.thinking, conv.reasoning_off), (None, false));
     }
 
     #[test]

@@ -35,9 +35,9 @@
 //!   text of a non-streaming answer; [`ResponseFormat::check_answer`] does a shallow check
 //!   (parses as JSON after removing a Markdown fence, top-level type, required keys).
 //!   Nothing is enforced on streams. `text` changes nothing.
-//! * **Reasoning**: see [`reasoning_budget`] for the `reasoning_effort` table. A model name
-//!   that ended in `-thinking` (passed as `model_thinking`) turns thinking on with the cap
-//!   budget unless `reasoning_effort` says otherwise; an explicit `"none"` wins.
+//! * **Reasoning**: see [`reasoning_budget`] for the `reasoning_effort` table. An explicit
+//!   `"none"` sets [`Conversation::reasoning_off`], so a `-thinking` model name (applied by the
+//!   pipeline, which resolves the model once for every dialect) does not turn it back on.
 //! * `max_completion_tokens` wins over `max_tokens`; both must be integers ≥ 1.
 //! * `stop`: a string or an array of at most 4 strings; empty strings are dropped.
 //! * `n` other than 1 → 400. `parallel_tool_calls` is accepted (Kiro decides itself).
@@ -838,9 +838,8 @@ fn tool_content(content: Option<&At<'_>>) -> Result<(String, Vec<Image>), ApiErr
 // ---------------------------------------------------------------------------------------
 // Conversion
 
-/// Build the neutral conversation. `model_thinking` = the model name carried the
-/// `-thinking` suffix (stripped by the model normaliser). See the module doc for the rules.
-pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conversation, ApiError> {
+/// Build the neutral conversation. See the module doc for the rules.
+pub fn to_conversation(req: &ChatRequest) -> Result<Conversation, ApiError> {
     let mut system_parts: Vec<String> = Vec::new();
     let mut messages: Vec<Message> = Vec::new();
     let mut started = false;
@@ -960,10 +959,6 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
             budget_tokens: Some(b),
             effort: Some(effort),
         }),
-        None if model_thinking => Some(Thinking {
-            budget_tokens: Some(REASONING_BUDGET_CAP),
-            effort: None,
-        }),
         None => None,
     };
 
@@ -974,6 +969,7 @@ pub fn to_conversation(req: &ChatRequest, model_thinking: bool) -> Result<Conver
         tools: req.tools.clone(),
         tool_choice: req.tool_choice.clone(),
         thinking,
+        reasoning_off: req.reasoning_effort == Some(ReasoningEffort::None),
         max_output_tokens: req.max_tokens,
         stop_sequences: req.stop.clone(),
         session_id: None,

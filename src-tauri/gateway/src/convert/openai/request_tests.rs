@@ -577,7 +577,7 @@ fn minimal_request_and_defaults() {
     assert!(!req.stream);
     assert!(!req.include_usage);
     assert_eq!(req.tool_choice, ToolChoice::Auto);
-    let conv = to_conversation(&req, false).unwrap();
+    let conv = to_conversation(&req).unwrap();
     assert_eq!(conv.system, None);
     assert_eq!(conv.messages.len(), 1);
     assert_eq!(conv.messages[0].role, Role::User);
@@ -628,7 +628,7 @@ fn system_and_developer_before_the_conversation_join_into_system() {
             {"role": "assistant", "content": "ok"},
         ]),
     );
-    let conv = to_conversation(&parse(v).unwrap(), false).unwrap();
+    let conv = to_conversation(&parse(v).unwrap()).unwrap();
     assert_eq!(conv.system.as_deref(), Some("A\n\nBC"));
     assert_eq!(conv.messages.len(), 3);
     assert_eq!(conv.messages[1].role, Role::User);
@@ -649,14 +649,14 @@ fn system_messages_only_become_the_user_turn() {
             {"role": "developer", "content": "B"},
         ]),
     );
-    let conv = to_conversation(&parse(v.clone()).unwrap(), false).unwrap();
+    let conv = to_conversation(&parse(v.clone()).unwrap()).unwrap();
     assert_eq!(conv.system, None);
     assert_eq!(conv.messages.len(), 1);
     assert_eq!(conv.messages[0].role, Role::User);
     assert_eq!(conv.messages[0].parts, vec![Part::Text("A\n\nB".into())]);
     // response_format still adds its instruction as the system text.
     let v = with(v, "response_format", json!({"type": "json_object"}));
-    let conv = to_conversation(&parse(v).unwrap(), false).unwrap();
+    let conv = to_conversation(&parse(v).unwrap()).unwrap();
     assert!(conv.system.unwrap().contains("JSON object"));
     assert_eq!(conv.messages[0].parts, vec![Part::Text("A\n\nB".into())]);
 }
@@ -672,7 +672,7 @@ fn user_parts_and_data_url_images() {
             {"type": "image_url", "image_url": PNG},
         ]}]),
     );
-    let conv = to_conversation(&parse(v).unwrap(), false).unwrap();
+    let conv = to_conversation(&parse(v).unwrap()).unwrap();
     assert_eq!(
         conv.messages[0].parts,
         vec![
@@ -710,7 +710,7 @@ fn assistant_tool_calls_and_tool_results() {
         ]
     });
     let req = parse(v).unwrap();
-    let conv = to_conversation(&req, false).unwrap();
+    let conv = to_conversation(&req).unwrap();
     assert_eq!(conv.tools.len(), 2);
     assert_eq!(
         conv.tools[1].input_schema,
@@ -796,7 +796,7 @@ fn legacy_functions_function_call_and_function_role() {
     });
     let req = parse(v).unwrap();
     assert_eq!(req.tool_choice, ToolChoice::Named("lookup".into()));
-    let conv = to_conversation(&req, false).unwrap();
+    let conv = to_conversation(&req).unwrap();
     assert_eq!(conv.tools[0].name, "lookup");
     assert_eq!(
         conv.messages[1].parts,
@@ -832,7 +832,7 @@ fn tool_choice_variants() {
     ];
     for (choice, expected) in cases {
         let req = parse(with(base.clone(), "tool_choice", choice)).unwrap();
-        assert_eq!(to_conversation(&req, false).unwrap().tool_choice, expected);
+        assert_eq!(to_conversation(&req).unwrap().tool_choice, expected);
     }
     // tool_choice wins over function_call.
     let v = with(
@@ -855,7 +855,7 @@ fn max_tokens_stop_and_stream_options() {
     assert_eq!(req.max_tokens, Some(50));
     assert_eq!(req.stop, vec!["END".to_string()]);
     assert!(req.stream && req.include_usage);
-    let conv = to_conversation(&req, false).unwrap();
+    let conv = to_conversation(&req).unwrap();
     assert_eq!(conv.max_output_tokens, Some(50));
     assert_eq!(conv.stop_sequences, vec!["END".to_string()]);
     let req = parse(with(minimal(), "stop", json!("\n\n"))).unwrap();
@@ -873,7 +873,7 @@ fn response_format_appends_instruction_and_exposes_schema() {
     let req = parse(v).unwrap();
     assert_eq!(req.response_format.schema(), Some(&schema));
     assert!(req.response_format.wants_json());
-    let conv = to_conversation(&req, false).unwrap();
+    let conv = to_conversation(&req).unwrap();
     let system = conv.system.unwrap();
     assert!(system.starts_with("Be terse.\n\nRespond with a single valid JSON value"));
     assert!(system.contains("\"thing\""));
@@ -887,11 +887,11 @@ fn response_format_appends_instruction_and_exposes_schema() {
     .unwrap();
     assert_eq!(req.response_format, ResponseFormat::JsonObject);
     assert_eq!(req.response_format.schema(), None);
-    let conv = to_conversation(&req, false).unwrap();
+    let conv = to_conversation(&req).unwrap();
     assert!(conv.system.unwrap().contains("JSON object"));
 
     let req = parse(with(minimal(), "response_format", json!({"type": "text"}))).unwrap();
-    assert_eq!(to_conversation(&req, false).unwrap().system, None);
+    assert_eq!(to_conversation(&req).unwrap().system, None);
 }
 
 #[test]
@@ -906,7 +906,7 @@ fn reasoning_effort_budgets() {
     ];
     for (effort, budget) in table {
         let req = parse(with(minimal(), "reasoning_effort", json!(effort))).unwrap();
-        let conv = to_conversation(&req, false).unwrap();
+        let conv = to_conversation(&req).unwrap();
         assert_eq!(
             conv.thinking,
             budget.map(|b| Thinking {
@@ -930,19 +930,26 @@ fn reasoning_effort_budgets() {
 
 #[test]
 fn model_thinking_suffix_enables_thinking_unless_effort_none() {
+    let with_suffix = |req: &ChatRequest| {
+        let mut conversation = to_conversation(req).unwrap();
+        conversation.apply_model_name_thinking(true);
+        conversation.thinking
+    };
     let req = parse(minimal()).unwrap();
+    assert_eq!(to_conversation(&req).unwrap().thinking, None);
     assert_eq!(
-        to_conversation(&req, true).unwrap().thinking,
+        with_suffix(&req),
         Some(Thinking {
             budget_tokens: Some(REASONING_BUDGET_CAP),
             effort: None,
         })
     );
     let req = parse(with(minimal(), "reasoning_effort", json!("none"))).unwrap();
-    assert_eq!(to_conversation(&req, true).unwrap().thinking, None);
+    assert!(to_conversation(&req).unwrap().reasoning_off);
+    assert_eq!(with_suffix(&req), None);
     let req = parse(with(minimal(), "reasoning_effort", json!("low"))).unwrap();
     assert_eq!(
-        to_conversation(&req, true).unwrap().thinking,
+        with_suffix(&req),
         Some(Thinking {
             budget_tokens: Some(2_000),
             effort: Some(Effort::Low),
@@ -957,7 +964,7 @@ fn tool_message_with_image_parts_keeps_images() {
         {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "shot", "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "here"}, {"type": "image_url", "image_url": {"url": PNG}}]},
     ]});
-    let conv = to_conversation(&parse(v).unwrap(), false).unwrap();
+    let conv = to_conversation(&parse(v).unwrap()).unwrap();
     match &conv.messages[2].parts[0] {
         Part::ToolResult {
             content, images, ..
@@ -978,7 +985,7 @@ fn arbitrary_bytes_never_panic() {
         b"{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\"}]}".to_vec(),
     ];
     for input in inputs {
-        let _ = parse_chat_request(&input).map(|r| to_conversation(&r, true));
+        let _ = parse_chat_request(&input).map(|r| to_conversation(&r));
     }
 }
 
@@ -1026,7 +1033,7 @@ fn signed_reasoning_details_go_back_as_signed_thinking() {
         {"role": "assistant", "content": "c", "reasoning_details": "not a list"},
         {"role": "user", "content": "next"},
     ]});
-    let conv = to_conversation(&parse(v).unwrap(), false).unwrap();
+    let conv = to_conversation(&parse(v).unwrap()).unwrap();
     let thinking: Vec<(String, Option<String>)> = conv
         .messages
         .iter()

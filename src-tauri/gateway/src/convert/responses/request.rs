@@ -790,11 +790,10 @@ fn parse_arguments(arguments: &str) -> Value {
 }
 
 /// The neutral conversation for `history` (stored items of `previous_response_id`) followed
-/// by this request's input. `model_thinking` = the model name carried `-thinking`.
+/// by this request's input.
 pub fn to_conversation_from(
     req: &ResponsesRequest,
     history: &[Item],
-    model_thinking: bool,
 ) -> Result<Conversation, ApiError> {
     check_call_ids(history, &req.input)?;
     let mut messages = Vec::new();
@@ -819,7 +818,7 @@ pub fn to_conversation_from(
         stream: req.stream,
         include_usage: false,
     };
-    let mut conversation = to_conversation(&chat, model_thinking)?;
+    let mut conversation = to_conversation(&chat)?;
     conversation.session_id = req.session_id.clone();
     if conversation.messages.is_empty() {
         return Err(ApiError::invalid_field(

@@ -77,7 +77,7 @@ fn conversation_puts_instructions_first_and_groups_tool_results() {
         ],
         "tools": [{"type": "function", "name": "a", "parameters": {"type": "object"}}],
     }));
-    let conv = to_conversation_from(&req, &history, false).unwrap();
+    let conv = to_conversation_from(&req, &history).unwrap();
     assert_eq!(conv.system.as_deref(), Some("Be terse."));
     let last = conv.messages.last().unwrap();
     assert_eq!(last.role, Role::User);
@@ -95,7 +95,7 @@ fn an_unanswerable_call_id_is_a_400() {
         {"role": "user", "content": "x"},
         {"type": "function_call_output", "call_id": "c9", "output": "1"},
     ]}));
-    let err = to_conversation_from(&req, &[], false).unwrap_err();
+    let err = to_conversation_from(&req, &[]).unwrap_err();
     assert_eq!(err.param.as_deref(), Some("input[1].call_id"));
 }
 
@@ -121,7 +121,7 @@ fn effort_and_format_reuse_the_chat_rules() {
         "reasoning": {"effort": "low"},
         "text": {"format": {"type": "json_schema", "name": "r", "schema": {"type": "object"}}},
     }));
-    let conv = to_conversation_from(&req, &[], false).unwrap();
+    let conv = to_conversation_from(&req, &[]).unwrap();
     assert_eq!(conv.thinking.unwrap().budget_tokens, Some(200));
     assert!(conv.system.unwrap().contains("JSON Schema"));
     assert_eq!(conv.max_output_tokens, Some(1000));
@@ -332,7 +332,7 @@ fn replayed_namespaced_calls_map_back_to_the_flat_kiro_tool() {
         {"type": "function_call_output", "call_id": "call_1",
          "output": [{"type": "input_text", "text": "echo: hi"}]},
     ]));
-    let conv = to_conversation_from(&req, &[], false).unwrap();
+    let conv = to_conversation_from(&req, &[]).unwrap();
     let calls: Vec<&str> = conv
         .messages
         .iter()
@@ -363,7 +363,7 @@ fn custom_tools_round_trip_as_custom_tool_calls() {
     }));
     let names: Vec<&str> = req.tools.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["functions__exec", "functions__wait"]);
-    let conv = to_conversation_from(&req, &[], false).unwrap();
+    let conv = to_conversation_from(&req, &[]).unwrap();
     let replayed = conv
         .messages
         .iter()
