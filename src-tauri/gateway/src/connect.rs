@@ -37,7 +37,7 @@ use std::path::PathBuf;
 pub use clients::{ClientId, ConfigFile};
 pub use env::ConnectEnv;
 pub use error::{ConnectError, ConnectErrorCode};
-pub use target::{KeyHelper, KeyMode, ModelChoice, Target, NO_AUTH_PLACEHOLDER};
+pub use target::{KeyHelper, KeyMode, ModelChoice, Target};
 
 /// One file of a preview, a connect or an undo.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

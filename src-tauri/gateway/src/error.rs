@@ -240,16 +240,6 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// An [`ApiError`] bound to a dialect, so handlers can return it with `?`.
-#[derive(Debug)]
-pub struct DialectError(pub Dialect, pub ApiError);
-
-impl IntoResponse for DialectError {
-    fn into_response(self) -> Response {
-        self.1.into_response_for(self.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

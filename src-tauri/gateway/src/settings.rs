@@ -1,6 +1,6 @@
 //! The settings the UI edits, persisted as a versioned TOML file (`settings.toml` in
 //! [`config_dir`]). Written atomically; never holds the API key (that lives in the
-//! [`SecretStore`](crate::SecretStore)).
+//! [`SecretStore`](crate::secrets::SecretStore)).
 //!
 //! How they meet [`Config`]: the file is the lowest layer of [`Config::load`]
 //! ([`SavedSettings::layer`]), validated like every other layer, so a flag, variable, `.env`
