@@ -4,5 +4,6 @@ pub mod fake;
 pub mod gateway_process;
 pub mod real_client;
 pub mod release_feed;
+pub mod sse;
 pub mod tool_loop;
 pub mod upstream;

@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use kiro_gateway::config::Config;
 use kiro_gateway::gateway::Gateway;
 use kiro_gateway::logs::Redactor;
@@ -14,6 +13,7 @@ use kiro_gateway::secrets::Secret;
 use kiro_gateway::server::Controller;
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
 use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
+use kiro_gateway_tests::sse;
 use serde_json::Value;
 
 pub const KEY: &str = "kgw_test_key_anthropic_0123456789";
@@ -106,29 +106,23 @@ pub async fn read_sse(response: reqwest::Response) -> (Vec<Event>, String) {
         "text/event-stream",
         "SSE content type"
     );
-    let mut body = response.bytes_stream();
-    let mut raw = Vec::new();
-    while let Some(chunk) = body.next().await {
-        raw.extend_from_slice(&chunk.expect("body chunk"));
-    }
-    let text = String::from_utf8(raw).expect("UTF-8 stream");
+    let text = sse::body_text(response).await;
     (parse_sse(&text), text)
 }
 
 pub fn parse_sse(text: &str) -> Vec<Event> {
     let mut events = Vec::new();
-    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
-        let mut lines = block.lines();
-        let name = lines
-            .next()
-            .and_then(|l| l.strip_prefix("event: "))
-            .unwrap_or_else(|| panic!("event line first: {block:?}"))
+    for frame in sse::frames(text) {
+        let [event, data] = frame.lines.as_slice() else {
+            panic!("two lines per event: {frame:?}");
+        };
+        let name = event
+            .strip_prefix("event: ")
+            .unwrap_or_else(|| panic!("event line first: {frame:?}"))
             .to_owned();
-        let data = lines
-            .next()
-            .and_then(|l| l.strip_prefix("data: "))
-            .unwrap_or_else(|| panic!("data line second: {block:?}"));
-        assert!(lines.next().is_none(), "two lines per event: {block:?}");
+        let data = data
+            .strip_prefix("data: ")
+            .unwrap_or_else(|| panic!("data line second: {frame:?}"));
         let data: Value = serde_json::from_str(data).expect("data is JSON");
         assert_eq!(data["type"], name.as_str(), "event name = data.type");
         events.push(Event { name, data });

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_openai::config::OpenAIConfig;
-use futures::StreamExt;
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
 use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
 use kiro_gateway_tests::gateway_process::GatewayProcess;
+use kiro_gateway_tests::sse;
 use serde_json::Value;
 
 pub struct Running {
@@ -132,22 +132,19 @@ pub async fn sse_data(response: reqwest::Response) -> Vec<String> {
 
 /// The raw SSE body.
 pub async fn sse_text(response: reqwest::Response) -> String {
-    let mut body = response.bytes_stream();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        bytes.extend_from_slice(&chunk.expect("body chunk"));
-    }
-    String::from_utf8(bytes).expect("SSE body is UTF-8")
+    sse::body_text(response).await
 }
 
+/// Every event's `data:` payload; each event is exactly one data line.
 pub fn parse_sse(text: &str) -> Vec<String> {
-    text.split("\n\n")
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| {
-            e.trim()
+    sse::frames(text)
+        .iter()
+        .map(|frame| match frame.lines.as_slice() {
+            [line] => line
                 .strip_prefix("data: ")
-                .unwrap_or_else(|| panic!("every event is a data line: {e:?}"))
-                .to_owned()
+                .unwrap_or_else(|| panic!("every event is a data line: {frame:?}"))
+                .to_owned(),
+            _ => panic!("every event is a data line: {frame:?}"),
         })
         .collect()
 }

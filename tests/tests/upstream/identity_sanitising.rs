@@ -8,9 +8,9 @@
 use crate::anthropic_common;
 
 use anthropic_common::{assemble, read_sse, start_with, Gw, KEY, MODEL};
-use futures::StreamExt;
 use kiro_gateway::convert::kiro_request::identity::precedence_note;
 use kiro_gateway_tests::fake::Script;
+use kiro_gateway_tests::sse;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,18 +246,7 @@ fn responses_answer(response: &Value) -> Answer {
 
 /// The JSON `data:` payloads of an SSE body (OpenAI and Responses shapes).
 async fn sse_data(response: reqwest::Response) -> Vec<Value> {
-    let mut body = response.bytes_stream();
-    let mut raw = Vec::new();
-    while let Some(chunk) = body.next().await {
-        raw.extend_from_slice(&chunk.unwrap());
-    }
-    String::from_utf8(raw)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .filter(|d| *d != "[DONE]")
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect()
+    sse::json_data(&sse::body_text(response).await)
 }
 
 const IDE_REPLY: &str = "I'm Kiro, an AI assistant and IDE built to assist developers. I can help with:\n- fsWrite: create files\n- readFile: read files\n  with line ranges\n- **executeBash** \u{2013} run commands\n\nHere is code that mentions me:\n\n```js\nconst me = \"I'm Kiro, an AI assistant and IDE\";\n- fsWrite: not a list in code\n```\n\nInline: `I'm Kiro` and `fsWrite`. Caf\u{e9} \u{2713}";

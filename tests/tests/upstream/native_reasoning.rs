@@ -9,6 +9,7 @@ use crate::anthropic_common;
 use anthropic_common::*;
 use kiro_gateway_tests::fake::reasoning::sign;
 use kiro_gateway_tests::fake::Endpoint;
+use kiro_gateway_tests::sse;
 use serde_json::{json, Value};
 
 const NATIVE: &str = "claude-sonnet-4-6";
@@ -169,11 +170,7 @@ const THOUGHT: &str = "Let me think about this.";
 
 /// The `data:` objects of an SSE body, without `[DONE]`.
 fn sse_data(text: &str) -> Vec<Value> {
-    text.split("\n\n")
-        .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
-        .filter(|data| *data != "[DONE]")
-        .map(|data| serde_json::from_str(data).expect("data is JSON"))
-        .collect()
+    sse::json_data(text)
 }
 
 async fn answer(gw: &Gw, path: &str, body: &Value) -> (u16, String) {

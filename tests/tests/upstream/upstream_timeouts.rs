@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anthropic_common::*;
 use kiro_gateway::config::Config;
 use kiro_gateway_tests::fake::Script;
+use kiro_gateway_tests::sse;
 use serde_json::{json, Value};
 
 /// Slack on top of the configured bound: scheduling, the catalogue fetch, the response.
@@ -117,9 +118,9 @@ fn message(answer: &Answer) -> &str {
 
 /// The `data:` payloads of an SSE body (the `[DONE]` terminator kept as a string).
 fn sse_data(raw: &str) -> Vec<Value> {
-    raw.lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .map(|d| serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.to_owned())))
+    sse::data(raw)
+        .into_iter()
+        .map(|d| serde_json::from_str(&d).unwrap_or(Value::String(d)))
         .collect()
 }
 
