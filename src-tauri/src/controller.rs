@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use kiro_gateway::boot::{self, Program};
 use kiro_gateway::config::CliOverrides;
-use kiro_gateway::settings::load_config;
 use kiro_gateway::server::{GatewayStatus, StartCode, StartError};
+use kiro_gateway::settings::load_config;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::desktop_gateway::{lock, quit, DesktopGateway};
@@ -44,7 +44,14 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         launch_at_login: crate::autostart::reconcile(app),
     };
     let gw = app.state::<DesktopGateway>();
-    let booted = boot::assemble(config, saved, program, gw.controller.clone(), gw.admin.clone()).await?;
+    let booted = boot::assemble(
+        config,
+        saved,
+        program,
+        gw.controller.clone(),
+        gw.admin.clone(),
+    )
+    .await?;
     if let Some(message) = booted
         .key
         .as_ref()

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use kiro_gateway::admin::{
-    connect, dumps, logins, ops, status_json, AdminCode, AdminError, ControlPlane,
+    connect, dumps, logins, ops, status_json, AdminCode, AdminError, ControlPlane, KeyFileView,
+    KeyView, LogsView, ModelsView, NewKey, SettingsView,
 };
 use kiro_gateway::app::AppState;
 use kiro_gateway::loopback_chat::{CancellationToken, ChatCode, ChatError};
@@ -163,7 +164,7 @@ async fn admin_status<R: Runtime>(app: AppHandle<R>, gw: State<'_, DesktopGatewa
 }
 
 #[tauri::command]
-async fn admin_get_settings(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_get_settings(gw: State<'_, DesktopGateway>) -> CmdResult<SettingsView> {
     let plane = plane(&gw)?;
     Ok(ops::settings(&plane)?)
 }
@@ -196,25 +197,25 @@ async fn admin_put_settings<R: Runtime>(
 }
 
 #[tauri::command]
-async fn admin_reveal_key(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_reveal_key(gw: State<'_, DesktopGateway>) -> CmdResult<KeyView> {
     let plane = plane(&gw)?;
     Ok(ops::reveal_key(&plane)?)
 }
 
 #[tauri::command]
-async fn admin_regenerate_key(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_regenerate_key(gw: State<'_, DesktopGateway>) -> CmdResult<NewKey> {
     let plane = plane(&gw)?;
     Ok(ops::regenerate_key(&plane).await?)
 }
 
 #[tauri::command]
-async fn admin_save_key_to_file(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_save_key_to_file(gw: State<'_, DesktopGateway>) -> CmdResult<KeyFileView> {
     let plane = plane(&gw)?;
     Ok(ops::save_key_to_file(&plane).await?)
 }
 
 #[tauri::command]
-async fn admin_logs(gw: State<'_, DesktopGateway>, since: Option<u64>) -> CmdResult {
+async fn admin_logs(gw: State<'_, DesktopGateway>, since: Option<u64>) -> CmdResult<LogsView> {
     let plane = plane(&gw)?;
     Ok(ops::logs(&plane, since)?)
 }
@@ -246,7 +247,7 @@ async fn admin_stream_logs(
 }
 
 #[tauri::command]
-async fn admin_models(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_models(gw: State<'_, DesktopGateway>) -> CmdResult<ModelsView> {
     let state = state(&gw)?;
     Ok(ops::models(&state).await)
 }

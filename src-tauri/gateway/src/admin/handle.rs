@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::endpoints::endpoints;
-use super::{AdminCode, AdminError};
+use super::{AdminCode, AdminError, SettingsView};
 use crate::app::AppState;
 use crate::connect::ConnectEnv;
 use crate::credit_caps::CreditCaps;
@@ -214,16 +214,16 @@ impl AdminHandle {
     }
 
     /// `GET /admin/settings` body.
-    pub fn settings_json(&self) -> Value {
-        json!({
-            "settings": self.settings(),
-            "shadowed": self.shadowed,
-            "path": self.settings_path,
-            "desktop": self.desktop,
-            "restart_fields": RESTART_FIELDS,
-            "next_start_fields": NEXT_START_FIELDS,
-            "desktop_fields": DESKTOP_FIELDS,
-        })
+    pub fn settings_view(&self) -> SettingsView {
+        SettingsView {
+            settings: self.settings(),
+            shadowed: self.shadowed.clone(),
+            path: self.settings_path.clone(),
+            desktop: self.desktop,
+            restart_fields: RESTART_FIELDS,
+            next_start_fields: NEXT_START_FIELDS,
+            desktop_fields: DESKTOP_FIELDS,
+        }
     }
 
     /// Validate `patch`, save, apply. A new address is checked by binding it, then the

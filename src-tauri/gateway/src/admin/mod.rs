@@ -11,9 +11,11 @@ pub mod logins;
 pub mod ops;
 mod plane;
 mod status;
+mod views;
 
 pub use endpoints::endpoints;
 pub use error::{AdminCode, AdminError};
 pub use handle::AdminHandle;
 pub use plane::{AdminSlot, ControlPlane};
 pub use status::status_json;
+pub use views::{KeyFileView, KeyView, LogsView, ModelRow, ModelsView, NewKey, SettingsView};

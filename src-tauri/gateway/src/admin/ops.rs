@@ -6,12 +6,12 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+use super::views::{KeyFileView, KeyView, LogsView, ModelRow, ModelsView, NewKey, SettingsView};
 use super::{endpoints, AdminCode, AdminError, ControlPlane};
 use crate::secrets::{regenerate_api_key, SecretStore};
 
-/// `{settings, path, desktop, ...}`.
-pub fn settings(plane: &ControlPlane) -> Result<Value, AdminError> {
-    Ok(plane.handle()?.settings_json())
+pub fn settings(plane: &ControlPlane) -> Result<SettingsView, AdminError> {
+    Ok(plane.handle()?.settings_view())
 }
 
 /// Validate, save and apply a partial settings object; a new address restarts the server.
@@ -19,17 +19,16 @@ pub async fn update_settings(plane: &ControlPlane, patch: &Value) -> Result<Valu
     plane.handle()?.update_settings(&plane.state, patch).await
 }
 
-/// `{key, source}`.
-pub fn reveal_key(plane: &ControlPlane) -> Result<Value, AdminError> {
+pub fn reveal_key(plane: &ControlPlane) -> Result<KeyView, AdminError> {
     let (state, handle) = (&plane.state, plane.handle()?);
-    Ok(json!({
-        "key": state.api_key.get().map(|k| k.expose().clone()),
-        "source": handle.key_source(),
-    }))
+    Ok(KeyView {
+        key: state.api_key.get().map(|k| k.expose().clone()),
+        source: handle.key_source(),
+    })
 }
 
 /// A new key, stored like the first one; the old key stops working at once.
-pub async fn regenerate_key(plane: &ControlPlane) -> Result<Value, AdminError> {
+pub async fn regenerate_key(plane: &ControlPlane) -> Result<NewKey, AdminError> {
     let (state, handle) = (&plane.state, plane.handle()?);
     if state.api_key.is_none() {
         return Err(AdminError::new(
@@ -61,16 +60,16 @@ pub async fn regenerate_key(plane: &ControlPlane) -> Result<Value, AdminError> {
             " The key set with --api-key / KIRO_GATEWAY_API_KEY / config.toml still wins at the next start; remove it there to keep this one.",
         );
     }
-    Ok(json!({
-        "key": resolution.key.expose(),
-        "source": stored,
-        "message": message.trim(),
-    }))
+    Ok(NewKey {
+        key: resolution.key.expose().clone(),
+        source: stored,
+        message: message.trim().to_owned(),
+    })
 }
 
 /// Opt-in when no OS keyring keeps the key: write the current key to the 0600 key file, and
 /// keep it there when regenerated, so it survives a restart.
-pub async fn save_key_to_file(plane: &ControlPlane) -> Result<Value, AdminError> {
+pub async fn save_key_to_file(plane: &ControlPlane) -> Result<KeyFileView, AdminError> {
     let (state, handle) = (&plane.state, plane.handle()?);
     let key = state.api_key.get().ok_or_else(|| {
         AdminError::new(
@@ -103,41 +102,41 @@ pub async fn save_key_to_file(plane: &ControlPlane) -> Result<Value, AdminError>
     handle.add_key_store(Arc::new(written));
     handle.set_key_source(&source);
     tracing::info!("the API key is now kept in {source}");
-    Ok(json!({ "source": source, "path": path }))
+    Ok(KeyFileView { source, path })
 }
 
-/// `{logs, requests, log_dir, level}`: log lines after `since` and the request rows.
-pub fn logs(plane: &ControlPlane, since: Option<u64>) -> Result<Value, AdminError> {
+/// Log lines after `since` and the request rows.
+pub fn logs(plane: &ControlPlane, since: Option<u64>) -> Result<LogsView, AdminError> {
     let (state, handle) = (&plane.state, plane.handle()?);
-    Ok(json!({
-        "logs": state.logs.logs(since),
-        "requests": state.logs.requests(),
-        "log_dir": handle.log_dir(),
-        "level": handle.log_level(),
-    }))
+    Ok(LogsView {
+        logs: state.logs.logs(since),
+        requests: state.logs.requests(),
+        log_dir: handle.log_dir().cloned(),
+        level: handle.log_level(),
+    })
 }
 
-/// `{models, source}` with the ids clients send.
-pub async fn models(state: &crate::app::AppState) -> Value {
+/// The account's models with the ids clients send.
+pub async fn models(state: &crate::app::AppState) -> ModelsView {
     let catalog = state.models.get().await;
-    let models: Vec<Value> = catalog
+    let models = catalog
         .models
         .iter()
         .map(|m| {
             let capabilities = catalog.capabilities(&m.id);
-            json!({
-                "id": crate::kiro::models::names::client_model_id(&m.id),
-                "name": m.name,
-                "description": m.description,
-                "context_length": capabilities.context_window,
-                "max_output_tokens": capabilities.max_output_tokens,
-            })
+            ModelRow {
+                id: crate::kiro::models::names::client_model_id(&m.id),
+                name: m.name.clone(),
+                description: m.description.clone(),
+                context_length: capabilities.context_window,
+                max_output_tokens: capabilities.max_output_tokens,
+            }
         })
         .collect();
-    json!({
-        "models": models,
-        "source": format!("{:?}", catalog.source).to_lowercase(),
-    })
+    ModelsView {
+        models,
+        source: format!("{:?}", catalog.source).to_lowercase(),
+    }
 }
 
 /// Rebind on the current address (returns at once; see [`super::AdminHandle::restart`]).

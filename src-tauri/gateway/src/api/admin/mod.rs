@@ -43,7 +43,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{check_key, throttled, KeyCheck};
-use crate::admin::{connect, logins, ops, status_json, AdminCode, AdminError, ControlPlane};
+use crate::admin::{self, connect, logins, ops, status_json, AdminCode, AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::logs::LogEvent;
 
@@ -53,7 +53,7 @@ impl IntoResponse for AdminError {
     }
 }
 
-type AdminResult = Result<Json<Value>, AdminError>;
+type AdminResult<T = Value> = Result<Json<T>, AdminError>;
 
 impl axum::extract::FromRef<ControlPlane> for Arc<AppState> {
     fn from_ref(plane: &ControlPlane) -> Self {
@@ -149,7 +149,7 @@ async fn status(State(plane): State<ControlPlane>) -> Json<Value> {
     Json(status_json(&plane))
 }
 
-async fn get_settings(State(plane): State<ControlPlane>) -> AdminResult {
+async fn get_settings(State(plane): State<ControlPlane>) -> AdminResult<admin::SettingsView> {
     ops::settings(&plane).map(Json)
 }
 
@@ -165,15 +165,15 @@ async fn put_settings(State(plane): State<ControlPlane>, body: Bytes) -> AdminRe
     ops::update_settings(&plane, &patch).await.map(Json)
 }
 
-async fn reveal_key(State(plane): State<ControlPlane>) -> AdminResult {
+async fn reveal_key(State(plane): State<ControlPlane>) -> AdminResult<admin::KeyView> {
     ops::reveal_key(&plane).map(Json)
 }
 
-async fn regenerate_key(State(plane): State<ControlPlane>) -> AdminResult {
+async fn regenerate_key(State(plane): State<ControlPlane>) -> AdminResult<admin::NewKey> {
     ops::regenerate_key(&plane).await.map(Json)
 }
 
-async fn save_key_to_file(State(plane): State<ControlPlane>) -> AdminResult {
+async fn save_key_to_file(State(plane): State<ControlPlane>) -> AdminResult<admin::KeyFileView> {
     ops::save_key_to_file(&plane).await.map(Json)
 }
 
@@ -182,7 +182,10 @@ struct Since {
     since: Option<u64>,
 }
 
-async fn logs(State(plane): State<ControlPlane>, Query(q): Query<Since>) -> AdminResult {
+async fn logs(
+    State(plane): State<ControlPlane>,
+    Query(q): Query<Since>,
+) -> AdminResult<admin::LogsView> {
     ops::logs(&plane, q.since).map(Json)
 }
 
@@ -195,7 +198,7 @@ async fn requests(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({ "requests": state.logs.requests() }))
 }
 
-async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
+async fn models(State(state): State<Arc<AppState>>) -> Json<admin::ModelsView> {
     Json(ops::models(&state).await)
 }
 
