@@ -1,7 +1,8 @@
 use serde_json::json;
 
+use super::introduction::INTRODUCTIONS;
 use super::*;
-use crate::convert::conversation::{Message, Role, ToolSpec};
+use crate::convert::conversation::{Conversation, Message, Part, Role, ToolSpec};
 
 fn all(text: &str) -> String {
     sanitise(&IdentityPolicy::all(), text)
