@@ -204,7 +204,8 @@ impl ApiError {
         }
     }
 
-    /// A full HTTP response in the given dialect.
+    /// A full HTTP response in the given dialect. The message rides along in the response's
+    /// extensions ([`ErrorNote`]) for the request logger.
     pub fn into_response_for(self, dialect: Dialect) -> Response {
         let status = self.status_in(dialect);
         let body = self.body(dialect).to_string();
@@ -228,9 +229,14 @@ impl ApiError {
                 HeaderValue::from_static(if retry { "true" } else { "false" }),
             );
         }
+        response.extensions_mut().insert(ErrorNote(self.message));
         response
     }
 }
+
+/// The message of the error a response carries, for the request log line and row.
+#[derive(Debug, Clone)]
+pub struct ErrorNote(pub String);
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

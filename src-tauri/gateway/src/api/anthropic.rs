@@ -17,7 +17,8 @@ use axum::Json;
 use serde_json::json;
 
 use super::body::read_body;
-use super::pipeline::{estimate_prompt, open_upstream, prepare, RequestLog};
+use super::pipeline::{estimate_prompt, open_upstream, prepare};
+use super::request_log::RequestLog;
 use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
 use crate::app::AppState;
 use crate::convert::anthropic::request::{parse_messages_request, Purpose};
@@ -48,19 +49,8 @@ pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> R
     let mut log = RequestLog::start(&state, ROUTE, &request);
     match start(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
-        Ok(Started::Complete { output, upstream }) => {
-            complete(&state, *output, upstream, log).await
-        }
-        Err(err) => {
-            let err = anthropic_wording(err);
-            log.finish(
-                &state,
-                err.status_in(Dialect::Anthropic).as_u16(),
-                None,
-                Some(&err.message),
-            );
-            err.into_response_for(Dialect::Anthropic)
-        }
+        Ok(Started::Complete { output, upstream }) => complete(*output, upstream, log).await,
+        Err(err) => log.attach(anthropic_wording(err).into_response_for(Dialect::Anthropic)),
     }
 }
 
@@ -171,7 +161,6 @@ async fn start(
 
 /// Non-streaming: the same state machine, collected.
 async fn complete(
-    state: &Arc<AppState>,
     mut output: MessageOutput,
     upstream: EventStream,
     mut log: RequestLog,
@@ -179,19 +168,10 @@ async fn complete(
     collect(&mut output, upstream, &mut log).await;
     match output.into_message() {
         Ok(message) => {
-            let usage = super::pipeline::usage_pair(&message["usage"]);
-            log.finish(state, 200, usage, None);
-            Json(message).into_response()
+            log.set_usage(super::pipeline::usage_pair(&message["usage"]));
+            log.attach(Json(message).into_response())
         }
-        Err(err) => {
-            log.finish(
-                state,
-                err.status_in(Dialect::Anthropic).as_u16(),
-                None,
-                Some(&err.message),
-            );
-            err.into_response_for(Dialect::Anthropic)
-        }
+        Err(err) => log.attach(err.into_response_for(Dialect::Anthropic)),
     }
 }
 

@@ -14,6 +14,7 @@ mod models;
 pub(crate) mod openai;
 pub mod openapi;
 mod pipeline;
+mod request_log;
 mod responses;
 mod sse;
 mod stream_pump;
@@ -63,7 +64,7 @@ pub fn router(plane: ControlPlane) -> Router {
         ))
         .route_layer(middleware::from_fn_with_state(
             state.logs.clone(),
-            crate::logs::trace_requests,
+            request_log::log_requests,
         ));
     Router::new()
         .route("/", get(home::home))

@@ -9,7 +9,8 @@ use axum::Json;
 use serde_json::Value;
 
 use super::body::read_body;
-use super::pipeline::{open_upstream, prepare, RequestLog};
+use super::pipeline::{open_upstream, prepare};
+use super::request_log::RequestLog;
 use super::sse;
 use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
 use crate::app::AppState;
@@ -29,11 +30,8 @@ pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Reque
             output,
             upstream,
             response_format,
-        }) => complete(&state, *output, upstream, &response_format, log).await,
-        Err(err) => {
-            log.finish(&state, err.status().as_u16(), None, Some(&err.message));
-            err.into_response_for(Dialect::OpenAi)
-        }
+        }) => complete(*output, upstream, &response_format, log).await,
+        Err(err) => log.attach(err.into_response_for(Dialect::OpenAi)),
     }
 }
 
@@ -94,7 +92,6 @@ async fn start_chat(
 
 /// Non-streaming: the same state machine, collected.
 async fn complete(
-    state: &Arc<AppState>,
     mut output: ChatOutput,
     upstream: EventStream,
     response_format: &ResponseFormat,
@@ -103,8 +100,7 @@ async fn complete(
     collect(&mut output, upstream, &mut log).await;
     match output.into_completion() {
         Ok(mut completion) => {
-            let usage = usage_pair(&completion["usage"]);
-            log.finish(state, 200, usage, None);
+            log.set_usage(usage_pair(&completion["usage"]));
             let format_error = check_response_format(&mut completion, response_format);
             let mut response = Json(completion).into_response();
             if format_error {
@@ -113,12 +109,9 @@ async fn complete(
                     axum::http::HeaderValue::from_static("invalid"),
                 );
             }
-            response
+            log.attach(response)
         }
-        Err(err) => {
-            log.finish(state, err.status().as_u16(), None, Some(&err.message));
-            err.into_response_for(Dialect::OpenAi)
-        }
+        Err(err) => log.attach(err.into_response_for(Dialect::OpenAi)),
     }
 }
 

@@ -1,30 +1,22 @@
 //! The request path shared by every client dialect: model resolution, the Kiro request,
-//! the upstream call, and the request log line.
+//! the upstream call.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::extract::Request;
-
-use crate::app::{AppState, Metrics};
+use super::request_log::RequestLog;
+use crate::app::AppState;
 use crate::convert::conversation::Conversation;
 use crate::convert::identity::IdentityPolicy;
 use crate::convert::kiro_request::{
     self, native_reasoning, KiroRequest, KiroRequestOptions, PreflightError,
 };
 use crate::convert::usage::estimate_conversation_tokens;
-use crate::credit_ledger::CreditLedger;
-use crate::cut_offs::{CutOffWatch, CutOffs};
-use crate::debug_dump::DumpCapture;
 use crate::error::{ApiError, Dialect};
 use crate::kiro::catalog::{Catalog, CatalogSource};
 use crate::kiro::models::{close_matches, payload_limit};
-use crate::kiro::tap::UpstreamTap;
 use crate::kiro::upstream_error::ErrorContext;
 use crate::kiro::EventStream;
-use crate::logs::RequestTrace;
-use crate::metrics::{Finished, OTHER_MODEL};
+use crate::metrics::OTHER_MODEL;
 
 /// A request ready to go upstream.
 pub struct Prepared {
@@ -236,195 +228,6 @@ pub async fn open_upstream(
             .collect();
     }
     Err(err.to_api_error_in(&context))
-}
-
-/// Timing and outcome of one client request: logged and counted (`/metrics`) when it ends,
-/// and handed to the request-recording middleware's [`RequestTrace`] (the UI's request rows)
-/// when there is one. A request dropped before it ended (the client went away) is counted
-/// with status 499.
-#[derive(Default)]
-pub struct RequestLog {
-    pub route: &'static str,
-    pub model: String,
-    pub started: Option<Instant>,
-    pub first_byte: Option<Instant>,
-    trace: Option<RequestTrace>,
-    /// The `model` label ([`Prepared::metrics_model`]); [`OTHER_MODEL`] until resolved.
-    metrics_model: Option<String>,
-    /// Kiro credits charged so far (metering events).
-    credits: f64,
-    /// Where the request is counted; `None` for a log that was moved out (`mem::take`).
-    metrics: Option<Arc<Metrics>>,
-    /// Where its credits are added up per day.
-    ledger: Option<CreditLedger>,
-    /// Whether Kiro cut the answer off, and where to remember it (the conversation's id).
-    cut_watch: CutOffWatch,
-    cut_off_target: Option<(Arc<CutOffs>, String)>,
-    finished: AtomicBool,
-    /// The request's debug dump, when dumps are on.
-    dump: Option<DumpCapture>,
-}
-
-/// Status counted for a request that ended because the client went away (nginx's code).
-const CLIENT_CLOSED: u16 = 499;
-
-impl RequestLog {
-    /// Counts the request and starts its clock.
-    pub fn start(state: &AppState, route: &'static str, request: &Request) -> Self {
-        state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-        RequestLog {
-            route,
-            model: String::new(),
-            started: Some(Instant::now()),
-            first_byte: None,
-            trace: request.extensions().get::<RequestTrace>().cloned(),
-            metrics_model: None,
-            credits: 0.0,
-            metrics: Some(state.metrics.clone()),
-            ledger: Some(state.credits.clone()),
-            cut_watch: CutOffWatch::default(),
-            cut_off_target: None,
-            finished: AtomicBool::new(false),
-            dump: request.extensions().get::<DumpCapture>().cloned(),
-        }
-    }
-
-    /// What shows the upstream call to this request's debug dump.
-    pub fn upstream_tap(&self) -> Option<Arc<dyn UpstreamTap>> {
-        self.dump
-            .clone()
-            .map(|dump| Arc::new(dump) as Arc<dyn UpstreamTap>)
-    }
-
-    /// The model as the metrics name it (see [`Prepared::metrics_model`]).
-    pub fn set_metrics_model(&mut self, model: &str) {
-        self.metrics_model = Some(model.to_owned());
-    }
-
-    /// Remember a cut-off answer of this request for the conversation's next request.
-    pub fn watch_cut_off(&mut self, state: &AppState, conversation_id: &str) {
-        if state.config.cut_off_recovery {
-            self.cut_off_target = Some((state.cut_offs.clone(), conversation_id.to_owned()));
-        }
-    }
-
-    /// Every upstream event of the answer (for cut-off detection).
-    pub fn observe(&mut self, event: &crate::kiro::events::KiroEvent) {
-        self.cut_watch.observe(event);
-    }
-
-    /// Kiro ended the stream itself.
-    pub fn upstream_ended(&mut self) {
-        self.cut_watch.upstream_ended();
-    }
-
-    /// Credits of one metering event.
-    pub fn add_credits(&mut self, credits: f64) {
-        if credits.is_finite() && credits > 0.0 {
-            self.credits += credits;
-        }
-    }
-
-    fn count(&self, status: u16, tokens: Option<(u64, u64)>) {
-        if self.finished.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        let (Some(metrics), Some(started)) = (&self.metrics, self.started) else {
-            return;
-        };
-        let model = self.metrics_model.as_deref().unwrap_or(OTHER_MODEL);
-        if let Some(ledger) = &self.ledger {
-            ledger.record(model, self.credits);
-        }
-        if let Some(trace) = &self.trace {
-            trace.set_credits(self.credits);
-        }
-        metrics.prometheus.record(&Finished {
-            route: self.route,
-            status,
-            model,
-            duration: started.elapsed(),
-            ttft: self.first_byte.map(|t| t - started),
-            tokens,
-            credits: self.credits,
-        });
-    }
-
-    pub fn set_model(&mut self, model: &str) {
-        self.model = model.to_owned();
-        if let Some(trace) = &self.trace {
-            trace.set_model(model);
-        }
-    }
-
-    pub fn mark_first_byte(&mut self) {
-        self.first_byte.get_or_insert_with(Instant::now);
-        if let Some(trace) = &self.trace {
-            trace.first_token();
-        }
-    }
-
-    /// One info line per request: route, model, status, latency, time to first byte, tokens.
-    pub fn finish(
-        &self,
-        state: &AppState,
-        status: u16,
-        usage: Option<(u64, u64)>,
-        error: Option<&str>,
-    ) {
-        if status >= 400 {
-            state.metrics.errors.fetch_add(1, Ordering::Relaxed);
-        }
-        if let (200, Some(cut), Some((cut_offs, conversation))) =
-            (status, self.cut_watch.cut_off(), &self.cut_off_target)
-        {
-            tracing::info!(
-                conversation = %conversation,
-                "Kiro cut the answer off; the conversation's next request will say so"
-            );
-            cut_offs.record(conversation, cut);
-        }
-        self.count(status, usage);
-        let started = self.started.unwrap_or_else(Instant::now);
-        let latency_ms = started.elapsed().as_millis() as u64;
-        let ttft_ms = self.first_byte.map(|t| (t - started).as_millis() as u64);
-        let (input_tokens, output_tokens) = usage.unzip();
-        if let Some(trace) = &self.trace {
-            trace.set_usage(input_tokens, output_tokens);
-            if let Some(error) = error {
-                trace.set_error(error);
-            }
-        }
-        if let Some(dump) = &self.dump {
-            dump.outcome(status, error);
-        }
-        tracing::info!(
-            route = self.route,
-            model = %self.model,
-            status,
-            latency_ms,
-            ttft_ms,
-            input_tokens,
-            output_tokens,
-            error,
-            "request"
-        );
-    }
-}
-
-impl Drop for RequestLog {
-    fn drop(&mut self) {
-        if self.metrics.is_some() && !self.finished.load(Ordering::Relaxed) {
-            tracing::debug!(route = self.route, model = %self.model, "request dropped before it ended");
-            if let Some(dump) = &self.dump {
-                dump.outcome(
-                    CLIENT_CLOSED,
-                    Some("the client went away before the answer ended"),
-                );
-            }
-            self.count(CLIENT_CLOSED, None);
-        }
-    }
 }
 
 /// `(input_tokens, output_tokens)` of an Anthropic- or Responses-shaped `usage` object, for

@@ -14,7 +14,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::read_body;
-use super::pipeline::{open_upstream, prepare, RequestLog};
+use super::pipeline::{open_upstream, prepare};
+use super::request_log::RequestLog;
 use super::stream_pump::{self, collect, impl_output, Outcome, Wire};
 use crate::app::AppState;
 use crate::convert::openai::ChatOutputOptions;
@@ -88,10 +89,7 @@ pub async fn create_response(State(state): State<Arc<AppState>>, request: Reques
             upstream,
             save,
         }) => complete(&state, *output, upstream, save, log).await,
-        Err(err) => {
-            log.finish(&state, err.status().as_u16(), None, Some(&err.message));
-            err.into_response_for(Dialect::OpenAi)
-        }
+        Err(err) => log.attach(err.into_response_for(Dialect::OpenAi)),
     }
 }
 
@@ -209,20 +207,14 @@ async fn complete(
     collect(&mut output, upstream, &mut log).await;
     output.finish();
     if let Some(err) = output.error().cloned() {
-        log.finish(state, err.status().as_u16(), None, Some(&err.message));
-        return err.into_response_for(Dialect::OpenAi);
+        return log.attach(err.into_response_for(Dialect::OpenAi));
     }
     if let Some(s) = save_as {
         save(state, &output, s);
     }
     let response = output.response();
-    log.finish(
-        state,
-        200,
-        super::pipeline::usage_pair(&response["usage"]),
-        None,
-    );
-    Json(response).into_response()
+    log.set_usage(super::pipeline::usage_pair(&response["usage"]));
+    log.attach(Json(response).into_response())
 }
 
 /// Streaming: Responses' named events; the finished response is stored.

@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::response::Response;
 
-use super::pipeline::RequestLog;
+use super::request_log::RequestLog;
 use super::sse;
 use crate::app::{AppState, StreamGuard};
 use crate::error::ApiError;
@@ -154,12 +154,8 @@ impl<O: Output, W: Wire<O>> Pump<O, W> {
         self.queue.extend(self.wire.terminator());
         self.wire.on_end(&self.output, &self.state);
         let outcome = self.wire.outcome(&self.output);
-        self.log.finish(
-            &self.state,
-            outcome.status,
-            outcome.usage,
-            outcome.error.as_deref(),
-        );
+        self.log
+            .finish(outcome.status, outcome.usage, outcome.error.as_deref());
     }
 
     /// The next upstream read, or `None` after a ping went into the queue.

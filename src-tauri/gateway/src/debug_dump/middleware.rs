@@ -18,6 +18,7 @@ use axum::response::Response;
 use hyper::body::{Frame, SizeHint};
 
 use super::{DebugDumps, DumpCapture, DumpMode};
+use crate::error::ErrorNote;
 use crate::request_id::RequestId;
 
 /// The routes whose requests are dumped.
@@ -66,6 +67,15 @@ pub async fn capture_dumps(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !stream {
+        // A complete answer carries its error (if any) with it; a stream's outcome comes
+        // from the request log when the stream ends.
+        let error = response
+            .extensions()
+            .get::<ErrorNote>()
+            .map(|e| e.0.clone());
+        capture.outcome(response.status().as_u16(), error.as_deref());
+    }
     let (parts, body) = response.into_parts();
     if stream {
         let body = Body::new(StreamTee {

@@ -19,7 +19,7 @@ pub use buffer::{
     LogBuffer, LogBufferLayer, LogEvent, LogRecord, DEFAULT_LOG_CAPACITY, DEFAULT_REQUEST_CAPACITY,
 };
 pub use record::RequestRecord;
-pub use requests::{trace_requests, RequestTrace};
+pub use requests::{RecordHead, RequestTrace};
 
 /// Scrubs known secret values (and `Bearer …` credentials) out of text.
 ///

@@ -1,7 +1,6 @@
-//! Per-request records for the Logs view: [`RequestRecord`], the [`RequestTrace`] handle a
-//! handler fills in (model, first token, usage, error), and the [`trace_requests`]
-//! middleware that stores one record when the response ends — for a stream, when its last
-//! byte is sent or the client goes away.
+//! Per-request records for the Logs view: the [`RequestTrace`] handle a handler fills in
+//! (model, first token, usage, error) and the [`RecordHead`] the request logger
+//! (`api::request_log`) adds when the response ends.
 //!
 //! The record carries the request's id when `crate::request_id`'s middleware ran first.
 //!
@@ -12,17 +11,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::middleware::Next;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 
 use super::record::RequestRecord;
-use super::LogBuffer;
-use crate::request_id::RequestId;
 
 #[derive(Default)]
 struct TraceState {
@@ -92,12 +83,25 @@ impl RequestTrace {
         self.with(|s| s.error = Some(message));
     }
 
-    fn finish(&self, time: DateTime<Utc>, head: &Head) -> RequestRecord {
+    /// When the request arrived (the request logger's clock).
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The error text, unless the handler already gave one.
+    pub fn set_error_if_none(&self, message: String) {
+        self.with(|s| {
+            s.error.get_or_insert(message);
+        });
+    }
+
+    /// The row for the Logs view, now that the response (or its stream) ended.
+    pub fn record(&self, head: &RecordHead) -> RequestRecord {
         let latency_ms = self.started.elapsed().as_millis() as u64;
         self.with(|s| RequestRecord {
             seq: 0,
             request_id: head.request_id.clone(),
-            time,
+            time: head.time,
             method: head.method.clone(),
             route: head.route.clone(),
             model: s.model.clone(),
@@ -119,183 +123,12 @@ impl Default for RequestTrace {
     }
 }
 
-struct Head {
-    request_id: Option<String>,
-    method: String,
-    route: String,
-    status: u16,
-    stream: bool,
-}
-
-/// Stores the record when dropped: at the end of a streamed body, or right away.
-struct Finisher {
-    buffer: LogBuffer,
-    trace: RequestTrace,
-    time: DateTime<Utc>,
-    head: Head,
-}
-
-impl Drop for Finisher {
-    fn drop(&mut self) {
-        let record = self.trace.finish(self.time, &self.head);
-        self.buffer.record_request(record);
-    }
-}
-
-/// Middleware: put a [`RequestTrace`] into the request's extensions and store a
-/// [`RequestRecord`] in `buffer` when the response is finished.
-pub async fn trace_requests(
-    State(buffer): State<LogBuffer>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let time = Utc::now();
-    let trace = RequestTrace::new();
-    let method = request.method().to_string();
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.as_str().to_owned());
-    // Inside a nested router the URI is relative; the original one has the full path.
-    let route = request
-        .extensions()
-        .get::<axum::extract::OriginalUri>()
-        .map(|u| u.0.path().to_owned())
-        .unwrap_or_else(|| request.uri().path().to_owned());
-    request.extensions_mut().insert(trace.clone());
-    let response = next.run(request).await;
-    let status = response.status();
-    let stream = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    if !status.is_success() {
-        trace.with(|s| {
-            if s.error.is_none() {
-                s.error = Some(
-                    status
-                        .canonical_reason()
-                        .unwrap_or("request failed")
-                        .to_owned(),
-                );
-            }
-        });
-    }
-    let finisher = Finisher {
-        buffer,
-        trace: trace.clone(),
-        time,
-        head: Head {
-            request_id,
-            method,
-            route,
-            status: status.as_u16(),
-            stream,
-        },
-    };
-    if !stream {
-        drop(finisher);
-        return response;
-    }
-    // A stream: the record is stored when the body is done (or dropped by a disconnect).
-    // Without a handler-reported first token, the first body chunk stands in for it.
-    let (parts, body) = response.into_parts();
-    let mut first = true;
-    let body = body.into_data_stream().map(move |chunk| {
-        if first {
-            first = false;
-            finisher.trace.first_token();
-        }
-        chunk
-    });
-    Response::from_parts(parts, Body::from_stream(body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::routing::get;
-    use axum::{middleware, Extension, Router};
-    use tower::ServiceExt;
-
-    #[tokio::test]
-    async fn records_what_the_handler_reports() {
-        let buffer = LogBuffer::default();
-        let app = Router::new()
-            .route(
-                "/v1/x",
-                get(|Extension(trace): Extension<RequestTrace>| async move {
-                    trace.set_model("claude-sonnet-4.5");
-                    trace.first_token();
-                    trace.set_usage(Some(12), Some(34));
-                    "ok"
-                }),
-            )
-            .route_layer(middleware::from_fn_with_state(
-                buffer.clone(),
-                trace_requests,
-            ))
-            .layer(middleware::from_fn(crate::request_id::assign_request_ids));
-        let response = app
-            .oneshot(
-                Request::get("/v1/x")
-                    .header("x-request-id", "client-id-1")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["x-request-id"], "client-id-1");
-        let records = buffer.requests();
-        assert_eq!(records.len(), 1);
-        let r = &records[0];
-        assert_eq!(r.request_id.as_deref(), Some("client-id-1"));
-        assert_eq!(r.method, "GET");
-        assert_eq!(r.route, "/v1/x");
-        assert_eq!(r.model.as_deref(), Some("claude-sonnet-4.5"));
-        assert_eq!((r.input_tokens, r.output_tokens), (Some(12), Some(34)));
-        assert!(r.ttft_ms.is_some());
-        assert!(!r.stream);
-        assert_eq!(r.error, None);
-    }
-
-    #[tokio::test]
-    async fn a_stream_is_recorded_when_its_body_ends() {
-        let buffer = LogBuffer::default();
-        let app = Router::new()
-            .route(
-                "/v1/s",
-                get(|| async {
-                    let chunks = futures::stream::iter(vec![
-                        Ok::<_, std::convert::Infallible>(axum::body::Bytes::from("data: 1\n\n")),
-                        Ok(axum::body::Bytes::from("data: 2\n\n")),
-                    ]);
-                    let mut response = Response::new(Body::from_stream(chunks));
-                    response.headers_mut().insert(
-                        CONTENT_TYPE,
-                        axum::http::HeaderValue::from_static("text/event-stream"),
-                    );
-                    response
-                }),
-            )
-            .route_layer(middleware::from_fn_with_state(
-                buffer.clone(),
-                trace_requests,
-            ));
-        let response = app
-            .oneshot(Request::get("/v1/s").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert!(buffer.requests().is_empty(), "not before the body is read");
-        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        assert_eq!(&body[..], b"data: 1\n\ndata: 2\n\n");
-        let records = buffer.requests();
-        assert_eq!(records.len(), 1);
-        assert!(records[0].stream);
-        assert!(records[0].ttft_ms.is_some());
-    }
+/// What the request logger knows of a request for its row: when, which, and how it ended.
+pub struct RecordHead {
+    pub time: DateTime<Utc>,
+    pub request_id: Option<String>,
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+    pub stream: bool,
 }
