@@ -17,7 +17,7 @@ use crate::secrets::Secret;
 
 impl Credentials {
     /// Re-read the source off the async runtime (file / SQLite I/O, a short busy timeout).
-    pub(super) async fn load_blocking(&self) -> Result<Loaded, CredentialError> {
+    async fn load_blocking(&self) -> Result<Loaded, CredentialError> {
         let (source, settings) = (self.source.clone(), self.settings.clone());
         tokio::task::spawn_blocking(move || source::load(&source, &settings, SOURCE_BUSY_WAIT))
             .await
