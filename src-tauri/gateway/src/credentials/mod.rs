@@ -9,7 +9,10 @@
 //! (IDE token file + IdC registration), `cli_db` (kiro-cli / Amazon Q SQLite), `refresh`
 //! (social, OIDC, external IdP calls and error classes), `profile` (profile.json,
 //! ListAvailableProfiles, regions), `write_back` (atomic JSON), `watch` (notify), `token`
-//! (shared parsing).
+//! (shared parsing), `error` ([`CredentialError`]). The [`Credentials`] manager is here, its
+//! parts beside it: `single_flight` (the refresh flow), `adopt` (taking in what the source
+//! holds), `profile_choice` (the profile ARN and regions a token goes out with), `persist`
+//! (background write-back), `state` (the token state it swaps).
 //!
 //! Decisions:
 //! * Explicit settings win, in the order `creds_file` > `cli_db_file` > `refresh_token`; then
@@ -46,17 +49,22 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+mod adopt;
 mod cli_db;
+mod error;
 mod ide_file;
 mod persist;
 mod profile;
+mod profile_choice;
 mod refresh;
+mod single_flight;
 mod source;
 mod state;
 mod token;
 mod watch;
 mod write_back;
 
+pub use error::CredentialError;
 pub use ide_file::client_id_hash;
 pub use profile::{PROBE_REGIONS, SOCIAL_SHARED_PROFILE_ARN};
 pub use refresh::KIRO_IDE_VERSION;
@@ -145,36 +153,6 @@ pub struct CredentialStatus {
     pub read_only: bool,
     /// A refreshed token waits to be written back (kiro-cli's database was locked).
     pub write_back_pending: bool,
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CredentialError {
-    #[error("no Kiro credentials found: {0}")]
-    NotFound(String),
-    #[error("credential source is unreadable: {0}")]
-    Invalid(String),
-    /// The refresh token was rejected for good (`invalid_grant`): the user must sign in again.
-    #[error("refresh token rejected: {0}")]
-    RefreshRejected(String),
-    /// The refresh endpoint failed for a reason that may pass (network, 5xx, 429).
-    #[error("token refresh failed: {0}")]
-    RefreshFailed(String),
-    /// kiro-cli holds a lock on its database (it is writing it): passes in a moment.
-    #[error("kiro-cli is busy: {0}")]
-    SourceBusy(String),
-}
-
-impl CredentialError {
-    /// A one-line fix for the user.
-    pub fn hint(&self) -> &'static str {
-        match self {
-            CredentialError::NotFound(_) => "Sign in to the Kiro IDE or run `kiro-cli login`, or set KIRO_CREDS_FILE / KIRO_CLI_DB_FILE / REFRESH_TOKEN.",
-            CredentialError::Invalid(_) => "Check the file named above, or sign in again in the Kiro IDE / kiro-cli.",
-            CredentialError::RefreshRejected(_) => "Your Kiro login expired: sign in again in the Kiro IDE or run `kiro-cli login`.",
-            CredentialError::RefreshFailed(_) => "Check your network or proxy (VPN_PROXY_URL / HTTPS_PROXY) and try again.",
-            CredentialError::SourceBusy(_) => "kiro-cli is writing its login database; try again in a moment.",
-        }
-    }
 }
 
 /// One login found on this machine, as the UI lists it. Never contains a token.
@@ -468,18 +446,6 @@ impl Credentials {
         self.snapshot().generation
     }
 
-    /// Re-read the source off the async runtime (file / SQLite I/O, a short busy timeout).
-    async fn load_blocking(&self) -> Result<Loaded, CredentialError> {
-        let (source, settings) = (self.source.clone(), self.settings.clone());
-        tokio::task::spawn_blocking(move || source::load(&source, &settings, SOURCE_BUSY_WAIT))
-            .await
-            .unwrap_or_else(|e| {
-                Err(CredentialError::Invalid(format!(
-                    "re-reading the source failed: {e}"
-                )))
-            })
-    }
-
     fn source_file(&self) -> Option<&Path> {
         self.source.file()
     }
@@ -491,78 +457,6 @@ impl Credentials {
 
     fn snapshot(&self) -> Arc<State> {
         self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn auth_region(&self, st: &State) -> String {
-        st.tokens
-            .region
-            .clone()
-            .or_else(|| self.settings.region.clone())
-            .unwrap_or_else(|| "us-east-1".into())
-    }
-
-    fn api_region(&self, st: &State, profile_arn: Option<&str>) -> String {
-        profile::api_region(
-            self.settings.api_region.as_deref(),
-            profile_arn,
-            st.tokens.region.as_deref(),
-            self.settings.region.as_deref(),
-        )
-    }
-
-    /// `PROFILE_ARN` (explicit wins) → token / refresh response → kiro-cli `state` or IDE
-    /// `profile.json` → ListAvailableProfiles → shared social profile (social only).
-    fn effective_profile(&self, st: &State) -> Option<String> {
-        let explicit = self
-            .settings
-            .profile_arn
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned);
-        explicit
-            .or_else(|| st.tokens.profile_arn.clone())
-            .or_else(|| st.side_profile.clone())
-            .or_else(|| lock(&self.listed_profile).clone())
-            .or_else(|| {
-                (st.tokens.auth_kind == AuthKind::Social && lock(&self.list_attempt).is_some())
-                    .then(|| SOCIAL_SHARED_PROFILE_ARN.to_owned())
-            })
-    }
-
-    /// Resolve the profile through ListAvailableProfiles when nothing local names one.
-    async fn ensure_profile(&self, st: &State) {
-        if st.tokens.auth_kind == AuthKind::ApiKey || self.effective_profile(st).is_some() {
-            return;
-        }
-        let Some(access) = st.tokens.access() else {
-            return;
-        };
-        let recently_tried = |a: &Option<Instant>| a.is_some_and(|t| t.elapsed() < PROFILE_RETRY);
-        if recently_tried(&lock(&self.list_attempt)) {
-            return;
-        }
-        let _guard = self.profile_lock.lock().await;
-        if self.effective_profile(st).is_some() {
-            return;
-        }
-        {
-            let mut attempt = lock(&self.list_attempt);
-            if recently_tried(&attempt) {
-                return;
-            }
-            *attempt = Some(Instant::now());
-        }
-        let urls = profile::list_urls(self.settings.management_url.as_deref());
-        match profile::list_available_profiles(&self.http, &urls, access, st.tokens.auth_kind).await
-        {
-            Ok(Some(arn)) => {
-                tracing::info!(profile_arn = %arn, "profile found with ListAvailableProfiles");
-                *lock(&self.listed_profile) = Some(arn);
-            }
-            Ok(None) => tracing::warn!("ListAvailableProfiles returned no profile"),
-            Err(e) => tracing::warn!("{}", self.redactor.redact(&e)),
-        }
     }
 
     fn to_access_token(&self, st: &State) -> Result<AccessToken, CredentialError> {
@@ -578,208 +472,6 @@ impl Credentials {
             machine_id: self.machine_id.clone(),
             generation: st.generation,
         })
-    }
-
-    /// Take in what the source holds now. Adopts its access token when it is new, valid
-    /// (`require_fresh`: outside the refresh margin) and not the one upstream just rejected;
-    /// otherwise still takes a refresh token the other program rotated.
-    fn absorb(&self, loaded: Loaded, rejected: Option<&str>, require_fresh: bool) -> bool {
-        loaded.tokens.register(&self.redactor);
-        let now = Utc::now();
-        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let cur = guard.clone();
-        let mut next = (*cur).clone();
-        next.side_profile = loaded.side_profile;
-        let disk_changed = loaded.tokens.access_token != cur.disk_access
-            || loaded.tokens.refresh_token != cur.disk_refresh;
-        if !disk_changed {
-            *guard = Arc::new(next);
-            return false;
-        }
-        next.disk_access = loaded.tokens.access_token.clone();
-        next.disk_refresh = loaded.tokens.refresh_token.clone();
-
-        let candidate = State {
-            tokens: loaded.tokens,
-            obtained_at: None,
-            ..(*cur).clone()
-        };
-        let new_access = candidate.tokens.access();
-        let differs = new_access.is_some() && new_access != cur.tokens.access();
-        let not_rejected = rejected.is_none_or(|r| Some(r) != new_access);
-        let valid = if require_fresh {
-            candidate.is_fresh(now)
-        } else {
-            candidate.is_unexpired(now, chrono::TimeDelta::zero())
-        };
-        let newer = !cur.is_fresh(now)
-            || match (candidate.tokens.expires_at, cur.tokens.expires_at) {
-                (Some(a), Some(b)) => a >= b,
-                _ => true,
-            };
-        let adopted = differs && not_rejected && valid && newer;
-        if adopted {
-            let keep_profile = next.tokens.profile_arn.take();
-            next.tokens = candidate.tokens;
-            if next.tokens.profile_arn.is_none() {
-                next.tokens.profile_arn = keep_profile;
-            }
-            next.generation = cur.generation + 1;
-            // Issue time unknown: the full safety margin applies.
-            next.obtained_at = None;
-            self.adopted_count.fetch_add(1, Ordering::SeqCst);
-            tracing::info!(
-                source = %self.source.describe(),
-                "adopted the token another Kiro program wrote"
-            );
-        } else if candidate.tokens.auth_kind != cur.tokens.auth_kind {
-            // Signed in again with another method: the old login is gone. Take the new one
-            // whole (its access token may need a refresh right away).
-            next.tokens = candidate.tokens;
-            next.generation = cur.generation + 1;
-            next.obtained_at = None;
-            *lock(&self.listed_profile) = None;
-            *lock(&self.list_attempt) = None;
-        } else if candidate.tokens.refresh_token.is_some()
-            && candidate.tokens.refresh_token != cur.tokens.refresh_token
-        {
-            // The other program rotated the refresh token (ours is probably dead now) but
-            // its access token is not better than ours: take everything except that.
-            let mut tokens = candidate.tokens;
-            tokens.access_token = cur.tokens.access_token.clone();
-            tokens.expires_at = cur.tokens.expires_at;
-            if tokens.profile_arn.is_none() {
-                tokens.profile_arn = cur.tokens.profile_arn.clone();
-            }
-            next.tokens = tokens;
-        }
-        *guard = Arc::new(next);
-        adopted
-    }
-
-    async fn refresh_single_flight(
-        &self,
-        rejected: Option<&AccessToken>,
-    ) -> Result<Arc<State>, CredentialError> {
-        let _guard = self.refresh_lock.lock().await;
-        let now = Utc::now();
-        let cur = self.snapshot();
-        // Re-check after acquiring the lock: someone may have refreshed meanwhile.
-        let rejected = match rejected {
-            Some(r) if r.generation == cur.generation => Some(r.token.expose().clone()),
-            _ if cur.is_fresh(now) => return Ok(cur),
-            _ => None,
-        };
-        // Usable while it lasts, when kiro-cli may be writing a newer one right now.
-        let keep_current = rejected.is_none() && cur.is_unexpired(now, GRACE);
-
-        // Adopt before refresh: the IDE / kiro-cli may already have a new token. A locked
-        // database is not waited out: kiro-cli is probably writing a token it just refreshed,
-        // and refreshing meanwhile could race its rotation of the refresh token.
-        let loaded = if self.source_busy() {
-            Err(CredentialError::SourceBusy(
-                "its database was locked a moment ago".into(),
-            ))
-        } else {
-            let loaded = self.load_blocking().await;
-            if matches!(loaded, Err(CredentialError::SourceBusy(_))) {
-                *lock(&self.source_busy_until) = Some(Instant::now() + SOURCE_BUSY_BACKOFF);
-            }
-            loaded
-        };
-        match loaded {
-            Ok(loaded) => {
-                if self.absorb(loaded, rejected.as_deref(), true) {
-                    return Ok(self.snapshot());
-                }
-            }
-            Err(CredentialError::SourceBusy(why)) => {
-                if keep_current {
-                    tracing::info!("kiro-cli is busy ({why}); using the current Kiro token until the next request");
-                    return Ok(cur);
-                }
-                return Err(CredentialError::SourceBusy(why));
-            }
-            Err(e) => tracing::warn!("re-reading the credential source before refresh: {e}"),
-        }
-
-        let cur = self.snapshot();
-        let auth_region = self.auth_region(&cur);
-        let ctx = refresh::RefreshCtx {
-            http: &self.http,
-            refresh_url: self.settings.refresh_url.as_deref(),
-            oidc_url: self.settings.oidc_url.as_deref(),
-            auth_region: &auth_region,
-            machine_id: &self.machine_id,
-            redactor: &self.redactor,
-        };
-        let known_rejected = lock(&self.rejected_refresh)
-            .as_ref()
-            .filter(|(token, _)| cur.tokens.refresh_token.as_ref() == Some(token))
-            .map(|(_, said)| said.clone());
-        let result = match known_rejected {
-            // Sending it again only gets the same answer (and looks like a retry storm).
-            Some(said) => Err(CredentialError::RefreshRejected(said)),
-            None => {
-                let result = refresh::refresh(&ctx, &cur.tokens).await;
-                if result.is_err() {
-                    self.refresh_failures.fetch_add(1, Ordering::SeqCst);
-                }
-                result
-            }
-        };
-        match result {
-            Ok(r) => {
-                self.redactor.add(&r.access_token);
-                if let Some(rt) = &r.refresh_token {
-                    self.redactor.add(rt);
-                }
-                let now = Utc::now();
-                let mut tokens = cur.tokens.clone();
-                tokens.access_token = Some(Secret::new(r.access_token));
-                if let Some(rt) = r.refresh_token {
-                    tokens.refresh_token = Some(Secret::new(rt));
-                }
-                tokens.expires_at = Some(now + chrono::TimeDelta::seconds(r.expires_in));
-                if tokens.profile_arn.is_none() {
-                    tokens.profile_arn = r.profile_arn;
-                }
-                let new_state = {
-                    let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-                    let mut next = (**guard).clone();
-                    next.tokens = tokens;
-                    next.generation = guard.generation + 1;
-                    next.obtained_at = Some(now);
-                    let next = Arc::new(next);
-                    *guard = next.clone();
-                    next
-                };
-                self.refresh_count.fetch_add(1, Ordering::SeqCst);
-                *lock(&self.last_error) = None;
-                tracing::info!(
-                    auth = ?new_state.tokens.auth_kind,
-                    expires_at = ?new_state.tokens.expires_at,
-                    "Kiro access token refreshed"
-                );
-                self.persist(&new_state.tokens).await;
-                Ok(self.snapshot())
-            }
-            Err(e) => {
-                if let (CredentialError::RefreshRejected(said), Some(token)) =
-                    (&e, &cur.tokens.refresh_token)
-                {
-                    *lock(&self.rejected_refresh) = Some((token.clone(), said.clone()));
-                }
-                let msg = self.redactor.redact(&e.to_string());
-                *lock(&self.last_error) = Some(msg.clone());
-                tracing::warn!("{msg}");
-                if rejected.is_none() && cur.is_unexpired(Utc::now(), GRACE) {
-                    // The current token still works for a while: keep serving with it.
-                    return Ok(cur);
-                }
-                Err(e)
-            }
-        }
     }
 }
 
