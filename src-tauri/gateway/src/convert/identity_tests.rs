@@ -1,6 +1,8 @@
 use serde_json::json;
 
+use super::filter::MAX_HOLD;
 use super::introduction::INTRODUCTIONS;
+use super::words::REPLACEMENT;
 use super::*;
 use crate::convert::conversation::{Conversation, Message, Part, Role, ToolSpec};
 

@@ -78,11 +78,6 @@ impl ReasoningTagParser {
         }
     }
 
-    /// True while the parser is inside a reasoning block.
-    pub fn in_reasoning(&self) -> bool {
-        matches!(self.state, State::Inside { .. })
-    }
-
     /// Feed one text chunk; returns the segments that can be released now, in order.
     pub fn push(&mut self, chunk: &str) -> Vec<Segment> {
         let mut out = Vec::new();
@@ -174,6 +169,7 @@ impl ReasoningTagParser {
         out
     }
 
+    #[cfg(test)]
     /// Same as [`flush`](Self::flush); the end of the response.
     pub fn finish(&mut self) -> Vec<Segment> {
         self.flush()

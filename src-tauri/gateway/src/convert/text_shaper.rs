@@ -50,6 +50,7 @@ impl TextShaper {
         self
     }
 
+    #[cfg(test)]
     /// Self-introductions rewritten and IDE tool list items removed so far.
     pub fn identity_changes(&self) -> usize {
         self.identity.as_ref().map_or(0, IdentityFilter::changes)

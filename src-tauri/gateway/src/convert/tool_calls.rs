@@ -108,14 +108,6 @@ impl ToolCallAssembler {
         &self.released
     }
 
-    pub fn into_calls(self) -> Vec<ToolCall> {
-        self.released
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.released.is_empty()
-    }
-
     /// A call was seen but not released (cut off, or its arguments are not JSON).
     pub fn has_withheld(&self) -> bool {
         self.pending.iter().any(Option::is_some)

@@ -209,6 +209,7 @@ impl MessageOutput {
         self.machine.error()
     }
 
+    #[cfg(test)]
     /// The final `stop_reason`, once [`finish`](Self::finish) ran.
     pub fn stop_reason(&self) -> Option<&'static str> {
         self.stop_reason

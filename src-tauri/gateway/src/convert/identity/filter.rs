@@ -74,6 +74,7 @@ impl IdentityFilter {
         }
     }
 
+    #[cfg(test)]
     /// How many self-introductions were rewritten and list items removed so far.
     pub fn changes(&self) -> usize {
         self.changes

@@ -13,6 +13,7 @@ pub struct IdentityPolicy {
 }
 
 impl IdentityPolicy {
+    #[cfg(test)]
     /// Everything allowed (tests and measurements).
     pub fn all() -> Self {
         IdentityPolicy {

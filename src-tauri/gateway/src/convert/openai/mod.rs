@@ -17,7 +17,7 @@ mod request_tests;
 mod stream_tests;
 
 pub use request::{
-    parse_chat_request, reasoning_budget, strip_code_fence, to_conversation, AssistantToolCall,
-    ChatMessage, ChatRequest, ReasoningEffort, ResponseFormat, UserPart,
+    parse_chat_request, strip_code_fence, to_conversation, AssistantToolCall, ChatMessage,
+    ChatRequest, ReasoningEffort, ResponseFormat, UserPart,
 };
-pub use stream::{error_chunk, openai_call_id, stream_error, ChatOutput, ChatOutputOptions};
+pub use stream::{openai_call_id, ChatOutput, ChatOutputOptions};

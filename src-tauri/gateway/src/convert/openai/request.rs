@@ -56,17 +56,14 @@ mod content;
 mod conversation;
 mod fields;
 mod messages;
-mod reasoning;
+pub(super) mod reasoning;
 mod response_format;
 mod tools;
 
 pub use content::UserPart;
 pub use conversation::to_conversation;
-pub use fields::MAX_STOP_SEQUENCES;
 pub use messages::{AssistantToolCall, ChatMessage};
-pub use reasoning::{
-    reasoning_budget, ReasoningEffort, REASONING_BUDGET_CAP, REASONING_DEFAULT_BASE,
-};
+pub use reasoning::ReasoningEffort;
 pub use response_format::{strip_code_fence, ResponseFormat};
 
 use fields::{check_sampling_fields, must_not_be_empty, parse_stop};

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use super::request::reasoning::{reasoning_budget, REASONING_BUDGET_CAP};
 use super::request::*;
 use crate::convert::conversation::{
     Effort, Image, Part, Role, Thinking, ToolChoice, LATE_SYSTEM_PREFIX,

@@ -40,9 +40,6 @@ use crate::convert::trailer::CompletionRule;
 use crate::error::{ApiError, Dialect};
 use crate::kiro::events::KiroEvent;
 
-pub use super::details::REASONING_FORMAT;
-pub use crate::convert::output::{stream_error, CONTENT_LENGTH_EXCEEDED};
-
 /// Per-response settings.
 #[derive(Debug, Clone, Default)]
 pub struct ChatOutputOptions {
@@ -145,11 +142,6 @@ impl ChatOutput {
     /// The error reported mid-stream, if any.
     pub fn error(&self) -> Option<&ApiError> {
         self.machine.error()
-    }
-
-    /// The final `finish_reason`, once [`finish`](Self::finish) ran.
-    pub fn finish_reason(&self) -> Option<&'static str> {
-        self.finish_reason
     }
 
     /// Feed one upstream event; returns the chunks to send, in order.

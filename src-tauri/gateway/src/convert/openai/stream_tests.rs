@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::stream::*;
+use crate::convert::output::CONTENT_LENGTH_EXCEEDED;
 use crate::convert::trailer::CompletionRule;
 use crate::error::ErrorKind;
 use crate::kiro::events::{KiroEvent, TokenUsage};

@@ -14,11 +14,8 @@ pub mod stream;
 pub mod tools;
 pub mod wire;
 
-pub use request::{
-    parse_item, parse_responses_request, to_conversation_from, Item, ResponsesRequest,
-};
+pub use request::{parse_responses_request, to_conversation_from, Item};
 pub use stream::{ResponseEcho, ResponsesOutput, Status};
-pub use tools::ToolNames;
 
 #[cfg(test)]
 mod tests;

@@ -57,13 +57,13 @@ use crate::convert::openai::{ReasoningEffort, ResponseFormat};
 use crate::convert::responses::tools::{parse_tool_choice, ToolNames, ToolsBuilder};
 use crate::error::ApiError;
 
-mod conversation;
+pub(super) mod conversation;
 mod input;
 mod items;
 mod settings;
 
-pub use conversation::{check_call_ids, to_chat_messages, to_conversation_from};
-pub use input::{parse_input, parse_item};
+pub use conversation::to_conversation_from;
+pub use input::parse_input;
 pub use items::Item;
 
 use settings::{parse_reasoning, parse_text};

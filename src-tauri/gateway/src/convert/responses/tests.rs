@@ -1,6 +1,7 @@
 use serde_json::{json, Value};
 
-use super::request::{parse_input, to_chat_messages};
+use super::request::conversation::to_chat_messages;
+use super::request::{parse_input, ResponsesRequest};
 use super::*;
 use crate::convert::conversation::{Part, Role};
 use crate::convert::json_at::At;
@@ -409,7 +410,6 @@ fn custom_tools_round_trip_as_custom_tool_calls() {
 #[test]
 fn signed_reasoning_is_sealed_into_the_item_and_opens_on_the_next_turn() {
     use crate::convert::openai::ChatMessage;
-    use crate::convert::responses::request::to_chat_messages;
     let mut out = output();
     let mut events = out.on_event(KiroEvent::Reasoning {
         text: Some("think".into()),

@@ -64,10 +64,6 @@ impl ToolNames {
     pub fn origin(&self, flat: &str) -> Option<&ToolOrigin> {
         self.origins.iter().find(|o| o.flat == flat)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.origins.is_empty()
-    }
 }
 
 /// The flat Kiro name of a (namespace, member) pair.

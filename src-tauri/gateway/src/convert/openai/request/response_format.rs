@@ -18,6 +18,7 @@ pub enum ResponseFormat {
 }
 
 impl ResponseFormat {
+    #[cfg(test)]
     /// The JSON schema the answer must follow, for `json_schema`.
     pub fn schema(&self) -> Option<&Value> {
         match self {
