@@ -49,10 +49,6 @@ pub struct Trailer {
     pub credits: Option<f64>,
 }
 
-/// The usage objects' extension field with the credits Kiro charged for the request
-/// (clients ignore fields they do not know).
-pub const CREDITS_FIELD: &str = "kiro_credits";
-
 impl Trailer {
     pub fn new(rule: CompletionRule) -> Self {
         Trailer {
@@ -92,13 +88,6 @@ impl Trailer {
         }
     }
 
-    /// Adds [`CREDITS_FIELD`] to a usage object when Kiro reported what the request cost.
-    pub fn add_credits_to(&self, usage: &mut serde_json::Value) {
-        if let (Some(credits), Some(map)) = (self.credits, usage.as_object_mut()) {
-            map.insert(CREDITS_FIELD.into(), serde_json::json!(credits));
-        }
-    }
-
     pub fn mark_length_exceeded(&mut self) {
         self.length_exceeded = true;
         self.seen = true;
@@ -119,15 +108,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metering_events_add_up_to_the_credits_and_reach_the_usage_object() {
+    fn metering_events_add_up_to_the_credits() {
         let mut trailer = Trailer::default();
-        let mut usage = serde_json::json!({"output_tokens": 3});
-        trailer.add_credits_to(&mut usage);
-        assert_eq!(
-            usage,
-            serde_json::json!({"output_tokens": 3}),
-            "nothing said"
-        );
+        assert_eq!(trailer.credits, None, "nothing said");
         for credits in [0.25, 0.5, f64::NAN] {
             trailer.record(&KiroEvent::Metering {
                 usage: credits,
@@ -135,8 +118,6 @@ mod tests {
             });
         }
         assert_eq!(trailer.credits, Some(0.75));
-        trailer.add_credits_to(&mut usage);
-        assert_eq!(usage[CREDITS_FIELD], 0.75);
     }
 
     #[test]
