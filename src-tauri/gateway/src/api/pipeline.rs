@@ -149,12 +149,12 @@ fn check_model(catalog: &Catalog, client_name: &str, model_id: &str) -> Result<b
 fn preflight_error(err: PreflightError) -> ApiError {
     let param = match err.message_index {
         Some(i) => format!("messages[{i}]"),
-        None if err.rule == "payload_size" || err.rule == "no_messages" => "messages".to_owned(),
-        None => err.rule.to_owned(),
+        None if err.rule.is_about_messages() => "messages".to_owned(),
+        None => err.rule.as_str().to_owned(),
     };
     ApiError::invalid_request(format!("{err}"))
         .with_param(param)
-        .with_code(err.rule)
+        .with_code(err.rule.as_str())
 }
 
 /// Models suggested when the one asked for is short of capacity.

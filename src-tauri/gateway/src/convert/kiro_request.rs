@@ -132,11 +132,52 @@ impl KiroRequest {
     }
 }
 
+/// Which of Kiro's rules a request would break; the caller decides on this, and the
+/// client sees it as the error's `code` (its snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreflightRule {
+    /// Nothing for Kiro to answer (no user turn).
+    NoMessages,
+    /// The body is over the model's payload limit.
+    PayloadSize,
+    ToolName,
+    ToolChoice,
+    ImageCount,
+    ImageFormat,
+    ImageBase64,
+    ImageSize,
+}
+
+impl PreflightRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PreflightRule::NoMessages => "no_messages",
+            PreflightRule::PayloadSize => "payload_size",
+            PreflightRule::ToolName => "tool_name",
+            PreflightRule::ToolChoice => "tool_choice",
+            PreflightRule::ImageCount => "image_count",
+            PreflightRule::ImageFormat => "image_format",
+            PreflightRule::ImageBase64 => "image_base64",
+            PreflightRule::ImageSize => "image_size",
+        }
+    }
+
+    /// A rule about the conversation as a whole, not one message or field.
+    pub fn is_about_messages(self) -> bool {
+        matches!(self, PreflightRule::PayloadSize | PreflightRule::NoMessages)
+    }
+}
+
+impl std::fmt::Display for PreflightRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{detail} (rule: {rule}{})", .message_index.map(|i| format!(", message {i}")).unwrap_or_default())]
 pub struct PreflightError {
-    /// Short rule name, e.g. `payload_size`, `tool_result_pairing`.
-    pub rule: &'static str,
+    pub rule: PreflightRule,
     /// Index into the client's `messages` array, when one message is at fault.
     pub message_index: Option<usize>,
     pub detail: String,
@@ -158,7 +199,7 @@ pub fn build_with_policy(
 ) -> Result<KiroRequest, PreflightError> {
     if conversation.messages.is_empty() {
         return Err(PreflightError {
-            rule: "no_messages",
+            rule: PreflightRule::NoMessages,
             message_index: None,
             detail: "the request has no messages".into(),
         });
@@ -220,7 +261,7 @@ pub fn build_with_policy(
     let Some(mut current) = turn_list.pop() else {
         // fix_sequence never leaves the list empty; refuse rather than panic.
         return Err(PreflightError {
-            rule: "no_messages",
+            rule: PreflightRule::NoMessages,
             message_index: None,
             detail: "nothing to send".into(),
         });
@@ -238,7 +279,7 @@ pub fn build_with_policy(
     let size = serde_json::to_vec(&body).map_or(usize::MAX, |b| b.len());
     if size > options.max_payload_bytes {
         return Err(PreflightError {
-            rule: "payload_size",
+            rule: PreflightRule::PayloadSize,
             message_index: None,
             detail: format!(
                 "the Kiro request body would be {size} bytes, over the limit of {} bytes; \

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::super::conversation::Image;
-use super::PreflightError;
+use super::{PreflightError, PreflightRule};
 
 pub const MAX_IMAGES: usize = 10;
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
@@ -26,14 +26,14 @@ pub fn image_format(media_type: &str) -> Option<&'static str> {
 /// `{"format", "source": {"bytes"}}`. A `data:…;base64,` prefix and ASCII whitespace
 /// (MIME line breaks) are removed from the payload.
 pub fn render_image(image: &Image, message_index: usize) -> Result<Value, PreflightError> {
-    let refuse = |rule: &'static str, detail: String| PreflightError {
+    let refuse = |rule: PreflightRule, detail: String| PreflightError {
         rule,
         message_index: Some(message_index),
         detail,
     };
     let format = image_format(&image.media_type).ok_or_else(|| {
         refuse(
-            "image_format",
+            PreflightRule::ImageFormat,
             format!(
                 "image media type {:?} is not supported by Kiro (png, jpeg, gif, webp only)",
                 image.media_type
@@ -49,21 +49,24 @@ pub fn render_image(image: &Image, message_index: usize) -> Result<Value, Prefli
     // Cheap size check before decoding: 4 base64 chars carry 3 bytes.
     let approx = data.len() / 4 * 3;
     if approx > MAX_IMAGE_BYTES + 3 {
-        return Err(refuse("image_size", size_detail(approx)));
+        return Err(refuse(PreflightRule::ImageSize, size_detail(approx)));
     }
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(data.as_bytes())
         .map_err(|e| {
             refuse(
-                "image_base64",
+                PreflightRule::ImageBase64,
                 format!("image data is not valid base64: {e}"),
             )
         })?;
     if decoded.is_empty() {
-        return Err(refuse("image_base64", "image data is empty".into()));
+        return Err(refuse(
+            PreflightRule::ImageBase64,
+            "image data is empty".into(),
+        ));
     }
     if decoded.len() > MAX_IMAGE_BYTES {
-        return Err(refuse("image_size", size_detail(decoded.len())));
+        return Err(refuse(PreflightRule::ImageSize, size_detail(decoded.len())));
     }
     Ok(json!({"format": format, "source": {"bytes": data}}))
 }
@@ -75,7 +78,7 @@ fn size_detail(bytes: usize) -> String {
 /// Error for the image that exceeds [`MAX_IMAGES`].
 pub fn too_many(message_index: usize) -> PreflightError {
     PreflightError {
-        rule: "image_count",
+        rule: PreflightRule::ImageCount,
         message_index: Some(message_index),
         detail: format!("more than {MAX_IMAGES} images in one request (Kiro limit)"),
     }
@@ -109,14 +112,20 @@ mod tests {
     #[test]
     fn refusals_name_rule_and_index() {
         let e = render_image(&img("image/bmp", "aGVsbG8="), 3).unwrap_err();
-        assert_eq!((e.rule, e.message_index), ("image_format", Some(3)));
+        assert_eq!(
+            (e.rule.as_str(), e.message_index),
+            ("image_format", Some(3))
+        );
         let e = render_image(&img("image/png", "not base64!"), 1).unwrap_err();
-        assert_eq!((e.rule, e.message_index), ("image_base64", Some(1)));
+        assert_eq!(
+            (e.rule.as_str(), e.message_index),
+            ("image_base64", Some(1))
+        );
         let e = render_image(&img("image/png", ""), 1).unwrap_err();
-        assert_eq!(e.rule, "image_base64");
+        assert_eq!(e.rule.as_str(), "image_base64");
         let big = "A".repeat((MAX_IMAGE_BYTES / 3 + 2) * 4);
         let e = render_image(&img("image/png", &big), 2).unwrap_err();
-        assert_eq!((e.rule, e.message_index), ("image_size", Some(2)));
+        assert_eq!((e.rule.as_str(), e.message_index), ("image_size", Some(2)));
     }
 
     #[test]

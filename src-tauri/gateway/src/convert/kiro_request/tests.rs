@@ -214,7 +214,7 @@ fn golden_turn2_matches_doc_11_4() {
 #[test]
 fn no_messages_refused() {
     let e = build(&Conversation::default(), &opts()).unwrap_err();
-    assert_eq!(e.rule, "no_messages");
+    assert_eq!(e.rule.as_str(), "no_messages");
 }
 
 #[test]
@@ -503,7 +503,10 @@ fn tool_choice_emulation() {
     assert_eq!(current(&req)["content"], tool_choice::NONE);
 
     conv.tool_choice = ToolChoice::Named("nope".into());
-    assert_eq!(build(&conv, &opts()).unwrap_err().rule, "tool_choice");
+    assert_eq!(
+        build(&conv, &opts()).unwrap_err().rule.as_str(),
+        "tool_choice"
+    );
 }
 
 #[test]
@@ -635,7 +638,7 @@ fn images_placed_and_limited() {
         ..Conversation::default()
     };
     let e = build(&many, &opts()).unwrap_err();
-    assert_eq!((e.rule, e.message_index), ("image_count", Some(2)));
+    assert_eq!((e.rule.as_str(), e.message_index), ("image_count", Some(2)));
 
     let tiff = Conversation {
         messages: vec![
@@ -652,7 +655,10 @@ fn images_placed_and_limited() {
         ..Conversation::default()
     };
     let e = build(&tiff, &opts()).unwrap_err();
-    assert_eq!((e.rule, e.message_index), ("image_format", Some(2)));
+    assert_eq!(
+        (e.rule.as_str(), e.message_index),
+        ("image_format", Some(2))
+    );
     assert!(e.to_string().contains("rule: image_format, message 2"));
 }
 
@@ -661,7 +667,7 @@ fn payload_size_refused_with_size_and_limit() {
     let mut o = opts();
     o.max_payload_bytes = 500;
     let e = build(&weather_turn1(), &o).unwrap_err();
-    assert_eq!(e.rule, "payload_size");
+    assert_eq!(e.rule.as_str(), "payload_size");
     assert!(
         e.detail.contains("638") && e.detail.contains("500"),
         "{}",
@@ -1077,7 +1083,7 @@ proptest! {
                 }
             }
             Err(e) => {
-                prop_assert!(KNOWN_RULES.contains(&e.rule), "unknown rule {}", e.rule);
+                prop_assert!(KNOWN_RULES.contains(&e.rule.as_str()), "unknown rule {}", e.rule);
                 if let Some(i) = e.message_index {
                     prop_assert!(i < conv.messages.len());
                 }
@@ -1105,7 +1111,7 @@ fn property_generator_covers_accepted_tool_traffic() {
                     with_tools += 1;
                 }
             }
-            Err(e) => *errors.entry(e.rule).or_insert(0) += 1,
+            Err(e) => *errors.entry(e.rule.as_str()).or_insert(0) += 1,
         }
     }
     eprintln!("ok {ok}, with tool results {with_tools}, errors {errors:?}");

@@ -13,7 +13,7 @@
 //! `tool_choice`), as the OpenAI and Anthropic APIs do.
 
 use super::super::conversation::{ToolChoice, ToolSpec};
-use super::PreflightError;
+use super::{PreflightError, PreflightRule};
 
 pub const REQUIRED: &str = "You must respond by calling at least one of the available tools.";
 pub const NONE: &str = "Do not call any tools in this response; answer with text only.";
@@ -21,7 +21,7 @@ pub const NONE: &str = "Do not call any tools in this response; answer with text
 pub fn check(choice: &ToolChoice, tools: &[ToolSpec]) -> Result<(), PreflightError> {
     let refuse = |detail: String| {
         Err(PreflightError {
-            rule: "tool_choice",
+            rule: PreflightRule::ToolChoice,
             message_index: None,
             detail,
         })
@@ -69,13 +69,14 @@ mod tests {
         }];
         assert!(check(&ToolChoice::Required, &tools).is_ok());
         assert_eq!(
-            check(&ToolChoice::Required, &[]).unwrap_err().rule,
+            check(&ToolChoice::Required, &[]).unwrap_err().rule.as_str(),
             "tool_choice"
         );
         assert_eq!(
             check(&ToolChoice::Named("g".into()), &tools)
                 .unwrap_err()
-                .rule,
+                .rule
+                .as_str(),
             "tool_choice"
         );
         assert!(check(&ToolChoice::None, &[]).is_ok());

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::super::conversation::ToolSpec;
 use super::ids::hash8;
 use super::schema::{permissive_schema, sanitize_schema, SchemaPolicy};
-use super::PreflightError;
+use super::{PreflightError, PreflightRule};
 
 pub const MAX_TOOL_NAME_LEN: usize = 64;
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
@@ -69,7 +69,7 @@ impl ToolSet {
         let mut set = ToolSet::default();
         for tool in tools {
             let refuse = |detail: String| PreflightError {
-                rule: "tool_name",
+                rule: PreflightRule::ToolName,
                 message_index: None,
                 detail,
             };
@@ -222,11 +222,14 @@ mod tests {
     fn empty_and_duplicate_names_refused() {
         let p = SchemaPolicy::default();
         assert_eq!(
-            ToolSet::from_client(&[tool("", "d")], &p).unwrap_err().rule,
+            ToolSet::from_client(&[tool("", "d")], &p)
+                .unwrap_err()
+                .rule
+                .as_str(),
             "tool_name"
         );
         let e = ToolSet::from_client(&[tool("a", "d"), tool("a", "e")], &p).unwrap_err();
-        assert_eq!((e.rule, e.message_index), ("tool_name", None));
+        assert_eq!((e.rule.as_str(), e.message_index), ("tool_name", None));
     }
 
     #[test]

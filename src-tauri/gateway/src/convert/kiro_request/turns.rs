@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::super::conversation::{Message, Part, Role};
 use super::ids::sanitize_tool_use_id;
-use super::{images, thinking, PreflightError};
+use super::{images, thinking, PreflightError, PreflightRule};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolUse {
@@ -153,7 +153,7 @@ pub fn from_message(
             Part::ToolUse { id, name, input } => {
                 if name.trim().is_empty() {
                     return Err(PreflightError {
-                        rule: "tool_name",
+                        rule: PreflightRule::ToolName,
                         message_index: Some(index),
                         detail: "a tool call has an empty tool name".into(),
                     });
@@ -407,6 +407,6 @@ mod tests {
             }],
         };
         let e = from_message(&m, 4, ReasoningHistory::Drop, &mut 0).unwrap_err();
-        assert_eq!((e.rule, e.message_index), ("tool_name", Some(4)));
+        assert_eq!((e.rule.as_str(), e.message_index), ("tool_name", Some(4)));
     }
 }
