@@ -4,7 +4,7 @@
 //! written once the lock goes — unless kiro-cli wrote newer tokens meanwhile. Real SQLite
 //! files, locks held by a second connection, a loopback refresh endpoint.
 
-mod credentials_support;
+use crate::credentials_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Credentials: discovery, refresh, single-flight, adoption, write-back, profiles.
 //! Real files in temp dirs, real SQLite files, a real loopback HTTP fake.
 
-mod credentials_support;
+use crate::credentials_support;
 
 use std::time::Duration;
 
