@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use kiro_gateway::admin::{
-    connect, dumps, logins, ops, status_json, AdminCode, AdminError, ControlPlane, KeyFileView,
+    connect, dumps, logins, ops, status_view, AdminCode, AdminError, ControlPlane, KeyFileView,
     KeyView, LogsView, ModelsView, NewKey, SettingsView,
 };
 use kiro_gateway::app::AppState;
@@ -156,7 +156,7 @@ fn plane(gw: &DesktopGateway) -> CmdResult<ControlPlane> {
 #[tauri::command]
 async fn admin_status<R: Runtime>(app: AppHandle<R>, gw: State<'_, DesktopGateway>) -> CmdResult {
     let mut status = match gw.plane() {
-        Some(plane) => status_json(&plane),
+        Some(plane) => serde_json::to_value(status_view(&plane)).map_err(AdminError::from)?,
         None => json!({ "gateway": gw.status(), "desktop": true }),
     };
     status["tray"] = json!(crate::tray::available(&app));

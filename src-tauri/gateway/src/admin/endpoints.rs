@@ -1,9 +1,9 @@
 //! The base URLs a tool on this machine (or the LAN) uses for the gateway's address.
 
-use serde_json::{json, Value};
+use super::views::Endpoints;
 
 /// The base URLs a tool on this machine should use for `addr`.
-pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
+pub fn endpoints(host: std::net::IpAddr, port: u16) -> Endpoints {
     let base = crate::status_view::local_base_url(host, port);
     // What other machines use: the bound address, or for "all interfaces" this machine's
     // address on its default route.
@@ -14,14 +14,14 @@ pub fn endpoints(host: std::net::IpAddr, port: u16) -> Value {
     } else {
         Some(base.clone())
     };
-    json!({
-        "host": host.to_string(),
-        "port": port,
-        "base": base,
-        "openai": format!("{base}/v1"),
-        "anthropic": base,
-        "lan": !host.is_loopback(),
-        "lan_base": lan_base,
-        "lan_warning": crate::exposure::lan_warning(std::net::SocketAddr::new(host, port)),
-    })
+    Endpoints {
+        host: host.to_string(),
+        port,
+        openai: format!("{base}/v1"),
+        anthropic: base.clone(),
+        base,
+        lan: !host.is_loopback(),
+        lan_base,
+        lan_warning: crate::exposure::lan_warning(std::net::SocketAddr::new(host, port)),
+    }
 }

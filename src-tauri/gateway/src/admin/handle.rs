@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::endpoints::endpoints;
+use super::views::RestartState;
 use super::{AdminCode, AdminError, SettingsView};
 use crate::app::AppState;
 use crate::connect::ConnectEnv;
@@ -200,11 +201,11 @@ impl AdminHandle {
         self.closing.subscribe()
     }
 
-    pub(super) fn restart_state(&self) -> Value {
-        json!({
-            "pending": self.restarting.load(Ordering::Relaxed),
-            "last_error": *lock(&self.last_restart_error),
-        })
+    pub(super) fn restart_state(&self) -> RestartState {
+        RestartState {
+            pending: self.restarting.load(Ordering::Relaxed),
+            last_error: lock(&self.last_restart_error).clone(),
+        }
     }
 
     /// Saved settings this run does not use because a start option gave another value.

@@ -17,5 +17,8 @@ pub use endpoints::endpoints;
 pub use error::{AdminCode, AdminError};
 pub use handle::AdminHandle;
 pub use plane::{AdminSlot, ControlPlane};
-pub use status::status_json;
-pub use views::{KeyFileView, KeyView, LogsView, ModelRow, ModelsView, NewKey, SettingsView};
+pub use status::status_view;
+pub use views::{
+    CredentialsView, DumpsView, Endpoints, Fix, KeyFileView, KeyView, LogsView, ModelRow,
+    ModelsView, NewKey, RestartState, SettingsView, StatusView,
+};

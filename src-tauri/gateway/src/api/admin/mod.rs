@@ -43,7 +43,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{check_key, throttled, KeyCheck};
-use crate::admin::{self, connect, logins, ops, status_json, AdminCode, AdminError, ControlPlane};
+use crate::admin::{self, connect, logins, ops, status_view, AdminCode, AdminError, ControlPlane};
 use crate::app::AppState;
 use crate::logs::LogEvent;
 
@@ -145,8 +145,8 @@ async fn require_admin_key(
     .into_response()
 }
 
-async fn status(State(plane): State<ControlPlane>) -> Json<Value> {
-    Json(status_json(&plane))
+async fn status(State(plane): State<ControlPlane>) -> Json<admin::StatusView> {
+    Json(status_view(&plane))
 }
 
 async fn get_settings(State(plane): State<ControlPlane>) -> AdminResult<admin::SettingsView> {
