@@ -66,7 +66,7 @@ fn client(slug: &str) -> Result<ClientId, AdminError> {
 /// The base URL a tool on this machine uses.
 fn base_url(plane: &ControlPlane) -> String {
     let state = &plane.state;
-    let (host, port) = match plane.has_handle().map(|a| a.controller().status()) {
+    let (host, port) = match plane.handle_if_any().map(|a| a.controller().status()) {
         Some(GatewayStatus::Running { addr }) => (addr.ip(), addr.port()),
         _ => (state.config.host, state.config.port),
     };

@@ -38,7 +38,8 @@ impl ControlPlane {
         })
     }
 
-    pub fn has_handle(&self) -> Option<&Arc<AdminHandle>> {
+    /// The handle, for answers that only read it when there is one.
+    pub fn handle_if_any(&self) -> Option<&Arc<AdminHandle>> {
         self.handle.as_ref()
     }
 }

@@ -25,7 +25,7 @@ fn fix_for(code: StartCode, suggested_port: Option<u16>) -> Fix {
 /// `GET /admin/status` body (also for the desktop shell).
 pub fn status_view(plane: &ControlPlane) -> StatusView {
     let state = &plane.state;
-    let admin = plane.has_handle();
+    let admin = plane.handle_if_any();
     let gateway = admin
         .map(|a| a.controller().status())
         .unwrap_or(GatewayStatus::Running {
