@@ -14,7 +14,7 @@ use kiro_gateway::server::Controller;
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
 use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
 use kiro_gateway_tests::sse;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const KEY: &str = "kgw_test_key_anthropic_0123456789";
 pub const MODEL: &str = "claude-sonnet-4-5";
@@ -237,4 +237,51 @@ pub fn error_type(body: &Value) -> String {
         .as_str()
         .expect("error.type")
         .to_owned()
+}
+
+/// The three client routes and their dialects.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Route {
+    Messages,
+    ChatCompletions,
+    Responses,
+}
+
+pub const ROUTES: [Route; 3] = [Route::Messages, Route::ChatCompletions, Route::Responses];
+
+impl Route {
+    /// The route's path and a one-turn request ("hi") to [`MODEL`] in its dialect.
+    pub fn request(self, stream: bool) -> (&'static str, Value) {
+        match self {
+            Route::Messages => (
+                "/v1/messages",
+                json!({"model": MODEL, "max_tokens": 100, "stream": stream,
+                       "messages": [{"role": "user", "content": "hi"}]}),
+            ),
+            Route::ChatCompletions => (
+                "/v1/chat/completions",
+                json!({"model": MODEL, "stream": stream,
+                       "messages": [{"role": "user", "content": "hi"}]}),
+            ),
+            Route::Responses => (
+                "/v1/responses",
+                json!({"model": MODEL, "stream": stream, "input": "hi"}),
+            ),
+        }
+    }
+
+    /// That request to the gateway at `base`, with `key` sent the way the route's clients
+    /// send it.
+    pub fn post(self, base: &str, key: &str, stream: bool) -> reqwest::RequestBuilder {
+        let (path, body) = self.request(stream);
+        let request = reqwest::Client::new()
+            .post(format!("{base}{path}"))
+            .json(&body);
+        match self {
+            Route::Messages => request
+                .header("x-api-key", key)
+                .header("anthropic-version", "2023-06-01"),
+            Route::ChatCompletions | Route::Responses => request.bearer_auth(key),
+        }
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::anthropic_common;
 
-use anthropic_common::{parse_sse, start, KEY};
+use anthropic_common::{parse_sse, start};
 use kiro_gateway_tests::fake::{Script, Step};
 use serde_json::{json, Value};
 
@@ -22,14 +22,7 @@ fn tools_openai() -> Value {
 }
 
 async fn post(gw: &anthropic_common::Gw, path: &str, body: Value) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", gw.base))
-        .header("x-api-key", KEY)
-        .header("anthropic-version", "2023-06-01")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = gw.post(path, &body).await;
     assert_eq!(response.status(), 200);
     response.text().await.unwrap()
 }

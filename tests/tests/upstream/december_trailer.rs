@@ -3,19 +3,12 @@
 
 use crate::anthropic_common;
 
-use anthropic_common::{start, KEY};
+use anthropic_common::start;
 use kiro_gateway_tests::fake::{Script, Trailers};
 use serde_json::{json, Value};
 
 async fn post(gw: &anthropic_common::Gw, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", gw.base))
-        .header("x-api-key", KEY)
-        .header("anthropic-version", "2023-06-01")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = gw.post(path, &body).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }

@@ -14,43 +14,12 @@ use kiro_gateway::kiro::{ClientSettings, KiroClient};
 use kiro_gateway_tests::fake::fixtures::TempHome;
 use kiro_gateway_tests::fake::{chat_body, Endpoint, FakeConfig, FakeKiro, Script, Step};
 use kiro_gateway_tests::upstream::social_credentials;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const QUOTA_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
 const OVERAGE_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the overage limit.","reason":"OVERAGE_REQUEST_LIMIT_EXCEEDED"}"#;
 const DAILY_429: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"DAILY_REQUEST_COUNT"}"#;
 const CREDIT_RATE_429: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ThrottlingException","message":"Too many requests, please wait before trying again.","reason":"CREDIT_CONSUMPTION_RATE_EXCEEDED","retryAfterMilliseconds":300000}"#;
-
-/// The three client routes and their dialects.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Route {
-    Messages,
-    ChatCompletions,
-    Responses,
-}
-
-const ROUTES: [Route; 3] = [Route::Messages, Route::ChatCompletions, Route::Responses];
-
-impl Route {
-    fn request(self, stream: bool) -> (&'static str, Value) {
-        match self {
-            Route::Messages => (
-                "/v1/messages",
-                json!({"model": MODEL, "max_tokens": 100, "stream": stream,
-                       "messages": [{"role": "user", "content": "hi"}]}),
-            ),
-            Route::ChatCompletions => (
-                "/v1/chat/completions",
-                json!({"model": MODEL, "stream": stream,
-                       "messages": [{"role": "user", "content": "hi"}]}),
-            ),
-            Route::Responses => (
-                "/v1/responses",
-                json!({"model": MODEL, "stream": stream, "input": "hi"}),
-            ),
-        }
-    }
-}
 
 /// What a client got: status, `x-should-retry`, `retry-after`, body.
 struct Answer {
@@ -62,16 +31,7 @@ struct Answer {
 }
 
 async fn call(gw: &Gw, route: Route, stream: bool) -> Answer {
-    let (path, body) = route.request(stream);
-    let mut request = reqwest::Client::new()
-        .post(format!("{}{path}", gw.base))
-        .json(&body);
-    request = match route {
-        Route::Messages => request
-            .header("x-api-key", KEY)
-            .header("anthropic-version", "2023-06-01"),
-        Route::ChatCompletions | Route::Responses => request.bearer_auth(KEY),
-    };
+    let request = route.post(&gw.base, KEY, stream);
     let response = request.send().await.expect("gateway answers");
     let header = |name: &str| {
         response

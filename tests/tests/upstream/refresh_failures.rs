@@ -18,8 +18,9 @@ use kiro_gateway_tests::fake::fixtures::{
 use kiro_gateway_tests::fake::{AccountSpec, Endpoint, FakeConfig, FakeKiro};
 use serde_json::{json, Value};
 
+use crate::anthropic_common::{Route, ROUTES};
+
 const KEY: &str = "kgw_test_key_refresh_failures_0123";
-const MODEL: &str = "claude-sonnet-4-5";
 
 struct Gw {
     fake: FakeKiro,
@@ -62,15 +63,6 @@ async fn start(
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Route {
-    Messages,
-    ChatCompletions,
-    Responses,
-}
-
-const ROUTES: [Route; 3] = [Route::Messages, Route::ChatCompletions, Route::Responses];
-
 struct Answer {
     status: u16,
     should_retry: Option<String>,
@@ -81,31 +73,7 @@ struct Answer {
 }
 
 async fn call(gw: &Gw, route: Route, stream: bool) -> Answer {
-    let (path, body) = match route {
-        Route::Messages => (
-            "/v1/messages",
-            json!({"model": MODEL, "max_tokens": 100, "stream": stream,
-                   "messages": [{"role": "user", "content": "hi"}]}),
-        ),
-        Route::ChatCompletions => (
-            "/v1/chat/completions",
-            json!({"model": MODEL, "stream": stream,
-                   "messages": [{"role": "user", "content": "hi"}]}),
-        ),
-        Route::Responses => (
-            "/v1/responses",
-            json!({"model": MODEL, "stream": stream, "input": "hi"}),
-        ),
-    };
-    let request = reqwest::Client::new()
-        .post(format!("{}{path}", gw.base))
-        .json(&body);
-    let request = match route {
-        Route::Messages => request
-            .header("x-api-key", KEY)
-            .header("anthropic-version", "2023-06-01"),
-        Route::ChatCompletions | Route::Responses => request.bearer_auth(KEY),
-    };
+    let request = route.post(&gw.base, KEY, stream);
     let started = Instant::now();
     let response = request.send().await.expect("gateway answers");
     let header = |name: &str| {

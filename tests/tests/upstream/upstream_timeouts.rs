@@ -13,41 +13,10 @@ use anthropic_common::*;
 use kiro_gateway::config::Config;
 use kiro_gateway_tests::fake::Script;
 use kiro_gateway_tests::sse;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Slack on top of the configured bound: scheduling, the catalogue fetch, the response.
 const SLACK: Duration = Duration::from_secs(3);
-
-/// The three client routes and their dialects.
-#[derive(Debug, Clone, Copy)]
-enum Route {
-    Messages,
-    ChatCompletions,
-    Responses,
-}
-
-const ROUTES: [Route; 3] = [Route::Messages, Route::ChatCompletions, Route::Responses];
-
-impl Route {
-    fn request(self, stream: bool) -> (&'static str, Value) {
-        match self {
-            Route::Messages => (
-                "/v1/messages",
-                json!({"model": MODEL, "max_tokens": 100, "stream": stream,
-                       "messages": [{"role": "user", "content": "hi"}]}),
-            ),
-            Route::ChatCompletions => (
-                "/v1/chat/completions",
-                json!({"model": MODEL, "stream": stream,
-                       "messages": [{"role": "user", "content": "hi"}]}),
-            ),
-            Route::Responses => (
-                "/v1/responses",
-                json!({"model": MODEL, "stream": stream, "input": "hi"}),
-            ),
-        }
-    }
-}
 
 /// What a client got, and how long it took.
 struct Answer {
@@ -59,16 +28,7 @@ struct Answer {
 }
 
 async fn call(gw: &Gw, route: Route, stream: bool) -> Answer {
-    let (path, body) = route.request(stream);
-    let mut request = reqwest::Client::new()
-        .post(format!("{}{path}", gw.base))
-        .json(&body);
-    request = match route {
-        Route::Messages => request
-            .header("x-api-key", KEY)
-            .header("anthropic-version", "2023-06-01"),
-        Route::ChatCompletions | Route::Responses => request.bearer_auth(KEY),
-    };
+    let request = route.post(&gw.base, KEY, stream);
     let started = Instant::now();
     // A hang is a failure of its own, not a stuck test run.
     let (status, content_type, raw) = tokio::time::timeout(Duration::from_secs(60), async {
