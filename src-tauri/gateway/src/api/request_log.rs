@@ -128,12 +128,12 @@ impl Drop for Row {
 /// dropped before it ended (the client went away) is counted with status 499.
 #[derive(Default)]
 pub struct RequestLog {
-    pub route: &'static str,
-    pub model: String,
-    pub started: Option<Instant>,
+    route: &'static str,
+    model: String,
+    started: Option<Instant>,
     /// `(input, output)` tokens, once the answer is known.
     usage: Option<(u64, u64)>,
-    pub first_byte: Option<Instant>,
+    first_byte: Option<Instant>,
     trace: Option<RequestTrace>,
     /// The `model` label ([`Prepared::metrics_model`]); [`OTHER_MODEL`] until resolved.
     metrics_model: Option<String>,
