@@ -60,9 +60,10 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
         tracing::info!("{message}");
     }
     gw.set_close_to_tray(booted.admin.settings().close_to_tray);
-    *lock(&gw.assembled) = Some(booted.gateway.state.clone());
-    let started = booted.start().await;
+    // Stored before the start, so a failed bind still leaves the state to start again.
+    let start = booted.start();
     *lock(&gw.booted) = Some(booted);
+    let started = start.await;
     started?;
     crate::tray::refresh_logins(app);
     Ok(())

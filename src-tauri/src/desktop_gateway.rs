@@ -21,10 +21,9 @@ pub struct DesktopGateway {
     pub controller: Arc<Controller>,
     /// The admin handle, once boot made it (the controller's `/admin` routes read it too).
     pub admin: AdminSlot,
-    /// The state assembled at boot; the controller's current state supersedes it once an
-    /// `/admin` restart moved the server (its config holds the new address).
-    pub(crate) assembled: Mutex<Option<Arc<AppState>>>,
-    /// What boot assembled; keeps the credential watcher alive.
+    /// What boot assembled (it keeps the credential watcher alive); the controller's current
+    /// state supersedes its state once an `/admin` restart moved the server (its config holds
+    /// the new address).
     pub(crate) booted: Mutex<Option<Booted>>,
     pub(crate) close_to_tray: Mutex<bool>,
     /// Why assembling failed (shown instead of "Stopped" until a start succeeds).
@@ -38,7 +37,6 @@ impl Default for DesktopGateway {
         DesktopGateway {
             controller: Controller::new(kiro_gateway::routes(admin.clone())),
             admin,
-            assembled: Mutex::new(None),
             booted: Mutex::new(None),
             close_to_tray: Mutex::new(true),
             boot_error: Mutex::new(None),
@@ -56,7 +54,7 @@ impl DesktopGateway {
     pub fn state(&self) -> Option<Arc<AppState>> {
         self.controller
             .current_state()
-            .or_else(|| lock(&self.assembled).clone())
+            .or_else(|| lock(&self.booted).as_ref().map(|b| b.gateway.state.clone()))
     }
 
     /// The admin handle (`None` until boot made it).

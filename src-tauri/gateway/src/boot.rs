@@ -4,6 +4,7 @@
 //! banner, the new key on stdout and the signals (`cli/serve.rs`); the tray, the window and
 //! autostart (the shell).
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -140,14 +141,18 @@ pub async fn assemble(
 impl Booted {
     /// Bind and serve, then warm up what the first requests and the status would otherwise
     /// wait for: the model catalogue, the remaining credits, the release feed (when set).
-    pub async fn start(&self) -> Result<SocketAddr, StartError> {
-        let state = &self.gateway.state;
-        let addr = self.controller.start(state.clone()).await?;
-        let models = state.models.clone();
-        tokio::spawn(async move { models.get().await });
-        state.usage.spawn_refresh_if_stale();
-        state.updates.spawn_checks();
-        Ok(addr)
+    /// The future owns what it needs, so `self` can be stored away before it is awaited.
+    pub fn start(&self) -> impl Future<Output = Result<SocketAddr, StartError>> + Send + 'static {
+        let controller = self.controller.clone();
+        let state = self.gateway.state.clone();
+        async move {
+            let addr = controller.start(state.clone()).await?;
+            let models = state.models.clone();
+            tokio::spawn(async move { models.get().await });
+            state.usage.spawn_refresh_if_stale();
+            state.updates.spawn_checks();
+            Ok(addr)
+        }
     }
 }
 
