@@ -140,6 +140,7 @@ export const TAURI_COMMANDS = {
   drift: 'admin_drift',
   update: 'admin_update',
   checkUpdate: 'admin_check_update',
+  installUpdate: 'install_update', // { channel } → {received, total} progress; resolves {version}
 };
 
 async function invoke(name, args) {
@@ -199,6 +200,16 @@ export const api = {
   update: () => (tauri ? invoke('update') : http('GET', '/admin/update')),
   /** Ask the release feed now; resolves with the same view once it answered. */
   checkUpdate: () => (tauri ? invoke('checkUpdate') : http('POST', '/admin/update/check')),
+  /**
+   * Desktop app installed from a package: download, verify and install the offered release
+   * (the app restarts into it). onProgress gets {received, total} bytes.
+   */
+  async installUpdate(onProgress) {
+    if (!tauri) throw new ApiError(0, { code: 'not_installable', message: 'Only the desktop app installs updates.' });
+    const channel = new tauri.core.Channel();
+    channel.onmessage = (progress) => onProgress?.(progress);
+    return invoke('installUpdate', { channel });
+  },
   /**
    * The dump's debug bundle (a zip, redacted): downloaded in the browser; saved to the
    * Downloads folder by the desktop app. Resolves with what to tell the user.

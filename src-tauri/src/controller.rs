@@ -42,6 +42,7 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
     let program = Program::Desktop {
         log_dir: app.path().app_log_dir().ok(),
         launch_at_login: crate::autostart::reconcile(app),
+        installer: crate::update_install::installer(),
     };
     let gw = app.state::<DesktopGateway>();
     let booted = boot::assemble(

@@ -8,6 +8,7 @@ mod controller;
 mod desktop_gateway;
 mod notify;
 mod tray;
+mod update_install;
 mod window;
 mod window_close;
 
@@ -41,7 +42,9 @@ pub fn run() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(desktop_gateway::DesktopGateway::default())
+        .manage(update_install::InstallGuard::default())
         .manage(commands::ChatStreams::default())
         .invoke_handler(commands::handler())
         .on_window_event(window_close::on_event)

@@ -41,3 +41,17 @@ pub fn announce_due<R: Runtime>(app: &AppHandle<R>, gw: &DesktopGateway, seen: &
         }
     }
 }
+
+/// An install started from the tray failed: the tray has no other place to say so. Shown
+/// even with notifications off, since the user just asked for it.
+pub fn install_failed<R: Runtime>(app: &AppHandle<R>, message: &str) {
+    if let Err(err) = app
+        .notification()
+        .builder()
+        .title("Kiro Gateway was not updated")
+        .body(message)
+        .show()
+    {
+        tracing::warn!("cannot show a notification ({err}): the update was not installed");
+    }
+}

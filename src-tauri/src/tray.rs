@@ -249,14 +249,26 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, login: &CheckMenuIt
     }
 }
 
-/// "Download Kiro Gateway X…" opens the package (or release page) in the browser; otherwise
-/// the item asks the feed again.
+/// "Install Kiro Gateway X and restart" installs the offered release; "Download Kiro Gateway
+/// X…" opens the package (or release page) in the browser; otherwise the item asks the feed
+/// again.
 fn on_update_click<R: Runtime>(app: &AppHandle<R>) {
+    use kiro_gateway::updates::Installer;
     use tauri_plugin_opener::OpenerExt;
     let Some(state) = app.state::<DesktopGateway>().state() else {
         return;
     };
     let view = state.updates.view();
+    if view.state == UpdateState::Available && view.installer == Installer::App {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            // A failure is logged by the installer and told in a notification.
+            if let Err(err) = crate::update_install::install(&app, |_| {}).await {
+                crate::notify::install_failed(&app, &err.message);
+            }
+        });
+        return;
+    }
     if let (UpdateState::Available, Some(url)) = (
         view.state,
         view.latest.as_ref().and_then(|l| l.download_url.clone()),

@@ -8,6 +8,11 @@
 //! | `/tampered/latest.json` (+ `.sig`) | the same signature over a changed manifest |
 //! | `/unsigned/latest.json` | no `.sig` beside it (404) |
 //! | `/other-key/latest.json` (+ `.sig`) | signed by a key the gateway does not trust |
+//! | `/bad-package/latest.json` (+ `.sig`) | correctly signed, but its package signature is by another key |
+//! | `/download/<package>` | the package, when one was given ([`ReleaseFeed::start_with_package`]) |
+//!
+//! A package's signature in the manifest is what the Tauri updater checks: base64 of a
+//! minisign signature whose trusted comment names the file and the version.
 
 use std::io::Cursor;
 use std::net::SocketAddr;
@@ -36,6 +41,10 @@ struct Files {
     signature: String,
     tampered: Vec<u8>,
     other_key_signature: String,
+    bad_package_manifest: Vec<u8>,
+    bad_package_signature: String,
+    /// The package's file name and bytes.
+    package: Option<(String, axum::body::Bytes)>,
     requests: Arc<AtomicUsize>,
 }
 
@@ -51,8 +60,35 @@ fn sign(pair: &minisign::KeyPair, body: &[u8]) -> String {
     .to_string()
 }
 
-/// The manifest of `version` with `notes`, offering a package for this platform.
-pub fn manifest(version: &str, notes: &str, base: &str) -> serde_json::Value {
+/// A package signature the way `tauri signer sign` writes it.
+fn sign_package(pair: &minisign::KeyPair, package: &[u8], file: &str, version: &str) -> String {
+    use base64::Engine;
+    let trusted = format!("timestamp:1764583200\tfile:{file}\tversion:{version}");
+    let text = minisign::sign(
+        Some(&pair.pk),
+        &pair.sk,
+        Cursor::new(package),
+        Some(&trusted),
+        None,
+    )
+    .expect("sign the package")
+    .to_string();
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// The package's file name for `version`.
+pub fn package_name(version: &str) -> String {
+    format!("kiro-gateway_{version}_amd64.deb")
+}
+
+/// The manifest of `version` with `notes`, offering a package for this platform with its
+/// `package_signature`.
+pub fn manifest(
+    version: &str,
+    notes: &str,
+    base: &str,
+    package_signature: &str,
+) -> serde_json::Value {
     let platform = kiro_gateway::updates::platform_key();
     serde_json::json!({
         "version": version,
@@ -61,8 +97,8 @@ pub fn manifest(version: &str, notes: &str, base: &str) -> serde_json::Value {
         "url": format!("{base}/releases/{version}"),
         "platforms": {
             platform: {
-                "signature": "not checked by the gateway (it does not download the package)",
-                "url": format!("{base}/download/kiro-gateway_{version}_amd64.deb"),
+                "signature": package_signature,
+                "url": format!("{base}/download/{}", package_name(version)),
             }
         }
     })
@@ -71,12 +107,29 @@ pub fn manifest(version: &str, notes: &str, base: &str) -> serde_json::Value {
 impl ReleaseFeed {
     /// Serve a release of `version` with `notes` on `127.0.0.1:port` (0 = any).
     pub async fn start_on(version: &str, notes: &str, port: u16) -> std::io::Result<Self> {
+        Self::start_with_package(version, notes, port, None).await
+    }
+
+    /// Also serve `package` (the bytes of this release's package) at `/download/…`, signed
+    /// in the manifest with the same key as the manifest.
+    pub async fn start_with_package(
+        version: &str,
+        notes: &str,
+        port: u16,
+        package: Option<Vec<u8>>,
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let pair = minisign::KeyPair::generate_unencrypted_keypair().expect("a key pair");
         let other = minisign::KeyPair::generate_unencrypted_keypair().expect("a key pair");
-        let manifest = serde_json::to_vec_pretty(&manifest(version, notes, &base)).unwrap();
+        let file = package_name(version);
+        let bytes = package.as_deref().unwrap_or(b"no package");
+        let good = sign_package(&pair, bytes, &file, version);
+        let bad = sign_package(&other, bytes, &file, version);
+        let bad_package_manifest =
+            serde_json::to_vec_pretty(&manifest(version, notes, &base, &bad)).unwrap();
+        let manifest = serde_json::to_vec_pretty(&manifest(version, notes, &base, &good)).unwrap();
         let tampered = String::from_utf8(manifest.clone())
             .unwrap()
             .replace("/download/", "/elsewhere/")
@@ -85,6 +138,9 @@ impl ReleaseFeed {
         let files = Arc::new(Files {
             signature: sign(&pair, &manifest),
             other_key_signature: sign(&other, &manifest),
+            bad_package_signature: sign(&pair, &bad_package_manifest),
+            bad_package_manifest,
+            package: package.map(|bytes| (file, bytes.into())),
             manifest,
             tampered,
             requests: requests.clone(),
@@ -125,6 +181,11 @@ impl ReleaseFeed {
         format!("http://{}/other-key/latest.json", self.addr)
     }
 
+    /// A correctly signed manifest whose package signature is by another key.
+    pub fn bad_package_url(&self) -> String {
+        format!("http://{}/bad-package/latest.json", self.addr)
+    }
+
     /// The minisign public key (base64 line) the gateway must trust.
     pub fn public_key(&self) -> &str {
         &self.public_key
@@ -148,6 +209,17 @@ async fn serve(State(files): State<Arc<Files>>, uri: Uri) -> axum::response::Res
         "/tampered/latest.json" => (json, files.tampered.clone()).into_response(),
         "/tampered/latest.json.sig" => (text, files.signature.clone()).into_response(),
         "/other-key/latest.json.sig" => (text, files.other_key_signature.clone()).into_response(),
-        _ => StatusCode::NOT_FOUND.into_response(),
+        "/bad-package/latest.json" => (json, files.bad_package_manifest.clone()).into_response(),
+        "/bad-package/latest.json.sig" => {
+            (text, files.bad_package_signature.clone()).into_response()
+        }
+        path => match (&files.package, path.strip_prefix("/download/")) {
+            (Some((name, bytes)), Some(asked)) if asked == name => (
+                [("content-type", "application/vnd.debian.binary-package")],
+                bytes.clone(),
+            )
+                .into_response(),
+            _ => StatusCode::NOT_FOUND.into_response(),
+        },
     }
 }

@@ -571,7 +571,8 @@ test('the UI drives the gateway end to end', async (t) => {
     await banner.waitFor();
     assert.equal(await banner.locator('strong').textContent(), `Kiro Gateway 99.0.0 is available (you have ${current})`);
     assert.equal(await banner.locator('.update-notes').textContent(), 'Faster streams and a new model list.');
-    assert.match(await banner.locator('.update-meta').textContent(), /^Released .*2026\. Kiro Gateway does not install updates itself: install the package with your package manager, or run the installer\.$/);
+    assert.match(await banner.locator('.update-meta').textContent(), /^Released .*2026\. This copy does not install updates itself: install the package with your package manager, or run the installer\.$/);
+    assert.equal(await banner.locator('#ov-update-install').count(), 0, 'the browser UI never installs');
     const download = banner.getByRole('link', { name: 'Download' });
     assert.match(await download.getAttribute('href'), /_amd64\.deb$/);
     assert.equal(await download.getAttribute('target'), '_blank');

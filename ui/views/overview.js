@@ -201,15 +201,49 @@ function availableBanner(update) {
   const { latest } = update;
   const banner = element(`<div class="banner info" role="status" id="ov-update-banner">${icon(DOWNLOAD_ICON)}
     <div class="banner-body"><strong class="update-title"></strong><p class="update-notes"></p>
-    <p class="small update-meta"></p></div>
+    <p class="small update-meta"></p><p class="small update-error" role="alert" hidden></p></div>
     <div class="banner-actions"></div></div>`);
   setText(banner, '.update-title', `Kiro Gateway ${latest.version} is available (you have ${update.current_version})`);
   setText(banner, '.update-notes', latest.notes || '');
   const released = formatDay(latest.pub_date);
-  setText(banner, '.update-meta', `${released ? `Released ${released}. ` : ''}Kiro Gateway does not install updates itself: install the package with your package manager, or run the installer.`);
+  const installs = update.installer === 'app' && ctx.isDesktop;
+  const how = installs
+    ? 'Installing downloads the package, checks its signature, may ask for your administrator password, then restarts the app (requests in flight are cut off).'
+    : 'This copy does not install updates itself: install the package with your package manager, or run the installer.';
+  setText(banner, '.update-meta', `${released ? `Released ${released}. ` : ''}${how}`);
+  const actions = banner.querySelector('.banner-actions');
+  if (installs) actions.append(installButton(banner, latest.version));
   const href = httpUrl(latest.download_url);
-  if (href) banner.querySelector('.banner-actions').append(downloadLink(href));
+  if (href) {
+    const link = downloadLink(href);
+    if (installs) link.classList.remove('primary');
+    actions.append(link);
+  }
   return banner;
+}
+
+// "Install and restart" (desktop app installed from a package): progress and failures show
+// in the banner; on success the app restarts into the new version.
+function installButton(banner, version) {
+  const button = element(`<button class="btn primary" id="ov-update-install" type="button">${icon(DOWNLOAD_ICON)}<span>Install and restart</span></button>`);
+  const label = button.querySelector('span');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    label.textContent = 'Downloading…';
+    setText(banner, '.update-error', '');
+    try {
+      await ctx.api.installUpdate(({ received, total }) => {
+        label.textContent = total ? `Downloading… ${Math.floor((received / total) * 100)} %` : 'Downloading…';
+      });
+      label.textContent = `Restarting into ${version}…`;
+    } catch (err) {
+      button.disabled = false;
+      label.textContent = 'Install and restart';
+      setText(banner, '.update-error', `${err.message}${err.hint ? ` ${err.hint}` : ''}`);
+      banner.querySelector('.update-error').dataset.code = err.code;
+    }
+  });
+  return button;
 }
 
 // The feed answered, but its manifest's signature did not verify: nothing from it is shown.

@@ -97,7 +97,9 @@ function updateWords(view, asking) {
       const released = formatDay(view.latest?.pub_date);
       return {
         text: `Version ${view.latest?.version} is available${released ? ` (released ${released})` : ''}.`,
-        hint: 'Download it, then install it with your package manager or run the installer.',
+        hint: view.installer === 'app' && ctx.isDesktop
+          ? 'Install it from the Overview (Install and restart) or the tray.'
+          : 'Download it, then install it with your package manager or run the installer.',
       };
     }
     case 'failed': return { text: `Check failed: ${view.error?.message || 'no answer'}`, hint: view.error?.hint };
@@ -282,7 +284,7 @@ export async function mount(el, context) {
       </section>
       <section class="card" id="updates-card">
         <h2 class="card-title">Updates</h2>
-        ${row('Check for updates', 'Ask the release feed for a newer Kiro Gateway at start and once a day. The app never downloads or installs anything by itself.', toggle('check_updates', false), 'check_updates')}
+        ${row('Check for updates', 'Ask the release feed for a newer Kiro Gateway at start and once a day. Nothing is downloaded or installed until you ask.', toggle('check_updates', false), 'check_updates')}
         ${row('Release feed', 'The release manifest (<code>latest.json</code>) to ask; trusted only when its signature verifies. Leave empty for this build\'s own feed (a build from source has none).', '<input class="input mono" id="update_feed" placeholder="this build\'s feed, if any" spellcheck="false" autocomplete="off">', 'update_feed')}
         ${row('<span id="update-version">Kiro Gateway</span>', '<span class="update-state" id="update-state"></span><span class="update-hint" id="update-hint" hidden></span>', `<span id="update-download-slot"></span><button class="btn" type="button" id="update-check" disabled>${icon(ICONS.refresh)}<span>Check now</span></button>`, 'update_state')}
       </section>

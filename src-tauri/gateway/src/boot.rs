@@ -31,6 +31,8 @@ pub enum Program {
         log_dir: Option<PathBuf>,
         /// Whether the OS starts the app at login (the OS entry is the truth, not the file).
         launch_at_login: bool,
+        /// Whether the app can install an offered release (it runs from an installed package).
+        installer: crate::updates::Installer,
     },
 }
 
@@ -102,6 +104,9 @@ pub async fn assemble(
         None => "none (--no-auth)".to_owned(),
     };
     let gateway = Gateway::assemble(config, api_key, redactor).await?;
+    if let Program::Desktop { installer, .. } = &program {
+        gateway.state.updates.set_installer(*installer);
+    }
     let config = &gateway.state.config;
     let mut settings = saved.in_force(config);
     if let Program::Desktop {

@@ -208,6 +208,7 @@ mod tests {
             }),
             checked_at: None,
             error: None,
+            installer: crate::updates::Installer::Manual,
         }
     }
 

@@ -106,11 +106,16 @@ pub fn login_label(info: &LoginInfo, plan: Option<&str>) -> String {
 /// The tray's update item: its label, and whether clicking it does something (downloads the
 /// newer version, or checks again).
 pub fn update_item(update: &crate::updates::UpdateView) -> (String, bool) {
+    use crate::updates::Installer;
     use crate::updates::UpdateState;
     match (update.state, &update.latest) {
-        (UpdateState::Available, Some(latest)) => {
-            (format!("Download Kiro Gateway {}…", latest.version), true)
-        }
+        (UpdateState::Available, Some(latest)) => match update.installer {
+            Installer::App => (
+                format!("Install Kiro Gateway {} and restart", latest.version),
+                true,
+            ),
+            Installer::Manual => (format!("Download Kiro Gateway {}…", latest.version), true),
+        },
         (UpdateState::Off, _) => ("Update checks are off".into(), false),
         (UpdateState::NotConfigured, _) => ("No release feed to check".into(), false),
         (UpdateState::UpToDate, _) => (
@@ -209,7 +214,7 @@ mod tests {
 
     #[test]
     fn the_update_item_offers_the_download_or_a_new_check() {
-        use crate::updates::{ReleaseView, UpdateState, UpdateView};
+        use crate::updates::{Installer, ReleaseView, UpdateState, UpdateView};
         let view = |state, latest: Option<&str>| UpdateView {
             current_version: "0.1.0".into(),
             check_updates: state != UpdateState::Off,
@@ -223,10 +228,19 @@ mod tests {
             }),
             checked_at: None,
             error: None,
+            installer: Installer::Manual,
         };
         assert_eq!(
             update_item(&view(UpdateState::Available, Some("0.2.0"))),
             ("Download Kiro Gateway 0.2.0…".into(), true)
+        );
+        let installable = UpdateView {
+            installer: Installer::App,
+            ..view(UpdateState::Available, Some("0.2.0"))
+        };
+        assert_eq!(
+            update_item(&installable),
+            ("Install Kiro Gateway 0.2.0 and restart".into(), true)
         );
         assert_eq!(
             update_item(&view(UpdateState::UpToDate, None)),

@@ -20,6 +20,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::desktop_gateway::DesktopGateway;
+use crate::update_install::{InstallCode, InstallError, Progress};
 
 /// A command error as the UI expects it: the `/admin` error shape (`{code, message, hint,
 /// field?, suggested_port?}`) plus the HTTP status the same failure has there (0: none).
@@ -41,6 +42,7 @@ pub struct CommandError {
 enum CommandCode {
     Admin(AdminCode),
     Chat(ChatCode),
+    Install(InstallCode),
 }
 
 impl CommandError {
@@ -91,6 +93,19 @@ impl From<ChatError> for CommandError {
     }
 }
 
+impl From<InstallError> for CommandError {
+    fn from(e: InstallError) -> Self {
+        CommandError {
+            code: CommandCode::Install(e.code),
+            message: e.message,
+            hint: e.hint,
+            field: None,
+            suggested_port: None,
+            status: 0,
+        }
+    }
+}
+
 type CmdResult<T = Value> = Result<T, CommandError>;
 
 /// Chat streams the window can stop, by the id the UI gave them.
@@ -134,6 +149,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         admin_drift,
         admin_update,
         admin_check_update,
+        install_update,
     ]
 }
 
@@ -457,6 +473,26 @@ async fn admin_check_update<R: Runtime>(
     let view = state(&gw)?.updates.check_now().await;
     crate::tray::show_update(&app, &view);
     Ok(serde_json::to_value(view).map_err(AdminError::from)?)
+}
+
+/// Install the offered release; the app restarts shortly after this answers.
+#[tauri::command]
+async fn install_update<R: Runtime>(
+    app: AppHandle<R>,
+    channel: Channel<Progress>,
+) -> CmdResult<InstalledView> {
+    let version = crate::update_install::install(&app, move |progress| {
+        let _ = channel.send(progress);
+    })
+    .await?;
+    Ok(InstalledView { version })
+}
+
+/// What `install_update` answers.
+#[derive(Debug, Serialize)]
+struct InstalledView {
+    /// The version installed (the app restarts into it).
+    version: String,
 }
 
 #[tauri::command]

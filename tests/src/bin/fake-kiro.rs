@@ -35,6 +35,10 @@ struct Args {
     /// and the `KIRO_GATEWAY_UPDATE_PUBLIC_KEY` to trust it with).
     #[arg(long)]
     release_version: Option<String>,
+    /// The package the release feed offers for download (with `--release-version`): the
+    /// desktop app's update install test serves a real `.deb` this way.
+    #[arg(long, requires = "release_version")]
+    release_package: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -68,10 +72,15 @@ async fn main() -> std::io::Result<()> {
     // Printed before KIRO_CREDS_FILE, the line scripts wait for.
     let _feed = match &args.release_version {
         Some(version) => {
-            let feed = kiro_gateway_tests::release_feed::ReleaseFeed::start_on(
+            let package = match &args.release_package {
+                Some(path) => Some(std::fs::read(path)?),
+                None => None,
+            };
+            let feed = kiro_gateway_tests::release_feed::ReleaseFeed::start_with_package(
                 version,
                 "Faster streams and a new model list.",
                 0,
+                package,
             )
             .await?;
             println!("FAKE_RELEASE_FEED={}", feed.url());

@@ -94,6 +94,10 @@ async fn a_newer_release_on_the_feed_is_offered_with_its_notes_and_package() {
     );
     assert!(view["checked_at"].is_string(), "{view}");
     assert!(view["error"].is_null(), "{view}");
+    assert_eq!(
+        view["installer"], "manual",
+        "the headless binary never installs: the user updates it the way they installed it"
+    );
     assert!(
         gateway
             .stderr()

@@ -3,8 +3,9 @@
 //! at start and once a day, the manifest trusted only when the signature verifies with the
 //! release public key. The result is what the UI, the tray and `GET /admin/update` show.
 //!
-//! Nothing is downloaded or installed here: the user is pointed at the package (see
-//! docs/updates.md for why).
+//! Nothing is downloaded or installed here. The desktop app, when it runs from an installed
+//! package, installs the offered release itself (`installer` says whether it can); otherwise
+//! the user is pointed at the package (docs/updates.md).
 
 mod manifest;
 mod signature;
@@ -20,6 +21,21 @@ pub use manifest::{platform_key, ReleaseManifest};
 /// Whether `text` is a release public key this checker can use.
 pub fn check_public_key(text: &str) -> Result<(), UpdateFailure> {
     signature::public_key(text).map(|_| ())
+}
+
+pub use signature::tauri_public_key;
+
+/// Who installs an offered release.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Installer {
+    /// The user downloads the package and installs it as the first one: the headless
+    /// binary, and a desktop app that was not installed from a package (built from source).
+    #[default]
+    Manual,
+    /// The desktop app downloads the package, checks its signature, installs it (asking
+    /// for the administrator password where the package is system-wide) and restarts.
+    App,
 }
 
 /// How often a running gateway asks the feed again.
@@ -154,6 +170,8 @@ pub struct UpdateView {
     pub checked_at: Option<DateTime<Utc>>,
     /// Set when `state` is `failed`.
     pub error: Option<UpdateErrorView>,
+    /// Whether the app can install the offered release itself.
+    pub installer: Installer,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +200,8 @@ pub struct UpdateChecker {
     checking: tokio::sync::Mutex<()>,
     /// Wakes the daily loop when the settings change.
     changed: Arc<tokio::sync::Notify>,
+    /// Set once by the program that boots (the desktop app, when installed from a package).
+    installer: std::sync::OnceLock<Installer>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -218,7 +238,13 @@ impl UpdateChecker {
             settings: RwLock::new(settings),
             checking: tokio::sync::Mutex::new(()),
             changed: Arc::default(),
+            installer: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Say who installs an offered release (at boot, once; later calls change nothing).
+    pub fn set_installer(&self, installer: Installer) {
+        let _ = self.installer.set(installer);
     }
 
     pub fn settings(&self) -> UpdateSettings {
@@ -274,6 +300,7 @@ impl UpdateChecker {
             latest,
             checked_at: if current { last.checked_at } else { None },
             error,
+            installer: self.installer.get().copied().unwrap_or_default(),
         }
     }
 

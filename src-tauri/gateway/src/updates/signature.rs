@@ -21,6 +21,27 @@ pub fn public_key(text: &str) -> Result<PublicKey, UpdateFailure> {
         .map_err(|_| UpdateFailure::PublicKeyInvalid)
 }
 
+/// The public key as the Tauri updater takes it (base64 of minisign's two-line key file),
+/// from any spelling [`public_key`] accepts: the desktop app checks a downloaded package's
+/// signature with the same key that signs the manifest.
+pub fn tauri_public_key(text: &str) -> Result<String, UpdateFailure> {
+    let text = text.trim();
+    let line = [Some(text.to_owned()), unwrapped(text)]
+        .into_iter()
+        .flatten()
+        .find_map(|candidate| {
+            candidate
+                .lines()
+                .map(str::trim)
+                .find(|line| !line.is_empty() && !line.starts_with("untrusted comment:"))
+                .filter(|line| PublicKey::from_base64(line).is_ok())
+                .map(str::to_owned)
+        })
+        .ok_or(UpdateFailure::PublicKeyInvalid)?;
+    let file = format!("untrusted comment: minisign public key\n{line}\n");
+    Ok(base64::engine::general_purpose::STANDARD.encode(file))
+}
+
 /// `Ok` when `signature` is a valid prehashed minisign signature of `body` by `key`.
 pub fn verify(key: &PublicKey, body: &[u8], signature: &str) -> Result<(), UpdateFailure> {
     let signature = signature.trim();
@@ -110,6 +131,38 @@ mod tests {
         assert_eq!(
             verify(&key, body, "not a signature"),
             Err(UpdateFailure::SignatureInvalid)
+        );
+    }
+
+    /// What the Tauri updater does with its `pubkey` and a package's `signature`.
+    fn tauri_verifies(tauri_key: &str, body: &[u8], signature: &str) -> bool {
+        let decode = |text: &str| {
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let key = PublicKey::decode(&decode(tauri_key)).unwrap();
+        let signature = Signature::decode(&decode(signature)).unwrap();
+        key.verify(body, &signature, true).is_ok()
+    }
+
+    #[test]
+    fn the_tauri_form_of_every_accepted_key_spelling_checks_a_package() {
+        let signer = Signer::new();
+        let package = b"a release package";
+        let signature = b64(&signer.sign(package));
+        let key_file = signer.pair.pk.to_box().unwrap().to_string();
+        for spelling in [signer.public_base64(), key_file.clone(), b64(&key_file)] {
+            let tauri = tauri_public_key(&spelling).unwrap();
+            assert!(tauri_verifies(&tauri, package, &signature), "{spelling}");
+            assert!(!tauri_verifies(&tauri, b"another package", &signature));
+        }
+        assert_eq!(
+            tauri_public_key("not a key"),
+            Err(UpdateFailure::PublicKeyInvalid)
         );
     }
 
