@@ -25,7 +25,7 @@ use crate::convert::anthropic::request::{parse_messages_request, Purpose};
 use crate::convert::anthropic::stream::{
     placeholder_signature, MessageOutput, MessageOutputOptions, SseEvent,
 };
-use crate::error::{ApiError, Dialect};
+use crate::error::{ApiError, Dialect, ErrorCode};
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
 
@@ -61,8 +61,12 @@ pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> R
 /// compacting fixes each.
 fn anthropic_wording(mut err: ApiError) -> ApiError {
     let too_long = matches!(
-        err.code.as_deref(),
-        Some("context_length_exceeded" | "payload_size" | "kiro_request_too_large")
+        err.code,
+        Some(
+            ErrorCode::ContextLengthExceeded
+                | ErrorCode::PayloadSize
+                | ErrorCode::KiroRequestTooLarge
+        )
     );
     if too_long && !err.message.starts_with("prompt is too long") {
         err.message = format!("prompt is too long: {}", err.message);
