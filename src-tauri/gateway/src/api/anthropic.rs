@@ -42,11 +42,12 @@ fn ping_interval() -> Duration {
         .unwrap_or(PING_INTERVAL)
 }
 
-const ROUTE: &str = "/v1/messages";
-
 /// `POST /v1/messages`
-pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let mut log = RequestLog::start(&state, ROUTE, &request);
+pub async fn messages(
+    State(state): State<Arc<AppState>>,
+    mut log: RequestLog,
+    request: Request,
+) -> Response {
     match start(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
         Ok(Started::Complete { output, upstream }) => complete(*output, upstream, log).await,
