@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use kiro_gateway::admin::connect::{Connected, Undone};
+use kiro_gateway::admin::dumps::DriftReport;
 use kiro_gateway::admin::logins::{self, LoginsView};
 use kiro_gateway::admin::{
     connect, dumps, ops, status_view, AdminCode, AdminError, ConnectOverview, ControlPlane,
@@ -470,6 +471,6 @@ async fn admin_check_update<R: Runtime>(
 }
 
 #[tauri::command]
-async fn admin_drift(gw: State<'_, DesktopGateway>) -> CmdResult {
-    Ok(state(&gw)?.drift.to_json())
+async fn admin_drift(gw: State<'_, DesktopGateway>) -> CmdResult<DriftReport> {
+    Ok(state(&gw)?.drift.full_report())
 }

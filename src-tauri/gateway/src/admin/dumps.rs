@@ -20,6 +20,7 @@ use tower::ServiceExt;
 use super::{AdminCode, AdminError, DumpFile, DumpList, DumpModeView, DumpView, Replayed};
 use crate::app::AppState;
 use crate::debug_dump::{bundle, files, store::folder_name, DumpMode, DumpStore};
+pub use crate::drift::DriftReport;
 use crate::request_id;
 
 /// The most of one file the dump view shows.
@@ -132,7 +133,7 @@ pub fn show(state: &AppState, id: &str) -> Result<DumpView, AdminError> {
 /// `GET /admin/dumps/{id}/bundle`: `(file name, zip)`.
 pub fn bundle(state: &AppState, id: &str) -> Result<(String, Vec<u8>), AdminError> {
     let mut contents = store(state)?.read(id).ok_or_else(|| not_found(id))?;
-    let drift = serde_json::to_vec_pretty(&state.drift.to_json()).unwrap_or_default();
+    let drift = serde_json::to_vec_pretty(&state.drift.full_report()).unwrap_or_default();
     contents.push((crate::debug_dump::DRIFT_FILE, drift));
     let folder = folder_name(id);
     let zip = bundle::zip(&folder, &contents, state.dumps.redactor()).map_err(io_error)?;

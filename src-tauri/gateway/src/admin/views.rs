@@ -14,6 +14,7 @@ use crate::credit_caps::CapsStatus;
 use crate::credit_ledger::CreditSummary;
 use crate::debug_dump::store::DumpEntry;
 use crate::debug_dump::DumpMode;
+use crate::drift::DriftSummary;
 use crate::kiro::cooldown::ActiveHold;
 use crate::kiro::usage_summary::UsageSummary;
 use crate::logs::{LogRecord, RequestRecord};
@@ -190,7 +191,7 @@ pub struct StatusView {
     pub credits_spent: CreditSummary,
     pub credit_caps: CapsStatus,
     pub upstream_hold: Option<ActiveHold>,
-    pub drift: serde_json::Value,
+    pub drift: DriftSummary,
     pub debug_dumps: DumpsView,
 }
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::admin::dumps::{bundle, list, replay, set_mode, show};
 use crate::admin::{AdminCode, AdminError, DumpList, DumpModeView, DumpView, Replayed};
 use crate::app::AppState;
+use crate::drift::DriftReport;
 
 type AdminResult<T> = Result<Json<T>, AdminError>;
 
@@ -68,6 +69,6 @@ pub(super) async fn bundle_handler(
         .into_response())
 }
 
-pub(super) async fn drift_handler(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(state.drift.to_json())
+pub(super) async fn drift_handler(State(state): State<Arc<AppState>>) -> Json<DriftReport> {
+    Json(state.drift.full_report())
 }
