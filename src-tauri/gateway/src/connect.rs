@@ -37,7 +37,7 @@ use std::path::PathBuf;
 pub use clients::{ClientId, ConfigFile};
 pub use env::ConnectEnv;
 pub use error::{ConnectError, ConnectErrorCode};
-pub use target::{KeyHelper, KeyMode, ModelChoice, Target};
+pub use target::{KeyDelivery, KeyHelper, KeyMode, ModelChoice, Target};
 
 /// One file of a preview, a connect or an undo.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -98,7 +98,7 @@ pub struct Connected {
     /// Where the originals are kept until undo.
     pub backup_dir: PathBuf,
     /// `helper`: the client runs `kiro-gateway api-key`; `in_file`: the key is in the file.
-    pub key: &'static str,
+    pub key: KeyDelivery,
 }
 
 /// What an undo did.
@@ -214,10 +214,10 @@ pub fn connect(
         backup_dir,
         key: match target.key {
             KeyMode::Helper(_) if matches!(client, ClientId::ClaudeCode | ClientId::Codex) => {
-                "helper"
+                KeyDelivery::Helper
             }
-            KeyMode::NoAuth => "none",
-            _ => "in_file",
+            KeyMode::NoAuth => KeyDelivery::NoKey,
+            _ => KeyDelivery::InFile,
         },
     })
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use chrono::{DateTime, Datelike, Days, Local, Months, NaiveDate, TimeZone};
 use serde::Serialize;
 
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorCode, ErrorKind};
 
 /// The thresholds announced, in percent of a cap.
 pub const THRESHOLDS: [u8; 3] = [50, 80, 100];
@@ -122,7 +122,7 @@ impl CreditCaps {
                 reached.spent, reached.cap, reached.resets_at
             ),
         )
-        .with_code("credit_cap_reached")
+        .with_code(ErrorCode::CreditCapReached)
         .with_retry_after(wait)
         .with_no_retry())
     }
@@ -259,7 +259,7 @@ mod tests {
         assert!(pausing.check(0.99, 0.99, noon()).is_ok());
         let err = pausing.check(1.0, 1.0, noon()).unwrap_err();
         assert_eq!(err.status().as_u16(), 429);
-        assert_eq!(err.code.as_deref(), Some("credit_cap_reached"));
+        assert_eq!(err.code, Some(ErrorCode::CreditCapReached));
         assert_eq!(err.retry_after, Some(12 * 3600));
         assert_eq!(err.should_retry(), Some(false));
         assert!(err.message.contains("daily credit cap"), "{}", err.message);

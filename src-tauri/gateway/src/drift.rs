@@ -21,7 +21,6 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::kiro::catalog::ModelInfo;
 use crate::kiro::eventstream::Frame;
@@ -83,6 +82,37 @@ pub struct Finding {
     pub last_seen: DateTime<Utc>,
     /// The payload's shape, redacted ([`sample`]).
     pub sample: String,
+}
+
+/// A finding without its sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingCount {
+    pub kind: DriftKind,
+    pub name: String,
+    pub context: Option<String>,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// `/health` and `/admin/status`: totals and each finding without its sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftSummary {
+    /// Distinct findings kept.
+    pub unknown: usize,
+    /// Every sighting, the overflow's included.
+    pub sightings: u64,
+    pub overflow: u64,
+    pub findings: Vec<FindingCount>,
+}
+
+/// The full report: `drift.json` and `GET /admin/drift`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftReport {
+    pub version: &'static str,
+    pub findings: Vec<Finding>,
+    /// [`Drift::report`].
+    pub report: String,
 }
 
 #[derive(Default)]
@@ -163,33 +193,29 @@ impl Drift {
     }
 
     /// For `/health` and `/admin/status`: totals and each finding without its sample.
-    pub fn summary(&self) -> Value {
+    pub fn summary(&self) -> DriftSummary {
         let findings = self.findings();
         let overflow = self
             .findings
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .overflow;
-        let total: u64 = findings.iter().map(|f| f.count).sum::<u64>() + overflow;
-        let list: Vec<Value> = findings
-            .iter()
-            .map(|f| {
-                json!({
-                    "kind": f.kind,
-                    "name": f.name,
-                    "context": f.context,
-                    "count": f.count,
-                    "first_seen": f.first_seen,
-                    "last_seen": f.last_seen,
+        DriftSummary {
+            unknown: findings.len(),
+            sightings: findings.iter().map(|f| f.count).sum::<u64>() + overflow,
+            overflow,
+            findings: findings
+                .into_iter()
+                .map(|f| FindingCount {
+                    kind: f.kind,
+                    name: f.name,
+                    context: f.context,
+                    count: f.count,
+                    first_seen: f.first_seen,
+                    last_seen: f.last_seen,
                 })
-            })
-            .collect();
-        json!({
-            "unknown": list.len(),
-            "sightings": total,
-            "overflow": overflow,
-            "findings": list,
-        })
+                .collect(),
+        }
     }
 
     /// A plain-text report to paste into an issue: version, then one block per finding.
@@ -222,13 +248,13 @@ impl Drift {
         out
     }
 
-    /// The full report as JSON (`drift.json`, `GET /admin/drift`).
-    pub fn to_json(&self) -> Value {
-        json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "findings": self.findings(),
-            "report": self.report(),
-        })
+    /// The full report (`drift.json`, `GET /admin/drift`).
+    pub fn full_report(&self) -> DriftReport {
+        DriftReport {
+            version: env!("CARGO_PKG_VERSION"),
+            findings: self.findings(),
+            report: self.report(),
+        }
     }
 
     /// Every model id of a freshly fetched catalogue that the table lacks.
@@ -246,7 +272,7 @@ impl Drift {
         let Some(path) = self.file.clone() else {
             return;
         };
-        let text = serde_json::to_string_pretty(&self.to_json()).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&self.full_report()).unwrap_or_default();
         let write = move || {
             if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);
@@ -280,6 +306,8 @@ impl UpstreamTap for Drift {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     #[test]
@@ -302,9 +330,24 @@ mod tests {
             drift.note(DriftKind::EventField, &format!("f{i}"), Some("x"), b"{}");
         }
         assert_eq!(drift.findings().len(), MAX_FINDINGS);
-        let summary = drift.summary();
+        let summary = serde_json::to_value(drift.summary()).unwrap();
         assert_eq!(summary["overflow"], 12);
         assert_eq!(summary["unknown"], MAX_FINDINGS);
+        assert_eq!(summary["sightings"], 4 + 110);
+        let first = summary["findings"][0].as_object().unwrap();
+        let fields: Vec<&str> = first.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "context",
+                "count",
+                "first_seen",
+                "kind",
+                "last_seen",
+                "name"
+            ]
+        );
+        assert_eq!(first["context"], Value::Null);
         assert!(drift.report().contains("unknown event type: newEvent"));
     }
 

@@ -99,6 +99,84 @@ impl ErrorKind {
     }
 }
 
+/// The OpenAI `code` of an error (`error.code`): what a client can decide on. Serialised as
+/// the snake_case names of [`ErrorCode::as_str`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The proxy API key is missing or wrong.
+    InvalidApiKey,
+    /// Too many wrong keys from this client: wait before trying again.
+    TooManyWrongKeys,
+    ModelNotFound,
+    /// A credit cap of the gateway's settings is reached and pauses requests.
+    CreditCapReached,
+    /// The Kiro plan's allowance is spent.
+    InsufficientQuota,
+    ContextLengthExceeded,
+    /// Kiro refused a large body without a reason.
+    KiroRequestTooLarge,
+    /// Kiro ended its answer without any content.
+    EmptyAnswer,
+    KiroRateLimited,
+    KiroAccountSuspended,
+    /// The Kiro login's refresh token was rejected: sign in again.
+    KiroLoginExpired,
+    /// kiro-cli is writing its login database.
+    KiroCliBusy,
+    /// Refusals of the guard (`api/guard`): the same codes as the `/admin` routes use.
+    HostNotAllowed,
+    OriginNotAllowed,
+    UnsupportedMediaType,
+    /// Kiro's rules a request would break (`convert::kiro_request::PreflightRule`).
+    NoMessages,
+    PayloadSize,
+    ToolName,
+    ToolChoice,
+    ImageCount,
+    ImageFormat,
+    ImageBase64,
+    ImageSize,
+    /// An exception Kiro sent after the `200`, under Kiro's own name (`ThrottlingException`).
+    KiroException(String),
+}
+
+impl ErrorCode {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::InvalidApiKey => "invalid_api_key",
+            ErrorCode::TooManyWrongKeys => "too_many_wrong_keys",
+            ErrorCode::ModelNotFound => "model_not_found",
+            ErrorCode::CreditCapReached => "credit_cap_reached",
+            ErrorCode::InsufficientQuota => "insufficient_quota",
+            ErrorCode::ContextLengthExceeded => "context_length_exceeded",
+            ErrorCode::KiroRequestTooLarge => "kiro_request_too_large",
+            ErrorCode::EmptyAnswer => "empty_answer",
+            ErrorCode::KiroRateLimited => "kiro_rate_limited",
+            ErrorCode::KiroAccountSuspended => "kiro_account_suspended",
+            ErrorCode::KiroLoginExpired => "kiro_login_expired",
+            ErrorCode::KiroCliBusy => "kiro_cli_busy",
+            ErrorCode::HostNotAllowed => "host_not_allowed",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::NoMessages => "no_messages",
+            ErrorCode::PayloadSize => "payload_size",
+            ErrorCode::ToolName => "tool_name",
+            ErrorCode::ToolChoice => "tool_choice",
+            ErrorCode::ImageCount => "image_count",
+            ErrorCode::ImageFormat => "image_format",
+            ErrorCode::ImageBase64 => "image_base64",
+            ErrorCode::ImageSize => "image_size",
+            ErrorCode::KiroException(name) => name,
+        }
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// An error as the client sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -107,7 +185,7 @@ pub struct ApiError {
     /// OpenAI `param`: the request field at fault, when known.
     pub param: Option<String>,
     /// OpenAI `code`: a machine-readable code (`invalid_api_key`, `model_not_found`, …).
-    pub code: Option<String>,
+    pub code: Option<ErrorCode>,
     /// Seconds for a `Retry-After` header.
     pub retry_after: Option<u64>,
     /// Overrides the kind's default status (e.g. 404 for an unknown route).
@@ -152,8 +230,8 @@ impl ApiError {
         self
     }
 
-    pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = Some(code);
         self
     }
 
@@ -280,8 +358,8 @@ mod tests {
 
     #[test]
     fn spent_quota_is_402_billing_error_on_anthropic_and_429_insufficient_quota_on_openai() {
-        let err =
-            ApiError::new(ErrorKind::InsufficientQuota, "used up").with_code("insufficient_quota");
+        let err = ApiError::new(ErrorKind::InsufficientQuota, "used up")
+            .with_code(ErrorCode::InsufficientQuota);
         let anthropic = err.clone().into_response_for(Dialect::Anthropic);
         assert_eq!(anthropic.status(), StatusCode::PAYMENT_REQUIRED);
         assert_eq!(anthropic.headers()[X_SHOULD_RETRY], "false");
@@ -310,6 +388,79 @@ mod tests {
         let response = plain.with_no_retry().into_response_for(Dialect::Anthropic);
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(response.headers()[X_SHOULD_RETRY], "false");
+    }
+
+    #[test]
+    fn every_code_has_its_documented_name() {
+        let names = [
+            (ErrorCode::InvalidApiKey, "invalid_api_key"),
+            (ErrorCode::TooManyWrongKeys, "too_many_wrong_keys"),
+            (ErrorCode::ModelNotFound, "model_not_found"),
+            (ErrorCode::CreditCapReached, "credit_cap_reached"),
+            (ErrorCode::InsufficientQuota, "insufficient_quota"),
+            (ErrorCode::ContextLengthExceeded, "context_length_exceeded"),
+            (ErrorCode::KiroRequestTooLarge, "kiro_request_too_large"),
+            (ErrorCode::EmptyAnswer, "empty_answer"),
+            (ErrorCode::KiroRateLimited, "kiro_rate_limited"),
+            (ErrorCode::KiroAccountSuspended, "kiro_account_suspended"),
+            (ErrorCode::KiroLoginExpired, "kiro_login_expired"),
+            (ErrorCode::KiroCliBusy, "kiro_cli_busy"),
+            (ErrorCode::HostNotAllowed, "host_not_allowed"),
+            (ErrorCode::OriginNotAllowed, "origin_not_allowed"),
+            (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
+            (ErrorCode::NoMessages, "no_messages"),
+            (ErrorCode::PayloadSize, "payload_size"),
+            (ErrorCode::ToolName, "tool_name"),
+            (ErrorCode::ToolChoice, "tool_choice"),
+            (ErrorCode::ImageCount, "image_count"),
+            (ErrorCode::ImageFormat, "image_format"),
+            (ErrorCode::ImageBase64, "image_base64"),
+            (ErrorCode::ImageSize, "image_size"),
+            (
+                ErrorCode::KiroException("ThrottlingException".into()),
+                "ThrottlingException",
+            ),
+        ];
+        // A new variant does not compile here until it is listed above too.
+        for (code, _) in &names {
+            match code {
+                ErrorCode::InvalidApiKey
+                | ErrorCode::TooManyWrongKeys
+                | ErrorCode::ModelNotFound
+                | ErrorCode::CreditCapReached
+                | ErrorCode::InsufficientQuota
+                | ErrorCode::ContextLengthExceeded
+                | ErrorCode::KiroRequestTooLarge
+                | ErrorCode::EmptyAnswer
+                | ErrorCode::KiroRateLimited
+                | ErrorCode::KiroAccountSuspended
+                | ErrorCode::KiroLoginExpired
+                | ErrorCode::KiroCliBusy
+                | ErrorCode::HostNotAllowed
+                | ErrorCode::OriginNotAllowed
+                | ErrorCode::UnsupportedMediaType
+                | ErrorCode::NoMessages
+                | ErrorCode::PayloadSize
+                | ErrorCode::ToolName
+                | ErrorCode::ToolChoice
+                | ErrorCode::ImageCount
+                | ErrorCode::ImageFormat
+                | ErrorCode::ImageBase64
+                | ErrorCode::ImageSize
+                | ErrorCode::KiroException(_) => {}
+            }
+        }
+        for (code, name) in names {
+            assert_eq!(serde_json::to_value(&code).unwrap(), json!(name));
+            let body = ApiError::internal("x")
+                .with_code(code)
+                .body(Dialect::OpenAi);
+            assert_eq!(body["error"]["code"], name);
+        }
+        assert_eq!(
+            ApiError::internal("x").body(Dialect::OpenAi)["error"]["code"],
+            Value::Null
+        );
     }
 
     #[test]

@@ -5,14 +5,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use kiro_gateway::admin::connect::{Connected, Undone};
+use kiro_gateway::admin::dumps::DriftReport;
+use kiro_gateway::admin::logins::{self, LoginsView};
 use kiro_gateway::admin::{
-    connect, dumps, logins, ops, status_view, AdminCode, AdminError, ControlPlane, KeyFileView,
-    KeyView, LogsView, ModelsView, NewKey, SettingsView,
+    connect, dumps, ops, status_view, AdminCode, AdminError, ConnectOverview, ControlPlane,
+    DumpList, DumpModeView, DumpView, KeyFileView, KeyView, LogsView, ModelsView, NewKey, Replayed,
+    RestartView, SettingsUpdate, SettingsView,
 };
 use kiro_gateway::app::AppState;
 use kiro_gateway::loopback_chat::{CancellationToken, ChatCode, ChatError};
 use kiro_gateway::server::StartError;
 use kiro_gateway::status_view::endpoints;
+use kiro_gateway::updates::UpdateView;
 use serde::Serialize;
 use serde_json::{json, Value};
 use tauri::ipc::Channel;
@@ -190,7 +195,7 @@ async fn admin_put_settings<R: Runtime>(
     app: AppHandle<R>,
     gw: State<'_, DesktopGateway>,
     patch: Value,
-) -> CmdResult {
+) -> CmdResult<SettingsUpdate> {
     let plane = plane(&gw)?;
     // The OS entry first: if it cannot be written the setting must not claim it was.
     if let Some(enabled) = patch.get("launch_at_login").and_then(Value::as_bool) {
@@ -269,13 +274,16 @@ async fn admin_models(gw: State<'_, DesktopGateway>) -> CmdResult<ModelsView> {
 }
 
 #[tauri::command]
-async fn admin_restart(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_restart(gw: State<'_, DesktopGateway>) -> CmdResult<RestartView> {
     let plane = plane(&gw)?;
     Ok(ops::restart(&plane)?)
 }
 
 #[tauri::command]
-async fn admin_connect_overview(gw: State<'_, DesktopGateway>, model: Option<String>) -> CmdResult {
+async fn admin_connect_overview(
+    gw: State<'_, DesktopGateway>,
+    model: Option<String>,
+) -> CmdResult<ConnectOverview> {
     let plane = plane(&gw)?;
     Ok(connect::overview(&plane, model.as_deref()).await?)
 }
@@ -285,21 +293,21 @@ async fn admin_connect(
     gw: State<'_, DesktopGateway>,
     client: String,
     model: Option<String>,
-) -> CmdResult {
+) -> CmdResult<Connected> {
     let plane = plane(&gw)?;
     Ok(connect::connect(&plane, &client, model.as_deref()).await?)
 }
 
 #[tauri::command]
-async fn admin_connect_undo(gw: State<'_, DesktopGateway>, client: String) -> CmdResult {
+async fn admin_connect_undo(gw: State<'_, DesktopGateway>, client: String) -> CmdResult<Undone> {
     let plane = plane(&gw)?;
     Ok(connect::undo(&plane, &client).await?)
 }
 
 #[tauri::command]
-async fn admin_logins(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_logins(gw: State<'_, DesktopGateway>) -> CmdResult<LoginsView> {
     let state = state(&gw)?;
-    Ok(serde_json::to_value(logins::view(&state).await?).map_err(AdminError::from)?)
+    Ok(logins::view(&state).await?)
 }
 
 #[tauri::command]
@@ -307,11 +315,11 @@ async fn admin_switch_login<R: Runtime>(
     app: AppHandle<R>,
     gw: State<'_, DesktopGateway>,
     id: String,
-) -> CmdResult {
+) -> CmdResult<LoginsView> {
     let plane = plane(&gw)?;
     let view = logins::switch(&plane, &id).await?;
     crate::tray::show_logins(&app, &view);
-    Ok(serde_json::to_value(view).map_err(AdminError::from)?)
+    Ok(view)
 }
 
 #[tauri::command]
@@ -404,25 +412,28 @@ async fn open_log_folder<R: Runtime>(
 }
 
 #[tauri::command]
-async fn admin_dumps(gw: State<'_, DesktopGateway>) -> CmdResult {
+async fn admin_dumps(gw: State<'_, DesktopGateway>) -> CmdResult<DumpList> {
     let state = state(&gw)?;
     Ok(dumps::list(&state)?)
 }
 
 #[tauri::command]
-async fn admin_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
+async fn admin_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult<DumpView> {
     let state = state(&gw)?;
     Ok(dumps::show(&state, &id)?)
 }
 
 #[tauri::command]
-async fn admin_set_dump_mode(gw: State<'_, DesktopGateway>, mode: String) -> CmdResult {
+async fn admin_set_dump_mode(
+    gw: State<'_, DesktopGateway>,
+    mode: String,
+) -> CmdResult<DumpModeView> {
     let state = state(&gw)?;
     Ok(dumps::set_mode(&state, &json!({ "mode": mode }))?)
 }
 
 #[tauri::command]
-async fn admin_replay_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult {
+async fn admin_replay_dump(gw: State<'_, DesktopGateway>, id: String) -> CmdResult<Replayed> {
     let state = state(&gw)?;
     let routes = kiro_gateway::routes(gw.admin.clone())(state.clone());
     Ok(dumps::replay(&state, routes, &id).await?)
@@ -461,18 +472,18 @@ async fn admin_save_dump_bundle<R: Runtime>(
 }
 
 #[tauri::command]
-async fn admin_update(gw: State<'_, DesktopGateway>) -> CmdResult {
-    Ok(serde_json::to_value(state(&gw)?.updates.view()).map_err(AdminError::from)?)
+async fn admin_update(gw: State<'_, DesktopGateway>) -> CmdResult<UpdateView> {
+    Ok(state(&gw)?.updates.view())
 }
 
 #[tauri::command]
 async fn admin_check_update<R: Runtime>(
     app: AppHandle<R>,
     gw: State<'_, DesktopGateway>,
-) -> CmdResult {
+) -> CmdResult<UpdateView> {
     let view = state(&gw)?.updates.check_now().await;
     crate::tray::show_update(&app, &view);
-    Ok(serde_json::to_value(view).map_err(AdminError::from)?)
+    Ok(view)
 }
 
 /// Install the offered release; the app restarts shortly after this answers.
@@ -496,6 +507,6 @@ struct InstalledView {
 }
 
 #[tauri::command]
-async fn admin_drift(gw: State<'_, DesktopGateway>) -> CmdResult {
-    Ok(state(&gw)?.drift.to_json())
+async fn admin_drift(gw: State<'_, DesktopGateway>) -> CmdResult<DriftReport> {
+    Ok(state(&gw)?.drift.full_report())
 }

@@ -11,14 +11,14 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use serde_json::{json, Value};
 
-use super::{AdminCode, AdminError, ControlPlane};
+use super::{AdminCode, AdminError, ConnectOverview, ControlPlane};
 use crate::app::AppState;
 use crate::connect::{
     self, ClientId, ConnectEnv, ConnectError, ConnectErrorCode, KeyHelper, KeyMode, ModelChoice,
     Target,
 };
+pub use crate::connect::{Connected, Undone};
 use crate::secrets::Secret;
 use crate::server::GatewayStatus;
 
@@ -182,14 +182,6 @@ async fn target(
     })
 }
 
-fn key_name(key: &KeyMode) -> &'static str {
-    match key {
-        KeyMode::Helper(_) => "helper",
-        KeyMode::Inline(_) => "in_file",
-        KeyMode::NoAuth => "none",
-    }
-}
-
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ConnectError> + Send + 'static,
 ) -> Result<T, AdminError> {
@@ -199,20 +191,21 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Every client with what a connect with `model` would change.
-pub async fn overview(plane: &ControlPlane, model: Option<&str>) -> Result<Value, AdminError> {
+pub async fn overview(
+    plane: &ControlPlane,
+    model: Option<&str>,
+) -> Result<ConnectOverview, AdminError> {
     let env = env(plane)?;
     let target = target(plane, &env, model).await?;
-    let key = key_name(&target.key);
-    let answer = json!({
-        "model": target.model,
-        "models": target.models,
-        "base_url": target.base_url,
-        "key": key,
-    });
-    let clients = blocking(move || Ok(connect::overview(&env, &target))).await?;
-    let mut answer = answer;
-    answer["clients"] = json!(clients);
-    Ok(answer)
+    let (clients, target) =
+        blocking(move || Ok((connect::overview(&env, &target), target))).await?;
+    Ok(ConnectOverview {
+        key: target.key.delivery(),
+        model: target.model,
+        models: target.models,
+        base_url: target.base_url,
+        clients,
+    })
 }
 
 /// Point `client`'s files at the gateway with `model` (default: the preferred one).
@@ -220,21 +213,19 @@ pub async fn connect(
     plane: &ControlPlane,
     client_slug: &str,
     model: Option<&str>,
-) -> Result<Value, AdminError> {
+) -> Result<Connected, AdminError> {
     let client = client(client_slug)?;
     let env = env(plane)?;
     let target = target(plane, &env, model).await?;
-    let done = blocking(move || connect::connect(client, &env, &target)).await?;
-    Ok(json!(done))
+    blocking(move || connect::connect(client, &env, &target)).await
 }
 
 /// Restore `client`'s files as they were before the first connect.
-pub async fn undo(plane: &ControlPlane, client_slug: &str) -> Result<Value, AdminError> {
+pub async fn undo(plane: &ControlPlane, client_slug: &str) -> Result<Undone, AdminError> {
     let client = client(client_slug)?;
     let env = env(plane)?;
     let key = plane.state.api_key.get().map(|k| k.expose().clone());
-    let done = blocking(move || connect::undo(client, &env, key.as_deref())).await?;
-    Ok(json!(done))
+    blocking(move || connect::undo(client, &env, key.as_deref())).await
 }
 
 #[cfg(test)]

@@ -14,12 +14,13 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower::ServiceExt;
 
-use super::{AdminCode, AdminError};
+use super::{AdminCode, AdminError, DumpFile, DumpList, DumpModeView, DumpView, Replayed};
 use crate::app::AppState;
 use crate::debug_dump::{bundle, files, store::folder_name, DumpMode, DumpStore};
+pub use crate::drift::DriftReport;
 use crate::request_id;
 
 /// The most of one file the dump view shows.
@@ -68,24 +69,24 @@ fn io_error(err: std::io::Error) -> AdminError {
 }
 
 /// `GET /admin/dumps`
-pub fn list(state: &AppState) -> Result<Value, AdminError> {
+pub fn list(state: &AppState) -> Result<DumpList, AdminError> {
     let store = state.dumps.store();
     let dumps = match store {
         Some(store) => store.list().map_err(io_error)?,
         None => Vec::new(),
     };
-    Ok(json!({
-        "mode": state.dumps.mode(),
-        "dir": state.dumps.dir(),
-        "max_count": store.map(|s| s.max_count),
-        "max_bytes": store.map(|s| s.max_bytes),
-        "total_bytes": dumps.iter().map(|d| d.bytes).sum::<u64>(),
-        "dumps": dumps,
-    }))
+    Ok(DumpList {
+        mode: state.dumps.mode(),
+        dir: state.dumps.dir().map(|d| d.to_path_buf()),
+        max_count: store.map(|s| s.max_count),
+        max_bytes: store.map(|s| s.max_bytes),
+        total_bytes: dumps.iter().map(|d| d.bytes).sum(),
+        dumps,
+    })
 }
 
 /// `PUT /admin/dumps/mode`
-pub fn set_mode(state: &AppState, body: &Value) -> Result<Value, AdminError> {
+pub fn set_mode(state: &AppState, body: &Value) -> Result<DumpModeView, AdminError> {
     let mode: DumpMode = body
         .get("mode")
         .and_then(Value::as_str)
@@ -108,32 +109,31 @@ pub fn set_mode(state: &AppState, body: &Value) -> Result<Value, AdminError> {
             "Set debug_dump_dir (KIRO_GATEWAY_DEBUG_DUMP_DIR) and restart.",
         )
     })?;
-    Ok(json!({ "mode": mode }))
+    Ok(DumpModeView { mode })
 }
 
 /// `GET /admin/dumps/{id}`
-pub fn show(state: &AppState, id: &str) -> Result<Value, AdminError> {
+pub fn show(state: &AppState, id: &str) -> Result<DumpView, AdminError> {
     let files = store(state)?.read(id).ok_or_else(|| not_found(id))?;
-    let files: Vec<Value> = files
+    let files = files
         .into_iter()
-        .map(|(name, bytes)| {
-            let cut = bytes.len() > SHOWN_BYTES;
-            let shown = &bytes[..bytes.len().min(SHOWN_BYTES)];
-            json!({
-                "name": name,
-                "bytes": bytes.len(),
-                "text": String::from_utf8_lossy(shown),
-                "cut": cut,
-            })
+        .map(|(name, bytes)| DumpFile {
+            name,
+            bytes: bytes.len(),
+            text: String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN_BYTES)]).into_owned(),
+            cut: bytes.len() > SHOWN_BYTES,
         })
         .collect();
-    Ok(json!({ "id": id, "files": files }))
+    Ok(DumpView {
+        id: id.to_owned(),
+        files,
+    })
 }
 
 /// `GET /admin/dumps/{id}/bundle`: `(file name, zip)`.
 pub fn bundle(state: &AppState, id: &str) -> Result<(String, Vec<u8>), AdminError> {
     let mut contents = store(state)?.read(id).ok_or_else(|| not_found(id))?;
-    let drift = serde_json::to_vec_pretty(&state.drift.to_json()).unwrap_or_default();
+    let drift = serde_json::to_vec_pretty(&state.drift.full_report()).unwrap_or_default();
     contents.push((crate::debug_dump::DRIFT_FILE, drift));
     let folder = folder_name(id);
     let zip = bundle::zip(&folder, &contents, state.dumps.redactor()).map_err(io_error)?;
@@ -146,7 +146,7 @@ pub async fn replay(
     state: &Arc<AppState>,
     routes: axum::Router,
     id: &str,
-) -> Result<Value, AdminError> {
+) -> Result<Replayed, AdminError> {
     let store = store(state)?;
     let contents = store.read(id).ok_or_else(|| not_found(id))?;
     let text = |name: &str| {
@@ -212,10 +212,10 @@ pub async fn replay(
     let dump = new_id
         .as_deref()
         .is_some_and(|id| store.folder(id).is_dir());
-    Ok(json!({
-        "request_id": new_id,
-        "replay_of": id,
-        "status": status,
-        "dump": dump,
-    }))
+    Ok(Replayed {
+        request_id: new_id,
+        replay_of: id.to_owned(),
+        status,
+        dump,
+    })
 }

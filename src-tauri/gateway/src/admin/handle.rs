@@ -23,12 +23,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::watch;
 
 use super::endpoints::endpoints;
 use super::views::RestartState;
-use super::{AdminCode, AdminError, SettingsView};
+use super::{AdminCode, AdminError, SettingsUpdate, SettingsView};
 use crate::app::AppState;
 use crate::connect::ConnectEnv;
 use crate::credit_caps::CreditCaps;
@@ -233,7 +233,7 @@ impl AdminHandle {
         self: &Arc<Self>,
         state: &Arc<AppState>,
         patch: &Value,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<SettingsUpdate, AdminError> {
         let _one_editor = self.editing.lock().await;
         let (cur_host, cur_port) = match self.controller.status() {
             crate::server::GatewayStatus::Running { addr } => (addr.ip(), addr.port()),
@@ -335,14 +335,14 @@ impl AdminHandle {
             tracing::info!("moving the server to {}:{}", new.host, new.port);
             self.restart(state.clone(), state.with_config(config));
         }
-        Ok(json!({
-            "settings": new,
-            "restarting": moves,
-            "endpoints": endpoints(new.host, new.port),
-            "applied": applied,
-            "next_start": next_start,
-            "saved_to": self.settings_path,
-        }))
+        Ok(SettingsUpdate {
+            restarting: moves,
+            endpoints: endpoints(new.host, new.port),
+            applied,
+            next_start,
+            saved_to: self.settings_path.clone(),
+            settings: new,
+        })
     }
 
     /// Save `id` as the Kiro login to use at the next start (one settings writer at a time).

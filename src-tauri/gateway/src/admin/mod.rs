@@ -19,6 +19,7 @@ pub use handle::AdminHandle;
 pub use plane::{AdminSlot, ControlPlane};
 pub use status::status_view;
 pub use views::{
-    CredentialsView, DumpsView, Endpoints, Fix, KeyFileView, KeyView, LogsView, ModelRow,
-    ModelsView, NewKey, RestartState, SettingsView, StatusView,
+    ConnectOverview, CredentialsView, DumpFile, DumpList, DumpModeView, DumpView, DumpsView,
+    Endpoints, Fix, KeyFileView, KeyView, LogsView, ModelRow, ModelsView, NewKey, Replayed,
+    RequestsView, RestartState, RestartView, SettingsUpdate, SettingsView, StatusView,
 };

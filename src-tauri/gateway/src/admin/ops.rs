@@ -4,9 +4,12 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::views::{KeyFileView, KeyView, LogsView, ModelRow, ModelsView, NewKey, SettingsView};
+use super::views::{
+    KeyFileView, KeyView, LogsView, ModelRow, ModelsView, NewKey, RequestsView, RestartView,
+    SettingsUpdate, SettingsView,
+};
 use super::{endpoints, AdminCode, AdminError, ControlPlane};
 use crate::secrets::{regenerate_api_key, SecretStore};
 
@@ -15,7 +18,10 @@ pub fn settings(plane: &ControlPlane) -> Result<SettingsView, AdminError> {
 }
 
 /// Validate, save and apply a partial settings object; a new address restarts the server.
-pub async fn update_settings(plane: &ControlPlane, patch: &Value) -> Result<Value, AdminError> {
+pub async fn update_settings(
+    plane: &ControlPlane,
+    patch: &Value,
+) -> Result<SettingsUpdate, AdminError> {
     plane.handle()?.update_settings(&plane.state, patch).await
 }
 
@@ -116,6 +122,13 @@ pub fn logs(plane: &ControlPlane, since: Option<u64>) -> Result<LogsView, AdminE
     })
 }
 
+/// The request rows.
+pub fn requests(state: &crate::app::AppState) -> RequestsView {
+    RequestsView {
+        requests: state.logs.requests(),
+    }
+}
+
 /// The account's models with the ids clients send.
 pub async fn models(state: &crate::app::AppState) -> ModelsView {
     let catalog = state.models.get().await;
@@ -140,12 +153,12 @@ pub async fn models(state: &crate::app::AppState) -> ModelsView {
 }
 
 /// Rebind on the current address (returns at once; see [`super::AdminHandle::restart`]).
-pub fn restart(plane: &ControlPlane) -> Result<Value, AdminError> {
+pub fn restart(plane: &ControlPlane) -> Result<RestartView, AdminError> {
     let (state, handle) = (&plane.state, plane.handle()?);
     let next = state.with_config(state.config.clone());
     handle.restart(state.clone(), next);
-    Ok(json!({
-        "restarting": true,
-        "endpoints": endpoints(state.config.host, state.config.port),
-    }))
+    Ok(RestartView {
+        restarting: true,
+        endpoints: endpoints(state.config.host, state.config.port),
+    })
 }

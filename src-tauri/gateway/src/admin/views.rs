@@ -8,10 +8,13 @@ use serde::Serialize;
 use chrono::{DateTime, Utc};
 
 use crate::app::MetricsSnapshot;
+use crate::connect::{ClientReport, KeyDelivery, ModelChoice};
 use crate::credentials::AuthKind;
 use crate::credit_caps::CapsStatus;
 use crate::credit_ledger::CreditSummary;
+use crate::debug_dump::store::DumpEntry;
 use crate::debug_dump::DumpMode;
+use crate::drift::DriftSummary;
 use crate::kiro::cooldown::ActiveHold;
 use crate::kiro::usage_summary::UsageSummary;
 use crate::logs::{LogRecord, RequestRecord};
@@ -33,6 +36,91 @@ pub struct SettingsView {
     pub next_start_fields: &'static [&'static str],
     /// Fields only the desktop app uses.
     pub desktop_fields: &'static [&'static str],
+}
+
+/// `PUT /admin/settings`: what was saved and what took effect.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsUpdate {
+    pub settings: Settings,
+    /// The new address needs a restart, which is under way.
+    pub restarting: bool,
+    pub endpoints: Endpoints,
+    /// Fields applied to the running gateway.
+    pub applied: Vec<&'static str>,
+    /// Changed fields that apply at the next start.
+    pub next_start: Vec<&'static str>,
+    /// Where the settings were saved (`None`: memory only).
+    pub saved_to: Option<PathBuf>,
+}
+
+/// `POST /admin/restart`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestartView {
+    pub restarting: bool,
+    pub endpoints: Endpoints,
+}
+
+/// `GET /admin/requests`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestsView {
+    pub requests: Vec<RequestRecord>,
+}
+
+/// `GET /admin/connect`: every client with what a connect would change.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectOverview {
+    pub model: ModelChoice,
+    pub models: Vec<ModelChoice>,
+    pub base_url: String,
+    /// How a client that can run the key helper would get the key.
+    pub key: KeyDelivery,
+    pub clients: Vec<ClientReport>,
+}
+
+/// `GET /admin/dumps`: newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct DumpList {
+    pub mode: DumpMode,
+    pub dir: Option<PathBuf>,
+    pub max_count: Option<usize>,
+    pub max_bytes: Option<u64>,
+    pub total_bytes: u64,
+    pub dumps: Vec<DumpEntry>,
+}
+
+/// `PUT /admin/dumps/mode`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DumpModeView {
+    pub mode: DumpMode,
+}
+
+/// `GET /admin/dumps/{id}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DumpView {
+    pub id: String,
+    pub files: Vec<DumpFile>,
+}
+
+/// One file of a dump, cut to what the view shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct DumpFile {
+    pub name: &'static str,
+    /// The whole file's size.
+    pub bytes: usize,
+    pub text: String,
+    /// Whether `text` is only the file's beginning.
+    pub cut: bool,
+}
+
+/// `POST /admin/dumps/{id}/replay`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Replayed {
+    /// The new request's id (`None` if the answer had none).
+    pub request_id: Option<String>,
+    pub replay_of: String,
+    pub status: u16,
+    /// Whether the replay left a dump of its own.
+    pub dump: bool,
 }
 
 /// `GET /admin/api-key`.
@@ -103,7 +191,7 @@ pub struct StatusView {
     pub credits_spent: CreditSummary,
     pub credit_caps: CapsStatus,
     pub upstream_hold: Option<ActiveHold>,
-    pub drift: serde_json::Value,
+    pub drift: DriftSummary,
     pub debug_dumps: DumpsView,
 }
 
@@ -157,4 +245,97 @@ pub struct Endpoints {
     pub lan: bool,
     pub lan_base: Option<String>,
     pub lan_warning: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn endpoints() -> Endpoints {
+        crate::admin::endpoints(std::net::Ipv4Addr::LOCALHOST.into(), 8000)
+    }
+
+    #[test]
+    fn answers_that_were_json_objects_keep_their_fields_and_nulls() {
+        let restart = serde_json::to_value(RestartView {
+            restarting: true,
+            endpoints: endpoints(),
+        })
+        .unwrap();
+        assert_eq!(
+            restart,
+            json!({"restarting": true, "endpoints": endpoints()})
+        );
+
+        let update = serde_json::to_value(SettingsUpdate {
+            settings: Settings::default(),
+            restarting: false,
+            endpoints: endpoints(),
+            applied: vec!["log_level"],
+            next_start: Vec::new(),
+            saved_to: None,
+        })
+        .unwrap();
+        assert_eq!(
+            update,
+            json!({
+                "settings": Settings::default(),
+                "restarting": false,
+                "endpoints": endpoints(),
+                "applied": ["log_level"],
+                "next_start": [],
+                "saved_to": null,
+            })
+        );
+
+        let list = serde_json::to_value(DumpList {
+            mode: DumpMode::Off,
+            dir: None,
+            max_count: None,
+            max_bytes: None,
+            total_bytes: 0,
+            dumps: Vec::new(),
+        })
+        .unwrap();
+        assert_eq!(
+            list,
+            json!({"mode": "off", "dir": null, "max_count": null, "max_bytes": null, "total_bytes": 0, "dumps": []})
+        );
+
+        let shown = serde_json::to_value(DumpView {
+            id: "r1".into(),
+            files: vec![DumpFile {
+                name: "summary.json",
+                bytes: 2,
+                text: "{}".into(),
+                cut: false,
+            }],
+        })
+        .unwrap();
+        assert_eq!(
+            shown,
+            json!({"id": "r1", "files": [{"name": "summary.json", "bytes": 2, "text": "{}", "cut": false}]})
+        );
+
+        let replayed = serde_json::to_value(Replayed {
+            request_id: None,
+            replay_of: "r1".into(),
+            status: 200,
+            dump: false,
+        })
+        .unwrap();
+        assert_eq!(
+            replayed,
+            json!({"request_id": null, "replay_of": "r1", "status": 200, "dump": false})
+        );
+        assert_eq!(
+            serde_json::to_value(DumpModeView {
+                mode: DumpMode::Errors
+            })
+            .unwrap(),
+            json!({"mode": "errors"})
+        );
+    }
 }

@@ -25,7 +25,7 @@ use crate::convert::anthropic::request::{parse_messages_request, Purpose};
 use crate::convert::anthropic::stream::{
     placeholder_signature, MessageOutput, MessageOutputOptions, SseEvent,
 };
-use crate::error::{ApiError, Dialect};
+use crate::error::{ApiError, Dialect, ErrorCode};
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
 
@@ -42,11 +42,12 @@ fn ping_interval() -> Duration {
         .unwrap_or(PING_INTERVAL)
 }
 
-const ROUTE: &str = "/v1/messages";
-
 /// `POST /v1/messages`
-pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let mut log = RequestLog::start(&state, ROUTE, &request);
+pub async fn messages(
+    State(state): State<Arc<AppState>>,
+    mut log: RequestLog,
+    request: Request,
+) -> Response {
     match start(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
         Ok(Started::Complete { output, upstream }) => complete(*output, upstream, log).await,
@@ -61,8 +62,12 @@ pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> R
 /// compacting fixes each.
 fn anthropic_wording(mut err: ApiError) -> ApiError {
     let too_long = matches!(
-        err.code.as_deref(),
-        Some("context_length_exceeded" | "payload_size" | "kiro_request_too_large")
+        err.code,
+        Some(
+            ErrorCode::ContextLengthExceeded
+                | ErrorCode::PayloadSize
+                | ErrorCode::KiroRequestTooLarge
+        )
     );
     if too_long && !err.message.starts_with("prompt is too long") {
         err.message = format!("prompt is too long: {}", err.message);

@@ -12,7 +12,7 @@ use axum::response::Response;
 
 use super::dialect_of;
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorCode, ErrorKind};
 use crate::secrets::keys_match;
 
 /// The outcome of checking a request's key.
@@ -90,7 +90,7 @@ pub(crate) fn refusal(check: KeyCheck) -> Option<ApiError> {
 }
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(ErrorKind::Authentication, message).with_code("invalid_api_key")
+    ApiError::new(ErrorKind::Authentication, message).with_code(ErrorCode::InvalidApiKey)
 }
 
 pub(crate) fn throttled(wait: Duration) -> ApiError {
@@ -99,7 +99,7 @@ pub(crate) fn throttled(wait: Duration) -> ApiError {
         ErrorKind::RateLimit,
         format!("Too many wrong API keys from this address; try again in {seconds} s."),
     )
-    .with_code("too_many_wrong_keys")
+    .with_code(ErrorCode::TooManyWrongKeys)
     .with_retry_after(seconds)
 }
 

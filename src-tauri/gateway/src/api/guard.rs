@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use super::dialect_of;
 use crate::admin::{AdminCode, AdminError};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorCode, ErrorKind};
 
 /// The host names and addresses a request may be addressed to.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +181,15 @@ impl Refusal {
         }
     }
 
+    /// The same refusal's code in a `/v1` error body.
+    fn error_code(self) -> ErrorCode {
+        match self {
+            Refusal::Host => ErrorCode::HostNotAllowed,
+            Refusal::Origin => ErrorCode::OriginNotAllowed,
+            Refusal::ContentType => ErrorCode::UnsupportedMediaType,
+        }
+    }
+
     fn message(self) -> &'static str {
         match self {
             Refusal::Host => "This gateway does not answer for that host name.",
@@ -207,7 +216,7 @@ impl Refusal {
             Refusal::Host | Refusal::ContentType => ErrorKind::InvalidRequest,
         };
         let mut err = ApiError::new(kind, format!("{} {}", self.message(), self.hint()))
-            .with_code(self.code().as_str());
+            .with_code(self.error_code());
         err.status = Some(self.status());
         err.into_response_for(dialect_of(path, headers))
     }
@@ -358,6 +367,13 @@ mod tests {
             b = b.header(*k, *v);
         }
         b.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn a_refusal_has_the_same_code_on_both_surfaces() {
+        for refusal in [Refusal::Host, Refusal::Origin, Refusal::ContentType] {
+            assert_eq!(refusal.error_code().as_str(), refusal.code().as_str());
+        }
     }
 
     #[test]

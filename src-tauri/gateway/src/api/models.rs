@@ -24,7 +24,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::error::{ApiError, Dialect};
+use crate::error::{ApiError, Dialect, ErrorCode};
 use crate::kiro::catalog::{Catalog, ModelInfo};
 use crate::kiro::models::names::client_model_id;
 
@@ -218,7 +218,7 @@ pub async fn get_model(
             "The model `{id}` does not exist or is not available to your Kiro account."
         ))
         .with_param("model")
-        .with_code("model_not_found")
+        .with_code(ErrorCode::ModelNotFound)
         .into_response_for(dialect),
     }
 }

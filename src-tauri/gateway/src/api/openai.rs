@@ -22,8 +22,11 @@ use crate::error::{ApiError, Dialect};
 use crate::kiro::EventStream;
 
 /// `POST /v1/chat/completions`
-pub async fn chat_completions(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let mut log = RequestLog::start(&state, "/v1/chat/completions", &request);
+pub async fn chat_completions(
+    State(state): State<Arc<AppState>>,
+    mut log: RequestLog,
+    request: Request,
+) -> Response {
     match start_chat(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
         Ok(Started::Complete {

@@ -11,7 +11,7 @@ use crate::convert::kiro_request::{
     self, native_reasoning, KiroRequest, KiroRequestOptions, PreflightError,
 };
 use crate::convert::usage::estimate_conversation_tokens;
-use crate::error::{ApiError, Dialect};
+use crate::error::{ApiError, Dialect, ErrorCode};
 use crate::kiro::catalog::{Catalog, CatalogSource};
 use crate::kiro::models::{close_matches, payload_limit};
 use crate::kiro::upstream_error::ErrorContext;
@@ -143,7 +143,7 @@ fn check_model(catalog: &Catalog, client_name: &str, model_id: &str) -> Result<b
         "The model `{client_name}` does not exist or is not available to your Kiro account. {hint}"
     ))
     .with_param("model")
-    .with_code("model_not_found"))
+    .with_code(ErrorCode::ModelNotFound))
 }
 
 fn preflight_error(err: PreflightError) -> ApiError {
@@ -154,7 +154,7 @@ fn preflight_error(err: PreflightError) -> ApiError {
     };
     ApiError::invalid_request(format!("{err}"))
         .with_param(param)
-        .with_code(err.rule.as_str())
+        .with_code(err.rule.into())
 }
 
 /// Models suggested when the one asked for is short of capacity.

@@ -2,16 +2,19 @@
 //! request row ([`RequestTrace`] → [`RequestRecord`](crate::logs::RequestRecord), stored when
 //! the response ends — for a stream, when its last byte is sent or the client goes away),
 //! and ends a model request's [`RequestLog`] (log line, metrics, credits) with the status and
-//! the error its response carries. Handlers only add what they know: the model, the first
-//! byte, credits, usage.
+//! the error its response carries. A model route's handler takes its [`RequestLog`] as an
+//! argument (the request counts from then on) and only adds what it knows: the model, the
+//! first byte, credits, usage.
 
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::Utc;
@@ -122,13 +125,15 @@ impl Drop for Row {
 
 /// The outcome of one model request (chat, messages, responses): the log line and the
 /// metrics (`/metrics`, `/health`), and what goes into the request's [`RequestTrace`]. The
-/// handler makes it, adds the model, the first byte, credits and usage, and hands it back:
+/// handler takes it as an argument (that counts the request, on the clock [`log_requests`]
+/// started), adds the model, the first byte, credits and usage, and hands it back:
 /// with its response ([`RequestLog::attach`], the middleware ends it with the response's
 /// status and error), or to the stream pump, which ends it when the stream ends. A request
 /// dropped before it ended (the client went away) is counted with status 499.
 #[derive(Default)]
 pub struct RequestLog {
-    route: &'static str,
+    /// The route as the router declares it.
+    route: String,
     model: String,
     started: Option<Instant>,
     /// `(input, output)` tokens, once the answer is known.
@@ -154,23 +159,38 @@ pub struct RequestLog {
 /// Status counted for a request that ended because the client went away (nginx's code).
 const CLIENT_CLOSED: u16 = 499;
 
+impl FromRequestParts<Arc<AppState>> for RequestLog {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Infallible> {
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map_or_else(|| parts.uri.path(), MatchedPath::as_str)
+            .to_owned();
+        Ok(RequestLog::start(state, route, &parts.extensions))
+    }
+}
+
 impl RequestLog {
-    /// Counts the request and starts its clock.
-    pub fn start(state: &AppState, route: &'static str, request: &Request) -> Self {
+    /// Counts the request; its clock is the middleware's (it started when it arrived).
+    fn start(state: &AppState, route: String, extensions: &axum::http::Extensions) -> Self {
         state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+        let trace = extensions.get::<RequestTrace>().cloned();
         RequestLog {
             route,
             model: String::new(),
-            // The middleware's clock: the request started when it arrived.
             started: Some(
-                request
-                    .extensions()
-                    .get::<RequestTrace>()
+                trace
+                    .as_ref()
                     .map_or_else(Instant::now, RequestTrace::started),
             ),
             usage: None,
             first_byte: None,
-            trace: request.extensions().get::<RequestTrace>().cloned(),
+            trace,
             metrics_model: None,
             credits: 0.0,
             metrics: Some(state.metrics.clone()),
@@ -178,7 +198,7 @@ impl RequestLog {
             cut_watch: CutOffWatch::default(),
             cut_off_target: None,
             finished: AtomicBool::new(false),
-            dump: request.extensions().get::<DumpCapture>().cloned(),
+            dump: extensions.get::<DumpCapture>().cloned(),
         }
     }
 
@@ -233,7 +253,7 @@ impl RequestLog {
             trace.set_credits(self.credits);
         }
         metrics.prometheus.record(&Finished {
-            route: self.route,
+            route: &self.route,
             status,
             model,
             duration: started.elapsed(),
@@ -302,7 +322,7 @@ impl RequestLog {
             dump.outcome(status, error);
         }
         tracing::info!(
-            route = self.route,
+            route = self.route.as_str(),
             model = %self.model,
             status,
             latency_ms,
@@ -318,7 +338,7 @@ impl RequestLog {
 impl Drop for RequestLog {
     fn drop(&mut self) {
         if self.metrics.is_some() && !self.finished.load(Ordering::Relaxed) {
-            tracing::debug!(route = self.route, model = %self.model, "request dropped before it ended");
+            tracing::debug!(route = self.route.as_str(), model = %self.model, "request dropped before it ended");
             if let Some(dump) = &self.dump {
                 dump.outcome(
                     CLIENT_CLOSED,

@@ -26,8 +26,6 @@ use crate::error::{ApiError, Dialect};
 use crate::kiro::EventStream;
 use crate::responses_store::StoredResponse;
 
-const ROUTE: &str = "/v1/responses";
-
 /// `event: <type>\ndata: <json>\n\n`
 fn event_line(event: &Value) -> Bytes {
     let kind = event["type"].as_str().unwrap_or("message");
@@ -80,8 +78,11 @@ fn input_param(mut err: ApiError) -> ApiError {
 }
 
 /// `POST /v1/responses`
-pub async fn create_response(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let mut log = RequestLog::start(&state, ROUTE, &request);
+pub async fn create_response(
+    State(state): State<Arc<AppState>>,
+    mut log: RequestLog,
+    request: Request,
+) -> Response {
     match start(&state, request, &mut log).await {
         Ok(Started::Stream(response)) => response,
         Ok(Started::Complete {

@@ -72,10 +72,32 @@ pub enum KeyMode {
     NoAuth,
 }
 
+/// How a connected client gets the key, as the connect answers name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyDelivery {
+    /// The client runs the key helper (no key in its files).
+    Helper,
+    /// The key is written into the client's files.
+    InFile,
+    /// The gateway needs no key.
+    #[serde(rename = "none")]
+    NoKey,
+}
+
 /// What the client gets when no key is needed (`--no-auth`).
 pub const NO_AUTH_PLACEHOLDER: &str = "no-key-needed";
 
 impl KeyMode {
+    /// How a client that can run the helper gets the key.
+    pub fn delivery(&self) -> KeyDelivery {
+        match self {
+            KeyMode::Helper(_) => KeyDelivery::Helper,
+            KeyMode::Inline(_) => KeyDelivery::InFile,
+            KeyMode::NoAuth => KeyDelivery::NoKey,
+        }
+    }
+
     /// The key text for clients that can only hold it in their file.
     pub fn inline_text(&self, key: Option<&Secret<String>>) -> String {
         match (self, key) {

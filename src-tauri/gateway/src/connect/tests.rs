@@ -24,7 +24,7 @@ fn claude_code_from_nothing_and_back_to_nothing() {
     assert!(!settings.exists(), "a preview writes nothing");
 
     let done = connect(ClientId::ClaudeCode, &env, &target()).unwrap();
-    assert_eq!(done.key, "helper");
+    assert_eq!(done.key, KeyDelivery::Helper);
     assert!(settings.exists());
     let after = overview(&env, &target());
     assert!(after[0].installed && after[0].connected && after[0].undo_available);
@@ -142,4 +142,13 @@ fn a_new_file_with_the_key_in_it_is_private() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn key_deliveries_have_their_wire_names() {
+    let all = [KeyDelivery::Helper, KeyDelivery::InFile, KeyDelivery::NoKey];
+    assert_eq!(
+        serde_json::to_value(all).unwrap(),
+        serde_json::json!(["helper", "in_file", "none"])
+    );
 }

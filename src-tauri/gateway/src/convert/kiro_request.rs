@@ -74,6 +74,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::conversation::{Conversation, ToolChoice};
+use crate::error::ErrorCode;
 use crate::kiro::models::ReasoningCapabilities;
 
 pub mod body;
@@ -165,6 +166,21 @@ impl PreflightRule {
     /// A rule about the conversation as a whole, not one message or field.
     pub fn is_about_messages(self) -> bool {
         matches!(self, PreflightRule::PayloadSize | PreflightRule::NoMessages)
+    }
+}
+
+impl From<PreflightRule> for ErrorCode {
+    fn from(rule: PreflightRule) -> Self {
+        match rule {
+            PreflightRule::NoMessages => ErrorCode::NoMessages,
+            PreflightRule::PayloadSize => ErrorCode::PayloadSize,
+            PreflightRule::ToolName => ErrorCode::ToolName,
+            PreflightRule::ToolChoice => ErrorCode::ToolChoice,
+            PreflightRule::ImageCount => ErrorCode::ImageCount,
+            PreflightRule::ImageFormat => ErrorCode::ImageFormat,
+            PreflightRule::ImageBase64 => ErrorCode::ImageBase64,
+            PreflightRule::ImageSize => ErrorCode::ImageSize,
+        }
     }
 }
 

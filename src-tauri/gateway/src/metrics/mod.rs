@@ -58,8 +58,8 @@ fn ttft_histogram() -> Histogram {
 /// One finished client request, as [`Prometheus::record`] counts it.
 #[derive(Debug, Clone)]
 pub struct Finished<'a> {
-    /// One of the gateway's routes (a fixed set).
-    pub route: &'static str,
+    /// The route as the router declares it (a fixed set).
+    pub route: &'a str,
     pub status: u16,
     /// The resolved Kiro model id when the catalogue lists it, else [`OTHER_MODEL`].
     pub model: &'a str,
@@ -151,12 +151,14 @@ impl Prometheus {
         let model = done.model.to_owned();
         self.requests
             .get_or_create(&RequestLabels {
-                route: done.route,
+                route: done.route.to_owned(),
                 status: done.status,
                 model: model.clone(),
             })
             .inc();
-        let route = RouteLabels { route: done.route };
+        let route = RouteLabels {
+            route: done.route.to_owned(),
+        };
         self.duration
             .get_or_create(&route)
             .observe(done.duration.as_secs_f64());

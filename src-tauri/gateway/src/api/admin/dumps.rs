@@ -9,19 +9,20 @@ use axum::Json;
 use serde_json::Value;
 
 use crate::admin::dumps::{bundle, list, replay, set_mode, show};
-use crate::admin::{AdminCode, AdminError};
+use crate::admin::{AdminCode, AdminError, DumpList, DumpModeView, DumpView, Replayed};
 use crate::app::AppState;
+use crate::drift::DriftReport;
 
-type AdminResult = Result<Json<Value>, AdminError>;
+type AdminResult<T> = Result<Json<T>, AdminError>;
 
-pub(super) async fn list_handler(State(state): State<Arc<AppState>>) -> AdminResult {
+pub(super) async fn list_handler(State(state): State<Arc<AppState>>) -> AdminResult<DumpList> {
     list(&state).map(Json)
 }
 
 pub(super) async fn mode_handler(
     State(state): State<Arc<AppState>>,
     body: axum::body::Bytes,
-) -> AdminResult {
+) -> AdminResult<DumpModeView> {
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         AdminError::new(
             StatusCode::BAD_REQUEST,
@@ -36,14 +37,14 @@ pub(super) async fn mode_handler(
 pub(super) async fn show_handler(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-) -> AdminResult {
+) -> AdminResult<DumpView> {
     show(&state, &id).map(Json)
 }
 
 pub(super) async fn replay_handler(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-) -> AdminResult {
+) -> AdminResult<Replayed> {
     let routes = crate::api::router(crate::admin::ControlPlane::new(state.clone(), None));
     replay(&state, routes, &id).await.map(Json)
 }
@@ -68,6 +69,6 @@ pub(super) async fn bundle_handler(
         .into_response())
 }
 
-pub(super) async fn drift_handler(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(state.drift.to_json())
+pub(super) async fn drift_handler(State(state): State<Arc<AppState>>) -> Json<DriftReport> {
+    Json(state.drift.full_report())
 }

@@ -39,7 +39,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{check_key, throttled, KeyCheck};
@@ -53,7 +53,7 @@ impl IntoResponse for AdminError {
     }
 }
 
-type AdminResult<T = Value> = Result<Json<T>, AdminError>;
+type AdminResult<T> = Result<Json<T>, AdminError>;
 
 impl axum::extract::FromRef<ControlPlane> for Arc<AppState> {
     fn from_ref(plane: &ControlPlane) -> Self {
@@ -153,7 +153,10 @@ async fn get_settings(State(plane): State<ControlPlane>) -> AdminResult<admin::S
     ops::settings(&plane).map(Json)
 }
 
-async fn put_settings(State(plane): State<ControlPlane>, body: Bytes) -> AdminResult {
+async fn put_settings(
+    State(plane): State<ControlPlane>,
+    body: Bytes,
+) -> AdminResult<admin::SettingsUpdate> {
     let patch: Value = serde_json::from_slice(&body).map_err(|e| {
         AdminError::new(
             StatusCode::BAD_REQUEST,
@@ -194,20 +197,20 @@ async fn clear_logs(State(state): State<Arc<AppState>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn requests(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({ "requests": state.logs.requests() }))
+async fn requests(State(state): State<Arc<AppState>>) -> Json<admin::RequestsView> {
+    Json(ops::requests(&state))
 }
 
 async fn models(State(state): State<Arc<AppState>>) -> Json<admin::ModelsView> {
     Json(ops::models(&state).await)
 }
 
-async fn restart(State(plane): State<ControlPlane>) -> AdminResult {
+async fn restart(State(plane): State<ControlPlane>) -> AdminResult<admin::RestartView> {
     ops::restart(&plane).map(Json)
 }
 
-async fn list_logins(State(state): State<Arc<AppState>>) -> AdminResult {
-    Ok(Json(serde_json::to_value(logins::view(&state).await?)?))
+async fn list_logins(State(state): State<Arc<AppState>>) -> AdminResult<logins::LoginsView> {
+    logins::view(&state).await.map(Json)
 }
 
 async fn update_view(State(state): State<Arc<AppState>>) -> Json<crate::updates::UpdateView> {
@@ -218,7 +221,10 @@ async fn check_update(State(state): State<Arc<AppState>>) -> Json<crate::updates
     Json(state.updates.check_now().await)
 }
 
-async fn switch_login(State(plane): State<ControlPlane>, body: Bytes) -> AdminResult {
+async fn switch_login(
+    State(plane): State<ControlPlane>,
+    body: Bytes,
+) -> AdminResult<logins::LoginsView> {
     let id = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
@@ -231,9 +237,7 @@ async fn switch_login(State(plane): State<ControlPlane>, body: Bytes) -> AdminRe
                 "Pick a login from the list.",
             )
         })?;
-    Ok(Json(serde_json::to_value(
-        logins::switch(&plane, &id).await?,
-    )?))
+    logins::switch(&plane, &id).await.map(Json)
 }
 
 #[derive(serde::Deserialize)]
@@ -244,7 +248,7 @@ struct ModelQuery {
 async fn connect_overview(
     State(plane): State<ControlPlane>,
     Query(q): Query<ModelQuery>,
-) -> AdminResult {
+) -> AdminResult<admin::ConnectOverview> {
     connect::overview(&plane, q.model.as_deref())
         .await
         .map(Json)
@@ -254,7 +258,7 @@ async fn connect_client(
     State(plane): State<ControlPlane>,
     Path(client): Path<String>,
     body: Bytes,
-) -> AdminResult {
+) -> AdminResult<crate::connect::Connected> {
     let model = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -289,7 +293,7 @@ async fn connect_client(
 async fn undo_connect(
     State(plane): State<ControlPlane>,
     Path(client): Path<String>,
-) -> AdminResult {
+) -> AdminResult<crate::connect::Undone> {
     connect::undo(&plane, &client).await.map(Json)
 }
 

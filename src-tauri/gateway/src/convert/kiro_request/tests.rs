@@ -872,6 +872,22 @@ fn check_body(body: &Value) -> Result<(), String> {
     Ok(())
 }
 
+#[test]
+fn a_rule_is_the_error_code_of_its_name() {
+    for rule in [
+        PreflightRule::NoMessages,
+        PreflightRule::PayloadSize,
+        PreflightRule::ToolName,
+        PreflightRule::ToolChoice,
+        PreflightRule::ImageCount,
+        PreflightRule::ImageFormat,
+        PreflightRule::ImageBase64,
+        PreflightRule::ImageSize,
+    ] {
+        assert_eq!(ErrorCode::from(rule).as_str(), rule.as_str());
+    }
+}
+
 const KNOWN_RULES: &[&str] = &[
     "no_messages",
     "tool_name",

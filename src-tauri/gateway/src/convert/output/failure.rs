@@ -1,6 +1,6 @@
 //! Errors that arrive after the stream started (`200` already sent).
 
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorCode, ErrorKind};
 
 /// The exception Kiro sends when the output hit its length limit (finishes normally).
 pub const CONTENT_LENGTH_EXCEEDED: &str = "ContentLengthExceededException";
@@ -25,5 +25,5 @@ pub fn stream_error(name: &str, message: &str) -> ApiError {
     } else {
         format!("Upstream error during the response ({name}): {message}")
     };
-    ApiError::new(kind, message).with_code(name)
+    ApiError::new(kind, message).with_code(ErrorCode::KiroException(name.to_owned()))
 }

@@ -39,7 +39,7 @@ use crate::convert::responses::tools::ToolNames;
 use crate::convert::responses::wire::{
     Event, IncompleteDetails, OutputItem, ResponseError, ResponseObject, ResponsesUsage,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::kiro::events::KiroEvent;
 
 mod items;
@@ -222,7 +222,7 @@ impl ResponsesOutput {
             status: self.status.as_str(),
             background: false,
             error: self.error.as_ref().map(|e| ResponseError {
-                code: e.code.as_deref().unwrap_or("server_error"),
+                code: e.code.as_ref().map_or("server_error", ErrorCode::as_str),
                 message: &e.message,
             }),
             incomplete_details: self

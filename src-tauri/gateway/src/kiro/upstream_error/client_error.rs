@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::quota::QuotaReason;
 use super::UpstreamError;
 use crate::credentials::CredentialError;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorCode, ErrorKind};
 use crate::kiro::cooldown::{ActiveHold, CooldownCause};
 
 /// What the request path knows that Kiro's error body does not say, for the client-facing
@@ -70,7 +70,7 @@ impl UpstreamError {
                     text.trim()
                 ))
                 .with_param("messages")
-                .with_code("context_length_exceeded")
+                .with_code(ErrorCode::ContextLengthExceeded)
             }
             _ if self.is_capacity_shortage() => {
                 let others = match context.alternatives.as_slice() {
@@ -90,7 +90,7 @@ impl UpstreamError {
                 "Kiro does not offer this model to your account (or had a model incident)",
             )
             .with_param("model")
-            .with_code("model_not_found"),
+            .with_code(ErrorCode::ModelNotFound),
             UpstreamError::Status { status: 400, .. } if text.contains("profileArn is required") => upstream(
                 ErrorKind::Upstream,
                 "Kiro needs a profile ARN for this account and the gateway could not find one; set PROFILE_ARN",
@@ -103,7 +103,7 @@ impl UpstreamError {
                     text.trim(),
                     context.request_bytes.unwrap_or_default() / 1000
                 ))
-                .with_code("kiro_request_too_large")
+                .with_code(ErrorCode::KiroRequestTooLarge)
                 .with_no_retry()
             }
             UpstreamError::Status { status: 400, .. } => ApiError::invalid_request(format!(
@@ -160,7 +160,7 @@ impl UpstreamError {
                 ErrorKind::Upstream,
                 "Kiro ended its answer twice without any content; try again, or try another model.",
             )
-            .with_code("empty_answer"),
+            .with_code(ErrorCode::EmptyAnswer),
             UpstreamError::Credentials(err) => credential_error(err),
         }
     }
@@ -178,7 +178,7 @@ fn held_error(hold: &ActiveHold) -> ApiError {
                     hold.message
                 ),
             )
-            .with_code("kiro_rate_limited")
+            .with_code(ErrorCode::KiroRateLimited)
             .with_retry_after(seconds);
             // Clients retry 429s within a minute; a longer wait is better reported than
             // retried against.
@@ -201,7 +201,7 @@ fn suspended_error(kiro_said: &str) -> ApiError {
              sends nothing to Kiro for a while so the account is not locked longer. (Kiro said: {kiro_said})"
         ),
     )
-    .with_code("kiro_account_suspended")
+    .with_code(ErrorCode::KiroAccountSuspended)
     .with_no_retry()
 }
 
@@ -218,7 +218,7 @@ fn credential_error(err: &CredentialError) -> ApiError {
                  help until then. (The refresh token was rejected: {detail})"
             ),
         )
-        .with_code("kiro_login_expired")
+        .with_code(ErrorCode::KiroLoginExpired)
         .with_no_retry(),
         CredentialError::SourceBusy(detail) => ApiError::new(
             ErrorKind::Overloaded,
@@ -226,7 +226,7 @@ fn credential_error(err: &CredentialError) -> ApiError {
                 "kiro-cli is busy writing its login database ({detail}); try again in a moment."
             ),
         )
-        .with_code("kiro_cli_busy")
+        .with_code(ErrorCode::KiroCliBusy)
         .with_retry_after(1),
         CredentialError::NotFound(_)
         | CredentialError::Invalid(_)
@@ -254,5 +254,5 @@ fn quota_error(reason: QuotaReason, resets_at: Option<DateTime<Utc>>, said: &str
             reason.describe()
         ),
     )
-    .with_code("insufficient_quota")
+    .with_code(ErrorCode::InsufficientQuota)
 }

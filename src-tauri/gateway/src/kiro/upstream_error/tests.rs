@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::error::{Dialect, ErrorKind};
+use crate::error::{Dialect, ErrorCode, ErrorKind};
 use axum::http::StatusCode;
 
 fn status(code: u16, body: &str) -> UpstreamError {
@@ -32,7 +32,7 @@ fn context_overflow_is_a_400_context_length_error() {
     )
     .to_api_error();
     assert_eq!(api.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(api.code.as_deref(), Some("context_length_exceeded"));
+    assert_eq!(api.code, Some(ErrorCode::ContextLengthExceeded));
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn a_reasonless_400_on_a_large_body_says_the_body_may_be_too_large() {
         ..ErrorContext::default()
     });
     assert_eq!(large.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(large.code.as_deref(), Some("kiro_request_too_large"));
+    assert_eq!(large.code, Some(ErrorCode::KiroRequestTooLarge));
     assert!(large.message.contains("700 KB"), "{}", large.message);
     assert!(large.message.contains("shorten the conversation"));
     assert_eq!(large.should_retry(), Some(false));
@@ -82,7 +82,7 @@ fn a_reasonless_400_on_a_large_body_says_the_body_may_be_too_large() {
         request_bytes: Some(700_000),
         ..ErrorContext::default()
     });
-    assert_eq!(declared.code.as_deref(), Some("context_length_exceeded"));
+    assert_eq!(declared.code, Some(ErrorCode::ContextLengthExceeded));
 }
 
 pub(super) const QUOTA_402: &str = r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#;
@@ -145,7 +145,7 @@ fn every_spent_allowance_is_a_quota_error_that_is_never_retried() {
         assert!(!err.is_transient(), "{code} {body}");
         let api = err.to_api_error();
         assert_eq!(api.kind, ErrorKind::InsufficientQuota, "{code} {body}");
-        assert_eq!(api.code.as_deref(), Some("insufficient_quota"));
+        assert_eq!(api.code, Some(ErrorCode::InsufficientQuota));
         assert_eq!(api.should_retry(), Some(false));
         assert_eq!(
             api.status_in(Dialect::Anthropic),
@@ -269,10 +269,7 @@ fn capacity_and_model_map_to_their_statuses() {
         r#"{"message":"Invalid model. Please select a different model to continue.","reason":"INVALID_MODEL_ID"}"#,
     );
     assert_eq!(model.to_api_error().status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        model.to_api_error().code.as_deref(),
-        Some("model_not_found")
-    );
+    assert_eq!(model.to_api_error().code, Some(ErrorCode::ModelNotFound));
 }
 
 #[test]
@@ -345,7 +342,7 @@ fn a_rejected_login_is_a_403_nobody_retries_and_a_busy_kiro_cli_a_retryable_503(
         assert_eq!(rejected.status_in(dialect), StatusCode::FORBIDDEN);
     }
     assert_eq!(rejected.should_retry(), Some(false));
-    assert_eq!(rejected.code.as_deref(), Some("kiro_login_expired"));
+    assert_eq!(rejected.code, Some(ErrorCode::KiroLoginExpired));
     assert!(rejected
         .message
         .starts_with("Kiro sign-in expired: sign in again"));
@@ -364,7 +361,7 @@ fn a_rejected_login_is_a_403_nobody_retries_and_a_busy_kiro_cli_a_retryable_503(
     assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(busy.should_retry(), None);
     assert_eq!(busy.retry_after, Some(1));
-    assert_eq!(busy.code.as_deref(), Some("kiro_cli_busy"));
+    assert_eq!(busy.code, Some(ErrorCode::KiroCliBusy));
     assert!(busy.message.starts_with("kiro-cli is busy"));
     assert!(!busy.message.contains("sign in"), "{}", busy.message);
 }
