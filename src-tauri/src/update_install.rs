@@ -100,7 +100,11 @@ pub async fn install<R: Runtime>(
         return Err(nothing_offered());
     };
     let key = tauri_public_key(&key).map_err(|failure| {
-        InstallError::new(InstallCode::NothingOffered, failure.message(), failure.hint())
+        InstallError::new(
+            InstallCode::NothingOffered,
+            failure.message(),
+            failure.hint(),
+        )
     })?;
     let feed = feed.parse().map_err(|_| nothing_offered())?;
     let updater = app
