@@ -1,7 +1,8 @@
 // The desktop app installs an update: the app installed from this tree's Debian package
 // (version UPDATE_FROM) finds UPDATE_TO on the fake's signed release feed, downloads the
 // package, checks its signature, installs it with the package manager and restarts into it.
-// Not found by `node --test` on its own (not *.test.mjs): run by `scripts/desktop-update-test.sh`, which builds both packages, installs the first one
+// Not *.test.mjs, so `node --test` does not pick it up by itself: it runs through
+// `scripts/desktop-update-test.sh`, which builds both packages, installs the first one
 // (DESKTOP_APP is then /usr/bin/kiro-gateway-desktop) and serves the second one on the feed.
 
 import { test, after } from 'node:test';
