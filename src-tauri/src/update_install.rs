@@ -208,8 +208,21 @@ fn from_updater(error: tauri_plugin_updater::Error) -> InstallError {
 }
 
 /// Whether this copy can install an update: it runs from a package the updater can replace.
+/// The bundler marks the binaries it packages; on macOS every binary reads as an app bundle,
+/// so there it must also sit inside one.
 pub fn installer() -> Installer {
-    match tauri::utils::platform::bundle_type() {
+    use tauri::utils::{config::BundleType, platform::bundle_type};
+    match bundle_type() {
+        Some(BundleType::App) => {
+            let in_bundle = std::env::current_exe()
+                .map(|exe| exe.to_string_lossy().contains(".app/Contents/MacOS/"))
+                .unwrap_or(false);
+            if in_bundle {
+                Installer::App
+            } else {
+                Installer::Manual
+            }
+        }
         Some(_) => Installer::App,
         None => Installer::Manual,
     }
