@@ -31,6 +31,21 @@ pub fn image_from_base64(declared: &str, data: &str) -> Result<Image, String> {
     })
 }
 
+/// An [`Image`] from an image a client sent as a URL (OpenAI's `image_url`, Responses'
+/// `input_image`): only `data:` URLs are read; a web address is refused, never fetched (Kiro
+/// takes only inline images, and fetching would make the gateway a proxy to any address).
+pub fn image_from_url(url: &str) -> Result<Image, String> {
+    let scheme = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if scheme.starts_with("http://") || scheme.starts_with("https://") {
+        return Err(
+            "remote image URLs are not fetched by this gateway; send the image inline \
+                    as a data URL (data:image/png;base64,...)"
+                .into(),
+        );
+    }
+    image_from_data_uri(url)
+}
+
 /// An [`Image`] from a `data:<type>;base64,<data>` URI.
 pub fn image_from_data_uri(uri: &str) -> Result<Image, String> {
     let rest = uri
@@ -83,6 +98,9 @@ mod tests {
         assert_eq!(image.data_base64, PNG_1PX);
         assert!(image_from_data_uri("data:image/png,plain").is_err());
         assert!(image_from_data_uri("https://x/y.png").is_err());
+        let remote = image_from_url("HTTPS://example.com/cat.png").unwrap_err();
+        assert!(remote.contains("not fetched"), "{remote}");
+        assert!(image_from_url(&format!("data:image/png;base64,{PNG_1PX}")).is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod request_tests;
 #[cfg(test)]
 mod stream_tests;
 
+pub(crate) use request::parse_effort;
 pub use request::{
     parse_chat_request, strip_code_fence, to_conversation, AssistantToolCall, ChatMessage,
     ChatRequest, ReasoningEffort, ResponseFormat, UserPart,

@@ -63,12 +63,12 @@ mod tools;
 pub use content::UserPart;
 pub use conversation::to_conversation;
 pub use messages::{AssistantToolCall, ChatMessage};
+pub(crate) use reasoning::parse_effort;
 pub use reasoning::ReasoningEffort;
 pub use response_format::{strip_code_fence, ResponseFormat};
 
 use fields::{check_sampling_fields, must_not_be_empty, parse_stop};
 use messages::parse_messages;
-use reasoning::parse_effort;
 use response_format::parse_response_format;
 use tools::{parse_tool_choice, parse_tools};
 

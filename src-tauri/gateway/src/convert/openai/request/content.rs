@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::convert::conversation::Image;
-use crate::convert::images::image_from_data_uri;
+use crate::convert::images::image_from_url;
 use crate::convert::json_at::{At, StrOrItems};
 use crate::error::ApiError;
 
@@ -45,20 +45,7 @@ fn parse_image(part: &At<'_>) -> Result<Image, ApiError> {
         Value::Object(_) => image_url.require("url")?.str()?,
         _ => return Err(image_url.type_error("an object")),
     };
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        return Err(image_url.error(
-            "Remote image URLs are not fetched by this gateway; send the image inline as a \
-             data URL (data:image/png;base64,...).",
-        ));
-    }
-    if !url.starts_with("data:") {
-        return Err(
-            image_url.error("Invalid image URL: expected a data URL (data:image/png;base64,...).")
-        );
-    }
-    image_from_data_uri(url)
-        .map_err(|e| image_url.error(format!("Invalid image in `{}`: {e}.", image_url.path)))
+    image_from_url(url).map_err(|e| image_url.invalid(e))
 }
 
 /// Content of a user (or tool) message: text and images.

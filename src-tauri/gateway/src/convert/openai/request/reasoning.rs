@@ -41,7 +41,8 @@ pub fn reasoning_budget(effort: ReasoningEffort, max_tokens: Option<u32>) -> Opt
     Some(budget as u32)
 }
 
-pub(super) fn parse_effort(v: &At<'_>) -> Result<ReasoningEffort, ApiError> {
+/// Chat's `reasoning_effort` and Responses' `reasoning.effort`.
+pub(crate) fn parse_effort(v: &At<'_>) -> Result<ReasoningEffort, ApiError> {
     Ok(match v.str()? {
         "none" => ReasoningEffort::None,
         "minimal" => ReasoningEffort::Minimal,

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::items::Item;
-use crate::convert::images::image_from_data_uri;
+use crate::convert::images::image_from_url;
 use crate::convert::json_at::At;
 use crate::convert::openai::UserPart;
 use crate::error::ApiError;
@@ -169,15 +169,7 @@ fn parse_content(content: &At, role: &str) -> Result<Vec<UserPart>, ApiError> {
                         .invalid("file ids are not supported; send the image as a data URL"));
                 }
                 let url_at = part.require("image_url")?;
-                let url = url_at.str()?;
-                let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-                if lower.starts_with("http://") || lower.starts_with("https://") {
-                    return Err(url_at.invalid(
-                        "remote image URLs are not fetched by this gateway; send the image \
-                         inline as a data URL (data:image/png;base64,...)",
-                    ));
-                }
-                let image = image_from_data_uri(url).map_err(|e| url_at.invalid(e))?;
+                let image = image_from_url(url_at.str()?).map_err(|e| url_at.invalid(e))?;
                 parts.push(UserPart::Image(image));
             }
             other => {

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::convert::json_at::At;
-use crate::convert::openai::{ReasoningEffort, ResponseFormat};
+use crate::convert::openai::{parse_effort, ReasoningEffort, ResponseFormat};
 use crate::error::ApiError;
 
 pub(super) fn parse_reasoning(root: &At) -> Result<(Option<ReasoningEffort>, Value), ApiError> {
@@ -11,22 +11,7 @@ pub(super) fn parse_reasoning(root: &At) -> Result<(Option<ReasoningEffort>, Val
         return Ok((None, json!({"effort": null, "summary": null})));
     };
     r.object()?;
-    let effort = match r.get("effort") {
-        None => None,
-        Some(e) => Some(match e.str()? {
-            "none" => ReasoningEffort::None,
-            "minimal" => ReasoningEffort::Minimal,
-            "low" => ReasoningEffort::Low,
-            "medium" => ReasoningEffort::Medium,
-            "high" => ReasoningEffort::High,
-            "xhigh" => ReasoningEffort::XHigh,
-            other => {
-                return Err(e.invalid(format!(
-                    "unknown effort `{other}`; expected none, minimal, low, medium, high or xhigh"
-                )))
-            }
-        }),
-    };
+    let effort = r.get("effort").map(|e| parse_effort(&e)).transpose()?;
     let summary = match r.get("summary") {
         None => Value::Null,
         Some(s) => match s.str()? {
