@@ -10,7 +10,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kiro_gateway::app::AppState;
 use kiro_gateway::config::Config;
@@ -366,7 +365,7 @@ impl Running {
 
     /// SIGTERM the process and wait for its exit, at most `within`.
     #[cfg(unix)]
-    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+    pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
         self.process_mut().terminate(within)
     }
 }
