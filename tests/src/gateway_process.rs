@@ -7,6 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The API key a gateway process gets unless its env names another.
+pub const API_KEY: &str = "kgw_test_key_0123456789abcdef";
+
 /// A running `kiro-gateway serve`, killed on drop. Its stdout and stderr are captured.
 pub struct GatewayProcess {
     child: Child,
@@ -143,7 +146,11 @@ impl GatewayProcess {
         port: u16,
         give_port: bool,
     ) -> GatewayProcess {
-        let api_key = "kgw_test_key_0123456789abcdef".to_owned();
+        let api_key = env
+            .iter()
+            .rev()
+            .find(|(k, v)| *k == "KIRO_GATEWAY_API_KEY" && !v.is_empty())
+            .map_or_else(|| API_KEY.to_owned(), |(_, v)| v.clone());
         let mut defaults = vec![("KIRO_GATEWAY_API_KEY", api_key.clone())];
         if give_port {
             defaults.push(("KIRO_GATEWAY_PORT", port.to_string()));

@@ -2,6 +2,7 @@
 
 pub mod fake;
 pub mod gateway_process;
+pub mod harness;
 pub mod real_client;
 pub mod release_feed;
 pub mod sse;

@@ -206,7 +206,7 @@ async fn a_tool_result_without_its_tool_use_names_the_field() {
         ]),
     );
     for path in ["/v1/messages", "/v1/messages/count_tokens"] {
-        let response = gw.post(path, &body).await;
+        let response = gw.post_anthropic(path, &body).await;
         assert_eq!(response.status(), 400, "{path}");
         let json: Value = response.json().await.unwrap();
         assert_eq!(error_type(&json), "invalid_request_error");
@@ -289,7 +289,7 @@ async fn unknown_model_route_and_method_are_not_found_shaped() {
         .contains("claude-imaginary-9"));
 
     let response = gw
-        .post(
+        .post_anthropic(
             "/v1/messages/count_tokens",
             &with(ok_request(), "model", json!("claude-imaginary-9")),
         )
@@ -300,7 +300,9 @@ async fn unknown_model_route_and_method_are_not_found_shaped() {
         "not_found_error"
     );
 
-    let response = gw.post("/v1/messages/batches", &ok_request()).await;
+    let response = gw
+        .post_anthropic("/v1/messages/batches", &ok_request())
+        .await;
     assert_eq!(response.status(), 404);
     assert_eq!(
         error_type(&response.json().await.unwrap()),
@@ -441,7 +443,7 @@ async fn kiro_refusing_a_large_body_without_a_reason_reads_as_too_large_in_both_
 
     let chat =
         json!({"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": text}]});
-    let response = gw.post("/v1/chat/completions", &chat).await;
+    let response = gw.post_anthropic("/v1/chat/completions", &chat).await;
     assert_eq!(response.status(), 400);
     assert_eq!(response.headers()["x-should-retry"], "false");
     let body: Value = response.json().await.unwrap();

@@ -303,7 +303,7 @@ async fn count_tokens_agrees_with_message_start() {
     obj.remove("max_tokens");
     obj.remove("stream");
     let response = gw
-        .post("/v1/messages/count_tokens?beta=true", &count_body)
+        .post_anthropic("/v1/messages/count_tokens?beta=true", &count_body)
         .await;
     assert_eq!(response.status(), 200);
     let counted: Value = response.json().await.unwrap();
@@ -365,7 +365,7 @@ async fn a_client_disconnect_drops_the_upstream_at_once() {
     let mut body = response.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).starts_with("event: message_start"));
-    let metrics = &gw.gateway.state.metrics;
+    let metrics = &gw.state().metrics;
     assert_eq!(metrics.snapshot().active_streams, 1);
     drop(body);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

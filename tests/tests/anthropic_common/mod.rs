@@ -1,94 +1,25 @@
-//! Shared helpers of the `anthropic_*` tests: an in-process gateway against the fake Kiro,
-//! raw HTTP calls, and an SSE reader.
+//! Shared helpers of the Anthropic-dialect tests: an in-process gateway against the fake Kiro
+//! (through [`Harness`]), the Anthropic SSE reader and event grammar, the three client routes.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use kiro_gateway::config::Config;
-use kiro_gateway::gateway::Gateway;
-use kiro_gateway::logs::Redactor;
-use kiro_gateway::secrets::Secret;
-use kiro_gateway::server::Controller;
-use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
-use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
+use kiro_gateway_tests::harness::Harness;
+pub use kiro_gateway_tests::harness::{Running as Gw, KEY};
 use kiro_gateway_tests::sse;
 use serde_json::{json, Value};
 
-pub const KEY: &str = "kgw_test_key_anthropic_0123456789";
 pub const MODEL: &str = "claude-sonnet-4-5";
-
-pub struct Gw {
-    pub fake: FakeKiro,
-    pub base: String,
-    pub gateway: Gateway,
-    pub controller: Arc<Controller>,
-    _home: TempHome,
-}
 
 /// The fake upstream and an in-process gateway pointed at it (random port, key [`KEY`]).
 pub async fn start() -> Gw {
-    start_with(|_| {}).await
+    Harness::in_process().start().await
 }
 
-pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Gw {
-    let fake = FakeKiro::start(FakeConfig::default()).await;
-    let home = TempHome::new();
-    let (token_file, _) =
-        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let mut config = Config {
-        port: 0,
-        creds_file: Some(token_file),
-        api_url: Some(fake.runtime_url()),
-        management_url: Some(fake.management_url()),
-        refresh_url: Some(fake.refresh_url()),
-        oidc_url: Some(fake.oidc_url()),
-        ..Config::default()
-    };
-    adjust(&mut config);
-    let gateway = Gateway::assemble(config, Some(Secret::new(KEY.to_owned())), Redactor::new())
-        .await
-        .expect("gateway assembles");
-    let controller = Controller::new(kiro_gateway::routes(Default::default()));
-    let addr = controller
-        .start(gateway.state.clone())
-        .await
-        .expect("gateway binds");
-    Gw {
-        fake,
-        base: format!("http://{addr}"),
-        gateway,
-        controller,
-        _home: home,
-    }
-}
-
-impl Gw {
-    /// `POST /v1/messages` with `x-api-key`, `anthropic-version` and the body.
-    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .header("x-api-key", KEY)
-            .header("anthropic-version", "2023-06-01")
-            .json(body)
-            .send()
-            .await
-            .expect("gateway answers")
-    }
-
-    pub async fn messages(&self, body: &Value) -> reqwest::Response {
-        self.post("/v1/messages", body).await
-    }
-
-    /// Non-streaming call: status and JSON body.
-    pub async fn message_json(&self, body: &Value) -> (u16, Value) {
-        let response = self.messages(body).await;
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-        (status, json)
-    }
+pub async fn start_with(adjust: impl FnOnce(&mut Config) + Send + 'static) -> Gw {
+    Harness::in_process().config(adjust).start().await
 }
 
 /// A parsed SSE event.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
 use kiro_gateway_tests::fake::{FakeConfig, FakeKiro, Script};
 use kiro_gateway_tests::gateway_process::GatewayProcess;
+use kiro_gateway_tests::harness::Harness;
 use serde_json::{json, Value};
 
 const ANSWER: &str = "Connected through the gateway.";
@@ -301,24 +302,10 @@ async fn one_click_connects_claude_code_and_codex_and_undo_restores_their_files(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_typed_errors() {
-    let fake = FakeKiro::start(FakeConfig::default()).await;
-    let home = TempHome::new();
-    let (token_file, _) =
-        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let env = vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-    ];
-    let home_path = home.path().to_path_buf();
-    let gateway = tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
-        .await
-        .unwrap();
+    let gateway = Harness::process().start().await;
     let admin = Admin {
-        base: gateway.base_url.clone(),
-        key: gateway.api_key.clone(),
+        base: gateway.base.clone(),
+        key: gateway.key.clone(),
         http: reqwest::Client::new(),
     };
     let cases = [
@@ -352,7 +339,7 @@ async fn bad_requests_get_typed_errors() {
         .await;
     assert_eq!(overview["key"], "in_file", "{overview}");
     assert!(
-        !home.path().join(".codex").exists(),
+        !gateway.home.path().join(".codex").exists(),
         "nothing written by errors"
     );
 }

@@ -7,6 +7,7 @@ use crate::openai_support;
 use async_openai::types::{ChatCompletionToolType, CreateChatCompletionRequest, FinishReason};
 use futures::StreamExt;
 use kiro_gateway_tests::fake::{Endpoint, FakeConfig, HttpReply, Script};
+use kiro_gateway_tests::harness::Harness;
 use openai_support::*;
 use serde_json::{json, Value};
 
@@ -30,7 +31,7 @@ fn weather_tools() -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn text_and_system_prompt_streaming_and_not() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
 
     r.fake
         .push_script(Script::new().texts(&["Hello", ", ", "world"]).trailers());
@@ -96,7 +97,7 @@ async fn text_and_system_prompt_streaming_and_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tool_calls_stream_incrementally_and_reassemble() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     r.fake.push_script(
         Script::new()
             .text("Let me check.")
@@ -186,7 +187,7 @@ async fn tool_calls_stream_incrementally_and_reassemble() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn images_history_and_tool_results_reach_upstream() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     // A 1x1 PNG.
     let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
     let completion = client
@@ -278,7 +279,7 @@ async fn images_history_and_tool_results_reach_upstream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn usage_chunk_only_when_asked() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     for include in [false, true] {
         r.fake
             .push_script(Script::new().texts(&["a", "b"]).metadata(42, 7, "END_TURN"));
@@ -445,7 +446,7 @@ async fn reasoning_arrives_as_reasoning_content() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn model_names_normalise_to_one_upstream_id() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     for name in [
         "claude-sonnet-4-5-20250929",
         "claude-sonnet-4.5",
@@ -473,7 +474,7 @@ async fn model_names_normalise_to_one_upstream_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn models_come_from_the_upstream_catalogue() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     let list = client.models().list().await.expect("models list parses");
     assert_eq!(list.object, "list");
     let ids: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
@@ -531,8 +532,8 @@ async fn models_fall_back_to_the_static_list_when_upstream_fails() {
         runtime_personality: true,
         ..FakeConfig::default()
     };
-    let r = start_with(cfg, &[]).await;
-    let list = r.client().models().list().await.expect("fallback list");
+    let r = Harness::process().fake_config(cfg).start().await;
+    let list = sdk_client(&r).models().list().await.expect("fallback list");
     let ids: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
     assert!(ids.contains(&"claude-sonnet-4.5"), "{ids:?}");
     assert!(!ids.contains(&"deepseek-3.2"), "static list: {ids:?}");
@@ -551,8 +552,8 @@ async fn models_fall_back_to_the_static_list_when_upstream_fails() {
         Endpoint::ListModels,
         HttpReply::json(500, json!({"message": "boom", "reason": null})),
     );
-    let r = start_on(fake, &[]).await;
-    let list = r.client().models().list().await.expect("fallback list");
+    let r = Harness::process().fake(fake).start().await;
+    let list = sdk_client(&r).models().list().await.expect("fallback list");
     let ids: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
     assert!(ids.contains(&"claude-opus-4.5"), "{ids:?}");
     assert!(!ids.contains(&"qwen3-coder-next"), "static list: {ids:?}");
@@ -561,7 +562,7 @@ async fn models_fall_back_to_the_static_list_when_upstream_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tool_choice_required_and_named_are_emulated_with_an_instruction() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     for (choice, expect) in [
         (json!("required"), "tool"),
         (
@@ -681,7 +682,7 @@ async fn response_format_instructs_and_checks_the_final_text() {
 async fn tool_call_arguments_survive_any_fragmentation() {
     use kiro_gateway_tests::fake::{FragmentSplit, Step, Transport};
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     let args = r#"{"path":"src/main.rs","content":"fn main() {\n    println!(\"héllo 你好 😀\");\n}\n","mode":"overwrite","lines":[1,2,3],"nested":{"a":null,"b":true}}"#;
     for seed in 0..12u64 {
         r.fake.push_script(
@@ -730,7 +731,7 @@ async fn tool_call_arguments_survive_any_fragmentation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn long_tool_names_are_shortened_upstream_and_mapped_back() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     let long = "mcp__github_enterprise_server__create_or_update_repository_file_contents_v2";
     let body = json!({
         "model": "claude-sonnet-4-5",
@@ -784,7 +785,7 @@ async fn long_tool_names_are_shortened_upstream_and_mapped_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stop_and_max_tokens_are_enforced_by_the_gateway() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     for stream in [false, true] {
         // A stop sequence split across two upstream chunks.
         r.fake.push_script(
@@ -843,7 +844,7 @@ async fn collect(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stop_sequence_ends_the_answer_without_waiting_for_kiro() {
     let r = start(&[]).await;
-    let client = r.client();
+    let client = sdk_client(&r);
     for (k, stream) in [false, true].into_iter().enumerate() {
         // Kiro would keep the connection open forever after the stop sequence.
         r.fake

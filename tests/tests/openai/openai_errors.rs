@@ -495,7 +495,7 @@ async fn every_gateway_error_parses_as_an_openai_error() {
     // The right key in x-api-key works.
     let ok = http
         .post(&chat_url)
-        .header("x-api-key", &r.gateway.api_key)
+        .header("x-api-key", &r.key)
         .json(&body)
         .send()
         .await
@@ -511,7 +511,7 @@ async fn every_gateway_error_parses_as_an_openai_error() {
     assert_eq!(status, 405, "{raw}");
     let delete = http
         .delete(r.url("/v1/models"))
-        .bearer_auth(&r.gateway.api_key)
+        .bearer_auth(&r.key)
         .send()
         .await
         .unwrap();

@@ -121,8 +121,8 @@ async fn python_sdk_round_trip() {
         402,
         r#"{"__type":"com.amazon.kiro.runtimeservice#ServiceQuotaExceededException","message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
     ));
-    let base = r.gateway.base_url.clone();
-    let key = r.gateway.api_key.clone();
+    let base = r.base.clone();
+    let key = r.key.clone();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("python3")
             .args(["-c", SCRIPT])

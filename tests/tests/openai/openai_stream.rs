@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_openai::types::CreateChatCompletionRequest;
 use futures::StreamExt;
 use kiro_gateway_tests::fake::{FakeConfig, Script, Transport};
+use kiro_gateway_tests::harness::Harness;
 use openai_support::*;
 use serde_json::{json, Value};
 
@@ -20,8 +21,8 @@ async fn fifty_concurrent_streams_get_exactly_their_own_content() {
         default_transport: Transport::chaos(7),
         ..FakeConfig::default()
     };
-    let r = start_with(cfg, &[]).await;
-    let client = r.client();
+    let r = Harness::process().fake_config(cfg).start().await;
+    let client = sdk_client(&r);
     let expected = |i: usize| {
         format!(
             "stream {i:02}: {} — ünïcödé {i} 😀 end {i}",
@@ -250,7 +251,7 @@ async fn failure_after_the_first_byte_is_an_error_event_then_done() {
             .exception("InternalServerException", "boom"),
     );
     let request: CreateChatCompletionRequest = serde_json::from_value(body.clone()).unwrap();
-    let mut stream = r.client().chat().create_stream(request).await.unwrap();
+    let mut stream = sdk_client(&r).chat().create_stream(request).await.unwrap();
     let mut saw_error = false;
     while let Some(item) = stream.next().await {
         if item.is_err() {
@@ -288,7 +289,7 @@ async fn client_disconnect_drops_the_upstream_request_at_once() {
     r.fake.push_script(Script::new().text("slow").stall());
     let gave_up = reqwest::Client::new()
         .post(r.url("/v1/chat/completions"))
-        .bearer_auth(&r.gateway.api_key)
+        .bearer_auth(&r.key)
         .timeout(Duration::from_millis(500))
         .json(&json!({"model": "claude-sonnet-4-5",
                       "messages": [{"role": "user", "content": "long task"}]}))

@@ -3,87 +3,45 @@
 //! must have passed the fake's validation (Kiro's rules).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use futures::StreamExt;
-use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
-use kiro_gateway_tests::fake::{Endpoint, FakeConfig, FakeKiro, Script};
-use kiro_gateway_tests::gateway_process::GatewayProcess;
+use kiro_gateway_tests::fake::{Endpoint, Script};
+use kiro_gateway_tests::harness::{self, Harness};
 use serde_json::{json, Value};
 
 const MODEL: &str = "claude-sonnet-4-5";
 const PNG_1PX: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
-struct Running {
-    fake: FakeKiro,
-    gateway: GatewayProcess,
-    _home: TempHome,
-    _token_file: PathBuf,
+/// The gateway process in front of the fake, plus the `/v1/responses` calls of these tests.
+struct Running(harness::Running);
+
+impl std::ops::Deref for Running {
+    type Target = harness::Running;
+
+    fn deref(&self) -> &harness::Running {
+        &self.0
+    }
 }
 
 async fn start() -> Running {
-    let fake = FakeKiro::start(FakeConfig::default()).await;
-    let home = TempHome::new();
-    let (token_file, _) =
-        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let env: Vec<(&str, String)> = vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-    ];
-    let home_path = home.path().to_path_buf();
-    let gateway = tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
-        .await
-        .expect("gateway start");
-    Running {
-        fake,
-        gateway,
-        _home: home,
-        _token_file: token_file,
-    }
+    Running(Harness::process().start().await)
 }
 
 impl Running {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.gateway.base_url)
-    }
-
     async fn post(&self, body: &Value) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(self.url("/v1/responses"))
-            .bearer_auth(&self.gateway.api_key)
-            .json(body)
-            .send()
-            .await
-            .expect("gateway answers")
+        self.0.post("/v1/responses", body).await
     }
 
     async fn post_raw(&self, body: &str) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(self.url("/v1/responses"))
-            .bearer_auth(&self.gateway.api_key)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
+        self.0
+            .post_raw("/v1/responses", body.as_bytes().to_vec())
             .await
-            .expect("gateway answers")
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        reqwest::Client::new()
-            .get(self.url(path))
-            .bearer_auth(&self.gateway.api_key)
-            .send()
-            .await
-            .unwrap()
     }
 
     async fn delete(&self, path: &str) -> reqwest::Response {
         reqwest::Client::new()
             .delete(self.url(path))
-            .bearer_auth(&self.gateway.api_key)
+            .bearer_auth(&self.key)
             .send()
             .await
             .unwrap()

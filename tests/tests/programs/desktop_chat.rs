@@ -144,7 +144,7 @@ async fn stop_cancels_the_stream_and_the_upstream_call() {
         .unwrap();
     assert_eq!(end, ChatEnd::Cancelled);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while gw.gateway.state.metrics.snapshot().active_streams != 0
+    while gw.state().metrics.snapshot().active_streams != 0
         || gw.fake.chat_streams_closed_by_client() == 0
     {
         assert!(

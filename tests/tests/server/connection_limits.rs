@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use kiro_gateway_tests::fake::Script;
+use kiro_gateway_tests::harness::Harness;
 use openai_support::*;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,8 +25,7 @@ fn secs(d: Duration) -> String {
 }
 
 fn addr_of(r: &Running) -> SocketAddr {
-    r.gateway
-        .base_url
+    r.base
         .trim_start_matches("http://")
         .parse()
         .expect("base URL is host:port")
@@ -137,7 +137,7 @@ async fn a_request_body_that_stops_arriving_frees_its_connection() {
     let request = format!(
         "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"model\":",
-        r.gateway.api_key
+        r.key
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let sent = Instant::now();
@@ -251,7 +251,7 @@ async fn a_flood_over_the_cap_is_refused_cleanly_and_keyed_requests_still_get_th
     let answer: Value = loop {
         let response = client
             .post(r.url("/v1/chat/completions"))
-            .bearer_auth(&r.gateway.api_key)
+            .bearer_auth(&r.key)
             .json(&chat(false, "hello"))
             .send()
             .await
@@ -266,7 +266,7 @@ async fn a_flood_over_the_cap_is_refused_cleanly_and_keyed_requests_still_get_th
             started.elapsed() < header_timeout + MARGIN,
             "keyed requests still refused after {:?}\n{}",
             started.elapsed(),
-            r.gateway.stderr()
+            r.stderr()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
@@ -295,11 +295,11 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
     const OPEN_FILES: u64 = 256;
     const SLOW: usize = 400;
     let header_timeout = Duration::from_secs(3);
-    let r = start_with_open_file_limit(
-        &[("KIRO_GATEWAY_HEADER_READ_TIMEOUT", &secs(header_timeout))],
-        OPEN_FILES,
-    )
-    .await;
+    let r = Harness::process()
+        .env(&[("KIRO_GATEWAY_HEADER_READ_TIMEOUT", &secs(header_timeout))])
+        .open_file_limit(OPEN_FILES)
+        .start()
+        .await;
     let addr = addr_of(&r);
     let mut slow = Vec::new();
     for _ in 0..SLOW {
@@ -308,7 +308,7 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
             panic!(
                 "slow connection {} not accepted in {MARGIN:?}: {connected:?}\n{}",
                 slow.len(),
-                r.gateway.stderr()
+                r.stderr()
             );
         };
         let _ = stream.write_all(b"GET /v1/models HTTP/1.1\r\n").await;
@@ -324,7 +324,7 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
     let answer: Value = loop {
         let sent = client
             .post(r.url("/v1/chat/completions"))
-            .bearer_auth(&r.gateway.api_key)
+            .bearer_auth(&r.key)
             .json(&chat(false, "hello"))
             .timeout(header_timeout)
             .send()
@@ -341,13 +341,13 @@ async fn more_slow_connections_than_open_files_do_not_keep_keyed_requests_out() 
             started.elapsed() < header_timeout + MARGIN,
             "keyed requests still refused after {:?}\n{}",
             started.elapsed(),
-            r.gateway.stderr()
+            r.stderr()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(answer["choices"][0]["message"]["content"], "through");
 
-    let log = r.gateway.stderr();
+    let log = r.stderr();
     assert!(
         log.contains("serving at most 64 connections"),
         "the cap was lowered below the open-file limit:\n{log}"
@@ -376,7 +376,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_its_upstream_request_dropped
     let request = format!(
         "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        r.gateway.api_key,
+        r.key,
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -432,7 +432,7 @@ async fn http2_with_prior_knowledge_is_still_served() {
     for _ in 0..3 {
         let response = client
             .get(r.url("/v1/models"))
-            .bearer_auth(&r.gateway.api_key)
+            .bearer_auth(&r.key)
             .send()
             .await
             .unwrap();

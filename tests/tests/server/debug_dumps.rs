@@ -361,7 +361,7 @@ async fn replay_sends_the_same_body_again_under_a_new_id() {
         "replay me"
     );
     // The request rows show both ids.
-    let rows = gw.gateway.state.logs.requests();
+    let rows = gw.state().logs.requests();
     let ids: Vec<_> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
     assert!(
         ids.contains(&id) && ids.contains(&new_id.to_owned()),

@@ -2,55 +2,27 @@
 //! write-back, single-flight under load, adoption of the IDE's token, logs without secrets,
 //! graceful shutdown.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kiro_gateway_tests::fake::fixtures::{
-    ide_rewrite_token_file, write_social_token_file, TempHome,
-};
-use kiro_gateway_tests::fake::{Endpoint, FakeConfig, FakeKiro, Script};
-use kiro_gateway_tests::gateway_process::GatewayProcess;
+use kiro_gateway_tests::fake::fixtures::ide_rewrite_token_file;
+use kiro_gateway_tests::fake::{Endpoint, Script};
+use kiro_gateway_tests::harness::{Harness, Running};
 use serde_json::{json, Value};
-
-struct Running {
-    fake: FakeKiro,
-    gateway: GatewayProcess,
-    home: TempHome,
-    token_file: PathBuf,
-    initial_access_token: String,
-}
 
 /// The fake, a token file written like the IDE's (expired when `expired`), and the gateway
 /// pointed at both.
 async fn start(expired: bool, extra_env: &[(&'static str, &str)]) -> Running {
-    let fake = FakeKiro::start(FakeConfig::default()).await;
-    let home = TempHome::new();
     let ttl = if expired {
         chrono::Duration::minutes(-5)
     } else {
         chrono::Duration::hours(1)
     };
-    let (token_file, issued) = write_social_token_file(&fake, &home, "default", ttl);
-    let mut env: Vec<(&str, String)> = vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-    ];
-    env.extend(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())));
-    let home_path = home.path().to_path_buf();
-    let gateway = tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
+    Harness::process()
+        .token_ttl(ttl)
+        .env(extra_env)
+        .start()
         .await
-        .expect("gateway start");
-    Running {
-        fake,
-        gateway,
-        home,
-        token_file,
-        initial_access_token: issued.access_token,
-    }
 }
 
 fn chat_request(stream: bool, text: &str) -> Value {
@@ -63,8 +35,8 @@ fn chat_request(stream: bool, text: &str) -> Value {
 
 async fn post_chat(r: &Running, body: &Value) -> reqwest::Response {
     reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", r.gateway.base_url))
-        .bearer_auth(&r.gateway.api_key)
+        .post(format!("{}/v1/chat/completions", r.base))
+        .bearer_auth(&r.key)
         .json(body)
         .send()
         .await
@@ -143,7 +115,7 @@ async fn expired_token_is_refreshed_once_and_text_streams_exactly() {
         used.as_str(),
         "the new token was written back"
     );
-    assert_ne!(used, r.initial_access_token);
+    assert_ne!(used, r.issued.access_token);
     assert_eq!(
         on_disk["provider"], "Google",
         "other fields survive the write-back"
@@ -181,8 +153,8 @@ async fn a_hundred_concurrent_requests_with_an_expired_token_cause_one_refresh()
     let client = reqwest::Client::new();
     let requests = (0..100).map(|i| {
         let client = client.clone();
-        let url = format!("{}/v1/chat/completions", r.gateway.base_url);
-        let key = r.gateway.api_key.clone();
+        let url = format!("{}/v1/chat/completions", r.base);
+        let key = r.key.clone();
         async move {
             let response = client
                 .post(url)
@@ -218,7 +190,7 @@ async fn a_token_the_ide_writes_by_rename_is_adopted_without_refreshing() {
     );
     assert_eq!(
         r.fake.last_chat().unwrap().bearer(),
-        Some(r.initial_access_token.as_str())
+        Some(r.issued.access_token.as_str())
     );
 
     let rewritten = ide_rewrite_token_file(&r.fake, &r.token_file).await;
@@ -248,7 +220,7 @@ async fn a_token_the_ide_writes_by_rename_is_adopted_without_refreshing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn trace_logs_hold_no_token_key_or_authorization_header() {
-    let r = start(true, &[("KIRO_GATEWAY_LOG_LEVEL", "trace")]).await;
+    let mut r = start(true, &[("KIRO_GATEWAY_LOG_LEVEL", "trace")]).await;
     let original_refresh = {
         let file: Value =
             serde_json::from_str(&std::fs::read_to_string(&r.token_file).unwrap()).unwrap();
@@ -257,14 +229,14 @@ async fn trace_logs_hold_no_token_key_or_authorization_header() {
     let (deltas, _) = stream_deltas(post_chat(&r, &chat_request(true, "log me")).await).await;
     assert!(!deltas.is_empty());
     let models = reqwest::Client::new()
-        .get(format!("{}/v1/models", r.gateway.base_url))
-        .header("x-api-key", &r.gateway.api_key)
+        .get(format!("{}/v1/models", r.base))
+        .header("x-api-key", &r.key)
         .send()
         .await
         .unwrap();
     assert_eq!(models.status(), 200);
     let wrong = reqwest::Client::new()
-        .get(format!("{}/v1/models", r.gateway.base_url))
+        .get(format!("{}/v1/models", r.base))
         .bearer_auth("kgw_wrong_key_that_must_not_be_logged")
         .send()
         .await
@@ -272,20 +244,18 @@ async fn trace_logs_hold_no_token_key_or_authorization_header() {
     assert_eq!(wrong.status(), 401);
 
     let new_access = r.fake.last_chat().unwrap().bearer().unwrap().to_owned();
-    let mut gateway = r.gateway;
-    gateway
-        .terminate(Duration::from_secs(15))
+    r.terminate(Duration::from_secs(15))
         .expect("exits on SIGTERM");
-    let logs = gateway.stderr();
+    let logs = r.stderr();
     assert!(
         logs.lines().count() > 20,
         "trace logging produced output:\n{logs}"
     );
     for (what, secret) in [
-        ("expired access token", r.initial_access_token.as_str()),
+        ("expired access token", r.issued.access_token.as_str()),
         ("refreshed access token", new_access.as_str()),
         ("refresh token", original_refresh.as_str()),
-        ("API key", gateway.api_key.as_str()),
+        ("API key", r.key.as_str()),
         ("wrong API key", "kgw_wrong_key_that_must_not_be_logged"),
     ] {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
@@ -303,15 +273,14 @@ async fn trace_logs_hold_no_token_key_or_authorization_header() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_drains_an_open_stream_within_the_bound() {
-    let r = start(false, &[]).await;
+    let mut r = start(false, &[]).await;
     r.fake.push_script(Script::new().text("open").stall());
     let response = post_chat(&r, &chat_request(true, "hold")).await;
     assert_eq!(response.status(), 200);
-    let mut gateway = r.gateway;
     let started = std::time::Instant::now();
     let status = tokio::task::spawn_blocking(move || {
-        let status = gateway.terminate(Duration::from_secs(20));
-        (status, gateway)
+        let status = r.terminate(Duration::from_secs(20));
+        (status, r)
     })
     .await
     .unwrap();
@@ -363,8 +332,8 @@ async fn request_rows_carry_model_status_tokens_and_errors() {
     let (deltas, _) = stream_deltas(post_chat(&r, &chat_request(true, "rows")).await).await;
     assert_eq!(deltas.concat(), "one two");
     let bad = reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", r.gateway.base_url))
-        .bearer_auth(&r.gateway.api_key)
+        .post(format!("{}/v1/chat/completions", r.base))
+        .bearer_auth(&r.key)
         .json(&json!({"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]}))
         .send()
         .await
@@ -374,8 +343,8 @@ async fn request_rows_carry_model_status_tokens_and_errors() {
     let mut rows = Vec::new();
     for _ in 0..50 {
         let body: Value = reqwest::Client::new()
-            .get(format!("{}/admin/requests", r.gateway.base_url))
-            .bearer_auth(&r.gateway.api_key)
+            .get(format!("{}/admin/requests", r.base))
+            .bearer_auth(&r.key)
             .send()
             .await
             .unwrap()

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_root_points_at_the_ui_and_the_base_urls() {
     let r = start(&[]).await;
-    let base = r.gateway.base_url.clone();
+    let base = r.base.clone();
     let response = reqwest::get(r.url("/")).await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -51,7 +51,7 @@ async fn head_works_wherever_get_does() {
     ] {
         let mut request = http.head(r.url(path));
         if keyed {
-            request = request.bearer_auth(&r.gateway.api_key);
+            request = request.bearer_auth(&r.key);
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "HEAD {path}");

@@ -86,7 +86,7 @@ fn usage(usage: &Value) -> (u64, u64) {
 }
 
 async fn ok_json(gw: &Gw, path: &str, body: &Value) -> Value {
-    let response = gw.post(path, body).await;
+    let response = gw.post_anthropic(path, body).await;
     let status = response.status();
     let json: Value = response.json().await.unwrap();
     assert_eq!(status, 200, "{path}: {json}");
@@ -114,7 +114,7 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
     add(usage(&assemble(&events)["usage"]));
     // One client error (no messages): never reaches Kiro, model unknown.
     let bad = gw
-        .post("/v1/chat/completions", &json!({"model": MODEL}))
+        .post_anthropic("/v1/chat/completions", &json!({"model": MODEL}))
         .await;
     assert_eq!(bad.status(), 400);
     // Throttled once (Retry-After: 0), then answered: one retry, a 200.
@@ -139,7 +139,9 @@ async fn a_known_sequence_of_requests_is_counted_exactly() {
     // Throttled for an hour: not waited out, the client gets the 429. Last, because
     // the gateway then holds every request back for that hour.
     gw.fake.push_script(Script::throttled(Some(3600)));
-    let throttled = gw.post("/v1/chat/completions", &chat("throttled")).await;
+    let throttled = gw
+        .post_anthropic("/v1/chat/completions", &chat("throttled"))
+        .await;
     assert_eq!(throttled.status(), 429);
 
     let m = scrape(&gw).await;

@@ -10,6 +10,7 @@ use anthropic_common::{start_with, KEY};
 use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
 use kiro_gateway_tests::fake::{FakeConfig, FakeKiro};
 use kiro_gateway_tests::gateway_process::GatewayProcess;
+use kiro_gateway_tests::harness::{Harness, Running};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -98,59 +99,27 @@ const CHAT: &str =
     r#"{"model":"claude-sonnet-4.5","messages":[{"role":"user","content":"spend my credits"}]}"#;
 const MESSAGES: &str = r#"{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"spend my credits"}]}"#;
 
-struct KeylessGateway {
-    fake: FakeKiro,
-    process: GatewayProcess,
-    home: TempHome,
-}
-
-impl KeylessGateway {
-    fn addr(&self) -> String {
-        self.process
-            .base_url
-            .trim_start_matches("http://")
-            .to_owned()
-    }
-
-    fn settings_file(&self) -> std::path::PathBuf {
-        self.home.path().join(".config/kiro-gateway/settings.toml")
-    }
-}
-
-async fn keyless_gateway(settings: Option<&str>) -> KeylessGateway {
-    let fake = FakeKiro::start(FakeConfig::default()).await;
-    let home = TempHome::new();
+/// The gateway process with `--no-auth`, started on `settings` (saved settings) when given.
+async fn keyless_gateway(settings: Option<&str>) -> Running {
+    let mut harness = Harness::process().args(&["--no-auth"]);
     if let Some(settings) = settings {
-        let dir = home.path().join(".config/kiro-gateway");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("settings.toml"), settings).unwrap();
+        harness = harness.settings_toml(settings);
     }
-    let (token_file, _) =
-        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let env = vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-    ];
-    let home_path = home.path().to_path_buf();
-    let process = tokio::task::spawn_blocking(move || {
-        GatewayProcess::start(&home_path, &env, &["--no-auth"])
-    })
-    .await
-    .unwrap();
-    KeylessGateway {
-        fake,
-        process,
-        home,
-    }
+    harness.start().await
+}
+
+fn addr(gw: &Running) -> String {
+    gw.base.trim_start_matches("http://").to_owned()
+}
+
+fn settings_file(gw: &Running) -> std::path::PathBuf {
+    gw.home.path().join(".config/kiro-gateway/settings.toml")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebinding_page_cannot_move_a_keyless_gateway_onto_the_lan() {
     let gw = keyless_gateway(None).await;
-    let addr = gw.addr();
+    let addr = addr(&gw);
     let lan = r#"{"host":"0.0.0.0","allow_lan":true}"#;
     let json_ct = ("Content-Type", "application/json");
 
@@ -192,8 +161,8 @@ async fn a_rebinding_page_cannot_move_a_keyless_gateway_onto_the_lan() {
     assert_eq!(direct.json()["field"], "host");
 
     assert!(
-        !gw.settings_file().exists()
-            || !std::fs::read_to_string(gw.settings_file())
+        !settings_file(&gw).exists()
+            || !std::fs::read_to_string(settings_file(&gw))
                 .unwrap()
                 .contains("0.0.0.0"),
         "nothing was saved"
@@ -205,7 +174,7 @@ async fn a_rebinding_page_cannot_move_a_keyless_gateway_onto_the_lan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_cross_site_requests_never_reach_a_handler() {
     let gw = keyless_gateway(None).await;
-    let addr = gw.addr();
+    let addr = addr(&gw);
     let host = ("Host", addr.as_str());
     let foreign = ("Origin", "https://evil.example");
     for (path, body) in [("/v1/chat/completions", CHAT), ("/v1/messages", MESSAGES)] {
@@ -278,18 +247,16 @@ async fn a_saved_lan_address_does_not_apply_to_a_keyless_start() {
         "version = 1\nport = 8000\nhost = \"0.0.0.0\"\nallow_lan = true\nlog_level = \"info\"\nlaunch_at_login = false\nclose_to_tray = true\n",
     ))
     .await;
-    let stdout = gw.process.stdout();
+    let stdout = gw.stdout();
     assert!(
         stdout.contains("http://127.0.0.1:"),
         "keyless start stays on loopback: {stdout}"
     );
     assert!(!stdout.contains("0.0.0.0"), "{stdout}");
     assert!(
-        gw.process
-            .stderr()
-            .contains("--no-auth listens on 127.0.0.1 only"),
+        gw.stderr().contains("--no-auth listens on 127.0.0.1 only"),
         "{}",
-        gw.process.stderr()
+        gw.stderr()
     );
 }
 

@@ -55,7 +55,7 @@ async fn send(request: reqwest::RequestBuilder) -> (reqwest::Response, String) {
 async fn every_kind_of_response_carries_a_request_id() {
     let r = start(&[]).await;
     let http = reqwest::Client::new();
-    let key = r.gateway.api_key.clone();
+    let key = r.key.clone();
     let mut seen = Vec::new();
 
     // Successes of both dialects, streamed and not; the stream's header comes first.
@@ -166,7 +166,7 @@ async fn every_kind_of_response_carries_a_request_id() {
 async fn a_sane_client_id_is_echoed_and_any_other_replaced() {
     let r = start(&[]).await;
     let http = reqwest::Client::new();
-    let key = r.gateway.api_key.clone();
+    let key = r.key.clone();
     for sane in [
         "a",
         "0f8fad5b-d9cb-469f-a165-70867728950e",
@@ -247,7 +247,7 @@ async fn admin_logs(r: &Running, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..100 {
         body = reqwest::Client::new()
             .get(r.url("/admin/logs"))
-            .bearer_auth(&r.gateway.api_key)
+            .bearer_auth(&r.key)
             .send()
             .await
             .unwrap()
@@ -274,7 +274,7 @@ fn rows_with<'a>(list: &'a Value, id: &str) -> Vec<&'a Value> {
 async fn the_request_row_and_log_lines_carry_the_same_id() {
     let r = start(&[]).await;
     let http = reqwest::Client::new();
-    let key = r.gateway.api_key.clone();
+    let key = r.key.clone();
 
     let (response, streamed) = send(
         http.post(r.url("/v1/chat/completions"))

@@ -50,7 +50,7 @@ async fn each_request_reports_its_credits_and_the_day_adds_them_up_across_a_rest
     // OpenAI, not streamed.
     gw.fake.push_script(charged(0.25));
     let chat = gw
-        .post(
+        .post_anthropic(
             "/v1/chat/completions",
             &json!({"model": MODEL, "messages": [{"role": "user", "content": "one"}]}),
         )
@@ -78,7 +78,7 @@ async fn each_request_reports_its_credits_and_the_day_adds_them_up_across_a_rest
     // Responses, not streamed.
     gw.fake.push_script(charged(1.0));
     let response = gw
-        .post("/v1/responses", &json!({"model": MODEL, "input": "three"}))
+        .post_anthropic("/v1/responses", &json!({"model": MODEL, "input": "three"}))
         .await;
     assert_eq!(response.status(), 200);
     let response: Value = response.json().await.unwrap();
@@ -91,7 +91,7 @@ async fn each_request_reports_its_credits_and_the_day_adds_them_up_across_a_rest
             .trailers_as(Trailers::ContextOnly, 1.0, 0.0),
     );
     let free: Value = gw
-        .post(
+        .post_anthropic(
             "/v1/chat/completions",
             &json!({"model": MODEL, "messages": [{"role": "user", "content": "four"}]}),
         )
@@ -102,7 +102,7 @@ async fn each_request_reports_its_credits_and_the_day_adds_them_up_across_a_rest
     assert!(free["usage"].get("kiro_credits").is_none(), "{free}");
 
     // The request rows carry the same numbers.
-    let rows = gw.gateway.state.logs.requests();
+    let rows = gw.state().logs.requests();
     let credits: Vec<Option<f64>> = rows.iter().map(|r| r.credits).collect();
     assert_eq!(credits, [Some(0.25), Some(0.5), Some(1.0), None]);
 
@@ -167,7 +167,7 @@ async fn a_daily_credit_cap_reports_its_thresholds_and_pauses_requests_only_when
         // 0.5 → 50 %, +0.4 → 90 % (80 crossed), +0.2 → 110 %.
         for (credits, threshold) in [(0.5, json!(50)), (0.4, json!(80)), (0.2, json!(100))] {
             gw.fake.push_script(charged(credits));
-            let answer = gw.post("/v1/chat/completions", &ask()).await;
+            let answer = gw.post_anthropic("/v1/chat/completions", &ask()).await;
             assert_eq!(answer.status(), 200);
             let caps = &admin_status(&gw).await["credit_caps"];
             assert_eq!(caps["caps"][0]["period"], "daily");
@@ -177,7 +177,7 @@ async fn a_daily_credit_cap_reports_its_thresholds_and_pauses_requests_only_when
         assert_eq!(caps["paused"], pause, "{caps}");
 
         let calls = gw.fake.chat_calls();
-        let chat = gw.post("/v1/chat/completions", &ask()).await;
+        let chat = gw.post_anthropic("/v1/chat/completions", &ask()).await;
         let messages = gw.messages(&ask()).await;
         if !pause {
             assert_eq!(chat.status(), 200, "reported, not enforced");

@@ -47,7 +47,7 @@ fn response_turns(opening: &str, turns: usize) -> Value {
 }
 
 async fn send(gw: &Gw, path: &str, body: &Value) -> Value {
-    let response = gw.post(path, body).await;
+    let response = gw.post_anthropic(path, body).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }

@@ -22,7 +22,7 @@ fn tools_openai() -> Value {
 }
 
 async fn post(gw: &anthropic_common::Gw, path: &str, body: Value) -> String {
-    let response = gw.post(path, &body).await;
+    let response = gw.post_anthropic(path, &body).await;
     assert_eq!(response.status(), 200);
     response.text().await.unwrap()
 }

@@ -8,7 +8,7 @@ use kiro_gateway_tests::fake::{Script, Trailers};
 use serde_json::{json, Value};
 
 async fn post(gw: &anthropic_common::Gw, path: &str, body: Value) -> Value {
-    let response = gw.post(path, &body).await;
+    let response = gw.post_anthropic(path, &body).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }

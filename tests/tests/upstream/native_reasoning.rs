@@ -174,7 +174,7 @@ fn sse_data(text: &str) -> Vec<Value> {
 }
 
 async fn answer(gw: &Gw, path: &str, body: &Value) -> (u16, String) {
-    let response = gw.post(path, body).await;
+    let response = gw.post_anthropic(path, body).await;
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
@@ -412,14 +412,21 @@ async fn a_thinking_model_name_means_one_budget_in_every_dialect() {
     let chat = json!({"model": name, "messages": [{"role": "user", "content": "q"}]});
     let mut chat_off = chat.clone();
     chat_off["reasoning_effort"] = json!("none");
-    assert_eq!(gw.post("/v1/chat/completions", &chat).await.status(), 200);
+    assert_eq!(
+        gw.post_anthropic("/v1/chat/completions", &chat)
+            .await
+            .status(),
+        200
+    );
     let (status, message) = gw
         .message_json(&json!({"model": name, "max_tokens": 1024,
             "messages": [{"role": "user", "content": "q"}]}))
         .await;
     assert_eq!(status, 200, "{message}");
     assert_eq!(
-        gw.post("/v1/chat/completions", &chat_off).await.status(),
+        gw.post_anthropic("/v1/chat/completions", &chat_off)
+            .await
+            .status(),
         200
     );
     let (status, message) = gw

@@ -147,7 +147,7 @@ async fn the_reset_date_is_named_once_the_usage_limits_are_known() {
 
 async fn wait_for_usage(gw: &Gw) -> kiro_gateway::kiro::usage_limits::UsageSummary {
     for _ in 0..100 {
-        if let Some(usage) = gw.gateway.state.usage.cached() {
+        if let Some(usage) = gw.state().usage.cached() {
             return usage;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -163,7 +163,7 @@ async fn a_quota_exception_mid_stream_is_a_billing_error_event() {
         "You have reached the limit.",
     ));
     let (path, body) = Route::Messages.request(true);
-    let response = gw.post(path, &body).await;
+    let response = gw.post_anthropic(path, &body).await;
     let (events, raw) = read_sse(response).await;
     let error = events
         .iter()

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiro_gateway::kiro::usage_limits::UsageLimits;
-use kiro_gateway_tests::fake::fixtures::{write_social_token_file, TempHome};
+use kiro_gateway_tests::fake::fixtures::TempHome;
 use kiro_gateway_tests::fake::{AccountSpec, Endpoint, FakeConfig, FakeKiro, HttpReply, Script};
 use kiro_gateway_tests::gateway_process::GatewayProcess;
+use kiro_gateway_tests::harness::Harness;
 use kiro_gateway_tests::upstream::social_credentials;
 use serde_json::{json, Value};
 
@@ -206,24 +207,16 @@ async fn poll_usage(gateway: &GatewayProcess, what: &str, done: impl Fn(&Value) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn admin_status_reports_the_credits_left_after_charged_chats() {
-    let fake = fake_with_credits(50.0, 12.25).await;
-    let home = TempHome::new();
-    let (token_file, issued) =
-        write_social_token_file(&fake, &home, "default", chrono::Duration::hours(1));
-    let env: Vec<(&str, String)> = vec![
-        ("KIRO_CREDS_FILE", token_file.display().to_string()),
-        ("KIRO_API_URL", fake.runtime_url()),
-        ("KIRO_MANAGEMENT_URL", fake.management_url()),
-        ("KIRO_REFRESH_URL", fake.refresh_url()),
-        ("KIRO_OIDC_URL", fake.oidc_url()),
-        ("KIRO_GATEWAY_LOG_LEVEL", "debug".into()),
-        // The 5-minute interval, shortened so that the test sees a refresh.
-        ("KIRO_GATEWAY_USAGE_REFRESH_MS", "300".into()),
-    ];
-    let home_path = home.path().to_path_buf();
-    let gateway = tokio::task::spawn_blocking(move || GatewayProcess::start(&home_path, &env, &[]))
-        .await
-        .expect("gateway start");
+    let running = Harness::process()
+        .fake(fake_with_credits(50.0, 12.25).await)
+        .env(&[
+            ("KIRO_GATEWAY_LOG_LEVEL", "debug"),
+            // The 5-minute interval, shortened so that the test sees a refresh.
+            ("KIRO_GATEWAY_USAGE_REFRESH_MS", "300"),
+        ])
+        .start()
+        .await;
+    let (fake, gateway, issued) = (&running.fake, running.process(), &running.issued);
 
     // Fetched at start, before anyone asked for the status.
     let at_start = fake
@@ -231,7 +224,7 @@ async fn admin_status_reports_the_credits_left_after_charged_chats() {
         .await;
     assert_eq!(at_start[0].status, 200);
 
-    let usage = poll_usage(&gateway, "the usage fetched at start", |u| !u.is_null()).await;
+    let usage = poll_usage(gateway, "the usage fetched at start", |u| !u.is_null()).await;
     assert_eq!(usage["subscription"], "KIRO PRO");
     assert_eq!(usage["unit_plural"], "Credits");
     assert!(close(usage["limit"].as_f64().unwrap(), 50.0), "{usage}");
@@ -266,7 +259,7 @@ async fn admin_status_reports_the_credits_left_after_charged_chats() {
     assert!(close(used, 19.75), "the fake charged the chats: {used}");
 
     // `/admin/status` refreshes the stale value in the background; soon it matches the fake.
-    let usage = poll_usage(&gateway, "the usage after the chats", |u| {
+    let usage = poll_usage(gateway, "the usage after the chats", |u| {
         u["used"].as_f64().is_some_and(|u| close(u, used))
     })
     .await;
