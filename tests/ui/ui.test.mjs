@@ -97,7 +97,8 @@ before(async () => {
   home = mkdtempSync(path.join(tmpdir(), 'kgw-ui-'));
   mkdirSync(path.join(home, 'tokens'), { recursive: true });
   const fake = await start(FAKE, ['--port', '0', '--token-dir', path.join(home, 'tokens'), '--release-version', '99.0.0'], { env: { PATH: process.env.PATH } },
-    (out) => /KIRO_GATEWAY_UPDATE_PUBLIC_KEY=.+\n/.test(out), 'fake-kiro');
+    // KIRO_CREDS_FILE is the fake's last line (the feed's lines come before it).
+    (out) => /^KIRO_CREDS_FILE=.+\n/m.test(out), 'fake-kiro');
   for (const line of fake.out().split('\n')) {
     const m = line.match(/^([A-Z_]+)=(.*)$/);
     if (m) env[m[1]] = m[2];
