@@ -221,6 +221,8 @@ function show(id) {
   document.getElementById('view-subtitle').textContent = view.module.subtitle || '';
   const root = document.getElementById('view');
   root.innerHTML = '';
+  // Each view opens at its top (the container would keep the last view's offset).
+  root.scrollTop = 0;
   root.className = `view view-${view.id}`;
   view.module.mount(root, { api, navigate, toast, onStatus, refreshStatus, currentStatus, followTo, isDesktop });
   document.body.dataset.view = view.id;

@@ -566,10 +566,13 @@ test('the UI drives the gateway end to end', async (t) => {
     assert.match(await state.textContent(), /99\.0\.0 is available/, 'checking again finds the same release');
     await page.locator('#updates-card').scrollIntoViewIfNeeded();
     await shot(page, 'settings-updates-light');
+    const scrolled = () => page.evaluate(() => document.querySelector('#view').scrollTop);
+    assert.ok(await scrolled() > 0, 'Settings is scrolled down to its Updates card');
 
     await page.keyboard.press(`${mod}+1`);
     const banner = page.locator('#ov-update-banner');
     await banner.waitFor();
+    assert.equal(await scrolled(), 0, 'the Overview opens at its top, not at the offset Settings had');
     assert.equal(await banner.locator('strong').textContent(), `Kiro Gateway 99.0.0 is available (you have ${current})`);
     assert.equal(await banner.locator('.update-notes').textContent(), 'Faster streams and a new model list.');
     assert.match(await banner.locator('.update-meta').textContent(), /^Released .*2026\. This copy does not install updates itself: install the package with your package manager, or run the installer\.$/);
