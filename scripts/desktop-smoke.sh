@@ -12,7 +12,7 @@
 #            ROOT_TARGET_DIR (of the root workspace, default target), PORT, FAKE_PORT,
 #            DESKTOP_APP (test this binary, e.g. an installed /usr/bin/kiro-gateway-desktop,
 #            instead of building one), DESKTOP_RUN (the test command, run in tests/desktop),
-#            FAKE_RELEASE_ARGS (what the fake's release feed offers).
+#            FAKE_ARGS (more fake-kiro arguments; default `--release-version 99.0.0`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -49,7 +49,7 @@ if [[ "${1:-}" != "--inner" ]]; then
     DESKTOP_APP="$DESKTOP_TARGET_DIR/debug/kiro-gateway-desktop"
   fi
   mkdir -p "$SHOT_DIR"
-  export ROOT SHOT_DIR DESKTOP_TARGET_DIR ROOT_TARGET_DIR PORT FAKE_PORT DESKTOP_APP DESKTOP_RUN FAKE_RELEASE_ARGS
+  export ROOT SHOT_DIR DESKTOP_TARGET_DIR ROOT_TARGET_DIR PORT FAKE_PORT DESKTOP_APP DESKTOP_RUN FAKE_ARGS
   exec xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- "$0" --inner
 fi
 
@@ -68,7 +68,7 @@ mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
 eval "$(printf 'smoke' | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 
-"$ROOT_TARGET_DIR/debug/fake-kiro" --port "$FAKE_PORT" --token-dir "$WORK/tokens" ${FAKE_RELEASE_ARGS:---release-version 99.0.0} > "$WORK/fake.env" 2>&1 &
+"$ROOT_TARGET_DIR/debug/fake-kiro" --port "$FAKE_PORT" --token-dir "$WORK/tokens" ${FAKE_ARGS:---release-version 99.0.0} > "$WORK/fake.env" 2>&1 &
 FAKE=$!
 for _ in $(seq 100); do grep -q '^KIRO_CREDS_FILE=' "$WORK/fake.env" && break; sleep 0.1; done
 set -a

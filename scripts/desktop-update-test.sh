@@ -69,7 +69,7 @@ APP="$(dpkg -L "$PACKAGE" | grep -m1 '/bin/kiro-gateway-desktop$')"
 
 echo "== the installed app updates itself to $TO"
 DESKTOP_APP="$APP" \
-  FAKE_RELEASE_ARGS="--release-version $TO --release-package $WORK/to.deb" \
+  FAKE_ARGS="--release-version $TO --release-package $WORK/to.deb --chat-delay-ms 4000" \
   DESKTOP_RUN="node --test --test-concurrency=1 update_install.mjs" \
   UPDATE_FROM="$FROM" UPDATE_TO="$TO" UPDATE_PACKAGE="$PACKAGE" \
   "$ROOT/scripts/desktop-smoke.sh" ${SHOTS:+"$SHOTS"}

@@ -141,9 +141,25 @@ impl DesktopGateway {
 pub fn quit<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         tracing::info!("quitting: stopping the gateway");
-        let gw = app.state::<DesktopGateway>();
-        let _ = tokio::time::timeout(QUIT_BOUND, gw.stop()).await;
+        stop_bounded(&app).await;
         tracing::info!("gateway stopped; exiting");
         app.exit(0);
     });
+}
+
+/// Stop the gateway (bounded) as Quit does, then start the app again: after an update was
+/// installed, the new binary takes over the port once the old one let go of it.
+pub fn restart<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        tracing::info!("restarting: stopping the gateway");
+        stop_bounded(&app).await;
+        tracing::info!("gateway stopped; restarting");
+        app.request_restart();
+    });
+}
+
+/// Open requests get [`DRAIN_GRACE`]; the whole stop at most [`QUIT_BOUND`].
+async fn stop_bounded<R: Runtime>(app: &AppHandle<R>) {
+    let gw = app.state::<DesktopGateway>();
+    let _ = tokio::time::timeout(QUIT_BOUND, gw.stop()).await;
 }

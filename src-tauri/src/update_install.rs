@@ -68,7 +68,8 @@ pub struct Progress {
 pub struct InstallGuard(tokio::sync::Mutex<()>);
 
 /// Download, verify and install the offered release, reporting the download's progress. On
-/// success the app restarts shortly after this returns.
+/// success the app restarts after this returns, once open requests finished (a few seconds
+/// at most, as for Quit).
 pub async fn install<R: Runtime>(
     app: &AppHandle<R>,
     progress: impl Fn(Progress) + Send + 'static,
@@ -150,12 +151,8 @@ pub async fn install<R: Runtime>(
         "Kiro Gateway {} is installed; restarting into it",
         update.version
     );
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        // Lets the window hear that the install succeeded before the app goes.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        app.request_restart();
-    });
+    // In the background, so the window hears that the install succeeded first.
+    crate::desktop_gateway::restart(app.clone());
     Ok(update.version)
 }
 

@@ -83,10 +83,32 @@ test('Install and restart installs the signed package and the app restarts into 
     await installButtonShown();
     assert.match(await run(`return document.querySelector('#ov-update-banner').innerText;`), /may ask for your administrator password, then restarts the app/);
     await screenshot('overview-update-install');
+
+    // A streamed answer still open when the install ends (the fake holds each answer 4 s):
+    // the old gateway lets it finish before the app restarts.
+    let answered = false;
+    const open = fetch(`${BASE}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4.5', stream: true, messages: [{ role: 'user', content: 'Say hello.' }] }),
+    }).then(async (response) => {
+      const answer = { status: response.status, body: await response.text() };
+      answered = true;
+      return answer;
+    });
+    await until('the answer to be under way', async () => {
+      const metrics = await (await fetch(`${BASE}/health`, { headers: { Authorization: `Bearer ${key}` } })).json();
+      return metrics.metrics.active_streams === 1 || metrics.metrics.requests >= 1;
+    }, 5000, 50);
     await click('#ov-update-install');
+    await until('the install to finish', async () => /Restarting into/.test(await run(`return document.querySelector('#ov-update-install').innerText;`)), 120000, 50);
+    assert.equal(answered, false, 'the answer is still open when the install ends (else raise --chat-delay-ms)');
 
     // The old process goes; the new one serves the new version on the same port.
     await until('the old app to exit', () => !alive(before), 300000, 500);
+    const finished = await open;
+    assert.equal(finished.status, 200);
+    assert.match(finished.body, /data: \[DONE\]/, `the open answer ended normally: ${finished.body.slice(-300)}`);
     await endSession();
     await until(`the gateway of ${TO}`, async () => (await gatewayVersion(key)) === TO, 60000, 500);
     assert.equal(installed(), TO, 'the new package is installed');

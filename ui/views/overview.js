@@ -208,7 +208,7 @@ function availableBanner(update) {
   const released = formatDay(latest.pub_date);
   const installs = update.installer === 'app' && ctx.isDesktop;
   const how = installs
-    ? 'Installing downloads the package, checks its signature, may ask for your administrator password, then restarts the app (requests in flight are cut off).'
+    ? 'Installing downloads the package, checks its signature, may ask for your administrator password, then restarts the app (open requests get a few seconds to finish).'
     : 'This copy does not install updates itself: install the package with your package manager, or run the installer.';
   setText(banner, '.update-meta', `${released ? `Released ${released}. ` : ''}${how}`);
   const actions = banner.querySelector('.banner-actions');

@@ -39,6 +39,10 @@ struct Args {
     /// desktop app's update install test serves a real `.deb` this way.
     #[arg(long, requires = "release_version")]
     release_package: Option<std::path::PathBuf>,
+    /// Hold every chat answer this long before its headers (an answer still open while
+    /// something else happens, e.g. the desktop app installing an update).
+    #[arg(long, default_value_t = 0)]
+    chat_delay_ms: u64,
 }
 
 #[tokio::main]
@@ -56,6 +60,7 @@ async fn main() -> std::io::Result<()> {
         access_token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
         rotate_refresh_tokens: args.rotate,
         require_profile_arn: !args.no_profile_arn,
+        chat_header_delay: std::time::Duration::from_millis(args.chat_delay_ms),
         ..FakeConfig::default()
     };
     cfg.accounts.push(AccountSpec::oidc("idc"));
