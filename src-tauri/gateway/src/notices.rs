@@ -9,7 +9,7 @@ use chrono::{DateTime, Local};
 use crate::credit_caps::{CapPeriod, CapUse, CapsStatus};
 use crate::kiro::cooldown::{ActiveHold, CooldownCause};
 use crate::status_view::format_credits;
-use crate::updates::{UpdateState, UpdateView};
+use crate::updates::{Installer, UpdateState, UpdateView};
 
 /// A local wall-clock time (what notices are worded in).
 pub type LocalTime = DateTime<Local>;
@@ -95,7 +95,12 @@ impl NoticeTracker {
         }
         self.release = Some(latest.version.clone());
         let notes: String = latest.notes.chars().take(200).collect();
-        let install = "Download it from Settings → Updates or the tray, and install it with your package manager.";
+        let install = match update.installer {
+            Installer::App => "Install it from the Overview or the tray (Install and restart).",
+            Installer::Manual => {
+                "Download it from Settings → Updates or the tray, and install it with your package manager."
+            }
+        };
         Some(Notice {
             title: format!("Kiro Gateway {} is available", latest.version),
             body: if notes.trim().is_empty() {
@@ -208,7 +213,7 @@ mod tests {
             }),
             checked_at: None,
             error: None,
-            installer: crate::updates::Installer::Manual,
+            installer: Installer::Manual,
         }
     }
 
@@ -236,6 +241,32 @@ mod tests {
             .observe_update(&update(UpdateState::Available, "0.3.0"))
             .is_some());
         assert_eq!(tracker.observe_update(&update(UpdateState::Off, "")), None);
+    }
+
+    #[test]
+    fn the_release_notice_says_how_this_copy_installs() {
+        let manual = NoticeTracker::default()
+            .observe_update(&update(UpdateState::Available, "0.2.0"))
+            .unwrap();
+        assert!(
+            manual
+                .body
+                .ends_with("install it with your package manager."),
+            "{}",
+            manual.body
+        );
+        let installed_from_a_package = UpdateView {
+            installer: Installer::App,
+            ..update(UpdateState::Available, "0.2.0")
+        };
+        let app = NoticeTracker::default()
+            .observe_update(&installed_from_a_package)
+            .unwrap();
+        assert!(
+            app.body.ends_with("the tray (Install and restart)."),
+            "{}",
+            app.body
+        );
     }
 
     fn titles(notices: &[Notice]) -> Vec<&str> {
