@@ -63,9 +63,13 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// One install at a time (kept in Tauri's state).
+/// One install at a time, and none once one succeeded (the app is restarting); kept in
+/// Tauri's state.
 #[derive(Default)]
-pub struct InstallGuard(tokio::sync::Mutex<()>);
+pub struct InstallGuard {
+    running: tokio::sync::Mutex<()>,
+    installed: std::sync::atomic::AtomicBool,
+}
 
 /// Download, verify and install the offered release, reporting the download's progress. On
 /// success the app restarts after this returns, once open requests finished (a few seconds
@@ -74,14 +78,16 @@ pub async fn install<R: Runtime>(
     app: &AppHandle<R>,
     progress: impl Fn(Progress) + Send + 'static,
 ) -> Result<String, InstallError> {
+    use std::sync::atomic::Ordering;
     let guard = app.state::<InstallGuard>();
-    let Ok(_one) = guard.0.try_lock() else {
+    let one = guard.running.try_lock();
+    if one.is_err() || guard.installed.load(Ordering::SeqCst) {
         return Err(InstallError::new(
             InstallCode::Busy,
             "An update is already being installed.",
             "Wait for it to finish; the app restarts when it is done.",
         ));
-    };
+    }
     let Some(state) = app.state::<DesktopGateway>().state() else {
         return Err(nothing_offered());
     };
@@ -151,6 +157,7 @@ pub async fn install<R: Runtime>(
         "Kiro Gateway {} is installed; restarting into it",
         update.version
     );
+    guard.installed.store(true, Ordering::SeqCst);
     // In the background, so the window hears that the install succeeded first.
     crate::desktop_gateway::restart(app.clone());
     Ok(update.version)
