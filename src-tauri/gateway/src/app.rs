@@ -46,6 +46,14 @@ pub struct AppState {
     pub updates: Arc<crate::updates::UpdateChecker>,
 }
 
+/// What a gateway records: log lines and request rows, debug dumps, what Kiro sent that
+/// this version does not know.
+pub struct Records {
+    pub logs: LogBuffer,
+    pub dumps: Arc<DebugDumps>,
+    pub drift: Arc<Drift>,
+}
+
 impl AppState {
     pub fn new(
         config: Config,
@@ -53,9 +61,9 @@ impl AppState {
         models: Arc<ModelCatalog>,
         usage: Arc<UsageLimits>,
         api_key: Option<Secret<String>>,
-        dumps: Arc<DebugDumps>,
-        drift: Arc<Drift>,
+        records: Records,
     ) -> Arc<Self> {
+        let Records { logs, dumps, drift } = records;
         let metrics = Arc::new(Metrics::watching(&kiro));
         // Opening the file needs the runtime (its saver task); without one, memory only.
         let credits = match (&config.credits_file, tokio::runtime::Handle::try_current()) {
@@ -80,7 +88,7 @@ impl AppState {
             started_at: Instant::now(),
             metrics,
             responses: Default::default(),
-            logs: LogBuffer::default(),
+            logs,
             key_attempts: Arc::default(),
             credits,
             credit_caps,
@@ -112,14 +120,6 @@ impl AppState {
             drift: self.drift.clone(),
             updates: self.updates.clone(),
         })
-    }
-
-    /// The same gateway keeping its log lines and request records in `logs`.
-    pub fn with_logs(&self, logs: LogBuffer) -> Arc<Self> {
-        let mut state = Arc::into_inner(self.with_config(self.config.clone()))
-            .expect("a fresh Arc has one owner");
-        state.logs = logs;
-        Arc::new(state)
     }
 }
 

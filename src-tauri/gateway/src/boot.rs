@@ -103,7 +103,7 @@ pub async fn assemble(
         Some(resolution) => resolution.source.describe(),
         None => "none (--no-auth)".to_owned(),
     };
-    let gateway = Gateway::assemble(config, api_key, redactor).await?;
+    let gateway = Gateway::assemble_logging_to(config, api_key, redactor, buffer).await?;
     if let Program::Desktop { installer, .. } = &program {
         gateway.state.updates.set_installer(*installer);
     }
@@ -132,9 +132,6 @@ pub async fn assemble(
             "",
         )
     })?;
-    let gateway = Gateway {
-        state: gateway.state.with_logs(buffer),
-    };
     Ok(Booted {
         gateway,
         admin: admin_handle,

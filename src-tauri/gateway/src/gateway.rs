@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::AppState;
+use crate::app::{AppState, Records};
 use crate::config::Config;
 use crate::credentials::{CredentialSettings, Credentials};
 use crate::debug_dump::{DebugDumps, DumpSettings};
@@ -15,7 +15,7 @@ use crate::kiro::login::ActiveLogin;
 use crate::kiro::usage_limits::{refresh_interval_from_env, UsageLimits};
 use crate::kiro::wire::build_http_client;
 use crate::kiro::{ClientSettings, KiroClient};
-use crate::logs::Redactor;
+use crate::logs::{LogBuffer, Redactor};
 use crate::secrets::Secret;
 use crate::server::{StartCode, StartError};
 
@@ -33,6 +33,17 @@ impl Gateway {
         config: Config,
         api_key: Option<Secret<String>>,
         redactor: Redactor,
+    ) -> Result<Gateway, StartError> {
+        Self::assemble_logging_to(config, api_key, redactor, LogBuffer::default()).await
+    }
+
+    /// [`Gateway::assemble`], keeping log lines and request rows in `logs` (the buffer the
+    /// program's logging writes to).
+    pub async fn assemble_logging_to(
+        config: Config,
+        api_key: Option<Secret<String>>,
+        redactor: Redactor,
+        logs: LogBuffer,
     ) -> Result<Gateway, StartError> {
         check_exposure(&config, api_key.as_ref())?;
         // Dumps and drift samples are redacted with the same redactor as the logs, which
@@ -78,7 +89,14 @@ impl Gateway {
             .with_tap(drift.clone());
         let api_key = if config.no_auth { None } else { api_key };
         Ok(Gateway {
-            state: AppState::new(config, kiro, models, usage, api_key, dumps, drift),
+            state: AppState::new(
+                config,
+                kiro,
+                models,
+                usage,
+                api_key,
+                Records { logs, dumps, drift },
+            ),
         })
     }
 }

@@ -42,9 +42,14 @@ impl Running {
             ..Config::default()
         };
         let redactor = Redactor::new();
-        let gateway = Gateway::assemble(config, Some(Secret::new(KEY.into())), redactor.clone())
-            .await
-            .expect("assemble");
+        let gateway = Gateway::assemble_logging_to(
+            config,
+            Some(Secret::new(KEY.into())),
+            redactor.clone(),
+            LogBuffer::new(100, 100, redactor),
+        )
+        .await
+        .expect("assemble");
         let slot = AdminSlot::default();
         let controller = Controller::new(crate::routes(slot.clone()));
         let settings = Settings::from_config(&gateway.state.config);
@@ -56,8 +61,10 @@ impl Running {
         .with_key_stores(stores)
         .with_key_file(key_file);
         slot.set(Arc::new(admin)).ok().expect("one admin handle");
-        let state = gateway.state.with_logs(LogBuffer::new(100, 100, redactor));
-        let addr = controller.start(state).await.expect("start");
+        let addr = controller
+            .start(gateway.state.clone())
+            .await
+            .expect("start");
         std::mem::forget(gateway); // keep its credential watcher for the test's life
         Running {
             controller,
