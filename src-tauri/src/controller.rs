@@ -76,7 +76,16 @@ async fn assemble_and_start<R: Runtime>(app: &AppHandle<R>) -> Result<(), StartE
 fn forward_status<R: Runtime>(app: AppHandle<R>) {
     let mut rx = app.state::<DesktopGateway>().controller.subscribe();
     tauri::async_runtime::spawn(async move {
-        let mut announced = kiro_gateway::notices::NoticeTracker::default();
+        // What was announced survives a restart (a cap's threshold is said once per period).
+        let notices_file = app
+            .path()
+            .app_data_dir()
+            .ok()
+            .map(|dir| dir.join("notices.json"));
+        let mut announced = notices_file
+            .as_deref()
+            .map(kiro_gateway::notices::NoticeTracker::load)
+            .unwrap_or_default();
         loop {
             let status = rx.borrow_and_update().clone();
             let gw = app.state::<DesktopGateway>();
@@ -87,6 +96,9 @@ fn forward_status<R: Runtime>(app: AppHandle<R>) {
                 crate::tray::show_update(&app, &state.updates.view());
             }
             crate::notify::announce_due(&app, &gw, &mut announced);
+            if let Some(path) = &notices_file {
+                announced.save_if_changed(path);
+            }
             let _ = app.emit("gateway-status", &status);
             let tick = tokio::time::sleep(Duration::from_secs(3));
             tokio::select! {

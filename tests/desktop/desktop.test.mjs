@@ -375,6 +375,12 @@ test('credit caps are announced as desktop notifications once each, and the swit
     assert.equal(notices()[0].body, '0.01 of 0.02 credits spent today through Kiro Gateway.');
     assert.match(notices()[1].body, /^0\.02 of 0\.02 credits spent today through Kiro Gateway\. Requests go on/);
 
+    // A restart (Quit and start, or an update's) does not say today's thresholds again.
+    await endApp();
+    await launchApp(env);
+    await sleep(7000); // two status beats
+    assert.equal(notices().length, 2, `not said again after a restart: ${JSON.stringify(notices())}`);
+
     // Settings shows the caps and the switch; turned off, the next threshold stays silent.
     await showView('settings');
     await until('the cap in Settings', async () => run(`return document.querySelector('#daily_credit_cap')?.value;`), 10000);

@@ -23,7 +23,7 @@ pub struct CreditCaps {
 }
 
 /// Which cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CapPeriod {
     Daily,

@@ -2,9 +2,14 @@
 //! reached, Kiro holding requests back (rate limit or suspension) with the time it ends, and
 //! a newer Kiro Gateway on the release feed.
 //! Each is said once: [`NoticeTracker`] remembers what it announced and is fed the status
-//! every few seconds by the shell. Pure (the caller passes the status and the clock).
+//! every few seconds by the shell. Pure (the caller passes the status and the clock), except
+//! [`NoticeTracker::load`] and [`NoticeTracker::save_if_changed`]: the cap thresholds
+//! announced are kept in a file, so a restart (or an update's) does not say them again.
+
+use std::path::Path;
 
 use chrono::{DateTime, Local};
+use serde::{Deserialize, Serialize};
 
 use crate::credit_caps::{CapPeriod, CapUse, CapsStatus};
 use crate::kiro::cooldown::{ActiveHold, CooldownCause};
@@ -26,15 +31,57 @@ pub struct Notice {
     pub body: String,
 }
 
-/// What was announced so far.
-#[derive(Debug, Default)]
+/// What was announced so far. Only the caps are saved: a hold is announced again by the
+/// next run if it still holds, and a newer release once per run (a reminder).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct NoticeTracker {
     /// Per cap: the period it was counted in (its reset time) and the threshold reached then.
     caps: Vec<(CapPeriod, String, u8)>,
     /// The hold in force that was announced.
+    #[serde(skip)]
     hold: Option<CooldownCause>,
     /// The newer version that was announced.
+    #[serde(skip)]
     release: Option<String>,
+    /// What the last load or save found in the file.
+    #[serde(skip)]
+    saved: String,
+}
+
+impl NoticeTracker {
+    /// The tracker kept in `path`, or a fresh one (no file, or one this version cannot read).
+    pub fn load(path: &Path) -> NoticeTracker {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return NoticeTracker::default();
+        };
+        match serde_json::from_str::<NoticeTracker>(&text) {
+            Ok(tracker) => NoticeTracker {
+                saved: text,
+                ..tracker
+            },
+            Err(err) => {
+                tracing::warn!("ignoring {} ({err})", path.display());
+                NoticeTracker::default()
+            }
+        }
+    }
+
+    /// Write what must survive a restart to `path` when it changed (whole or not at all).
+    pub fn save_if_changed(&mut self, path: &Path) {
+        let Ok(text) = serde_json::to_string(self) else {
+            return;
+        };
+        if text == self.saved {
+            return;
+        }
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        match crate::debug_dump::store::write_atomically(path, text.as_bytes()) {
+            Ok(()) => self.saved = text,
+            Err(err) => tracing::warn!("cannot save {}: {err}", path.display()),
+        }
+    }
 }
 
 impl NoticeTracker {
@@ -241,6 +288,52 @@ mod tests {
             .observe_update(&update(UpdateState::Available, "0.3.0"))
             .is_some());
         assert_eq!(tracker.observe_update(&update(UpdateState::Off, "")), None);
+    }
+
+    #[test]
+    fn a_threshold_announced_before_a_restart_is_not_said_again_in_the_same_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desktop").join("notices.json");
+        let caps = daily(10.0, false);
+        let mut first_run = NoticeTracker::default();
+        assert_eq!(
+            titles(&first_run.observe(&caps.status(8.0, 8.0, noon()), None, noon())),
+            ["Daily credit cap 80 % used"]
+        );
+        first_run.save_if_changed(&path);
+
+        let mut second_run = NoticeTracker::load(&path);
+        assert!(
+            second_run
+                .observe(&caps.status(8.5, 8.5, noon()), None, noon())
+                .is_empty(),
+            "80 % was said before the restart"
+        );
+        assert_eq!(
+            titles(&second_run.observe(&caps.status(10.0, 10.0, noon()), None, noon())),
+            ["Daily credit cap reached"],
+            "the next threshold still is"
+        );
+        let tomorrow = noon() + chrono::Duration::days(1);
+        let mut next_day = NoticeTracker::load(&path);
+        assert_eq!(
+            titles(&next_day.observe(&caps.status(8.0, 8.0, tomorrow), None, tomorrow)),
+            ["Daily credit cap 80 % used"],
+            "a new day starts over"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_notices_file_starts_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notices.json");
+        std::fs::write(&path, "{not json").unwrap();
+        let mut tracker = NoticeTracker::load(&path);
+        let caps = daily(10.0, false);
+        assert_eq!(
+            titles(&tracker.observe(&caps.status(5.0, 5.0, noon()), None, noon())),
+            ["Daily credit cap 50 % used"]
+        );
     }
 
     #[test]
