@@ -279,18 +279,6 @@ async function loadUpdate() {
   }
 }
 
-// The update check's state and version (from the status) the banner was last loaded for.
-let updateShown = null;
-
-// Load the banner when the check's outcome changed: at mount, and after a check that ran
-// while the Overview is open (the daily one, Check now, the tray).
-function followUpdate(summary) {
-  const shown = `${summary?.state}:${summary?.latest_version ?? ''}`;
-  if (shown === updateShown) return;
-  updateShown = shown;
-  loadUpdate();
-}
-
 function usageText(u) {
   if (!u || u.remaining == null || u.limit == null) return null;
   const left = Math.floor(Math.max(0, u.remaining));
@@ -509,12 +497,7 @@ export async function mount(el, context) {
       }
     }
   });
-  updateShown = null;
-  followUpdate(ctx.currentStatus()?.update);
-  off = ctx.onStatus((status) => {
-    render(status);
-    if (status?.update) followUpdate(status.update);
-  });
+  off = ctx.onStatus(render);
   try {
     const answer = await ctx.api.revealKey();
     key = answer?.key || '';
@@ -523,6 +506,7 @@ export async function mount(el, context) {
   }
   render(ctx.currentStatus());
   loadLogins();
+  loadUpdate();
 }
 
 export function unmount() {

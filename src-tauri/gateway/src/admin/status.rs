@@ -84,6 +84,5 @@ pub fn status_view(plane: &ControlPlane) -> StatusView {
             mode: state.dumps.mode(),
             dir: state.dumps.dir().map(std::path::Path::to_path_buf),
         },
-        update: state.updates.view().summary(),
     }
 }

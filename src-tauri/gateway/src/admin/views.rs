@@ -193,8 +193,6 @@ pub struct StatusView {
     pub upstream_hold: Option<ActiveHold>,
     pub drift: DriftSummary,
     pub debug_dumps: DumpsView,
-    /// The update check's state; `GET /admin/update` has the details.
-    pub update: crate::updates::UpdateSummary,
 }
 
 /// The Kiro login in use, without any token.

@@ -174,23 +174,6 @@ pub struct UpdateView {
     pub installer: Installer,
 }
 
-/// The update check in the status the UI polls: enough to notice that the banner is stale.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct UpdateSummary {
-    pub state: UpdateState,
-    /// Set when `state` is `available`.
-    pub latest_version: Option<String>,
-}
-
-impl UpdateView {
-    pub fn summary(&self) -> UpdateSummary {
-        UpdateSummary {
-            state: self.state,
-            latest_version: self.latest.as_ref().map(|l| l.version.clone()),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 enum Outcome {
     NotChecked,
