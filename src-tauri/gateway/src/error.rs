@@ -127,15 +127,8 @@ pub enum ErrorCode {
     HostNotAllowed,
     OriginNotAllowed,
     UnsupportedMediaType,
-    /// Kiro's rules a request would break (`convert::kiro_request::PreflightRule`).
-    NoMessages,
-    PayloadSize,
-    ToolName,
-    ToolChoice,
-    ImageCount,
-    ImageFormat,
-    ImageBase64,
-    ImageSize,
+    /// One of Kiro's rules the request would break (refused before anything is sent).
+    Preflight(PreflightRule),
     /// An exception Kiro sent after the `200`, under Kiro's own name (`ThrottlingException`).
     KiroException(String),
 }
@@ -158,15 +151,46 @@ impl ErrorCode {
             ErrorCode::HostNotAllowed => "host_not_allowed",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::NoMessages => "no_messages",
-            ErrorCode::PayloadSize => "payload_size",
-            ErrorCode::ToolName => "tool_name",
-            ErrorCode::ToolChoice => "tool_choice",
-            ErrorCode::ImageCount => "image_count",
-            ErrorCode::ImageFormat => "image_format",
-            ErrorCode::ImageBase64 => "image_base64",
-            ErrorCode::ImageSize => "image_size",
+            ErrorCode::Preflight(rule) => rule.as_str(),
             ErrorCode::KiroException(name) => name,
+        }
+    }
+}
+
+impl From<PreflightRule> for ErrorCode {
+    fn from(rule: PreflightRule) -> Self {
+        ErrorCode::Preflight(rule)
+    }
+}
+
+/// Which of Kiro's rules a request would break; the request converter
+/// (`convert::kiro_request`) finds it, the caller decides on it, and the client sees it as
+/// the error's `code` (its snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreflightRule {
+    /// Nothing for Kiro to answer (no user turn).
+    NoMessages,
+    /// The body is over the model's payload limit.
+    PayloadSize,
+    ToolName,
+    ToolChoice,
+    ImageCount,
+    ImageFormat,
+    ImageBase64,
+    ImageSize,
+}
+
+impl PreflightRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PreflightRule::NoMessages => "no_messages",
+            PreflightRule::PayloadSize => "payload_size",
+            PreflightRule::ToolName => "tool_name",
+            PreflightRule::ToolChoice => "tool_choice",
+            PreflightRule::ImageCount => "image_count",
+            PreflightRule::ImageFormat => "image_format",
+            PreflightRule::ImageBase64 => "image_base64",
+            PreflightRule::ImageSize => "image_size",
         }
     }
 }
@@ -408,14 +432,32 @@ mod tests {
             (ErrorCode::HostNotAllowed, "host_not_allowed"),
             (ErrorCode::OriginNotAllowed, "origin_not_allowed"),
             (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
-            (ErrorCode::NoMessages, "no_messages"),
-            (ErrorCode::PayloadSize, "payload_size"),
-            (ErrorCode::ToolName, "tool_name"),
-            (ErrorCode::ToolChoice, "tool_choice"),
-            (ErrorCode::ImageCount, "image_count"),
-            (ErrorCode::ImageFormat, "image_format"),
-            (ErrorCode::ImageBase64, "image_base64"),
-            (ErrorCode::ImageSize, "image_size"),
+            (
+                ErrorCode::Preflight(PreflightRule::NoMessages),
+                "no_messages",
+            ),
+            (
+                ErrorCode::Preflight(PreflightRule::PayloadSize),
+                "payload_size",
+            ),
+            (ErrorCode::Preflight(PreflightRule::ToolName), "tool_name"),
+            (
+                ErrorCode::Preflight(PreflightRule::ToolChoice),
+                "tool_choice",
+            ),
+            (
+                ErrorCode::Preflight(PreflightRule::ImageCount),
+                "image_count",
+            ),
+            (
+                ErrorCode::Preflight(PreflightRule::ImageFormat),
+                "image_format",
+            ),
+            (
+                ErrorCode::Preflight(PreflightRule::ImageBase64),
+                "image_base64",
+            ),
+            (ErrorCode::Preflight(PreflightRule::ImageSize), "image_size"),
             (
                 ErrorCode::KiroException("ThrottlingException".into()),
                 "ThrottlingException",
@@ -439,14 +481,7 @@ mod tests {
                 | ErrorCode::HostNotAllowed
                 | ErrorCode::OriginNotAllowed
                 | ErrorCode::UnsupportedMediaType
-                | ErrorCode::NoMessages
-                | ErrorCode::PayloadSize
-                | ErrorCode::ToolName
-                | ErrorCode::ToolChoice
-                | ErrorCode::ImageCount
-                | ErrorCode::ImageFormat
-                | ErrorCode::ImageBase64
-                | ErrorCode::ImageSize
+                | ErrorCode::Preflight(_)
                 | ErrorCode::KiroException(_) => {}
             }
         }

@@ -25,7 +25,7 @@ use crate::convert::anthropic::request::{parse_messages_request, Purpose};
 use crate::convert::anthropic::stream::{
     placeholder_signature, MessageOutput, MessageOutputOptions, SseEvent,
 };
-use crate::error::{ApiError, Dialect, ErrorCode};
+use crate::error::{ApiError, Dialect, ErrorCode, PreflightRule};
 use crate::kiro::EventStream;
 use crate::logs::RequestTrace;
 
@@ -65,7 +65,7 @@ fn anthropic_wording(mut err: ApiError) -> ApiError {
         err.code,
         Some(
             ErrorCode::ContextLengthExceeded
-                | ErrorCode::PayloadSize
+                | ErrorCode::Preflight(PreflightRule::PayloadSize)
                 | ErrorCode::KiroRequestTooLarge
         )
     );

@@ -74,7 +74,6 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::conversation::{Conversation, ToolChoice};
-use crate::error::ErrorCode;
 use crate::kiro::models::ReasoningCapabilities;
 
 pub mod body;
@@ -133,54 +132,12 @@ impl KiroRequest {
     }
 }
 
-/// Which of Kiro's rules a request would break; the caller decides on this, and the
-/// client sees it as the error's `code` (its snake_case name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PreflightRule {
-    /// Nothing for Kiro to answer (no user turn).
-    NoMessages,
-    /// The body is over the model's payload limit.
-    PayloadSize,
-    ToolName,
-    ToolChoice,
-    ImageCount,
-    ImageFormat,
-    ImageBase64,
-    ImageSize,
-}
+pub use crate::error::PreflightRule;
 
 impl PreflightRule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PreflightRule::NoMessages => "no_messages",
-            PreflightRule::PayloadSize => "payload_size",
-            PreflightRule::ToolName => "tool_name",
-            PreflightRule::ToolChoice => "tool_choice",
-            PreflightRule::ImageCount => "image_count",
-            PreflightRule::ImageFormat => "image_format",
-            PreflightRule::ImageBase64 => "image_base64",
-            PreflightRule::ImageSize => "image_size",
-        }
-    }
-
     /// A rule about the conversation as a whole, not one message or field.
     pub fn is_about_messages(self) -> bool {
         matches!(self, PreflightRule::PayloadSize | PreflightRule::NoMessages)
-    }
-}
-
-impl From<PreflightRule> for ErrorCode {
-    fn from(rule: PreflightRule) -> Self {
-        match rule {
-            PreflightRule::NoMessages => ErrorCode::NoMessages,
-            PreflightRule::PayloadSize => ErrorCode::PayloadSize,
-            PreflightRule::ToolName => ErrorCode::ToolName,
-            PreflightRule::ToolChoice => ErrorCode::ToolChoice,
-            PreflightRule::ImageCount => ErrorCode::ImageCount,
-            PreflightRule::ImageFormat => ErrorCode::ImageFormat,
-            PreflightRule::ImageBase64 => ErrorCode::ImageBase64,
-            PreflightRule::ImageSize => ErrorCode::ImageSize,
-        }
     }
 }
 

@@ -11,6 +11,7 @@ use super::super::conversation::{
     Conversation, Image, Message, Part, Role, Thinking, ToolChoice, ToolSpec,
 };
 use super::*;
+use crate::error::ErrorCode;
 
 const ARN: &str = "arn:aws:codewhisperer:us-east-1:123456789012:profile/EXAMPLEPROF01";
 const PNG_B64: &str = "iVBORw0KGgo=";
