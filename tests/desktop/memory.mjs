@@ -10,41 +10,9 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { APP, LOG_DIR, sleep, until, healthy, visibleWindows } from './harness.mjs';
 
-const APP = process.env.DESKTOP_APP;
-const PORT = Number(process.env.KIRO_GATEWAY_PORT);
-const LOG_DIR = process.env.SMOKE_LOG_DIR || process.env.HOME;
 const SETTLE_MS = Number(process.env.SETTLE_MS || 10000);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, fn, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await fn()) return;
-    } catch {}
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function healthy() {
-  try {
-    return (await fetch(`http://127.0.0.1:${PORT}/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
-function visibleWindows() {
-  try {
-    return execFileSync('xdotool', ['search', '--onlyvisible', '--name', '^Kiro Gateway$'], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 /** `pid` and all its descendants. */
 function tree(pid) {
@@ -123,12 +91,12 @@ try {
 
   const second = launch([], 'second');
   await second.exited;
-  await until('the window', () => visibleWindows().length >= 1);
+  await until('the window', () => visibleWindows().length >= 1, 30000);
   await sleep(SETTLE_MS);
   measure('window shown (Overview)', app.child.pid);
 
   execFileSync('wmctrl', ['-c', 'Kiro Gateway']);
-  await until('the window hidden', () => visibleWindows().length === 0);
+  await until('the window hidden', () => visibleWindows().length === 0, 30000);
   await sleep(SETTLE_MS);
   measure('window closed to the tray', app.child.pid);
 } finally {
