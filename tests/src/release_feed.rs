@@ -48,32 +48,28 @@ struct Files {
     requests: Arc<AtomicUsize>,
 }
 
-fn sign(pair: &minisign::KeyPair, body: &[u8]) -> String {
+/// A minisign signature of `body` (the text of a `.minisig` file).
+fn sign_with(pair: &minisign::KeyPair, body: &[u8], trusted_comment: &str) -> String {
     minisign::sign(
         Some(&pair.pk),
         &pair.sk,
         Cursor::new(body),
-        Some("kiro-gateway test release"),
+        Some(trusted_comment),
         None,
     )
-    .expect("sign the manifest")
+    .expect("sign")
     .to_string()
+}
+
+fn sign(pair: &minisign::KeyPair, body: &[u8]) -> String {
+    sign_with(pair, body, "kiro-gateway test release")
 }
 
 /// A package signature the way `tauri signer sign` writes it.
 fn sign_package(pair: &minisign::KeyPair, package: &[u8], file: &str, version: &str) -> String {
     use base64::Engine;
     let trusted = format!("timestamp:1764583200\tfile:{file}\tversion:{version}");
-    let text = minisign::sign(
-        Some(&pair.pk),
-        &pair.sk,
-        Cursor::new(package),
-        Some(&trusted),
-        None,
-    )
-    .expect("sign the package")
-    .to_string();
-    base64::engine::general_purpose::STANDARD.encode(text)
+    base64::engine::general_purpose::STANDARD.encode(sign_with(pair, package, &trusted))
 }
 
 /// The package's file name for `version`.
